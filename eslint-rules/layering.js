@@ -1,0 +1,125 @@
+// raftdeck/layering: the architecture's import rules, checked on every import, export-from,
+// dynamic import, require() call and `import('x')` type.
+//
+//   main/raft/**      imports nothing outside main/raft: no packages, no node:* builtins,
+//                     no relative path that leaves main/raft.
+//   electron          only main/app/** and preload/** may import it.
+//   main/app, preload only themselves may import their files (the shell stays at the edge).
+//   renderer/**       may not import from main/** except the shared contract folders.
+//
+// Paths are taken relative to ESLint's cwd, which is the repository root.
+import path from 'node:path';
+
+const RAFT = 'main/raft';
+const ELECTRON_ALLOWED = ['main/app', 'preload'];
+const SHELL = ['main/app', 'preload'];
+const RENDERER = 'renderer';
+const RENDERER_MAY_IMPORT_FROM_MAIN = ['main/contract'];
+
+/** isUnder reports whether the posix path p is dir itself or inside it. */
+function isUnder(p, dir) {
+  return p === dir || p.startsWith(`${dir}/`);
+}
+
+function isRelative(spec) {
+  return spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../');
+}
+
+function isElectron(spec) {
+  return spec === 'electron' || spec.startsWith('electron/');
+}
+
+/** check returns a message id and data when importing spec from file (both repo-relative). */
+function check(file, spec) {
+  const resolved = isRelative(spec)
+    ? path.posix.normalize(path.posix.join(path.posix.dirname(file), spec))
+    : null;
+
+  if (isUnder(file, RAFT)) {
+    if (resolved === null) return { messageId: 'raftExternal', data: { spec } };
+    if (!isUnder(resolved, RAFT)) return { messageId: 'raftEscape', data: { spec, resolved } };
+    return null;
+  }
+
+  if (isElectron(spec) && !ELECTRON_ALLOWED.some((dir) => isUnder(file, dir))) {
+    return { messageId: 'electron', data: { spec } };
+  }
+
+  if (resolved !== null) {
+    for (const dir of SHELL) {
+      if (isUnder(resolved, dir) && !isUnder(file, dir)) {
+        return { messageId: 'shell', data: { spec, dir } };
+      }
+    }
+    if (
+      isUnder(file, RENDERER) &&
+      isUnder(resolved, 'main') &&
+      !RENDERER_MAY_IMPORT_FROM_MAIN.some((dir) => isUnder(resolved, dir))
+    ) {
+      return { messageId: 'renderer', data: { spec } };
+    }
+  }
+  return null;
+}
+
+/** @type {import('eslint').Rule.RuleModule} */
+const layering = {
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Enforce the layering of main/raft, main/app, preload and renderer',
+    },
+    schema: [],
+    messages: {
+      raftExternal:
+        "main/raft imports nothing outside itself: '{{spec}}' is a package or builtin. Inject it from the host instead.",
+      raftEscape: "main/raft imports nothing outside itself: '{{spec}}' resolves to {{resolved}}.",
+      electron: "Only main/app and preload may import '{{spec}}'.",
+      shell: "'{{spec}}' reaches into {{dir}}, which nothing outside it may import.",
+      renderer:
+        "The renderer may not import from main/ ('{{spec}}'); use the shared contract or the bridge.",
+    },
+  },
+  create(context) {
+    const rel = path.relative(context.cwd, context.filename);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return {};
+    const file = rel.split(path.sep).join('/');
+
+    function visit(node) {
+      if (!node || node.type !== 'Literal' || typeof node.value !== 'string') return;
+      const problem = check(file, node.value);
+      if (problem) context.report({ node, ...problem });
+    }
+
+    return {
+      ImportDeclaration: (node) => visit(node.source),
+      ExportNamedDeclaration: (node) => visit(node.source),
+      ExportAllDeclaration: (node) => visit(node.source),
+      ImportExpression: (node) => visit(node.source),
+      TSImportEqualsDeclaration: (node) => {
+        if (node.moduleReference.type === 'TSExternalModuleReference') {
+          visit(node.moduleReference.expression);
+        }
+      },
+      TSImportType: (node) => {
+        // typescript-eslint 8 names the specifier `source`; older versions `argument.literal`.
+        if (node.source) visit(node.source);
+        else if (node.argument?.type === 'TSLiteralType') visit(node.argument.literal);
+      },
+      CallExpression: (node) => {
+        if (
+          node.callee.type === 'Identifier' &&
+          node.callee.name === 'require' &&
+          node.arguments.length > 0
+        ) {
+          visit(node.arguments[0]);
+        }
+      },
+    };
+  },
+};
+
+export default {
+  meta: { name: 'raftdeck' },
+  rules: { layering },
+};

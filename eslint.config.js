@@ -1,0 +1,100 @@
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import vue from 'eslint-plugin-vue';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+import raftdeck from './eslint-rules/layering.js';
+
+// Everything main/raft must not touch: time, randomness, the process and the host. Time advances
+// only through tick(); randomness comes from an injected seeded rng.
+const RAFT_FORBIDDEN_GLOBALS = [
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'clearTimeout',
+  'clearInterval',
+  'clearImmediate',
+  'queueMicrotask',
+  'Date',
+  'performance',
+  'process',
+  'require',
+  'globalThis',
+].map((name) => ({
+  name,
+  message: `main/raft is pure: no ${name}. Time comes from tick(), randomness from the injected rng.`,
+}));
+
+export default defineConfig(
+  globalIgnores([
+    'out/',
+    'dist/',
+    'node_modules/',
+    'test-results/',
+    'coverage/',
+    '.raftdeck-data/',
+  ]),
+
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  vue.configs['flat/recommended'],
+
+  {
+    files: ['**/*.vue'],
+    languageOptions: {
+      parserOptions: {
+        parser: tseslint.parser,
+        extraFileExtensions: ['.vue'],
+        sourceType: 'module',
+      },
+    },
+  },
+
+  {
+    files: ['**/*.{js,mjs,cjs}', 'main/**', 'test/**', '*.config.ts'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['renderer/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    files: ['preload/**'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+  },
+
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+
+  // The layering rule, everywhere.
+  {
+    files: ['**/*.{ts,mts,cts,tsx,js,mjs,cjs,vue}'],
+    plugins: { raftdeck },
+    rules: { 'raftdeck/layering': 'error' },
+  },
+
+  // main/raft is deterministic and does no I/O.
+  {
+    files: ['main/raft/**'],
+    rules: {
+      'no-restricted-globals': ['error', ...RAFT_FORBIDDEN_GLOBALS],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'main/raft is pure: randomness comes from the injected seeded rng.',
+        },
+      ],
+    },
+  },
+
+  prettier,
+);

@@ -1,0 +1,114 @@
+// The layering rules of DESIGN.md §1, checked through ESLint's Node API with the project's own
+// config: main/raft is pure and self-contained; only main/app and preload import electron.
+import { fileURLToPath } from 'node:url';
+import { ESLint, type Linter } from 'eslint';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+let eslint: ESLint;
+
+beforeAll(() => {
+  eslint = new ESLint({ cwd: root });
+});
+
+async function lint(file: string, code: string): Promise<Linter.LintMessage[]> {
+  const [result] = await eslint.lintText(code, { filePath: `${root}/${file}` });
+  if (!result) throw new Error(`no lint result for ${file}`);
+  return result.messages;
+}
+
+function errorsOf(messages: Linter.LintMessage[], ruleId: string): Linter.LintMessage[] {
+  return messages.filter((m) => m.severity === 2 && m.ruleId === ruleId);
+}
+
+describe('main/raft imports nothing outside itself', () => {
+  it.each([
+    ["import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n", 'node:fs'],
+    ["import { readFileSync } from 'fs';\nexport const r = readFileSync;\n", 'fs'],
+    ["import { encode } from '@msgpack/msgpack';\nexport const e = encode;\n", 'a package'],
+    ["import x from '../node/storage';\nexport const y = x;\n", '../node/storage'],
+    ["import y from '../../renderer/y';\nexport const z = y;\n", '../../renderer/y'],
+    ["export * from '../cluster/supervisor';\n", 'export-from ../cluster'],
+    ["export const load = () => import('node:fs');\n", 'dynamic import'],
+    ["export type Fs = typeof import('node:fs');\n", 'import type expression'],
+  ])('rejects %j (%s)', async (code) => {
+    const errors = errorsOf(await lint('main/raft/x.ts', code), 'raftdeck/layering');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('rejects an import that leaves main/raft from a subfolder', async () => {
+    const code = "import { a } from '../../node/x';\nexport const b = a;\n";
+    expect(errorsOf(await lint('main/raft/sub/y.ts', code), 'raftdeck/layering')).toHaveLength(1);
+  });
+
+  it("accepts './log' from main/raft/x.ts", async () => {
+    const messages = await lint(
+      'main/raft/x.ts',
+      "import { a } from './log';\nexport const b = a;\n",
+    );
+    expect(messages).toEqual([]);
+  });
+
+  it("accepts '../log' and './deep/z' from a subfolder of main/raft", async () => {
+    const code =
+      "import { a } from '../log';\nimport type { Z } from './deep/z';\nexport const b: Z = a;\n";
+    expect(await lint('main/raft/sub/y.ts', code)).toEqual([]);
+  });
+});
+
+describe('main/raft is deterministic', () => {
+  it.each([
+    ['setTimeout(() => {}, 1);\n', 'setTimeout'],
+    ['export const now = Date.now();\n', 'Date'],
+    ['export const t = performance.now();\n', 'performance'],
+    ['export const pid = process.pid;\n', 'process'],
+    ['queueMicrotask(() => {});\n', 'queueMicrotask'],
+  ])('rejects %j', async (code, name) => {
+    const errors = errorsOf(await lint('main/raft/x.ts', code), 'no-restricted-globals');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toContain(name);
+  });
+
+  it('rejects Math.random()', async () => {
+    const code = 'export const r = Math.random();\n';
+    const errors = errorsOf(await lint('main/raft/x.ts', code), 'no-restricted-properties');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('allows the same calls outside main/raft', async () => {
+    const code = 'setTimeout(() => {}, 1);\nexport const r = Math.random() + Date.now();\n';
+    expect(await lint('main/node/x.ts', code)).toEqual([]);
+  });
+});
+
+describe('only main/app and preload import electron', () => {
+  const electronImport = "import { app } from 'electron';\nexport const a = app;\n";
+
+  it.each(['main/node/x.ts', 'main/cluster/x.ts', 'main/web/x.ts', 'main/cli/x.ts', 'test/x.ts'])(
+    'rejects electron in %s',
+    async (file) => {
+      expect(errorsOf(await lint(file, electronImport), 'raftdeck/layering')).toHaveLength(1);
+    },
+  );
+
+  it.each(['main/app/x.ts', 'preload/x.ts'])('accepts electron in %s', async (file) => {
+    expect(await lint(file, electronImport)).toEqual([]);
+  });
+
+  it('rejects importing main/app or preload from main/node and main/cluster', async () => {
+    const fromNode = "import { w } from '../app/window';\nexport const x = w;\n";
+    const fromCluster = "import p from '../../preload/index';\nexport const x = p;\n";
+    expect(errorsOf(await lint('main/node/x.ts', fromNode), 'raftdeck/layering')).toHaveLength(1);
+    expect(
+      errorsOf(await lint('main/cluster/x.ts', fromCluster), 'raftdeck/layering'),
+    ).toHaveLength(1);
+  });
+});
+
+describe('the renderer stays out of main/', () => {
+  it('rejects renderer importing main/node', async () => {
+    const code = "import { s } from '../../main/node/storage';\nexport const x = s;\n";
+    expect(errorsOf(await lint('renderer/src/x.ts', code), 'raftdeck/layering')).toHaveLength(1);
+  });
+});
