@@ -1,0 +1,355 @@
+/**
+ * Types of the pure Raft core. Nothing here performs I/O; every value is plain data that a host
+ * can persist, encode or send.
+ */
+
+/** NodeId identifies a server; 0 means "none" (no leader, no vote). */
+export type NodeId = number;
+
+/** Role is what a server currently does. A learner replicates but never votes or campaigns. */
+export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader' | 'learner';
+
+/** EntryType: a normal entry carries state-machine data (empty data = the leader's no-op); a conf entry carries a ConfEntry. */
+export type EntryType = 'normal' | 'conf';
+
+/** Entry is one log record. `data` is opaque to the core except for conf entries. */
+export interface Entry {
+  index: number;
+  term: number;
+  type: EntryType;
+  data: Uint8Array;
+}
+
+/** HardState is what must be durable before any message that depends on it is sent. */
+export interface HardState {
+  term: number;
+  vote: NodeId;
+  commit: number;
+}
+
+/** ConfState is a complete cluster configuration: who votes, who only listens, and where they live. */
+export interface ConfState {
+  voters: NodeId[];
+  learners: NodeId[];
+  /** addresses maps a node id (as a string key) to an opaque address the host understands. */
+  addresses: Record<string, string>;
+}
+
+/** ConfChange is one single-server membership change (Raft thesis §4.1). */
+export type ConfChange =
+  | { type: 'add-learner'; node: NodeId; address: string }
+  | { type: 'promote'; node: NodeId }
+  | { type: 'remove'; node: NodeId };
+
+/** ConfEntry is the payload of a conf entry: the change and the configuration that results from it. */
+export interface ConfEntry {
+  change: ConfChange | { type: 'bootstrap' };
+  conf: ConfState;
+}
+
+/** SnapshotMeta describes the state-machine image taken at `index`. */
+export interface SnapshotMeta {
+  index: number;
+  term: number;
+  conf: ConfState;
+}
+
+/** Snapshot is a state-machine image plus its metadata. */
+export interface Snapshot {
+  meta: SnapshotMeta;
+  data: Uint8Array;
+}
+
+/** PersistedState is everything a node reads back from stable storage when it restarts. */
+export interface PersistedState {
+  hardState: HardState;
+  snapshot?: Snapshot | undefined;
+  /** entries contiguous and following the snapshot; entries at or below the snapshot index are ignored. */
+  entries: Entry[];
+}
+
+interface MsgBase {
+  from: NodeId;
+  to: NodeId;
+  term: number;
+}
+
+/** AppendEntries: replicate `entries` after (prevIndex, prevTerm) and advertise the leader's commit. */
+export interface AppMsg extends MsgBase {
+  type: 'app';
+  prevIndex: number;
+  prevTerm: number;
+  entries: Entry[];
+  commit: number;
+}
+
+/**
+ * AppendEntries response. On success `index` is the last index the follower now matches.
+ * On reject `index` echoes the rejected prevIndex and (hintIndex, hintTerm) let the leader skip a
+ * whole divergent term at once: hintIndex is the largest index <= min(prevIndex, lastIndex) whose
+ * term is <= the leader's prevTerm, hintTerm is that entry's term.
+ */
+export interface AppRespMsg extends MsgBase {
+  type: 'appResp';
+  index: number;
+  reject: boolean;
+  hintIndex: number;
+  hintTerm: number;
+}
+
+/** RequestVote or PreVote. `transfer` marks a campaign started by TimeoutNow, which bypasses leader stickiness. */
+export interface VoteMsg extends MsgBase {
+  type: 'vote' | 'preVote';
+  lastIndex: number;
+  lastTerm: number;
+  transfer: boolean;
+}
+
+export interface VoteRespMsg extends MsgBase {
+  type: 'voteResp' | 'preVoteResp';
+  reject: boolean;
+}
+
+/** Heartbeat carries a commit index safe for the follower (min(match, commit)) and a ReadIndex round number. */
+export interface HeartbeatMsg extends MsgBase {
+  type: 'heartbeat';
+  commit: number;
+  readSeq: number;
+}
+
+export interface HeartbeatRespMsg extends MsgBase {
+  type: 'heartbeatResp';
+  readSeq: number;
+}
+
+/** InstallSnapshot chunk: `data` holds bytes [offset, offset + data.length) of a `total`-byte image. */
+export interface SnapMsg extends MsgBase {
+  type: 'snap';
+  meta: SnapshotMeta;
+  offset: number;
+  total: number;
+  data: Uint8Array;
+  done: boolean;
+}
+
+/**
+ * InstallSnapshot response: the follower has bytes [0, nextOffset) of snapshot `snapIndex`.
+ * `gap` says a chunk arrived beyond nextOffset (one was lost); `done` says the image is installed.
+ */
+export interface SnapRespMsg extends MsgBase {
+  type: 'snapResp';
+  snapIndex: number;
+  nextOffset: number;
+  gap: boolean;
+  done: boolean;
+}
+
+/** TimeoutNow tells a caught-up transfer target to campaign at once. */
+export interface TimeoutNowMsg extends MsgBase {
+  type: 'timeoutNow';
+}
+
+/** ReadIndex request forwarded by a follower or learner to the leader; ctx is the requester's own tag. */
+export interface ReadIndexMsg extends MsgBase {
+  type: 'readIndex';
+  ctx: number;
+}
+
+export interface ReadIndexRespMsg extends MsgBase {
+  type: 'readIndexResp';
+  ctx: number;
+  index: number;
+  reject: boolean;
+}
+
+export type Message =
+  | AppMsg
+  | AppRespMsg
+  | VoteMsg
+  | VoteRespMsg
+  | HeartbeatMsg
+  | HeartbeatRespMsg
+  | SnapMsg
+  | SnapRespMsg
+  | TimeoutNowMsg
+  | ReadIndexMsg
+  | ReadIndexRespMsg;
+
+export type MessageType = Message['type'];
+
+/** MESSAGE_TYPES lists every message type; the handler table is checked against it. */
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'app',
+  'appResp',
+  'vote',
+  'preVote',
+  'voteResp',
+  'preVoteResp',
+  'heartbeat',
+  'heartbeatResp',
+  'snap',
+  'snapResp',
+  'timeoutNow',
+  'readIndex',
+  'readIndexResp',
+];
+
+export const ROLES: readonly Role[] = [
+  'follower',
+  'pre-candidate',
+  'candidate',
+  'leader',
+  'learner',
+];
+
+/** ReadState: a linearizable read tagged `ctx` may be served once the state machine has applied `index`. ok=false: retry. */
+export interface ReadState {
+  ctx: number;
+  index: number;
+  ok: boolean;
+}
+
+/** RaftEvent is a notable transition, reported in Ready for telemetry and tests. */
+export type RaftEvent =
+  | { type: 'role'; role: Role; term: number }
+  | { type: 'leader'; leader: NodeId; term: number }
+  | { type: 'campaign'; term: number; prevote: boolean; transfer: boolean }
+  | {
+      type: 'vote';
+      candidate: NodeId;
+      term: number;
+      prevote: boolean;
+      granted: boolean;
+      reason: string;
+    }
+  | { type: 'step-down'; term: number; reason: 'check-quorum' | 'removed' | 'higher-term' }
+  | { type: 'config'; index: number; change: ConfEntry['change']; conf: ConfState }
+  | { type: 'snapshot-send'; to: NodeId; index: number; total: number }
+  | { type: 'snapshot-retry'; to: NodeId; index: number; offset: number; retries: number }
+  | {
+      type: 'snapshot-sent';
+      to: NodeId;
+      index: number;
+      total: number;
+      chunks: number;
+      retries: number;
+    }
+  | { type: 'snapshot-installed'; index: number; term: number; from: NodeId }
+  | { type: 'compacted'; index: number }
+  | { type: 'transfer'; target: NodeId; status: 'started' | 'done' | 'aborted' };
+
+/**
+ * Ready is a batch of work the host must carry out, in this order:
+ *  1. persist `hardState` (if present), `entries` (overwriting any existing entries from
+ *     entries[0].index on) and `snapshot` (if present) — durably (fsync) when `mustSync`;
+ *  2. only then send `messages` (every one of them may depend on step 1);
+ *  3. restore the state machine from `snapshot` (if present), then apply `committedEntries` in order
+ *     (they are committed; they may include entries persisted in step 1, never unpersisted ones);
+ *  4. serve `readStates` once the state machine has applied their index;
+ *  5. call advance(ready).
+ * The host may call step()/tick()/propose() between ready() and advance(), but must not call
+ * ready() again before advance().
+ */
+export interface Ready {
+  hardState: HardState | undefined;
+  entries: Entry[];
+  snapshot: Snapshot | undefined;
+  committedEntries: Entry[];
+  messages: Message[];
+  readStates: ReadState[];
+  events: RaftEvent[];
+  /** mustSync: the hard state's term/vote or the log changed; persistence must be fsynced before sending. */
+  mustSync: boolean;
+}
+
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+
+/** SnapshotTransfer is the leader's view of one InstallSnapshot in flight. */
+export interface SnapshotTransferStatus {
+  index: number;
+  total: number;
+  /** acked: bytes the follower confirmed; sent: bytes put on the wire (acked <= sent <= total). */
+  acked: number;
+  sent: number;
+  chunks: number;
+  retries: number;
+}
+
+export interface FollowerStatus {
+  id: NodeId;
+  learner: boolean;
+  match: number;
+  next: number;
+  state: ProgressState;
+  inflight: number;
+  active: boolean;
+  lag: number;
+  snapshot: SnapshotTransferStatus | undefined;
+}
+
+/** Status is everything a dashboard shows about one node. */
+export interface Status {
+  id: NodeId;
+  role: Role;
+  term: number;
+  vote: NodeId;
+  leader: NodeId;
+  commit: number;
+  applied: number;
+  firstIndex: number;
+  lastIndex: number;
+  persistedIndex: number;
+  snapshotIndex: number;
+  snapshotTerm: number;
+  voters: NodeId[];
+  learners: NodeId[];
+  addresses: Record<string, string>;
+  pendingConfIndex: number;
+  transferee: NodeId;
+  /** progress: only on a leader, one row per other member. */
+  progress: FollowerStatus[];
+  /** snapshotReceiving: on a follower, bytes received of an incoming snapshot. */
+  snapshotReceiving: { index: number; received: number; total: number } | undefined;
+}
+
+export type ProposeError =
+  | 'not-leader'
+  | 'transfer-in-progress'
+  | 'config-change-in-progress'
+  | 'leader-not-ready'
+  | 'invalid-change'
+  | 'learner-not-caught-up'
+  | 'removed';
+
+export type ProposeResult =
+  | { ok: true; index: number; term: number }
+  | { ok: false; error: ProposeError; leader: NodeId; detail: string };
+
+/** RaftConfig configures one node. Ticks are abstract: the host decides how long one is. */
+export interface RaftConfig {
+  id: NodeId;
+  /** electionTicks: followers campaign after a random timeout in [electionTicks, 2*electionTicks). */
+  electionTicks: number;
+  heartbeatTicks: number;
+  /** rng returns a uniformly distributed number in [0, 1); inject a seeded one for determinism. */
+  rng: () => number;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  /** maxMsgBytes bounds the entry payload of one AppendEntries. */
+  maxMsgBytes?: number;
+  /** maxInflight bounds the AppendEntries messages in flight to one follower in replicate state. */
+  maxInflight?: number;
+  snapshotChunkBytes?: number;
+  /** snapshotWindow: chunks in flight at once during InstallSnapshot. */
+  snapshotWindow?: number;
+  /** promoteGap: a learner may be promoted only when its match index is within this many entries of the leader's last index. */
+  promoteGap?: number;
+  /** maxApplyBytes bounds the payload of committedEntries in one Ready (at least one entry is always given). */
+  maxApplyBytes?: number;
+  /** initialVoters bootstraps a brand-new cluster; ignored when `state` holds anything. */
+  initialVoters?: { id: NodeId; address: string }[];
+  /** state: what the node persisted before a restart. */
+  state?: PersistedState;
+  /** applied: the index the host's state machine already reflects (defaults to the snapshot index). */
+  applied?: number;
+}

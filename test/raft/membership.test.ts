@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { SimCluster } from './sim/cluster';
+import { drain, rawNode } from './helpers';
+
+function elect(c: SimCluster): number {
+  for (let i = 0; i < 500 && !c.leader(); i++) c.rounds(1);
+  c.rounds(3);
+  return c.leader();
+}
+
+describe('membership changes, one server at a time (thesis §4.1)', () => {
+  it('a learner catches up, is refused promotion while behind, then becomes a voter', () => {
+    const c = new SimCluster({
+      ids: [1, 2, 3],
+      seed: 31,
+      promoteGap: 3,
+      compactEvery: 20,
+      snapshotPad: 500,
+    });
+    const leader = elect(c);
+    for (let i = 0; i < 50; i++) c.propose(leader, `v${i}`);
+    c.rounds(5);
+    c.addNode(4);
+    expect(c.confChange(leader, { type: 'add-learner', node: 4, address: 'sim:4' }).ok).toBe(true);
+    const early = c.confChange(leader, { type: 'promote', node: 4 });
+    expect(early).toMatchObject({ ok: false, error: 'config-change-in-progress' });
+    // Let the add commit but keep node 4 from catching up.
+    c.isolate(4);
+    c.rounds(3);
+    const behind = c.confChange(leader, { type: 'promote', node: 4 });
+    expect(behind).toMatchObject({ ok: false, error: 'learner-not-caught-up' });
+    expect(c.node(4).raft.role).not.toBe('leader');
+    c.heal();
+    c.rounds(20);
+    expect(c.node(4).raft.role).toBe('learner');
+    const lr = c.node(leader).raft;
+    const p4 = lr.status().progress.find((p) => p.id === 4)!;
+    expect(p4.learner).toBe(true);
+    expect(p4.match).toBe(lr.log.lastIndex());
+    expect(c.confChange(leader, { type: 'promote', node: 4 }).ok).toBe(true);
+    c.rounds(5);
+    expect(c.node(4).raft.role).toBe('follower');
+    expect(lr.status().voters).toEqual([1, 2, 3, 4]);
+    expect(c.node(4).raft.status().voters).toEqual([1, 2, 3, 4]);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('a learner never campaigns and its vote does not count', () => {
+    const c = new SimCluster({ ids: [1, 2, 3], seed: 32 });
+    const leader = elect(c);
+    c.addNode(4);
+    c.confChange(leader, { type: 'add-learner', node: 4, address: 'sim:4' });
+    c.rounds(5);
+    const term = c.node(4).raft.term;
+    c.isolate(4);
+    c.rounds(200);
+    expect(c.node(4).raft.role).toBe('learner');
+    expect(c.node(4).raft.term).toBe(term);
+  });
+
+  it('removing the leader: it commits the change, steps down, and the rest elect a leader', () => {
+    const c = new SimCluster({ ids: [1, 2, 3, 4], seed: 33 });
+    const leader = elect(c);
+    c.propose(leader, 'before');
+    c.rounds(3);
+    expect(c.confChange(leader, { type: 'remove', node: leader }).ok).toBe(true);
+    c.rounds(30);
+    const ev = c.node(leader).events.find((e) => e.type === 'step-down');
+    expect(ev).toMatchObject({ reason: 'removed' });
+    expect(c.node(leader).exited).toBe(true);
+    const next = c.leader();
+    expect(next).not.toBe(0);
+    expect(next).not.toBe(leader);
+    expect(c.node(next).raft.status().voters).not.toContain(leader);
+    expect(c.propose(next, 'after').ok).toBe(true);
+    c.rounds(3);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('a removed follower learns of its removal and stops campaigning', () => {
+    const c = new SimCluster({ ids: [1, 2, 3], seed: 34 });
+    const leader = elect(c);
+    const victim = [1, 2, 3].find((id) => id !== leader)!;
+    expect(c.confChange(leader, { type: 'remove', node: victim }).ok).toBe(true);
+    c.rounds(10);
+    const vr = c.node(victim).raft;
+    expect(vr.status().voters).not.toContain(victim);
+    expect(vr.promotable()).toBe(false);
+    expect(c.node(victim).exited).toBe(true);
+    // Even if it kept running, ticking it would never start a campaign.
+    const term = vr.term;
+    for (let i = 0; i < 100; i++) vr.tick();
+    expect(vr.term).toBe(term);
+    expect(vr.role).not.toBe('pre-candidate');
+    expect(vr.role).not.toBe('candidate');
+  });
+
+  it('allows at most one uncommitted change, and none before the leader commits in its term', () => {
+    const r = rawNode(1, [1, 2, 3], { term: 1 });
+    r.campaign('election');
+    drain(r);
+    r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    drain(r);
+    expect(r.proposeConfChange({ type: 'add-learner', node: 4, address: 'x' })).toMatchObject({
+      ok: false,
+      error: 'leader-not-ready',
+    });
+    r.step({
+      type: 'appResp',
+      from: 2,
+      to: 1,
+      term: 2,
+      index: 2,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
+    drain(r);
+    expect(r.proposeConfChange({ type: 'add-learner', node: 4, address: 'x' }).ok).toBe(true);
+    expect(r.proposeConfChange({ type: 'add-learner', node: 5, address: 'y' })).toMatchObject({
+      ok: false,
+      error: 'config-change-in-progress',
+    });
+    // The new configuration takes effect when appended, before it commits.
+    expect(r.status().learners).toEqual([4]);
+    expect(r.proposeConfChange({ type: 'remove', node: 9 }).ok).toBe(false);
+  });
+
+  it('rejects invalid changes with a reason', () => {
+    const c = new SimCluster({ ids: [1], seed: 35 });
+    const leader = elect(c);
+    expect(c.confChange(leader, { type: 'remove', node: 1 })).toMatchObject({
+      ok: false,
+      error: 'invalid-change',
+    });
+    expect(c.confChange(leader, { type: 'promote', node: 7 })).toMatchObject({
+      ok: false,
+      error: 'invalid-change',
+    });
+    expect(c.confChange(leader, { type: 'add-learner', node: 1, address: 'x' })).toMatchObject({
+      ok: false,
+    });
+  });
+});
