@@ -1,0 +1,59 @@
+import {
+  close,
+  fdatasync,
+  fsync,
+  ftruncate,
+  open,
+  rename,
+  unlink,
+  write,
+  writev,
+  type NoParamCallback,
+} from 'node:fs';
+
+/**
+ * StorageFs is the file-system surface FileStorage writes through: plain fds, positional writes.
+ * Tests replace single calls to inject I/O errors or count fsyncs.
+ */
+export interface StorageFs {
+  open(path: string, flags: string): Promise<number>;
+  /** write writes buf at `position`; it may write fewer bytes than asked (the caller loops). */
+  write(fd: number, buf: Uint8Array, position: number): Promise<number>;
+  /** writev writes the buffers back to back at `position` in one call; it may write fewer bytes. */
+  writev(fd: number, bufs: Uint8Array[], position: number): Promise<number>;
+  fdatasync(fd: number): Promise<void>;
+  fsync(fd: number): Promise<void>;
+  ftruncate(fd: number, length: number): Promise<void>;
+  close(fd: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+}
+
+function done(resolve: () => void, reject: (e: Error) => void): NoParamCallback {
+  return (err) => (err ? reject(err) : resolve());
+}
+
+/** nodeFs is StorageFs over node:fs callbacks (no FileHandle objects, one libuv request per call). */
+export const nodeFs: StorageFs = {
+  open: (path, flags) =>
+    new Promise((resolve, reject) => {
+      open(path, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd)));
+    }),
+  write: (fd, buf, position) =>
+    new Promise((resolve, reject) => {
+      write(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n)));
+    }),
+  writev: (fd, bufs, position) =>
+    new Promise((resolve, reject) => {
+      writev(fd, bufs as NodeJS.ArrayBufferView[], position, (err, n) =>
+        err ? reject(err) : resolve(n),
+      );
+    }),
+  fdatasync: (fd) => new Promise((resolve, reject) => fdatasync(fd, done(resolve, reject))),
+  fsync: (fd) => new Promise((resolve, reject) => fsync(fd, done(resolve, reject))),
+  ftruncate: (fd, length) =>
+    new Promise((resolve, reject) => ftruncate(fd, length, done(resolve, reject))),
+  close: (fd) => new Promise((resolve, reject) => close(fd, done(resolve, reject))),
+  rename: (from, to) => new Promise((resolve, reject) => rename(from, to, done(resolve, reject))),
+  unlink: (path) => new Promise((resolve, reject) => unlink(path, done(resolve, reject))),
+};

@@ -1,0 +1,91 @@
+import type { ConfState, Snapshot, SnapshotMeta } from '../../raft/types';
+import { crc32c, crc32cUpdate } from './crc32c';
+import { StorageCorruptError } from './storage';
+import { hex16, hex32, readU32, readU64, writeU64 } from './wal-format';
+
+/**
+ * Snapshot file layout (integers big-endian):
+ *   ['RDSNAP' 6 bytes][u8 version][u32 meta length][meta: UTF-8 JSON of SnapshotMeta]
+ *   [u64 data length][data][u32 crc32c of every byte before the trailer]
+ */
+
+export const SNAP_MAGIC = 'RDSNAP';
+export const SNAP_VERSION = 1;
+/** SNAP_NAME matches `<index:16 hex>-<term:16 hex>.snap`. */
+export const SNAP_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
+
+export function snapshotName(index: number, term: number): string {
+  return `${hex16(index)}-${hex16(term)}.snap`;
+}
+
+/** encodeSnapshot returns the file as [header, data, trailer] so the data is never copied. */
+export function encodeSnapshot(snap: Snapshot): [Buffer, Uint8Array, Buffer] {
+  const meta = Buffer.from(JSON.stringify(snap.meta), 'utf8');
+  const header = Buffer.allocUnsafe(6 + 1 + 4 + meta.length + 8);
+  header.write(SNAP_MAGIC, 0, 'latin1');
+  header[6] = SNAP_VERSION;
+  header.writeUInt32BE(meta.length, 7);
+  meta.copy(header, 11);
+  writeU64(header, 11 + meta.length, snap.data.length);
+  const crc = crc32cUpdate(crc32c(header), snap.data);
+  const trailer = Buffer.allocUnsafe(4);
+  trailer.writeUInt32BE(crc, 0);
+  return [header, snap.data, trailer];
+}
+
+/**
+ * decodeSnapshot verifies and parses a snapshot file. `data` in the result is a view into `buf`.
+ * Throws StorageCorruptError naming `file` on a checksum mismatch or a malformed file.
+ */
+export function decodeSnapshot(file: string, buf: Uint8Array): Snapshot {
+  const corrupt = (why: string): StorageCorruptError =>
+    new StorageCorruptError(`corrupt snapshot ${file}: ${why}`, file);
+  if (buf.length < 6 + 1 + 4 + 8 + 4) throw corrupt(`file too short (${buf.length} bytes)`);
+  const stored = readU32(buf, buf.length - 4);
+  const computed = crc32c(buf, 0, buf.length - 4);
+  if (stored !== computed) {
+    throw corrupt(`crc mismatch (stored ${hex32(stored)}, computed ${hex32(computed)})`);
+  }
+  if (Buffer.from(buf.buffer, buf.byteOffset, 6).toString('latin1') !== SNAP_MAGIC) {
+    throw corrupt('bad magic');
+  }
+  if (buf[6] !== SNAP_VERSION) throw corrupt(`unsupported version ${buf[6]}`);
+  const metaLen = readU32(buf, 7);
+  if (11 + metaLen + 8 + 4 > buf.length) throw corrupt(`meta length ${metaLen} exceeds the file`);
+  let meta: unknown;
+  try {
+    meta = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 11, metaLen).toString('utf8'));
+  } catch {
+    throw corrupt('meta is not valid JSON');
+  }
+  if (!isSnapshotMeta(meta)) throw corrupt('meta is not a valid SnapshotMeta');
+  const dataLen = readU64(buf, 11 + metaLen);
+  const dataStart = 11 + metaLen + 8;
+  if (dataLen < 0 || dataStart + dataLen + 4 !== buf.length) {
+    throw corrupt(`data length ${dataLen} does not match the file size ${buf.length}`);
+  }
+  return {
+    meta,
+    data: new Uint8Array(buf.buffer, buf.byteOffset + dataStart, dataLen),
+  };
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isConfState(v: unknown): v is ConfState {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  if (!Array.isArray(c.voters) || !c.voters.every(isCount)) return false;
+  if (!Array.isArray(c.learners) || !c.learners.every(isCount)) return false;
+  const a = c.addresses;
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) return false;
+  return Object.values(a).every((s) => typeof s === 'string');
+}
+
+function isSnapshotMeta(v: unknown): v is SnapshotMeta {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return isCount(m.index) && isCount(m.term) && isConfState(m.conf);
+}

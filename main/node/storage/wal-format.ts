@@ -1,0 +1,208 @@
+import type { Entry } from '../../raft/types';
+import { crc32c } from './crc32c';
+
+/**
+ * WAL record layout (all integers big-endian):
+ *   [u32 payload length][u32 crc32c(payload)][payload]
+ * The first payload byte is the record kind; see docs/storage.md for every kind's layout.
+ */
+
+/** RECORD_HEADER_BYTES is the framing in front of every payload: length + crc. */
+export const RECORD_HEADER_BYTES = 8;
+
+/** KIND_ENTRY: [u8 1][u64 index][u64 term][u8 type (0 normal, 1 conf)][data]. */
+export const KIND_ENTRY = 1;
+/** KIND_COMMIT: [u8 2][u64 commit]. */
+export const KIND_COMMIT = 2;
+/** KIND_HEADER: [u8 3]['RDWAL'][u8 version]; the first record of every segment. */
+export const KIND_HEADER = 3;
+/** KIND_SNAPSHOT: [u8 4][u64 index][u64 term]; a snapshot at (index, term) was saved. */
+export const KIND_SNAPSHOT = 4;
+
+export const ENTRY_PAYLOAD_HEADER = 18;
+export const COMMIT_PAYLOAD = 9;
+export const HEADER_PAYLOAD = 7;
+export const SNAPSHOT_PAYLOAD = 17;
+
+export const WAL_MAGIC = 'RDWAL';
+export const WAL_VERSION = 1;
+
+/** MAX_PAYLOAD bounds a record's payload length; a larger length field is damage, not data. */
+export const MAX_PAYLOAD = 1 << 30;
+
+const TWO_32 = 4294967296;
+/** MAX_HI is the largest high word of a u64 that still fits in a safe integer (2^53 - 1). */
+const MAX_HI = 0x1fffff;
+
+/** SEGMENT_NAME matches `<seq:16 hex>-<firstIndex:16 hex>.wal`. */
+export const SEGMENT_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
+
+export function hex16(n: number): string {
+  return n.toString(16).padStart(16, '0');
+}
+
+/** segmentName is `<seq:16 hex>-<firstIndex:16 hex>.wal`. */
+export function segmentName(seq: number, firstIndex: number): string {
+  return `${hex16(seq)}-${hex16(firstIndex)}.wal`;
+}
+
+export function hex32(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+/** writeU64 stores a safe non-negative integer as a big-endian u64. */
+export function writeU64(buf: Buffer, offset: number, v: number): void {
+  buf.writeUInt32BE(Math.floor(v / TWO_32), offset);
+  buf.writeUInt32BE(v >>> 0, offset + 4);
+}
+
+/** readU64 reads a big-endian u64; it returns -1 when the value exceeds 2^53 - 1. */
+export function readU64(buf: Uint8Array, offset: number): number {
+  const hi =
+    ((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]) >>>
+    0;
+  const lo =
+    ((buf[offset + 4] << 24) |
+      (buf[offset + 5] << 16) |
+      (buf[offset + 6] << 8) |
+      buf[offset + 7]) >>>
+    0;
+  return hi > MAX_HI ? -1 : hi * TWO_32 + lo;
+}
+
+export function readU32(buf: Uint8Array, offset: number): number {
+  return (
+    ((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]) >>> 0
+  );
+}
+
+/**
+ * RecordBuffer accumulates encoded WAL records for one sync batch in one growable Buffer, so a
+ * batch is written with a single write call.
+ */
+export class RecordBuffer {
+  buf: Buffer;
+  length = 0;
+  /** maxIndex is the largest entry or snapshot index encoded since the last reset (0 if none). */
+  maxIndex = 0;
+  /** firstIndex is the index of the first entry encoded since the last reset (0 if none). */
+  firstIndex = 0;
+  private readonly initial: number;
+
+  constructor(initial = 64 * 1024) {
+    this.initial = initial;
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  /** bytes returns a view of the encoded records. */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** reset empties the buffer; a buffer grown past 16 MiB is given back. */
+  reset(): void {
+    this.length = 0;
+    this.maxIndex = 0;
+    this.firstIndex = 0;
+    if (this.buf.length > 16 * 1024 * 1024) this.buf = Buffer.allocUnsafe(this.initial);
+  }
+
+  appendEntry(e: Entry): void {
+    const data = e.data;
+    const payload = ENTRY_PAYLOAD_HEADER + data.length;
+    const p = this.begin(payload);
+    const b = this.buf;
+    b[p] = KIND_ENTRY;
+    writeU64(b, p + 1, e.index);
+    writeU64(b, p + 9, e.term);
+    b[p + 17] = e.type === 'conf' ? 1 : 0;
+    b.set(data, p + ENTRY_PAYLOAD_HEADER);
+    this.finish(p, payload);
+    if (e.index > this.maxIndex) this.maxIndex = e.index;
+    if (this.firstIndex === 0) this.firstIndex = e.index;
+  }
+
+  appendCommit(commit: number): void {
+    const p = this.begin(COMMIT_PAYLOAD);
+    this.buf[p] = KIND_COMMIT;
+    writeU64(this.buf, p + 1, commit);
+    this.finish(p, COMMIT_PAYLOAD);
+  }
+
+  appendHeader(): void {
+    const p = this.begin(HEADER_PAYLOAD);
+    this.buf[p] = KIND_HEADER;
+    this.buf.write(WAL_MAGIC, p + 1, 'latin1');
+    this.buf[p + 6] = WAL_VERSION;
+    this.finish(p, HEADER_PAYLOAD);
+  }
+
+  appendSnapshot(index: number, term: number): void {
+    const p = this.begin(SNAPSHOT_PAYLOAD);
+    this.buf[p] = KIND_SNAPSHOT;
+    writeU64(this.buf, p + 1, index);
+    writeU64(this.buf, p + 9, term);
+    this.finish(p, SNAPSHOT_PAYLOAD);
+    if (index > this.maxIndex) this.maxIndex = index;
+  }
+
+  /** begin reserves room for one record and returns the payload offset. */
+  private begin(payload: number): number {
+    const need = this.length + RECORD_HEADER_BYTES + payload;
+    if (need > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < need) size *= 2;
+      const next = Buffer.allocUnsafe(size);
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+    }
+    return this.length + RECORD_HEADER_BYTES;
+  }
+
+  private finish(p: number, payload: number): void {
+    this.buf.writeUInt32BE(payload, this.length);
+    this.buf.writeUInt32BE(crc32c(this.buf, p, p + payload), this.length + 4);
+    this.length = p + payload;
+  }
+}
+
+/** encodeSegmentHead returns the records that open a new segment: a header, then a commit record. */
+export function encodeSegmentHead(commit: number): Buffer {
+  const rb = new RecordBuffer(64);
+  rb.appendHeader();
+  rb.appendCommit(commit);
+  return Buffer.from(rb.bytes());
+}
+
+/** payloadFits reports whether a payload length is the right size for its kind. */
+export function payloadFits(kind: number, length: number): boolean {
+  switch (kind) {
+    case KIND_ENTRY:
+      return length >= ENTRY_PAYLOAD_HEADER;
+    case KIND_COMMIT:
+      return length === COMMIT_PAYLOAD;
+    case KIND_HEADER:
+      return length === HEADER_PAYLOAD;
+    case KIND_SNAPSHOT:
+      return length === SNAPSHOT_PAYLOAD;
+    default:
+      return false;
+  }
+}
+
+/**
+ * findValidRecord looks for any well-formed record (fitting length, known kind of the right size,
+ * matching crc) starting at or after `from`; it returns its offset or -1. Used to tell a torn tail
+ * (nothing valid after the damage) from corruption in the middle of a segment.
+ */
+export function findValidRecord(buf: Uint8Array, from: number): number {
+  const n = buf.length;
+  for (let off = from; off + RECORD_HEADER_BYTES < n; off++) {
+    const len = readU32(buf, off);
+    if (len === 0 || len > n - off - RECORD_HEADER_BYTES) continue;
+    const p = off + RECORD_HEADER_BYTES;
+    if (!payloadFits(buf[p], len)) continue;
+    if (crc32c(buf, p, p + len) === readU32(buf, off + 4)) return off;
+  }
+  return -1;
+}
