@@ -1,0 +1,40 @@
+/**
+ * link-context: what an outbound link and an inbound connection need from their transport.
+ */
+import type { Message, NodeId } from '../../raft/types';
+import type { MessageCodec } from './codec';
+import type { CounterTable } from './stats';
+
+/** LogLevel of a transport log line. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** TransportLogger receives the transport's log lines; fields are plain data. */
+export type TransportLogger = (
+  level: LogLevel,
+  msg: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+/** LinkSettings are the resolved transport options the links use. */
+export interface LinkSettings {
+  maxFrameBytes: number;
+  helloTimeoutMs: number;
+  connectTimeoutMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  maxMalformed: number;
+  malformedWindowMs: number;
+  writeHighWaterBytes: number;
+}
+
+export interface LinkContext {
+  readonly self: NodeId;
+  readonly clusterId: string;
+  readonly settings: LinkSettings;
+  readonly counters: CounterTable;
+  readonly codec: MessageCodec;
+  readonly log: TransportLogger;
+  readonly rng: () => number;
+  /** deliver hands a validated inbound message to the receive path. */
+  deliver(m: Message): void;
+}

@@ -1,0 +1,365 @@
+/**
+ * transport moves Raft messages between nodes. TcpTransport keeps one TCP connection per directed
+ * peer pair: this node dials every peer it sends to, and connections peers dial to it only carry
+ * their messages in. The wire format is in docs/protocol.md ("Node to node protocol").
+ *
+ * Ordering: messages passed to send() for one peer leave in the order given (unless the fault
+ * filter delays some with jitter), and each connection delivers in order. Nothing is delivered
+ * twice; anything may be lost (queue overflow, reconnects, faults), which Raft tolerates.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Message, NodeId } from '../../raft/types';
+import { MessageCodec } from './codec';
+import { DEFAULT_MAX_FRAME_BYTES } from './framing';
+import { FaultFilter } from './fault-filter';
+import { InboundConnection } from './inbound-connection';
+import type { LinkContext, LinkSettings, TransportLogger } from './link-context';
+import { OutboundLink, type PeerAddress } from './outbound-link';
+import { DEFAULT_QUEUE_LIMITS, type QueueLimits } from './outbound-queue';
+import { CounterTable, type PeerStats, type TransportStats } from './stats';
+
+export type { LogLevel, TransportLogger } from './link-context';
+export type { PeerStats, TransportCounters, TransportStats } from './stats';
+
+/** MessageHandler receives every valid inbound message, one at a time, in arrival order. */
+export type MessageHandler = (m: Message) => void;
+
+/** PeerAddresses maps a node id to "host:port" (a Record is keyed by the id in decimal). */
+export type PeerAddresses = ReadonlyMap<NodeId, string> | Readonly<Record<string, string>>;
+
+/** Transport sends and receives Raft messages for one node. */
+export interface Transport {
+  /** send queues messages for their `to` peers; it never blocks and never throws for I/O. */
+  send(msgs: readonly Message[]): void;
+  /** onMessage sets the handler for inbound messages (replacing any earlier one). */
+  onMessage(handler: MessageHandler): void;
+  /** setPeers sets where every peer listens; peers no longer listed are disconnected. */
+  setPeers(peers: PeerAddresses): void;
+  /** listen starts accepting connections and resolves with the bound address. */
+  listen(): Promise<PeerAddress>;
+  /** close stops everything and resolves when every socket and the server are closed. */
+  close(): Promise<void>;
+  stats(): TransportStats;
+}
+
+export interface TcpTransportOptions {
+  id: NodeId;
+  clusterId: string;
+  /** host to listen on; 127.0.0.1 unless told otherwise. */
+  host?: string;
+  /** port to listen on; 0 picks a free one. */
+  port?: number;
+  maxFrameBytes?: number;
+  maxEntries?: number;
+  /** queue bounds each peer's outbound queue. */
+  queue?: Partial<QueueLimits>;
+  helloTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** maxMalformed bad messages within malformedWindowMs are tolerated; one more disconnects. */
+  maxMalformed?: number;
+  malformedWindowMs?: number;
+  /** writeHighWaterBytes: stop writing to a socket holding this much until it drains. */
+  writeHighWaterBytes?: number;
+  /** maxPendingHandshakes: accepted connections still waiting for their hello. */
+  maxPendingHandshakes?: number;
+  /** rng jitters the reconnect backoff. */
+  rng?: () => number;
+  /** faults: the fault filter to apply (a new, empty one by default). */
+  faults?: FaultFilter;
+  log?: TransportLogger;
+}
+
+const DEFAULT_SETTINGS: LinkSettings = {
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  helloTimeoutMs: 5000,
+  connectTimeoutMs: 5000,
+  backoffMinMs: 50,
+  backoffMaxMs: 2000,
+  maxMalformed: 10,
+  malformedWindowMs: 10_000,
+  writeHighWaterBytes: 4 * 1024 * 1024,
+};
+
+/** PortInUseError: listen() found its port taken. */
+export class PortInUseError extends Error {
+  constructor(host: string, port: number) {
+    super(`port ${formatHostPort(host, port)} is already in use`);
+    this.name = 'PortInUseError';
+  }
+}
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** parseAddress reads "host:port" or "[ipv6]:port". */
+export function parseAddress(text: string): PeerAddress {
+  const i = text.lastIndexOf(':');
+  let host = i > 0 ? text.slice(0, i) : '';
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const portText = text.slice(i + 1);
+  const port = Number(portText);
+  if (host === '' || !/^[0-9]{1,5}$/.test(portText) || port < 1 || port > 65535) {
+    throw new TypeError(`address must be "host:port", got ${JSON.stringify(text)}`);
+  }
+  return { host, port };
+}
+
+const stderrLogger: TransportLogger = (level, msg, fields) => {
+  if (level === 'warn' || level === 'error') {
+    process.stderr.write(`${JSON.stringify({ level, msg, ...fields })}\n`);
+  }
+};
+
+/** TcpTransport is the Transport between node processes: msgpack frames over TCP. */
+export class TcpTransport implements Transport {
+  readonly id: NodeId;
+  /** faults: the fault filter on this node's links; change its rules at any time. */
+  readonly faults: FaultFilter;
+  private readonly host: string;
+  private port: number;
+  private readonly ctx: LinkContext;
+  private readonly queueLimits: QueueLimits;
+  private readonly maxPendingHandshakes: number;
+  private readonly links = new Map<NodeId, OutboundLink>();
+  private readonly inbound = new Set<InboundConnection>();
+  private readonly inboundByPeer = new Map<NodeId, InboundConnection>();
+  private readonly counters = new CounterTable();
+  private server: Server | undefined;
+  private handler: MessageHandler | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly sendNow = (m: Message): void => this.enqueue(m);
+  private readonly receiveNow = (m: Message): void => this.dispatch(m);
+
+  constructor(options: TcpTransportOptions) {
+    if (!Number.isSafeInteger(options.id) || options.id <= 0) {
+      throw new TypeError(`node id must be a positive integer, got ${options.id}`);
+    }
+    if (typeof options.clusterId !== 'string' || options.clusterId === '') {
+      throw new TypeError('clusterId must be a non-empty string');
+    }
+    this.id = options.id;
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? 0;
+    this.queueLimits = { ...DEFAULT_QUEUE_LIMITS, ...options.queue };
+    this.maxPendingHandshakes = options.maxPendingHandshakes ?? 64;
+    const settings: LinkSettings = { ...DEFAULT_SETTINGS };
+    for (const key of Object.keys(settings) as (keyof LinkSettings)[]) {
+      const v = options[key];
+      if (v !== undefined) settings[key] = v;
+    }
+    const rng = options.rng ?? Math.random;
+    this.faults = options.faults ?? new FaultFilter({ rng });
+    this.ctx = {
+      self: this.id,
+      clusterId: options.clusterId,
+      settings,
+      counters: this.counters,
+      codec: new MessageCodec({
+        maxFrameBytes: settings.maxFrameBytes,
+        ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
+      }),
+      log: options.log ?? stderrLogger,
+      rng,
+      deliver: (m) => this.receive(m),
+    };
+  }
+
+  /** address: where this transport listens (after listen()). */
+  get address(): PeerAddress | undefined {
+    return this.server ? { host: this.host, port: this.port } : undefined;
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.handler = handler;
+  }
+
+  listen(): Promise<PeerAddress> {
+    if (this.closed) return Promise.reject(new Error('transport is closed'));
+    if (this.server) return Promise.reject(new Error('transport is already listening'));
+    return new Promise((resolve, reject) => {
+      const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      const onError = (err: NodeJS.ErrnoException): void => {
+        this.server = undefined;
+        server.close();
+        reject(err.code === 'EADDRINUSE' ? new PortInUseError(this.host, this.port) : err);
+      };
+      server.once('error', onError);
+      server.listen({ host: this.host, port: this.port }, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.ctx.log('error', `server error: ${err.message}`));
+        const bound = server.address();
+        if (bound !== null && typeof bound === 'object') this.port = bound.port;
+        if (this.closed) {
+          server.close();
+          reject(new Error('transport closed while starting to listen'));
+          return;
+        }
+        resolve({ host: this.host, port: this.port });
+      });
+      this.server = server;
+    });
+  }
+
+  setPeers(peers: PeerAddresses): void {
+    const wanted = new Map<NodeId, { text: string; address: PeerAddress }>();
+    const entries: [NodeId | string, string][] =
+      peers instanceof Map ? [...peers.entries()] : Object.entries(peers);
+    for (const [key, text] of entries) {
+      const id = Number(key);
+      if (!Number.isSafeInteger(id) || id <= 0) {
+        throw new TypeError(`peer id must be a positive integer, got ${String(key)}`);
+      }
+      if (id === this.id) continue;
+      wanted.set(id, { text, address: parseAddress(text) });
+    }
+    if (this.closed) return;
+    for (const [id, link] of this.links) {
+      const w = wanted.get(id);
+      if (w === undefined || w.text !== link.addressText) {
+        link.close();
+        this.links.delete(id);
+      }
+    }
+    for (const [id, w] of wanted) {
+      if (this.links.has(id)) continue;
+      const link = new OutboundLink(id, w.address, w.text, this.ctx, this.queueLimits);
+      this.links.set(id, link);
+      link.start();
+    }
+  }
+
+  send(msgs: readonly Message[]): void {
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i];
+      if (this.closed) {
+        this.counters.count('dropped', m.to);
+        continue;
+      }
+      const verdict = this.faults.apply('send', m, this.sendNow);
+      if (verdict === 'drop') this.counters.count('faultDropped', m.to);
+      else if (verdict === 'delay') this.counters.count('faultDelayed', m.to);
+    }
+  }
+
+  /** enqueue encodes a message that passed the send filter and queues it on its link. */
+  private enqueue(m: Message): void {
+    if (this.closed) {
+      this.counters.count('dropped', m.to);
+      return;
+    }
+    const link = this.links.get(m.to);
+    if (link === undefined) {
+      this.counters.count('dropped', m.to === this.id ? undefined : m.to);
+      this.ctx.log('debug', `dropped ${m.type} to node ${m.to}: no address for it`, {
+        peer: m.to,
+      });
+      return;
+    }
+    let frame: Buffer;
+    try {
+      frame = this.ctx.codec.encodeFrame(m);
+    } catch (e) {
+      this.counters.count('dropped', m.to);
+      this.ctx.log('error', `cannot encode ${m.type} to node ${m.to}: ${(e as Error).message}`);
+      return;
+    }
+    if (frame.length - 4 > this.ctx.settings.maxFrameBytes) {
+      this.counters.count('dropped', m.to);
+      this.ctx.log(
+        'warn',
+        `dropped ${m.type} to node ${m.to}: ${frame.length - 4} bytes exceed the frame limit`,
+        { peer: m.to },
+      );
+      return;
+    }
+    link.enqueue(frame);
+  }
+
+  /** receive passes an inbound message through the receive side of the fault filter. */
+  private receive(m: Message): void {
+    const verdict = this.faults.apply('receive', m, this.receiveNow);
+    if (verdict === 'drop') this.counters.count('faultDropped', m.from);
+    else if (verdict === 'delay') this.counters.count('faultDelayed', m.from);
+  }
+
+  private dispatch(m: Message): void {
+    if (this.closed || this.handler === undefined) return;
+    try {
+      this.handler(m);
+    } catch (e) {
+      this.ctx.log('error', `message handler threw on ${m.type} from node ${m.from}: ${String(e)}`);
+    }
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    let pending = 0;
+    for (const c of this.inbound) if (c.peer === undefined) pending += 1;
+    if (pending >= this.maxPendingHandshakes) {
+      this.counters.count('handshakeFailures', undefined);
+      this.ctx.log('warn', 'refused a connection: too many connections waiting for a hello');
+      socket.destroy();
+      return;
+    }
+    const conn = new InboundConnection(socket, this.ctx, {
+      identified: (c) => {
+        const peer = c.peer as NodeId;
+        const previous = this.inboundByPeer.get(peer);
+        this.inboundByPeer.set(peer, c);
+        // The peer dialed again: its old connection is dead or dying.
+        if (previous !== undefined && previous !== c) previous.destroy();
+      },
+      closed: (c) => {
+        this.inbound.delete(c);
+        if (c.peer !== undefined && this.inboundByPeer.get(c.peer) === c) {
+          this.inboundByPeer.delete(c.peer);
+        }
+      },
+    });
+    this.inbound.add(conn);
+  }
+
+  stats(): TransportStats {
+    const peers: Record<string, PeerStats> = {};
+    const ids = new Set<NodeId>([...this.counters.peers.keys(), ...this.links.keys()]);
+    for (const id of ids) {
+      const c = this.counters.peer(id);
+      if (c === undefined) continue;
+      const link = this.links.get(id);
+      peers[String(id)] = {
+        ...c,
+        address: link?.addressText,
+        connected: link?.connected ?? false,
+        inbound: this.inboundByPeer.has(id),
+        queuedMessages: link?.queue.length ?? 0,
+        queuedBytes: link?.queue.bytes ?? 0,
+      };
+    }
+    return { ...this.counters.total, peers };
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.faults.dispose();
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    for (const c of this.inbound) c.destroy();
+    const server = this.server;
+    this.closing = new Promise((resolve) => {
+      if (server === undefined || !server.listening) {
+        resolve();
+        return;
+      }
+      server.close(() => resolve());
+    });
+    return this.closing;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * helpers shared by the transport tests: a seeded rng, sample messages of every type, polling.
+ */
+import type { Entry, Message, MessageType, SnapshotMeta } from '../../../main/raft/types';
+
+/** mulberry32 returns a seeded uniform rng in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function bytes(...values: number[]): Uint8Array {
+  return new Uint8Array(values);
+}
+
+export const META: SnapshotMeta = {
+  index: 120,
+  term: 4,
+  conf: {
+    voters: [1, 2, 3],
+    learners: [4],
+    addresses: { '1': '127.0.0.1:7001', '2': '127.0.0.1:7002', '3': '127.0.0.1:7003', '4': 'h:1' },
+  },
+};
+
+export function entries(prevIndex: number, n: number, term = 3, size = 16): Entry[] {
+  const out: Entry[] = [];
+  for (let i = 0; i < n; i++) {
+    const data = new Uint8Array(size);
+    for (let k = 0; k < size; k++) data[k] = (i * 7 + k) & 0xff;
+    out.push({ index: prevIndex + 1 + i, term, type: i === 0 ? 'conf' : 'normal', data });
+  }
+  return out;
+}
+
+/** sampleMessages returns one or more messages of every type, from 1 to 2. */
+export function sampleMessages(): Message[] {
+  const h = { from: 1, to: 2, term: 5 };
+  return [
+    { ...h, type: 'app', prevIndex: 10, prevTerm: 3, entries: entries(10, 3), commit: 9 },
+    { ...h, type: 'app', prevIndex: 0, prevTerm: 0, entries: [], commit: 0 },
+    {
+      ...h,
+      type: 'app',
+      prevIndex: 2 ** 40,
+      prevTerm: 5,
+      entries: [{ index: 2 ** 40 + 1, term: 5, type: 'normal', data: new Uint8Array(0) }],
+      commit: 2 ** 40,
+    },
+    { ...h, type: 'appResp', index: 13, reject: false, hintIndex: 0, hintTerm: 0 },
+    { ...h, type: 'appResp', index: 10, reject: true, hintIndex: 7, hintTerm: 2 },
+    { ...h, type: 'vote', lastIndex: 13, lastTerm: 3, transfer: false },
+    { ...h, type: 'preVote', lastIndex: 13, lastTerm: 3, transfer: true },
+    { ...h, type: 'voteResp', reject: false },
+    { ...h, type: 'preVoteResp', reject: true },
+    { ...h, type: 'heartbeat', commit: 12, readSeq: 77 },
+    { ...h, type: 'heartbeatResp', readSeq: 77 },
+    { ...h, type: 'snap', meta: META, offset: 0, total: 10, data: bytes(1, 2, 3, 4), done: false },
+    {
+      ...h,
+      type: 'snap',
+      meta: META,
+      offset: 4,
+      total: 10,
+      data: bytes(5, 6, 7, 8, 9, 10),
+      done: true,
+    },
+    { ...h, type: 'snapResp', snapIndex: 120, nextOffset: 4, gap: true, done: false },
+    { ...h, type: 'timeoutNow' },
+    { ...h, type: 'readIndex', ctx: 42 },
+    { ...h, type: 'readIndexResp', ctx: 42, index: 12, reject: false },
+  ];
+}
+
+export function heartbeat(from: number, to: number, readSeq: number): Message {
+  return { type: 'heartbeat', from, to, term: 1, commit: 0, readSeq };
+}
+
+export function vote(from: number, to: number, type: MessageType = 'vote'): Message {
+  if (type !== 'vote' && type !== 'preVote') throw new Error('vote() makes votes only');
+  return { type, from, to, term: 2, lastIndex: 0, lastTerm: 0, transfer: false };
+}
+
+export function snapChunk(from: number, to: number, offset: number, size = 100): Message {
+  return {
+    type: 'snap',
+    from,
+    to,
+    term: 1,
+    meta: META,
+    offset,
+    total: 1000,
+    data: new Uint8Array(size),
+    done: offset + size === 1000,
+  };
+}
+
+/** waitFor polls until `cond` holds, failing after `timeoutMs` with `what`. */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

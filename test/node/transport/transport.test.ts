@@ -1,0 +1,384 @@
+import { encode } from '@msgpack/msgpack';
+import { connect, createServer, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrameDecoder, encodeFrame } from '../../../main/node/transport/framing';
+import { decodeErrorFrame, encodeHello, type ErrorFrame } from '../../../main/node/transport/hello';
+import {
+  PortInUseError,
+  TcpTransport,
+  type TcpTransportOptions,
+  type TransportStats,
+} from '../../../main/node/transport/transport';
+import type { Message } from '../../../main/raft/types';
+import { heartbeat, mulberry32, sampleMessages, sleep, vote, waitFor } from './helpers';
+
+interface LogLine {
+  level: string;
+  msg: string;
+}
+
+interface Node {
+  t: TcpTransport;
+  received: Message[];
+  logs: LogLine[];
+  port: number;
+  addr: string;
+}
+
+const closers: (() => unknown)[] = [];
+
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+
+async function start(id: number, options: Partial<TcpTransportOptions> = {}): Promise<Node> {
+  const logs: LogLine[] = [];
+  const received: Message[] = [];
+  const t = new TcpTransport({
+    id,
+    clusterId: 'test-cluster',
+    helloTimeoutMs: 200,
+    backoffMinMs: 10,
+    backoffMaxMs: 100,
+    log: (level, msg) => logs.push({ level, msg }),
+    ...options,
+  });
+  closers.push(() => t.close());
+  t.onMessage((m) => received.push(m));
+  const { host, port } = await t.listen();
+  return { t, received, logs, port, addr: `${host}:${port}` };
+}
+
+async function pair(): Promise<[Node, Node]> {
+  const a = await start(1);
+  const b = await start(2, { maxMalformed: 3 });
+  a.t.setPeers({ '2': b.addr });
+  b.t.setPeers(new Map([[1, a.addr]]));
+  return [a, b];
+}
+
+function seqs(n: Node, from?: number): number[] {
+  return n.received
+    .filter((m) => m.type === 'heartbeat' && (from === undefined || m.from === from))
+    .map((m) => (m.type === 'heartbeat' ? m.readSeq : -1));
+}
+
+let nextSeq = 1000;
+
+/** assertDelivers checks that both good transports still deliver to each other. */
+async function assertDelivers(a: Node, b: Node): Promise<void> {
+  const s = nextSeq++;
+  a.t.send([heartbeat(1, 2, s)]);
+  b.t.send([heartbeat(2, 1, s)]);
+  await waitFor(`heartbeat ${s} both ways`, () => seqs(b).includes(s) && seqs(a).includes(s));
+}
+
+/** Raw is a hand-driven TCP client for hostile inputs. */
+interface Raw {
+  socket: Socket;
+  errors: ErrorFrame[];
+  closed: Promise<void>;
+  isClosed: () => boolean;
+}
+
+async function raw(port: number): Promise<Raw> {
+  const socket = connect({ host: '127.0.0.1', port });
+  closers.push(() => socket.destroy());
+  const errors: ErrorFrame[] = [];
+  const frames = new FrameDecoder(4096);
+  let closedFlag = false;
+  socket.on('data', (chunk) => {
+    for (const body of frames.push(chunk)) {
+      const e = decodeErrorFrame(body);
+      if (e) errors.push(e);
+    }
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) =>
+    socket.on('close', () => {
+      closedFlag = true;
+      resolve();
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, errors, closed, isClosed: () => closedFlag };
+}
+
+function hello(from: number, to: number, clusterId = 'test-cluster'): Buffer {
+  return encodeHello({ clusterId, from, to });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    p,
+    sleep(ms).then(() => {
+      throw new Error(`timed out: ${what}`);
+    }),
+  ]);
+}
+
+function counters(s: TransportStats): Record<string, number> {
+  const { peers: _peers, ...rest } = s;
+  return rest;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  if (address === null || typeof address !== 'object') throw new Error('no port');
+  return address.port;
+}
+
+describe('TcpTransport', () => {
+  it('binds to 127.0.0.1 by default and exchanges every message type both ways', async () => {
+    const [a, b] = await pair();
+    expect(a.addr.startsWith('127.0.0.1:')).toBe(true);
+    const out = sampleMessages();
+    a.t.send(out);
+    const back = out.map((m) => ({ ...m, from: 2, to: 1 }) as Message);
+    b.t.send(back);
+    await waitFor(
+      'all messages',
+      () => b.received.length === out.length && a.received.length === out.length,
+    );
+    expect(b.received).toEqual(out);
+    expect(a.received).toEqual(back);
+    const s = a.t.stats();
+    expect(s.sent).toBe(out.length);
+    expect(s.received).toBe(out.length);
+    expect(s.peers['2']).toMatchObject({
+      connected: true,
+      inbound: true,
+      sent: out.length,
+      connects: 1,
+    });
+    expect(counters(s)).toMatchObject({ dropped: 0, malformed: 0, handshakeFailures: 0 });
+  });
+
+  it('delivers a large batch sent in one tick, in order', async () => {
+    const [a, b] = await pair();
+    const msgs = Array.from({ length: 5000 }, (_, i) => heartbeat(1, 2, i));
+    a.t.send(msgs.slice(0, 2500));
+    a.t.send(msgs.slice(2500));
+    await waitFor('5000 heartbeats', () => b.received.length === 5000);
+    expect(seqs(b)).toEqual(msgs.map((_, i) => i));
+  });
+
+  it('survives hostile peers and counts what they did', async () => {
+    const [a, b] = await pair();
+    await assertDelivers(a, b);
+    const before = b.t.stats();
+    expect(counters(before)).toMatchObject({ oversized: 0, handshakeFailures: 0 });
+
+    // 1. Random garbage instead of a hello, twice: raw bytes, and a frame with a random body.
+    const rng = mulberry32(2024);
+    const garbage = Buffer.from(Array.from({ length: 512 }, () => Math.floor(rng() * 256)));
+    garbage[0] = 0x7f; // announces ~2 GB: refused at the header
+    const g1 = await raw(b.port);
+    g1.socket.write(garbage);
+    await withTimeout(g1.closed, 2000, 'garbage connection closed');
+    expect(b.t.stats().oversized).toBe(1);
+    const g2 = await raw(b.port);
+    g2.socket.write(encodeFrame(garbage.subarray(0, 100)));
+    await withTimeout(g2.closed, 2000, 'garbage hello connection closed');
+    expect(g2.errors.map((e) => e.error)).toEqual(['bad-hello']);
+    expect(b.t.stats().handshakeFailures).toBe(1);
+    await assertDelivers(a, b);
+
+    // 2. A frame announcing 2 GB, after a valid hello: refused before any body arrives.
+    const big = await raw(b.port);
+    big.socket.write(hello(9, 2));
+    big.socket.write(Buffer.from([0x80, 0, 0, 0]));
+    await withTimeout(big.closed, 2000, '2 GB frame connection closed');
+    expect(b.t.stats().oversized).toBe(2);
+    expect(b.t.stats().peers['9'].oversized).toBe(1);
+    expect(b.logs.some((l) => l.msg.includes('frame of 2147483648 bytes exceeds the limit'))).toBe(
+      true,
+    );
+    await assertDelivers(a, b);
+
+    // 3. A hello with the wrong cluster id: an error frame, then the connection is closed.
+    const wrong = await raw(b.port);
+    wrong.socket.write(hello(9, 2, 'another-cluster'));
+    await withTimeout(wrong.closed, 2000, 'wrong cluster closed');
+    expect(wrong.errors).toHaveLength(1);
+    expect(wrong.errors[0].error).toBe('cluster-id-mismatch');
+    expect(wrong.errors[0].detail).toContain('another-cluster');
+    expect(b.t.stats().handshakeFailures).toBe(2);
+    // ...and a hello for another node id.
+    const misdialed = await raw(b.port);
+    misdialed.socket.write(hello(9, 3));
+    await withTimeout(misdialed.closed, 2000, 'wrong node closed');
+    expect(misdialed.errors.map((e) => e.error)).toEqual(['wrong-node']);
+    expect(b.t.stats().handshakeFailures).toBe(3);
+    await assertDelivers(a, b);
+
+    // 4. An unknown message type: counted and dropped, the connection stays up; a message claiming
+    // another sender is malformed; past maxMalformed (3) in the window the peer is disconnected.
+    const odd = await raw(b.port);
+    odd.socket.write(hello(9, 2));
+    odd.socket.write(encodeFrame(encode([99, 9, 2, 1])));
+    await waitFor('unknown type counted', () => b.t.stats().unknownType === 1);
+    expect(odd.isClosed()).toBe(false);
+    expect(b.t.stats().peers['9']).toMatchObject({ unknownType: 1, inbound: true });
+    odd.socket.write(encodeFrame(encode([7, 5, 2, 1, 0, 0])));
+    odd.socket.write(encodeFrame(encode([7, 9, 2, -1, 0, 0])));
+    await waitFor('malformed counted', () => b.t.stats().malformed === 2);
+    expect(odd.isClosed()).toBe(false);
+    // A valid message from node 9 is delivered.
+    odd.socket.write(encodeFrame(encode([7, 9, 2, 1, 0, 4242])));
+    await waitFor('node 9 heartbeat', () => seqs(b, 9).includes(4242));
+    odd.socket.write(encodeFrame(encode([100, 9, 2, 1])));
+    await withTimeout(odd.closed, 2000, 'offender disconnected');
+    expect(counters(b.t.stats())).toMatchObject({ unknownType: 2, malformed: 2, kicked: 1 });
+    expect(b.t.stats().peers['9']).toMatchObject({ kicked: 1, inbound: false, received: 1 });
+    await assertDelivers(a, b);
+
+    // 5. A peer that connects and says nothing is closed after the hello timeout.
+    const silent = await raw(b.port);
+    const t0 = Date.now();
+    await withTimeout(silent.closed, 3000, 'silent peer closed');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    expect(silent.errors.map((e) => e.error)).toEqual(['hello-timeout']);
+    expect(b.t.stats().handshakeFailures).toBe(4);
+    await assertDelivers(a, b);
+
+    // The good link never noticed anything.
+    expect(counters(a.t.stats())).toMatchObject({
+      malformed: 0,
+      oversized: 0,
+      handshakeFailures: 0,
+      dropped: 0,
+    });
+    expect(b.t.stats().peers['1']).toMatchObject({ malformed: 0, unknownType: 0, connects: 1 });
+  });
+
+  it('a dialer refused for a wrong cluster id logs why and backs off', async () => {
+    const b = await start(2);
+    const c = await start(3, { clusterId: 'other-cluster' });
+    c.t.setPeers({ '2': b.addr });
+    await waitFor('refusal logged', () => c.logs.some((l) => l.msg.includes('refused')));
+    const line = c.logs.find((l) => l.msg.includes('refused'));
+    expect(line?.level).toBe('warn');
+    expect(line?.msg).toContain('node 2 refused the connection: cluster-id-mismatch');
+    expect(b.t.stats().handshakeFailures).toBeGreaterThanOrEqual(1);
+    expect(c.t.stats().peers['2'].handshakeFailures).toBeGreaterThanOrEqual(1);
+    c.t.send([heartbeat(3, 2, 1)]);
+    await sleep(50);
+    expect(b.received).toHaveLength(0);
+    // Refused dialers wait the maximum backoff (100 ms here) between attempts.
+    const refusals = b.t.stats().handshakeFailures;
+    await sleep(250);
+    expect(b.t.stats().handshakeFailures - refusals).toBeLessThanOrEqual(4);
+  });
+
+  it('reconnects after the peer is closed and reopened on the same port', async () => {
+    const [a, b] = await pair();
+    await assertDelivers(a, b);
+    await b.t.close();
+    await waitFor('link down', () => a.t.stats().peers['2'].connected === false);
+    a.t.send([heartbeat(1, 2, 1), heartbeat(1, 2, 2)]);
+    await sleep(150);
+    expect(a.t.stats().peers['2'].queuedMessages).toBe(2);
+    const b2 = await start(2, { port: b.port });
+    b2.t.setPeers({ '1': a.addr });
+    a.t.send([heartbeat(1, 2, 3)]);
+    await waitFor('delivery after reconnect', () => seqs(b2).length === 3);
+    expect(seqs(b2)).toEqual([1, 2, 3]);
+    const p = a.t.stats().peers['2'];
+    expect(p.connects).toBe(2);
+    expect(p.disconnects).toBe(1);
+    await assertDelivers(a, b2);
+  });
+
+  it('bounds the outbound queue and drops the oldest messages', async () => {
+    const port = await freePort();
+    const a = await start(1, { queue: { maxMessages: 10 } });
+    a.t.setPeers({ '2': `127.0.0.1:${port}` });
+    a.t.send(Array.from({ length: 100 }, (_, i) => heartbeat(1, 2, i)));
+    const p = a.t.stats().peers['2'];
+    expect(p).toMatchObject({ dropped: 90, queuedMessages: 10, connected: false });
+    expect(a.t.stats().dropped).toBe(90);
+    const b = await start(2, { port });
+    await waitFor('queued messages delivered', () => b.received.length === 10);
+    expect(seqs(b)).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
+  });
+
+  it('reports a port in use clearly', async () => {
+    const a = await start(1);
+    const other = new TcpTransport({ id: 5, clusterId: 'x', port: a.port, log: () => {} });
+    closers.push(() => other.close());
+    await expect(other.listen()).rejects.toThrow(PortInUseError);
+    await expect(
+      new TcpTransport({ id: 6, clusterId: 'x', port: a.port, log: () => {} }).listen(),
+    ).rejects.toThrow(`port 127.0.0.1:${a.port} is already in use`);
+  });
+
+  it('applies fault rules on send and on receive', async () => {
+    const [a, b] = await pair();
+    await assertDelivers(a, b);
+    b.received.length = 0;
+    a.t.faults.setRules([{ to: 2, drop: 1, types: ['vote'] }]);
+    a.t.send([vote(1, 2), heartbeat(1, 2, 1), vote(1, 2, 'preVote')]);
+    await waitFor('non-vote messages', () => b.received.length === 2);
+    expect(b.received.map((m) => m.type)).toEqual(['heartbeat', 'preVote']);
+    expect(a.t.stats().peers['2'].faultDropped).toBe(1);
+
+    a.t.faults.setRules([{ to: 2, delayMs: 100 }]);
+    const t0 = Date.now();
+    a.t.send([heartbeat(1, 2, 2), heartbeat(1, 2, 3)]);
+    await waitFor('delayed heartbeats', () => seqs(b).includes(3));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(95);
+    expect(seqs(b)).toEqual([1, 2, 3]);
+    expect(a.t.stats().faultDelayed).toBe(2);
+    a.t.faults.clear();
+
+    b.t.faults.setRules([{ from: 1, drop: 1 }]);
+    a.t.send([heartbeat(1, 2, 4)]);
+    await waitFor('dropped on receive', () => b.t.stats().faultDropped === 1);
+    expect(b.t.stats().received).toBeGreaterThan(0);
+    expect(seqs(b)).not.toContain(4);
+    b.t.faults.clear();
+    await assertDelivers(a, b);
+  });
+
+  it('keeps going when the handler throws, and handles peer changes', async () => {
+    const [a, b] = await pair();
+    let calls = 0;
+    b.t.onMessage((m) => {
+      calls += 1;
+      if (m.type === 'heartbeat' && m.readSeq === 1) throw new Error('handler bug');
+      b.received.push(m);
+    });
+    a.t.send([heartbeat(1, 2, 1), heartbeat(1, 2, 2)]);
+    await waitFor('second heartbeat', () => seqs(b).includes(2));
+    expect(calls).toBe(2);
+    expect(b.logs.some((l) => l.level === 'error' && l.msg.includes('handler bug'))).toBe(true);
+
+    // Removing a peer drops its link; messages to it are counted as dropped.
+    a.t.setPeers({});
+    a.t.send([heartbeat(1, 2, 3)]);
+    expect(a.t.stats().peers['2'].dropped).toBe(1);
+    // Messages to an unknown peer or to itself are dropped too.
+    a.t.send([heartbeat(1, 7, 1), heartbeat(1, 1, 1)]);
+    expect(a.t.stats().dropped).toBe(3);
+    a.t.setPeers({ '1': a.addr, '2': b.addr });
+    a.t.send([heartbeat(1, 2, 4)]);
+    await waitFor('after re-adding the peer', () => seqs(b).includes(4));
+    expect(() => a.t.setPeers({ '2': 'no-port' })).toThrow('address must be "host:port"');
+  });
+
+  it('closes cleanly: no sockets left, sends after close are dropped', async () => {
+    const [a, b] = await pair();
+    await assertDelivers(a, b);
+    await Promise.all([a.t.close(), b.t.close()]);
+    a.t.send([heartbeat(1, 2, 1)]);
+    expect(a.t.stats().dropped).toBe(1);
+    await expect(a.t.listen()).rejects.toThrow('closed');
+  });
+});
