@@ -1,0 +1,222 @@
+import { Decoder, Encoder } from '@msgpack/msgpack';
+
+/** KvOp is one state-machine command; every write carries the client's id and sequence number. */
+export type KvOp =
+  | { op: 'put'; key: string; value: Uint8Array }
+  | { op: 'del'; key: string }
+  /** cas sets value only if the key currently holds `expected` (null: the key must be absent). */
+  | { op: 'cas'; key: string; expected: Uint8Array | null; value: Uint8Array };
+
+export interface KvCommand {
+  clientId: string;
+  seq: number;
+  cmd: KvOp;
+}
+
+/** KvResult is what applying a command produced; a duplicate (retried) command gets the first result again. */
+export type KvResult =
+  | { ok: true; prev: Uint8Array | null }
+  | { ok: false; error: 'cas-mismatch'; current: Uint8Array | null }
+  | { ok: false; error: 'stale-request'; detail: string };
+
+interface Session {
+  seq: number;
+  result: KvResult;
+  /** index: the log index of the client's last applied command (sessions are evicted oldest-first). */
+  index: number;
+}
+
+const OP_PUT = 1;
+const OP_DEL = 2;
+const OP_CAS = 3;
+const FORMAT = 1;
+
+const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder({
+  maxStrLength: 1 << 20,
+  maxBinLength: 64 << 20,
+  maxArrayLength: 1 << 24,
+  maxMapLength: 1 << 20,
+});
+
+/** encodeCommand writes a command as an entry payload: [format, clientId, seq, opcode, key, value, expected]. */
+export function encodeCommand(c: KvCommand): Uint8Array {
+  const k = c.cmd;
+  switch (k.op) {
+    case 'put':
+      return encoder.encode([FORMAT, c.clientId, c.seq, OP_PUT, k.key, k.value]);
+    case 'del':
+      return encoder.encode([FORMAT, c.clientId, c.seq, OP_DEL, k.key]);
+    case 'cas':
+      return encoder.encode([FORMAT, c.clientId, c.seq, OP_CAS, k.key, k.value, k.expected]);
+  }
+}
+
+/** decodeCommand parses an entry payload; it throws a descriptive error on anything malformed. */
+export function decodeCommand(data: Uint8Array): KvCommand {
+  const v = decoder.decode(data) as unknown[];
+  if (!Array.isArray(v) || v[0] !== FORMAT) throw new Error('kv: unknown command format');
+  const [, clientId, seq, op, key, value, expected] = v;
+  if (typeof clientId !== 'string' || typeof key !== 'string')
+    throw new Error('kv: malformed command');
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)
+    throw new Error('kv: bad sequence number');
+  const bin = (x: unknown): Uint8Array => {
+    if (!(x instanceof Uint8Array)) throw new Error('kv: value is not binary');
+    return x;
+  };
+  switch (op) {
+    case OP_PUT:
+      return { clientId, seq, cmd: { op: 'put', key, value: bin(value) } };
+    case OP_DEL:
+      return { clientId, seq, cmd: { op: 'del', key } };
+    case OP_CAS:
+      return {
+        clientId,
+        seq,
+        cmd: {
+          op: 'cas',
+          key,
+          value: bin(value),
+          expected: expected === null || expected === undefined ? null : bin(expected),
+        },
+      };
+    default:
+      throw new Error(`kv: unknown opcode ${String(op)}`);
+  }
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * KvState is the replicated key-value map. apply() must be called with committed entries in log
+ * order on every replica; it is deterministic, including session eviction, so every replica
+ * holds the same map and the same duplicate-detection table at every index.
+ */
+export class KvState {
+  private readonly map = new Map<string, Uint8Array>();
+  private readonly sessions = new Map<string, Session>();
+  /** bytes: total key + value bytes held. */
+  bytes = 0;
+  appliedIndex = 0;
+
+  constructor(private readonly maxSessions = 10_000) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string): Uint8Array | undefined {
+    return this.map.get(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+
+  /** apply executes the command in the entry at `index` (a retried command is applied once). */
+  apply(index: number, c: KvCommand): KvResult {
+    this.appliedIndex = index;
+    const s = this.sessions.get(c.clientId);
+    if (s && c.seq <= s.seq) {
+      if (c.seq === s.seq) return s.result;
+      return {
+        ok: false,
+        error: 'stale-request',
+        detail: `sequence ${c.seq} is older than ${s.seq}`,
+      };
+    }
+    const result = this.execute(c.cmd);
+    if (s) this.sessions.delete(c.clientId); // re-insert so Map order is least-recently-applied first
+    this.sessions.set(c.clientId, { seq: c.seq, result, index });
+    if (this.sessions.size > this.maxSessions) {
+      const oldest = this.sessions.keys().next().value as string;
+      this.sessions.delete(oldest);
+    }
+    return result;
+  }
+
+  /** skip records that the entry at index carried no command (a no-op or a config change). */
+  skip(index: number): void {
+    this.appliedIndex = index;
+  }
+
+  private execute(k: KvOp): KvResult {
+    const prev = this.map.get(k.key) ?? null;
+    switch (k.op) {
+      case 'put':
+        this.set(k.key, prev, k.value);
+        return { ok: true, prev };
+      case 'del':
+        if (prev !== null) {
+          this.map.delete(k.key);
+          this.bytes -= k.key.length + prev.length;
+        }
+        return { ok: true, prev };
+      case 'cas':
+        if (!sameBytes(prev, k.expected))
+          return { ok: false, error: 'cas-mismatch', current: prev };
+        this.set(k.key, prev, k.value);
+        return { ok: true, prev };
+    }
+  }
+
+  private set(key: string, prev: Uint8Array | null, value: Uint8Array): void {
+    this.bytes += value.length - (prev ? prev.length : -key.length);
+    this.map.set(key, value);
+  }
+
+  /** snapshot encodes the whole state: [format, appliedIndex, [key, value]..., sessions]. */
+  snapshot(): Uint8Array {
+    const kv: unknown[] = [];
+    for (const [k, v] of this.map) kv.push(k, v);
+    const ss: unknown[] = [];
+    for (const [id, s] of this.sessions) ss.push(id, s.seq, s.index, encodeResult(s.result));
+    return new Encoder().encode([FORMAT, this.appliedIndex, kv, ss]);
+  }
+
+  /** restore replaces the whole state with a snapshot image. */
+  static restore(data: Uint8Array, maxSessions = 10_000): KvState {
+    const st = new KvState(maxSessions);
+    const v = new Decoder({ maxBinLength: 1 << 30, maxArrayLength: 1 << 28 }).decode(
+      data,
+    ) as unknown[];
+    if (!Array.isArray(v) || v[0] !== FORMAT || !Array.isArray(v[2]) || !Array.isArray(v[3])) {
+      throw new Error('kv: malformed snapshot image');
+    }
+    st.appliedIndex = v[1] as number;
+    const kv = v[2] as unknown[];
+    for (let i = 0; i < kv.length; i += 2) st.set(kv[i] as string, null, kv[i + 1] as Uint8Array);
+    const ss = v[3] as unknown[];
+    for (let i = 0; i < ss.length; i += 4) {
+      st.sessions.set(ss[i] as string, {
+        seq: ss[i + 1] as number,
+        index: ss[i + 2] as number,
+        result: decodeResult(ss[i + 3] as unknown[]),
+      });
+    }
+    return st;
+  }
+}
+
+function encodeResult(r: KvResult): unknown[] {
+  if (r.ok) return [0, r.prev];
+  if (r.error === 'cas-mismatch') return [1, r.current];
+  return [2, r.detail];
+}
+
+function decodeResult(a: unknown[]): KvResult {
+  switch (a[0]) {
+    case 0:
+      return { ok: true, prev: (a[1] as Uint8Array | null) ?? null };
+    case 1:
+      return { ok: false, error: 'cas-mismatch', current: (a[1] as Uint8Array | null) ?? null };
+    default:
+      return { ok: false, error: 'stale-request', detail: String(a[1]) };
+  }
+}
