@@ -52,9 +52,14 @@ export class OutboundLink {
     if (this.state === 'idle' && this.retryTimer === undefined) this.dial();
   }
 
-  /** enqueue queues one frame and arranges for it to be written in this tick's batch. */
+  /**
+   * enqueue queues one frame and arranges for it to be written in this tick's batch. While the
+   * peer is known to be unreachable (between a failed connection and the next attempt) frames are
+   * dropped and counted: Raft resends what matters, and replaying a backlog of stale messages to a
+   * peer that comes back only delays it (and would hold memory for a peer that is down for good).
+   */
   enqueue(frame: Uint8Array): void {
-    if (this.state === 'closed') {
+    if (this.state === 'closed' || (this.state === 'idle' && this.retryTimer !== undefined)) {
       this.ctx.counters.count('dropped', this.peer);
       return;
     }
@@ -184,6 +189,8 @@ export class OutboundLink {
     if (this.state === 'open') this.ctx.counters.count('disconnects', this.peer);
     if (this.state === 'closed') return;
     this.state = 'idle';
+    const dropped = this.queue.clear();
+    if (dropped > 0) this.ctx.counters.count('dropped', this.peer, dropped);
     this.scheduleRetry();
   }
 

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { NodeId } from '../raft/types';
+
+/** NodeRecord is one node of a cluster as the supervisor remembers it across restarts of the app. */
+export interface NodeRecord {
+  id: NodeId;
+  peer: string;
+  client: string;
+  admin: string;
+  /** dir: the node's data dir, relative to the cluster folder. */
+  dir: string;
+  /** state: 'member' nodes are started with the cluster; 'removed' ones are history. */
+  state: 'member' | 'removed';
+  /** founding: part of the initial configuration (started with --peers); later nodes join. */
+  founding: boolean;
+}
+
+export interface Timing {
+  tickMs: number;
+  heartbeatMs: number;
+  electionMs: number;
+}
+
+/** ClusterManifest is cluster.json in the cluster folder: identity, timing and nodes. */
+export interface ClusterManifest {
+  format: 1;
+  clusterId: string;
+  createdAt: string;
+  timing: Timing;
+  snapshotEntries: number;
+  snapshotChunkBytes: number;
+  nodes: NodeRecord[];
+  nextId: NodeId;
+}
+
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ManifestError';
+  }
+}
+
+export function manifestPath(dir: string): string {
+  return join(dir, 'cluster.json');
+}
+
+/** loadManifest reads cluster.json, or returns undefined when the folder has none. Bad content throws. */
+export function loadManifest(dir: string): ClusterManifest | undefined {
+  const file = manifestPath(dir);
+  if (!existsSync(file)) return undefined;
+  let m: ClusterManifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as ClusterManifest;
+  } catch (e) {
+    throw new ManifestError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (m.format !== 1 || typeof m.clusterId !== 'string' || !Array.isArray(m.nodes)) {
+    throw new ManifestError(`${file} is not a raftdeck cluster manifest (format 1)`);
+  }
+  return m;
+}
+
+/** saveManifest writes cluster.json atomically (tmp + rename). */
+export function saveManifest(dir: string, m: ClusterManifest): void {
+  mkdirSync(dir, { recursive: true });
+  const file = manifestPath(dir);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(m, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * freePort finds a free loopback port to listen on. It picks from 20000-32767, below Linux's
+ * ephemeral range (32768-60999), so an outgoing connection cannot take the port between the check
+ * and the node's listen; `taken` holds ports already handed out.
+ */
+export async function freePort(taken: Set<number> = new Set()): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    if (taken.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) {
+      taken.add(port);
+      return port;
+    }
+  }
+  throw new Error('could not find a free loopback port in 20000-32767');
+}
+
+/** portOf returns the port of "host:port". */
+export function portOf(addr: string): number {
+  return Number(addr.slice(addr.lastIndexOf(':') + 1));
+}
+
+/** newNodeRecord allocates free loopback ports for a new node. */
+export async function newNodeRecord(m: ClusterManifest, founding: boolean): Promise<NodeRecord> {
+  const taken = new Set<number>();
+  for (const n of m.nodes) for (const a of [n.peer, n.client, n.admin]) taken.add(portOf(a));
+  const id = m.nextId++;
+  return {
+    id,
+    peer: `127.0.0.1:${await freePort(taken)}`,
+    client: `127.0.0.1:${await freePort(taken)}`,
+    admin: `127.0.0.1:${await freePort(taken)}`,
+    dir: `node-${id}`,
+    state: 'member',
+    founding,
+  };
+}
+
+/** newManifest describes a brand-new cluster of n founding voters. */
+export async function newManifest(
+  n: number,
+  timing: Timing,
+  snapshotEntries: number,
+  snapshotChunkBytes: number,
+): Promise<ClusterManifest> {
+  const m: ClusterManifest = {
+    format: 1,
+    clusterId: `raftdeck-${randomBytes(4).toString('hex')}`,
+    createdAt: new Date().toISOString(),
+    timing,
+    snapshotEntries,
+    snapshotChunkBytes,
+    nodes: [],
+    nextId: 1,
+  };
+  for (let i = 0; i < n; i++) m.nodes.push(await newNodeRecord(m, true));
+  return m;
+}
+
+/** peersFlag renders members as the node's --peers value: id=peer|client,... */
+export function peersFlag(nodes: NodeRecord[]): string {
+  return nodes.map((n) => `${n.id}=${n.peer}|${n.client}`).join(',');
+}

@@ -1,0 +1,679 @@
+/**
+ * admin-server serves the admin protocol (docs/protocol.md, "Admin protocol"): the supervisor's
+ * control and telemetry channel to one node. The first frame must carry the admin token; nothing
+ * else is read before it is accepted. Then requests are answered by id, and a subscriber gets
+ * status, event and log pushes. A slow subscriber never makes the server buffer without bound:
+ * status pushes are coalesced to the latest, and events and log lines are queued up to a bound,
+ * after which the subscriber is told how many were dropped.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { NodeId } from '../raft/types';
+import { NotLeaderError, OutcomeUnknownError, type NodeApi, type NodeEvent } from './node-api';
+import { InvalidFaultRuleError, type FaultRule } from './transport/fault-filter';
+import {
+  FrameConnection,
+  TcpListener,
+  WireFormat,
+  describeValue,
+  isRecord,
+  isUint,
+  parseHostPort,
+  utf8Length,
+  type ListenAddress,
+  type WireLogger,
+} from './wire';
+
+/** MAX_AUTH_FRAME_BYTES bounds the first frame (the token). */
+export const MAX_AUTH_FRAME_BYTES = 1024;
+
+/** MAX_TOKEN_BYTES: the longest token accepted, in UTF-8 bytes. */
+export const MAX_TOKEN_BYTES = 512;
+
+/** MAX_ADMIN_REQUEST_BYTES bounds every request frame after authentication. */
+export const MAX_ADMIN_REQUEST_BYTES = 1024 * 1024;
+
+/** MAX_FAULT_RULES: rules in one set-faults request. */
+export const MAX_FAULT_RULES = 256;
+
+/** MAX_HZ: the fastest status push rate a subscriber may ask for. */
+export const MAX_HZ = 60;
+
+/** DEFAULT_HZ: the status push rate when a subscriber does not say. */
+export const DEFAULT_HZ = 10;
+
+/** REPLAY_EVENTS / REPLAY_LOGS: how much history a new subscriber is sent first. */
+export const REPLAY_EVENTS = 200;
+export const REPLAY_LOGS = 200;
+
+/** KEEPALIVE_MS: a status subscriber gets a status at least this often, changed or not. */
+export const KEEPALIVE_MS = 1000;
+
+/** The token frame is checked by the structure guard before it is decoded. */
+const AUTH_FORMAT = new WireFormat(
+  MAX_AUTH_FRAME_BYTES,
+  { maxDepth: 1, maxArrayLength: 0, maxMapLength: 4, maxStrLength: 1024, maxBinLength: 0 },
+  { maxStrLength: 1024, maxBinLength: 0, maxArrayLength: 0, maxMapLength: 4 },
+);
+
+/**
+ * REQUEST_FORMAT: after authentication the peer is the token holder, and requests may hold
+ * floats (a drop probability) and nil (an absent optional field), which the structure guard
+ * refuses; so only the frame limit and the Decoder limits apply.
+ */
+const REQUEST_FORMAT = new WireFormat(MAX_ADMIN_REQUEST_BYTES, undefined, {
+  maxStrLength: 64 * 1024,
+  maxBinLength: 64 * 1024,
+  maxArrayLength: 4096,
+  maxMapLength: 256,
+});
+
+/** AdminOp names every request of the admin protocol. */
+export type AdminOp =
+  | 'status'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'add-learner'
+  | 'promote'
+  | 'remove'
+  | 'transfer-leader'
+  | 'snapshot'
+  | 'set-faults'
+  | 'clear-faults'
+  | 'set-fsync-delay'
+  | 'shutdown';
+
+/** AdminErrorCode is the `error` of a failed response. */
+export type AdminErrorCode = 'not-leader' | 'bad-request' | 'unknown-outcome' | 'failed';
+
+/** SubscribeOptions says what a subscriber wants pushed. */
+export interface SubscribeOptions {
+  events: boolean;
+  status: boolean;
+  logs: boolean;
+  hz: number;
+}
+
+/** AdminRequest is a validated request. */
+export type AdminRequest =
+  | { op: 'status' | 'unsubscribe' | 'snapshot' | 'clear-faults' }
+  | ({ op: 'subscribe' } & SubscribeOptions)
+  | { op: 'add-learner'; nodeId: NodeId; peerAddress: string; clientAddress: string }
+  | { op: 'promote' | 'remove' | 'transfer-leader'; nodeId: NodeId }
+  | { op: 'set-faults'; rules: FaultRule[] }
+  | { op: 'set-fsync-delay'; ms: number }
+  | { op: 'shutdown'; reason: string };
+
+const ARGS: Readonly<Record<AdminOp, { required: string[]; optional: string[] }>> = {
+  status: { required: [], optional: [] },
+  subscribe: { required: [], optional: ['events', 'status', 'logs', 'hz'] },
+  unsubscribe: { required: [], optional: [] },
+  'add-learner': { required: ['nodeId', 'peerAddress', 'clientAddress'], optional: [] },
+  promote: { required: ['nodeId'], optional: [] },
+  remove: { required: ['nodeId'], optional: [] },
+  'transfer-leader': { required: ['nodeId'], optional: [] },
+  snapshot: { required: [], optional: [] },
+  'set-faults': { required: ['rules'], optional: [] },
+  'clear-faults': { required: [], optional: [] },
+  'set-fsync-delay': { required: ['ms'], optional: [] },
+  shutdown: { required: [], optional: ['reason'] },
+};
+
+const RULE_FIELDS = ['to', 'from', 'drop', 'delayMs', 'jitterMs', 'types', 'snapshotOffset'];
+
+/** MAX_FSYNC_DELAY_MS: the slowest simulated disk. */
+export const MAX_FSYNC_DELAY_MS = 60_000;
+
+class BadRequest extends Error {}
+
+/**
+ * parseAdminRequest validates the arguments of one request (its id and op already read). Fields
+ * holding nil count as absent. Throws BadRequest with a precise detail.
+ */
+export function parseAdminRequest(op: string, v: Record<string, unknown>): AdminRequest {
+  if (!Object.hasOwn(ARGS, op)) throw new BadRequest(`unknown op ${JSON.stringify(op)}`);
+  const spec = ARGS[op as AdminOp];
+  const get = (k: string): unknown => (Object.hasOwn(v, k) ? v[k] : undefined) ?? undefined;
+  for (const k of Object.keys(v)) {
+    if (k === 'id' || k === 'op' || v[k] === null) continue;
+    if (!spec.required.includes(k) && !spec.optional.includes(k)) {
+      throw new BadRequest(`unknown field ${JSON.stringify(k.slice(0, 40))} for ${op}`);
+    }
+  }
+  for (const k of spec.required) {
+    if (get(k) === undefined) throw new BadRequest(`missing field ${k} for ${op}`);
+  }
+  const nodeId = (): NodeId => {
+    const n = get('nodeId');
+    if (!isUint(n) || n === 0) {
+      throw new BadRequest(`nodeId must be a positive integer, got ${describeValue(n)}`);
+    }
+    return n;
+  };
+  const address = (k: string): string => {
+    const a = get(k);
+    if (typeof a !== 'string') throw new BadRequest(`${k} must be a str, got ${describeValue(a)}`);
+    try {
+      parseHostPort(a);
+    } catch (e) {
+      throw new BadRequest(`${k}: ${(e as Error).message}`);
+    }
+    return a;
+  };
+  const flag = (k: string): boolean => {
+    const b = get(k);
+    if (b === undefined) return false;
+    if (typeof b !== 'boolean')
+      throw new BadRequest(`${k} must be a bool, got ${describeValue(b)}`);
+    return b;
+  };
+  const o = op as AdminOp;
+  switch (o) {
+    case 'status':
+    case 'unsubscribe':
+    case 'snapshot':
+    case 'clear-faults':
+      return { op: o };
+    case 'subscribe': {
+      const hz = get('hz') ?? DEFAULT_HZ;
+      if (typeof hz !== 'number' || !(hz > 0 && hz <= MAX_HZ)) {
+        throw new BadRequest(`hz must be a number in (0, ${MAX_HZ}], got ${describeValue(hz)}`);
+      }
+      return { op: o, events: flag('events'), status: flag('status'), logs: flag('logs'), hz };
+    }
+    case 'add-learner':
+      return {
+        op: o,
+        nodeId: nodeId(),
+        peerAddress: address('peerAddress'),
+        clientAddress: address('clientAddress'),
+      };
+    case 'promote':
+    case 'remove':
+    case 'transfer-leader':
+      return { op: o, nodeId: nodeId() };
+    case 'set-faults':
+      return { op: o, rules: parseRules(get('rules')) };
+    case 'set-fsync-delay': {
+      const ms = get('ms');
+      if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_FSYNC_DELAY_MS)) {
+        throw new BadRequest(
+          `ms must be a number in [0, ${MAX_FSYNC_DELAY_MS}], got ${describeValue(ms)}`,
+        );
+      }
+      return { op: o, ms };
+    }
+    case 'shutdown': {
+      const reason = get('reason') ?? 'admin request';
+      if (typeof reason !== 'string' || utf8Length(reason) > 200) {
+        throw new BadRequest(`reason must be a str of at most 200 bytes`);
+      }
+      return { op: o, reason };
+    }
+  }
+}
+
+/**
+ * parseRules checks the wire shape of fault rules: a map per rule, known fields, each of its
+ * type. What the values mean (exactly one of to/from, drop in [0, 1], known message types) is
+ * checked by the node's fault filter, whose reason is passed back.
+ */
+function parseRules(x: unknown): FaultRule[] {
+  if (!Array.isArray(x)) throw new BadRequest(`rules must be an array, got ${describeValue(x)}`);
+  if (x.length > MAX_FAULT_RULES) {
+    throw new BadRequest(`${x.length} rules; the limit is ${MAX_FAULT_RULES}`);
+  }
+  return x.map((r: unknown, i): FaultRule => {
+    const at = `rules[${i}]`;
+    if (!isRecord(r)) throw new BadRequest(`${at} must be a map, got ${describeValue(r)}`);
+    const rule: Record<string, unknown> = {};
+    for (const [k, val] of Object.entries(r)) {
+      if (!RULE_FIELDS.includes(k)) {
+        throw new BadRequest(`${at}: unknown field ${JSON.stringify(k.slice(0, 40))}`);
+      }
+      if (val === null) continue;
+      const ok =
+        k === 'to' || k === 'from'
+          ? typeof val === 'number' || val === '*'
+          : k === 'types'
+            ? Array.isArray(val) && val.every((t) => typeof t === 'string')
+            : typeof val === 'number';
+      if (!ok) {
+        const want =
+          k === 'to' || k === 'from'
+            ? "a node id or '*'"
+            : k === 'types'
+              ? 'an array of str'
+              : 'a number';
+        throw new BadRequest(`${at}.${k} must be ${want}, got ${describeValue(val)}`);
+      }
+      rule[k] = val;
+    }
+    return rule as FaultRule;
+  });
+}
+
+/** sha256 of a token, so the comparison is always between equal-length buffers. */
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** AdminServerOptions configures an AdminServer. */
+export interface AdminServerOptions {
+  node: NodeApi;
+  /** token every connection must present first. */
+  token: string;
+  /** host to listen on; 127.0.0.1 unless told otherwise. */
+  host?: string;
+  port?: number;
+  /** authTimeoutMs: a connection that has not authenticated by then is closed. */
+  authTimeoutMs?: number;
+  /** maxInFlight: unanswered requests per connection; more are answered `failed`. */
+  maxInFlight?: number;
+  maxConnections?: number;
+  /** pushHighWaterBytes: above this much unsent data, pushes are held back (see the file comment). */
+  pushHighWaterBytes?: number;
+  /** maxQueuedPushes: events and log lines held back per subscriber before dropping. */
+  maxQueuedPushes?: number;
+  log?: WireLogger;
+}
+
+type Push = { push: 'event'; event: NodeEvent } | { push: 'log'; line: Record<string, unknown> };
+
+/** AdminServer accepts admin connections for one node. */
+export class AdminServer {
+  private readonly listener: TcpListener;
+  private readonly sessions = new Set<AdminSession>();
+  private readonly tokenDigest: Buffer;
+  readonly settings: Required<
+    Pick<
+      AdminServerOptions,
+      'authTimeoutMs' | 'maxInFlight' | 'pushHighWaterBytes' | 'maxQueuedPushes'
+    >
+  >;
+  readonly log: WireLogger;
+  /** unauthorized: connections refused for a wrong or missing token. */
+  unauthorized = 0;
+
+  constructor(private readonly options: AdminServerOptions) {
+    if (options.token.length === 0) throw new Error('admin token must not be empty');
+    this.tokenDigest = digest(options.token);
+    this.log = options.log ?? (() => undefined);
+    this.settings = {
+      authTimeoutMs: options.authTimeoutMs ?? 5000,
+      maxInFlight: options.maxInFlight ?? 64,
+      pushHighWaterBytes: options.pushHighWaterBytes ?? 1024 * 1024,
+      maxQueuedPushes: options.maxQueuedPushes ?? 2000,
+    };
+    this.listener = new TcpListener(
+      options.host ?? '127.0.0.1',
+      options.port ?? 0,
+      (s) => this.sessions.add(new AdminSession(s, this)),
+      options.maxConnections ?? 64,
+      this.log,
+    );
+  }
+
+  get node(): NodeApi {
+    return this.options.node;
+  }
+
+  /** address: where the server listens (after listen()). */
+  get address(): ListenAddress | undefined {
+    return this.listener.address;
+  }
+
+  listen(): Promise<ListenAddress> {
+    return this.listener.listen();
+  }
+
+  /** tokenMatches compares in constant time (both sides hashed, so lengths always match). */
+  tokenMatches(token: string): boolean {
+    return timingSafeEqual(digest(token), this.tokenDigest);
+  }
+
+  /** forget drops a closed session. */
+  forget(s: AdminSession): void {
+    this.sessions.delete(s);
+  }
+
+  /** close stops accepting and ends every connection (queued responses are flushed first). */
+  close(): Promise<void> {
+    for (const s of [...this.sessions]) s.close();
+    return this.listener.close(() => undefined);
+  }
+}
+
+/** AdminSession is one admin connection: authentication, requests, and its subscription. */
+class AdminSession {
+  private readonly conn: FrameConnection;
+  private authed = false;
+  private authTimer: ReturnType<typeof setTimeout> | undefined;
+  private inFlight = 0;
+  private sub: SubscribeOptions | undefined;
+  private unsubscribeEvents: (() => void) | undefined;
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
+  private lastStatusVersion = -1;
+  private lastStatusAt = 0;
+  private statusHeld = false;
+  private readonly queue: Push[] = [];
+  private dropped = 0;
+  private lastLog: Record<string, unknown> | undefined;
+  private lastLogKey = '';
+
+  constructor(
+    socket: Socket,
+    private readonly server: AdminServer,
+  ) {
+    this.conn = new FrameConnection(
+      socket,
+      AUTH_FORMAT,
+      {
+        message: (v) => (this.authed ? this.onRequest(v) : this.onAuth(v)),
+        malformed: (f) => {
+          if (!this.authed) {
+            this.server.unauthorized += 1;
+            return { error: 'unauthorized', detail: `unreadable first frame: ${f.reason}` };
+          }
+          this.server.log('warn', `closing admin connection ${this.conn.remote}: ${f.reason}`);
+          return { error: 'bad-request', detail: `unreadable frame: ${f.reason}` };
+        },
+        drain: () => this.onDrain(),
+        close: () => this.onClose(),
+      },
+      server.log,
+    );
+    this.authTimer = setTimeout(() => {
+      this.authTimer = undefined;
+      if (this.authed) return;
+      this.server.unauthorized += 1;
+      this.conn.end({
+        error: 'unauthorized',
+        detail: `no token within ${this.server.settings.authTimeoutMs} ms`,
+      });
+    }, this.server.settings.authTimeoutMs);
+    this.authTimer.unref();
+  }
+
+  close(): void {
+    this.stopSubscription();
+    this.conn.end();
+  }
+
+  private onAuth(v: unknown): void {
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+    const token = isRecord(v) && Object.hasOwn(v, 'token') ? v.token : undefined;
+    let detail: string | undefined;
+    if (typeof token !== 'string') detail = 'the first frame must be a map {token: str}';
+    else if (utf8Length(token) > MAX_TOKEN_BYTES || !this.server.tokenMatches(token)) {
+      detail = 'wrong token';
+    }
+    if (detail !== undefined) {
+      this.server.unauthorized += 1;
+      this.server.log('warn', `admin connection ${this.conn.remote} refused: ${detail}`);
+      this.conn.end({ error: 'unauthorized', detail });
+      return;
+    }
+    this.authed = true;
+    this.conn.setFormat(REQUEST_FORMAT);
+    this.conn.send({ ok: true, node: this.server.node.id });
+  }
+
+  private onRequest(v: unknown): void {
+    if (!isRecord(v)) {
+      this.reply(undefined, fail('bad-request', `request must be a map, got ${describeValue(v)}`));
+      return;
+    }
+    const id = v.id;
+    if (!isUint(id)) {
+      this.reply(
+        undefined,
+        fail('bad-request', `id must be an unsigned integer, got ${describeValue(id)}`),
+      );
+      return;
+    }
+    const op = v.op;
+    if (typeof op !== 'string') {
+      this.reply(id, fail('bad-request', `op must be a str, got ${describeValue(op)}`));
+      return;
+    }
+    let req: AdminRequest;
+    try {
+      req = parseAdminRequest(op, v);
+    } catch (e) {
+      if (!(e instanceof BadRequest)) throw e;
+      this.reply(id, fail('bad-request', e.message));
+      return;
+    }
+    if (this.inFlight >= this.server.settings.maxInFlight) {
+      this.reply(
+        id,
+        fail('failed', `too many requests in flight (limit ${this.server.settings.maxInFlight})`),
+      );
+      return;
+    }
+    if (req.op === 'subscribe') {
+      // Answered before anything is pushed: the response, then the replay, then live pushes.
+      const { events, status, logs, hz } = req;
+      this.reply(id, { ok: true, result: { events, status, logs, hz } });
+      this.subscribe(req);
+      return;
+    }
+    this.inFlight += 1;
+    void this.execute(req).then(
+      (result) => {
+        this.inFlight -= 1;
+        this.reply(id, { ok: true, result });
+        if (req.op === 'shutdown') setImmediate(() => void this.shutdown(req.reason));
+      },
+      (e: unknown) => {
+        this.inFlight -= 1;
+        this.reply(id, failureOf(e));
+      },
+    );
+  }
+
+  private reply(id: number | undefined, body: Record<string, unknown>): void {
+    if (this.conn.send({ id, ...body }) || !this.conn.open) return;
+    this.conn.send({ id, ...fail('failed', 'the node returned a result that cannot be encoded') });
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    try {
+      await this.server.node.shutdown(reason);
+    } catch (e) {
+      this.server.log('error', `shutdown failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** execute carries out a valid request and resolves with its result. */
+  private async execute(req: AdminRequest): Promise<unknown> {
+    const node = this.server.node;
+    switch (req.op) {
+      case 'status':
+        return node.status();
+      case 'subscribe':
+        return req;
+      case 'unsubscribe':
+        this.stopSubscription();
+        return {};
+      case 'add-learner':
+        return node.addLearner(req.nodeId, { peer: req.peerAddress, client: req.clientAddress });
+      case 'promote':
+        return node.promote(req.nodeId);
+      case 'remove':
+        return node.remove(req.nodeId);
+      case 'transfer-leader':
+        return node.transferLeader(req.nodeId);
+      case 'snapshot':
+        return node.snapshotNow();
+      case 'set-faults':
+        node.setFaults(req.rules);
+        return {};
+      case 'clear-faults':
+        node.clearFaults();
+        return {};
+      case 'set-fsync-delay':
+        node.setFsyncDelay(req.ms);
+        return {};
+      case 'shutdown':
+        // Answered first; the node is shut down once the answer is on its way.
+        return {};
+    }
+  }
+
+  // ------------------------------------------------------------------ subscription
+
+  /**
+   * subscribe starts (or changes) this connection's subscription; its response has been queued.
+   * Ordering: the replayed events (oldest first) are queued next, in the same turn as the
+   * listener is registered, so the subscriber sees every event exactly once and in order. A
+   * second subscribe changes what is pushed; events are not replayed again.
+   */
+  private subscribe(o: SubscribeOptions): void {
+    const node = this.server.node;
+    const had = this.sub;
+    this.sub = o;
+    if (o.events && this.unsubscribeEvents === undefined) {
+      for (const event of node.recentEvents(REPLAY_EVENTS)) this.push({ push: 'event', event });
+      this.unsubscribeEvents = node.subscribe((event) => this.push({ push: 'event', event }));
+    } else if (!o.events && this.unsubscribeEvents !== undefined) {
+      this.unsubscribeEvents();
+      this.unsubscribeEvents = undefined;
+    }
+    if (o.logs && !had?.logs) {
+      this.lastLog = undefined;
+      this.lastLogKey = '';
+    }
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    if (o.status || o.logs) {
+      this.lastStatusVersion = -1;
+      this.poll();
+      this.pollTimer = setInterval(() => this.poll(), 1000 / o.hz);
+    }
+  }
+
+  private stopSubscription(): void {
+    this.sub = undefined;
+    if (this.unsubscribeEvents !== undefined) this.unsubscribeEvents();
+    this.unsubscribeEvents = undefined;
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    this.queue.length = 0;
+    this.dropped = 0;
+    this.statusHeld = false;
+  }
+
+  private poll(): void {
+    try {
+      const sub = this.sub;
+      if (sub === undefined || !this.conn.open) return;
+      if (sub.logs) this.pollLogs();
+      if (sub.status) {
+        const now = Date.now();
+        const s = this.server.node.status();
+        if (s.version !== this.lastStatusVersion || now - this.lastStatusAt >= KEEPALIVE_MS) {
+          if (this.congested()) {
+            this.statusHeld = true;
+          } else {
+            this.sendStatus(s);
+          }
+        }
+      }
+    } catch (e) {
+      this.server.log('error', `admin push failed: ${(e as Error).message}`);
+      this.conn.destroy();
+    }
+  }
+
+  private sendStatus(s = this.server.node.status()): void {
+    this.statusHeld = false;
+    this.lastStatusVersion = s.version;
+    this.lastStatusAt = Date.now();
+    this.conn.send({ push: 'status', status: s });
+  }
+
+  /** pollLogs pushes the log lines that appeared since the last poll. */
+  private pollLogs(): void {
+    const lines = this.server.node.recentLogs(REPLAY_LOGS);
+    let from = 0;
+    if (this.lastLog !== undefined) {
+      // Lines are the node's ring buffer entries; match the last one pushed by identity, or by
+      // content for a node that hands out copies.
+      for (let i = lines.length - 1; i >= 0; i--) {
+        if (lines[i] === this.lastLog || safeJson(lines[i]) === this.lastLogKey) {
+          from = i + 1;
+          break;
+        }
+      }
+    }
+    if (from >= lines.length) return;
+    for (let i = from; i < lines.length; i++) this.push({ push: 'log', line: lines[i] });
+    this.lastLog = lines[lines.length - 1];
+    this.lastLogKey = safeJson(this.lastLog);
+  }
+
+  private congested(): boolean {
+    return this.conn.bufferedBytes > this.server.settings.pushHighWaterBytes;
+  }
+
+  /** push sends an event or log line, or queues it while the subscriber is slow. */
+  private push(p: Push): void {
+    if (!this.conn.open) return;
+    if (this.queue.length === 0 && this.dropped === 0 && !this.congested()) {
+      this.conn.send(p);
+      return;
+    }
+    if (this.queue.length < this.server.settings.maxQueuedPushes) this.queue.push(p);
+    else this.dropped += 1;
+  }
+
+  /** onDrain sends what was held back: the latest status, queued pushes, then the drop count. */
+  private onDrain(): void {
+    if (!this.conn.open || this.sub === undefined) return;
+    if (this.statusHeld && this.sub.status) this.sendStatus();
+    let k = 0;
+    while (k < this.queue.length && !this.congested()) this.conn.send(this.queue[k++]);
+    this.queue.splice(0, k);
+    if (this.queue.length === 0 && this.dropped > 0) {
+      this.conn.send({ push: 'overflow', dropped: this.dropped });
+      this.dropped = 0;
+    }
+    this.conn.flush();
+  }
+
+  private onClose(): void {
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+    this.stopSubscription();
+    this.server.forget(this);
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return '';
+  }
+}
+
+function fail(error: AdminErrorCode, detail: string, extra: Record<string, unknown> = {}) {
+  return { ok: false, error, detail, ...extra };
+}
+
+/** failureOf maps what the node threw to an error response. */
+function failureOf(e: unknown): Record<string, unknown> {
+  if (e instanceof NotLeaderError) {
+    const { leaderId, leaderClientAddress } = e.hint;
+    return fail('not-leader', e.message, {
+      ...(leaderId > 0 ? { leaderId } : {}),
+      ...(leaderClientAddress !== '' ? { leaderAddress: leaderClientAddress } : {}),
+    });
+  }
+  if (e instanceof InvalidFaultRuleError) return fail('bad-request', e.message);
+  if (e instanceof OutcomeUnknownError) return fail('unknown-outcome', e.message);
+  return fail('failed', e instanceof Error ? e.message : String(e));
+}

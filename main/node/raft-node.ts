@@ -1,0 +1,727 @@
+import { randomInt } from 'node:crypto';
+import { decodeConfEntry, isMember } from '../raft/conf';
+import { Raft } from '../raft/raft';
+import { seededRng } from '../raft/rng';
+import type { ConfState, Entry, NodeId, ProposeResult, RaftEvent, Ready } from '../raft/types';
+import { decodeCommand, encodeCommand, KvState } from './kv/kv-state';
+import type { KvCommand, KvResult } from './kv/kv-state';
+import type { JsonLog } from './logger';
+import {
+  formatMemberAddress,
+  NotLeaderError,
+  OutcomeUnknownError,
+  parseMemberAddress,
+} from './node-api';
+import type {
+  ChangeOutcome,
+  LeaderHint,
+  MemberAddress,
+  NodeApi,
+  NodeEvent,
+  NodeEventBody,
+  NodeStatus,
+} from './node-api';
+import type { Storage } from './storage/storage';
+import type { FaultFilter, FaultRule } from './transport/fault-filter';
+import type { Transport } from './transport/transport';
+
+/** RaftNodeOptions configures one node process's Raft host. */
+export interface RaftNodeOptions {
+  id: NodeId;
+  clusterId: string;
+  dataDir: string;
+  storage: Storage;
+  transport: Transport;
+  faults: FaultFilter;
+  log: JsonLog;
+  peerAddress: string;
+  clientAddress: string;
+  adminAddress: string;
+  /** initialPeers: the founding voters (bootstrap) or, with join, the members to contact. */
+  initialPeers: { id: NodeId; address: MemberAddress }[];
+  /** join: start empty and wait to be added as a learner (never bootstrap). */
+  join: boolean;
+  tickMs?: number;
+  heartbeatMs?: number;
+  electionMs?: number;
+  /** snapshotEntries: take a snapshot after this many applied entries (0: only on request). */
+  snapshotEntries?: number;
+  /** snapshotKeep: entries kept in the log behind a snapshot, for followers a little behind. */
+  snapshotKeep?: number;
+  snapshotChunkBytes?: number;
+  promoteGap?: number;
+  /** requestTimeoutMs: a write not applied by then is reported as of unknown outcome. */
+  requestTimeoutMs?: number;
+  /** onFatal: called once on an unrecoverable error (storage); the process must exit non-zero. */
+  onFatal: (err: Error) => void;
+  /** onRemoved: called when this node applied its own removal; the process should exit cleanly. */
+  onRemoved?: () => void;
+}
+
+interface Waiter {
+  term: number;
+  resolve: (r: KvResult) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface ChangeWaiter {
+  index: number;
+  term: number;
+  resolve: (r: ChangeOutcome) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface PendingRead {
+  key: string;
+  index: number;
+  resolve: (v: Uint8Array | null) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * RaftNode hosts the pure Raft core in a process: it ticks it, feeds it messages from the
+ * transport, and carries out each Ready in the core's order — persist (fsync when required)
+ * BEFORE sending, then apply committed entries to the key-value state, then advance. Every storage
+ * operation happens inside that one loop, so the store never sees concurrent writers. While a
+ * Ready is being made durable, new messages and proposals accumulate and go into the next one,
+ * which gives group commit for free.
+ */
+export class RaftNode implements NodeApi {
+  readonly id: NodeId;
+  private readonly o: Required<Omit<RaftNodeOptions, 'onRemoved'>> &
+    Pick<RaftNodeOptions, 'onRemoved'>;
+  private raft!: Raft;
+  private kv = new KvState();
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly changeWaiters: ChangeWaiter[] = [];
+  private readonly transferWaiters: {
+    target: NodeId;
+    resolve: (r: ChangeOutcome) => void;
+    reject: (e: Error) => void;
+    timer: NodeJS.Timeout;
+  }[] = [];
+  private readonly reads = new Map<number, PendingRead>();
+  private readonly readsAwaitingApply: PendingRead[] = [];
+  private readCtx = 0;
+  private snapshotRequests: {
+    resolve: (r: { index: number; bytes: number }) => void;
+    reject: (e: Error) => void;
+  }[] = [];
+  private lastSnapshotIndex = 0;
+
+  private readonly listeners = new Set<(e: NodeEvent) => void>();
+  private readonly events: NodeEvent[] = [];
+  private eventSeq = 0;
+  private version = 0;
+  private ticker: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private running = false;
+  private stopped = false;
+  private fatal: Error | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private peersConf: ConfState | undefined;
+  private fsyncDelayMs = 0;
+  private readonly shutdownHooks: (() => void)[] = [];
+  private readonly startedAt = Date.now();
+  private readonly heartbeatTicks: number;
+  private readonly electionTicks: number;
+
+  constructor(opts: RaftNodeOptions) {
+    this.id = opts.id;
+    this.o = {
+      tickMs: 10,
+      heartbeatMs: 100,
+      electionMs: 1000,
+      snapshotEntries: 10_000,
+      snapshotKeep: 1000,
+      snapshotChunkBytes: 1 << 20,
+      promoteGap: 100,
+      requestTimeoutMs: 10_000,
+      ...opts,
+    };
+    this.heartbeatTicks = Math.max(1, Math.round(this.o.heartbeatMs / this.o.tickMs));
+    this.electionTicks = Math.max(
+      this.heartbeatTicks + 1,
+      Math.round(this.o.electionMs / this.o.tickMs),
+    );
+  }
+
+  /** start loads durable state, rebuilds the state machine and begins ticking. */
+  async start(): Promise<void> {
+    const loaded = await this.o.storage.load();
+    const { info, ...state } = loaded;
+    if (info.repairedTail) {
+      this.o.log.warn('repaired a torn WAL tail', { ...info.repairedTail });
+      this.emit({
+        type: 'storage-warning',
+        message: `repaired torn WAL tail in ${info.repairedTail.file} at offset ${info.repairedTail.offset}`,
+      });
+    }
+    if (state.snapshot) {
+      this.kv = KvState.restore(state.snapshot.data);
+      this.lastSnapshotIndex = state.snapshot.meta.index;
+    }
+    const fresh = state.hardState.term === 0 && state.entries.length === 0 && !state.snapshot;
+    const initialVoters =
+      fresh && !this.o.join
+        ? this.o.initialPeers.map((p) => ({ id: p.id, address: formatMemberAddress(p.address) }))
+        : undefined;
+    this.raft = new Raft({
+      id: this.id,
+      electionTicks: this.electionTicks,
+      heartbeatTicks: this.heartbeatTicks,
+      rng: seededRng(randomInt(0, 2 ** 31)),
+      preVote: true,
+      checkQuorum: true,
+      snapshotChunkBytes: this.o.snapshotChunkBytes,
+      promoteGap: this.o.promoteGap,
+      state: fresh ? undefined : state,
+      initialVoters,
+    });
+    this.o.log.info('node started', {
+      pid: process.pid,
+      term: state.hardState.term,
+      entries: state.entries.length,
+      snapshotIndex: state.snapshot?.meta.index ?? 0,
+      commit: this.raft.log.commit,
+    });
+    this.emit({
+      type: 'started',
+      pid: process.pid,
+      recovered: {
+        entries: state.entries.length,
+        snapshotIndex: state.snapshot?.meta.index ?? 0,
+        repairedTail: info.repairedTail !== undefined,
+      },
+    });
+    this.updatePeers();
+    this.o.transport.onMessage((m) => {
+      if (this.stopped) return;
+      this.raft.step(m);
+      this.schedule();
+    });
+    this.ticker = setInterval(() => this.onTick(), this.o.tickMs);
+    this.schedule();
+  }
+
+  // ---------------------------------------------------------------- the Ready loop
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.running) this.loopDone = this.loop();
+    });
+  }
+
+  private onTick(): void {
+    if (this.stopped) return;
+    this.raft.tick();
+    this.checkTransfers();
+    this.schedule();
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (!this.stopped && this.raft.hasReady()) {
+        const rd = this.raft.ready();
+        await this.persist(rd);
+        if (this.stopped) return;
+        this.o.transport.send(rd.messages);
+        this.applyReady(rd);
+        this.raft.advance();
+        this.version++;
+        this.updatePeers();
+        await this.maybeSnapshot();
+      }
+      if (this.snapshotRequests.length > 0 && !this.stopped) await this.maybeSnapshot();
+    } catch (e) {
+      this.die(e as Error);
+    } finally {
+      this.running = false;
+    }
+    if (!this.stopped && this.raft.hasReady()) this.schedule();
+  }
+
+  /** persist makes the Ready durable: snapshot first, then entries and hard state, one sync. */
+  private async persist(rd: Ready): Promise<void> {
+    const st = this.o.storage;
+    if (rd.snapshot) await st.saveSnapshot(rd.snapshot);
+    if (rd.entries.length > 0) st.append(rd.entries);
+    if (rd.hardState) st.setHardState(rd.hardState);
+    if (rd.mustSync) await st.sync();
+  }
+
+  private applyReady(rd: Ready): void {
+    if (rd.snapshot) {
+      this.kv = KvState.restore(rd.snapshot.data);
+      this.lastSnapshotIndex = rd.snapshot.meta.index;
+      this.o.log.info('installed snapshot', {
+        index: rd.snapshot.meta.index,
+        bytes: rd.snapshot.data.length,
+      });
+      // Writes waiting at or below the snapshot may or may not be in it.
+      for (const [index, w] of this.waiters) {
+        if (index <= rd.snapshot.meta.index) {
+          this.waiters.delete(index);
+          clearTimeout(w.timer);
+          w.reject(
+            new OutcomeUnknownError(
+              'a snapshot replaced the log before the write was seen applied',
+            ),
+          );
+        }
+      }
+    }
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) {
+      const pr = this.reads.get(rs.ctx);
+      if (!pr) continue;
+      this.reads.delete(rs.ctx);
+      if (!rs.ok) {
+        clearTimeout(pr.timer);
+        pr.reject(
+          new NotLeaderError(this.leaderHint(), 'leadership changed during the read; retry'),
+        );
+        continue;
+      }
+      pr.index = rs.index;
+      this.readsAwaitingApply.push(pr);
+    }
+    this.releaseReads();
+    for (const ev of rd.events) this.onRaftEvent(ev);
+    this.settleChanges();
+  }
+
+  private applyEntry(e: Entry): void {
+    const w = this.waiters.get(e.index);
+    if (e.type === 'conf') {
+      this.kv.skip(e.index);
+      const ce = decodeConfEntry(e.data);
+      this.o.log.info('applied config change', {
+        index: e.index,
+        change: ce.change,
+        voters: ce.conf.voters,
+        learners: ce.conf.learners,
+      });
+      if (ce.change.type === 'remove' && ce.change.node === this.id) {
+        this.o.log.info('this node was removed from the cluster; shutting down');
+        setTimeout(
+          () => void this.shutdown('removed from the cluster').then(() => this.o.onRemoved?.()),
+          300,
+        ).unref();
+      }
+    } else if (e.data.length === 0) {
+      this.kv.skip(e.index);
+    } else {
+      let result: KvResult;
+      try {
+        result = this.kv.apply(e.index, decodeCommand(e.data));
+      } catch (err) {
+        // A payload the state machine cannot read is skipped the same way on every replica.
+        this.o.log.error('skipping unreadable entry', {
+          index: e.index,
+          error: (err as Error).message,
+        });
+        this.kv.skip(e.index);
+        result = { ok: false, error: 'stale-request', detail: 'unreadable command' };
+      }
+      if (w) {
+        this.waiters.delete(e.index);
+        clearTimeout(w.timer);
+        if (w.term === e.term) w.resolve(result);
+        else
+          w.reject(
+            new NotLeaderError(
+              this.leaderHint(),
+              'the write was overwritten by a new leader; retry',
+            ),
+          );
+      }
+      return;
+    }
+    if (w) {
+      this.waiters.delete(e.index);
+      clearTimeout(w.timer);
+      w.reject(
+        new NotLeaderError(this.leaderHint(), 'the write was overwritten by a new leader; retry'),
+      );
+    }
+  }
+
+  private releaseReads(): void {
+    const applied = this.kv.appliedIndex;
+    for (let i = 0; i < this.readsAwaitingApply.length;) {
+      const pr = this.readsAwaitingApply[i]!;
+      if (pr.index <= applied) {
+        this.readsAwaitingApply.splice(i, 1);
+        clearTimeout(pr.timer);
+        pr.resolve(this.kv.get(pr.key) ?? null);
+      } else {
+        i++;
+      }
+    }
+  }
+
+  private settleChanges(): void {
+    const log = this.raft.log;
+    for (let i = 0; i < this.changeWaiters.length;) {
+      const w = this.changeWaiters[i]!;
+      if (log.applied >= w.index) {
+        this.changeWaiters.splice(i, 1);
+        clearTimeout(w.timer);
+        const t = log.term(w.index);
+        if (t === undefined || t === w.term) w.resolve({ index: w.index, term: w.term });
+        else w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+      } else {
+        i++;
+      }
+    }
+  }
+
+  private checkTransfers(): void {
+    for (let i = 0; i < this.transferWaiters.length;) {
+      const w = this.transferWaiters[i]!;
+      if (this.raft.leader === w.target) {
+        this.transferWaiters.splice(i, 1);
+        clearTimeout(w.timer);
+        w.resolve({ index: this.raft.log.lastIndex(), term: this.raft.term });
+      } else {
+        i++;
+      }
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.raft.log.applied;
+    const due =
+      this.o.snapshotEntries > 0 && applied - this.lastSnapshotIndex >= this.o.snapshotEntries;
+    const requests = this.snapshotRequests;
+    if (!due && requests.length === 0) return;
+    this.snapshotRequests = [];
+    if (applied <= this.lastSnapshotIndex) {
+      for (const r of requests)
+        r.resolve({ index: this.lastSnapshotIndex, bytes: this.raft.snapshot?.data.length ?? 0 });
+      return;
+    }
+    const started = Date.now();
+    const data = this.kv.snapshot();
+    const meta = this.raft.compact(this.kv.appliedIndex, data, this.o.snapshotKeep);
+    if (!meta) {
+      for (const r of requests) r.resolve({ index: this.lastSnapshotIndex, bytes: 0 });
+      return;
+    }
+    await this.o.storage.saveSnapshot({ meta, data });
+    this.lastSnapshotIndex = meta.index;
+    this.o.log.info('snapshot taken', {
+      index: meta.index,
+      bytes: data.length,
+      ms: Date.now() - started,
+    });
+    for (const r of requests) r.resolve({ index: meta.index, bytes: data.length });
+  }
+
+  private updatePeers(): void {
+    const conf = this.raft.log.conf();
+    if (conf === this.peersConf) return;
+    this.peersConf = conf;
+    const peers: Record<string, string> = {};
+    for (const p of this.o.initialPeers) if (p.id !== this.id) peers[String(p.id)] = p.address.peer;
+    for (const [id, addr] of Object.entries(conf.addresses)) {
+      if (Number(id) !== this.id) peers[id] = parseMemberAddress(addr).peer;
+    }
+    // Once we know a configuration, only its members (and removed nodes the leader still tells) matter.
+    if (conf.voters.length > 0) {
+      for (const id of Object.keys(peers)) {
+        if (!isMember(conf, Number(id)) && !this.raft.prs.has(Number(id))) delete peers[id];
+      }
+    }
+    this.o.transport.setPeers(peers);
+  }
+
+  private die(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.o.log.error('fatal storage error; stopping', { error: err.message });
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.o.onFatal(err);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private onRaftEvent(ev: RaftEvent): void {
+    if (
+      ev.type === 'role' ||
+      ev.type === 'leader' ||
+      ev.type === 'step-down' ||
+      ev.type === 'config'
+    ) {
+      this.o.log.info(`raft ${ev.type}`, { ...ev });
+    }
+    this.emit(ev);
+  }
+
+  private emit(ev: NodeEventBody): void {
+    const e = { ...ev, seq: ++this.eventSeq, time: Date.now(), node: this.id } as NodeEvent;
+    this.events.push(e);
+    if (this.events.length > 2000) this.events.splice(0, this.events.length - 2000);
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.o.log.warn('event listener failed', { error: (err as Error).message });
+      }
+    }
+  }
+
+  subscribe(listener: (e: NodeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  recentEvents(n: number): NodeEvent[] {
+    return this.events.slice(-n);
+  }
+
+  recentLogs(n: number): Record<string, unknown>[] {
+    return this.o.log.recent(n);
+  }
+
+  // ---------------------------------------------------------------- client API
+
+  leaderHint(): LeaderHint {
+    const leader = this.raft?.leader ?? 0;
+    const addr = leader ? this.raft.log.conf().addresses[String(leader)] : undefined;
+    return { leaderId: leader, leaderClientAddress: addr ? parseMemberAddress(addr).client : '' };
+  }
+
+  /** stoppedError: why this node takes no more requests, or undefined while it runs. */
+  private stoppedError(): Error | undefined {
+    if (!this.stopped) return undefined;
+    return new Error(this.fatal ? `node stopped: ${this.fatal.message}` : 'node is shutting down');
+  }
+
+  private proposeError(r: ProposeResult & { ok: false }): Error {
+    if (r.error === 'not-leader') return new NotLeaderError(this.leaderHint());
+    const e = new Error(`${r.error}: ${r.detail}`);
+    e.name = r.error;
+    return e;
+  }
+
+  propose(cmd: KvCommand): Promise<KvResult> {
+    const stopped = this.stoppedError();
+    if (stopped) return Promise.reject(stopped);
+    const r = this.raft.propose(encodeCommand(cmd));
+    if (!r.ok) return Promise.reject(this.proposeError(r));
+    this.schedule();
+    return new Promise<KvResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(r.index);
+        reject(
+          new OutcomeUnknownError(
+            `the write at index ${r.index} was not seen applied within ${this.o.requestTimeoutMs} ms`,
+          ),
+        );
+      }, this.o.requestTimeoutMs);
+      this.waiters.set(r.index, { term: r.term, resolve, reject, timer });
+    });
+  }
+
+  get(key: string): Promise<Uint8Array | null> {
+    const stopped = this.stoppedError();
+    if (stopped) return Promise.reject(stopped);
+    const ctx = ++this.readCtx;
+    const r = this.raft.readIndex(ctx);
+    if (!r.ok) return Promise.reject(this.proposeError(r));
+    this.schedule();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(ctx);
+        const k = this.readsAwaitingApply.indexOf(pr);
+        if (k >= 0) this.readsAwaitingApply.splice(k, 1);
+        reject(new Error(`read of '${key}' timed out after ${this.o.requestTimeoutMs} ms`));
+      }, this.o.requestTimeoutMs);
+      const pr: PendingRead = { key, index: 0, resolve, reject, timer };
+      this.reads.set(ctx, pr);
+    });
+  }
+
+  // ---------------------------------------------------------------- admin API
+
+  private change(r: ProposeResult, what: string): Promise<ChangeOutcome> {
+    if (!r.ok) return Promise.reject(this.proposeError(r));
+    this.version++;
+    this.schedule();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const k = this.changeWaiters.findIndex((w) => w.index === r.index);
+        if (k >= 0) this.changeWaiters.splice(k, 1);
+        reject(
+          new OutcomeUnknownError(
+            `${what} (entry ${r.index}) was not committed within ${this.o.requestTimeoutMs} ms`,
+          ),
+        );
+      }, this.o.requestTimeoutMs);
+      this.changeWaiters.push({ index: r.index, term: r.term, resolve, reject, timer });
+    });
+  }
+
+  addLearner(id: NodeId, address: MemberAddress): Promise<ChangeOutcome> {
+    const stopped = this.stoppedError();
+    if (stopped) return Promise.reject(stopped);
+    return this.change(
+      this.raft.proposeConfChange({
+        type: 'add-learner',
+        node: id,
+        address: formatMemberAddress(address),
+      }),
+      `adding learner ${id}`,
+    );
+  }
+
+  promote(id: NodeId): Promise<ChangeOutcome> {
+    const stopped = this.stoppedError();
+    if (stopped) return Promise.reject(stopped);
+    return this.change(
+      this.raft.proposeConfChange({ type: 'promote', node: id }),
+      `promoting ${id}`,
+    );
+  }
+
+  remove(id: NodeId): Promise<ChangeOutcome> {
+    const stopped = this.stoppedError();
+    if (stopped) return Promise.reject(stopped);
+    return this.change(this.raft.proposeConfChange({ type: 'remove', node: id }), `removing ${id}`);
+  }
+
+  transferLeader(id: NodeId): Promise<ChangeOutcome> {
+    const stopped = this.stoppedError();
+    if (stopped) return Promise.reject(stopped);
+    const r = this.raft.transferLeader(id);
+    if (!r.ok) return Promise.reject(this.proposeError(r));
+    this.schedule();
+    if (this.raft.leader === id)
+      return Promise.resolve({ index: this.raft.log.lastIndex(), term: this.raft.term });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const k = this.transferWaiters.findIndex((w) => w.timer === timer);
+        if (k >= 0) this.transferWaiters.splice(k, 1);
+        reject(new Error(`leadership did not move to ${id} within ${2 * this.o.electionMs} ms`));
+      }, 2 * this.o.electionMs);
+      this.transferWaiters.push({ target: id, resolve, reject, timer });
+    });
+  }
+
+  snapshotNow(): Promise<{ index: number; bytes: number }> {
+    const stopped = this.stoppedError();
+    if (stopped) return Promise.reject(stopped);
+    return new Promise((resolve, reject) => {
+      this.snapshotRequests.push({ resolve, reject });
+      if (!this.running) this.loopDone = this.loop();
+    });
+  }
+
+  setFaults(rules: FaultRule[]): void {
+    this.o.faults.setRules(rules);
+    this.version++;
+    this.o.log.info('faults set', { rules });
+    this.emit({ type: 'faults', rules, fsyncDelayMs: this.fsyncDelayMs });
+  }
+
+  clearFaults(): void {
+    this.o.faults.clear();
+    this.version++;
+    this.o.log.info('faults cleared');
+    this.emit({ type: 'faults', rules: [], fsyncDelayMs: this.fsyncDelayMs });
+  }
+
+  setFsyncDelay(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > 60_000)
+      throw new Error(`fsync delay must be 0..60000 ms, got ${ms}`);
+    this.fsyncDelayMs = ms;
+    this.o.storage.setFsyncDelay(ms);
+    this.version++;
+    this.o.log.info('fsync delay set', { ms });
+    this.emit({ type: 'faults', rules: this.o.faults.list(), fsyncDelayMs: ms });
+  }
+
+  async shutdown(reason: string): Promise<void> {
+    if (this.stopped && !this.fatal) return;
+    this.o.log.info('shutting down', { reason });
+    this.emit({ type: 'shutdown', reason });
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    await this.loopDone.catch(() => undefined);
+    const fail = (e: Error): void => {
+      for (const w of this.waiters.values()) {
+        clearTimeout(w.timer);
+        w.reject(e);
+      }
+      this.waiters.clear();
+      for (const pr of [...this.reads.values(), ...this.readsAwaitingApply]) {
+        clearTimeout(pr.timer);
+        pr.reject(new Error('node shut down'));
+      }
+      this.reads.clear();
+      this.readsAwaitingApply.length = 0;
+      for (const w of this.changeWaiters.splice(0)) {
+        clearTimeout(w.timer);
+        w.reject(e);
+      }
+      for (const w of this.transferWaiters.splice(0)) {
+        clearTimeout(w.timer);
+        w.reject(e);
+      }
+    };
+    fail(new OutcomeUnknownError('node shut down with the request in flight'));
+    await this.o.transport.close().catch(() => undefined);
+    if (!this.fatal) await this.o.storage.close().catch(() => undefined);
+    for (const cb of this.shutdownHooks) cb();
+  }
+
+  /** setAddresses records where the client and admin servers ended up listening. */
+  setAddresses(client: string, admin: string): void {
+    this.o.clientAddress = client;
+    this.o.adminAddress = admin;
+    this.version++;
+  }
+
+  /** onShutdown registers a callback run once the node has shut down (for whatever reason). */
+  onShutdown(cb: () => void): void {
+    this.shutdownHooks.push(cb);
+  }
+
+  // ---------------------------------------------------------------- status
+
+  status(): NodeStatus {
+    const s = this.raft.status();
+    const sizes = this.o.storage.sizes();
+    return {
+      ...s,
+      version: this.version,
+      clusterId: this.o.clusterId,
+      pid: process.pid,
+      dataDir: this.o.dataDir,
+      startedAt: this.startedAt,
+      now: Date.now(),
+      peerAddress: this.o.peerAddress,
+      clientAddress: this.o.clientAddress,
+      adminAddress: this.o.adminAddress,
+      storage: { ...sizes, fsyncDelayMs: this.fsyncDelayMs },
+      transport: this.o.transport.stats(),
+      faults: this.o.faults.list(),
+      kv: { keys: this.kv.size, bytes: this.kv.bytes },
+      timing: {
+        tickMs: this.o.tickMs,
+        heartbeatMs: this.o.heartbeatMs,
+        electionMs: this.o.electionMs,
+      },
+    };
+  }
+}

@@ -1,0 +1,177 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { JsonLog } from '../../main/node/logger';
+import { NotLeaderError } from '../../main/node/node-api';
+import { RaftNode } from '../../main/node/raft-node';
+import { MemoryStorage } from '../../main/node/storage/memory-storage';
+import { FaultFilter } from '../../main/node/transport/fault-filter';
+import { TcpTransport } from '../../main/node/transport/transport';
+import { waitFor } from './process/harness';
+
+const b = (s: string): Uint8Array => new TextEncoder().encode(s);
+const s = (x: Uint8Array | null): string | null => (x ? new TextDecoder().decode(x) : null);
+
+interface Member {
+  node: RaftNode;
+  transport: TcpTransport;
+  faults: FaultFilter;
+  storage: MemoryStorage;
+  peer: string;
+}
+
+const started: Member[] = [];
+
+async function makeTransport(
+  id: number,
+): Promise<{ transport: TcpTransport; faults: FaultFilter; peer: string }> {
+  const faults = new FaultFilter();
+  const transport = new TcpTransport({
+    id,
+    clusterId: 'inproc',
+    port: 0,
+    faults,
+    log: () => undefined,
+  });
+  const a = await transport.listen();
+  return { transport, faults, peer: `${a.host}:${a.port}` };
+}
+
+async function cluster(n: number, opts: { snapshotEntries?: number } = {}): Promise<Member[]> {
+  const ts = await Promise.all(Array.from({ length: n }, (_, i) => makeTransport(i + 1)));
+  const peers = ts.map((t, i) => ({
+    id: i + 1,
+    address: { peer: t.peer, client: `127.0.0.1:${9000 + i}` },
+  }));
+  const ms = ts.map((t, i) => member(i + 1, t, peers, false, opts));
+  await Promise.all(ms.map((m) => m.node.start()));
+  return ms;
+}
+
+function member(
+  id: number,
+  t: { transport: TcpTransport; faults: FaultFilter; peer: string },
+  peers: { id: number; address: { peer: string; client: string } }[],
+  join: boolean,
+  opts: { snapshotEntries?: number } = {},
+): Member {
+  const storage = new MemoryStorage();
+  const node = new RaftNode({
+    id,
+    clusterId: 'inproc',
+    dataDir: '(memory)',
+    storage,
+    transport: t.transport,
+    faults: t.faults,
+    log: new JsonLog(undefined, { node: id }),
+    peerAddress: t.peer,
+    clientAddress: `127.0.0.1:${9000 + id - 1}`,
+    adminAddress: '',
+    initialPeers: peers,
+    join,
+    tickMs: 5,
+    heartbeatMs: 20,
+    electionMs: 200,
+    snapshotEntries: opts.snapshotEntries ?? 0,
+    snapshotKeep: 5,
+    snapshotChunkBytes: 1024,
+    promoteGap: 5,
+    requestTimeoutMs: 3000,
+    onFatal: (e) => {
+      throw e;
+    },
+  });
+  const m = { node, storage, ...t };
+  started.push(m);
+  return m;
+}
+
+function leaderOf(ms: Member[]): Member | undefined {
+  return ms.find((m) => m.node.status().role === 'leader');
+}
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((m) => m.node.shutdown('test over')));
+});
+
+describe('RaftNode on real TCP transports', () => {
+  it('elects a leader, replicates writes, serves linearizable reads anywhere and redirects writes', async () => {
+    const ms = await cluster(3);
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    for (let i = 0; i < 50; i++) {
+      const r = await leader.node.propose({
+        clientId: 'c',
+        seq: i + 1,
+        cmd: { op: 'put', key: `k${i}`, value: b(`v${i}`) },
+      });
+      expect(r.ok).toBe(true);
+    }
+    for (const m of ms) expect(s(await m.node.get('k49'))).toBe('v49');
+    const follower = ms.find((m) => m !== leader)!;
+    const err = await follower.node
+      .propose({ clientId: 'c', seq: 100, cmd: { op: 'put', key: 'x', value: b('y') } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotLeaderError);
+    expect((err as NotLeaderError).hint.leaderId).toBe(leader.node.id);
+    expect((err as NotLeaderError).hint.leaderClientAddress).toBe(
+      leader.node.status().clientAddress,
+    );
+  });
+
+  it('isolating the leader with fault rules moves leadership; clearing them lets it rejoin', async () => {
+    const ms = await cluster(3);
+    const old = await waitFor('a leader', () => leaderOf(ms));
+    old.node.setFaults([
+      { to: '*', drop: 1 },
+      { from: '*', drop: 1 },
+    ]);
+    const fresh = await waitFor('a new leader', () =>
+      ms.find((m) => m !== old && m.node.status().role === 'leader'),
+    );
+    await fresh.node.propose({
+      clientId: 'c',
+      seq: 1,
+      cmd: { op: 'put', key: 'after', value: b('1') },
+    });
+    await waitFor('old leader to step down', () => old.node.status().role !== 'leader');
+    old.node.clearFaults();
+    await waitFor(
+      'old leader catches up',
+      () => old.node.status().applied >= fresh.node.status().commit,
+    );
+    expect(s(await old.node.get('after'))).toBe('1');
+  });
+
+  it('adds a learner that catches up by snapshot, promotes it, transfers leadership to it, removes a node', async () => {
+    const ms = await cluster(3, { snapshotEntries: 20 });
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    for (let i = 0; i < 60; i++) {
+      await leader.node.propose({
+        clientId: 'c',
+        seq: i + 1,
+        cmd: { op: 'put', key: `k${i}`, value: b('x'.repeat(100)) },
+      });
+    }
+    await waitFor('a snapshot', () => leader.node.status().snapshotIndex > 20);
+    const t4 = await makeTransport(4);
+    const peers = ms.map((m) => ({
+      id: m.node.id,
+      address: { peer: m.peer, client: m.node.status().clientAddress },
+    }));
+    const m4 = member(4, t4, peers, true);
+    await m4.node.start();
+    await leader.node.addLearner(4, { peer: t4.peer, client: '127.0.0.1:9003' });
+    await waitFor(
+      'learner caught up',
+      () => m4.node.status().applied >= leader.node.status().commit,
+    );
+    expect(m4.node.status().role).toBe('learner');
+    expect(m4.node.recentEvents(500).some((e) => e.type === 'snapshot-installed')).toBe(true);
+    await leader.node.promote(4);
+    expect(leader.node.status().voters).toEqual([1, 2, 3, 4]);
+    await leader.node.transferLeader(4);
+    await waitFor('node 4 leads', () => m4.node.status().role === 'leader');
+    const victim = ms.find((m) => m !== leader)!;
+    await m4.node.remove(victim.node.id);
+    expect(m4.node.status().voters).not.toContain(victim.node.id);
+    expect(s(await m4.node.get('k59'))).toBe('x'.repeat(100));
+  });
+});
