@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { decodeConfEntry, isMember } from '../raft/conf';
+import { decodeConfEntry } from '../raft/conf';
 import { Raft } from '../raft/raft';
 import { seededRng } from '../raft/rng';
 import type { ConfState, Entry, NodeId, ProposeResult, RaftEvent, Ready } from '../raft/types';
@@ -123,6 +123,8 @@ export class RaftNode implements NodeApi {
   private fatal: Error | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private peersConf: ConfState | undefined;
+  private readonly knownPeers: Record<string, string> = {};
+  private peersSet = false;
   private fsyncDelayMs = 0;
   private readonly shutdownHooks: (() => void)[] = [];
   private readonly startedAt = Date.now();
@@ -232,6 +234,7 @@ export class RaftNode implements NodeApi {
         const rd = this.raft.ready();
         await this.persist(rd);
         if (this.stopped) return;
+        this.updatePeers();
         this.o.transport.send(rd.messages);
         this.applyReady(rd);
         this.raft.advance();
@@ -370,9 +373,11 @@ export class RaftNode implements NodeApi {
 
   private settleChanges(): void {
     const log = this.raft.log;
+    // The state machine's index, not log.applied: this runs before advance() moves log.applied.
+    const applied = this.kv.appliedIndex;
     for (let i = 0; i < this.changeWaiters.length;) {
       const w = this.changeWaiters[i]!;
-      if (log.applied >= w.index) {
+      if (applied >= w.index) {
         this.changeWaiters.splice(i, 1);
         clearTimeout(w.timer);
         const t = log.term(w.index);
@@ -426,22 +431,30 @@ export class RaftNode implements NodeApi {
     for (const r of requests) r.resolve({ index: meta.index, bytes: data.length });
   }
 
+  /**
+   * updatePeers tells the transport where every node is that this node has ever seen in a
+   * configuration (or was given at start). Addresses are never forgotten: a node must still answer
+   * a leader that is removing itself, and a removed node must still hear that its removal
+   * committed. The transport only connects to peers it actually sends to.
+   */
   private updatePeers(): void {
     const conf = this.raft.log.conf();
     if (conf === this.peersConf) return;
     this.peersConf = conf;
-    const peers: Record<string, string> = {};
-    for (const p of this.o.initialPeers) if (p.id !== this.id) peers[String(p.id)] = p.address.peer;
-    for (const [id, addr] of Object.entries(conf.addresses)) {
-      if (Number(id) !== this.id) peers[id] = parseMemberAddress(addr).peer;
-    }
-    // Once we know a configuration, only its members (and removed nodes the leader still tells) matter.
-    if (conf.voters.length > 0) {
-      for (const id of Object.keys(peers)) {
-        if (!isMember(conf, Number(id)) && !this.raft.prs.has(Number(id))) delete peers[id];
+    let changed = false;
+    const learn = (id: string, peer: string): void => {
+      if (Number(id) !== this.id && this.knownPeers[id] !== peer) {
+        this.knownPeers[id] = peer;
+        changed = true;
       }
+    };
+    for (const p of this.o.initialPeers) learn(String(p.id), p.address.peer);
+    for (const [id, addr] of Object.entries(conf.addresses))
+      learn(id, parseMemberAddress(addr).peer);
+    if (changed || !this.peersSet) {
+      this.peersSet = true;
+      this.o.transport.setPeers({ ...this.knownPeers });
     }
-    this.o.transport.setPeers(peers);
   }
 
   private die(err: Error): void {
