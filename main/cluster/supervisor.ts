@@ -1,0 +1,782 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type {
+  ClusterEvent,
+  ClusterView,
+  EventKind,
+  Health,
+  LinkRule,
+  Membership,
+  NodeView,
+  RaftView,
+} from '../contract/view';
+import type { NodeEvent, NodeStatus } from '../node/node-api';
+import type { NodeId } from '../raft/types';
+import type { AdminConnect, AdminLink } from './admin-link';
+import {
+  loadManifest,
+  newManifest,
+  newNodeRecord,
+  peersFlag,
+  saveManifest,
+  type ClusterManifest,
+  type NodeRecord,
+  type Timing,
+} from './manifest';
+import { defaultNodeCommand, type NodeCommand } from './node-command';
+import { NodeProcess } from './node-process';
+
+export interface SupervisorOptions {
+  /** dir: the cluster folder (cluster.json + one data dir per node). */
+  dir: string;
+  /** nodes: founding voters of a new cluster (ignored when the folder already holds one). */
+  nodes?: number;
+  timing?: Partial<Timing>;
+  snapshotEntries?: number;
+  snapshotChunkBytes?: number;
+  command?: NodeCommand;
+  connect: AdminConnect;
+  /** lagThreshold: entries behind the leader before a node counts as lagging. */
+  lagThreshold?: number;
+  log?: (level: string, msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Managed is the supervisor's state for one node. */
+interface Managed {
+  rec: NodeRecord;
+  proc: NodeProcess;
+  admin: AdminLink | undefined;
+  connecting: boolean;
+  status: NodeStatus | undefined;
+  statusAt: number;
+  autoRestart: boolean;
+  /** customRules: link rules set by hand; partition rules are derived from `partitions`. */
+  customRules: LinkRule[];
+  fsyncDelayMs: number;
+  isolated: boolean;
+}
+
+export class SupervisorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SupervisorError';
+  }
+}
+
+/**
+ * Supervisor starts a named cluster of real node processes in a folder, adopts the folder's
+ * existing cluster on restart, watches every node (process state plus a 10 Hz status and event
+ * subscription over the admin protocol), aggregates one ClusterView and one ordered event stream,
+ * and carries out faults. It stops everything it started on stop(), and the nodes themselves exit
+ * if the supervisor dies (they hold an IPC channel to it).
+ */
+export class Supervisor extends EventEmitter {
+  readonly dir: string;
+  readonly token = randomBytes(24).toString('hex');
+  manifest!: ClusterManifest;
+  readonly nodes = new Map<NodeId, Managed>();
+  state: ClusterView['state'] = 'stopped';
+  partitions: NodeId[][] | null = null;
+  private version = 0;
+  private eventSeq = 0;
+  private readonly events: ClusterEvent[] = [];
+  private readonly command: NodeCommand;
+  private pushTimer: NodeJS.Timeout | undefined;
+  private lastPushed = -1;
+  /** extra view parts contributed by workflows, workload, checker and scenarios. */
+  readonly extras: Pick<ClusterView, 'workflows' | 'workload' | 'checker' | 'scenario'> = {
+    workflows: [],
+    workload: null,
+    checker: { state: 'idle', result: null, operations: 0, keys: 0, ms: null, failure: null },
+    scenario: null,
+  };
+
+  constructor(readonly o: SupervisorOptions) {
+    super();
+    this.setMaxListeners(100);
+    this.dir = resolve(o.dir);
+    this.command = o.command ?? defaultNodeCommand();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** start creates a new cluster in the folder, or brings back the one it holds. */
+  async start(): Promise<void> {
+    if (this.state !== 'stopped') throw new SupervisorError(`cluster is ${this.state}`);
+    this.state = 'starting';
+    this.bump();
+    const existing = loadManifest(this.dir);
+    if (existing) {
+      this.manifest = existing;
+      this.event(null, 'process', `adopting cluster ${existing.clusterId} in ${this.dir}`);
+    } else {
+      const timing: Timing = { tickMs: 10, heartbeatMs: 100, electionMs: 1000, ...this.o.timing };
+      this.manifest = await newManifest(
+        this.o.nodes ?? 3,
+        timing,
+        this.o.snapshotEntries ?? 10_000,
+        this.o.snapshotChunkBytes ?? 1 << 20,
+      );
+      saveManifest(this.dir, this.manifest);
+      this.event(
+        null,
+        'process',
+        `created cluster ${this.manifest.clusterId} with ${this.o.nodes ?? 3} nodes in ${this.dir}`,
+      );
+    }
+    const members = this.manifest.nodes.filter((n) => n.state === 'member');
+    for (const rec of members) this.manage(rec);
+    this.pushTimer = setInterval(() => this.maybePush(), 50);
+    this.pushTimer.unref();
+    const results = await Promise.allSettled(members.map((r) => this.startNode(r.id)));
+    const failed = results
+      .map((r, i) =>
+        r.status === 'rejected' ? `node ${members[i]!.id}: ${(r.reason as Error).message}` : '',
+      )
+      .filter(Boolean);
+    this.state = 'running';
+    this.bump();
+    if (failed.length === members.length && members.length > 0) {
+      await this.stop();
+      throw new SupervisorError(`no node could start:\n${failed.join('\n')}`);
+    }
+  }
+
+  /** stop stops every node it started (gracefully, then by force) and forgets them. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    this.bump();
+    await Promise.allSettled([...this.nodes.values()].map((m) => this.stopManaged(m)));
+    if (this.pushTimer) clearInterval(this.pushTimer);
+    this.state = 'stopped';
+    this.bump();
+    this.maybePush();
+  }
+
+  private manage(rec: NodeRecord): Managed {
+    const m: Managed = {
+      rec,
+      proc: new NodeProcess({
+        id: rec.id,
+        clusterId: this.manifest.clusterId,
+        token: this.token,
+        dataDir: this.nodeDir(rec),
+        command: this.command,
+        flags: this.flagsFor(rec),
+      }),
+      admin: undefined,
+      connecting: false,
+      status: undefined,
+      statusAt: 0,
+      autoRestart: false,
+      customRules: [],
+      fsyncDelayMs: 0,
+      isolated: false,
+    };
+    m.proc.on('state', () => this.bump());
+    m.proc.on(
+      'exit',
+      (info: {
+        code: number | null;
+        signal: string | null;
+        expected: boolean;
+        lastLines: string[];
+      }) => {
+        m.admin?.close();
+        m.admin = undefined;
+        m.status = undefined;
+        const how = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+        this.event(
+          rec.id,
+          'process',
+          `node ${rec.id} ${how}${info.expected ? '' : ' unexpectedly'}`,
+          {
+            code: info.code,
+            signal: info.signal,
+            lastLines: info.lastLines,
+          },
+        );
+        if (
+          m.autoRestart &&
+          !info.expected &&
+          this.state === 'running' &&
+          rec.state === 'member' &&
+          info.code !== 0
+        ) {
+          setTimeout(() => {
+            if (!m.proc.running && m.autoRestart && this.state === 'running') {
+              this.event(rec.id, 'process', `auto-restarting node ${rec.id}`);
+              this.startNode(rec.id).catch((e: Error) =>
+                this.event(rec.id, 'process', `auto-restart failed: ${e.message}`),
+              );
+            }
+          }, 500).unref();
+        }
+      },
+    );
+    this.nodes.set(rec.id, m);
+    return m;
+  }
+
+  nodeDir(rec: NodeRecord): string {
+    return join(this.dir, rec.dir);
+  }
+
+  private flagsFor(rec: NodeRecord): string[] {
+    const m = this.manifest;
+    const founders = m.nodes.filter((n) => n.founding);
+    const members = m.nodes.filter((n) => n.state === 'member');
+    return [
+      '--id',
+      String(rec.id),
+      '--cluster-id',
+      m.clusterId,
+      '--data',
+      this.nodeDir(rec),
+      '--peer-addr',
+      rec.peer,
+      '--client-addr',
+      rec.client,
+      '--admin-addr',
+      rec.admin,
+      '--peers',
+      peersFlag(rec.founding ? founders : members),
+      ...(rec.founding ? [] : ['--join']),
+      '--tick-ms',
+      String(m.timing.tickMs),
+      '--heartbeat-ms',
+      String(m.timing.heartbeatMs),
+      '--election-ms',
+      String(m.timing.electionMs),
+      '--snapshot-entries',
+      String(m.snapshotEntries),
+      '--snapshot-chunk-bytes',
+      String(m.snapshotChunkBytes),
+    ];
+  }
+
+  /** startNode (re)starts a node's process and connects to its admin server. */
+  async startNode(id: NodeId): Promise<void> {
+    const m = this.get(id);
+    if (m.proc.running)
+      throw new SupervisorError(`node ${id} is already running (pid ${m.proc.pid})`);
+    // Flags can change (e.g. --peers after a membership change) between starts.
+    m.proc.o.flags = this.flagsFor(m.rec);
+    await m.proc.start();
+    this.event(id, 'process', `node ${id} started (pid ${m.proc.pid})`);
+    await this.connectAdmin(m);
+    await this.applyFaults(m).catch((e: Error) =>
+      this.event(id, 'fault', `could not re-apply faults: ${e.message}`),
+    );
+  }
+
+  private async connectAdmin(m: Managed): Promise<void> {
+    if (m.admin || m.connecting || !m.proc.running) return;
+    m.connecting = true;
+    try {
+      const link = await this.o.connect(m.rec.admin, this.token);
+      if (!m.proc.running) {
+        link.close();
+        return;
+      }
+      m.admin = link;
+      link.subscribe(
+        { status: true, events: true, hz: 20 },
+        {
+          status: (s) => {
+            m.status = s;
+            m.statusAt = Date.now();
+            this.bump();
+          },
+          event: (e) => this.onNodeEvent(m.rec.id, e),
+          close: () => {
+            if (m.admin === link) m.admin = undefined;
+            // Reconnect while the process lives (e.g. after a pause the socket may have died).
+            if (m.proc.running && this.state !== 'stopping') {
+              setTimeout(() => void this.connectAdmin(m), 300).unref();
+            }
+          },
+        },
+      );
+    } catch (e) {
+      if (m.proc.running && this.state !== 'stopping') {
+        setTimeout(() => void this.connectAdmin(m), 500).unref();
+      }
+      this.o.log?.('warn', `admin connect to node ${m.rec.id} failed`, {
+        error: (e as Error).message,
+      });
+    } finally {
+      m.connecting = false;
+    }
+  }
+
+  private async stopManaged(m: Managed): Promise<void> {
+    m.autoRestart = false;
+    m.admin?.close();
+    m.admin = undefined;
+    await m.proc.stop();
+  }
+
+  get(id: NodeId): Managed {
+    const m = this.nodes.get(id);
+    if (!m) throw new SupervisorError(`no node ${id} in this cluster`);
+    return m;
+  }
+
+  /** admin returns a node's admin link, or throws a clear error if it is down. */
+  admin(id: NodeId): AdminLink {
+    const m = this.get(id);
+    if (!m.admin)
+      throw new SupervisorError(
+        `node ${id} is ${m.proc.state}; its admin interface is not reachable`,
+      );
+    return m.admin;
+  }
+
+  // ---------------------------------------------------------------- process faults
+
+  async kill(id: NodeId): Promise<void> {
+    const m = this.get(id);
+    if (!m.proc.running) throw new SupervisorError(`node ${id} is not running`);
+    this.event(id, 'fault', `kill -9 node ${id} (pid ${m.proc.pid})`);
+    await m.proc.kill();
+  }
+
+  async stopNode(id: NodeId): Promise<void> {
+    const m = this.get(id);
+    if (!m.proc.running) throw new SupervisorError(`node ${id} is not running`);
+    this.event(id, 'fault', `stopping node ${id}`);
+    await this.stopManaged(m);
+  }
+
+  async restart(id: NodeId): Promise<void> {
+    const m = this.get(id);
+    if (m.rec.state !== 'member')
+      throw new SupervisorError(`node ${id} was removed from the cluster`);
+    if (m.proc.running) {
+      this.event(id, 'fault', `restarting node ${id}`);
+      await m.proc.stop();
+    }
+    await this.startNode(id);
+  }
+
+  pause(id: NodeId): void {
+    const m = this.get(id);
+    m.proc.pause();
+    this.event(id, 'fault', `paused node ${id} (SIGSTOP)`);
+  }
+
+  resume(id: NodeId): void {
+    const m = this.get(id);
+    m.proc.resume();
+    this.event(id, 'fault', `resumed node ${id} (SIGCONT)`);
+  }
+
+  setAutoRestart(id: NodeId, on: boolean): void {
+    this.get(id).autoRestart = on;
+    this.event(id, 'process', `auto-restart ${on ? 'on' : 'off'} for node ${id}`);
+  }
+
+  // ---------------------------------------------------------------- network faults
+
+  /** rulesFor combines partition, isolation and hand-set rules for one node. */
+  private rulesFor(m: Managed): LinkRule[] {
+    const rules: LinkRule[] = [];
+    if (m.isolated) {
+      rules.push({ to: '*', drop: 1 }, { from: '*', drop: 1 });
+    } else if (this.partitions) {
+      const mine = this.partitions.find((g) => g.includes(m.rec.id)) ?? [m.rec.id];
+      for (const other of this.nodes.keys()) {
+        if (!mine.includes(other)) rules.push({ to: other, drop: 1 }, { from: other, drop: 1 });
+      }
+    }
+    return [...rules, ...m.customRules];
+  }
+
+  private async applyFaults(m: Managed): Promise<void> {
+    if (!m.admin) return;
+    const rules = this.rulesFor(m);
+    if (rules.length) await m.admin.call('set-faults', { rules });
+    else await m.admin.call('clear-faults');
+    if (m.fsyncDelayMs) await m.admin.call('set-fsync-delay', { ms: m.fsyncDelayMs });
+  }
+
+  private async applyAllFaults(): Promise<void> {
+    const errors: string[] = [];
+    await Promise.all(
+      [...this.nodes.values()]
+        .filter((m) => m.proc.running)
+        .map((m) =>
+          this.applyFaults(m).catch((e: Error) => errors.push(`node ${m.rec.id}: ${e.message}`)),
+        ),
+    );
+    this.bump();
+    if (errors.length)
+      this.event(null, 'fault', `some nodes did not take the new rules: ${errors.join('; ')}`);
+  }
+
+  async isolate(id: NodeId): Promise<void> {
+    this.get(id).isolated = true;
+    this.event(id, 'fault', `isolated node ${id} from every other node`);
+    await this.applyAllFaults();
+  }
+
+  /** partition splits the cluster into groups that cannot talk across; unlisted nodes stand alone. */
+  async partition(groups: NodeId[][]): Promise<void> {
+    const seen = new Set<NodeId>();
+    for (const g of groups) {
+      for (const id of g) {
+        this.get(id);
+        if (seen.has(id)) throw new SupervisorError(`node ${id} is in two groups`);
+        seen.add(id);
+      }
+    }
+    this.partitions = groups.filter((g) => g.length > 0).map((g) => [...g].sort((a, b) => a - b));
+    this.event(
+      null,
+      'fault',
+      `partitioned into ${this.partitions.map((g) => `{${g.join(',')}}`).join(' ')}`,
+    );
+    await this.applyAllFaults();
+  }
+
+  /** heal removes partitions, isolation and hand-set link rules (slow disks and pauses stay). */
+  async heal(): Promise<void> {
+    this.partitions = null;
+    for (const m of this.nodes.values()) {
+      m.isolated = false;
+      m.customRules = [];
+    }
+    this.event(null, 'fault', 'healed the network');
+    await this.applyAllFaults();
+  }
+
+  async setLinkRules(id: NodeId, rules: LinkRule[]): Promise<void> {
+    const m = this.get(id);
+    const prev = m.customRules;
+    m.customRules = rules;
+    try {
+      await this.applyFaults(m);
+    } catch (e) {
+      m.customRules = prev;
+      throw e;
+    }
+    this.event(
+      id,
+      'fault',
+      rules.length
+        ? `set ${rules.length} link rule(s) on node ${id}`
+        : `cleared link rules on node ${id}`,
+      { rules },
+    );
+    this.bump();
+  }
+
+  async setSlowDisk(id: NodeId, ms: number): Promise<void> {
+    const m = this.get(id);
+    await this.admin(id).call('set-fsync-delay', { ms });
+    m.fsyncDelayMs = ms;
+    this.event(
+      id,
+      'fault',
+      ms ? `slow disk on node ${id}: +${ms} ms per fsync` : `disk of node ${id} back to normal`,
+    );
+    this.bump();
+  }
+
+  /** clearAllFaults heals the network, restores disks and resumes paused nodes. */
+  async clearAllFaults(): Promise<void> {
+    for (const m of this.nodes.values()) {
+      if (m.proc.state === 'paused') this.resume(m.rec.id);
+      m.fsyncDelayMs = 0;
+      if (m.admin) await m.admin.call('set-fsync-delay', { ms: 0 }).catch(() => undefined);
+    }
+    await this.heal();
+  }
+
+  // ---------------------------------------------------------------- membership records
+
+  /** allocateNode records a new (joining) node with fresh ports; it is started by the workflow. */
+  async allocateNode(): Promise<Managed> {
+    const rec = await newNodeRecord(this.manifest, false);
+    this.manifest.nodes.push(rec);
+    saveManifest(this.dir, this.manifest);
+    const m = this.manage(rec);
+    this.bump();
+    return m;
+  }
+
+  /** forgetNode marks a node removed, deletes its data and stops tracking it. */
+  async forgetNode(id: NodeId): Promise<void> {
+    const m = this.get(id);
+    await this.stopManaged(m);
+    m.rec.state = 'removed';
+    saveManifest(this.dir, this.manifest);
+    rmSync(this.nodeDir(m.rec), { recursive: true, force: true });
+    this.nodes.delete(id);
+    this.bump();
+  }
+
+  // ---------------------------------------------------------------- view and events
+
+  /** leaderId: the running leader with the highest term, per the nodes' own reports. */
+  leaderId(): NodeId {
+    let best: NodeStatus | undefined;
+    for (const m of this.nodes.values()) {
+      const s = m.status;
+      if (m.proc.state === 'running' && s && s.role === 'leader' && (!best || s.term > best.term))
+        best = s;
+    }
+    return best?.id ?? 0;
+  }
+
+  view(): ClusterView {
+    const leader = this.leaderId();
+    const ls = leader ? this.nodes.get(leader)?.status : undefined;
+    const now = Date.now();
+    const nodes: NodeView[] = [...this.nodes.values()]
+      .sort((a, b) => a.rec.id - b.rec.id)
+      .map((m) => this.nodeView(m, ls, now));
+    let term = 0;
+    for (const m of this.nodes.values()) term = Math.max(term, m.status?.term ?? 0);
+    return {
+      clusterId: this.manifest?.clusterId ?? '',
+      dataDir: this.dir,
+      version: this.version,
+      now,
+      state: this.state,
+      nodes,
+      leader,
+      term,
+      commit: ls?.commit ?? 0,
+      partitions: this.partitions,
+      ...this.extras,
+    };
+  }
+
+  private nodeView(m: Managed, ls: NodeStatus | undefined, now: number): NodeView {
+    const s = m.proc.running ? m.status : undefined;
+    const conf = ls ?? s;
+    let membership: Membership = 'unknown';
+    if (m.rec.state === 'removed') membership = 'removed';
+    else if (conf?.voters.includes(m.rec.id)) membership = 'voter';
+    else if (conf?.learners.includes(m.rec.id)) membership = 'learner';
+    else if (!m.rec.founding) membership = 'joining';
+    let lag: number | null = null;
+    if (ls && s) {
+      const pr = ls.progress.find((p) => p.id === m.rec.id);
+      lag = m.rec.id === ls.id ? 0 : pr ? pr.lag : Math.max(0, ls.lastIndex - s.applied);
+    }
+    const age = s ? now - m.statusAt : null;
+    let health: Health;
+    if (m.proc.state === 'paused') health = 'paused';
+    else if (!m.proc.running) health = 'down';
+    else if (!s || (age !== null && age > 2000)) health = 'unreachable';
+    else if (lag !== null && lag > (this.o.lagThreshold ?? 100)) health = 'lagging';
+    else health = 'healthy';
+    return {
+      id: m.rec.id,
+      process: {
+        state: m.proc.state,
+        pid: m.proc.running ? m.proc.pid : null,
+        exitCode: m.proc.exitCode,
+        signal: m.proc.signal,
+        restarts: m.proc.restarts,
+        startedAt: m.proc.startedAt,
+        autoRestart: m.autoRestart,
+        lastLines: m.proc.lastLines.slice(-20),
+        commandLine: m.proc.commandLine,
+      },
+      addresses: { peer: m.rec.peer, client: m.rec.client, admin: m.rec.admin },
+      dataDir: this.nodeDir(m.rec),
+      membership,
+      health,
+      raft: s ? raftView(s) : null,
+      statusAgeMs: age,
+      lagBehindLeader: lag,
+      storage: s ? s.storage : null,
+      kv: s ? s.kv : null,
+      faults: { isolated: m.isolated, rules: this.rulesFor(m), fsyncDelayMs: m.fsyncDelayMs },
+      transport: s
+        ? {
+            malformed: s.transport.malformed,
+            dropped: s.transport.dropped,
+            connectedPeers: Object.entries(s.transport.peers ?? {})
+              .filter(([, p]) => (p as { connected?: boolean }).connected)
+              .map(([id]) => Number(id)),
+          }
+        : null,
+    };
+  }
+
+  /** bump marks the view changed; it is pushed within 50 ms (so at most 20 Hz). */
+  bump(): void {
+    this.version++;
+  }
+
+  private maybePush(): void {
+    if (this.version === this.lastPushed) return;
+    this.lastPushed = this.version;
+    this.emit('view', this.view());
+  }
+
+  onView(cb: (v: ClusterView) => void): () => void {
+    this.on('view', cb);
+    return () => this.off('view', cb);
+  }
+
+  onEvent(cb: (e: ClusterEvent) => void): () => void {
+    this.on('event', cb);
+    return () => this.off('event', cb);
+  }
+
+  eventsSince(seq: number): ClusterEvent[] {
+    return this.events.filter((e) => e.seq > seq);
+  }
+
+  allEvents(): ClusterEvent[] {
+    return [...this.events];
+  }
+
+  /** event appends to the cluster's ordered event stream. */
+  event(
+    node: NodeId | null,
+    kind: EventKind,
+    message: string,
+    data?: Record<string, unknown>,
+  ): ClusterEvent {
+    const e: ClusterEvent = {
+      seq: ++this.eventSeq,
+      time: Date.now(),
+      node,
+      kind,
+      message,
+      ...(data ? { data } : {}),
+    };
+    this.events.push(e);
+    if (this.events.length > 20_000) this.events.splice(0, this.events.length - 20_000);
+    this.bump();
+    this.emit('event', e);
+    return e;
+  }
+
+  private onNodeEvent(id: NodeId, e: NodeEvent): void {
+    const d = { ...e } as Record<string, unknown>;
+    switch (e.type) {
+      case 'role':
+        this.event(id, 'role', `node ${id} is ${e.role} in term ${e.term}`, d);
+        break;
+      case 'leader':
+        if (e.leader === id)
+          this.event(id, 'leader', `node ${id} became leader of term ${e.term}`, d);
+        break;
+      case 'campaign':
+        this.event(
+          id,
+          'election',
+          `node ${id} ${e.prevote ? 'asks for pre-votes' : 'campaigns'} for term ${e.term}${e.transfer ? ' (leadership transfer)' : ''}`,
+          d,
+        );
+        break;
+      case 'vote':
+        this.event(
+          id,
+          'vote',
+          `node ${id} ${e.granted ? 'granted' : 'refused'} ${e.prevote ? 'pre-vote' : 'vote'} to ${e.candidate} for term ${e.term}${e.granted ? '' : `: ${e.reason}`}`,
+          d,
+        );
+        break;
+      case 'step-down':
+        this.event(id, 'leader', `node ${id} stepped down in term ${e.term} (${e.reason})`, d);
+        break;
+      case 'config':
+        this.event(
+          id,
+          'config',
+          `node ${id} applies config at ${e.index}: ${describeChange(e.change)} → voters [${e.conf.voters.join(',')}] learners [${e.conf.learners.join(',')}]`,
+          d,
+        );
+        break;
+      case 'snapshot-send':
+        this.event(
+          id,
+          'snapshot',
+          `node ${id} sends snapshot ${e.index} (${e.total} bytes) to ${e.to}`,
+          d,
+        );
+        break;
+      case 'snapshot-retry':
+        this.event(
+          id,
+          'snapshot',
+          `node ${id} resends snapshot ${e.index} to ${e.to} from byte ${e.offset} (retry ${e.retries})`,
+          d,
+        );
+        break;
+      case 'snapshot-sent':
+        this.event(
+          id,
+          'snapshot',
+          `node ${id} finished sending snapshot ${e.index} to ${e.to}: ${e.total} bytes in ${e.chunks} chunks, ${e.retries} retries`,
+          d,
+        );
+        break;
+      case 'snapshot-installed':
+        this.event(id, 'snapshot', `node ${id} installed snapshot ${e.index} from ${e.from}`, d);
+        break;
+      case 'compacted':
+        this.event(
+          id,
+          'snapshot',
+          `node ${id} took a snapshot at ${e.index} and compacted its log`,
+          d,
+        );
+        break;
+      case 'transfer':
+        this.event(id, 'leader', `leadership transfer from ${id} to ${e.target}: ${e.status}`, d);
+        break;
+      case 'storage-warning':
+        this.event(id, 'storage', `node ${id}: ${e.message}`, d);
+        break;
+      case 'started':
+        this.event(
+          id,
+          'process',
+          `node ${id} recovered ${e.recovered.entries} entries, snapshot ${e.recovered.snapshotIndex}${e.recovered.repairedTail ? ', repaired a torn WAL tail' : ''}`,
+          d,
+        );
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+function describeChange(c: { type: string; node?: number }): string {
+  return c.type === 'bootstrap' ? 'bootstrap' : `${c.type} ${c.node}`;
+}
+
+function raftView(s: NodeStatus): RaftView {
+  return {
+    role: s.role,
+    term: s.term,
+    vote: s.vote,
+    leader: s.leader,
+    commit: s.commit,
+    applied: s.applied,
+    firstIndex: s.firstIndex,
+    lastIndex: s.lastIndex,
+    persistedIndex: s.persistedIndex,
+    snapshotIndex: s.snapshotIndex,
+    snapshotTerm: s.snapshotTerm,
+    voters: s.voters,
+    learners: s.learners,
+    pendingConfIndex: s.pendingConfIndex,
+    transferee: s.transferee,
+    progress: s.progress,
+    snapshotReceiving: s.snapshotReceiving,
+  };
+}

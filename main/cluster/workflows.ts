@@ -1,0 +1,334 @@
+import { randomBytes } from 'node:crypto';
+import type { StepState, WorkflowKind, WorkflowStep, WorkflowView } from '../contract/view';
+import type { NodeStatus } from '../node/node-api';
+import type { NodeId } from '../raft/types';
+import type { Supervisor } from './supervisor';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** WorkflowError: a step cannot proceed; the message says why in words a person can act on. */
+export class WorkflowError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkflowError';
+  }
+}
+
+interface AdminCallError extends Error {
+  code?: string;
+  detail?: string;
+}
+
+/** Workflow tracks one membership change as visible steps, stored in the supervisor's view. */
+export class Workflow {
+  readonly view: WorkflowView;
+  private cur = -1;
+
+  constructor(
+    private readonly sup: Supervisor,
+    kind: WorkflowKind,
+    node: NodeId,
+    steps: string[],
+  ) {
+    this.view = {
+      id: `${kind}-${randomBytes(3).toString('hex')}`,
+      kind,
+      node,
+      state: 'running',
+      startedAt: Date.now(),
+      finishedAt: null,
+      steps: steps.map((name) => ({ name, state: 'pending', detail: '', progress: null })),
+      error: null,
+    };
+    const list = sup.extras.workflows;
+    list.push(this.view);
+    if (list.length > 20) list.splice(0, list.length - 20);
+    sup.bump();
+  }
+
+  private step(i: number): WorkflowStep {
+    return this.view.steps[i]!;
+  }
+
+  begin(i: number, detail = ''): void {
+    if (this.cur >= 0 && this.step(this.cur).state === 'active') this.finish(this.cur);
+    this.cur = i;
+    Object.assign(this.step(i), { state: 'active' as StepState, detail });
+    this.sup.event(
+      this.view.node,
+      'workflow',
+      `${this.view.kind} ${this.view.node}: ${this.step(i).name}${detail ? ` — ${detail}` : ''}`,
+    );
+    this.sup.bump();
+  }
+
+  progress(fraction: number | null, detail: string): void {
+    const s = this.step(this.cur);
+    s.progress = fraction === null ? null : Math.max(0, Math.min(1, fraction));
+    s.detail = detail;
+    this.sup.bump();
+  }
+
+  finish(i: number, detail?: string): void {
+    const s = this.step(i);
+    s.state = 'done';
+    s.progress = s.progress === null ? null : 1;
+    if (detail !== undefined) s.detail = detail;
+    this.sup.bump();
+  }
+
+  done(): WorkflowView {
+    if (this.cur >= 0 && this.step(this.cur).state === 'active') this.finish(this.cur);
+    this.view.state = 'done';
+    this.view.finishedAt = Date.now();
+    this.sup.event(this.view.node, 'workflow', `${this.view.kind} ${this.view.node}: done`);
+    this.sup.bump();
+    return this.view;
+  }
+
+  fail(e: Error): WorkflowView {
+    if (this.cur >= 0) {
+      const s = this.step(this.cur);
+      s.state = 'failed';
+      s.detail = e.message;
+    }
+    for (const s of this.view.steps) if (s.state === 'pending') s.state = 'skipped';
+    this.view.state = 'failed';
+    this.view.error = e.message;
+    this.view.finishedAt = Date.now();
+    this.sup.event(
+      this.view.node,
+      'workflow',
+      `${this.view.kind} ${this.view.node} failed: ${e.message}`,
+    );
+    this.sup.bump();
+    return this.view;
+  }
+}
+
+/** waitLeader returns the current leader's status, waiting up to ms for one to appear. */
+async function waitLeader(sup: Supervisor, ms = 5000): Promise<NodeStatus> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const id = sup.leaderId();
+    const s = id ? sup.nodes.get(id)?.status : undefined;
+    if (s) return s;
+    if (Date.now() > end)
+      throw new WorkflowError(`no leader: the cluster has had no leader for ${ms / 1000} s`);
+    await sleep(50);
+  }
+}
+
+/** callLeader sends an admin call to the leader, following leadership changes and waiting out a change in progress. */
+async function callLeader<T>(
+  sup: Supervisor,
+  op: string,
+  args: Record<string, unknown>,
+  ms = 15_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const leader = await waitLeader(sup, Math.max(1000, end - Date.now()));
+    try {
+      return await sup.admin(leader.id).call<T>(op, args);
+    } catch (e) {
+      const err = e as AdminCallError;
+      const text = `${err.code ?? ''} ${err.message}`;
+      const retriable =
+        /not-leader|config-change-in-progress|leader-not-ready|transfer-in-progress|not reachable/.test(
+          text,
+        );
+      if (!retriable || Date.now() > end) throw new WorkflowError(err.detail ?? err.message);
+      await sleep(100);
+    }
+  }
+}
+
+const quorum = (n: number): number => Math.floor(n / 2) + 1;
+
+/**
+ * addNode: spawn an empty node → add it as a learner → wait while it catches up (snapshot and
+ * log) → promote it once within the promotion gap → wait until the configuration is committed.
+ */
+export async function addNode(
+  sup: Supervisor,
+): Promise<{ wf: Workflow; run: Promise<WorkflowView> }> {
+  // Refuse up front, before spawning anything, when there is nobody to add the node.
+  await waitLeader(sup, 3000);
+  const m = await sup.allocateNode();
+  const id = m.rec.id;
+  const wf = new Workflow(sup, 'add-node', id, [
+    'spawn empty node',
+    'add as learner',
+    'catch up',
+    'promote to voter',
+    'configuration committed',
+  ]);
+  const run = (async () => {
+    try {
+      wf.begin(0, `node ${id} on ${m.rec.peer}`);
+      await sup.startNode(id);
+      wf.finish(0, `pid ${m.proc.pid}`);
+      wf.begin(1);
+      const added = await callLeader<{ index: number }>(sup, 'add-learner', {
+        nodeId: id,
+        peerAddress: m.rec.peer,
+        clientAddress: m.rec.client,
+      });
+      wf.finish(1, `config entry ${added.index} committed`);
+      for (let attempt = 0; ; attempt++) {
+        wf.begin(2);
+        await catchUp(sup, wf, id);
+        wf.begin(3);
+        try {
+          const p = await callLeader<{ index: number }>(sup, 'promote', { nodeId: id });
+          wf.finish(3, `config entry ${p.index}`);
+          break;
+        } catch (e) {
+          if (!/not caught up|learner-not-caught-up/.test((e as Error).message) || attempt > 20)
+            throw e;
+        }
+      }
+      wf.begin(4);
+      await waitFor(
+        10_000,
+        () => {
+          const l = sup.leaderId();
+          const s = l ? sup.nodes.get(l)?.status : undefined;
+          return !!s && s.voters.includes(id) && s.pendingConfIndex === 0;
+        },
+        `the promotion of node ${id} to commit`,
+      );
+      return wf.done();
+    } catch (e) {
+      return wf.fail(e as Error);
+    }
+  })();
+  return { wf, run };
+}
+
+async function catchUp(sup: Supervisor, wf: Workflow, id: NodeId, ms = 300_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const leader = await waitLeader(sup);
+    const pr = leader.progress.find((p) => p.id === id);
+    if (pr) {
+      const last = Math.max(1, leader.lastIndex);
+      if (pr.snapshot) {
+        const t = pr.snapshot;
+        wf.progress(
+          (t.acked / Math.max(1, t.total)) * 0.9,
+          `receiving snapshot ${t.index}: ${t.acked} of ${t.total} bytes (${t.chunks} chunks, ${t.retries} retries)`,
+        );
+      } else {
+        wf.progress(pr.match / last, `match ${pr.match} of ${leader.lastIndex} (${pr.lag} behind)`);
+      }
+      if (pr.match > 0 && pr.lag <= 5) {
+        wf.progress(1, `caught up at ${pr.match}`);
+        return;
+      }
+    }
+    if (Date.now() > end)
+      throw new WorkflowError(`node ${id} did not catch up within ${ms / 1000} s`);
+    await sleep(100);
+  }
+}
+
+async function waitFor(ms: number, cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new WorkflowError(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * removeNode: refuse if the change would lose quorum → commit a configuration without the node →
+ * wait for the node to exit by itself (stop it if it does not) → remove its data.
+ */
+export async function removeNode(
+  sup: Supervisor,
+  id: NodeId,
+): Promise<{ wf: Workflow; run: Promise<WorkflowView> }> {
+  sup.get(id);
+  const wf = new Workflow(sup, 'remove-node', id, [
+    'check quorum',
+    'commit configuration without it',
+    'node exited',
+    'data removed',
+  ]);
+  const run = (async () => {
+    try {
+      wf.begin(0);
+      const leader = await waitLeader(sup);
+      const isVoter = leader.voters.includes(id);
+      if (!isVoter && !leader.learners.includes(id))
+        throw new WorkflowError(`node ${id} is not a member of the cluster`);
+      if (isVoter) {
+        const remaining = leader.voters.filter((v) => v !== id);
+        if (remaining.length === 0) throw new WorkflowError(`node ${id} is the last voter`);
+        const live = remaining.filter((v) => {
+          const m = sup.nodes.get(v);
+          return m?.proc.state === 'running' && m.status !== undefined;
+        });
+        if (live.length < quorum(remaining.length)) {
+          throw new WorkflowError(
+            `removing node ${id} would lose quorum: only ${live.length} of the ${remaining.length} remaining voters are running (${quorum(remaining.length)} needed)`,
+          );
+        }
+      }
+      wf.finish(
+        0,
+        isVoter ? 'a majority of the remaining voters is running' : 'a learner; quorum unaffected',
+      );
+      wf.begin(1);
+      const r = await callLeader<{ index: number }>(sup, 'remove', { nodeId: id });
+      wf.finish(1, `config entry ${r.index} committed`);
+      wf.begin(2);
+      const m = sup.get(id);
+      const end = Date.now() + 10_000;
+      while (m.proc.running && Date.now() < end) await sleep(50);
+      if (m.proc.running) {
+        await m.proc.stop();
+        wf.finish(2, 'did not exit by itself; stopped');
+      } else {
+        wf.finish(2, `exited with code ${m.proc.exitCode}`);
+      }
+      wf.begin(3);
+      await sup.forgetNode(id);
+      wf.finish(3, sup.nodeDir(m.rec));
+      return wf.done();
+    } catch (e) {
+      return wf.fail(e as Error);
+    }
+  })();
+  return { wf, run };
+}
+
+/** transferLeader: ask the leader to hand over to `id` and wait until `id` leads. */
+export async function transferLeader(
+  sup: Supervisor,
+  id: NodeId,
+): Promise<{ wf: Workflow; run: Promise<WorkflowView> }> {
+  sup.get(id);
+  const wf = new Workflow(sup, 'transfer-leader', id, [
+    'catch up and hand over',
+    `node ${id} leads`,
+  ]);
+  const run = (async () => {
+    try {
+      wf.begin(0);
+      const leader = await waitLeader(sup);
+      if (leader.id !== id) {
+        if (!leader.voters.includes(id)) throw new WorkflowError(`node ${id} is not a voter`);
+        await sup.admin(leader.id).call('transfer-leader', { nodeId: id });
+      }
+      wf.begin(1);
+      await waitFor(5000, () => sup.leaderId() === id, `node ${id} to lead`);
+      return wf.done();
+    } catch (e) {
+      return wf.fail(e as Error);
+    }
+  })();
+  return { wf, run };
+}

@@ -1,0 +1,217 @@
+/**
+ * view: the data the dashboard shows. Written once, used by the supervisor (which produces it),
+ * main/app and main/web (which carry it) and the renderer (which draws it). Plain JSON only.
+ */
+import type { FollowerStatus, NodeId, Role } from '../raft/types';
+
+export type { FollowerStatus, NodeId, Role };
+
+/** ProcessState: what the supervisor knows about a node's OS process. */
+export type ProcessState = 'starting' | 'running' | 'paused' | 'stopped' | 'crashed' | 'exited';
+
+/** Membership of a node as the cluster configuration records it. */
+export type Membership = 'voter' | 'learner' | 'joining' | 'removed' | 'unknown';
+
+/** Health at a glance: healthy, lagging (behind the leader), unreachable (no status), down, paused. */
+export type Health = 'healthy' | 'lagging' | 'unreachable' | 'down' | 'paused';
+
+/** LinkRule: one network fault rule on a node (see the node's fault filter). */
+export interface LinkRule {
+  to?: NodeId | '*';
+  from?: NodeId | '*';
+  drop?: number;
+  delayMs?: number;
+  jitterMs?: number;
+  types?: string[];
+  snapshotOffset?: number;
+}
+
+/** RaftView is the node's own report of its Raft state (absent while it is down). */
+export interface RaftView {
+  role: Role;
+  term: number;
+  vote: NodeId;
+  leader: NodeId;
+  commit: number;
+  applied: number;
+  firstIndex: number;
+  lastIndex: number;
+  persistedIndex: number;
+  snapshotIndex: number;
+  snapshotTerm: number;
+  voters: NodeId[];
+  learners: NodeId[];
+  pendingConfIndex: number;
+  transferee: NodeId;
+  /** progress: only on the leader, per other member. */
+  progress: FollowerStatus[];
+  snapshotReceiving: { index: number; received: number; total: number } | undefined;
+}
+
+export interface NodeView {
+  id: NodeId;
+  process: {
+    state: ProcessState;
+    pid: number | null;
+    exitCode: number | null;
+    signal: string | null;
+    restarts: number;
+    startedAt: number | null;
+    autoRestart: boolean;
+    /** lastLines: the last lines the node wrote to stderr or its log before exiting. */
+    lastLines: string[];
+    commandLine: string[];
+  };
+  addresses: { peer: string; client: string; admin: string };
+  dataDir: string;
+  membership: Membership;
+  health: Health;
+  /** raft: latest status from the node, or null if none yet / unreachable. */
+  raft: RaftView | null;
+  /** statusAgeMs: how old `raft` is. */
+  statusAgeMs: number | null;
+  /** lagBehindLeader: the leader's last index minus this node's match (or applied), when known. */
+  lagBehindLeader: number | null;
+  storage: {
+    walBytes: number;
+    segments: number;
+    snapshotBytes: number;
+    fsyncDelayMs: number;
+  } | null;
+  kv: { keys: number; bytes: number } | null;
+  faults: { isolated: boolean; rules: LinkRule[]; fsyncDelayMs: number };
+  transport: { malformed: number; dropped: number; connectedPeers: number[] } | null;
+}
+
+export type WorkflowKind = 'add-node' | 'remove-node' | 'transfer-leader';
+export type StepState = 'pending' | 'active' | 'done' | 'failed' | 'skipped';
+
+export interface WorkflowStep {
+  name: string;
+  state: StepState;
+  detail: string;
+  /** progress in [0, 1] while active, when measurable (e.g. catching up). */
+  progress: number | null;
+}
+
+export interface WorkflowView {
+  id: string;
+  kind: WorkflowKind;
+  node: NodeId;
+  state: 'running' | 'done' | 'failed';
+  startedAt: number;
+  finishedAt: number | null;
+  steps: WorkflowStep[];
+  error: string | null;
+}
+
+export interface WorkloadOptions {
+  clients: number;
+  /** rate: target operations per second over all clients; 0 = closed loop, as fast as possible. */
+  rate: number;
+  keys: number;
+  /** readRatio and casRatio in [0,1]; the rest are puts. */
+  readRatio: number;
+  casRatio: number;
+  valueBytes: number;
+  /** seconds: stop after this long (0 = until stopped). */
+  seconds: number;
+}
+
+export interface WorkloadSample {
+  time: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  unknown: number;
+}
+
+export interface WorkloadView {
+  running: boolean;
+  options: WorkloadOptions;
+  startedAt: number;
+  stoppedAt: number | null;
+  totals: { ok: number; failed: number; unknown: number; reads: number; writes: number };
+  samples: WorkloadSample[];
+}
+
+export interface CheckerView {
+  state: 'idle' | 'running' | 'done';
+  result: 'ok' | 'not-linearizable' | 'unknown' | null;
+  operations: number;
+  keys: number;
+  ms: number | null;
+  failure: { key: string; explanation: string; window: HistoryOp[] } | null;
+}
+
+/** HistoryOp: one recorded client operation (the checker's input). */
+export interface HistoryOp {
+  id: number;
+  client: string;
+  op: 'get' | 'put' | 'del' | 'cas';
+  key: string;
+  value?: string | null;
+  expected?: string | null;
+  invoke: number;
+  complete?: number;
+  outcome: 'ok' | 'fail' | 'unknown';
+  output?: { value?: string | null; casOk?: boolean };
+}
+
+export interface ScenarioInfo {
+  name: string;
+  title: string;
+  description: string;
+}
+
+export interface ScenarioRun {
+  name: string;
+  state: 'running' | 'passed' | 'failed';
+  startedAt: number;
+  steps: { text: string; state: StepState; detail: string }[];
+}
+
+export interface ClusterView {
+  clusterId: string;
+  dataDir: string;
+  /** version increases with every change; views are pushed at >= 10 Hz while it changes. */
+  version: number;
+  now: number;
+  state: 'starting' | 'running' | 'stopping' | 'stopped';
+  nodes: NodeView[];
+  leader: NodeId;
+  term: number;
+  commit: number;
+  partitions: NodeId[][] | null;
+  workflows: WorkflowView[];
+  workload: WorkloadView | null;
+  checker: CheckerView;
+  scenario: ScenarioRun | null;
+}
+
+export type EventKind =
+  | 'election'
+  | 'vote'
+  | 'role'
+  | 'leader'
+  | 'config'
+  | 'snapshot'
+  | 'fault'
+  | 'process'
+  | 'client'
+  | 'workflow'
+  | 'workload'
+  | 'checker'
+  | 'scenario'
+  | 'storage';
+
+/** ClusterEvent is one line of the cluster's ordered event stream. */
+export interface ClusterEvent {
+  seq: number;
+  time: number;
+  node: NodeId | null;
+  kind: EventKind;
+  message: string;
+  data?: Record<string, unknown>;
+}

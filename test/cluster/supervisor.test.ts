@@ -1,0 +1,224 @@
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ClusterEvent, ClusterView } from '../../main/contract/view';
+import { connectAdmin } from '../../main/cluster/admin-link';
+import { check } from '../../main/cluster/checker/porcupine';
+import { Supervisor } from '../../main/cluster/supervisor';
+import { Workload } from '../../main/cluster/workload';
+import { addNode, removeNode, transferLeader } from '../../main/cluster/workflows';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+let sup: Supervisor | undefined;
+let dir: string | undefined;
+
+afterEach(async () => {
+  const pids = sup
+    ? [...sup.nodes.values()].map((m) => m.proc.pid).filter((p): p is number => p !== null)
+    : [];
+  await sup?.stop();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already stopped
+    }
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  sup = undefined;
+  dir = undefined;
+});
+
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+async function started(nodes = 3): Promise<Supervisor> {
+  dir = mkdtempSync(join(tmpdir(), 'raftdeck-sup-'));
+  sup = new Supervisor({
+    dir,
+    nodes,
+    timing: { tickMs: 10, heartbeatMs: 50, electionMs: 500 },
+    snapshotEntries: 300,
+    snapshotChunkBytes: 8192,
+    connect: connectAdmin,
+  });
+  await sup.start();
+  return sup;
+}
+
+describe('Supervisor on real node processes', () => {
+  it('starts 3 nodes, elects a leader, and the view and events show it', async () => {
+    const s = await started();
+    const views: ClusterView[] = [];
+    s.onView((v) => views.push(v));
+    const leader = await until('a leader', () => s.view().leader);
+    const v = s.view();
+    expect(v.nodes.map((n) => n.id)).toEqual([1, 2, 3]);
+    expect(v.nodes.every((n) => n.process.state === 'running' && n.process.pid)).toBe(true);
+    expect(v.nodes.every((n) => n.membership === 'voter')).toBe(true);
+    await until('all healthy with status', () =>
+      s.view().nodes.every((n) => n.health === 'healthy' && n.raft !== null),
+    );
+    const lv = s.view().nodes.find((n) => n.id === leader)!;
+    expect(lv.raft!.role).toBe('leader');
+    expect(lv.raft!.progress.map((p) => p.id)).toEqual([1, 2, 3].filter((i) => i !== leader));
+    expect(s.allEvents().some((e) => e.kind === 'leader' && e.node === leader)).toBe(true);
+    // Views are pushed, at 10 Hz or more while things change.
+    await sleep(1000);
+    expect(views.length).toBeGreaterThanOrEqual(8);
+  }, 30_000);
+
+  it('kill -9 the leader: a new leader; restart: it rejoins; pause/resume; partition and heal', async () => {
+    const s = await started();
+    const first = await until('a leader', () => s.view().leader);
+    await s.kill(first);
+    expect(s.view().nodes.find((n) => n.id === first)!.process.state).toBe('crashed');
+    const second = await until('a new leader', () => {
+      const l = s.view().leader;
+      return l && l !== first ? l : undefined;
+    });
+    const ev = s
+      .allEvents()
+      .find(
+        (e: ClusterEvent) =>
+          e.kind === 'process' && e.node === first && /killed by SIGKILL/.test(e.message),
+      );
+    expect(ev).toBeDefined();
+    await s.restart(first);
+    await until('old leader rejoins as follower', () => {
+      const n = s.view().nodes.find((x) => x.id === first)!;
+      return n.raft?.role === 'follower' && n.raft.leader === second;
+    });
+
+    const follower = [1, 2, 3].find((i) => i !== s.view().leader)!;
+    s.pause(follower);
+    expect(s.view().nodes.find((n) => n.id === follower)!.health).toBe('paused');
+    s.resume(follower);
+    await until(
+      'resumed node reports again',
+      () => s.view().nodes.find((n) => n.id === follower)!.health === 'healthy',
+    );
+
+    const l = s.view().leader;
+    const others = [1, 2, 3].filter((i) => i !== l);
+    await s.partition([[l], others]);
+    expect(s.view().partitions).toEqual([[l], others]);
+    expect(s.view().nodes.find((n) => n.id === l)!.faults.rules.length).toBeGreaterThan(0);
+    const fresh = await until('the majority side elects', () => {
+      const nl = s
+        .view()
+        .nodes.filter((n) => others.includes(n.id))
+        .find((n) => n.raft?.role === 'leader');
+      return nl?.id;
+    });
+    await until(
+      'the cut-off leader steps down',
+      () => s.view().nodes.find((n) => n.id === l)!.raft?.role !== 'leader',
+    );
+    await s.heal();
+    await until(
+      'healed node follows the new leader',
+      () => s.view().nodes.find((n) => n.id === l)!.raft?.leader === fresh,
+    );
+    expect(s.view().partitions).toBeNull();
+  }, 60_000);
+
+  it('adds a 4th and 5th node (learner → voter), removes a follower and then the leader', async () => {
+    const s = await started();
+    await until('a leader', () => s.view().leader);
+    const a = await addNode(s);
+    const w4 = await a.run;
+    expect(w4.state, w4.error ?? '').toBe('done');
+    expect(w4.steps.map((x) => x.state)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    const b = await addNode(s);
+    expect((await b.run).state).toBe('done');
+    const v = s.view();
+    expect(v.nodes.map((n) => [n.id, n.membership])).toEqual([
+      [1, 'voter'],
+      [2, 'voter'],
+      [3, 'voter'],
+      [4, 'voter'],
+      [5, 'voter'],
+    ]);
+    expect(s.allEvents().some((e) => e.kind === 'config' && /add-learner 4/.test(e.message))).toBe(
+      true,
+    );
+    expect(s.allEvents().some((e) => e.kind === 'config' && /promote 5/.test(e.message))).toBe(
+      true,
+    );
+
+    const leader = s.view().leader;
+    const follower = [1, 2, 3, 4, 5].find((i) => i !== leader)!;
+    const followerDir = s.view().nodes.find((n) => n.id === follower)!.dataDir;
+    const r1 = await (await removeNode(s, follower)).run;
+    expect(r1.state, r1.error ?? '').toBe('done');
+    expect(existsSync(followerDir)).toBe(false);
+    expect(s.view().nodes.map((n) => n.id)).not.toContain(follower);
+
+    const r2 = await (await removeNode(s, leader)).run;
+    expect(r2.state, r2.error ?? '').toBe('done');
+    const next = await until('a leader among the rest', () => {
+      const l = s.view().leader;
+      return l && l !== leader ? l : undefined;
+    });
+    expect(s.view().nodes.find((n) => n.id === next)!.raft!.voters).toHaveLength(3);
+
+    const t = [...s.nodes.keys()].find((i) => i !== next)!;
+    const tr = await (await transferLeader(s, t)).run;
+    expect(tr.state, tr.error ?? '').toBe('done');
+    expect(s.view().leader).toBe(t);
+  }, 120_000);
+
+  it('refuses a removal that would lose quorum, and says why', async () => {
+    const s = await started();
+    const leader = await until('a leader', () => s.view().leader);
+    const [f1, f2] = [1, 2, 3].filter((i) => i !== leader);
+    await s.kill(f1!);
+    const r = await (await removeNode(s, leader)).run;
+    expect(r.state).toBe('failed');
+    expect(r.error).toMatch(/would lose quorum: only 1 of the 2 remaining voters/);
+    void f2;
+  }, 30_000);
+
+  it('runs a workload whose history is linearizable, through a leader kill', async () => {
+    const s = await started();
+    await until('a leader', () => s.view().leader);
+    const wl = new Workload(() => s.view().nodes.map((n) => n.addresses.client), {
+      clients: 6,
+      keys: 5,
+      seconds: 0,
+    });
+    wl.start();
+    await sleep(1500);
+    await s.kill(s.view().leader);
+    await sleep(2500);
+    await wl.stop();
+    expect(wl.totals.ok).toBeGreaterThan(100);
+    const v = check(wl.history, { timeoutMs: 20_000 });
+    expect(v.result).toBe('ok');
+    // The checker does catch a corrupted read in this very history.
+    const read = wl.history.find((o) => o.op === 'get' && o.outcome === 'ok' && o.output?.value);
+    read!.output = { value: 'never-written' };
+    expect(check(wl.history, { timeoutMs: 20_000 }).result).toBe('not-linearizable');
+  }, 60_000);
+
+  it('adopts the cluster in its folder after a restart of the supervisor', async () => {
+    const s = await started();
+    await until('a leader', () => s.view().leader);
+    const id = s.manifest.clusterId;
+    await s.stop();
+    expect(s.view().nodes.every((n) => n.process.state === 'stopped')).toBe(true);
+    sup = new Supervisor({ dir: dir!, connect: connectAdmin });
+    await sup.start();
+    expect(sup.manifest.clusterId).toBe(id);
+    await until('a leader again', () => sup!.view().leader);
+  }, 60_000);
+});
