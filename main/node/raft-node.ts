@@ -2,7 +2,16 @@ import { randomInt } from 'node:crypto';
 import { decodeConfEntry } from '../raft/conf';
 import { Raft } from '../raft/raft';
 import { seededRng } from '../raft/rng';
-import type { ConfState, Entry, NodeId, ProposeResult, RaftEvent, Ready } from '../raft/types';
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  Message,
+  NodeId,
+  ProposeResult,
+  RaftEvent,
+  Ready,
+} from '../raft/types';
 import { decodeCommand, encodeCommand, KvState } from './kv/kv-state';
 import type { KvCommand, KvResult } from './kv/kv-state';
 import type { JsonLog } from './logger';
@@ -124,6 +133,9 @@ export class RaftNode implements NodeApi {
   private loopDone: Promise<void> = Promise.resolve();
   private peersConf: ConfState | undefined;
   private readonly knownPeers: Record<string, string> = {};
+  /** durableTerm, durableVote: the term and vote last made durable (early sends require them unchanged). */
+  private durableTerm = 0;
+  private durableVote = 0;
   private peersSet = false;
   private fsyncDelayMs = 0;
   private readonly shutdownHooks: (() => void)[] = [];
@@ -166,6 +178,8 @@ export class RaftNode implements NodeApi {
       this.kv = KvState.restore(state.snapshot.data);
       this.lastSnapshotIndex = state.snapshot.meta.index;
     }
+    this.durableTerm = state.hardState.term;
+    this.durableVote = state.hardState.vote;
     const fresh = state.hardState.term === 0 && state.entries.length === 0 && !state.snapshot;
     const initialVoters =
       fresh && !this.o.join
@@ -232,10 +246,18 @@ export class RaftNode implements NodeApi {
     try {
       while (!this.stopped && this.raft.hasReady()) {
         const rd = this.raft.ready();
+        this.updatePeers();
+        // A leader may replicate its new entries while it makes them durable itself (Raft thesis
+        // §10.2.1): the core counts the leader's own copy only after advance(), so commit still
+        // waits for the local fsync. Everything else — every acknowledgement, every vote, and any
+        // message of a Ready that changes term or vote — goes out only after persisting.
+        const early = this.leaderMessagesBeforeSync(rd);
+        if (early.length > 0) this.o.transport.send(early);
         await this.persist(rd);
         if (this.stopped) return;
-        this.updatePeers();
-        this.o.transport.send(rd.messages);
+        this.o.transport.send(
+          early.length > 0 ? rd.messages.filter((m) => !early.includes(m)) : rd.messages,
+        );
         this.applyReady(rd);
         this.raft.advance();
         this.version++;
@@ -251,13 +273,26 @@ export class RaftNode implements NodeApi {
     if (!this.stopped && this.raft.hasReady()) this.schedule();
   }
 
+  /** leaderMessagesBeforeSync picks the messages of a leader's Ready that may leave before its fsync. */
+  private leaderMessagesBeforeSync(rd: Ready): Message[] {
+    if (this.raft.role !== 'leader' || rd.snapshot) return [];
+    const hs = rd.hardState;
+    if (hs && (hs.term !== this.durableTerm || hs.vote !== this.durableVote)) return [];
+    return rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat');
+  }
+
   /** persist makes the Ready durable: snapshot first, then entries and hard state, one sync. */
   private async persist(rd: Ready): Promise<void> {
     const st = this.o.storage;
     if (rd.snapshot) await st.saveSnapshot(rd.snapshot);
     if (rd.entries.length > 0) st.append(rd.entries);
-    if (rd.hardState) st.setHardState(rd.hardState);
+    const hs = rd.hardState;
+    if (hs) st.setHardState(hs);
     if (rd.mustSync) await st.sync();
+    if (hs) {
+      this.durableTerm = hs.term;
+      this.durableVote = hs.vote;
+    }
   }
 
   private applyReady(rd: Ready): void {
@@ -585,32 +620,36 @@ export class RaftNode implements NodeApi {
     });
   }
 
+  /**
+   * proposeChange proposes a membership change. A leader that has not yet committed an entry of its
+   * own term (just elected, e.g. right after a transfer) cannot take one; that lasts a heartbeat or
+   * two, so it is waited out for up to an election timeout instead of failing the caller.
+   */
+  private async proposeChange(cc: ConfChange, what: string): Promise<ChangeOutcome> {
+    const deadline = Date.now() + this.o.electionMs;
+    for (;;) {
+      const stopped = this.stoppedError();
+      if (stopped) throw stopped;
+      const r = this.raft.proposeConfChange(cc);
+      if (r.ok || r.error !== 'leader-not-ready' || Date.now() > deadline)
+        return this.change(r, what);
+      await new Promise((resolve) => setTimeout(resolve, this.o.tickMs));
+    }
+  }
+
   addLearner(id: NodeId, address: MemberAddress): Promise<ChangeOutcome> {
-    const stopped = this.stoppedError();
-    if (stopped) return Promise.reject(stopped);
-    return this.change(
-      this.raft.proposeConfChange({
-        type: 'add-learner',
-        node: id,
-        address: formatMemberAddress(address),
-      }),
+    return this.proposeChange(
+      { type: 'add-learner', node: id, address: formatMemberAddress(address) },
       `adding learner ${id}`,
     );
   }
 
   promote(id: NodeId): Promise<ChangeOutcome> {
-    const stopped = this.stoppedError();
-    if (stopped) return Promise.reject(stopped);
-    return this.change(
-      this.raft.proposeConfChange({ type: 'promote', node: id }),
-      `promoting ${id}`,
-    );
+    return this.proposeChange({ type: 'promote', node: id }, `promoting ${id}`);
   }
 
   remove(id: NodeId): Promise<ChangeOutcome> {
-    const stopped = this.stoppedError();
-    if (stopped) return Promise.reject(stopped);
-    return this.change(this.raft.proposeConfChange({ type: 'remove', node: id }), `removing ${id}`);
+    return this.proposeChange({ type: 'remove', node: id }, `removing ${id}`);
   }
 
   transferLeader(id: NodeId): Promise<ChangeOutcome> {
