@@ -2,15 +2,23 @@ import { join } from 'node:path';
 import { app, BrowserWindow } from 'electron';
 
 /**
+ * appPaths: the built preload and renderer, from the app root (where package.json is), not from
+ * this module, so that bundling into chunks cannot move them.
+ */
+export function appPaths(): { preloadPath: string; rendererFile: string } {
+  const out = join(app.getAppPath(), 'out');
+  return {
+    preloadPath: join(out, 'preload', 'index.cjs'),
+    rendererFile: join(out, 'renderer', 'index.html'),
+  };
+}
+
+/**
  * createMainWindow opens the dashboard window. In development it loads the renderer dev server
  * (ELECTRON_RENDERER_URL, set by electron-vite); otherwise the built renderer/index.html.
  */
 export function createMainWindow(): BrowserWindow {
-  // Paths from the app root (where package.json is), not from this module, so that bundling
-  // into chunks cannot move them.
-  const out = join(app.getAppPath(), 'out');
-  const preloadPath = join(out, 'preload', 'index.cjs');
-  const rendererFile = join(out, 'renderer', 'index.html');
+  const { preloadPath, rendererFile } = appPaths();
 
   const win = new BrowserWindow({
     width: 1280,

@@ -1,8 +1,10 @@
 /// <reference types="vite/client" />
 
-// Window.raftdeck is the bridge the preload exposes inside Electron; absent in a plain browser.
-interface Window {
-  raftdeck?: {
-    readonly version: string;
-  };
+import type { DashboardBridge } from '../../main/contract/api';
+
+declare global {
+  // Window.raftdeck is the bridge preload exposes inside Electron; absent in a plain browser.
+  interface Window {
+    raftdeck?: DashboardBridge;
+  }
 }

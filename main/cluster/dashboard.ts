@@ -1,0 +1,399 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DashboardApi, KvOutcome, PushSource } from '../contract/api';
+import type {
+  CheckerView,
+  ClusterEvent,
+  ClusterView,
+  LinkRule,
+  NodeId,
+  ScenarioInfo,
+  WorkloadOptions,
+} from '../contract/view';
+import { KvClient, KvError, UnknownOutcomeError } from '../node/client';
+import type { KvOperation } from '../node/client';
+import type { FaultRule } from '../node/transport/fault-filter';
+import { check } from './checker/porcupine';
+import { historyToJson } from './checker/history';
+import { listScenarios, runScenario } from './scenarios';
+import { connectAdmin } from './admin-link';
+import type { NodeCommand } from './node-command';
+import { Supervisor } from './supervisor';
+import { Workload } from './workload';
+import { addNode, removeNode, transferLeader } from './workflows';
+
+const dec = new TextDecoder();
+const str = (v: Uint8Array | null | undefined): string | null => (v ? dec.decode(v) : null);
+
+/**
+ * ClusterDashboard is the dashboard API over a running Supervisor: every button of the dashboard
+ * is one of these calls, and the same object feeds the pushes (views and events). main/app binds
+ * it to Electron IPC and main/web to HTTP + WebSocket; both validate arguments before calling.
+ */
+export class ClusterDashboard implements DashboardApi, PushSource {
+  private kv: KvClient | undefined;
+  private kvEndpoints = '';
+  private workload: Workload | undefined;
+  private scenarioRunning = false;
+
+  constructor(readonly sup: Supervisor) {}
+
+  onView(cb: (view: ClusterView) => void): () => void {
+    return this.sup.onView(cb);
+  }
+
+  onEvent(cb: (event: ClusterEvent) => void): () => void {
+    return this.sup.onEvent(cb);
+  }
+
+  async getView(): Promise<ClusterView> {
+    return this.sup.view();
+  }
+
+  async getEvents(sinceSeq: number): Promise<ClusterEvent[]> {
+    return this.sup.eventsSince(sinceSeq);
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  killNode(id: NodeId): Promise<void> {
+    return this.sup.kill(id);
+  }
+
+  stopNode(id: NodeId): Promise<void> {
+    return this.sup.stopNode(id);
+  }
+
+  restartNode(id: NodeId): Promise<void> {
+    return this.sup.restart(id);
+  }
+
+  async pauseNode(id: NodeId): Promise<void> {
+    this.sup.pause(id);
+  }
+
+  async resumeNode(id: NodeId): Promise<void> {
+    this.sup.resume(id);
+  }
+
+  async setAutoRestart(id: NodeId, on: boolean): Promise<void> {
+    this.sup.setAutoRestart(id, on);
+  }
+
+  // ---------------------------------------------------------------- network and disk
+
+  isolateNode(id: NodeId): Promise<void> {
+    return this.sup.isolate(id);
+  }
+
+  partition(groups: NodeId[][]): Promise<void> {
+    return this.sup.partition(groups);
+  }
+
+  healNetwork(): Promise<void> {
+    return this.sup.heal();
+  }
+
+  setLinkRules(id: NodeId, rules: LinkRule[]): Promise<void> {
+    return this.sup.setLinkRules(id, rules as FaultRule[] as LinkRule[]);
+  }
+
+  setSlowDisk(id: NodeId, fsyncDelayMs: number): Promise<void> {
+    return this.sup.setSlowDisk(id, fsyncDelayMs);
+  }
+
+  clearAllFaults(): Promise<void> {
+    return this.sup.clearAllFaults();
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  async addNode(): Promise<{ workflowId: string }> {
+    const { wf } = await addNode(this.sup);
+    return { workflowId: wf.view.id };
+  }
+
+  async removeNode(id: NodeId): Promise<{ workflowId: string }> {
+    const { wf } = await removeNode(this.sup, id);
+    return { workflowId: wf.view.id };
+  }
+
+  async transferLeader(id: NodeId): Promise<{ workflowId: string }> {
+    const { wf } = await transferLeader(this.sup, id);
+    return { workflowId: wf.view.id };
+  }
+
+  // ---------------------------------------------------------------- client console
+
+  private client(): KvClient {
+    const view = this.sup.view();
+    const eps = view.nodes.filter((n) => n.membership !== 'removed').map((n) => n.addresses.client);
+    const key = eps.join(',');
+    if (!this.kv || key !== this.kvEndpoints) {
+      void this.kv?.close();
+      this.kv = new KvClient({
+        endpoints: eps,
+        clientId: `console-${process.pid}`,
+        timeoutMs: 5000,
+      });
+      this.kvEndpoints = key;
+    }
+    return this.kv;
+  }
+
+  private async run(op: KvOperation): Promise<KvOutcome> {
+    const started = performance.now();
+    const byAddress = (addr: string): NodeId | null =>
+      this.sup.view().nodes.find((n) => n.addresses.client === addr)?.id ?? null;
+    try {
+      const r = await this.client().execute(op);
+      const ms = Number((performance.now() - started).toFixed(2));
+      const servedBy = byAddress(r.servedBy);
+      const res = r.result as unknown;
+      let out: KvOutcome;
+      if (op.op === 'get') {
+        out = {
+          ok: true,
+          value: str(res as Uint8Array | null),
+          prev: null,
+          error: null,
+          servedBy,
+          ms,
+        };
+      } else if (op.op === 'cas') {
+        const c = res as { ok: boolean; current?: Uint8Array | null };
+        out = c.ok
+          ? { ok: true, value: null, prev: null, error: null, servedBy, ms }
+          : {
+              ok: false,
+              value: str(c.current),
+              prev: null,
+              error: 'compare failed: the key holds another value',
+              servedBy,
+              ms,
+            };
+      } else {
+        out = {
+          ok: true,
+          value: null,
+          prev: str((res as { prev: Uint8Array | null }).prev),
+          error: null,
+          servedBy,
+          ms,
+        };
+      }
+      this.sup.event(
+        servedBy,
+        'client',
+        `${op.op} ${JSON.stringify(op.key)}: ${out.ok ? 'ok' : out.error} (node ${servedBy ?? '?'}, ${ms} ms)`,
+      );
+      return out;
+    } catch (e) {
+      const ms = Number((performance.now() - started).toFixed(2));
+      const error =
+        e instanceof UnknownOutcomeError
+          ? `outcome unknown: ${e.message}`
+          : e instanceof KvError
+            ? `${e.code}: ${e.message}`
+            : (e as Error).message;
+      this.sup.event(null, 'client', `${op.op} ${JSON.stringify(op.key)} failed: ${error}`);
+      return { ok: false, value: null, prev: null, error, servedBy: null, ms };
+    }
+  }
+
+  kvPut(key: string, value: string): Promise<KvOutcome> {
+    return this.run({ op: 'put', key, value });
+  }
+
+  kvGet(key: string): Promise<KvOutcome> {
+    return this.run({ op: 'get', key });
+  }
+
+  kvDel(key: string): Promise<KvOutcome> {
+    return this.run({ op: 'del', key });
+  }
+
+  kvCas(key: string, expected: string | null, value: string): Promise<KvOutcome> {
+    return this.run({ op: 'cas', key, expected, value });
+  }
+
+  // ---------------------------------------------------------------- workload and checker
+
+  async startWorkload(options: WorkloadOptions): Promise<void> {
+    if (this.workload?.isRunning) throw new Error('a workload is already running; stop it first');
+    const wl = new Workload(
+      () =>
+        this.sup
+          .view()
+          .nodes.filter((n) => n.membership !== 'removed')
+          .map((n) => n.addresses.client),
+      options,
+      () => {
+        this.sup.extras.workload = wl.view();
+        this.sup.bump();
+      },
+    );
+    this.workload = wl;
+    this.sup.extras.checker = {
+      state: 'idle',
+      result: null,
+      operations: 0,
+      keys: 0,
+      ms: null,
+      failure: null,
+    };
+    wl.start();
+    this.sup.event(
+      null,
+      'workload',
+      `workload started: ${options.clients} clients, ${options.rate ? `${options.rate} ops/s` : 'closed loop'}, ${options.keys} keys`,
+    );
+  }
+
+  async stopWorkload(): Promise<void> {
+    const wl = this.workload;
+    if (!wl?.isRunning) return;
+    await wl.stop();
+    this.sup.event(
+      null,
+      'workload',
+      `workload stopped: ${wl.totals.ok} ok, ${wl.totals.failed} failed, ${wl.totals.unknown} unknown`,
+    );
+  }
+
+  async checkHistory(): Promise<CheckerView> {
+    const wl = this.workload;
+    if (!wl || wl.history.length === 0)
+      throw new Error('no history to check: run the workload first');
+    const ops = wl.history.filter((o) => o.outcome !== 'ok' || o.complete !== undefined);
+    this.sup.extras.checker = {
+      state: 'running',
+      result: null,
+      operations: ops.length,
+      keys: 0,
+      ms: null,
+      failure: null,
+    };
+    this.sup.bump();
+    // Let the 'running' state reach the dashboard before the (synchronous) search starts.
+    await new Promise((r) => setTimeout(r, 60));
+    const r = check(ops, { timeoutMs: 30_000 });
+    const view: CheckerView = {
+      state: 'done',
+      result: r.result,
+      operations: ops.length,
+      keys: r.perKey.length,
+      ms: Math.round(r.elapsedMs),
+      failure: r.failure
+        ? {
+            key: r.failure.key,
+            explanation: r.failure.explanation,
+            window: r.failure.window.map((o) => ({ ...o, client: String(o.client) })),
+          }
+        : null,
+    };
+    this.sup.extras.checker = view;
+    this.sup.event(
+      null,
+      'checker',
+      `history of ${ops.length} operations on ${view.keys} keys: ${r.result} (${view.ms} ms)`,
+    );
+    return view;
+  }
+
+  async exportHistory(): Promise<{ json: string }> {
+    return { json: historyToJson(this.workload?.history ?? []) };
+  }
+
+  async exportEvents(): Promise<{ json: string }> {
+    return {
+      json: JSON.stringify(
+        { clusterId: this.sup.manifest.clusterId, events: this.sup.allEvents() },
+        null,
+        1,
+      ),
+    };
+  }
+
+  // ---------------------------------------------------------------- scenarios and logs
+
+  async listScenarios(): Promise<ScenarioInfo[]> {
+    return listScenarios();
+  }
+
+  async runScenario(name: string): Promise<void> {
+    if (this.scenarioRunning) throw new Error('a scenario is already running');
+    if (!listScenarios().some((s) => s.name === name)) {
+      throw new Error(
+        `no scenario '${name}'; known: ${listScenarios()
+          .map((s) => s.name)
+          .join(', ')}`,
+      );
+    }
+    this.scenarioRunning = true;
+    // The scenario narrates itself through the view; the call returns once it has started.
+    void runScenario(this.sup, name)
+      .catch((e: Error) =>
+        this.sup.event(null, 'scenario', `scenario ${name} could not run: ${e.message}`),
+      )
+      .finally(() => {
+        this.scenarioRunning = false;
+      });
+  }
+
+  /** nodeLogs reads the tail of the node's own log file, so it works while the node is down too. */
+  async nodeLogs(id: NodeId, lines: number): Promise<Record<string, unknown>[]> {
+    const m = this.sup.get(id);
+    const file = join(this.sup.nodeDir(m.rec), 'node.log');
+    if (!existsSync(file)) return [];
+    const text = readFileSync(file, 'utf8');
+    const out: Record<string, unknown>[] = [];
+    for (const line of text.trimEnd().split('\n').slice(-lines)) {
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        out.push({ level: 'info', msg: line });
+      }
+    }
+    return out;
+  }
+
+  /** close stops what the dashboard itself started (the workload and the console client). */
+  async close(): Promise<void> {
+    await this.workload?.stop();
+    await this.kv?.close();
+  }
+}
+
+export interface LocalDashboard {
+  api: ClusterDashboard;
+  sup: Supervisor;
+  dispose(): Promise<void>;
+}
+
+/**
+ * startDashboard starts (or brings back) the cluster in `dir` and wraps it in the dashboard API:
+ * what the desktop app and browser mode both serve. dispose() stops every node it started.
+ */
+export async function startDashboard(options: {
+  dir: string;
+  nodes?: number;
+  command?: NodeCommand;
+}): Promise<LocalDashboard> {
+  const sup = new Supervisor({
+    dir: options.dir,
+    nodes: options.nodes ?? 3,
+    connect: connectAdmin,
+    command: options.command,
+  });
+  await sup.start();
+  const api = new ClusterDashboard(sup);
+  return {
+    api,
+    sup,
+    dispose: async () => {
+      await api.close().catch(() => undefined);
+      await sup.stop();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * api: the dashboard API, written once. main/app implements it over Electron IPC, main/web over
+ * HTTP + WebSocket, preload exposes it, and the renderer calls it. Every call's arguments are
+ * validated in main (see validate.ts). A call missing from CALLS, or an extra one, fails to compile.
+ */
+import type {
+  CheckerView,
+  ClusterEvent,
+  ClusterView,
+  LinkRule,
+  NodeId,
+  ScenarioInfo,
+  WorkloadOptions,
+} from './view';
+
+/** KvOutcome: what the client console shows for one operation. */
+export interface KvOutcome {
+  ok: boolean;
+  /** value: the value read (get), or the current value on a failed cas. */
+  value: string | null;
+  prev: string | null;
+  error: string | null;
+  /** servedBy: the node that answered, when known. */
+  servedBy: NodeId | null;
+  ms: number;
+}
+
+export interface DashboardApi {
+  getView(): Promise<ClusterView>;
+  getEvents(sinceSeq: number): Promise<ClusterEvent[]>;
+
+  killNode(id: NodeId): Promise<void>;
+  stopNode(id: NodeId): Promise<void>;
+  restartNode(id: NodeId): Promise<void>;
+  pauseNode(id: NodeId): Promise<void>;
+  resumeNode(id: NodeId): Promise<void>;
+  setAutoRestart(id: NodeId, on: boolean): Promise<void>;
+
+  isolateNode(id: NodeId): Promise<void>;
+  partition(groups: NodeId[][]): Promise<void>;
+  healNetwork(): Promise<void>;
+  setLinkRules(id: NodeId, rules: LinkRule[]): Promise<void>;
+  setSlowDisk(id: NodeId, fsyncDelayMs: number): Promise<void>;
+  clearAllFaults(): Promise<void>;
+
+  addNode(): Promise<{ workflowId: string }>;
+  removeNode(id: NodeId): Promise<{ workflowId: string }>;
+  transferLeader(id: NodeId): Promise<{ workflowId: string }>;
+
+  kvPut(key: string, value: string): Promise<KvOutcome>;
+  kvGet(key: string): Promise<KvOutcome>;
+  kvDel(key: string): Promise<KvOutcome>;
+  kvCas(key: string, expected: string | null, value: string): Promise<KvOutcome>;
+
+  startWorkload(options: WorkloadOptions): Promise<void>;
+  stopWorkload(): Promise<void>;
+  checkHistory(): Promise<CheckerView>;
+  exportHistory(): Promise<{ json: string }>;
+  exportEvents(): Promise<{ json: string }>;
+
+  listScenarios(): Promise<ScenarioInfo[]>;
+  runScenario(name: string): Promise<void>;
+
+  nodeLogs(id: NodeId, lines: number): Promise<Record<string, unknown>[]>;
+}
+
+export type CallName = keyof DashboardApi;
+
+/** CALLS lists every request/response channel; the check below makes a missing or extra one a compile error. */
+export const CALLS = [
+  'getView',
+  'getEvents',
+  'killNode',
+  'stopNode',
+  'restartNode',
+  'pauseNode',
+  'resumeNode',
+  'setAutoRestart',
+  'isolateNode',
+  'partition',
+  'healNetwork',
+  'setLinkRules',
+  'setSlowDisk',
+  'clearAllFaults',
+  'addNode',
+  'removeNode',
+  'transferLeader',
+  'kvPut',
+  'kvGet',
+  'kvDel',
+  'kvCas',
+  'startWorkload',
+  'stopWorkload',
+  'checkHistory',
+  'exportHistory',
+  'exportEvents',
+  'listScenarios',
+  'runScenario',
+  'nodeLogs',
+] as const satisfies readonly CallName[];
+
+type Missing = Exclude<CallName, (typeof CALLS)[number]>;
+/** A compile error here names a DashboardApi method missing from CALLS. */
+export const CALLS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
+
+/** Pushes: what main sends the renderer without being asked. */
+export interface DashboardPushes {
+  view: ClusterView;
+  event: ClusterEvent;
+}
+
+export type PushName = keyof DashboardPushes;
+export const PUSHES = ['view', 'event'] as const satisfies readonly PushName[];
+
+/**
+ * PushSource is where main gets the pushes from: the supervisor (or a stand-in) calls each
+ * subscriber with every new view and every event, in order. Each subscribe returns its unsubscribe.
+ */
+export interface PushSource {
+  onView(cb: (view: ClusterView) => void): () => void;
+  onEvent(cb: (event: ClusterEvent) => void): () => void;
+}
+
+/** PushHandler receives one push of the named kind. */
+export type PushHandler<P extends PushName> = (payload: DashboardPushes[P]) => void;
+
+/**
+ * DashboardBridge is what preload exposes as `window.raftdeck`: exactly one function per call,
+ * plus `on` to subscribe to a push (returns its unsubscribe). Nothing else.
+ */
+export type DashboardBridge = { readonly [K in CallName]: DashboardApi[K] } & {
+  readonly on: <P extends PushName>(push: P, handler: PushHandler<P>) => () => void;
+};
+
+/**
+ * CallReply is how a call's result crosses IPC and the WebSocket: a value, or an error message
+ * with a status (400 invalid arguments, 403 refused sender, 404 unknown call, 500 the call failed).
+ */
+export type CallReply<T = unknown> =
+  { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 500; error: string };
+
+/** Channel names on the wire (IPC channel or WebSocket message type). */
+export const callChannel = (name: CallName): string => `raftdeck:call:${name}`;
+export const pushChannel = (name: PushName): string => `raftdeck:push:${name}`;
+
+export type {
+  CheckerView,
+  ClusterEvent,
+  ClusterView,
+  LinkRule,
+  NodeId,
+  ScenarioInfo,
+  WorkloadOptions,
+};

@@ -1,0 +1,51 @@
+import { defineStore } from 'pinia';
+import type { LinkRule, NodeId } from '../../../main/contract/view';
+import { useConnectionStore } from './connection';
+import { useToastStore } from './toasts';
+
+export type NodeAction = 'kill' | 'stop' | 'restart' | 'pause' | 'resume' | 'isolate';
+
+const CALL_OF = {
+  kill: 'killNode',
+  stop: 'stopNode',
+  restart: 'restartNode',
+  pause: 'pauseNode',
+  resume: 'resumeNode',
+  isolate: 'isolateNode',
+} as const;
+
+/**
+ * useFaultsStore: every fault control, each one dashboard call. Failures become toasts (through
+ * the connection store); the cluster view shows the effect.
+ */
+export const useFaultsStore = defineStore('faults', () => {
+  const conn = useConnectionStore();
+  const toasts = useToastStore();
+
+  async function nodeAction(action: NodeAction, id: NodeId): Promise<void> {
+    await conn.run(CALL_OF[action], id);
+  }
+
+  const busyNode = (action: NodeAction, id: NodeId): boolean => conn.isBusy(CALL_OF[action], id);
+
+  /** partition applies groups, dropping empty ones; fewer than two non-empty groups is refused. */
+  async function partition(groups: NodeId[][]): Promise<boolean> {
+    const nonEmpty = groups.filter((g) => g.length > 0);
+    if (nonEmpty.length < 2) {
+      toasts.error('A partition needs nodes in at least two groups');
+      return false;
+    }
+    return (await conn.run('partition', nonEmpty)) !== undefined;
+  }
+
+  return {
+    nodeAction,
+    busyNode,
+    partition,
+    heal: () => conn.run('healNetwork'),
+    clearAll: () => conn.run('clearAllFaults'),
+    setLinkRules: (id: NodeId, rules: LinkRule[]) => conn.run('setLinkRules', id, rules),
+    setSlowDisk: (id: NodeId, ms: number) => conn.run('setSlowDisk', id, ms),
+    setAutoRestart: (id: NodeId, on: boolean) => conn.run('setAutoRestart', id, on),
+  };
+});

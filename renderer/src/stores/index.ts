@@ -1,0 +1,14 @@
+import type { Pinia } from 'pinia';
+import type { Transport } from '../api';
+import { useClusterStore } from './cluster';
+import { useConnectionStore } from './connection';
+import { useEventsStore } from './events';
+import { useScenariosStore } from './scenarios';
+
+/** startStores connects the stores to a transport and subscribes them to the pushes. */
+export function startStores(pinia: Pinia, transport: Transport): void {
+  useClusterStore(pinia).start();
+  useEventsStore(pinia).start();
+  useScenariosStore(pinia).start();
+  useConnectionStore(pinia).connect(transport);
+}

@@ -1,0 +1,41 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { NodeId, WorkflowView } from '../../../main/contract/view';
+import { useClusterStore } from './cluster';
+import { useConnectionStore } from './connection';
+
+/**
+ * useMembershipStore starts membership workflows (add, remove, transfer leadership) and follows
+ * them: the workflow a button started is `focused`, and its steps come live from the cluster view.
+ */
+export const useMembershipStore = defineStore('membership', () => {
+  const conn = useConnectionStore();
+  const cluster = useClusterStore();
+  const focusedId = ref<string | null>(null);
+
+  const workflows = computed<WorkflowView[]>(() =>
+    [...(cluster.view?.workflows ?? [])].sort((a, b) => b.startedAt - a.startedAt),
+  );
+  const running = computed(() => workflows.value.filter((w) => w.state === 'running'));
+  const focused = computed(
+    () => workflows.value.find((w) => w.id === focusedId.value) ?? running.value[0] ?? null,
+  );
+
+  async function follow(p: Promise<{ workflowId: string } | undefined>): Promise<void> {
+    const r = await p;
+    if (r) focusedId.value = r.workflowId;
+  }
+
+  return {
+    focusedId,
+    workflows,
+    running,
+    focused,
+    addNode: () => follow(conn.run('addNode')),
+    removeNode: (id: NodeId) => follow(conn.run('removeNode', id)),
+    transferLeader: (id: NodeId) => follow(conn.run('transferLeader', id)),
+    focus: (id: string) => {
+      focusedId.value = id;
+    },
+  };
+});

@@ -1,0 +1,194 @@
+// screenshots: every dashboard view at 1280×800 in light and dark, against the FAKE cluster of
+// main/web/fake-dashboard.ts, written to test-results/screenshots/<view>-<theme>.png.
+// Needs the built renderer (`npm run build`) and Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
+// Run: npm run screenshots
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { createFakeDashboard } from '../main/web/fake-dashboard';
+import { createSessionToken, startWebServer } from '../main/web/server';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outDir = `${root}test-results/screenshots`;
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const THEMES = ['light', 'dark'] as const;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await sleep(100);
+  }
+  throw new Error(`screenshots: timed out waiting for ${what}`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  // A slow snapshot (small chunks) so that a transfer is on screen long enough to be captured.
+  const fake = createFakeDashboard({ seed: 11, chunkBytes: 6 * 1024, snapshotEvery: 300 });
+  const server = await startWebServer({
+    api: fake,
+    pushes: fake,
+    port: 0,
+    token: createSessionToken(),
+    staticDir: `${root}out/renderer`,
+  });
+
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({
+      executablePath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    const pages: Record<(typeof THEMES)[number], Page> = {} as never;
+    for (const theme of THEMES) {
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 800 },
+        colorScheme: theme,
+        deviceScaleFactor: 1,
+      });
+      const page = await context.newPage();
+      page.on('pageerror', (err) => console.error(`[${theme}] page error:`, err.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !m.text().includes('WebSocket connection'))
+          console.error(`[${theme}] console:`, m.text());
+      });
+      await page.goto(server.url);
+      pages[theme] = page;
+    }
+
+    const go = async (view: string) => {
+      for (const theme of THEMES) {
+        await pages[theme].evaluate(
+          (v) => ((globalThis as unknown as { location: { hash: string } }).location.hash = v),
+          view,
+        );
+      }
+      await sleep(700);
+    };
+    const shoot = async (name: string) => {
+      for (const theme of THEMES) {
+        const path = `${outDir}/${name}-${theme}.png`;
+        await pages[theme].screenshot({ path });
+        console.log(path);
+      }
+    };
+    const leader = async () => (await fake.getView()).leader;
+
+    await until('a leader', async () => (await leader()) !== 0);
+    await fake.startWorkload({
+      clients: 8,
+      rate: 300,
+      keys: 32,
+      readRatio: 0.5,
+      casRatio: 0.1,
+      valueBytes: 32,
+      seconds: 0,
+    });
+    await sleep(6000);
+
+    // A follower cut off: it diverges (no leader, falls behind) and the fault strip shows it.
+    const l = await leader();
+    const follower = (await fake.getView()).nodes.find((n) => n.id !== l)!.id;
+    await fake.isolateNode(follower);
+    await fake.setSlowDisk(l, 4);
+    await sleep(2500);
+    await go('overview');
+    await shoot('overview');
+    await go('node');
+    await shoot('node');
+    await go('replication');
+    await shoot('replication');
+
+    await fake.healNetwork();
+    await fake.partition([
+      [l],
+      (await fake.getView()).nodes.filter((n) => n.id !== l).map((n) => n.id),
+    ]);
+    await fake.setLinkRules(l, [{ to: '*', delayMs: 40, jitterMs: 10, types: ['app'] }]);
+    await sleep(1500);
+    await go('faults');
+    await shoot('faults');
+    await fake.clearAllFaults();
+    await sleep(2500);
+
+    await fake.checkHistory();
+    await go('workload');
+    await sleep(1000);
+    await shoot('workload');
+
+    await go('client');
+    for (const theme of THEMES) {
+      const p = pages[theme];
+      await p.fill('input[placeholder="e.g. user:42"]', 'user:42');
+      await p.fill('input[placeholder="value"]', 'ada');
+      await p.click('button[type="submit"]');
+      await sleep(150);
+      await p.click('button[role="radio"]:has-text("get")');
+      await p.click('button[type="submit"]');
+      await sleep(150);
+      await p.click('button[role="radio"]:has-text("cas")');
+      await p.fill('input[placeholder="current value"]', 'grace');
+      await p.fill('input[placeholder="value"]', 'lin');
+      await p.click('button[type="submit"]');
+      await sleep(150);
+    }
+    await sleep(400);
+    await shoot('client');
+
+    await go('events');
+    await shoot('events');
+
+    // Add a node after the log was compacted: it needs a snapshot, then the log.
+    await fake.addNode();
+    await until('a snapshot transfer', async () => {
+      const v = await fake.getView();
+      const lv = v.nodes.find((n) => n.id === v.leader);
+      return lv?.raft?.progress.some((p) => p.snapshot && p.snapshot.acked > 0) ?? false;
+    });
+    await sleep(800);
+    await go('snapshots');
+    await shoot('snapshots');
+    await go('membership');
+    await shoot('membership');
+    await until(
+      'the new node to be promoted',
+      async () => (await fake.getView()).workflows.every((w) => w.state !== 'running'),
+      30_000,
+    );
+
+    await fake.stopWorkload();
+    await fake.runScenario('partitioned-leader');
+    await go('scenarios');
+    await sleep(2600);
+    await shoot('scenarios');
+
+    // The browser banner when the server goes away.
+    await go('overview');
+    await server.close();
+    await sleep(1500);
+    await shoot('disconnected');
+  } finally {
+    await browser?.close();
+    fake.dispose();
+    await server.close().catch(() => undefined);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

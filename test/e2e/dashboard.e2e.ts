@@ -1,0 +1,251 @@
+/**
+ * End-to-end: the real dashboard (the built renderer, browser mode) against a real 3-node cluster,
+ * driven in Debian's Chromium. Screenshots of every view go to test-results/e2e/.
+ * Needs `npm run build` and /usr/bin/chromium (or CHROMIUM_PATH); run with `npm run test:e2e`.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDashboard } from '../../main/cluster/dashboard';
+import type { LocalDashboard } from '../../main/cluster/dashboard';
+import { createSessionToken, startWebServer } from '../../main/web/server';
+import type { WebServer } from '../../main/web/server';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const shots = join(root, 'test-results', 'e2e');
+const haveChromium = existsSync(executablePath);
+if (!haveChromium && process.env.CI) {
+  throw new Error(
+    `Chromium is required in CI: ${executablePath} not found (apt-get install -y chromium)`,
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+let dir: string;
+let local: LocalDashboard;
+let server: WebServer;
+let browser: Browser;
+let page: Page;
+
+async function go(view: string): Promise<void> {
+  await page.evaluate((v) => {
+    (globalThis as unknown as { location: { hash: string } }).location.hash = v;
+  }, view);
+  await sleep(400);
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+/** leaderCard: the id of the node whose overview card shows the Leader badge, per the page. */
+async function leaderOnScreen(): Promise<number[]> {
+  const cards = page.locator('.card', { hasText: /Node \d+/ });
+  const ids: number[] = [];
+  for (let i = 0; i < (await cards.count()); i++) {
+    const c = cards.nth(i);
+    if ((await c.getByText('Leader', { exact: true }).count()) > 0) {
+      const m = /Node (\d+)/.exec(await c.innerText());
+      if (m) ids.push(Number(m[1]));
+    }
+  }
+  return ids;
+}
+
+describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster', () => {
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'raftdeck-e2e-'));
+    local = await startDashboard({ dir, nodes: 3 });
+    server = await startWebServer({
+      api: local.api,
+      pushes: local.api,
+      port: 0,
+      token: createSessionToken(),
+      staticDir: join(root, 'out', 'renderer'),
+    });
+    browser = await chromium.launch({
+      executablePath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    await page.goto(server.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    const pids = local
+      ? [...local.sup.nodes.values()].map((m) => m.proc.pid).filter((p): p is number => p !== null)
+      : [];
+    await browser?.close().catch(() => undefined);
+    await server?.close().catch(() => undefined);
+    await local?.dispose().catch(() => undefined);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // stopped already
+      }
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('shows 3 nodes and one leader', async () => {
+    await go('overview');
+    const leaders = await until('one leader on screen', async () => {
+      const l = await leaderOnScreen();
+      return l.length === 1 ? l : undefined;
+    });
+    expect(await page.locator('.card', { hasText: /Node [123]\b/ }).count()).toBeGreaterThanOrEqual(
+      3,
+    );
+    expect(leaders[0]).toBe(local.sup.view().leader);
+    await shot('overview');
+  }, 60_000);
+
+  it('pressing Kill on the leader leads to a new leader on screen', async () => {
+    const old = local.sup.view().leader;
+    await go('faults');
+    await page
+      .getByRole('group', { name: `Node ${old} actions` })
+      .getByRole('button', { name: 'Kill' })
+      .click();
+    await until(
+      'the leader process to be killed',
+      () => local.sup.view().nodes.find((n) => n.id === old)!.process.state === 'crashed',
+    );
+    await go('overview');
+    const fresh = await until('a new leader on screen', async () => {
+      const l = await leaderOnScreen();
+      return l.length === 1 && l[0] !== old ? l[0] : undefined;
+    });
+    expect(fresh).toBe(local.sup.view().leader);
+    await shot('overview-after-kill');
+    await go('faults');
+    await page
+      .getByRole('group', { name: `Node ${old} actions` })
+      .getByRole('button', { name: 'Restart' })
+      .click();
+    await until(
+      'the old leader back as a follower',
+      () => local.sup.view().nodes.find((n) => n.id === old)!.raft?.role === 'follower',
+    );
+  }, 60_000);
+
+  it('add node walks through learner to voter', async () => {
+    await go('membership');
+    await page.locator('[data-test="add-node"]').click();
+    await expect
+      .poll(async () => page.getByText('add as learner').count(), { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    await shot('membership-adding');
+    const wf = await until(
+      'the add-node workflow to finish',
+      () => {
+        const w = local.sup.view().workflows.find((x) => x.kind === 'add-node');
+        return w && w.state !== 'running' ? w : undefined;
+      },
+      60_000,
+    );
+    expect(wf.state, wf.error ?? '').toBe('done');
+    expect(local.sup.view().nodes.find((n) => n.id === wf.node)!.membership).toBe('voter');
+    await expect
+      .poll(async () => page.getByText('promote to voter').count(), { timeout: 5000 })
+      .toBeGreaterThan(0);
+    await shot('membership-done');
+  }, 90_000);
+
+  it('isolating the leader makes it step down and the others elect', async () => {
+    const old = local.sup.view().leader;
+    await go('faults');
+    await page
+      .getByRole('group', { name: `Node ${old} actions` })
+      .getByRole('button', { name: 'Isolate' })
+      .click();
+    await go('overview');
+    const fresh = await until(
+      'a new leader on screen',
+      async () => {
+        const l = await leaderOnScreen();
+        return l.length === 1 && l[0] !== old ? l[0] : undefined;
+      },
+      30_000,
+    );
+    expect(fresh).not.toBe(old);
+    await until(
+      'the isolated node to step down',
+      () => local.sup.view().nodes.find((n) => n.id === old)!.raft?.role !== 'leader',
+    );
+    await shot('overview-isolated');
+    await go('faults');
+    await shot('faults');
+    await page.getByRole('button', { name: 'Clear all' }).first().click();
+    await until('the network to heal', () =>
+      local.sup.view().nodes.every((n) => !n.faults.isolated),
+    );
+  }, 60_000);
+
+  it('starting the workload moves the charts and the checker reports ok', async () => {
+    await go('workload');
+    await page.locator('[data-test="start-workload"]').click();
+    await until(
+      'throughput samples',
+      () => (local.sup.view().workload?.samples.filter((s) => s.opsPerSec > 0).length ?? 0) >= 3,
+      30_000,
+    );
+    await shot('workload-running');
+    const ok = await page
+      .getByRole('group', { name: 'Totals' })
+      .innerText()
+      .catch(async () => page.locator('.totals').innerText());
+    expect(ok).toMatch(/\d/);
+    await page.locator('[data-test="stop-workload"]').click();
+    await until('the workload to stop', () => local.sup.view().workload?.running === false);
+    await page.locator('[data-test="check-history"]').click();
+    const verdict = page.locator('[data-test="verdict"]');
+    await expect
+      .poll(async () => (await verdict.count()) > 0 && (await verdict.innerText()), {
+        timeout: 30_000,
+      })
+      .toMatch(/Linearizable/);
+    expect(await verdict.innerText()).toContain('✓ Linearizable');
+    await shot('workload-checked');
+  }, 90_000);
+
+  it('every other view renders', async () => {
+    for (const v of ['node', 'replication', 'snapshots', 'client', 'events', 'scenarios']) {
+      await go(v);
+      await shot(v);
+    }
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await go('overview');
+    expect(errors).toEqual([]);
+  }, 60_000);
+});

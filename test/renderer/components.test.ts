@@ -1,0 +1,278 @@
+// @vitest-environment happy-dom
+// The main components, mounted with real stores over a fake transport.
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import type { Pinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import NodeCard from '../../renderer/src/components/node/NodeCard.vue';
+import PartitionEditor from '../../renderer/src/components/faults/PartitionEditor.vue';
+import WorkflowStepper from '../../renderer/src/components/membership/WorkflowStepper.vue';
+import CheckerPanel from '../../renderer/src/components/workload/CheckerPanel.vue';
+import LogStrip from '../../renderer/src/components/log/LogStrip.vue';
+import { startStores } from '../../renderer/src/stores';
+import { useClusterStore } from '../../renderer/src/stores/cluster';
+import type { WorkflowView } from '../../main/contract/view';
+import { fakeTransport, flush, node, raft, view } from './helpers';
+import type { FakeTransport } from './helpers';
+
+let pinia: Pinia;
+let t: FakeTransport;
+
+beforeEach(async () => {
+  pinia = createPinia();
+  setActivePinia(pinia);
+  t = fakeTransport();
+  startStores(pinia, t);
+  await flush();
+});
+
+const cluster = () => useClusterStore();
+
+describe('NodeCard', () => {
+  it('shows role, term, the leader mark and health', () => {
+    const leader = cluster().node(1)!;
+    const w = mount(NodeCard, { props: { node: leader }, global: { plugins: [pinia] } });
+    expect(w.get('[data-test=role]').text()).toContain('Leader');
+    expect(w.find('[aria-label=leader]').exists()).toBe(true);
+    expect(w.get('[data-test=term]').text()).toBe('2');
+    expect(w.get('[data-test=health]').text()).toContain('healthy');
+    expect(w.classes()).toContain('leader');
+
+    const f = mount(NodeCard, {
+      props: { node: cluster().node(2)! },
+      global: { plugins: [pinia] },
+    });
+    expect(f.get('[data-test=role]').text()).toContain('Follower');
+    expect(f.find('[aria-label=leader]').exists()).toBe(false);
+  });
+
+  it('highlights divergence from the leader', async () => {
+    t.push(
+      'view',
+      view({
+        version: 3,
+        nodes: [
+          node(1, 'leader', { raft: raft({ role: 'leader', term: 5, lastIndex: 120 }) }),
+          node(2, 'leader', {
+            raft: raft({ role: 'leader', term: 4, leader: 2, lastIndex: 130 }),
+            health: 'unreachable',
+          }),
+        ],
+      }),
+    );
+    const w = mount(NodeCard, {
+      props: { node: cluster().node(2)! },
+      global: { plugins: [pinia] },
+    });
+    expect(w.classes()).toContain('diverges');
+    const text = w.get('[data-test=divergence]').text();
+    expect(text).toContain('also claims leadership');
+    expect(text).toContain("term 4 behind the leader's 5");
+    expect(text).toContain("10 entries beyond the leader's log");
+    expect(w.get('[data-test=term]').classes()).toContain('off');
+    expect(w.get('[data-test=health]').text()).toContain('unreachable');
+  });
+
+  it('says why a down node has no status', () => {
+    const down = node(3, null, {
+      health: 'down',
+      process: { ...node(3, null).process, state: 'crashed', signal: 'SIGKILL', pid: null },
+    });
+    const w = mount(NodeCard, { props: { node: down }, global: { plugins: [pinia] } });
+    expect(w.text()).toContain('Killed by SIGKILL');
+    expect(w.get('[data-test=process]').text()).toContain('crashed');
+  });
+});
+
+describe('PartitionEditor', () => {
+  it('clicking nodes cycles their group; apply sends the groups', async () => {
+    const w = mount(PartitionEditor, { global: { plugins: [pinia] } });
+    const chip = (id: number) => w.get(`[data-node="${id}"]`);
+    await chip(1).trigger('click'); // 1 → A
+    await chip(2).trigger('click'); // 2 → A
+    await chip(2).trigger('click'); // 2 → B
+    expect(w.get('[data-test=partition-preview]').text()).toBe('{1} | {2} | {3}');
+    await chip(3).trigger('click'); // 3 → A
+    expect(w.get('[data-test=partition-preview]').text()).toBe('{1,3} | {2}');
+    await w.get('[data-test=apply-partition]').trigger('click');
+    await flush();
+    expect(t.calls.find((c) => c.name === 'partition')?.args).toEqual([[[1, 3], [2]]]);
+  });
+
+  it('drag and drop moves a node into a group', async () => {
+    const w = mount(PartitionEditor, { global: { plugins: [pinia] } });
+    await w.get('[data-node="2"]').trigger('dragstart');
+    await w.get('[data-group="C"]').trigger('drop');
+    expect(w.get('[data-test=partition-preview]').text()).toBe('{2} | {1,3}');
+  });
+
+  it('needs two groups before it can apply, and heal calls healNetwork', async () => {
+    const w = mount(PartitionEditor, { global: { plugins: [pinia] } });
+    expect(w.get('[data-test=apply-partition]').attributes('disabled')).toBeDefined();
+    await w.get('[data-test=heal]').trigger('click');
+    await flush();
+    expect(t.calls.some((c) => c.name === 'healNetwork')).toBe(true);
+  });
+
+  it('starts from the partition in force', async () => {
+    t.push('view', view({ version: 4, partitions: [[2], [1, 3]] }));
+    const w = mount(PartitionEditor, { global: { plugins: [pinia] } });
+    await w.vm.$nextTick();
+    expect(w.get('[data-group="A"]').text()).toContain('2');
+    expect(w.get('[data-test=partition-preview]').text()).toBe('{2} | {1,3}');
+  });
+});
+
+describe('WorkflowStepper', () => {
+  const wf: WorkflowView = {
+    id: 'wf-1',
+    kind: 'add-node',
+    node: 4,
+    state: 'running',
+    startedAt: 0,
+    finishedAt: null,
+    steps: [
+      { name: 'spawn process', state: 'done', detail: 'pid 7', progress: null },
+      { name: 'add as learner', state: 'done', detail: '', progress: null },
+      { name: 'catch up', state: 'active', detail: 'match 40 / 100', progress: 0.4 },
+      { name: 'promote to voter', state: 'pending', detail: '', progress: null },
+    ],
+    error: null,
+  };
+
+  it('renders every step with its state and the active progress', () => {
+    const w = mount(WorkflowStepper, {
+      props: { workflow: wf, now: 2500 },
+      global: { plugins: [pinia] },
+    });
+    const steps = w.findAll('[data-test=step]');
+    expect(steps.map((s) => s.classes().find((c) => c !== 'step'))).toEqual([
+      'done',
+      'done',
+      'active',
+      'pending',
+    ]);
+    expect(w.text()).toContain('Add node 4');
+    expect(w.text()).toContain('match 40 / 100');
+    expect(w.text()).toContain('40%');
+    expect(w.get('[role=progressbar]').attributes('aria-valuenow')).toBe('40');
+    expect(w.text()).toContain('2.5 s');
+  });
+
+  it('shows the error of a failed workflow', () => {
+    const failed: WorkflowView = {
+      ...wf,
+      state: 'failed',
+      finishedAt: 1000,
+      error: 'node 4 exited',
+      steps: wf.steps.map((s) => (s.state === 'active' ? { ...s, state: 'failed' } : s)),
+    };
+    const w = mount(WorkflowStepper, { props: { workflow: failed }, global: { plugins: [pinia] } });
+    expect(w.text()).toContain('node 4 exited');
+    expect(w.findAll('.step.failed')).toHaveLength(1);
+  });
+});
+
+describe('CheckerPanel', () => {
+  it('shows the verdict and the failing window', () => {
+    t.push(
+      'view',
+      view({
+        version: 7,
+        checker: {
+          state: 'done',
+          result: 'not-linearizable',
+          operations: 120,
+          keys: 4,
+          ms: 12,
+          failure: {
+            key: 'k1',
+            explanation: 'get returned "a" after put "b" completed',
+            window: [
+              {
+                id: 10,
+                client: 'c1',
+                op: 'put',
+                key: 'k1',
+                value: 'b',
+                invoke: 100,
+                complete: 105,
+                outcome: 'ok',
+              },
+              {
+                id: 11,
+                client: 'c2',
+                op: 'get',
+                key: 'k1',
+                invoke: 106,
+                complete: 110,
+                outcome: 'ok',
+                output: { value: 'a' },
+              },
+            ],
+          },
+        },
+      }),
+    );
+    const w = mount(CheckerPanel, { global: { plugins: [pinia] } });
+    expect(w.get('[data-test=verdict]').text()).toContain('Not linearizable');
+    expect(w.get('[data-test=verdict]').text()).toContain('120 operations on 4 keys');
+    expect(w.get('[data-test=failure]').text()).toContain(
+      'get returned "a" after put "b" completed',
+    );
+    const rows = w.findAll('[data-test=failure-window] tbody tr');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.text()).toContain('put(k1, b)');
+    expect(rows[1]!.text()).toContain('get(k1)');
+    expect(rows[1]!.text()).toContain('→ a');
+    expect(rows[1]!.text()).toContain('+6.0');
+  });
+
+  it('check history calls checkHistory', async () => {
+    const w = mount(CheckerPanel, { global: { plugins: [pinia] } });
+    expect(w.text()).toContain('Not checked yet');
+    await w.get('[data-test=check-history]').trigger('click');
+    await flush();
+    expect(t.calls.some((c) => c.name === 'checkHistory')).toBe(true);
+  });
+});
+
+describe('LogStrip', () => {
+  it('draws compacted prefix, term segments, the uncommitted tail and the marks', () => {
+    const n = node(1, 'leader', {
+      raft: raft({
+        role: 'leader',
+        term: 3,
+        firstIndex: 41,
+        lastIndex: 100,
+        commit: 90,
+        applied: 85,
+        snapshotIndex: 40,
+      }),
+    });
+    const w = mount(LogStrip, {
+      props: {
+        node: n,
+        domain: { lo: 0, hi: 100 },
+        termStarts: [
+          { term: 2, index: 10 },
+          { term: 3, index: 70 },
+        ],
+        confirmedUpTo: null,
+        leaderLast: 100,
+      },
+    });
+    const segs = w.findAll('.seg').map((s) => [s.classes()[1], s.attributes('title')]);
+    expect(segs).toEqual([
+      ['compacted', 'compacted: entries up to 40'],
+      ['term', 'term 2'],
+      ['term', 'term 3'],
+      ['uncommitted', 'not committed: 91…100'],
+    ]);
+    expect(w.findAll('.mark').map((m) => m.attributes('title'))).toEqual([
+      'snapshot 40',
+      'applied 85',
+      'commit 90',
+    ]);
+  });
+});

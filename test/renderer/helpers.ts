@@ -1,0 +1,166 @@
+// Builders for renderer tests: cluster views and nodes with sensible defaults, and a transport
+// that records calls, answers them from a table, and lets the test push views and events.
+import type { CallName, DashboardApi, PushHandler, PushName } from '../../main/contract/api';
+import type {
+  ClusterView,
+  FollowerStatus,
+  NodeView,
+  RaftView,
+  Role,
+} from '../../main/contract/view';
+import type { ConnectionStatus, Transport } from '../../renderer/src/api';
+
+export function raft(overrides: Partial<RaftView> = {}): RaftView {
+  return {
+    role: 'follower',
+    term: 2,
+    vote: 1,
+    leader: 1,
+    commit: 100,
+    applied: 100,
+    firstIndex: 1,
+    lastIndex: 100,
+    persistedIndex: 100,
+    snapshotIndex: 0,
+    snapshotTerm: 0,
+    voters: [1, 2, 3],
+    learners: [],
+    pendingConfIndex: 0,
+    transferee: 0,
+    progress: [],
+    snapshotReceiving: undefined,
+    ...overrides,
+  };
+}
+
+export function follower(id: number, overrides: Partial<FollowerStatus> = {}): FollowerStatus {
+  return {
+    id,
+    learner: false,
+    match: 100,
+    next: 101,
+    state: 'replicate',
+    inflight: 0,
+    active: true,
+    lag: 0,
+    snapshot: undefined,
+    ...overrides,
+  };
+}
+
+export function node(id: number, role: Role | null, overrides: Partial<NodeView> = {}): NodeView {
+  return {
+    id,
+    process: {
+      state: 'running',
+      pid: 1000 + id,
+      exitCode: null,
+      signal: null,
+      restarts: 0,
+      startedAt: 0,
+      autoRestart: false,
+      lastLines: [],
+      commandLine: ['node', 'out/main/node.js', `--id=${id}`],
+    },
+    addresses: { peer: `127.0.0.1:${7000 + id}`, client: '', admin: '' },
+    dataDir: `/data/node-${id}`,
+    membership: 'voter',
+    health: 'healthy',
+    raft: role ? raft({ role, leader: 1 }) : null,
+    statusAgeMs: 10,
+    lagBehindLeader: 0,
+    storage: null,
+    kv: null,
+    faults: { isolated: false, rules: [], fsyncDelayMs: 0 },
+    transport: null,
+    ...overrides,
+  };
+}
+
+/** view: a healthy 3-node cluster led by node 1 in term 2, unless overridden. */
+export function view(overrides: Partial<ClusterView> = {}): ClusterView {
+  return {
+    clusterId: 'test',
+    dataDir: '/data',
+    version: 1,
+    now: 1_000_000,
+    state: 'running',
+    nodes: [
+      node(1, 'leader', {
+        raft: raft({ role: 'leader', progress: [follower(2), follower(3)] }),
+      }),
+      node(2, 'follower'),
+      node(3, 'follower'),
+    ],
+    leader: 1,
+    term: 2,
+    commit: 100,
+    partitions: null,
+    workflows: [],
+    workload: null,
+    checker: { state: 'idle', result: null, operations: 0, keys: 0, ms: null, failure: null },
+    scenario: null,
+    ...overrides,
+  };
+}
+
+export interface RecordedCall {
+  name: CallName;
+  args: unknown[];
+}
+
+export interface FakeTransport extends Transport {
+  calls: RecordedCall[];
+  answers: Partial<Record<CallName, (...args: unknown[]) => unknown>>;
+  push<P extends PushName>(push: P, payload: Parameters<PushHandler<P>>[0]): void;
+  setStatus(s: Partial<ConnectionStatus>): void;
+}
+
+export function fakeTransport(initial: ClusterView = view()): FakeTransport {
+  const handlers = new Map<string, Set<(p: unknown) => void>>();
+  const statusSubs = new Set<(s: ConnectionStatus) => void>();
+  let status: ConnectionStatus = { state: 'connected', attempt: 0, retryAt: null, error: null };
+  const t: FakeTransport = {
+    kind: 'browser',
+    calls: [],
+    answers: {
+      getView: () => initial,
+      getEvents: () => [],
+      listScenarios: () => [],
+    },
+    call: ((name: CallName, ...args: unknown[]) => {
+      t.calls.push({ name, args });
+      const answer = t.answers[name];
+      try {
+        return Promise.resolve(answer ? answer(...args) : undefined);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }) as Transport['call'],
+    on(push, handler) {
+      let set = handlers.get(push);
+      if (!set) handlers.set(push, (set = new Set()));
+      set.add(handler as (p: unknown) => void);
+      return () => set.delete(handler as (p: unknown) => void);
+    },
+    onStatus(cb) {
+      statusSubs.add(cb);
+      cb(status);
+      return () => statusSubs.delete(cb);
+    },
+    close() {},
+    push(push, payload) {
+      for (const h of handlers.get(push) ?? []) h(payload);
+    },
+    setStatus(s) {
+      status = { ...status, ...s };
+      for (const cb of statusSubs) cb(status);
+    },
+  };
+  return t;
+}
+
+/** flush lets pending promises settle. */
+export const flush = () => new Promise((r) => setTimeout(r, 0));
+
+export type { DashboardApi };
