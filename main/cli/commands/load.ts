@@ -1,0 +1,116 @@
+/** load: a client workload against a running cluster, with live numbers and an optional check. */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Operation } from '../../cluster/checker/history';
+import { historyToJson } from '../../cluster/checker/history';
+import { check } from '../../cluster/checker/porcupine';
+import { Workload } from '../../cluster/workload';
+import { KvClient, KvError } from '../../node/client';
+import { CliError, EXIT, UsageError, type ParsedArgs } from '../args';
+import { clientEndpoints } from '../cluster-files';
+import { verdictCode, verdictJson, verdictText } from '../verdict';
+
+const pct = (sorted: number[], p: number): number =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+
+export async function run(args: ParsedArgs): Promise<number> {
+  const reads = args.number('reads')!;
+  const cas = args.number('cas')!;
+  if (reads + cas > 1)
+    throw new UsageError(`--reads (${reads}) plus --cas (${cas}) must be at most 1`);
+  const historyFile = args.string('history');
+  const json = args.flag('json');
+  const ep = clientEndpoints(args);
+  const seconds = args.number('seconds')!;
+  const say = (text: string, o: Record<string, unknown>): void => {
+    process.stdout.write(json ? `${JSON.stringify(o)}\n` : `${text}\n`);
+  };
+
+  // Make sure the cluster answers before recording a history full of failures.
+  const probe = new KvClient({ endpoints: ep.addresses, timeoutMs: 5000 });
+  try {
+    await probe.get('raftdeck/load-probe');
+  } catch (e) {
+    const tried =
+      e instanceof KvError && e.code === 'unreachable'
+        ? ''
+        : ` (endpoints ${ep.addresses.join(', ')})`;
+    throw new CliError(`the cluster does not answer: ${(e as Error).message}${tried}`);
+  } finally {
+    await probe.close();
+  }
+
+  let printed = 0;
+  let t = 0;
+  const wl: Workload = new Workload(
+    () => ep.addresses,
+    {
+      clients: args.number('clients')!,
+      seconds,
+      keys: args.number('keys')!,
+      readRatio: reads,
+      casRatio: cas,
+      rate: args.number('rate')!,
+    },
+    () => {
+      // The sample taken as the workload stops covers a partial second; the totals report it.
+      if (!wl.isRunning) return;
+      const samples = wl.view().samples;
+      const fresh = samples.filter((s) => s.time > printed);
+      for (const s of fresh) {
+        printed = s.time;
+        t++;
+        say(
+          `${String(t).padStart(4)} s  ${String(s.opsPerSec).padStart(6)} ops/s  p50 ${s.p50Ms.toFixed(1).padStart(6)} ms  p99 ${s.p99Ms.toFixed(1).padStart(6)} ms  errors ${s.errors}  unknown ${s.unknown}`,
+          { event: 'sample', second: t, ...s },
+        );
+      }
+    },
+  );
+  const o = wl.options;
+  say(
+    `load: ${o.clients} clients, ${o.rate ? `${o.rate} ops/s` : 'closed loop'}, ${o.keys} keys, ${Math.round(o.readRatio * 100)}% reads, ${Math.round(o.casRatio * 100)}% cas, ${seconds} s against ${ep.addresses.join(', ')}`,
+    { event: 'load-started', options: o, endpoints: ep.addresses },
+  );
+  const stop = (): void => void wl.stop();
+  process.once('SIGINT', stop);
+  const started = performance.now();
+  wl.start();
+  await wl.done();
+  await wl.stop();
+  process.off('SIGINT', stop);
+  const elapsed = (performance.now() - started) / 1000;
+
+  const history = wl.history as Operation[];
+  const lat = history
+    .filter((op) => op.outcome === 'ok' && op.complete !== undefined)
+    .map((op) => op.complete! - op.invoke)
+    .sort((a, b) => a - b);
+  const tot = wl.totals;
+  say(
+    `total: ${history.length} operations in ${elapsed.toFixed(1)} s (${Math.round(tot.ok / elapsed)} ok/s): ${tot.ok} ok, ${tot.failed} failed, ${tot.unknown} unknown; ${tot.reads} reads, ${tot.writes} writes; latency p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`,
+    {
+      event: 'load-done',
+      operations: history.length,
+      seconds: Number(elapsed.toFixed(2)),
+      ...tot,
+      p50Ms: Number(pct(lat, 50).toFixed(2)),
+      p99Ms: Number(pct(lat, 99).toFixed(2)),
+    },
+  );
+  if (historyFile !== undefined) {
+    const file = resolve(historyFile);
+    writeFileSync(file, historyToJson(history));
+    say(`history: ${history.length} operations written to ${file}`, { event: 'history', file });
+  }
+  if (tot.ok === 0) throw new CliError('no operation succeeded');
+  if (!args.flag('check')) return EXIT.ok;
+
+  const r = check(history, { timeoutMs: args.number('check-timeout-ms') });
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ event: 'check', ...verdictJson(r, history.length) })}\n`,
+    );
+  else process.stdout.write(`check: ${verdictText(r, history.length)}`);
+  return verdictCode(r);
+}

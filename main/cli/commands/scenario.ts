@@ -1,0 +1,143 @@
+/**
+ * scenario: runs one scripted scenario and narrates its steps. Without --data it starts its own
+ * temporary cluster with short timeouts (and removes it afterwards); with --data it runs the
+ * cluster in DIR.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { listScenarios, runScenario } from '../../cluster/scenarios';
+import type { ClusterEvent, ScenarioRun } from '../../contract/view';
+import { EXIT, UsageError, type ParsedArgs } from '../args';
+import { eventLine, table } from '../format';
+import { forceKill, hostCluster, type HostedCluster } from '../host';
+
+const MARK: Record<string, string> = {
+  pending: ' ',
+  active: '…',
+  done: '✓',
+  failed: '✗',
+  skipped: '-',
+};
+
+/** narrator prints each step of a run as its state or detail changes. */
+function narrator(json: boolean): (run: ScenarioRun) => void {
+  const seen: string[] = [];
+  return (run) => {
+    run.steps.forEach((s, i) => {
+      const key = `${s.state}|${s.detail}`;
+      if (s.state === 'pending' || seen[i] === key) return;
+      const first = seen[i] === undefined;
+      seen[i] = key;
+      if (!first && s.state === 'active' && !s.detail) return;
+      if (json) process.stdout.write(`${JSON.stringify({ event: 'step', index: i, ...s })}\n`);
+      else process.stdout.write(`  ${MARK[s.state]} ${s.text}${s.detail ? `: ${s.detail}` : ''}\n`);
+    });
+  };
+}
+
+export async function run(args: ParsedArgs): Promise<number> {
+  const json = args.flag('json');
+  const scenarios = listScenarios();
+  if (args.flag('list')) {
+    if (args.positionals.length) throw new UsageError('give NAME or --list, not both');
+    if (json) process.stdout.write(`${JSON.stringify(scenarios)}\n`);
+    else {
+      process.stdout.write(
+        `${table(
+          ['NAME', 'TITLE'],
+          scenarios.map((s) => [s.name, s.title]),
+        )}\n\n`,
+      );
+      for (const s of scenarios) process.stdout.write(`${s.name}: ${s.description}\n`);
+    }
+    return EXIT.ok;
+  }
+  const name = args.positionals[0];
+  if (name === undefined) throw new UsageError('missing NAME (or --list)');
+  const info = scenarios.find((s) => s.name === name);
+  if (!info)
+    throw new UsageError(
+      `no scenario '${name}' (one of ${scenarios.map((s) => s.name).join(', ')})`,
+    );
+
+  const given = args.string('data');
+  const dir =
+    given !== undefined ? resolve(given) : mkdtempSync(join(tmpdir(), 'raftdeck-scenario-'));
+  const temporary = given === undefined;
+  const cleanup = (): void => {
+    if (temporary && !args.flag('keep')) rmSync(dir, { recursive: true, force: true });
+  };
+  let hosted: HostedCluster | undefined;
+  const onSignal = (): void => {
+    process.stderr.write('raftdeck scenario: interrupted; stopping the cluster\n');
+    const pids = hosted?.pids() ?? [];
+    void (hosted?.stop() ?? Promise.resolve()).finally(() => {
+      forceKill(pids);
+      cleanup();
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let offEvent = (): void => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (!json) {
+      process.stdout.write(`scenario ${info.name}: ${info.title}\n${info.description}\n\n`);
+      process.stdout.write(`starting a cluster in ${dir}${temporary ? ' (temporary)' : ''} ...\n`);
+    }
+    hosted = await hostCluster(
+      temporary
+        ? {
+            dir,
+            nodes: args.number('nodes'),
+            timing: { heartbeatMs: 50, electionMs: 500 },
+            snapshotEntries: 300,
+            snapshotChunkBytes: 8192,
+          }
+        : { dir },
+    );
+    const sup = hosted.sup;
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ event: 'started', scenario: info.name, dir, clusterId: sup.manifest.clusterId })}\n`,
+      );
+    if (args.flag('verbose')) {
+      const print = (e: ClusterEvent): void => {
+        if (json) process.stdout.write(`${JSON.stringify({ event: 'cluster-event', ...e })}\n`);
+        else process.stdout.write(`      ${eventLine(e)}\n`);
+      };
+      offEvent = sup.onEvent(print);
+    }
+    const narrate = narrator(json);
+    timer = setInterval(() => {
+      const r = sup.extras.scenario;
+      if (r && r.name === info.name) narrate(r);
+    }, 100);
+    const result = await runScenario(sup, info.name);
+    clearInterval(timer);
+    narrate(result);
+    const secs = ((Date.now() - result.startedAt) / 1000).toFixed(1);
+    const failed = result.steps.find((s) => s.state === 'failed');
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ event: 'done', scenario: info.name, state: result.state, seconds: Number(secs), ...(failed ? { failed: failed.text, reason: failed.detail } : {}) })}\n`,
+      );
+    else
+      process.stdout.write(
+        result.state === 'passed'
+          ? `\nscenario ${info.name} passed in ${secs} s\n`
+          : `\nscenario ${info.name} FAILED after ${secs} s${failed ? ` at "${failed.text}": ${failed.detail}` : ''}\n`,
+      );
+    return result.state === 'passed' ? EXIT.ok : EXIT.failed;
+  } finally {
+    if (timer) clearInterval(timer);
+    offEvent();
+    await hosted?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    cleanup();
+    if (temporary && args.flag('keep') && !json) process.stdout.write(`kept ${dir}\n`);
+  }
+}

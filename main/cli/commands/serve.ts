@@ -1,0 +1,78 @@
+/**
+ * serve: the dashboard in a browser. It runs the cluster in DIR (as `raftdeck start` does, so the
+ * other commands work against it), wraps it in the dashboard API, and serves the built renderer
+ * and that API on 127.0.0.1 with a session token.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CliError, EXIT, type ParsedArgs } from '../args';
+import { dataDir } from '../cluster-files';
+import { forceKill, hostCluster, waitForSignal, type HostedCluster } from '../host';
+
+type WebModule = typeof import('../../web/server');
+type DashboardModule = typeof import('../../cluster/dashboard');
+
+/** browserMode loads the web server and the dashboard API, or says why it cannot. */
+async function browserMode(): Promise<{ web: WebModule; dash: DashboardModule }> {
+  let web: WebModule;
+  let dash: DashboardModule;
+  try {
+    [web, dash] = await Promise.all([
+      import('../../web/server'),
+      import('../../cluster/dashboard'),
+    ]);
+  } catch (e) {
+    throw new CliError(`browser mode is not available yet: ${(e as Error).message}`);
+  }
+  if (typeof web.startWebServer !== 'function' || typeof dash.ClusterDashboard !== 'function')
+    throw new CliError('browser mode is not available yet (no web server or dashboard API)');
+  return { web, dash };
+}
+
+export async function run(args: ParsedArgs): Promise<number> {
+  const { web, dash } = await browserMode();
+  const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+  if (!existsSync(join(staticDir, 'index.html')))
+    throw new CliError(
+      `the dashboard is not built (${join(staticDir, 'index.html')} is missing): run \`npm run build\` first`,
+    );
+  const dir = dataDir(args);
+  let hosted: HostedCluster | undefined;
+  const signal = waitForSignal(() => {
+    forceKill(hosted?.pids() ?? []);
+    process.exit(130);
+  });
+  try {
+    process.stdout.write(`starting the cluster in ${dir} ...\n`);
+    hosted = await hostCluster({ dir, nodes: args.number('nodes') });
+    const dashboard = new dash.ClusterDashboard(hosted.sup);
+    let server;
+    try {
+      server = await web.startWebServer({
+        api: dashboard,
+        pushes: dashboard,
+        host: '127.0.0.1',
+        port: args.number('port')!,
+        token: web.createSessionToken(),
+        staticDir,
+      });
+    } catch (e) {
+      await dashboard.close();
+      await hosted.stop();
+      throw new CliError(`could not serve the dashboard: ${(e as Error).message}`);
+    }
+    process.stdout.write(
+      `raftdeck dashboard: ${server.url}\ncluster ${hosted.sup.manifest.clusterId} in ${dir}; Ctrl-C to stop\n`,
+    );
+    const sig = await signal.promise;
+    process.stdout.write(`${sig}: stopping ...\n`);
+    await server.close();
+    await dashboard.close();
+    await hosted.stop();
+    process.stdout.write('stopped\n');
+    return EXIT.ok;
+  } finally {
+    signal.dispose();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * start runs a cluster in the foreground: a live status table on a terminal, or one JSON object
+ * per line otherwise. SIGINT, SIGTERM and SIGHUP stop every node and exit 0; a second signal
+ * while stopping kills what is left with SIGKILL.
+ */
+import type { ClusterEvent } from '../../contract/view';
+import { EXIT, UsageError, type ParsedArgs } from '../args';
+import { dataDir } from '../cluster-files';
+import { eventLine, fit, nodeRows, rowsTable } from '../format';
+import { forceKill, hostCluster, waitForSignal, type HostedCluster } from '../host';
+
+const line = (o: unknown): void => {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+};
+
+/** startedLine is the first JSON line: the cluster and every node's pid and addresses. */
+function startedLine(h: HostedCluster): Record<string, unknown> {
+  const v = h.sup.view();
+  return {
+    event: 'started',
+    clusterId: v.clusterId,
+    dir: v.dataDir,
+    pid: process.pid,
+    control: `127.0.0.1:${h.control.port}`,
+    timing: h.sup.manifest.timing,
+    nodes: v.nodes.map((n) => ({
+      id: n.id,
+      pid: n.process.pid,
+      client: n.addresses.client,
+      admin: n.addresses.admin,
+      peer: n.addresses.peer,
+    })),
+  };
+}
+
+/** runJson prints view and event lines until stopped; returns the function that ends it. */
+function runJson(h: HostedCluster): () => void {
+  line(startedLine(h));
+  const printEvent = (e: ClusterEvent): void => line({ event: 'cluster-event', ...e });
+  for (const e of h.sup.allEvents()) printEvent(e);
+  const offEvent = h.sup.onEvent(printEvent);
+  let last = '';
+  const tick = (): void => {
+    const v = h.sup.view();
+    const body = {
+      state: v.state,
+      leader: v.leader,
+      term: v.term,
+      commit: v.commit,
+      partitions: v.partitions,
+      nodes: nodeRows(v),
+    };
+    const key = JSON.stringify(body);
+    if (key === last) return;
+    last = key;
+    line({ event: 'view', time: v.now, ...body });
+  };
+  tick();
+  const timer = setInterval(tick, 250);
+  return () => {
+    clearInterval(timer);
+    tick();
+    offEvent();
+  };
+}
+
+/** runTable redraws the status table about four times a second on the terminal's alternate screen. */
+function runTable(h: HostedCluster): () => void {
+  const out = process.stdout;
+  const recent: ClusterEvent[] = h.sup.allEvents().slice(-50);
+  const offEvent = h.sup.onEvent((e) => {
+    recent.push(e);
+    if (recent.length > 50) recent.shift();
+  });
+  const restore = (): void => void out.write('\x1b[?25h\x1b[?1049l');
+  process.on('exit', restore);
+  out.write('\x1b[?1049h\x1b[?25l');
+  const draw = (): void => {
+    const v = h.sup.view();
+    const width = out.columns || 100;
+    const height = out.rows || 30;
+    const leader = v.leader ? `leader ${v.leader}` : 'no leader';
+    const head = [
+      `raftdeck  cluster ${v.clusterId}  ${v.nodes.length} nodes  ${leader}  term ${v.term}  commit ${v.commit}${v.partitions ? `  partitioned ${v.partitions.map((g) => `{${g.join(',')}}`).join(' ')}` : ''}`,
+      `data ${v.dataDir}  control 127.0.0.1:${h.control.port}  Ctrl-C to stop`,
+      '',
+      ...rowsTable(nodeRows(v)).split('\n'),
+      '',
+      'Latest events:',
+    ];
+    const room = Math.max(3, height - head.length - 1);
+    const lines = [...head, ...recent.slice(-room).map((e) => `  ${eventLine(e)}`)];
+    out.write(`\x1b[H${lines.map((l) => `${fit(l, width)}\x1b[K`).join('\n')}\x1b[J`);
+  };
+  draw();
+  const timer = setInterval(draw, 250);
+  return () => {
+    clearInterval(timer);
+    offEvent();
+    restore();
+    process.off('exit', restore);
+  };
+}
+
+export async function run(args: ParsedArgs): Promise<number> {
+  const heartbeatMs = args.number('heartbeat-ms')!;
+  const electionMs = args.number('election-ms')!;
+  if (electionMs <= heartbeatMs)
+    throw new UsageError(
+      `--election-ms (${electionMs}) must be greater than --heartbeat-ms (${heartbeatMs})`,
+    );
+  const json = args.flag('json') || !process.stdout.isTTY;
+  const dir = dataDir(args);
+  process.stdout.on('error', () => undefined);
+
+  let hosted: HostedCluster | undefined;
+  const signal = waitForSignal(() => {
+    process.stderr.write('raftdeck start: killing the remaining nodes\n');
+    forceKill(hosted?.pids() ?? []);
+    process.exit(130);
+  });
+  try {
+    if (!json) process.stdout.write(`starting the cluster in ${dir} ...\n`);
+    hosted = await hostCluster({
+      dir,
+      nodes: args.number('nodes'),
+      timing: { heartbeatMs, electionMs },
+    });
+    const end = json ? runJson(hosted) : runTable(hosted);
+    const sig = await signal.promise;
+    end();
+    if (json) line({ event: 'stopping', signal: sig });
+    else process.stdout.write(`${sig}: stopping every node ...\n`);
+    await hosted.stop();
+    if (json) line({ event: 'stopped' });
+    else process.stdout.write('stopped\n');
+    return EXIT.ok;
+  } finally {
+    signal.dispose();
+  }
+}

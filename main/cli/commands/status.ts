@@ -1,0 +1,151 @@
+/** status: one table from every node's admin interface, with the token of the running cluster. */
+import { AdminClient } from '../../node/admin-client';
+import type { NodeStatus } from '../../node/node-api';
+import { CliError, EXIT, type ParsedArgs } from '../args';
+import { dataDir, readAdminToken, readManifest } from '../cluster-files';
+import { table } from '../format';
+
+/** NodeReport is what status learned about one node. */
+interface NodeReport {
+  id: number;
+  admin: string;
+  client: string;
+  status?: NodeStatus;
+  error?: string;
+}
+
+async function ask(admin: string, token: string, ms: number): Promise<NodeStatus> {
+  const c = await AdminClient.connect(admin, token, { connectTimeoutMs: ms, callTimeoutMs: ms });
+  try {
+    return await c.status();
+  } finally {
+    await c.close();
+  }
+}
+
+const LAGGING = 100;
+
+export async function run(args: ParsedArgs): Promise<number> {
+  const dir = dataDir(args);
+  const manifest = readManifest(dir);
+  const token = readAdminToken(dir);
+  const ms = args.number('timeout-ms')!;
+  const members = manifest.nodes.filter((n) => n.state === 'member');
+  const reports: NodeReport[] = await Promise.all(
+    members.map(async (n): Promise<NodeReport> => {
+      const r: NodeReport = { id: n.id, admin: n.admin, client: n.client };
+      try {
+        r.status = await ask(n.admin, token, ms);
+      } catch (e) {
+        r.error = (e as Error).message;
+      }
+      return r;
+    }),
+  );
+  const reached = reports.filter((r) => r.status);
+  if (reached.length === 0)
+    throw new CliError(
+      `no node's admin interface answered (tried ${reports.map((r) => r.admin).join(', ')}): is \`raftdeck start --data ${dir}\` running?`,
+    );
+
+  let leader: NodeStatus | undefined;
+  for (const r of reached)
+    if (r.status!.role === 'leader' && (!leader || r.status!.term > leader.term)) leader = r.status;
+  const term = Math.max(...reached.map((r) => r.status!.term));
+  const lagOf = (s: NodeStatus | undefined): number | null => {
+    if (!s || !leader) return null;
+    if (s.id === leader.id) return 0;
+    const p = leader.progress.find((f) => f.id === s.id);
+    return p ? p.lag : Math.max(0, leader.lastIndex - s.applied);
+  };
+  const healthOf = (r: NodeReport): string => {
+    if (!r.status) return 'unreachable';
+    const lag = lagOf(r.status);
+    if (lag !== null && lag > LAGGING) return 'lagging';
+    return 'healthy';
+  };
+  const rows = reports.map((r) => {
+    const s = r.status;
+    return {
+      id: r.id,
+      admin: r.admin,
+      client: r.client,
+      reachable: s !== undefined,
+      ...(r.error ? { error: r.error } : {}),
+      pid: s?.pid ?? null,
+      role: s?.role ?? null,
+      learner: s ? s.learners.includes(s.id) : null,
+      term: s?.term ?? null,
+      leader: s?.leader ?? null,
+      commit: s?.commit ?? null,
+      applied: s?.applied ?? null,
+      lastIndex: s?.lastIndex ?? null,
+      snapshotIndex: s?.snapshotIndex ?? null,
+      voters: s?.voters ?? null,
+      learners: s?.learners ?? null,
+      lag: lagOf(s),
+      health: healthOf(r),
+    };
+  });
+
+  if (args.flag('json')) {
+    const out = {
+      clusterId: manifest.clusterId,
+      dir,
+      leader: leader?.id ?? 0,
+      term,
+      nodes: rows,
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return EXIT.ok;
+  }
+  const d = (v: number | null): string | number => (v === null ? '-' : v);
+  process.stdout.write(
+    `cluster ${manifest.clusterId}: ${leader ? `leader ${leader.id}` : 'no leader'}, term ${term}, ${reached.length} of ${reports.length} nodes answered\n\n`,
+  );
+  process.stdout.write(
+    `${table(
+      [
+        'NODE',
+        'ADMIN',
+        'PID',
+        'ROLE',
+        'TERM',
+        'LEADER',
+        'COMMIT',
+        'APPLIED',
+        'LAST',
+        'LAG',
+        'HEALTH',
+      ],
+      rows.map((r) => [
+        r.id,
+        r.admin,
+        d(r.pid),
+        r.role === null ? '-' : r.learner ? `${r.role} (learner)` : r.role,
+        d(r.term),
+        leader?.id === r.id ? '*' : '',
+        d(r.commit),
+        d(r.applied),
+        d(r.lastIndex),
+        d(r.lag),
+        r.health,
+      ]),
+      [
+        'right',
+        'left',
+        'right',
+        'left',
+        'right',
+        'left',
+        'right',
+        'right',
+        'right',
+        'right',
+        'left',
+      ],
+    )}\n`,
+  );
+  for (const r of rows) if (r.error) process.stdout.write(`node ${r.id}: ${r.error}\n`);
+  return EXIT.ok;
+}

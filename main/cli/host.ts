@@ -1,0 +1,122 @@
+/**
+ * host runs a cluster for `raftdeck start` and `raftdeck serve`: a Supervisor on the cluster
+ * folder, the admin token and the control port written for the other commands, and one stop()
+ * that undoes all of it. Only loopback addresses are used.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { connectAdmin } from '../cluster/admin-link';
+import { Supervisor, type SupervisorOptions } from '../cluster/supervisor';
+import { CliError } from './args';
+import {
+  ADMIN_TOKEN_FILE,
+  CONTROL_FILE,
+  liveControl,
+  removeRunFiles,
+  writePrivate,
+  type ControlInfo,
+} from './cluster-files';
+import { startControlServer, type ControlServer } from './control-server';
+import { cliNodeCommand } from './node-command';
+
+/** HostOptions: where the cluster lives and how a new one is made. */
+export interface HostOptions {
+  dir: string;
+  nodes?: number;
+  timing?: SupervisorOptions['timing'];
+  snapshotEntries?: number;
+  snapshotChunkBytes?: number;
+}
+
+/** HostedCluster is a running cluster with its control port. */
+export interface HostedCluster {
+  sup: Supervisor;
+  control: ControlServer;
+  /** pids: the node processes running now. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/** hostCluster starts (or brings back) the cluster in o.dir and opens its control port. */
+export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
+  const dir = resolve(o.dir);
+  const running = liveControl(dir);
+  if (running)
+    throw new CliError(
+      `a cluster is already running from ${dir} (pid ${running.pid}); stop it first, or use another --data`,
+    );
+  mkdirSync(dir, { recursive: true });
+  const sup = new Supervisor({
+    dir,
+    nodes: o.nodes,
+    timing: o.timing,
+    snapshotEntries: o.snapshotEntries,
+    snapshotChunkBytes: o.snapshotChunkBytes,
+    connect: connectAdmin,
+    command: cliNodeCommand(),
+  });
+  writePrivate(join(dir, ADMIN_TOKEN_FILE), `${sup.token}\n`);
+  try {
+    await sup.start();
+  } catch (e) {
+    removeRunFiles(dir);
+    throw new CliError(`the cluster in ${dir} could not start: ${(e as Error).message}`);
+  }
+  let control: ControlServer;
+  try {
+    control = await startControlServer(sup);
+  } catch (e) {
+    await sup.stop();
+    removeRunFiles(dir);
+    throw new CliError(`could not open the control port: ${(e as Error).message}`);
+  }
+  const info: ControlInfo = {
+    port: control.port,
+    token: control.token,
+    pid: process.pid,
+    clusterId: sup.manifest.clusterId,
+  };
+  writePrivate(join(dir, CONTROL_FILE), `${JSON.stringify(info)}\n`);
+  let stopped: Promise<void> | undefined;
+  return {
+    sup,
+    control,
+    pids: () =>
+      [...sup.nodes.values()]
+        .filter((m) => m.proc.running && m.proc.pid !== null)
+        .map((m) => m.proc.pid!),
+    stop: () =>
+      (stopped ??= (async () => {
+        await control.close();
+        await sup.stop();
+        removeRunFiles(dir);
+      })()),
+  };
+}
+
+/** forceKill sends SIGKILL to every pid that is still alive (a last resort on a second Ctrl-C). */
+export function forceKill(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** waitForSignal resolves on the first stop signal; a second one runs `onSecond`. */
+export function waitForSignal(onSecond: () => void): { promise: Promise<string>; dispose(): void } {
+  let resolve!: (s: string) => void;
+  const promise = new Promise<string>((r) => (resolve = r));
+  let count = 0;
+  const handler = (sig: string): void => {
+    count++;
+    if (count === 1) resolve(sig);
+    else onSecond();
+  };
+  for (const s of SIGNALS) process.on(s, handler);
+  return { promise, dispose: () => SIGNALS.forEach((s) => process.off(s, handler)) };
+}

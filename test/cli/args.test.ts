@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseArgs, UsageError } from '../../main/cli/args';
+import { COMMANDS, findCommand } from '../../main/cli/commands';
+import { killAll, ROOT, runCli } from './run-cli';
+
+const tmp = mkdtempSync(join(tmpdir(), 'raftdeck-cli-args-'));
+
+afterAll(() => {
+  killAll();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('parseArgs', () => {
+  const put = findCommand('put')!.spec;
+  const start = findCommand('start')!.spec;
+
+  it('reads positionals, --name value, --name=value and defaults', () => {
+    const a = parseArgs(put, ['k', 'v', '--timeout-ms=700', '--json']);
+    expect(a.positionals).toEqual(['k', 'v']);
+    expect(a.number('timeout-ms')).toBe(700);
+    expect(a.flag('json')).toBe(true);
+    expect(a.string('data')).toBe('./.raftdeck-data');
+    expect(a.given.has('data')).toBe(false);
+    const s = parseArgs(start, ['--nodes', '5']);
+    expect(s.number('nodes')).toBe(5);
+    expect(s.number('election-ms')).toBe(1000);
+  });
+
+  it('takes values that start with a dash after --', () => {
+    expect(parseArgs(put, ['k', '--', '-5']).positionals).toEqual(['k', '-5']);
+  });
+
+  it('rejects bad arguments with one line', () => {
+    const bad: [string[], RegExp][] = [
+      [['k'], /missing VALUE/],
+      [['k', 'v', 'w'], /unexpected argument 'w'/],
+      [['k', 'v', '--nope'], /unknown option '--nope'/],
+      [['k', 'v', '--timeout-ms', 'soon'], /--timeout-ms must be an integer/],
+      [['k', 'v', '--timeout-ms', '5'], /at least 100/],
+      [['k', 'v', '--json=1'], /takes no value/],
+      [['k', 'v', '--timeout-ms'], /needs a value/],
+    ];
+    for (const [argv, message] of bad) {
+      expect(() => parseArgs(put, argv)).toThrow(UsageError);
+      expect(() => parseArgs(put, argv)).toThrow(message);
+    }
+  });
+});
+
+describe('raftdeck command line', () => {
+  it('--help and --version', async () => {
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of COMMANDS) expect(top.stdout).toContain(c.spec.name);
+    const v = await runCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('--help for every command exits 0', async () => {
+    const results = await Promise.all(COMMANDS.map((c) => runCli([c.spec.name, '--help'])));
+    results.forEach((r, i) => {
+      const name = COMMANDS[i]!.spec.name;
+      expect(r.code, `${name} --help: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`raftdeck ${name}`);
+      expect(r.stdout).toContain('Options:');
+    });
+  });
+
+  it('bad arguments exit 2 with one line on stderr', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /Usage/],
+      [['nosuch'], /unknown command 'nosuch'/],
+      [['put', 'k'], /missing VALUE/],
+      [['start', '--nodes', 'many'], /--nodes must be an integer/],
+      [['start', '--heartbeat-ms', '500', '--election-ms', '400'], /must be greater than/],
+      [['get', 'k', '--endpoints', '10.0.0.1:80'], /not a loopback host:port/],
+      [['get', 'k', '--endpoints', '127.0.0.1:1', '--data', tmp], /not both/],
+      [['cas', 'k', 'a'], /missing NEW/],
+      [['cas', 'k', '--absent', 'a', 'b'], /unexpected argument 'b'/],
+      [['fault', 'explode', '1'], /unknown fault 'explode'/],
+      [['fault', 'kill'], /missing ID/],
+      [['fault', 'kill', 'x'], /ID must be a node id/],
+      [['fault', 'delay', '1', '--ms', '10'], /needs --to PEER/],
+      [['fault', 'kill', '1', '--p', '0.5'], /--p does not apply to fault kill/],
+      [['fault', 'partition', '1,2', '2'], /node 2 is in two groups/],
+      [['remove-node'], /missing ID/],
+      [['load', '--reads', '0.8', '--cas', '0.5'], /at most 1/],
+      [['load', '--clients', '0'], /at least 1/],
+      [['check'], /missing FILE/],
+      [['check', 'f', '--format', 'xml'], /--format must be json or jepsen/],
+      [['scenario'], /missing NAME/],
+      [['scenario', 'no-such-scenario'], /no scenario 'no-such-scenario'/],
+    ];
+    const results = await Promise.all(cases.map(([argv]) => runCli(argv)));
+    results.forEach((r, i) => {
+      const [argv, message] = cases[i]!;
+      expect(r.code, `raftdeck ${argv.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+      if (argv.length > 0) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  });
+
+  it('commands that need a running cluster say what they tried, exit 1', async () => {
+    const empty = join(tmp, 'empty');
+    const [status, kill, get, refused] = await Promise.all([
+      runCli(['status', '--data', empty]),
+      runCli(['fault', 'kill', '1', '--data', empty]),
+      runCli(['get', 'k', '--endpoints', '127.0.0.1:1', '--timeout-ms', '300']),
+      (async () => {
+        const dir = join(tmp, 'stale');
+        const { mkdirSync } = await import('node:fs');
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(
+          join(dir, 'control.json'),
+          JSON.stringify({ port: 1, token: 'x', pid: 1, clusterId: 'c' }),
+        );
+        return runCli(['heal', '--data', dir]);
+      })(),
+    ]);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toMatch(/no cluster in .*empty/);
+    expect(kill.code).toBe(1);
+    expect(kill.stderr).toMatch(/no running cluster in .*empty/);
+    expect(get.code).toBe(1);
+    expect(get.stderr).toMatch(/tried 127\.0\.0\.1:1/);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/cannot reach the control port at 127\.0\.0\.1:1/);
+  });
+
+  it('check: Jepsen histories with known verdicts, and a bad file', async () => {
+    const fixtures = join(ROOT, 'test/fixtures/jepsen-etcd');
+    const garbage = join(tmp, 'garbage.txt');
+    writeFileSync(garbage, 'this is not a history\nat all\n');
+    const badJson = join(tmp, 'bad.json');
+    writeFileSync(
+      badJson,
+      '{\n  "format": "raftdeck-history",\n  "version": 1,\n  "operations": [\n    {"id": 1, "client": "a", "op": "get", "key": "k", "invoke": "soon", "outcome": "ok"}\n  ]\n}\n',
+    );
+    const [ok, bad, junk, field] = await Promise.all([
+      runCli(['check', join(fixtures, 'etcd_002.log')]),
+      runCli(['check', join(fixtures, 'etcd_000.log'), '--format', 'jepsen']),
+      runCli(['check', garbage]),
+      runCli(['check', badJson]),
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/linearizable/);
+    expect(bad.code, bad.stderr).toBe(1);
+    expect(bad.stdout).toMatch(/NOT linearizable/);
+    expect(bad.stdout).toMatch(/key: register/);
+    expect(bad.stdout).toMatch(/failing window:\nID\s+CLIENT\s+CALL/);
+    expect(bad.stdout).toMatch(/stuck/);
+    expect(junk.code).toBe(2);
+    expect(junk.stderr).toMatch(/no jepsen\.util events/);
+    expect(field.code).toBe(2);
+    expect(field.stderr).toMatch(/line 5.*operations\[0\]\.invoke/);
+  });
+
+  it('scenario --list', async () => {
+    const r = await runCli(['scenario', '--list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/leader-crash/);
+    const j = await runCli(['scenario', '--list', '--json']);
+    const list = JSON.parse(j.stdout) as { name: string }[];
+    expect(list.length).toBeGreaterThan(3);
+  });
+});
