@@ -13,6 +13,7 @@ import { agreedLeader, describeView } from './scenarios';
 import type { Supervisor } from './supervisor';
 import { addNode, removeNode } from './workflows';
 import { Workload } from './workload';
+import { seededRng } from '../raft/rng';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const dec = new TextDecoder();
@@ -58,18 +59,6 @@ export interface ChaosReport {
   /** lostWrites: keys whose final value contradicts an acknowledged write (see findLostWrites). */
   lostWrites: number;
   lost: string[];
-}
-
-/** mulberry32 is a small seeded generator of uniform numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** written is the value an operation wrote if it took effect, or undefined if it writes nothing. */
@@ -202,7 +191,7 @@ function allConverged(v: ClusterView): boolean {
  */
 export async function runChaos(sup: Supervisor, o: ChaosOptions): Promise<ChaosReport> {
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const rng = mulberry32(seed);
+  const rng = seededRng(seed);
   const clients = o.clients ?? 8;
   const keys = o.keys ?? 20;
   const t0 = Date.now();

@@ -2,7 +2,7 @@
  * view: the data the dashboard shows. Written once, used by the supervisor (which produces it),
  * main/app and main/web (which carry it) and the renderer (which draws it). Plain JSON only.
  */
-import type { FollowerStatus, NodeId, Role } from '../raft/types';
+import type { FollowerStatus, NodeId, Role, Status } from '../raft/types';
 
 export type { FollowerStatus, NodeId, Role };
 
@@ -26,27 +26,8 @@ export interface LinkRule {
   snapshotOffset?: number;
 }
 
-/** RaftView is the node's own report of its Raft state (absent while it is down). */
-export interface RaftView {
-  role: Role;
-  term: number;
-  vote: NodeId;
-  leader: NodeId;
-  commit: number;
-  applied: number;
-  firstIndex: number;
-  lastIndex: number;
-  persistedIndex: number;
-  snapshotIndex: number;
-  snapshotTerm: number;
-  voters: NodeId[];
-  learners: NodeId[];
-  pendingConfIndex: number;
-  transferee: NodeId;
-  /** progress: only on the leader, per other member. */
-  progress: FollowerStatus[];
-  snapshotReceiving: { index: number; received: number; total: number } | undefined;
-}
+/** RaftView is the node's own report of its Raft state (absent while it is down): its Status. */
+export type RaftView = Omit<Status, 'id' | 'addresses'>;
 
 export interface NodeView {
   id: NodeId;

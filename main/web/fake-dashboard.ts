@@ -28,6 +28,7 @@ import type {
   WorkloadOptions,
   WorkloadView,
 } from '../contract/view';
+import { seededRng } from '../raft/rng';
 
 export interface FakeDashboardOptions {
   /** tickMs: simulation step; views are pushed once per tick while something changes. */
@@ -96,17 +97,6 @@ const ELECTION_MS: [number, number] = [800, 1600];
 const CHECK_QUORUM_MS = 1200;
 const PROMOTE_GAP = 20;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SCENARIOS: ScenarioInfo[] = [
   {
     name: 'leader-crash',
@@ -127,7 +117,7 @@ const SCENARIOS: ScenarioInfo[] = [
 
 export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDashboard {
   const tickMs = options.tickMs ?? 100;
-  const rng = mulberry32(options.seed ?? 7);
+  const rng = seededRng(options.seed ?? 7);
   const snapshotEvery = options.snapshotEvery ?? 400;
   const snapshotBytes = options.snapshotBytes ?? 512 * 1024;
   const chunkBytes = options.chunkBytes ?? 32 * 1024;

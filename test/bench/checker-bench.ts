@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parseJepsenLog } from '../../main/cluster/checker/jepsen';
 import { check } from '../../main/cluster/checker/porcupine';
 import type { Operation } from '../../main/cluster/checker/history';
-import { generateHistory, mulberry32 } from '../cluster/checker/generate';
+import { generateHistory } from '../cluster/checker/generate';
+import { seededRng } from '../../main/raft/rng';
 
 const RUNS = 5;
 const dir = fileURLToPath(new URL('../fixtures/jepsen-etcd/', import.meta.url));
@@ -54,7 +55,7 @@ const shapes = [
 console.log('\nGenerated histories, 8 clients, 1% failed writes (best of 3 runs)');
 for (const shape of shapes) {
   for (const unknownRate of [0, 0.01, 0.05]) {
-    const ops = generateHistory(mulberry32(42), {
+    const ops = generateHistory(seededRng(42), {
       clients: 8,
       keys: shape.keys,
       ops: shape.ops,

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryOp } from '../../main/contract/view';
 import { check } from '../../main/cluster/checker/porcupine';
-import { findLostWrites, mulberry32, runChaos, withFinalReads } from '../../main/cluster/chaos';
+import { findLostWrites, runChaos, withFinalReads } from '../../main/cluster/chaos';
 import { startCluster, type TestCluster } from './cluster-harness';
+import { seededRng } from '../../main/raft/rng';
 
 // RAFTDECK_CHAOS_SECONDS sets the length of the chaos run (60 s by default, as in CI).
 const SECONDS = Number(process.env.RAFTDECK_CHAOS_SECONDS ?? 60);
@@ -112,10 +113,10 @@ describe('withFinalReads', () => {
   });
 });
 
-describe('mulberry32', () => {
+describe('seededRng', () => {
   it('is reproducible from its seed', () => {
-    const a = mulberry32(42);
-    const b = mulberry32(42);
+    const a = seededRng(42);
+    const b = seededRng(42);
     const xs = Array.from({ length: 5 }, () => a());
     expect(xs).toEqual(Array.from({ length: 5 }, () => b()));
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);

@@ -10,18 +10,6 @@ import type { KvState, OpKind, Operation } from '../../../main/cluster/checker/h
 /** Rng returns a float in [0, 1). */
 export type Rng = () => number;
 
-/** mulberry32 is a tiny seeded 32-bit generator, good enough for test data. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** GenerateOptions shape a generated history. */
 export interface GenerateOptions {
   clients: number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../../../main/cluster/checker/porcupine';
-import { generateHistory, mulberry32 } from './generate';
+import { generateHistory } from './generate';
+import { seededRng } from '../../../main/raft/rng';
 
 const SEEDS = 300;
 
@@ -8,7 +9,7 @@ describe('check: generated histories', () => {
   it(`accepts ${SEEDS} random linearizable histories and rejects each with one read corrupted`, () => {
     let rejected = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
-      const rng = mulberry32(seed);
+      const rng = seededRng(seed);
       const ops = generateHistory(rng, {
         clients: 2 + Math.floor(rng() * 5),
         keys: 1 + Math.floor(rng() * 3),
@@ -37,7 +38,7 @@ describe('check: generated histories', () => {
   });
 
   it('generates histories with real overlap', () => {
-    const ops = generateHistory(mulberry32(7), { clients: 5, keys: 1, ops: 200 });
+    const ops = generateHistory(seededRng(7), { clients: 5, keys: 1, ops: 200 });
     let overlapping = 0;
     for (const a of ops)
       for (const b of ops)

@@ -5,7 +5,8 @@ import {
   type FaultRule,
 } from '../../../main/node/transport/fault-filter';
 import type { Message } from '../../../main/raft/types';
-import { heartbeat, mulberry32, snapChunk, vote } from './helpers';
+import { heartbeat, snapChunk, vote } from './helpers';
+import { seededRng } from '../../../main/raft/rng';
 
 let filter: FaultFilter;
 let delivered: Message[];
@@ -15,7 +16,7 @@ const deliver = (m: Message): void => {
 
 beforeEach(() => {
   vi.useFakeTimers();
-  filter = new FaultFilter({ rng: mulberry32(7) });
+  filter = new FaultFilter({ rng: seededRng(7) });
   delivered = [];
 });
 
@@ -73,7 +74,7 @@ describe('FaultFilter', () => {
   it('drops with probability p (seeded, statistically)', () => {
     const n = 20_000;
     for (const p of [0.1, 0.3, 0.75]) {
-      const f = new FaultFilter({ rng: mulberry32(Math.round(p * 1000)) });
+      const f = new FaultFilter({ rng: seededRng(Math.round(p * 1000)) });
       f.setRules([{ to: 2, drop: p }]);
       let dropped = 0;
       for (let i = 0; i < n; i++)
@@ -85,7 +86,7 @@ describe('FaultFilter', () => {
     }
     // The same seed gives the same losses.
     const run = (): number[] => {
-      const f = new FaultFilter({ rng: mulberry32(99) });
+      const f = new FaultFilter({ rng: seededRng(99) });
       f.setRules([{ to: 2, drop: 0.5 }]);
       const lost: number[] = [];
       for (let i = 0; i < 50; i++)

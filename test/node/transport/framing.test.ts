@@ -7,10 +7,10 @@ import {
   type FrameSink,
 } from '../../../main/node/transport/framing';
 import { OutboundQueue } from '../../../main/node/transport/outbound-queue';
-import { mulberry32 } from './helpers';
+import { seededRng } from '../../../main/raft/rng';
 
 function body(n: number, seed: number): Uint8Array {
-  const rng = mulberry32(seed);
+  const rng = seededRng(seed);
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(rng() * 256);
   return b;
@@ -57,7 +57,7 @@ describe('FrameDecoder', () => {
     const small = Buffer.concat(bodies.slice(0, 5).map((b) => encodeFrame(b)));
     const bytewise = [...small].map((x) => new Uint8Array([x]));
     expect(hex(collect(new FrameDecoder(), bytewise))).toEqual(hex(bodies.slice(0, 5)));
-    const rng = mulberry32(42);
+    const rng = seededRng(42);
     for (let round = 0; round < 20; round++) {
       const chunks: Uint8Array[] = [];
       for (let at = 0; at < stream.length;) {

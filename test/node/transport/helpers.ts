@@ -1,19 +1,7 @@
 /**
- * helpers shared by the transport tests: a seeded rng, sample messages of every type, polling.
+ * helpers shared by the transport tests: sample messages of every type, polling.
  */
 import type { Entry, Message, MessageType, SnapshotMeta } from '../../../main/raft/types';
-
-/** mulberry32 returns a seeded uniform rng in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function bytes(...values: number[]): Uint8Array {
   return new Uint8Array(values);

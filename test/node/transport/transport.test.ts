@@ -10,7 +10,8 @@ import {
   type TransportStats,
 } from '../../../main/node/transport/transport';
 import type { Message } from '../../../main/raft/types';
-import { heartbeat, mulberry32, sampleMessages, sleep, vote, waitFor } from './helpers';
+import { heartbeat, sampleMessages, sleep, vote, waitFor } from './helpers';
+import { seededRng } from '../../../main/raft/rng';
 
 interface LogLine {
   level: string;
@@ -167,7 +168,7 @@ describe('TcpTransport', () => {
     expect(counters(before)).toMatchObject({ oversized: 0, handshakeFailures: 0 });
 
     // 1. Random garbage instead of a hello, twice: raw bytes, and a frame with a random body.
-    const rng = mulberry32(2024);
+    const rng = seededRng(2024);
     const garbage = Buffer.from(Array.from({ length: 512 }, () => Math.floor(rng() * 256)));
     garbage[0] = 0x7f; // announces ~2 GB: refused at the header
     const g1 = await raw(b.port);
