@@ -58,6 +58,11 @@ export class Workload {
   readonly totals = { ok: 0, failed: 0, unknown: 0, reads: 0, writes: 0 };
   /** t0 anchors history times: milliseconds since the workload started (monotonic). */
   private t0 = 0;
+  /**
+   * prefix makes this run's keys its own: the checker's model starts every key absent, so a run
+   * must never meet values an earlier run (or anyone else) left in the cluster.
+   */
+  readonly prefix = `wl${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}/`;
 
   constructor(
     private readonly endpoints: () => string[],
@@ -67,6 +72,16 @@ export class Workload {
     this.options = { ...DEFAULT_WORKLOAD, ...options };
     const bad = checkWorkloadOptions(this.options);
     if (bad) throw new Error(`workload: ${bad}`);
+  }
+
+  /** key is the name of key i of this run's key space. */
+  key(i: number): string {
+    return `${this.prefix}k${i}`;
+  }
+
+  /** keyNames lists this run's whole key space. */
+  keyNames(): string[] {
+    return Array.from({ length: this.options.keys }, (_, i) => this.key(i));
   }
 
   get isRunning(): boolean {
@@ -129,7 +144,7 @@ export class Workload {
         next += interval;
         if (!this.running) break;
       }
-      const key = `k${Math.floor(Math.random() * o.keys)}`;
+      const key = this.key(Math.floor(Math.random() * o.keys));
       const x = Math.random();
       const value = `${c}-${counter++}${pad}`.slice(
         0,

@@ -204,6 +204,17 @@ describe('Supervisor on real node processes', () => {
     expect(wl.totals.ok).toBeGreaterThan(100);
     const v = check(wl.history, { timeoutMs: 20_000 });
     expect(v.result).toBe('ok');
+    // A second run on the same cluster meets none of the first run's values: its keys are its own.
+    const again = new Workload(() => s.view().nodes.map((n) => n.addresses.client), {
+      clients: 4,
+      keys: 5,
+    });
+    again.start();
+    await sleep(1000);
+    await again.stop();
+    expect(again.prefix).not.toBe(wl.prefix);
+    expect(again.totals.ok).toBeGreaterThan(20);
+    expect(check(again.history, { timeoutMs: 20_000 }).result).toBe('ok');
     // The checker does catch a corrupted read in this very history.
     const read = wl.history.find((o) => o.op === 'get' && o.outcome === 'ok' && o.output?.value);
     read!.output = { value: 'never-written' };
