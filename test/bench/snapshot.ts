@@ -1,0 +1,110 @@
+/**
+ * snapshot: fill a 3-node raftdeck cluster (snapshots every 10,000 entries, so the leader compacts
+ * its log) with `values` values of 1 KiB, take a fresh snapshot on the leader so it holds the
+ * whole state, then add a 4th member (workflows.addNode). The new member can only catch up by
+ * InstallSnapshot; its rate is the snapshot's size over the time from the leader's snapshot-send
+ * event to its snapshot-sent event (every byte acknowledged by the new member).
+ */
+import type { ClusterEvent } from '../../main/contract/view';
+import { addNode } from '../../main/cluster/workflows';
+import { fill } from './load';
+import { raftdeckPutter, startRaftdeck, waitHealthy } from './raftdeck-cluster';
+import { isInterrupted } from './teardown';
+import type { StageContext } from './throughput';
+
+export const SNAPSHOT_VALUE_BYTES = 1024;
+
+export interface SnapshotResult {
+  mbPerSec: number;
+  /** bytes: the snapshot's size; values: how many 1 KiB values the state holds. */
+  bytes: number;
+  values: number;
+  index: number;
+  /** seconds: snapshot-send to snapshot-sent on the leader. */
+  seconds: number;
+  /** installSeconds: snapshot-send on the leader to snapshot-installed on the new member. */
+  installSeconds: number | null;
+  chunks: number;
+  retries: number;
+  /** addNodeSeconds: the whole add-node workflow (spawn, learner, catch up, promote). */
+  addNodeSeconds: number;
+}
+
+type SnapData = {
+  type?: string;
+  to?: number;
+  index?: number;
+  total?: number;
+  time?: number;
+  chunks?: number;
+  retries?: number;
+};
+
+export async function snapshotTransfer(ctx: StageContext, values: number): Promise<SnapshotResult> {
+  const c = await startRaftdeck(ctx, 'snapshot-raftdeck');
+  const sup = c.sup;
+  const events: ClusterEvent[] = [];
+  const off = sup.onEvent((e) => {
+    if (e.kind === 'snapshot') events.push(e);
+  });
+  try {
+    const putters = Array.from({ length: 4 }, () => raftdeckPutter(sup, { timeoutMs: 30_000 }));
+    const t0 = performance.now();
+    try {
+      await fill(
+        putters,
+        values,
+        SNAPSHOT_VALUE_BYTES,
+        256,
+        (done) =>
+          ctx.log(
+            `  filled ${done.toLocaleString('en-US')} of ${values.toLocaleString('en-US')} values (${Math.round(done / ((performance.now() - t0) / 1000))}/s)`,
+          ),
+        isInterrupted,
+      );
+    } finally {
+      await Promise.all(putters.map((p) => p.close()));
+    }
+    await waitHealthy(sup, 60_000);
+    const leader = sup.leaderId();
+    const snap = await sup.admin(leader).call<{ index: number; bytes: number }>('snapshot');
+    ctx.log(
+      `  leader ${leader} took a snapshot at ${snap.index}: ${(snap.bytes / 1e6).toFixed(1)} MB`,
+    );
+    const a0 = performance.now();
+    const { wf, run } = await addNode(sup);
+    const view = await run;
+    const addNodeSeconds = (performance.now() - a0) / 1000;
+    if (view.state !== 'done') throw new Error(`add-node failed: ${view.error ?? view.state}`);
+    const id = wf.view.node;
+    const data = events.map((e) => e.data as SnapData | undefined);
+    const sent = data.filter((d) => d?.type === 'snapshot-sent' && d.to === id).pop();
+    if (!sent) throw new Error(`no snapshot was sent to the new member ${id}`);
+    const send = data.filter(
+      (d) => d?.type === 'snapshot-send' && d.to === id && d.index === sent.index,
+    )[0];
+    if (!send) throw new Error(`no snapshot-send event for snapshot ${sent.index}`);
+    const installed = events.find(
+      (e) =>
+        e.node === id &&
+        (e.data as SnapData | undefined)?.type === 'snapshot-installed' &&
+        (e.data as SnapData).index === sent.index,
+    );
+    const seconds = Math.max(0.001, (sent.time! - send.time!) / 1000);
+    const installAt = (installed?.data as SnapData | undefined)?.time;
+    return {
+      mbPerSec: Number((sent.total! / 1e6 / seconds).toFixed(1)),
+      bytes: sent.total!,
+      values,
+      index: sent.index!,
+      seconds,
+      installSeconds: installAt === undefined ? null : (installAt - send.time!) / 1000,
+      chunks: sent.chunks ?? 0,
+      retries: sent.retries ?? 0,
+      addNodeSeconds: Number(addNodeSeconds.toFixed(2)),
+    };
+  } finally {
+    off();
+    await c.stop();
+  }
+}
