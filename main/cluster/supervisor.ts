@@ -283,6 +283,11 @@ export class Supervisor extends EventEmitter {
         return;
       }
       m.admin = link;
+      // The link may have been down while faults changed (a paused node drops it): bring the
+      // node's own filter and disk delay back in line with what the supervisor wants.
+      void this.applyFaults(m).catch((e: Error) =>
+        this.event(m.rec.id, 'fault', `could not re-apply faults: ${e.message}`),
+      );
       link.subscribe(
         { status: true, events: true, hz: 20 },
         {
@@ -401,7 +406,7 @@ export class Supervisor extends EventEmitter {
     const rules = this.rulesFor(m);
     if (rules.length) await m.admin.call('set-faults', { rules });
     else await m.admin.call('clear-faults');
-    if (m.fsyncDelayMs) await m.admin.call('set-fsync-delay', { ms: m.fsyncDelayMs });
+    await m.admin.call('set-fsync-delay', { ms: m.fsyncDelayMs });
   }
 
   private async applyAllFaults(): Promise<void> {
