@@ -262,8 +262,11 @@ export async function removeNode(
       wf.begin(0);
       const leader = await waitLeader(sup);
       const isVoter = leader.voters.includes(id);
-      if (!isVoter && !leader.learners.includes(id))
-        throw new WorkflowError(`node ${id} is not a member of the cluster`);
+      const isMember = isVoter || leader.learners.includes(id);
+      if (!isMember && leader.pendingConfIndex !== 0)
+        throw new WorkflowError(
+          `a configuration change (entry ${leader.pendingConfIndex}) is still in progress`,
+        );
       if (isVoter) {
         const remaining = leader.voters.filter((v) => v !== id);
         if (remaining.length === 0) throw new WorkflowError(`node ${id} is the last voter`);
@@ -279,18 +282,43 @@ export async function removeNode(
       }
       wf.finish(
         0,
-        isVoter ? 'a majority of the remaining voters is running' : 'a learner; quorum unaffected',
+        isVoter
+          ? 'a majority of the remaining voters is running'
+          : isMember
+            ? 'a learner; quorum unaffected'
+            : 'not in the configuration; quorum unaffected',
       );
       wf.begin(1);
-      const r = await callLeader<{ index: number }>(sup, 'remove', { nodeId: id });
-      wf.finish(1, `config entry ${r.index} committed`);
+      // Whether the node can see its own removal commit, and so exit by itself.
+      let seesRemoval = isMember;
+      if (!isMember) {
+        // An earlier removal committed without its proposer seeing it, or the node never joined:
+        // the configuration already leaves it out, so only its process and data remain.
+        wf.finish(1, `entry ${leader.commit}: the committed configuration already leaves it out`);
+      } else {
+        try {
+          const r = await callLeader<{ index: number }>(sup, 'remove', { nodeId: id });
+          wf.finish(1, `config entry ${r.index} committed`);
+        } catch (e) {
+          // A leader that removes itself can lose leadership before it learns of the commit; the
+          // next leader commits the entry. Believe the configuration the current leader reports.
+          wf.progress(null, `${(e as Error).message}; asking the current leader`);
+          const s = await removalCommitted(sup, id, 10_000);
+          if (!s) throw e;
+          seesRemoval = false;
+          wf.finish(1, `committed by node ${s.id} in term ${s.term} (commit ${s.commit})`);
+        }
+      }
       wf.begin(2);
       const m = sup.get(id);
-      const end = Date.now() + 10_000;
+      const end = Date.now() + (seesRemoval ? 10_000 : 0);
       while (m.proc.running && Date.now() < end) await sleep(50);
       if (m.proc.running) {
         await m.proc.stop();
-        wf.finish(2, 'did not exit by itself; stopped');
+        wf.finish(
+          2,
+          seesRemoval ? 'did not exit by itself; stopped' : 'cannot learn of its removal; stopped',
+        );
       } else {
         wf.finish(2, `exited with code ${m.proc.exitCode}`);
       }
@@ -303,6 +331,26 @@ export async function removeNode(
     }
   })();
   return { wf, run };
+}
+
+/**
+ * removalCommitted waits up to ms for a leader whose committed configuration leaves `id` out;
+ * it returns that leader's status, or null when the configuration still holds the node.
+ */
+async function removalCommitted(
+  sup: Supervisor,
+  id: NodeId,
+  ms: number,
+): Promise<NodeStatus | null> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const l = sup.leaderId();
+    const s = l !== 0 && l !== id ? sup.nodes.get(l)?.status : undefined;
+    if (s && s.pendingConfIndex === 0 && !s.voters.includes(id) && !s.learners.includes(id))
+      return s;
+    if (Date.now() > end) return null;
+    await sleep(100);
+  }
 }
 
 /** transferLeader: ask the leader to hand over to `id` and wait until `id` leads. */

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { decodeConfEntry } from '../raft/conf';
+import { decodeConfEntry, isMember } from '../raft/conf';
 import { Raft } from '../raft/raft';
 import { seededRng } from '../raft/rng';
 import type {
@@ -418,6 +418,16 @@ export class RaftNode implements NodeApi {
         const t = log.term(w.index);
         if (t === undefined || t === w.term) w.resolve({ index: w.index, term: w.term });
         else w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+      } else if (this.raft.role !== 'leader' && !isMember(log.conf(), this.id)) {
+        // A leader that removed itself and lost leadership before the commit will never hear the
+        // outcome: the next leader no longer talks to it. Say so now instead of timing out.
+        this.changeWaiters.splice(i, 1);
+        clearTimeout(w.timer);
+        w.reject(
+          new OutcomeUnknownError(
+            `node ${this.id} lost leadership before the change at ${w.index} committed and is not in the new configuration, so it cannot learn the outcome; ask the current leader`,
+          ),
+        );
       } else {
         i++;
       }

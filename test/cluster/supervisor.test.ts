@@ -177,6 +177,41 @@ describe('Supervisor on real node processes', () => {
     expect(s.view().leader).toBe(t);
   }, 120_000);
 
+  it('finishes removing a leader that lost leadership before it saw the removal commit', async () => {
+    const s = await started();
+    const leader = await until('a leader', () => s.view().leader);
+    const [cut, other] = [1, 2, 3].filter((i) => i !== leader) as [number, number];
+    const leaderDir = s.view().nodes.find((n) => n.id === leader)!.dataDir;
+    // With `cut` isolated the new configuration {cut, other} cannot commit: the leader steps down
+    // (check quorum) without committing it, and a removed node never campaigns again.
+    await s.isolate(cut);
+    const { run } = await removeNode(s, leader);
+    await until(
+      'the leader to step down',
+      () => s.view().nodes.find((n) => n.id === leader)!.raft?.role === 'follower',
+    );
+    await s.heal();
+    // `other` holds the entry, wins the election and commits it; the old leader never hears of it.
+    const r = await run;
+    expect(r.state, r.error ?? '').toBe('done');
+    expect(r.steps.map((x) => x.state)).toEqual(['done', 'done', 'done', 'done']);
+    expect(r.steps[1]!.detail).toMatch(/committed by node \d+ in term \d+/);
+    expect(r.steps[2]!.detail).toBe('cannot learn of its removal; stopped');
+    expect(s.view().nodes.map((n) => n.id)).toEqual([cut, other].sort());
+    expect(existsSync(leaderDir)).toBe(false);
+    const next = s.view().nodes.find((n) => n.id === s.view().leader)!;
+    expect(next.raft!.voters.sort()).toEqual([cut, other].sort());
+
+    // A spawned node the configuration never held is simply cleaned up.
+    const spare = await s.allocateNode();
+    await s.startNode(spare.rec.id);
+    const r2 = await (await removeNode(s, spare.rec.id)).run;
+    expect(r2.state, r2.error ?? '').toBe('done');
+    expect(r2.steps[0]!.detail).toBe('not in the configuration; quorum unaffected');
+    expect(r2.steps[2]!.detail).toBe('cannot learn of its removal; stopped');
+    expect(s.nodes.has(spare.rec.id)).toBe(false);
+  }, 90_000);
+
   it('refuses a removal that would lose quorum, and says why', async () => {
     const s = await started();
     const leader = await until('a leader', () => s.view().leader);

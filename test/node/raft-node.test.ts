@@ -140,6 +140,34 @@ describe('RaftNode on real TCP transports', () => {
     expect(s(await old.node.get('after'))).toBe('1');
   });
 
+  it('a leader that removes itself and steps down before the commit says it cannot learn the outcome', async () => {
+    const ms = await cluster(3);
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    const [cut, other] = ms.filter((m) => m !== leader) as [Member, Member];
+    // Without `cut`, the configuration {cut, other} has no quorum: the leader steps down
+    // (check quorum) before the entry commits, and it is no member of that configuration.
+    cut.node.setFaults([
+      { to: '*', drop: 1 },
+      { from: '*', drop: 1 },
+    ]);
+    const err = await leader.node.remove(leader.node.id).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.name).toBe('OutcomeUnknownError');
+    expect(err?.message).toMatch(
+      new RegExp(`node ${leader.node.id} lost leadership before the change at \\d+ committed`),
+    );
+    expect(leader.node.status().role).toBe('follower');
+    // The next leader commits the removal; the old leader stays behind, out of the configuration.
+    cut.node.clearFaults();
+    const next = await waitFor('a new leader', () =>
+      [cut, other].find((m) => m.node.status().role === 'leader'),
+    );
+    await waitFor('the removal to commit', () => next.node.status().pendingConfIndex === 0);
+    expect(next.node.status().voters).toEqual([cut.node.id, other.node.id].sort());
+  });
+
   it('adds a learner that catches up by snapshot, promotes it, transfers leadership to it, removes a node', async () => {
     const ms = await cluster(3, { snapshotEntries: 20 });
     const leader = await waitFor('a leader', () => leaderOf(ms));
