@@ -114,6 +114,13 @@ export class Raft {
   private readStates: ReadState[] = [];
   private events: RaftEvent[] = [];
   private pendingBcast = false;
+  /**
+   * commitOwed: followers that have not been sent the latest commit index because there was
+   * nothing else to send them. A commit alone waits for the next tick (or a read round, or an
+   * append that carries it), so under load it rides on the next append instead of costing every
+   * follower an extra message and acknowledgement per commit.
+   */
+  private readonly commitOwed = new Set<NodeId>();
 
   private readSeq = 0;
   private reads: PendingRead[] = [];
@@ -519,6 +526,7 @@ export class Raft {
     this.votes.clear();
     this.prs.clear();
     this.pendingBcast = false;
+    this.commitOwed.clear();
     if (this.transferee !== 0) this.abortTransfer();
     this.failPendingReads();
   }
@@ -670,6 +678,7 @@ export class Raft {
         this.sendSnapshotChunks(pr);
       }
     }
+    for (const id of this.commitOwed) this.sendOwedCommit(id);
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.bcastHeartbeat();
@@ -702,10 +711,10 @@ export class Raft {
     if (this.pendingBcast) {
       this.pendingBcast = false;
       for (const pr of this.prs.values()) {
-        // Fill the follower's window; an empty append only if there is nothing else to carry the commit.
+        // Fill the follower's window; a commit with nothing to carry it waits (see commitOwed).
         let sent = false;
         while (this.sendAppend(pr, false)) sent = true;
-        if (!sent) this.sendAppend(pr, true);
+        if (!sent) this.commitOwed.add(pr.id);
       }
     }
     if (this.readRoundPending) {
@@ -713,6 +722,13 @@ export class Raft {
       this.readSeq++;
       this.bcastHeartbeat();
     }
+  }
+
+  /** sendOwedCommit sends a follower the commit index it is owed, if it is owed one. */
+  private sendOwedCommit(id: NodeId): void {
+    const pr = this.prs.get(id);
+    if (!pr) this.commitOwed.delete(id);
+    else if (this.commitOwed.has(id)) this.sendAppend(pr, true);
   }
 
   private bcastHeartbeat(): void {
@@ -737,6 +753,7 @@ export class Raft {
     const ents = log.slice(pr.next, log.lastIndex() + 1, this.cfg.maxMsgBytes);
     if (ents.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'app', to: pr.id, prevIndex, prevTerm, entries: ents, commit: log.commit });
+    this.commitOwed.delete(pr.id);
     if (ents.length > 0) {
       const last = ents[ents.length - 1]!.index;
       if (pr.state === 'replicate') {
@@ -923,6 +940,8 @@ export class Raft {
     if (rd.from === this.id) {
       this.readStates.push({ ctx: rd.ctx, index: ok ? rd.index : 0, ok });
     } else {
+      // The follower serves the read once it has applied rd.index: give it the commit first.
+      if (ok) this.sendOwedCommit(rd.from);
       this.send({
         type: 'readIndexResp',
         to: rd.from,

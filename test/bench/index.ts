@@ -3,10 +3,11 @@
  * means). Stages: throughput, failover, snapshot, recovery. Writes bench-results.json and appends
  * a dated section to docs/benchmarks.md unless --no-write.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultNodeCommand } from '../../main/cluster/node-command';
 import { etcdVersion } from './etcd-cluster';
 import { failoverEtcd, failoverRaftdeck } from './failover';
 import { buildNodeBundle } from './node-bundle';
@@ -31,6 +32,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --trials N         failover trials per system (default 10; 3 with --quick)
   --threads N        load threads per throughput level (default: 1 per 4 CPUs, at most 4)
   --source-nodes     run raftdeck nodes from sources through tsx instead of a fresh bundle
+  --cpu-prof DIR     run raftdeck nodes with node --cpu-prof, writing a .cpuprofile per node to DIR
   -h, --help         this text`;
 
 export interface BenchOptions {
@@ -43,6 +45,8 @@ export interface BenchOptions {
   trials: number;
   threads: number | undefined;
   sourceNodes: boolean;
+  /** cpuProf: a folder for the nodes' CPU profiles (node --cpu-prof), or undefined. */
+  cpuProf: string | undefined;
 }
 
 export class UsageError extends Error {}
@@ -65,6 +69,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   let trials: number | undefined;
   let threads: number | undefined;
   let sourceNodes = false;
+  let cpuProf: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -112,6 +117,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       case '--source-nodes':
         sourceNodes = true;
         break;
+      case '--cpu-prof':
+        cpuProf = resolve(value());
+        break;
       case '-h':
       case '--help':
         return 'help';
@@ -129,6 +137,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     trials: trials ?? (quick ? 3 : 10),
     threads,
     sourceNodes,
+    cpuProf,
   };
 }
 
@@ -147,7 +156,16 @@ async function main(o: BenchOptions): Promise<void> {
   const withEtcd = version !== undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'raftdeck-bench-'));
   onTeardown('temp dir', () => rmSync(tmp, { recursive: true, force: true }));
-  const nodeCommand = o.sourceNodes ? undefined : await buildNodeBundle(tmp);
+  let nodeCommand = o.sourceNodes ? defaultNodeCommand() : await buildNodeBundle(tmp);
+  if (o.cpuProf) {
+    mkdirSync(o.cpuProf, { recursive: true });
+    // Profiles are written when a node exits normally (the supervisor stops nodes with SIGTERM).
+    nodeCommand = {
+      ...nodeCommand,
+      args: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, ...nodeCommand.args],
+    };
+    log(`cpu profiles of the raftdeck nodes go to ${o.cpuProf}`);
+  }
   const ctx: StageContext = { root: tmp, quick: o.quick, threads: o.threads, nodeCommand, log };
   const m = machine();
   const git = gitCommit(root);

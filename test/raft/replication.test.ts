@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Raft } from '../../main/raft/raft';
 import { seededRng } from '../../main/raft/rng';
+import type { NodeId } from '../../main/raft/types';
 import { SimCluster } from './sim/cluster';
 import { data, drain, logWithTerms, ofType, rawNode } from './helpers';
 
@@ -287,6 +288,63 @@ describe('log replication (§5.3)', () => {
       hintTerm: 0,
     });
     expect(ofType(drain(r), 'app').length).toBe(1);
+  });
+
+  it('sends a commit alone on the next tick, or before a read answer, not once per commit', () => {
+    const r = rawNode(1, [1, 2, 3], { term: 1, heartbeatTicks: 5 });
+    r.campaign('election');
+    drain(r);
+    r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    drain(r);
+    const ack = (from: NodeId, index: number): void =>
+      r.step({
+        type: 'appResp',
+        from,
+        to: 1,
+        term: 2,
+        index,
+        reject: false,
+        hintIndex: 0,
+        hintTerm: 0,
+      });
+    ack(2, 2);
+    ack(3, 2);
+    drain(r);
+    const { index } = r.propose(data('x')) as { index: number };
+    const sent = ofType(drain(r), 'app');
+    expect(sent.map((m) => [m.to, m.entries.length])).toEqual([
+      [2, 1],
+      [3, 1],
+    ]);
+    expect(sent.every((m) => m.commit < index)).toBe(true);
+    ack(2, index);
+    expect(r.log.commit).toBe(index);
+    // The commit alone is owed: no message for it yet.
+    expect(drain(r)).toEqual([]);
+    r.tick();
+    const owed = ofType(drain(r), 'app');
+    expect(owed.map((m) => [m.to, m.entries.length, m.commit])).toEqual([
+      [2, 0, index],
+      [3, 0, index],
+    ]);
+    // Paid: the next tick sends nothing more for it.
+    r.tick();
+    expect(ofType(drain(r), 'app')).toEqual([]);
+
+    // An append carries the commit; a follower that asks for a read index gets the commit first.
+    const next = (r.propose(data('y')) as { index: number }).index;
+    expect(ofType(drain(r), 'app').every((m) => m.commit === index)).toBe(true);
+    ack(2, next);
+    ack(3, next);
+    expect(drain(r)).toEqual([]);
+    r.step({ type: 'readIndex', from: 3, to: 1, term: 2, ctx: 7 });
+    const round = ofType(drain(r), 'heartbeat');
+    expect(round.map((m) => m.to)).toEqual([2, 3]);
+    r.step({ type: 'heartbeatResp', from: 2, to: 1, term: 2, readSeq: round[0]!.readSeq });
+    const answer = drain(r).filter((m) => m.to === 3);
+    expect(answer.map((m) => m.type)).toEqual(['app', 'readIndexResp']);
+    expect((answer[0] as { commit: number }).commit).toBe(next);
+    expect((answer[1] as { index: number }).index).toBe(next);
   });
 
   it('a follower rejects AppendEntries whose previous entry it lacks, with a hint', () => {
