@@ -12,7 +12,7 @@ import type {
   RaftEvent,
   Ready,
 } from '../raft/types';
-import { decodeCommand, encodeCommand, KvState } from './kv/kv-state';
+import { decodeCommand, encodeCommand, KvState, type KvSnapshotJob } from './kv/kv-state';
 import type { KvCommand, KvResult } from './kv/kv-state';
 import type { JsonLog } from './logger';
 import {
@@ -57,6 +57,8 @@ export interface RaftNodeOptions {
   snapshotEntries?: number;
   /** snapshotKeep: entries kept in the log behind a snapshot, for followers a little behind. */
   snapshotKeep?: number;
+  /** snapshotStepKeys: keys a snapshot writes per step before other work gets a turn. */
+  snapshotStepKeys?: number;
   snapshotChunkBytes?: number;
   promoteGap?: number;
   /** requestTimeoutMs: a write not applied by then is reported as of unknown outcome. */
@@ -93,10 +95,11 @@ interface PendingRead {
 /**
  * RaftNode hosts the pure Raft core in a process: it ticks it, feeds it messages from the
  * transport, and carries out each Ready in the core's order — persist (fsync when required)
- * BEFORE sending, then apply committed entries to the key-value state, then advance. Every storage
- * operation happens inside that one loop, so the store never sees concurrent writers. While a
- * Ready is being made durable, new messages and proposals accumulate and go into the next one,
- * which gives group commit for free.
+ * BEFORE sending, then apply committed entries to the key-value state, then advance. Log writes
+ * happen only inside that one loop; the one other writer is a snapshot being saved beside it
+ * (FileStorage serializes it with the log's own syncs), so a large state never stalls the loop.
+ * While a Ready is being made durable, new messages and proposals accumulate and go into the next
+ * one, which gives group commit for free.
  */
 export class RaftNode implements NodeApi {
   readonly id: NodeId;
@@ -120,6 +123,8 @@ export class RaftNode implements NodeApi {
     reject: (e: Error) => void;
   }[] = [];
   private lastSnapshotIndex = 0;
+  /** snapshotTask: the snapshot being written beside the Ready loop, if any. */
+  private snapshotTask: Promise<void> | undefined;
 
   private readonly listeners = new Set<(e: NodeEvent) => void>();
   private readonly events: NodeEvent[] = [];
@@ -151,6 +156,7 @@ export class RaftNode implements NodeApi {
       electionMs: 1000,
       snapshotEntries: 10_000,
       snapshotKeep: 1000,
+      snapshotStepKeys: 4096,
       snapshotChunkBytes: 1 << 20,
       promoteGap: 100,
       requestTimeoutMs: 10_000,
@@ -262,9 +268,9 @@ export class RaftNode implements NodeApi {
         this.raft.advance();
         this.version++;
         this.updatePeers();
-        await this.maybeSnapshot();
+        this.maybeSnapshot();
       }
-      if (this.snapshotRequests.length > 0 && !this.stopped) await this.maybeSnapshot();
+      this.maybeSnapshot();
     } catch (e) {
       this.die(e as Error);
     } finally {
@@ -284,7 +290,11 @@ export class RaftNode implements NodeApi {
   /** persist makes the Ready durable: snapshot first, then entries and hard state, one sync. */
   private async persist(rd: Ready): Promise<void> {
     const st = this.o.storage;
-    if (rd.snapshot) await st.saveSnapshot(rd.snapshot);
+    if (rd.snapshot) {
+      // A snapshot of our own still being written is older; let it finish first.
+      await this.snapshotTask;
+      await st.saveSnapshot(rd.snapshot);
+    }
     if (rd.entries.length > 0) st.append(rd.entries);
     const hs = rd.hardState;
     if (hs) st.setHardState(hs);
@@ -447,8 +457,14 @@ export class RaftNode implements NodeApi {
     }
   }
 
-  private async maybeSnapshot(): Promise<void> {
-    const applied = this.raft.log.applied;
+  /**
+   * maybeSnapshot starts writing a snapshot when one is due (or asked for) and none is being
+   * written. It runs beside the Ready loop: the image is taken as of now and encoded in steps
+   * while entries go on being applied, then the log is compacted and the file saved.
+   */
+  private maybeSnapshot(): void {
+    if (this.snapshotTask !== undefined || this.stopped) return;
+    const applied = this.kv.appliedIndex;
     const due =
       this.o.snapshotEntries > 0 && applied - this.lastSnapshotIndex >= this.o.snapshotEntries;
     const requests = this.snapshotRequests;
@@ -459,21 +475,49 @@ export class RaftNode implements NodeApi {
         r.resolve({ index: this.lastSnapshotIndex, bytes: this.raft.snapshot?.data.length ?? 0 });
       return;
     }
-    const started = Date.now();
-    const data = this.kv.snapshot();
-    const meta = this.raft.compact(this.kv.appliedIndex, data, this.o.snapshotKeep);
-    if (!meta) {
-      for (const r of requests) r.resolve({ index: this.lastSnapshotIndex, bytes: 0 });
-      return;
-    }
-    await this.o.storage.saveSnapshot({ meta, data });
-    this.lastSnapshotIndex = meta.index;
-    this.o.log.info('snapshot taken', {
-      index: meta.index,
-      bytes: data.length,
-      ms: Date.now() - started,
+    this.snapshotTask = this.writeSnapshot(this.kv.startSnapshot(), requests).finally(() => {
+      this.snapshotTask = undefined;
+      // Requests that came meanwhile, or a snapshot due again under heavy load.
+      if (!this.stopped && !this.running) this.loopDone = this.loop();
     });
-    for (const r of requests) r.resolve({ index: meta.index, bytes: data.length });
+  }
+
+  private async writeSnapshot(
+    job: KvSnapshotJob,
+    requests: {
+      resolve: (r: { index: number; bytes: number }) => void;
+      reject: (e: Error) => void;
+    }[],
+  ): Promise<void> {
+    const started = Date.now();
+    try {
+      let data: Uint8Array | undefined;
+      while ((data = job.step(this.o.snapshotStepKeys)) === undefined) {
+        await new Promise((r) => setImmediate(r));
+        if (this.stopped) {
+          job.abort();
+          throw this.stoppedError() ?? new Error('node stopped');
+        }
+      }
+      const meta = this.raft.compact(job.index, data, this.o.snapshotKeep);
+      if (!meta) {
+        // A snapshot from the leader replaced the log meanwhile.
+        for (const r of requests) r.resolve({ index: this.lastSnapshotIndex, bytes: 0 });
+        return;
+      }
+      this.schedule();
+      await this.o.storage.saveSnapshot({ meta, data });
+      this.lastSnapshotIndex = meta.index;
+      this.o.log.info('snapshot taken', {
+        index: meta.index,
+        bytes: data.length,
+        ms: Date.now() - started,
+      });
+      for (const r of requests) r.resolve({ index: meta.index, bytes: data.length });
+    } catch (e) {
+      for (const r of requests) r.reject(e as Error);
+      if (!this.stopped) this.die(e as Error);
+    }
   }
 
   /**
@@ -720,6 +764,7 @@ export class RaftNode implements NodeApi {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     await this.loopDone.catch(() => undefined);
+    await this.snapshotTask;
     const fail = (e: Error): void => {
       for (const w of this.waiters.values()) {
         clearTimeout(w.timer);

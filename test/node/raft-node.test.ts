@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { KvState } from '../../main/node/kv/kv-state';
 import { JsonLog } from '../../main/node/logger';
 import { NotLeaderError } from '../../main/node/node-api';
 import { RaftNode } from '../../main/node/raft-node';
@@ -35,7 +36,12 @@ async function makeTransport(
   return { transport, faults, peer: `${a.host}:${a.port}` };
 }
 
-async function cluster(n: number, opts: { snapshotEntries?: number } = {}): Promise<Member[]> {
+interface NodeOpts {
+  snapshotEntries?: number;
+  snapshotStepKeys?: number;
+}
+
+async function cluster(n: number, opts: NodeOpts = {}): Promise<Member[]> {
   const ts = await Promise.all(Array.from({ length: n }, (_, i) => makeTransport(i + 1)));
   const peers = ts.map((t, i) => ({
     id: i + 1,
@@ -51,7 +57,7 @@ function member(
   t: { transport: TcpTransport; faults: FaultFilter; peer: string },
   peers: { id: number; address: { peer: string; client: string } }[],
   join: boolean,
-  opts: { snapshotEntries?: number } = {},
+  opts: NodeOpts = {},
 ): Member {
   const storage = new MemoryStorage();
   const node = new RaftNode({
@@ -71,6 +77,7 @@ function member(
     heartbeatMs: 20,
     electionMs: 200,
     snapshotEntries: opts.snapshotEntries ?? 0,
+    ...(opts.snapshotStepKeys ? { snapshotStepKeys: opts.snapshotStepKeys } : {}),
     snapshotKeep: 5,
     snapshotChunkBytes: 1024,
     promoteGap: 5,
@@ -166,6 +173,31 @@ describe('RaftNode on real TCP transports', () => {
     );
     await waitFor('the removal to commit', () => next.node.status().pendingConfIndex === 0);
     expect(next.node.status().voters).toEqual([cut.node.id, other.node.id].sort());
+  });
+
+  it('keeps committing writes while it writes a snapshot of a large state', async () => {
+    const ms = await cluster(3, { snapshotStepKeys: 50 });
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    const put = (seq: number, key: string): Promise<unknown> =>
+      leader.node.propose({ clientId: 'c', seq, cmd: { op: 'put', key, value: b(key) } });
+    for (let i = 0; i < 5000; i += 500)
+      await Promise.all(Array.from({ length: 500 }, (_, j) => put(i + j + 1, `k${i + j}`)));
+    const order: string[] = [];
+    const snap = leader.node.snapshotNow().then((r) => {
+      order.push('snapshot');
+      return r;
+    });
+    await put(5001, 'during').then(() => order.push('write'));
+    const r = await snap;
+    // The write was applied after the snapshot began and is not in it.
+    expect(order).toEqual(['write', 'snapshot']);
+    expect(r.index).toBeLessThan(leader.node.status().applied);
+    expect(r.index).toBeGreaterThanOrEqual(5000);
+    const img = KvState.restore(leader.storage.disk.snapshot!.data);
+    expect(img.size).toBe(5000);
+    expect(img.get('during')).toBeUndefined();
+    expect(s(img.get('k4999') ?? null)).toBe('k4999');
+    expect(s(await leader.node.get('during'))).toBe('during');
   });
 
   it('adds a learner that catches up by snapshot, promotes it, transfers leadership to it, removes a node', async () => {

@@ -101,6 +101,11 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
 export class KvState {
   private readonly map = new Map<string, Uint8Array>();
   private readonly sessions = new Map<string, Session>();
+  /**
+   * cow: while a snapshot job runs, the value each key had at the job's index (null: absent), for
+   * the keys changed since. The job reads the map through it, so applying goes on meanwhile.
+   */
+  private cow: Map<string, Uint8Array | null> | undefined;
   /** bytes: total key + value bytes held. */
   bytes = 0;
   appliedIndex = 0;
@@ -154,6 +159,7 @@ export class KvState {
         return { ok: true, prev };
       case 'del':
         if (prev !== null) {
+          this.touch(k.key, prev);
           this.map.delete(k.key);
           this.bytes -= k.key.length + prev.length;
         }
@@ -167,17 +173,40 @@ export class KvState {
   }
 
   private set(key: string, prev: Uint8Array | null, value: Uint8Array): void {
+    this.touch(key, prev);
     this.bytes += value.length - (prev ? prev.length : -key.length);
     this.map.set(key, value);
   }
 
-  /** snapshot encodes the whole state: [format, appliedIndex, [key, value]..., sessions]. */
+  /** touch keeps a key's value as of the running snapshot job's index before it first changes. */
+  private touch(key: string, prev: Uint8Array | null): void {
+    const cow = this.cow;
+    if (cow !== undefined && !cow.has(key)) cow.set(key, prev);
+  }
+
+  /**
+   * startSnapshot begins encoding the state as of now (appliedIndex) in steps, so that a large
+   * state does not stop the node while it is written: apply() may run between steps. At most one
+   * job runs at a time; a new one aborts the old. The image is
+   * [format, appliedIndex, [key, value, ...], [clientId, seq, index, result, ...]] in msgpack.
+   */
+  startSnapshot(): KvSnapshotJob {
+    this.cow = new Map();
+    return new KvSnapshotJob(this, this.map, this.cow, this.sessions, this.bytes);
+  }
+
+  /** endSnapshot stops copy-on-write bookkeeping for `cow` (a finished or abandoned job). */
+  endSnapshot(cow: Map<string, Uint8Array | null>): void {
+    if (this.cow === cow) this.cow = undefined;
+  }
+
+  /** snapshot encodes the whole state at once (see startSnapshot for the image). */
   snapshot(): Uint8Array {
-    const kv: unknown[] = [];
-    for (const [k, v] of this.map) kv.push(k, v);
-    const ss: unknown[] = [];
-    for (const [id, s] of this.sessions) ss.push(id, s.seq, s.index, encodeResult(s.result));
-    return new Encoder().encode([FORMAT, this.appliedIndex, kv, ss]);
+    const job = this.startSnapshot();
+    for (;;) {
+      const image = job.step(Infinity);
+      if (image) return image;
+    }
   }
 
   /** restore replaces the whole state with a snapshot image. */
@@ -218,5 +247,136 @@ function decodeResult(a: unknown[]): KvResult {
       return { ok: false, error: 'cas-mismatch', current: (a[1] as Uint8Array | null) ?? null };
     default:
       return { ok: false, error: 'stale-request', detail: String(a[1]) };
+  }
+}
+
+/**
+ * KvSnapshotJob writes one snapshot image of a KvState in steps. The keys are listed when the job
+ * starts; each step writes the next ones with their values as of the job's index (the current
+ * value, or the one copy-on-write kept for a key changed since). Sessions are small and are
+ * encoded when the job starts.
+ */
+export class KvSnapshotJob {
+  readonly index: number;
+  private readonly keys: string[];
+  private next = 0;
+  private buf: Buffer;
+  private pos = 0;
+  private readonly sessions: Uint8Array;
+  private finished = false;
+
+  constructor(
+    private readonly state: KvState,
+    private readonly map: Map<string, Uint8Array>,
+    private readonly cow: Map<string, Uint8Array | null>,
+    sessions: Map<string, Session>,
+    bytes: number,
+  ) {
+    this.index = state.appliedIndex;
+    this.keys = Array.from(map.keys());
+    const ss: unknown[] = [];
+    for (const [id, s] of sessions) ss.push(id, s.seq, s.index, encodeResult(s.result));
+    this.sessions = encoder.encode(ss);
+    // Room for every key and value with their headers; utf-8 keys may need more (then it grows).
+    this.buf = Buffer.allocUnsafe(bytes + this.keys.length * 10 + this.sessions.length + 64);
+    this.buf[this.pos++] = 0x94; // fixarray of 4
+    this.raw(encoder.encode(FORMAT));
+    this.raw(encoder.encode(this.index));
+    this.arrayHeader(this.keys.length * 2);
+  }
+
+  /** keysLeft: keys not yet written. */
+  get keysLeft(): number {
+    return this.keys.length - this.next;
+  }
+
+  /** step writes up to `budget` more keys; once all are written it returns the image. */
+  step(budget: number): Uint8Array | undefined {
+    if (this.finished) throw new Error('kv: snapshot job already finished');
+    if (!(budget >= 1)) throw new RangeError(`kv: snapshot step of ${budget} keys`);
+    const end = Math.min(this.keys.length, this.next + budget);
+    const map = this.map;
+    const cow = this.cow;
+    for (let i = this.next; i < end; i++) {
+      const key = this.keys[i]!;
+      // A key listed at the start existed then: its value is the kept one, or else unchanged.
+      const value = (cow.size > 0 && cow.has(key) ? cow.get(key) : map.get(key)) as Uint8Array;
+      this.str(key);
+      this.bin(value);
+    }
+    this.next = end;
+    if (end < this.keys.length) return undefined;
+    this.raw(this.sessions);
+    this.abort();
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
+  }
+
+  /** abort ends the job; the state stops keeping values for it. */
+  abort(): void {
+    this.finished = true;
+    this.state.endSnapshot(this.cow);
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  private raw(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  private arrayHeader(n: number): void {
+    this.room(5);
+    this.buf[this.pos] = 0xdd; // array 32: the count is known before the items
+    this.buf.writeUInt32BE(n, this.pos + 1);
+    this.pos += 5;
+  }
+
+  private str(s: string): void {
+    const max = s.length * 3;
+    this.room(max + 5);
+    const b = this.buf;
+    const p = this.pos;
+    if (max < 32) {
+      const n = b.write(s, p + 1, 'utf8');
+      b[p] = 0xa0 | n;
+      this.pos = p + 1 + n;
+    } else if (max < 256) {
+      const n = b.write(s, p + 2, 'utf8');
+      b[p] = 0xd9;
+      b[p + 1] = n;
+      this.pos = p + 2 + n;
+    } else {
+      const n = b.write(s, p + 5, 'utf8');
+      b[p] = 0xdb;
+      b.writeUInt32BE(n, p + 1);
+      this.pos = p + 5 + n;
+    }
+  }
+
+  private bin(v: Uint8Array): void {
+    const n = v.length;
+    this.room(n + 5);
+    const b = this.buf;
+    let p = this.pos;
+    if (n < 256) {
+      b[p++] = 0xc4;
+      b[p++] = n;
+    } else if (n < 65536) {
+      b[p++] = 0xc5;
+      b.writeUInt16BE(n, p);
+      p += 2;
+    } else {
+      b[p++] = 0xc6;
+      b.writeUInt32BE(n, p);
+      p += 4;
+    }
+    b.set(v, p);
+    this.pos = p + n;
   }
 }

@@ -246,7 +246,7 @@ export class FileStorage implements Storage {
       }
       const name = snapshotName(meta.index, meta.term);
       const file = join(this.snapDir, name);
-      const parts = encodeSnapshot(snap);
+      const parts = await encodeSnapshot(snap);
       try {
         await this.writeDurably(file, parts, this.snapDir);
       } catch (err) {

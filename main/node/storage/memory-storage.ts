@@ -159,7 +159,8 @@ export class MemoryStorage implements Storage {
     if (!matches) d.entries = [];
     else if (pos >= 0) d.entries = d.entries.slice(pos + 1);
     d.snapshot = copy;
-    this.last = this.diskLast();
+    // A matching snapshot keeps the log, including what was appended while it was saved.
+    this.last = matches ? Math.max(this.last, index) : this.diskLast();
   }
 
   compact(index: number): Promise<void> {

@@ -44,6 +44,8 @@ export class StorageCorruptError extends Error {
  *    earlier ones.
  *  - When a Ready carries a snapshot and entries, await saveSnapshot() first, then append() the
  *    entries (they follow the snapshot).
+ *  - append() and sync() may go on while a saveSnapshot() of an index at or below the commit is in
+ *    flight (the host saves its own snapshots beside its Ready loop); those entries are kept.
  *  - An I/O error in sync(), saveSnapshot() or compact() leaves the store failed: every later call
  *    throws or rejects with that first error. The host treats this as fatal.
  */

@@ -1,4 +1,6 @@
+import { decode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
+import { seededRng } from '../../../main/raft/rng';
 import { decodeCommand, encodeCommand, KvState } from '../../../main/node/kv/kv-state';
 import type { KvCommand } from '../../../main/node/kv/kv-state';
 
@@ -76,6 +78,61 @@ describe('KvState', () => {
     // A retry after restore is still recognised.
     expect(copy.apply(51, put('c1', 50, 'x', 'y'))).toEqual(kv.apply(51, put('c1', 50, 'x', 'y')));
     expect(copy.get('x')).toBeUndefined();
+  });
+
+  it('writes a snapshot in steps while commands go on being applied, as of the index it started at', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const rnd = seededRng(seed);
+      const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      // Short, multi-byte and long keys; values across the bin 8/16/32 size classes.
+      const keys = [
+        ...Array.from({ length: 40 }, (_, i) => `k${i}`),
+        'ключ-ü-🔑',
+        'x'.repeat(90),
+        'é'.repeat(200),
+      ];
+      const value = (): Uint8Array => {
+        const n = pick([0, 3, 200, 300, 70_000]);
+        return new Uint8Array(n).fill(Math.floor(rnd() * 256));
+      };
+      const kv = new KvState();
+      let index = 0;
+      const step = (): void => {
+        index++;
+        const key = pick(keys);
+        const r = rnd();
+        const cmd: KvCommand['cmd'] =
+          r < 0.55
+            ? { op: 'put', key, value: value() }
+            : r < 0.85
+              ? { op: 'del', key }
+              : { op: 'cas', key, expected: kv.get(key) ?? null, value: value() };
+        kv.apply(index, { clientId: `c${index % 5}`, seq: index, cmd });
+      };
+      for (let i = 0; i < 300; i++) step();
+      // The state at the start, read through the public API.
+      const pairs: unknown[] = [];
+      for (const k of kv.keys()) pairs.push(k, kv.get(k));
+      const sessions = (decode(kv.snapshot()) as unknown[])[3];
+      const job = kv.startSnapshot();
+      expect(job.index).toBe(index);
+      let image: Uint8Array | undefined;
+      let steps = 0;
+      while (!(image = job.step(3))) {
+        steps++;
+        for (let i = 0; i < 7; i++) step();
+      }
+      expect(steps).toBeGreaterThan(5);
+      expect(index).toBeGreaterThan(job.index + 35);
+      // Exactly the state at the start, whatever was put, deleted or re-added meanwhile.
+      expect(decode(image), `seed ${seed}`).toEqual([1, job.index, pairs, sessions]);
+      const copy = KvState.restore(image);
+      expect(copy.appliedIndex).toBe(job.index);
+      // The live state kept every change, and a new job sees them.
+      const now: unknown[] = [];
+      for (const k of kv.keys()) now.push(k, kv.get(k));
+      expect((decode(kv.snapshot()) as unknown[]).slice(0, 3)).toEqual([1, index, now]);
+    }
   });
 
   it('evicts the least recently active session deterministically', () => {

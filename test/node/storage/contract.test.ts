@@ -167,6 +167,26 @@ describe.each(IMPLS)('Storage contract: $name', ({ disk }) => {
     expect(current?.sizes().snapshotBytes).toBeGreaterThanOrEqual(50);
   });
 
+  it('keeps entries appended and synced while a snapshot is being saved', async () => {
+    const { s } = await restart();
+    s.append(entries(1, 30, 1));
+    s.setHardState({ term: 1, vote: 1, commit: 30 });
+    await s.sync();
+    // The host writes its own snapshots beside the log: appends and syncs go on meanwhile.
+    const saving = s.saveSnapshot(snapshot(25, 1, 3 << 20));
+    s.append(entries(31, 40, 1));
+    const first = s.sync();
+    s.append(entries(41, 45, 2));
+    s.setHardState({ term: 2, vote: 1, commit: 40 });
+    await Promise.all([saving, first, s.sync()]);
+    s.append(entries(46, 46, 2));
+    await s.sync();
+    const { state } = await restart();
+    expect(state.snapshot?.meta.index).toBe(25);
+    expect(plain(state.entries)).toEqual(plain([...entries(26, 40, 1), ...entries(41, 46, 2)]));
+    expect(state.hardState).toEqual({ term: 2, vote: 1, commit: 40 });
+  });
+
   it('discards the whole log for a snapshot whose term does not match', async () => {
     const { s } = await restart();
     s.append(entries(1, 20, 1));
