@@ -37,7 +37,8 @@ export const NODE_USAGE = `usage: raftdeck-node --id N --cluster-id ID --data DI
   --tick-ms N              logical clock tick (default 10)
   --heartbeat-ms N         heartbeat interval (default 100)
   --election-ms N          election timeout (default 1000)
-  --snapshot-entries N     snapshot after N applied entries (default 10000; 0 = only on request)
+  --snapshot-entries N     snapshot after N applied entries holding at least half the state's
+                           bytes (default 10000; 0 = only on request)
   --snapshot-keep N        entries kept behind a snapshot (default 1000)
   --snapshot-chunk-bytes N InstallSnapshot chunk size (default 1048576)
   --promote-gap N          a learner may be promoted within N entries of the leader (default 100)

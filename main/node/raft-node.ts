@@ -53,7 +53,10 @@ export interface RaftNodeOptions {
   tickMs?: number;
   heartbeatMs?: number;
   electionMs?: number;
-  /** snapshotEntries: take a snapshot after this many applied entries (0: only on request). */
+  /**
+   * snapshotEntries: take a snapshot after this many applied entries, once they hold at least half
+   * as many bytes as the state (0: only on request).
+   */
   snapshotEntries?: number;
   /** snapshotKeep: entries kept in the log behind a snapshot, for followers a little behind. */
   snapshotKeep?: number;
@@ -123,6 +126,8 @@ export class RaftNode implements NodeApi {
     reject: (e: Error) => void;
   }[] = [];
   private lastSnapshotIndex = 0;
+  /** bytesSinceSnapshot: entry bytes applied after the last snapshot's index. */
+  private bytesSinceSnapshot = 0;
   /** snapshotTask: the snapshot being written beside the Ready loop, if any. */
   private snapshotTask: Promise<void> | undefined;
 
@@ -309,6 +314,7 @@ export class RaftNode implements NodeApi {
     if (rd.snapshot) {
       this.kv = KvState.restore(rd.snapshot.data);
       this.lastSnapshotIndex = rd.snapshot.meta.index;
+      this.bytesSinceSnapshot = 0;
       this.o.log.info('installed snapshot', {
         index: rd.snapshot.meta.index,
         bytes: rd.snapshot.data.length,
@@ -347,6 +353,7 @@ export class RaftNode implements NodeApi {
   }
 
   private applyEntry(e: Entry): void {
+    this.bytesSinceSnapshot += e.data.length;
     const w = this.waiters.get(e.index);
     if (e.type === 'conf') {
       this.kv.skip(e.index);
@@ -465,8 +472,12 @@ export class RaftNode implements NodeApi {
   private maybeSnapshot(): void {
     if (this.snapshotTask !== undefined || this.stopped) return;
     const applied = this.kv.appliedIndex;
+    // Due after snapshotEntries entries, once they also hold half as many bytes as the state: a
+    // snapshot rewrites the whole state, so that keeps its cost in proportion to what was written.
     const due =
-      this.o.snapshotEntries > 0 && applied - this.lastSnapshotIndex >= this.o.snapshotEntries;
+      this.o.snapshotEntries > 0 &&
+      applied - this.lastSnapshotIndex >= this.o.snapshotEntries &&
+      this.bytesSinceSnapshot * 2 >= this.kv.bytes;
     const requests = this.snapshotRequests;
     if (!due && requests.length === 0) return;
     this.snapshotRequests = [];
@@ -475,6 +486,7 @@ export class RaftNode implements NodeApi {
         r.resolve({ index: this.lastSnapshotIndex, bytes: this.raft.snapshot?.data.length ?? 0 });
       return;
     }
+    this.bytesSinceSnapshot = 0;
     this.snapshotTask = this.writeSnapshot(this.kv.startSnapshot(), requests).finally(() => {
       this.snapshotTask = undefined;
       // Requests that came meanwhile, or a snapshot due again under heavy load.

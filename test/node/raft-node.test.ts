@@ -175,6 +175,30 @@ describe('RaftNode on real TCP transports', () => {
     expect(next.node.status().voters).toEqual([cut.node.id, other.node.id].sort());
   });
 
+  it('snapshots after snapshotEntries entries once they hold half the state in bytes', async () => {
+    const ms = await cluster(3, { snapshotEntries: 10 });
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    let seq = 0;
+    const put = (key: string, bytes: number): Promise<unknown> =>
+      leader.node.propose({
+        clientId: 'c',
+        seq: ++seq,
+        cmd: { op: 'put', key, value: new Uint8Array(bytes) },
+      });
+    for (let i = 0; i < 100; i++) await put(`big${i}`, 1000);
+    const snapIndex = (): number => leader.node.status().snapshotIndex;
+    expect(snapIndex()).toBeGreaterThan(0);
+    const { index: at } = await leader.node.snapshotNow();
+    expect(snapIndex()).toBe(at);
+    // Many small writes: enough entries, too few bytes to be worth rewriting a 100 KB state.
+    for (let i = 0; i < 40; i++) await put('small', 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(snapIndex()).toBe(at);
+    // Half the state's size written: a new snapshot.
+    for (let i = 0; i < 60; i++) await put(`big${i}`, 1000);
+    await waitFor('a new snapshot', () => snapIndex() > at + 40);
+  });
+
   it('keeps committing writes while it writes a snapshot of a large state', async () => {
     const ms = await cluster(3, { snapshotStepKeys: 50 });
     const leader = await waitFor('a leader', () => leaderOf(ms));

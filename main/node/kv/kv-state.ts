@@ -178,10 +178,13 @@ export class KvState {
     this.map.set(key, value);
   }
 
-  /** touch keeps a key's value as of the running snapshot job's index before it first changes. */
+  /**
+   * touch keeps a key's value as of the running snapshot job's index before it first changes. A
+   * key absent then is not in the job's list and is never looked up, so it needs no entry.
+   */
   private touch(key: string, prev: Uint8Array | null): void {
     const cow = this.cow;
-    if (cow !== undefined && !cow.has(key)) cow.set(key, prev);
+    if (cow !== undefined && prev !== null && !cow.has(key)) cow.set(key, prev);
   }
 
   /**
