@@ -66,7 +66,8 @@ interface PendingRead {
 interface IncomingSnapshot {
   meta: SnapshotMeta;
   total: number;
-  chunks: Uint8Array[];
+  /** data: the whole image, filled in as chunks arrive (so nothing is copied at the end). */
+  data: Uint8Array;
   received: number;
 }
 
@@ -1089,7 +1090,7 @@ export class Raft {
         reply(0, true, false);
         return;
       }
-      inc = r.incoming = { meta, total: m.total, chunks: [], received: 0 };
+      inc = r.incoming = { meta, total: m.total, data: new Uint8Array(m.total), received: 0 };
     }
     if (m.offset < inc.received) {
       reply(inc.received, false, false);
@@ -1099,7 +1100,13 @@ export class Raft {
       reply(inc.received, true, false);
       return;
     }
-    inc.chunks.push(m.data);
+    if (inc.received + m.data.length > inc.total) {
+      // More bytes than the image was announced to hold: start over.
+      r.incoming = undefined;
+      reply(0, true, false);
+      return;
+    }
+    inc.data.set(m.data, inc.received);
     inc.received += m.data.length;
     if (!m.done || inc.received < inc.total) {
       reply(inc.received, false, false);
@@ -1118,12 +1125,7 @@ export class Raft {
       });
       return;
     }
-    const data = new Uint8Array(inc.received);
-    let off = 0;
-    for (const c of inc.chunks) {
-      data.set(c, off);
-      off += c.length;
-    }
+    const data = inc.data;
     log.restore(meta);
     r.snapshot = { meta, data };
     r.pendingSnapshot = r.snapshot;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FollowerStatus, SnapMsg } from '../../main/raft/types';
 import { SimCluster } from './sim/cluster';
+import { ofType, rawNode } from './helpers';
 
 describe('snapshots and InstallSnapshot', () => {
   it('a follower behind the first log index gets the snapshot in chunks, resuming after a lost chunk', () => {
@@ -58,6 +59,36 @@ describe('snapshots and InstallSnapshot', () => {
     expect(c.node(lag).sm.index).toBe(c.node(leader).sm.index);
     expect(c.node(lag).sm.hash).toBe(c.node(leader).sm.hash);
     expect(c.violations).toEqual([]);
+  });
+
+  it('a follower fills the announced image in place and refuses chunks beyond its size', () => {
+    const f = rawNode(2, [1, 2], { terms: [1], term: 1 });
+    const meta = { index: 10, term: 1, conf: { voters: [1, 2], learners: [], addresses: {} } };
+    const chunk = (offset: number, data: number[], total: number, done: boolean): SnapMsg => ({
+      type: 'snap',
+      from: 1,
+      to: 2,
+      term: 1,
+      meta,
+      offset,
+      total,
+      data: new Uint8Array(data),
+      done,
+    });
+    f.step(chunk(0, [1, 2, 3], 6, false));
+    f.step(chunk(3, [4, 5, 6, 7], 6, false));
+    const bad = ofType(f.ready().messages, 'snapResp');
+    f.advance();
+    expect(bad.map((m) => [m.nextOffset, m.gap])).toEqual([
+      [3, false],
+      [0, true],
+    ]);
+    expect(f.status().snapshotReceiving).toBeUndefined();
+    f.step(chunk(0, [1, 2, 3], 6, false));
+    f.step(chunk(3, [4, 5, 6], 6, true));
+    const rd = f.ready();
+    expect(Array.from(rd.snapshot!.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(ofType(rd.messages, 'snapResp').at(-1)).toMatchObject({ nextOffset: 6, done: true });
   });
 
   it('compaction keeps entries after the snapshot and a restart comes back from snapshot + log', () => {

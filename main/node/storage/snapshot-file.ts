@@ -1,5 +1,5 @@
 import type { ConfState, Snapshot, SnapshotMeta } from '../../raft/types';
-import { crc32c, crc32cUpdate } from './crc32c';
+import { crc32c } from './crc32c';
 import { StorageCorruptError } from './storage';
 import { hex16, hex32, readU32, readU64, writeU64 } from './wal-format';
 
@@ -18,28 +18,11 @@ export function snapshotName(index: number, term: number): string {
   return `${hex16(index)}-${hex16(term)}.snap`;
 }
 
-/** CRC_SLICE: bytes checksummed between yields to the event loop (about a millisecond). */
-const CRC_SLICE = 1 << 20;
-
 /**
- * encodeSnapshot returns the file as [header, data, trailer] so the data is never copied. It
- * checksums the data a slice at a time and lets other work run in between, so a node keeps
- * serving while it saves a large snapshot.
+ * encodeSnapshotHeader returns the bytes in front of the data; the file is header, data, then
+ * the crc32c of both (FileStorage writes it a slice at a time).
  */
-export async function encodeSnapshot(snap: Snapshot): Promise<[Buffer, Uint8Array, Buffer]> {
-  const header = encodeHeader(snap);
-  const data = snap.data;
-  let crc = crc32c(header);
-  for (let at = 0; at < data.length; at += CRC_SLICE) {
-    crc = crc32cUpdate(crc, data, at, Math.min(data.length, at + CRC_SLICE));
-    if (at + CRC_SLICE < data.length) await new Promise((r) => setImmediate(r));
-  }
-  const trailer = Buffer.allocUnsafe(4);
-  trailer.writeUInt32BE(crc, 0);
-  return [header, data, trailer];
-}
-
-function encodeHeader(snap: Snapshot): Buffer {
+export function encodeSnapshotHeader(snap: Snapshot): Buffer {
   const meta = Buffer.from(JSON.stringify(snap.meta), 'utf8');
   const header = Buffer.allocUnsafe(6 + 1 + 4 + meta.length + 8);
   header.write(SNAP_MAGIC, 0, 'latin1');

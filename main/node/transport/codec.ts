@@ -248,6 +248,9 @@ function confToWire(c: ConfState): unknown[] {
 }
 
 /** toWire builds the positional array of `m`; entry data is passed through, never copied. */
+/** MAX_SNAPSHOT_BYTES: the largest snapshot image a follower will make room for (4 GiB - 1). */
+export const MAX_SNAPSHOT_BYTES = 2 ** 32 - 1;
+
 function toWire(m: Message): unknown[] {
   switch (m.type) {
     case 'app': {
@@ -526,6 +529,11 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
       const total = uint(v[6], 'snap.total');
       const data = bin(v[7], 'snap.data');
       const done = bool(v[8], 'snap.done');
+      if (total > MAX_SNAPSHOT_BYTES) {
+        throw new MalformedMessageError(
+          `snap.total of ${total} bytes exceeds the ${MAX_SNAPSHOT_BYTES}-byte limit of a snapshot`,
+        );
+      }
       if (offset + data.length > total) {
         throw new MalformedMessageError(
           `snap chunk [${offset}, ${offset + data.length}) runs past the snapshot total of ${total} bytes`,

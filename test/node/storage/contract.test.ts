@@ -173,7 +173,7 @@ describe.each(IMPLS)('Storage contract: $name', ({ disk }) => {
     s.setHardState({ term: 1, vote: 1, commit: 30 });
     await s.sync();
     // The host writes its own snapshots beside the log: appends and syncs go on meanwhile.
-    const saving = s.saveSnapshot(snapshot(25, 1, 3 << 20));
+    const saving = s.saveSnapshot(snapshot(25, 1, 9 << 20));
     s.append(entries(31, 40, 1));
     const first = s.sync();
     s.append(entries(41, 45, 2));
@@ -183,6 +183,9 @@ describe.each(IMPLS)('Storage contract: $name', ({ disk }) => {
     await s.sync();
     const { state } = await restart();
     expect(state.snapshot?.meta.index).toBe(25);
+    expect(
+      Buffer.from(state.snapshot!.data).equals(Buffer.from(snapshot(25, 1, 9 << 20).data)),
+    ).toBe(true);
     expect(plain(state.entries)).toEqual(plain([...entries(26, 40, 1), ...entries(41, 46, 2)]));
     expect(state.hardState).toEqual({ term: 2, vote: 1, commit: 40 });
   });

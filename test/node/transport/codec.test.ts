@@ -210,6 +210,9 @@ describe('codec validation', () => {
     expect(reject(encode([9, 1, 2, 3, [1, 1, CONF], 0, 12, bytes(1), true]))).toMatch(
       /is marked done but the snapshot has 12 bytes/,
     );
+    expect(reject(encode([9, 1, 2, 3, [1, 1, CONF], 0, 2 ** 40, bytes(1), false]))).toBe(
+      'snap.total of 1099511627776 bytes exceeds the 4294967295-byte limit of a snapshot',
+    );
   });
 
   it('rejects entries with a bad type, gaps, or terms out of order', () => {
