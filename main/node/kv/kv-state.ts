@@ -32,9 +32,11 @@ const OP_CAS = 3;
 const FORMAT = 1;
 
 const encoder = new Encoder({ ignoreUndefined: true });
+const MAX_STR = 1 << 20;
+const MAX_BIN = 64 << 20;
 const decoder = new Decoder({
-  maxStrLength: 1 << 20,
-  maxBinLength: 64 << 20,
+  maxStrLength: MAX_STR,
+  maxBinLength: MAX_BIN,
   maxArrayLength: 1 << 24,
   maxMapLength: 1 << 20,
 });
@@ -54,6 +56,156 @@ export function encodeCommand(c: KvCommand): Uint8Array {
 
 /** decodeCommand parses an entry payload; it throws a descriptive error on anything malformed. */
 export function decodeCommand(data: Uint8Array): KvCommand {
+  return fastDecodeCommand(data) ?? slowDecodeCommand(data);
+}
+
+/**
+ * CommandReader parses the msgpack that encodeCommand writes, without the general decoder: it
+ * runs once per entry applied (a million times on a restart with a long log). It answers
+ * undefined for anything outside that exact shape, and decodeCommand then takes the general
+ * decoder, which gives the same result or the descriptive error.
+ */
+class CommandReader {
+  private d: Uint8Array = new Uint8Array(0);
+  /** buf: d as a Buffer, for native UTF-8 decoding. */
+  private buf: Buffer = Buffer.alloc(0);
+  private p = 0;
+  /** The last client id read: consecutive entries mostly share it, so its string is reused. */
+  private lastId = '';
+  private lastIdBytes = new Uint8Array(0);
+
+  read(data: Uint8Array): KvCommand | undefined {
+    this.d = data;
+    this.buf = Buffer.isBuffer(data)
+      ? data
+      : Buffer.from(data.buffer, data.byteOffset, data.length);
+    this.p = 0;
+    const n = data.length > 0 ? data[0]! - 0x90 : -1;
+    if (n < 5 || n > 7) return undefined;
+    this.p = 1;
+    if (this.uint() !== FORMAT) return undefined;
+    const clientId = this.str(true);
+    const seq = this.uint();
+    const op = this.uint();
+    const key = this.str(false);
+    if (clientId === undefined || seq === undefined || key === undefined) return undefined;
+    let cmd: KvOp;
+    if (op === OP_DEL && n === 5) {
+      cmd = { op: 'del', key };
+    } else if (op === OP_PUT && n === 6) {
+      const value = this.bin();
+      if (value === undefined) return undefined;
+      cmd = { op: 'put', key, value };
+    } else if (op === OP_CAS && n === 7) {
+      const value = this.bin();
+      const expected = this.d[this.p] === 0xc0 ? (this.p++, null) : this.bin();
+      if (value === undefined || expected === undefined) return undefined;
+      cmd = { op: 'cas', key, value, expected };
+    } else {
+      return undefined;
+    }
+    return this.p === data.length ? { clientId, seq, cmd } : undefined;
+  }
+
+  private uint(): number | undefined {
+    const d = this.d;
+    const p = this.p;
+    const t = d[p];
+    if (t === undefined) return undefined;
+    if (t < 0x80) {
+      this.p = p + 1;
+      return t;
+    }
+    const left = d.length - p;
+    if (t === 0xcc && left >= 2) {
+      this.p = p + 2;
+      return d[p + 1];
+    }
+    if (t === 0xcd && left >= 3) {
+      this.p = p + 3;
+      return (d[p + 1]! << 8) | d[p + 2]!;
+    }
+    if (t === 0xce && left >= 5) {
+      this.p = p + 5;
+      return ((d[p + 1]! << 24) | (d[p + 2]! << 16) | (d[p + 3]! << 8) | d[p + 4]!) >>> 0;
+    }
+    if (t === 0xcf && left >= 9) {
+      // Client sequence numbers start from a clock reading: past 32 bits, within 53.
+      const hi = ((d[p + 1]! << 24) | (d[p + 2]! << 16) | (d[p + 3]! << 8) | d[p + 4]!) >>> 0;
+      const lo = ((d[p + 5]! << 24) | (d[p + 6]! << 16) | (d[p + 7]! << 8) | d[p + 8]!) >>> 0;
+      if (hi > 0x1fffff) return undefined;
+      this.p = p + 9;
+      return hi * 0x100000000 + lo;
+    }
+    return undefined;
+  }
+
+  /** len reads the length after a str/bin header of `size` bytes at p + 1. */
+  private len(size: number): number | undefined {
+    const d = this.d;
+    const p = this.p;
+    if (d.length - p < 1 + size) return undefined;
+    this.p = p + 1 + size;
+    if (size === 1) return d[p + 1];
+    if (size === 2) return (d[p + 1]! << 8) | d[p + 2]!;
+    return ((d[p + 1]! << 24) | (d[p + 2]! << 16) | (d[p + 3]! << 8) | d[p + 4]!) >>> 0;
+  }
+
+  private str(isClientId: boolean): string | undefined {
+    const t = this.d[this.p];
+    let n: number | undefined;
+    if (t === undefined) return undefined;
+    if (t >= 0xa0 && t <= 0xbf) {
+      n = t - 0xa0;
+      this.p++;
+    } else if (t === 0xd9) n = this.len(1);
+    else if (t === 0xda) n = this.len(2);
+    else if (t === 0xdb) n = this.len(4);
+    if (n === undefined || n > MAX_STR || this.d.length - this.p < n) return undefined;
+    const at = this.p;
+    this.p += n;
+    const d = this.d;
+    if (isClientId) {
+      const last = this.lastIdBytes;
+      if (last.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (last[i] !== d[at + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return this.lastId;
+      }
+    }
+    const s = this.buf.toString('utf8', at, at + n);
+    if (isClientId) {
+      this.lastId = s;
+      this.lastIdBytes = d.slice(at, at + n);
+    }
+    return s;
+  }
+
+  private bin(): Uint8Array | undefined {
+    const t = this.d[this.p];
+    let n: number | undefined;
+    if (t === 0xc4) n = this.len(1);
+    else if (t === 0xc5) n = this.len(2);
+    else if (t === 0xc6) n = this.len(4);
+    if (n === undefined || n > MAX_BIN || this.d.length - this.p < n) return undefined;
+    const at = this.p;
+    this.p += n;
+    return this.d.subarray(at, at + n);
+  }
+}
+
+const reader = new CommandReader();
+
+function fastDecodeCommand(data: Uint8Array): KvCommand | undefined {
+  return reader.read(data);
+}
+
+function slowDecodeCommand(data: Uint8Array): KvCommand {
   const v = decoder.decode(data) as unknown[];
   if (!Array.isArray(v) || v[0] !== FORMAT) throw new Error('kv: unknown command format');
   const [, clientId, seq, op, key, value, expected] = v;

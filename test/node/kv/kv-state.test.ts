@@ -81,7 +81,7 @@ describe('KvState', () => {
   });
 
   it('writes a snapshot in steps while commands go on being applied, as of the index it started at', () => {
-    for (const seed of [1, 2, 3, 4, 5]) {
+    for (const seed of [1, 2]) {
       const rnd = seededRng(seed);
       const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
       // Short, multi-byte and long keys; values across the bin 8/16/32 size classes.
@@ -92,7 +92,7 @@ describe('KvState', () => {
         'é'.repeat(200),
       ];
       const value = (): Uint8Array => {
-        const n = pick([0, 3, 200, 300, 70_000]);
+        const n = rnd() < 0.03 ? 70_000 : pick([0, 3, 200, 300]);
         return new Uint8Array(n).fill(Math.floor(rnd() * 256));
       };
       const kv = new KvState();
@@ -132,6 +132,52 @@ describe('KvState', () => {
       const now: unknown[] = [];
       for (const k of kv.keys()) now.push(k, kv.get(k));
       expect((decode(kv.snapshot()) as unknown[]).slice(0, 3)).toEqual([1, index, now]);
+    }
+  });
+
+  it('decodes every command shape it encodes, and rejects truncated or padded payloads', () => {
+    const rnd = seededRng(9);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const bytes = (n: number): Uint8Array => new Uint8Array(n).map(() => Math.floor(rnd() * 256));
+    const strs = [
+      '',
+      'k',
+      'ключ',
+      '🔑x',
+      'a'.repeat(31),
+      'b'.repeat(32),
+      'é'.repeat(200),
+      'c'.repeat(70_000),
+    ];
+    const seqs = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
+    for (let i = 0; i < 150; i++) {
+      const key = pick(strs);
+      const r = rnd();
+      const cmd: KvCommand['cmd'] =
+        r < 0.4
+          ? { op: 'put', key, value: bytes(pick([0, 5, 255, 256, 300])) }
+          : r < 0.6
+            ? { op: 'del', key }
+            : {
+                op: 'cas',
+                key,
+                value: bytes(pick([0, 9])),
+                expected: rnd() < 0.5 ? null : bytes(pick([0, 3, 300, 70_000])),
+              };
+      const c: KvCommand = {
+        clientId: pick(['c1', 'client-2', 'ü', 'd'.repeat(40)]),
+        seq: pick(seqs),
+        cmd,
+      };
+      const data = encodeCommand(c);
+      expect(decodeCommand(data)).toEqual(c);
+      if (i % 20 === 0) {
+        for (let cut = 0; cut < data.length; cut += Math.max(1, Math.floor(data.length / 7)))
+          expect(() => decodeCommand(data.subarray(0, cut))).toThrow();
+        const padded = new Uint8Array(data.length + 1);
+        padded.set(data);
+        expect(() => decodeCommand(padded)).toThrow();
+      }
     }
   });
 
