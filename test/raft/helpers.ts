@@ -77,3 +77,17 @@ type MessageOf<T, M = Message> = M extends { type: infer X } ? (T extends X ? M 
 export function ofType<T extends Message['type']>(ms: Message[], t: T): MessageOf<T>[] {
   return ms.filter((m) => m.type === t) as MessageOf<T>[];
 }
+
+/** ackApp has follower `from` acknowledge the leader's log through `index` (a successful appResp). */
+export function ackApp(r: Raft, from: NodeId, index: number, term = r.term): void {
+  r.step({
+    type: 'appResp',
+    from,
+    to: r.id,
+    term,
+    index,
+    reject: false,
+    hintIndex: 0,
+    hintTerm: 0,
+  });
+}

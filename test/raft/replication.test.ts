@@ -3,7 +3,7 @@ import { Raft } from '../../main/raft/raft';
 import { seededRng } from '../../main/raft/rng';
 import type { NodeId } from '../../main/raft/types';
 import { SimCluster } from './sim/cluster';
-import { data, drain, logWithTerms, ofType, rawNode } from './helpers';
+import { ackApp, data, drain, logWithTerms, ofType, rawNode } from './helpers';
 
 function elect(c: SimCluster, limit = 500): number {
   for (let i = 0; i < limit && !c.leader(); i++) c.rounds(1);
@@ -98,16 +98,7 @@ describe('log replication (§5.3)', () => {
     for (let i = 0; i < 8; i++) r.propose(data(`x${i}`));
     drain(r); // leader persisted through index 10
     const ack = (from: number, index: number): void => {
-      r.step({
-        type: 'appResp',
-        from,
-        to: 1,
-        term: 2,
-        index,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
+      ackApp(r, from, index);
       drain(r);
     };
     ack(2, 9);
@@ -296,17 +287,7 @@ describe('log replication (§5.3)', () => {
     drain(r);
     r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
     drain(r);
-    const ack = (from: NodeId, index: number): void =>
-      r.step({
-        type: 'appResp',
-        from,
-        to: 1,
-        term: 2,
-        index,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
+    const ack = (from: NodeId, index: number): void => ackApp(r, from, index);
     ack(2, 2);
     ack(3, 2);
     drain(r);
