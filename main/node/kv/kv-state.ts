@@ -258,6 +258,8 @@ export class KvState {
    * the keys changed since. The job reads the map through it, so applying goes on meanwhile.
    */
   private cow: Map<string, Uint8Array | null> | undefined;
+  /** lastClient: the client whose session was applied last (the newest in the sessions' order). */
+  private lastClient: string | undefined;
   /** bytes: total key + value bytes held. */
   bytes = 0;
   appliedIndex = 0;
@@ -289,8 +291,16 @@ export class KvState {
       };
     }
     const result = this.execute(c.cmd);
+    if (s && this.lastClient === c.clientId) {
+      // Already the most recently applied session: update it where it stands in the order.
+      s.seq = c.seq;
+      s.result = result;
+      s.index = index;
+      return result;
+    }
     if (s) this.sessions.delete(c.clientId); // re-insert so Map order is least-recently-applied first
     this.sessions.set(c.clientId, { seq: c.seq, result, index });
+    this.lastClient = c.clientId;
     if (this.sessions.size > this.maxSessions) {
       const oldest = this.sessions.keys().next().value as string;
       this.sessions.delete(oldest);

@@ -193,6 +193,22 @@ describe('KvState', () => {
     expect(kv.get('k')).toEqual(b('again'));
   });
 
+  it('keeps the session order when one client applies several commands in a row', () => {
+    const kv = new KvState(2);
+    kv.apply(1, put('a', 1, 'k', '1'));
+    kv.apply(2, put('b', 1, 'k', '2'));
+    kv.apply(3, put('b', 2, 'k', '3')); // b again, already the newest
+    kv.apply(4, put('a', 2, 'k', '4')); // a becomes the newest
+    kv.apply(5, put('a', 3, 'k', '5'));
+    kv.apply(6, put('c', 1, 'k', '6')); // evicts b, the least recently active
+    expect(kv.apply(7, put('a', 3, 'k', 'no'))).toEqual({ ok: true, prev: b('4') });
+    expect(kv.apply(8, put('b', 2, 'k', 'yes')).ok).toBe(true);
+    expect(kv.get('k')).toEqual(b('yes'));
+    // The retry of b/2 was applied anew: its session had been evicted.
+    const copy = KvState.restore(kv.snapshot());
+    expect(copy.apply(9, put('b', 2, 'k', 'z'))).toEqual({ ok: true, prev: b('6') });
+  });
+
   it('refuses malformed command payloads', () => {
     expect(() => decodeCommand(new Uint8Array([0xc1]))).toThrow();
     expect(() => decodeCommand(encodeCommand(put('c', 1, 'k', 'v')).subarray(0, 5))).toThrow();
