@@ -79,6 +79,12 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** SnapshotRequest is a caller of snapshotNow() waiting for the snapshot. */
+interface SnapshotRequest {
+  resolve: (r: { index: number; bytes: number }) => void;
+  reject: (e: Error) => void;
+}
+
 interface ChangeWaiter {
   index: number;
   term: number;
@@ -121,10 +127,7 @@ export class RaftNode implements NodeApi {
   private readonly reads = new Map<number, PendingRead>();
   private readonly readsAwaitingApply: PendingRead[] = [];
   private readCtx = 0;
-  private snapshotRequests: {
-    resolve: (r: { index: number; bytes: number }) => void;
-    reject: (e: Error) => void;
-  }[] = [];
+  private snapshotRequests: SnapshotRequest[] = [];
   private lastSnapshotIndex = 0;
   /** bytesSinceSnapshot: entry bytes applied after the last snapshot's index. */
   private bytesSinceSnapshot = 0;
@@ -494,13 +497,7 @@ export class RaftNode implements NodeApi {
     });
   }
 
-  private async writeSnapshot(
-    job: KvSnapshotJob,
-    requests: {
-      resolve: (r: { index: number; bytes: number }) => void;
-      reject: (e: Error) => void;
-    }[],
-  ): Promise<void> {
+  private async writeSnapshot(job: KvSnapshotJob, requests: SnapshotRequest[]): Promise<void> {
     const started = Date.now();
     try {
       let data: Uint8Array | undefined;

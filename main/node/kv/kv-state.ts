@@ -56,7 +56,7 @@ export function encodeCommand(c: KvCommand): Uint8Array {
 
 /** decodeCommand parses an entry payload; it throws a descriptive error on anything malformed. */
 export function decodeCommand(data: Uint8Array): KvCommand {
-  return fastDecodeCommand(data) ?? slowDecodeCommand(data);
+  return reader.read(data) ?? slowDecodeCommand(data);
 }
 
 /**
@@ -200,10 +200,6 @@ class CommandReader {
 }
 
 const reader = new CommandReader();
-
-function fastDecodeCommand(data: Uint8Array): KvCommand | undefined {
-  return reader.read(data);
-}
 
 function slowDecodeCommand(data: Uint8Array): KvCommand {
   const v = decoder.decode(data) as unknown[];
@@ -448,11 +444,6 @@ export class KvSnapshotJob {
     this.raw(encoder.encode(FORMAT));
     this.raw(encoder.encode(this.index));
     this.arrayHeader(this.keys.length * 2);
-  }
-
-  /** keysLeft: keys not yet written. */
-  get keysLeft(): number {
-    return this.keys.length - this.next;
   }
 
   /** step writes up to `budget` more keys; once all are written it returns the image. */

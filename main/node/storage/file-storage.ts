@@ -14,8 +14,7 @@ import type { Entry, HardState, PersistedState, Snapshot, SnapshotMeta } from '.
 import { acquireLock, releaseLock } from './data-dir-lock';
 import { nodeFs, type StorageFs } from './fs-ops';
 import { decodeHardState, encodeHardState } from './hard-state-file';
-import { crc32c, crc32cUpdate } from './crc32c';
-import { SNAP_NAME, decodeSnapshot, encodeSnapshotHeader, snapshotName } from './snapshot-file';
+import { SNAP_NAME, decodeSnapshot, snapshotFileParts, snapshotName } from './snapshot-file';
 import {
   StorageCorruptError,
   checkEntries,
@@ -250,8 +249,13 @@ export class FileStorage implements Storage {
       }
       const name = snapshotName(meta.index, meta.term);
       const file = join(this.snapDir, name);
+      let bytes: number;
       try {
-        await this.writeSnapshotFile(file, snap);
+        bytes = await this.writeDurably(
+          file,
+          snapshotFileParts(snap, SNAPSHOT_SLICE_BYTES),
+          this.snapDir,
+        );
       } catch (err) {
         throw this.fail(err);
       }
@@ -262,7 +266,7 @@ export class FileStorage implements Storage {
       else this.runs.clear();
       this.snapMeta = structuredClone(meta);
       this.snapFile = file;
-      this.snapBytes = encodeSnapshotHeader(snap).length + snap.data.length + 4;
+      this.snapBytes = bytes;
       this.batch.appendSnapshot(meta.index, meta.term);
       await this.sync();
       try {
@@ -580,46 +584,6 @@ export class FileStorage implements Storage {
     }
   }
 
-  /**
-   * writeSnapshotFile writes a snapshot file durably like writeDurably, a slice at a time: the
-   * checksum of each slice is computed while the previous one is being written, and other work
-   * gets a turn in between.
-   */
-  private async writeSnapshotFile(file: string, snap: Snapshot): Promise<void> {
-    const tmp = `${file}.tmp`;
-    const header = encodeSnapshotHeader(snap);
-    const data = snap.data;
-    const fd = await this.fs.open(tmp, 'w');
-    let pos = 0;
-    let writing: Promise<void> = Promise.resolve();
-    const write = (b: Uint8Array): void => {
-      const at = pos;
-      pos += b.length;
-      writing = writing.then(() => this.writeAt(fd, b, at));
-    };
-    try {
-      let crc = crc32c(header);
-      write(header);
-      for (let at = 0; at < data.length; at += SNAPSHOT_SLICE_BYTES) {
-        const end = Math.min(data.length, at + SNAPSHOT_SLICE_BYTES);
-        crc = crc32cUpdate(crc, data, at, end);
-        await writing;
-        write(data.subarray(at, end));
-      }
-      const trailer = Buffer.allocUnsafe(4);
-      trailer.writeUInt32BE(crc, 0);
-      write(trailer);
-      await writing;
-      await this.fs.fsync(fd);
-      this.counters.fsyncs++;
-    } finally {
-      await writing.catch(noop);
-      await this.fs.close(fd);
-    }
-    await this.fs.rename(tmp, file);
-    await this.syncDir(this.snapDir);
-  }
-
   /** writeAt writes all of b at `position` (looping over short writes). */
   private async writeAt(fd: number, b: Uint8Array, position: number): Promise<void> {
     let pos = position;
@@ -631,23 +595,36 @@ export class FileStorage implements Storage {
     }
   }
 
-  /** writeDurably writes `file` via `file.tmp`: write -> fsync -> rename -> fsync(dir). */
-  private async writeDurably(file: string, parts: Uint8Array[], dir: string): Promise<void> {
+  /**
+   * writeDurably writes `file` via `file.tmp`: write -> fsync -> rename -> fsync(dir). The next
+   * part is taken from `parts` while the previous one is being written; it returns the bytes
+   * written.
+   */
+  private async writeDurably(
+    file: string,
+    parts: Iterable<Uint8Array>,
+    dir: string,
+  ): Promise<number> {
     const tmp = `${file}.tmp`;
     const fd = await this.fs.open(tmp, 'w');
+    let pos = 0;
+    let writing: Promise<void> = Promise.resolve();
     try {
-      let pos = 0;
       for (const b of parts) {
-        await this.writeAt(fd, b, pos);
+        await writing;
+        writing = this.writeAt(fd, b, pos);
         pos += b.length;
       }
+      await writing;
       await this.fs.fsync(fd);
       this.counters.fsyncs++;
     } finally {
+      await writing.catch(noop);
       await this.fs.close(fd);
     }
     await this.fs.rename(tmp, file);
     await this.syncDir(dir);
+    return pos;
   }
 
   private async syncDir(dir: string): Promise<void> {

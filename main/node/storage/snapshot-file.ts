@@ -1,5 +1,5 @@
 import type { ConfState, Snapshot, SnapshotMeta } from '../../raft/types';
-import { crc32c } from './crc32c';
+import { crc32c, crc32cUpdate } from './crc32c';
 import { StorageCorruptError } from './storage';
 import { hex16, hex32, readU32, readU64, writeU64 } from './wal-format';
 
@@ -19,10 +19,12 @@ export function snapshotName(index: number, term: number): string {
 }
 
 /**
- * encodeSnapshotHeader returns the bytes in front of the data; the file is header, data, then
- * the crc32c of both (FileStorage writes it a slice at a time).
+ * snapshotFileParts yields the file in pieces of at most sliceBytes of data: header, data slices,
+ * then the trailer. The crc32c of a slice is computed when the slice is asked for, so a writer
+ * that asks for the next piece while the last is being written overlaps the two, and the data is
+ * never copied.
  */
-export function encodeSnapshotHeader(snap: Snapshot): Buffer {
+export function* snapshotFileParts(snap: Snapshot, sliceBytes: number): Generator<Uint8Array> {
   const meta = Buffer.from(JSON.stringify(snap.meta), 'utf8');
   const header = Buffer.allocUnsafe(6 + 1 + 4 + meta.length + 8);
   header.write(SNAP_MAGIC, 0, 'latin1');
@@ -30,7 +32,17 @@ export function encodeSnapshotHeader(snap: Snapshot): Buffer {
   header.writeUInt32BE(meta.length, 7);
   meta.copy(header, 11);
   writeU64(header, 11 + meta.length, snap.data.length);
-  return header;
+  let crc = crc32c(header);
+  yield header;
+  const data = snap.data;
+  for (let at = 0; at < data.length; at += sliceBytes) {
+    const end = Math.min(data.length, at + sliceBytes);
+    crc = crc32cUpdate(crc, data, at, end);
+    yield data.subarray(at, end);
+  }
+  const trailer = Buffer.allocUnsafe(4);
+  trailer.writeUInt32BE(crc, 0);
+  yield trailer;
 }
 
 /**
