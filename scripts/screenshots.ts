@@ -8,10 +8,10 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { createFakeDashboard } from '../main/web/fake-dashboard';
 import { createSessionToken, startWebServer } from '../main/web/server';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = `${root}test-results/screenshots`;
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const THEMES = ['light', 'dark'] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,15 +40,8 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
     });
     const pages: Record<(typeof THEMES)[number], Page> = {} as never;
     for (const theme of THEMES) {

@@ -38,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, leaderOnScreen } from '../chromium';
 import { format, resolveConfig } from 'prettier';
 import { startDashboard } from '../../main/cluster/dashboard';
 import type { LocalDashboard } from '../../main/cluster/dashboard';
@@ -46,16 +47,7 @@ import { createFakeDashboard } from '../../main/web/fake-dashboard';
 import { createSessionToken, startWebServer } from '../../main/web/server';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const staticDir = join(root, 'out', 'renderer');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 const VIEWPORT = { width: 1280, height: 800 };
 const FAKE_NODES = 9;
 const FAKE_TICK_MS = 100;
@@ -206,12 +198,12 @@ interface BenchGlobals {
 }
 
 async function launch(): Promise<Browser> {
-  if (!existsSync(executablePath)) {
-    throw new Error(`Chromium not found at ${executablePath} (apt-get install -y chromium)`);
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
   }
   // Signals are handled below, closing pages, servers and nodes before the browser.
   const browser = await chromium.launch({
-    executablePath,
+    executablePath: CHROMIUM_PATH,
     args: CHROMIUM_ARGS,
     handleSIGINT: false,
     handleSIGTERM: false,
@@ -232,20 +224,6 @@ async function newPage(browser: Browser): Promise<{ context: BrowserContext; pag
       console.error('console:', m.text());
   });
   return { context, page };
-}
-
-/** leaderOnScreen: the ids of node cards showing the Leader badge, as the e2e test finds them. */
-async function leaderOnScreen(page: Page): Promise<number[]> {
-  const cards = page.locator('.card', { hasText: /Node \d+/ });
-  const ids: number[] = [];
-  for (let i = 0; i < (await cards.count()); i++) {
-    const c = cards.nth(i);
-    if ((await c.getByText('Leader', { exact: true }).count()) > 0) {
-      const m = /Node (\d+)/.exec(await c.innerText());
-      if (m) ids.push(Number(m[1]));
-    }
-  }
-  return ids;
 }
 
 /**
@@ -588,7 +566,7 @@ function machine() {
   }
   let chromiumVersion = 'unknown';
   try {
-    chromiumVersion = execFileSync(executablePath, ['--version'], {
+    chromiumVersion = execFileSync(CHROMIUM_PATH, ['--version'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();

@@ -14,14 +14,14 @@ import { startDashboard } from '../../main/cluster/dashboard';
 import type { LocalDashboard } from '../../main/cluster/dashboard';
 import { createSessionToken, startWebServer } from '../../main/web/server';
 import type { WebServer } from '../../main/web/server';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, leaderOnScreen } from '../chromium';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const shots = join(root, 'test-results', 'e2e');
-const haveChromium = existsSync(executablePath);
+const haveChromium = existsSync(CHROMIUM_PATH);
 if (!haveChromium && process.env.CI) {
   throw new Error(
-    `Chromium is required in CI: ${executablePath} not found (apt-get install -y chromium)`,
+    `Chromium is required in CI: ${CHROMIUM_PATH} not found (apt-get install -y chromium)`,
   );
 }
 
@@ -57,20 +57,6 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`) });
 }
 
-/** leaderCard: the id of the node whose overview card shows the Leader badge, per the page. */
-async function leaderOnScreen(): Promise<number[]> {
-  const cards = page.locator('.card', { hasText: /Node \d+/ });
-  const ids: number[] = [];
-  for (let i = 0; i < (await cards.count()); i++) {
-    const c = cards.nth(i);
-    if ((await c.getByText('Leader', { exact: true }).count()) > 0) {
-      const m = /Node (\d+)/.exec(await c.innerText());
-      if (m) ids.push(Number(m[1]));
-    }
-  }
-  return ids;
-}
-
 describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -84,15 +70,8 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster
       staticDir: join(root, 'out', 'renderer'),
     });
     browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
@@ -119,7 +98,7 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster
   it('shows 3 nodes and one leader', async () => {
     await go('overview');
     const leaders = await until('one leader on screen', async () => {
-      const l = await leaderOnScreen();
+      const l = await leaderOnScreen(page);
       return l.length === 1 ? l : undefined;
     });
     expect(await page.locator('.card', { hasText: /Node [123]\b/ }).count()).toBeGreaterThanOrEqual(
@@ -142,7 +121,7 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster
     );
     await go('overview');
     const fresh = await until('a new leader on screen', async () => {
-      const l = await leaderOnScreen();
+      const l = await leaderOnScreen(page);
       return l.length === 1 && l[0] !== old ? l[0] : undefined;
     });
     expect(fresh).toBe(local.sup.view().leader);
@@ -192,7 +171,7 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster
     const fresh = await until(
       'a new leader on screen',
       async () => {
-        const l = await leaderOnScreen();
+        const l = await leaderOnScreen(page);
         return l.length === 1 && l[0] !== old ? l[0] : undefined;
       },
       30_000,
