@@ -67,8 +67,13 @@ export function decodeCommand(data: Uint8Array): KvCommand {
  */
 class CommandReader {
   private d: Uint8Array = new Uint8Array(0);
-  /** buf: d as a Buffer, for native UTF-8 decoding. */
+  /**
+   * buf: a Buffer over the whole of d's ArrayBuffer, for native UTF-8 decoding (base: d's offset
+   * in it). Entries replayed from the WAL share their segment's buffer, so it is made once per
+   * segment rather than once per entry.
+   */
   private buf: Buffer = Buffer.alloc(0);
+  private base = 0;
   private p = 0;
   /** The last client id read: consecutive entries mostly share it, so its string is reused. */
   private lastId = '';
@@ -76,9 +81,8 @@ class CommandReader {
 
   read(data: Uint8Array): KvCommand | undefined {
     this.d = data;
-    this.buf = Buffer.isBuffer(data)
-      ? data
-      : Buffer.from(data.buffer, data.byteOffset, data.length);
+    if (this.buf.buffer !== data.buffer) this.buf = Buffer.from(data.buffer);
+    this.base = data.byteOffset - this.buf.byteOffset;
     this.p = 0;
     const n = data.length > 0 ? data[0]! - 0x90 : -1;
     if (n < 5 || n > 7) return undefined;
@@ -178,7 +182,7 @@ class CommandReader {
         if (same) return this.lastId;
       }
     }
-    const s = this.buf.toString('utf8', at, at + n);
+    const s = this.buf.toString('utf8', this.base + at, this.base + at + n);
     if (isClientId) {
       this.lastId = s;
       this.lastIdBytes = d.slice(at, at + n);

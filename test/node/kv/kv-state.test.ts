@@ -181,6 +181,33 @@ describe('KvState', () => {
     }
   });
 
+  it('decodes commands that are views into one shared buffer, as replayed from a WAL segment', () => {
+    const cmds: KvCommand[] = ['alpha', 'ключ', 'z'.repeat(40)].map((key, i) => ({
+      clientId: i === 1 ? 'other' : 'c1',
+      seq: 2 ** 40 + i,
+      cmd: { op: 'put', key, value: new Uint8Array([i, i + 1, i + 2]) },
+    }));
+    const parts = cmds.map(encodeCommand);
+    const segment = new Uint8Array(7 + parts.reduce((n, p) => n + p.length + 3, 0));
+    const views: Uint8Array[] = [];
+    let at = 7;
+    for (const p of parts) {
+      segment.set(p, at);
+      views.push(segment.subarray(at, at + p.length));
+      at += p.length + 3;
+    }
+    // Interleave another buffer so the reader switches between backing buffers.
+    const alone = encodeCommand({ clientId: 'c1', seq: 5, cmd: { op: 'del', key: 'solo' } });
+    for (const [i, v] of views.entries()) {
+      expect(decodeCommand(v)).toEqual(cmds[i]);
+      expect(decodeCommand(alone)).toEqual({
+        clientId: 'c1',
+        seq: 5,
+        cmd: { op: 'del', key: 'solo' },
+      });
+    }
+  });
+
   it('evicts the least recently active session deterministically', () => {
     const kv = new KvState(2);
     kv.apply(1, put('a', 1, 'k', '1'));
