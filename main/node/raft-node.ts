@@ -272,6 +272,8 @@ export class RaftNode implements NodeApi {
         this.o.transport.send(
           early.length > 0 ? rd.messages.filter((m) => !early.includes(m)) : rd.messages,
         );
+        // Restoring a large snapshot takes a while; the sender waits for its acknowledgement.
+        if (rd.snapshot) this.o.transport.flush();
         this.applyReady(rd);
         this.raft.advance();
         this.version++;

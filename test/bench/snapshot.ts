@@ -40,6 +40,8 @@ type SnapData = {
   retries?: number;
 };
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export async function snapshotTransfer(ctx: StageContext, values: number): Promise<SnapshotResult> {
   const c = await startRaftdeck(ctx, 'snapshot-raftdeck');
   const sup = c.sup;
@@ -84,12 +86,17 @@ export async function snapshotTransfer(ctx: StageContext, values: number): Promi
       (d) => d?.type === 'snapshot-send' && d.to === id && d.index === sent.index,
     )[0];
     if (!send) throw new Error(`no snapshot-send event for snapshot ${sent.index}`);
-    const installed = events.find(
-      (e) =>
-        e.node === id &&
-        (e.data as SnapData | undefined)?.type === 'snapshot-installed' &&
-        (e.data as SnapData).index === sent.index,
-    );
+    const findInstalled = (): ClusterEvent | undefined =>
+      events.find(
+        (e) =>
+          e.node === id &&
+          (e.data as SnapData | undefined)?.type === 'snapshot-installed' &&
+          (e.data as SnapData).index === sent.index,
+      );
+    // The new member reports the install once its state is restored, which may be after the
+    // leader has its acknowledgement and the workflow is done.
+    for (let i = 0; i < 100 && !findInstalled(); i++) await sleep(20);
+    const installed = findInstalled();
     const seconds = Math.max(0.001, (sent.time! - send.time!) / 1000);
     const installAt = (installed?.data as SnapData | undefined)?.time;
     return {

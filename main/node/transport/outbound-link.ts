@@ -208,6 +208,11 @@ export class OutboundLink {
     this.retryTimer = setTimeout(() => this.guard(() => this.dial()), delay);
   }
 
+  /** flushNow writes a flush that is scheduled for the end of this tick at once. */
+  flushNow(): void {
+    if (this.flushScheduled) this.guard(() => this.flush());
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;

@@ -29,8 +29,13 @@ export type PeerAddresses = ReadonlyMap<NodeId, string> | Readonly<Record<string
 
 /** Transport sends and receives Raft messages for one node. */
 export interface Transport {
-  /** send queues messages for their `to` peers; it never blocks and never throws for I/O. */
+  /**
+   * send queues messages for their `to` peers; it never blocks and never throws for I/O. They are
+   * written at the end of the current tick, in one batch per peer.
+   */
   send(msgs: readonly Message[]): void;
+  /** flush writes what send() queued now, before a long synchronous step would hold it back. */
+  flush(): void;
   /** onMessage sets the handler for inbound messages (replacing any earlier one). */
   onMessage(handler: MessageHandler): void;
   /** setPeers sets where every peer listens; peers no longer listed are disconnected. */
@@ -243,6 +248,10 @@ export class TcpTransport implements Transport {
       if (verdict === 'drop') this.counters.count('faultDropped', m.to);
       else if (verdict === 'delay') this.counters.count('faultDelayed', m.to);
     }
+  }
+
+  flush(): void {
+    for (const link of this.links.values()) link.flushNow();
   }
 
   /** enqueue encodes a message that passed the send filter and queues it on its link. */

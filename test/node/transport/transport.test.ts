@@ -161,6 +161,20 @@ describe('TcpTransport', () => {
     expect(seqs(b)).toEqual(msgs.map((_, i) => i));
   });
 
+  it('writes queued messages at once on flush(), not only at the end of the tick', async () => {
+    const [a, b] = await pair();
+    await assertDelivers(a, b);
+    const before = a.t.stats().sent;
+    a.t.send([heartbeat(1, 2, 7), heartbeat(1, 2, 8)]);
+    expect(a.t.stats().sent).toBe(before);
+    a.t.flush();
+    expect(a.t.stats().sent).toBe(before + 2);
+    a.t.flush();
+    expect(a.t.stats().sent).toBe(before + 2);
+    await waitFor('both heartbeats', () => seqs(b).includes(7) && seqs(b).includes(8));
+    expect(seqs(b).filter((x) => x === 7 || x === 8)).toEqual([7, 8]);
+  });
+
   it('survives hostile peers and counts what they did', async () => {
     const [a, b] = await pair();
     await assertDelivers(a, b);
