@@ -265,6 +265,7 @@ export class RaftNode implements NodeApi {
         // §10.2.1): the core counts the leader's own copy only after advance(), so commit still
         // waits for the local fsync. Everything else — every acknowledgement, every vote, and any
         // message of a Ready that changes term or vote — goes out only after persisting.
+        for (const part of rd.snapshotParts) this.o.storage.receiveSnapshot(part);
         const early = this.leaderMessagesBeforeSync(rd);
         if (early.length > 0) this.o.transport.send(early);
         await this.persist(rd);

@@ -25,6 +25,7 @@ import type {
   Role,
   Snapshot,
   SnapshotMeta,
+  SnapshotPart,
   SnapMsg,
   SnapRespMsg,
   Status,
@@ -109,6 +110,8 @@ export class Raft {
   snapshot: Snapshot | undefined;
   private pendingSnapshot: Snapshot | undefined;
   private incoming: IncomingSnapshot | undefined;
+  /** snapshotParts: what happened to `incoming` since the last Ready. */
+  private snapshotParts: SnapshotPart[] = [];
   private activeConf: ConfPoint;
 
   private msgs: Message[] = [];
@@ -388,6 +391,7 @@ export class Raft {
       this.readStates.length > 0 ||
       this.events.length > 0 ||
       this.pendingSnapshot !== undefined ||
+      this.snapshotParts.length > 0 ||
       log.unstableFrom <= log.lastIndex() ||
       log.applied < Math.min(log.commit, log.lastIndex()) ||
       this.term !== this.prevHardState.term ||
@@ -413,6 +417,7 @@ export class Raft {
       hardState: hsChanged ? hs : undefined,
       entries,
       snapshot: this.pendingSnapshot,
+      snapshotParts: this.snapshotParts,
       committedEntries: committed,
       messages: this.msgs,
       readStates: this.readStates,
@@ -433,6 +438,7 @@ export class Raft {
     this.msgs = [];
     this.readStates = [];
     this.events = [];
+    this.snapshotParts = [];
     this.pendingSnapshot = undefined;
     return rd;
   }
@@ -1064,6 +1070,12 @@ export class Raft {
     r.send({ type: 'heartbeatResp', to: m.from, readSeq: m.readSeq });
   }
 
+  /** dropIncoming gives up the snapshot being received (if any) and tells the host. */
+  private dropIncoming(): void {
+    if (this.incoming) this.snapshotParts.push({ kind: 'dropped', meta: this.incoming.meta });
+    this.incoming = undefined;
+  }
+
   /** handleSnap receives one InstallSnapshot chunk; the image is installed when the last one arrives. */
   static handleSnap(r: Raft, m: SnapMsg): void {
     r.electionElapsed = 0;
@@ -1073,7 +1085,7 @@ export class Raft {
     const reply = (nextOffset: number, gap: boolean, done: boolean): void =>
       r.send({ type: 'snapResp', to: m.from, snapIndex: meta.index, nextOffset, gap, done });
     if (meta.index <= log.commit) {
-      r.incoming = undefined;
+      r.dropIncoming();
       r.send({
         type: 'appResp',
         to: m.from,
@@ -1102,18 +1114,28 @@ export class Raft {
     }
     if (inc.received + m.data.length > inc.total) {
       // More bytes than the image was announced to hold: start over.
-      r.incoming = undefined;
+      r.dropIncoming();
       reply(0, true, false);
       return;
     }
-    inc.data.set(m.data, inc.received);
+    const at = inc.received;
+    inc.data.set(m.data, at);
     inc.received += m.data.length;
+    if (m.data.length > 0 || at === 0) {
+      r.snapshotParts.push({
+        kind: 'bytes',
+        meta: inc.meta,
+        total: inc.total,
+        offset: at,
+        data: inc.data.subarray(at, inc.received),
+      });
+    }
     if (!m.done || inc.received < inc.total) {
       reply(inc.received, false, false);
       return;
     }
-    r.incoming = undefined;
     if (log.matchTerm(meta.index, meta.term)) {
+      r.dropIncoming();
       log.commitTo(meta.index);
       r.send({
         type: 'appResp',
@@ -1125,6 +1147,7 @@ export class Raft {
       });
       return;
     }
+    r.incoming = undefined;
     const data = inc.data;
     log.restore(meta);
     r.snapshot = { meta, data };

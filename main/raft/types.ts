@@ -239,6 +239,17 @@ export type RaftEvent =
   | { type: 'transfer'; target: NodeId; status: 'started' | 'done' | 'aborted' };
 
 /**
+ * SnapshotPart reports an incoming snapshot as it arrives: 'bytes' are the image's bytes from
+ * `offset` on, accepted in order (offset 0 begins a new image of `total` bytes, replacing any
+ * other); 'dropped' says the image being received was given up without being installed. A host
+ * may write the bytes ahead (Storage.receiveSnapshot), so that persisting the finished snapshot
+ * only has to complete the file; ignoring them is always correct.
+ */
+export type SnapshotPart =
+  | { kind: 'bytes'; meta: SnapshotMeta; total: number; offset: number; data: Uint8Array }
+  | { kind: 'dropped'; meta: SnapshotMeta };
+
+/**
  * Ready is a batch of work the host must carry out, in this order:
  *  1. persist `hardState` (if present), `entries` (overwriting any existing entries from
  *     entries[0].index on) and `snapshot` (if present) — durably (fsync) when `mustSync`;
@@ -254,6 +265,8 @@ export interface Ready {
   hardState: HardState | undefined;
   entries: Entry[];
   snapshot: Snapshot | undefined;
+  /** snapshotParts: progress of an incoming snapshot since the last Ready, in order (advisory). */
+  snapshotParts: SnapshotPart[];
   committedEntries: Entry[];
   messages: Message[];
   readStates: ReadState[];

@@ -4,6 +4,7 @@ import { JsonLog } from '../../main/node/logger';
 import { NotLeaderError } from '../../main/node/node-api';
 import { RaftNode } from '../../main/node/raft-node';
 import { MemoryStorage } from '../../main/node/storage/memory-storage';
+import type { SnapshotPart } from '../../main/raft/types';
 import { FaultFilter } from '../../main/node/transport/fault-filter';
 import { TcpTransport } from '../../main/node/transport/transport';
 import { waitFor } from './process/harness';
@@ -241,6 +242,8 @@ describe('RaftNode on real TCP transports', () => {
       address: { peer: m.peer, client: m.node.status().clientAddress },
     }));
     const m4 = member(4, t4, peers, true);
+    const parts: SnapshotPart[] = [];
+    m4.storage.receiveSnapshot = (p) => void parts.push(p);
     await m4.node.start();
     await leader.node.addLearner(4, { peer: t4.peer, client: '127.0.0.1:9003' });
     await waitFor(
@@ -248,7 +251,19 @@ describe('RaftNode on real TCP transports', () => {
       () => m4.node.status().applied >= leader.node.status().commit,
     );
     expect(m4.node.status().role).toBe('learner');
-    expect(m4.node.recentEvents(500).some((e) => e.type === 'snapshot-installed')).toBe(true);
+    const installed = m4.node.recentEvents(500).find((e) => e.type === 'snapshot-installed');
+    expect(installed).toBeDefined();
+    // The storage was handed the image piece by piece as it arrived, in order, all of it.
+    const pieces = parts.flatMap((p) =>
+      p.kind === 'bytes' && p.meta.index === installed!.index ? [p] : [],
+    );
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.map((p) => p.offset)).toEqual(
+      pieces.map((_, i) => pieces.slice(0, i).reduce((n, q) => n + q.data.length, 0)),
+    );
+    const total = pieces[0]!.total;
+    expect(pieces.reduce((n, q) => n + q.data.length, 0)).toBe(total);
+    expect(m4.storage.disk.snapshot?.data.length).toBe(total);
     await leader.node.promote(4);
     expect(leader.node.status().voters).toEqual([1, 2, 3, 4]);
     await leader.node.transferLeader(4);

@@ -91,6 +91,53 @@ describe('snapshots and InstallSnapshot', () => {
     expect(ofType(rd.messages, 'snapResp').at(-1)).toMatchObject({ nextOffset: 6, done: true });
   });
 
+  it('tells the host of every accepted piece of an incoming image, in order, and of giving it up', () => {
+    const f = rawNode(2, [1, 2], { terms: [1], term: 1 });
+    const conf = { voters: [1, 2], learners: [], addresses: {} };
+    const chunk = (index: number, offset: number, data: number[], total: number): SnapMsg => ({
+      type: 'snap',
+      from: 1,
+      to: 2,
+      term: 1,
+      meta: { index, term: 1, conf },
+      offset,
+      total,
+      data: new Uint8Array(data),
+      done: offset + data.length === total,
+    });
+    const parts = (): [string, number, number, number[]][] => {
+      const rd = f.ready();
+      f.advance();
+      return rd.snapshotParts.map((p) =>
+        p.kind === 'bytes'
+          ? ['bytes', p.meta.index, p.offset, Array.from(p.data)]
+          : ['dropped', p.meta.index, -1, []],
+      );
+    };
+    f.step(chunk(10, 0, [1, 2], 6));
+    f.step(chunk(10, 4, [5, 6], 6)); // a gap: refused, not reported
+    f.step(chunk(10, 2, [3, 4], 6));
+    expect(parts()).toEqual([
+      ['bytes', 10, 0, [1, 2]],
+      ['bytes', 10, 2, [3, 4]],
+    ]);
+    f.step(chunk(10, 2, [3, 4], 6)); // a duplicate: not reported again
+    expect(parts()).toEqual([]);
+    f.step(chunk(10, 4, [5, 6, 7], 6)); // more than announced: the image is given up
+    expect(parts()).toEqual([['dropped', 10, -1, []]]);
+    f.step(chunk(12, 0, [9], 2));
+    f.step(chunk(12, 1, [8], 2));
+    const rd = f.ready();
+    f.advance();
+    expect(rd.snapshot?.meta.index).toBe(12);
+    expect(rd.snapshotParts.map((p) => (p.kind === 'bytes' ? p.offset : -1))).toEqual([0, 1]);
+    // An image at or below the commit index replaces nothing: one in progress is given up.
+    f.step(chunk(20, 0, [1], 3));
+    expect(parts()).toEqual([['bytes', 20, 0, [1]]]);
+    f.step(chunk(5, 0, [1], 1));
+    expect(parts()).toEqual([['dropped', 20, -1, []]]);
+  });
+
   it('compaction keeps entries after the snapshot and a restart comes back from snapshot + log', () => {
     const c = new SimCluster({ ids: [1, 2, 3], seed: 2, compactEvery: 7, compactKeep: 2 });
     c.rounds(40);

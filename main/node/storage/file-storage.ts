@@ -10,11 +10,19 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Entry, HardState, PersistedState, Snapshot, SnapshotMeta } from '../../raft/types';
+import type {
+  Entry,
+  HardState,
+  PersistedState,
+  Snapshot,
+  SnapshotMeta,
+  SnapshotPart,
+} from '../../raft/types';
 import { acquireLock, releaseLock } from './data-dir-lock';
-import { nodeFs, type StorageFs } from './fs-ops';
+import { nodeFs, writeFully, type StorageFs } from './fs-ops';
 import { decodeHardState, encodeHardState } from './hard-state-file';
 import { SNAP_NAME, decodeSnapshot, snapshotFileParts, snapshotName } from './snapshot-file';
+import { SnapshotSpool } from './snapshot-spool';
 import {
   StorageCorruptError,
   checkEntries,
@@ -59,6 +67,8 @@ export interface FileStorageStats {
   fsyncs: number;
   bytesWritten: number;
   rotations: number;
+  /** snapshotsSpooled: snapshots saved from a file written while they arrived. */
+  snapshotsSpooled: number;
 }
 
 interface Segment {
@@ -126,6 +136,7 @@ export class FileStorage implements Storage {
     fsyncs: 0,
     bytesWritten: 0,
     rotations: 0,
+    snapshotsSpooled: 0,
   };
 
   private state: State = 'new';
@@ -159,6 +170,10 @@ export class FileStorage implements Storage {
   private queued: Promise<void> | undefined;
   /** maintenance serializes saveSnapshot and compact. */
   private maintenance: Promise<void> = Promise.resolve();
+  /** spool: the incoming snapshot being written while it arrives (receiveSnapshot). */
+  private spool: SnapshotSpool | undefined;
+  /** spoolsDone: the file operations of every spool let go so far; a new one starts after them. */
+  private spoolsDone: Promise<void> = Promise.resolve();
 
   constructor(options: FileStorageOptions) {
     this.dir = options.dir;
@@ -237,25 +252,76 @@ export class FileStorage implements Storage {
     return this.queued;
   }
 
+  receiveSnapshot(part: SnapshotPart): void {
+    if (this.state !== 'open' || this.failure) return;
+    const s = this.spool;
+    if (part.kind === 'dropped') {
+      if (s && s.meta.index === part.meta.index && s.meta.term === part.meta.term) this.dropSpool();
+      return;
+    }
+    if (part.offset === 0) {
+      this.dropSpool();
+      // An image no newer than the stored snapshot would be refused by saveSnapshot anyway.
+      if (this.snapMeta && part.meta.index <= this.snapMeta.index) return;
+      const file = join(this.snapDir, snapshotName(part.meta.index, part.meta.term));
+      this.spool = new SnapshotSpool(this.fs, file, part.meta, part.total, this.spoolsDone);
+    } else if (
+      !s ||
+      s.meta.index !== part.meta.index ||
+      s.meta.term !== part.meta.term ||
+      s.received !== part.offset
+    ) {
+      this.dropSpool();
+      return;
+    }
+    try {
+      this.spool!.write(part.data);
+    } catch {
+      this.dropSpool(); // more bytes than announced: saveSnapshot() would not take it anyway
+    }
+  }
+
   saveSnapshot(snap: Snapshot): Promise<void> {
-    return this.serial(async () => {
-      this.check();
+    const spool = this.takeSpool(snap);
+    const spoolsBefore = this.spoolsDone;
+    const run = this.serial(async () => {
       const meta = snap.meta;
       const current = this.snapMeta;
-      if (current && meta.index < current.index) {
-        throw new RangeError(
-          `snapshot at index ${meta.index} is older than the stored one at ${current.index}`,
-        );
+      try {
+        this.check();
+        if (current && meta.index < current.index) {
+          throw new RangeError(
+            `snapshot at index ${meta.index} is older than the stored one at ${current.index}`,
+          );
+        }
+      } catch (err) {
+        await spool?.abort();
+        throw err;
       }
       const name = snapshotName(meta.index, meta.term);
       const file = join(this.snapDir, name);
-      let bytes: number;
+      let bytes: number | undefined;
+      if (spool) {
+        try {
+          bytes = await spool.finish();
+          await this.syncDir(this.snapDir);
+          this.counters.fsyncs++;
+          this.counters.snapshotsSpooled++;
+        } catch {
+          // Written the usual way below; a disk that is failing fails there too.
+          await spool.abort();
+          bytes = undefined;
+        }
+      }
       try {
-        bytes = await this.writeDurably(
-          file,
-          snapshotFileParts(snap, SNAPSHOT_SLICE_BYTES),
-          this.snapDir,
-        );
+        if (bytes === undefined) {
+          await spoolsBefore;
+          bytes = await this.writeDurably(
+            file,
+            snapshotFileParts(snap, SNAPSHOT_SLICE_BYTES),
+            this.snapDir,
+          );
+        }
       } catch (err) {
         throw this.fail(err);
       }
@@ -276,6 +342,31 @@ export class FileStorage implements Storage {
         throw this.fail(err);
       }
     });
+    if (spool) this.spoolsDone = run.then(noop, noop);
+    return run;
+  }
+
+  /**
+   * takeSpool hands over the spool if it holds all of `snap` (same meta, every byte received);
+   * a spool of another snapshot is left alone, one of this snapshot that is short is dropped.
+   */
+  private takeSpool(snap: Snapshot): SnapshotSpool | undefined {
+    const s = this.spool;
+    if (!s || s.meta.index !== snap.meta.index || s.meta.term !== snap.meta.term) return undefined;
+    this.spool = undefined;
+    if (s.complete && s.total === snap.data.length && s.metaJson === JSON.stringify(snap.meta)) {
+      return s;
+    }
+    this.spoolsDone = this.spoolsDone.then(() => s.abort());
+    return undefined;
+  }
+
+  /** dropSpool gives up the spool (if any) and removes its file. */
+  private dropSpool(): void {
+    const s = this.spool;
+    if (!s) return;
+    this.spool = undefined;
+    this.spoolsDone = this.spoolsDone.then(() => s.abort());
   }
 
   compact(index: number): Promise<void> {
@@ -306,7 +397,8 @@ export class FileStorage implements Storage {
         error = err;
       }
     }
-    await Promise.allSettled([this.syncing, this.queued, this.maintenance]);
+    this.dropSpool();
+    await Promise.allSettled([this.syncing, this.queued, this.maintenance, this.spoolsDone]);
     this.state = 'closed';
     if (this.fd >= 0) {
       const fd = this.fd;
@@ -584,17 +676,6 @@ export class FileStorage implements Storage {
     }
   }
 
-  /** writeAt writes all of b at `position` (looping over short writes). */
-  private async writeAt(fd: number, b: Uint8Array, position: number): Promise<void> {
-    let pos = position;
-    let rest = b;
-    while (rest.length > 0) {
-      const n = await this.fs.write(fd, rest, pos);
-      pos += n;
-      rest = rest.subarray(n);
-    }
-  }
-
   /**
    * writeDurably writes `file` via `file.tmp`: write -> fsync -> rename -> fsync(dir). The next
    * part is taken from `parts` while the previous one is being written; it returns the bytes
@@ -612,7 +693,7 @@ export class FileStorage implements Storage {
     try {
       for (const b of parts) {
         await writing;
-        writing = this.writeAt(fd, b, pos);
+        writing = writeFully(this.fs, fd, b, pos);
         pos += b.length;
       }
       await writing;

@@ -57,3 +57,19 @@ export const nodeFs: StorageFs = {
   rename: (from, to) => new Promise((resolve, reject) => rename(from, to, done(resolve, reject))),
   unlink: (path) => new Promise((resolve, reject) => unlink(path, done(resolve, reject))),
 };
+
+/** writeFully writes all of b at `position` through `fs`, looping over short writes. */
+export async function writeFully(
+  fs: StorageFs,
+  fd: number,
+  b: Uint8Array,
+  position: number,
+): Promise<void> {
+  let pos = position;
+  let rest = b;
+  while (rest.length > 0) {
+    const n = await fs.write(fd, rest, pos);
+    pos += n;
+    rest = rest.subarray(n);
+  }
+}

@@ -1,4 +1,4 @@
-import type { Entry, HardState, PersistedState, Snapshot } from '../../raft/types';
+import type { Entry, HardState, PersistedState, Snapshot, SnapshotPart } from '../../raft/types';
 import {
   checkEntries,
   checkHardState,
@@ -138,6 +138,9 @@ export class MemoryStorage implements Storage {
     this.flushing = run.catch(() => undefined);
     return run;
   }
+
+  /** receiveSnapshot: a memory store copies the whole image when it is saved. */
+  receiveSnapshot(_part: SnapshotPart): void {}
 
   async saveSnapshot(snap: Snapshot): Promise<void> {
     this.check();

@@ -25,13 +25,7 @@ export function snapshotName(index: number, term: number): string {
  * never copied.
  */
 export function* snapshotFileParts(snap: Snapshot, sliceBytes: number): Generator<Uint8Array> {
-  const meta = Buffer.from(JSON.stringify(snap.meta), 'utf8');
-  const header = Buffer.allocUnsafe(6 + 1 + 4 + meta.length + 8);
-  header.write(SNAP_MAGIC, 0, 'latin1');
-  header[6] = SNAP_VERSION;
-  header.writeUInt32BE(meta.length, 7);
-  meta.copy(header, 11);
-  writeU64(header, 11 + meta.length, snap.data.length);
+  const header = snapshotFileHeader(snap.meta, snap.data.length);
   let crc = crc32c(header);
   yield header;
   const data = snap.data;
@@ -40,9 +34,26 @@ export function* snapshotFileParts(snap: Snapshot, sliceBytes: number): Generato
     crc = crc32cUpdate(crc, data, at, end);
     yield data.subarray(at, end);
   }
+  yield snapshotFileTrailer(crc);
+}
+
+/** snapshotFileHeader is everything in front of the data of a `dataLength`-byte image. */
+export function snapshotFileHeader(meta: SnapshotMeta, dataLength: number): Buffer {
+  const json = Buffer.from(JSON.stringify(meta), 'utf8');
+  const header = Buffer.allocUnsafe(6 + 1 + 4 + json.length + 8);
+  header.write(SNAP_MAGIC, 0, 'latin1');
+  header[6] = SNAP_VERSION;
+  header.writeUInt32BE(json.length, 7);
+  json.copy(header, 11);
+  writeU64(header, 11 + json.length, dataLength);
+  return header;
+}
+
+/** snapshotFileTrailer holds `crc`, the crc32c of the header and the data. */
+export function snapshotFileTrailer(crc: number): Buffer {
   const trailer = Buffer.allocUnsafe(4);
   trailer.writeUInt32BE(crc, 0);
-  yield trailer;
+  return trailer;
 }
 
 /**

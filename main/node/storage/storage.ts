@@ -1,4 +1,4 @@
-import type { Entry, HardState, PersistedState, Snapshot } from '../../raft/types';
+import type { Entry, HardState, PersistedState, Snapshot, SnapshotPart } from '../../raft/types';
 
 /** LoadInfo reports what load() found and repaired on disk. */
 export interface LoadInfo {
@@ -83,6 +83,13 @@ export interface Storage {
    * by it. Rejects with a RangeError (store not failed) if the snapshot is older than the stored one.
    */
   saveSnapshot(snap: Snapshot): Promise<void>;
+  /**
+   * receiveSnapshot is told how an incoming snapshot arrives (Ready.snapshotParts, in order). A
+   * store may write the image ahead, beside everything else, so that saveSnapshot() of that
+   * snapshot only completes the file. It never throws and never fails the store; a store may
+   * ignore it.
+   */
+  receiveSnapshot(part: SnapshotPart): void;
   /**
    * compact tells the store entries <= index are no longer needed: WAL segments wholly <= index
    * may be deleted. Entries above the stored snapshot index are the only copy of their data and are

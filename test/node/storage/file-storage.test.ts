@@ -438,6 +438,131 @@ describe('FileStorage', () => {
     expect(plain(state.entries)).toEqual(plain(entries(1, 3, 1)));
   });
 
+  describe('an incoming snapshot written while it arrives', () => {
+    /** feed hands `snap` over in pieces of `piece` bytes, as Ready.snapshotParts would. */
+    function feed(s: FileStorage, snap: Snapshot, piece: number, upTo = snap.data.length): void {
+      for (let at = 0; at < upTo || (at === 0 && upTo === 0); at += piece) {
+        const end = Math.min(upTo, at + piece);
+        s.receiveSnapshot({
+          kind: 'bytes',
+          meta: snap.meta,
+          total: snap.data.length,
+          offset: at,
+          data: snap.data.subarray(at, end),
+        });
+        if (end === upTo) break;
+      }
+    }
+    const bigSnapshot = (index: number): Snapshot => ({
+      meta: snapshot(index, 2).meta,
+      data: new Uint8Array(40 << 20).map((_, i) => (i * 31 + index) & 0xff),
+    });
+    const snapFiles = (): string[] => readdirSync(join(dir, 'snap')).sort();
+
+    it('saves the file it wrote ahead, byte for byte the one written at once', async () => {
+      const snap = bigSnapshot(15); // past SPOOL_SYNC_BYTES, so syncs happen on the way
+      const s = store();
+      await s.load();
+      s.append(entries(1, 10, 1));
+      await s.sync();
+      feed(s, snap, 1 << 20);
+      await s.saveSnapshot(snap);
+      expect(s.stats().snapshotsSpooled).toBe(1);
+      expect(snapFiles()).toEqual(['000000000000000f-0000000000000002.snap']);
+      const spooled = readFileSync(join(dir, 'snap', snapFiles()[0]!));
+      await s.close();
+
+      const other = join(dir, 'other');
+      const t = new FileStorage({ dir: other });
+      open.push(t);
+      await t.load();
+      await t.saveSnapshot(snap);
+      expect(t.stats().snapshotsSpooled).toBe(0);
+      const whole = readFileSync(join(other, 'snap', '000000000000000f-0000000000000002.snap'));
+      expect(spooled.equals(whole)).toBe(true);
+
+      const state = await store().load();
+      expect(state.snapshot?.meta).toEqual(snap.meta);
+      expect(Buffer.from(state.snapshot!.data).equals(Buffer.from(snap.data))).toBe(true);
+    });
+
+    it('writes the usual way after a gap, a drop or another image, leaving no partial file', async () => {
+      const s = store();
+      await s.load();
+      const a = snapshot(20, 2);
+      const b = snapshot(30, 2);
+      // A gap: the spool is given up, the snapshot is still saved whole.
+      feed(s, a, 100, 200);
+      s.receiveSnapshot({
+        kind: 'bytes',
+        meta: a.meta,
+        total: 500,
+        offset: 300,
+        data: a.data.subarray(300),
+      });
+      await s.saveSnapshot(a);
+      expect(s.stats().snapshotsSpooled).toBe(0);
+      // Given up by the core, then a different image begins, then that one is dropped too.
+      feed(s, b, 100, 300);
+      s.receiveSnapshot({ kind: 'dropped', meta: b.meta });
+      feed(s, b, 100, 100);
+      feed(s, snapshot(40, 2), 100, 100);
+      s.receiveSnapshot({ kind: 'dropped', meta: snapshot(40, 2).meta });
+      await s.saveSnapshot(b);
+      expect(s.stats().snapshotsSpooled).toBe(0);
+      expect(snapFiles()).toEqual(['000000000000001e-0000000000000002.snap']);
+      // Ahead of time, then closed: nothing partial stays behind.
+      feed(s, snapshot(50, 2), 100, 200);
+      await s.close();
+      expect(snapFiles()).toEqual(['000000000000001e-0000000000000002.snap']);
+      const state = await store().load();
+      expect(state.snapshot?.meta.index).toBe(30);
+    });
+
+    it('keeps an incoming image while the node saves a snapshot of its own', async () => {
+      const s = store();
+      await s.load();
+      s.append(entries(1, 30, 2));
+      await s.sync();
+      const incoming = snapshot(100, 3);
+      feed(s, incoming, 128, 256);
+      await s.saveSnapshot(snapshot(25, 2)); // its own, older: removes older snapshots only
+      feed(s, incoming, 128); // from the start again: begins anew, then completes
+      await s.saveSnapshot(incoming);
+      expect(s.stats().snapshotsSpooled).toBe(1);
+      expect(snapFiles()).toEqual(['0000000000000064-0000000000000003.snap']);
+      await s.close();
+      const state = await store().load();
+      expect(state.snapshot?.meta.index).toBe(100);
+      expect(Array.from(state.snapshot!.data)).toEqual(Array.from(incoming.data));
+    });
+
+    it('falls back to writing the whole image when writing ahead failed', async () => {
+      let failures = 0;
+      const s = store({
+        fs: {
+          write: (fd, buf, pos) => {
+            // The third piece handed over fails to be written, once.
+            if (buf.length === 100 && buf[0] === 200 && failures++ === 0)
+              return Promise.reject(new Error('EIO: simulated'));
+            return nodeFs.write(fd, buf, pos);
+          },
+        },
+      });
+      await s.load();
+      const snap = snapshot(20, 2);
+      snap.data.fill(7);
+      snap.data[200] = 200;
+      feed(s, snap, 100);
+      await s.saveSnapshot(snap);
+      expect(failures).toBe(1);
+      expect(s.stats().snapshotsSpooled).toBe(0);
+      await s.close();
+      const state = await store().load();
+      expect(Array.from(state.snapshot!.data)).toEqual(Array.from(snap.data));
+    });
+  });
+
   describe('LOCK', () => {
     it('refuses a data dir another live process holds and frees it on close', async () => {
       const a = store();
