@@ -359,11 +359,12 @@ export class RaftNode implements NodeApi {
   }
 
   private applyEntry(e: Entry): void {
-    this.bytesSinceSnapshot += e.data.length;
+    const data = e.data; // entries replayed from the WAL make a view each time it is read
+    this.bytesSinceSnapshot += data.length;
     const w = this.waiters.get(e.index);
     if (e.type === 'conf') {
       this.kv.skip(e.index);
-      const ce = decodeConfEntry(e.data);
+      const ce = decodeConfEntry(data);
       this.o.log.info('applied config change', {
         index: e.index,
         change: ce.change,
@@ -377,12 +378,12 @@ export class RaftNode implements NodeApi {
           300,
         ).unref();
       }
-    } else if (e.data.length === 0) {
+    } else if (data.length === 0) {
       this.kv.skip(e.index);
     } else {
       let result: KvResult;
       try {
-        result = this.kv.apply(e.index, decodeCommand(e.data));
+        result = this.kv.apply(e.index, decodeCommand(data));
       } catch (err) {
         // A payload the state machine cannot read is skipped the same way on every replica.
         this.o.log.error('skipping unreadable entry', {
