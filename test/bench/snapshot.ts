@@ -8,7 +8,7 @@
 import type { ClusterEvent } from '../../main/contract/view';
 import { addNode } from '../../main/cluster/workflows';
 import { fill } from './load';
-import { raftdeckPutter, startRaftdeck, waitHealthy } from './raftdeck-cluster';
+import { memberIds, raftdeckPutter, startRaftdeck, waitHealthy } from './raftdeck-cluster';
 import { isInterrupted } from './teardown';
 import type { StageContext } from './throughput';
 
@@ -69,6 +69,10 @@ export async function snapshotTransfer(ctx: StageContext, values: number): Promi
     }
     await waitHealthy(sup, 60_000);
     const leader = sup.leaderId();
+    // Every member takes a fresh snapshot first (the call returns once it is saved), so that none
+    // is still writing one of its own while the new member's install is timed.
+    const others = memberIds(sup).filter((id) => id !== leader);
+    await Promise.all(others.map((id) => sup.admin(id).call('snapshot')));
     const snap = await sup.admin(leader).call<{ index: number; bytes: number }>('snapshot');
     ctx.log(
       `  leader ${leader} took a snapshot at ${snap.index}: ${(snap.bytes / 1e6).toFixed(1)} MB`,
