@@ -267,7 +267,11 @@ export class RaftNode implements NodeApi {
         // message of a Ready that changes term or vote — goes out only after persisting.
         for (const part of rd.snapshotParts) this.o.storage.receiveSnapshot(part);
         const early = this.leaderMessagesBeforeSync(rd);
-        if (early.length > 0) this.o.transport.send(early);
+        if (early.length > 0) {
+          // Out before the local write is even started: the followers' fsyncs run beside ours.
+          this.o.transport.send(early);
+          this.o.transport.flush();
+        }
         await this.persist(rd);
         if (this.stopped) return;
         this.o.transport.send(
