@@ -537,6 +537,23 @@ describe('FileStorage', () => {
       expect(Array.from(state.snapshot!.data)).toEqual(Array.from(incoming.data));
     });
 
+    it('removes a partial image left by a crash on the next open', async () => {
+      const s = store();
+      await s.load();
+      s.append(entries(1, 5, 1));
+      await s.sync();
+      await s.saveSnapshot(snapshot(3, 1));
+      await s.close();
+      // What a crash in the middle of receiving snapshot 9 leaves behind.
+      const partial = join(dir, 'snap', '0000000000000009-0000000000000002.snap.tmp');
+      writeFileSync(partial, Buffer.alloc(300, 7));
+      const state = await store().load();
+      expect(state.snapshot?.meta.index).toBe(3);
+      expect(plain(state.entries)).toEqual(plain(entries(4, 5, 1)));
+      expect(existsSync(partial)).toBe(false);
+      expect(snapFiles()).toEqual(['0000000000000003-0000000000000001.snap']);
+    });
+
     it('falls back to writing the whole image when writing ahead failed', async () => {
       let failures = 0;
       const s = store({
