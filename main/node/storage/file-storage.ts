@@ -256,7 +256,7 @@ export class FileStorage implements Storage {
     if (this.state !== 'open' || this.failure) return;
     const s = this.spool;
     if (part.kind === 'dropped') {
-      if (s && s.meta.index === part.meta.index && s.meta.term === part.meta.term) this.dropSpool();
+      if (s?.isFor(part.meta)) this.dropSpool();
       return;
     }
     if (part.offset === 0) {
@@ -265,12 +265,7 @@ export class FileStorage implements Storage {
       if (this.snapMeta && part.meta.index <= this.snapMeta.index) return;
       const file = join(this.snapDir, snapshotName(part.meta.index, part.meta.term));
       this.spool = new SnapshotSpool(this.fs, file, part.meta, part.total, this.spoolsDone);
-    } else if (
-      !s ||
-      s.meta.index !== part.meta.index ||
-      s.meta.term !== part.meta.term ||
-      s.received !== part.offset
-    ) {
+    } else if (!s?.isFor(part.meta) || s.received !== part.offset) {
       this.dropSpool();
       return;
     }
@@ -352,7 +347,7 @@ export class FileStorage implements Storage {
    */
   private takeSpool(snap: Snapshot): SnapshotSpool | undefined {
     const s = this.spool;
-    if (!s || s.meta.index !== snap.meta.index || s.meta.term !== snap.meta.term) return undefined;
+    if (!s?.isFor(snap.meta)) return undefined;
     this.spool = undefined;
     if (s.complete && s.total === snap.data.length && s.metaJson === JSON.stringify(snap.meta)) {
       return s;

@@ -53,6 +53,11 @@ export class SnapshotSpool {
     return `${this.file}.tmp`;
   }
 
+  /** isFor: the spool holds the image of the snapshot at meta's index and term. */
+  isFor(meta: SnapshotMeta): boolean {
+    return this.meta.index === meta.index && this.meta.term === meta.term;
+  }
+
   /** complete: every byte of the image was handed over. */
   get complete(): boolean {
     return this.received === this.total;

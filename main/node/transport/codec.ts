@@ -247,10 +247,10 @@ function confToWire(c: ConfState): unknown[] {
   return [c.voters, c.learners, c.addresses];
 }
 
-/** toWire builds the positional array of `m`; entry data is passed through, never copied. */
 /** MAX_SNAPSHOT_BYTES: the largest snapshot image a follower will make room for (4 GiB - 1). */
 export const MAX_SNAPSHOT_BYTES = 2 ** 32 - 1;
 
+/** toWire builds the positional array of `m`; entry data is passed through, never copied. */
 function toWire(m: Message): unknown[] {
   switch (m.type) {
     case 'app': {
