@@ -446,9 +446,14 @@ export class RaftNode implements NodeApi {
         const t = log.term(w.index);
         if (t === undefined || t === w.term) w.resolve({ index: w.index, term: w.term });
         else w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
-      } else if (this.raft.role !== 'leader' && !isMember(log.conf(), this.id)) {
+      } else if (
+        log.commit < w.index &&
+        this.raft.role !== 'leader' &&
+        !isMember(log.conf(), this.id)
+      ) {
         // A leader that removed itself and lost leadership before the commit will never hear the
-        // outcome: the next leader no longer talks to it. Say so now instead of timing out.
+        // outcome: the next leader no longer talks to it. Say so now instead of timing out. (One
+        // that saw the commit and stepped down on it applies the entry in a later Ready.)
         this.changeWaiters.splice(i, 1);
         clearTimeout(w.timer);
         w.reject(

@@ -176,6 +176,17 @@ describe('RaftNode on real TCP transports', () => {
     expect(next.node.status().voters).toEqual([cut.node.id, other.node.id].sort());
   });
 
+  it('a leader that removes itself learns the commit while its own disk is slow, and reports success', async () => {
+    const ms = await cluster(3);
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    // The new configuration commits on the other two alone, and the leader steps down on seeing
+    // that commit while it is still waiting for its own fsync: the commit is known, not yet applied.
+    leader.storage.setFsyncDelay(300);
+    const r = await leader.node.remove(leader.node.id);
+    expect(r.index).toBeGreaterThan(0);
+    expect(leader.node.status().role).not.toBe('leader');
+  });
+
   it('snapshots after snapshotEntries entries once they hold half the state in bytes', async () => {
     const ms = await cluster(3, { snapshotEntries: 10 });
     const leader = await waitFor('a leader', () => leaderOf(ms));
