@@ -36,6 +36,7 @@ import {
   RecordBuffer,
   SEGMENT_NAME,
   encodeSegmentHead,
+  dataEnd,
   findValidRecord,
   segmentName,
 } from './wal-format';
@@ -43,6 +44,12 @@ import { WalReplay } from './wal-replay';
 
 /** DEFAULT_SEGMENT_BYTES: a WAL segment is rotated once it has grown past 64 MiB. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * EXTEND_BYTES: the active segment's file is made this much longer than its records before a
+ * write reaches its end, so that the fdatasync of a write has only the data to flush and not the
+ * file's new size as well (a journal commit on ext4, and one all syncing processes wait on).
+ */
+const EXTEND_BYTES = 1 << 20;
 
 export interface FileStorageOptions {
   /** dir is the node's data dir; it holds LOCK, hardstate, wal/ and snap/. */
@@ -75,7 +82,10 @@ interface Segment {
   seq: number;
   firstIndex: number;
   file: string;
+  /** bytes: the length of the segment's records. */
   bytes: number;
+  /** fileBytes: the length of the file; from `bytes` on it holds zeros (see EXTEND_BYTES). */
+  fileBytes: number;
   /** maxIndex: the largest entry or snapshot index recorded in the segment. */
   maxIndex: number;
 }
@@ -438,15 +448,16 @@ export class FileStorage implements Storage {
       const file = join(this.walDir, names[k]);
       const buf = readFileSync(file);
       const last = k === names.length - 1;
-      if (buf.length === 0 && !last) {
+      const scan = replay.segment(file, buf);
+      if (scan.validEnd === 0 && scan.bad === undefined && !last) {
         throw new StorageCorruptError(`corrupt WAL segment ${file}: empty`, file, 0);
       }
-      const scan = replay.segment(file, buf);
       const segment: Segment = {
         seq: parseInt(m[1], 16),
         firstIndex: parseInt(m[2], 16),
         file,
-        bytes: buf.length,
+        bytes: scan.validEnd,
+        fileBytes: buf.length,
         maxIndex: scan.maxIndex,
       };
       this.segments.push(segment);
@@ -480,8 +491,10 @@ export class FileStorage implements Storage {
       } finally {
         await this.fs.close(fd);
       }
-      repairedTail = { file, offset: bad.offset, bytes: buf.length - bad.offset };
+      // The zeros the segment was extended by are not counted as damage.
+      repairedTail = { file, offset: bad.offset, bytes: dataEnd(buf, bad.offset) - bad.offset };
       segment.bytes = bad.offset;
+      segment.fileBytes = bad.offset;
     }
 
     if (snapshot) replay.snapshot(snapIndex, snapshot.meta.term);
@@ -507,7 +520,14 @@ export class FileStorage implements Storage {
     if (active === undefined) {
       const file = join(this.walDir, segmentName(1, lastIndex + 1));
       this.fd = await this.fs.open(file, 'wx');
-      this.segments.push({ seq: 1, firstIndex: lastIndex + 1, file, bytes: 0, maxIndex: 0 });
+      this.segments.push({
+        seq: 1,
+        firstIndex: lastIndex + 1,
+        file,
+        bytes: 0,
+        fileBytes: 0,
+        maxIndex: 0,
+      });
       this.head = encodeSegmentHead(commit);
       this.walDirDirty = true;
     } else {
@@ -618,6 +638,13 @@ export class FileStorage implements Storage {
     const body = batch.bytes();
     const bufs = this.head ? [this.head, body] : [body];
     const total = (this.head?.length ?? 0) + body.length;
+    const end = seg.bytes + total;
+    if (end > seg.fileBytes) {
+      const step = Math.min(EXTEND_BYTES, this.segmentBytes);
+      const fileBytes = (Math.floor(end / step) + 1) * step;
+      await this.fs.ftruncate(this.fd, fileBytes);
+      seg.fileBytes = fileBytes;
+    }
     await this.writeAll(this.fd, bufs, seg.bytes);
     seg.bytes += total;
     if (batch.maxIndex > seg.maxIndex) seg.maxIndex = batch.maxIndex;
@@ -639,7 +666,7 @@ export class FileStorage implements Storage {
     const fd = await this.fs.open(file, 'wx');
     const old = this.fd;
     this.fd = fd;
-    const seg: Segment = { seq, firstIndex, file, bytes: 0, maxIndex: 0 };
+    const seg: Segment = { seq, firstIndex, file, bytes: 0, fileBytes: 0, maxIndex: 0 };
     this.segments.push(seg);
     this.head = encodeSegmentHead(this.commitDurable);
     this.walDirDirty = true;

@@ -195,6 +195,32 @@ export function payloadFits(kind: number, length: number): boolean {
  * matching crc) starting at or after `from`; it returns its offset or -1. Used to tell a torn tail
  * (nothing valid after the damage) from corruption in the middle of a segment.
  */
+/** ZEROS is compared against a segment's tail a slice at a time (a native memcmp, not a JS loop). */
+const ZEROS = new Uint8Array(1 << 16);
+
+/** allZero tells whether buf[from, end) holds only zero bytes. */
+export function allZero(buf: Uint8Array, from: number, end = buf.length): boolean {
+  for (let at = from; at < end; at += ZEROS.length) {
+    const stop = Math.min(end, at + ZEROS.length);
+    if (Buffer.compare(buf.subarray(at, stop), ZEROS.subarray(0, stop - at)) !== 0) return false;
+  }
+  return true;
+}
+
+/** dataEnd is the offset just past the last non-zero byte of buf[from, end), or `from` if none. */
+export function dataEnd(buf: Uint8Array, from: number, end = buf.length): number {
+  let stop = end;
+  while (stop > from) {
+    const at = Math.max(from, stop - ZEROS.length);
+    if (!allZero(buf, at, stop)) {
+      while (buf[stop - 1] === 0) stop--;
+      return stop;
+    }
+    stop = at;
+  }
+  return from;
+}
+
 export function findValidRecord(buf: Uint8Array, from: number): number {
   const n = buf.length;
   for (let off = from; off + RECORD_HEADER_BYTES < n; off++) {

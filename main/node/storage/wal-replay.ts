@@ -14,6 +14,7 @@ import {
   SNAPSHOT_PAYLOAD,
   WAL_MAGIC,
   WAL_VERSION,
+  allZero,
   hex32,
   readU32,
   readU64,
@@ -154,6 +155,9 @@ export class WalReplay {
         return bad(off, `incomplete record header (${n - off} bytes)`, false, p, 0);
       }
       const len = readU32(buf, off);
+      // The active segment is extended ahead of its writes (docs/storage.md): zeros from a
+      // record boundary to the end of the file are room not yet written, not damage.
+      if (len === 0 && allZero(buf, off)) return { validEnd: off, maxIndex, bad: undefined };
       if (len === 0 || len > MAX_PAYLOAD) {
         return bad(off, `invalid payload length ${len}`, false, p, 0);
       }

@@ -24,16 +24,23 @@ interface RecordInfo {
   kind: number;
 }
 
-/** records walks a segment file's framing (without checking crcs). */
+/** records walks a segment file's framing (without checking crcs) up to the zeros at its end. */
 function records(file: string): RecordInfo[] {
   const buf = readFileSync(file);
   const out: RecordInfo[] = [];
   for (let off = 0; off + 8 <= buf.length;) {
     const len = buf.readUInt32BE(off);
+    if (len === 0) break;
     out.push({ offset: off, size: 8 + len, kind: buf[off + 8] });
     off += 8 + len;
   }
   return out;
+}
+
+/** recordsEnd is the offset just past a segment file's last record. */
+function recordsEnd(file: string): number {
+  const last = records(file).at(-1);
+  return last === undefined ? 0 : last.offset + last.size;
 }
 
 function flipByte(file: string, offset: number): void {
@@ -178,7 +185,7 @@ describe('FileStorage', () => {
     const before = walFiles();
     expect(before.length).toBeGreaterThan(10);
     expect(s.sizes().segments).toBe(before.length);
-    expect(s.sizes().walBytes).toBe(before.reduce((n, f) => n + statSync(f).size, 0));
+    expect(s.sizes().walBytes).toBe(before.reduce((n, f) => n + recordsEnd(f), 0));
     await s.saveSnapshot(snapshot(150, 1));
     const after = walFiles();
     expect(after.length).toBeLessThan(before.length);
@@ -207,10 +214,9 @@ describe('FileStorage', () => {
   it('repairs a torn tail (a record cut short) and reports it', async () => {
     await writeTen(5);
     const file = lastSegment();
-    const size = statSync(file).size;
     const last = records(file).at(-1) as RecordInfo;
     expect(last.kind).toBe(1);
-    truncateSync(file, size - 7);
+    truncateSync(file, recordsEnd(file) - 7);
     const s = store();
     const state = await s.load();
     expect(state.info.repairedTail).toEqual({ file, offset: last.offset, bytes: last.size - 7 });
@@ -228,11 +234,84 @@ describe('FileStorage', () => {
   it('repairs a torn record header of a few bytes', async () => {
     await writeTen(5);
     const file = lastSegment();
-    const size = statSync(file).size;
+    // A segment that ends at its last record, as it does when written before segments were
+    // extended ahead of their records, then three bytes of a header.
+    const size = recordsEnd(file);
+    truncateSync(file, size);
     writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from([0, 0, 1])]));
     const state = await store().load();
     expect(state.info.repairedTail).toEqual({ file, offset: size, bytes: 3 });
     expect(state.entries.length).toBe(10);
+  });
+
+  it('extends the active segment ahead of its records and reads its zeros as room', async () => {
+    await writeTen(5);
+    const file = lastSegment();
+    const end = recordsEnd(file);
+    const size = statSync(file).size;
+    // Ten syncs grew the records, not the file: it was extended once, to the next MiB.
+    expect(size).toBe(1 << 20);
+    expect(
+      readFileSync(file)
+        .subarray(end)
+        .every((b) => b === 0),
+    ).toBe(true);
+
+    const s = store();
+    const state = await s.load();
+    expect(state.info.repairedTail).toBeUndefined();
+    expect(state.info.walBytes).toBe(end);
+    expect(plain(state.entries)).toEqual(plain(entries(1, 10, 1, 40)));
+    // The next write goes right after the last record, not after the zeros.
+    s.append(entries(11, 12, 2));
+    await s.sync();
+    await s.close();
+    expect(statSync(file).size).toBe(size);
+    const kinds = records(file).map((r) => r.kind);
+    expect(kinds.filter((k) => k === 1).length).toBe(12);
+    const again = await store().load();
+    expect(again.info.repairedTail).toBeUndefined();
+    expect(plain(again.entries)).toEqual(plain([...entries(1, 10, 1, 40), ...entries(11, 12, 2)]));
+  });
+
+  it('grows a segment past its extension in whole steps', async () => {
+    const s = store({ segmentBytes: 8 << 20 });
+    await s.load();
+    s.append(entries(1, 3, 1, 700_000));
+    await s.sync();
+    const file = lastSegment();
+    const end = recordsEnd(file);
+    expect(end).toBeGreaterThan(2 << 20);
+    expect(statSync(file).size).toBe((Math.floor(end / (1 << 20)) + 1) << 20);
+    await s.close();
+    expect(plain((await store().load()).entries)).toEqual(plain(entries(1, 3, 1, 700_000)));
+  });
+
+  it('tells zeros that end a segment from zeros in front of more data', async () => {
+    await writeTen(5);
+    const file = lastSegment();
+    const end = recordsEnd(file);
+    const buf = readFileSync(file);
+    // A stray byte after the zeros: the zeros are a damaged record, and nothing valid follows.
+    buf[buf.length - 1] = 7;
+    writeFileSync(file, buf);
+    const state = await store().load();
+    expect(state.info.repairedTail).toEqual({ file, offset: end, bytes: buf.length - end });
+    expect(plain(state.entries)).toEqual(plain(entries(1, 10, 1, 40)));
+    await rm(dir, { recursive: true, force: true });
+
+    await writeTen(10);
+    const copy = readFileSync(file);
+    const last = records(file).at(-1) as RecordInfo;
+    const at = recordsEnd(file) + 100;
+    // A whole record after a gap of zeros: the log goes on past the gap, so that is damage.
+    copy.set(copy.subarray(last.offset, last.offset + last.size), at);
+    writeFileSync(file, copy);
+    const err = await store()
+      .load()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageCorruptError);
+    expect((err as Error).message).toContain(`a valid record follows at offset ${at}`);
   });
 
   it('repairs a new segment whose header was torn, then writes a fresh header', async () => {
