@@ -1,7 +1,6 @@
 import type { SnapshotMeta } from '../../raft/types';
-import { crc32c, crc32cUpdate } from './crc32c';
 import { writeFully, type StorageFs } from './fs-ops';
-import { snapshotFileHeader, snapshotFileTrailer } from './snapshot-file';
+import { snapCrcUpdate, snapshotFileHeader, snapshotFileTrailer } from './snapshot-file';
 
 /**
  * SPOOL_SYNC_BYTES: a spool makes what it has written durable every this many bytes, so that
@@ -43,7 +42,7 @@ export class SnapshotSpool {
   ) {
     this.metaJson = JSON.stringify(meta);
     const header = snapshotFileHeader(meta, total);
-    this.crc = crc32c(header);
+    this.crc = snapCrcUpdate(0, header);
     this.pos = header.length;
     this.fd = after.then(() => fs.open(this.tmp, 'w'));
     this.writeAt(header, 0);
@@ -71,7 +70,7 @@ export class SnapshotSpool {
         `snapshot spool: ${this.received + data.length} bytes exceed the image's ${this.total}`,
       );
     }
-    this.crc = crc32cUpdate(this.crc, data);
+    this.crc = snapCrcUpdate(this.crc, data);
     this.received += data.length;
     const at = this.pos;
     this.pos += data.length;

@@ -10,7 +10,9 @@ import {
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { crc32c } from '../../../main/node/storage/crc32c';
 import { FileStorage, type FileStorageOptions } from '../../../main/node/storage/file-storage';
 import { nodeFs } from '../../../main/node/storage/fs-ops';
 import { StorageCorruptError } from '../../../main/node/storage/storage';
@@ -454,6 +456,55 @@ describe('FileStorage', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageCorruptError);
     expect((err as Error).message).toContain(`corrupt snapshot ${file}: crc mismatch`);
+  });
+
+  it("writes snapshot files of version 2 with zlib's CRC-32 and still reads version 1", async () => {
+    const s = store();
+    await s.load();
+    s.append(entries(1, 10, 1));
+    await s.sync();
+    await s.saveSnapshot(snapshot(8, 1));
+    await s.close();
+    const file = join(dir, 'snap', '0000000000000008-0000000000000001.snap');
+    const buf = readFileSync(file);
+    const body = buf.subarray(0, buf.length - 4);
+    expect(buf[6]).toBe(2);
+    expect(buf.readUInt32BE(buf.length - 4)).toBe(crc32(body));
+
+    // The same snapshot as an earlier release wrote it: version 1, with a CRC-32C.
+    buf[6] = 1;
+    buf.writeUInt32BE(crc32c(body), buf.length - 4);
+    writeFileSync(file, buf);
+    const reader = store();
+    const state = await reader.load();
+    expect(state.snapshot?.meta).toEqual(snapshot(8, 1).meta);
+    expect(Buffer.from(state.snapshot!.data).equals(Buffer.from(snapshot(8, 1).data))).toBe(true);
+    await reader.close();
+
+    // A version-1 file whose CRC-32C does not match is damage, as it always was.
+    flipByte(file, 40);
+    const err = await store()
+      .load()
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toContain(`corrupt snapshot ${file}: crc mismatch`);
+  });
+
+  it('refuses a snapshot file of a version it does not know', async () => {
+    const s = store();
+    await s.load();
+    s.append(entries(1, 10, 1));
+    await s.sync();
+    await s.saveSnapshot(snapshot(8, 1));
+    await s.close();
+    const file = join(dir, 'snap', '0000000000000008-0000000000000001.snap');
+    const buf = readFileSync(file);
+    buf[6] = 3;
+    writeFileSync(file, buf);
+    const err = await store()
+      .load()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageCorruptError);
+    expect((err as Error).message).toBe(`corrupt snapshot ${file}: unsupported version 3`);
   });
 
   it('refuses a WAL that does not reach back to its snapshot', async () => {
