@@ -9,7 +9,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { FrameDecoder, FrameTooLargeError, encodeFrame, writeBatch } from './transport/framing';
 import { checkMsgpackStructure, type MsgpackGuardLimits } from './transport/msgpack-guard';
-import { PortInUseError, parseAddress } from './transport/transport';
+import { listenServer, parseAddress } from './transport/transport';
 
 /** WireLogger receives what a connection or server has to say (JsonLog.log fits). */
 export type WireLogger = (
@@ -357,42 +357,36 @@ export class TcpListener {
   listen(): Promise<ListenAddress> {
     if (this.closing) return Promise.reject(new Error('server is closed'));
     if (this.server) return Promise.reject(new Error('server is already listening'));
-    return new Promise((resolve, reject) => {
-      const server = createServer({ noDelay: true }, (socket) => {
-        if (this.closing) {
-          socket.destroy();
-          return;
-        }
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
-        try {
-          this.accept(socket);
-        } catch (e) {
-          this.log('error', `accepting a connection failed: ${(e as Error).message}`);
-          socket.destroy();
-        }
-      });
-      server.maxConnections = this.maxConnections;
-      const onError = (err: NodeJS.ErrnoException): void => {
-        this.server = undefined;
-        server.close();
-        reject(err.code === 'EADDRINUSE' ? new PortInUseError(this.host, this.port) : err);
-      };
-      server.once('error', onError);
-      server.listen({ host: this.host, port: this.port }, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.log('error', `server error: ${err.message}`));
-        const bound = server.address();
-        if (bound !== null && typeof bound === 'object') this.port = bound.port;
-        if (this.closing) {
-          server.close();
-          reject(new Error('server closed while starting to listen'));
-          return;
-        }
-        resolve({ host: this.host, port: this.port });
-      });
-      this.server = server;
+    const server = createServer({ noDelay: true }, (socket) => {
+      if (this.closing) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      try {
+        this.accept(socket);
+      } catch (e) {
+        this.log('error', `accepting a connection failed: ${(e as Error).message}`);
+        socket.destroy();
+      }
     });
+    server.maxConnections = this.maxConnections;
+    this.server = server;
+    return listenServer(server, this.host, this.port, {
+      isClosed: () => this.closing !== undefined,
+      closedMessage: 'server closed while starting to listen',
+      onLateError: (err) => this.log('error', `server error: ${err.message}`),
+    }).then(
+      (port) => {
+        this.port = port;
+        return { host: this.host, port };
+      },
+      (err: unknown) => {
+        if (this.server === server) this.server = undefined;
+        throw err;
+      },
+    );
   }
 
   /** close stops accepting; `each` is called for every open socket (to end it). */

@@ -95,6 +95,38 @@ export class PortInUseError extends Error {
   }
 }
 
+/**
+ * listenServer binds `server` to host:port (port 0: any free one) and resolves with the bound
+ * port. A taken port rejects with PortInUseError; if `isClosed()` has become true by the time the
+ * bind completes, the server is closed again and the promise rejects with `closedMessage`. Errors
+ * after a successful bind go to `onLateError`.
+ */
+export function listenServer(
+  server: Server,
+  host: string,
+  port: number,
+  o: { isClosed: () => boolean; closedMessage: string; onLateError: (err: Error) => void },
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.close();
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(host, port) : err);
+    };
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      server.on('error', o.onLateError);
+      const bound = server.address();
+      if (o.isClosed()) {
+        server.close();
+        reject(new Error(o.closedMessage));
+        return;
+      }
+      resolve(bound !== null && typeof bound === 'object' ? bound.port : port);
+    });
+  });
+}
+
 function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -185,28 +217,22 @@ export class TcpTransport implements Transport {
   listen(): Promise<PeerAddress> {
     if (this.closed) return Promise.reject(new Error('transport is closed'));
     if (this.server) return Promise.reject(new Error('transport is already listening'));
-    return new Promise((resolve, reject) => {
-      const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-      const onError = (err: NodeJS.ErrnoException): void => {
-        this.server = undefined;
-        server.close();
-        reject(err.code === 'EADDRINUSE' ? new PortInUseError(this.host, this.port) : err);
-      };
-      server.once('error', onError);
-      server.listen({ host: this.host, port: this.port }, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.ctx.log('error', `server error: ${err.message}`));
-        const bound = server.address();
-        if (bound !== null && typeof bound === 'object') this.port = bound.port;
-        if (this.closed) {
-          server.close();
-          reject(new Error('transport closed while starting to listen'));
-          return;
-        }
-        resolve({ host: this.host, port: this.port });
-      });
-      this.server = server;
-    });
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    return listenServer(server, this.host, this.port, {
+      isClosed: () => this.closed,
+      closedMessage: 'transport closed while starting to listen',
+      onLateError: (err) => this.ctx.log('error', `server error: ${err.message}`),
+    }).then(
+      (port) => {
+        this.port = port;
+        return { host: this.host, port };
+      },
+      (err: unknown) => {
+        if (this.server === server) this.server = undefined;
+        throw err;
+      },
+    );
   }
 
   setPeers(peers: PeerAddresses): void {
