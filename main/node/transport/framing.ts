@@ -147,6 +147,20 @@ export class FrameDecoder {
   }
 }
 
+/**
+ * OutFrame is one encoded frame on its way out: a buffer, or the buffers that make it up in order
+ * (so that a large body already in memory is written from where it is instead of copied).
+ */
+export type OutFrame = Uint8Array | readonly Uint8Array[];
+
+/** outFrameBytes is the length of a frame, header included. */
+export function outFrameBytes(f: OutFrame): number {
+  if (f instanceof Uint8Array) return f.length;
+  let n = 0;
+  for (let i = 0; i < f.length; i++) n += f[i].length;
+  return n;
+}
+
 /** FrameSink is the part of a socket a batch write needs. */
 export interface FrameSink {
   cork(): void;

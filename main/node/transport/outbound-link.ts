@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { NodeId } from '../../raft/types';
-import { FrameDecoder, FrameTooLargeError, writeBatch } from './framing';
+import { FrameDecoder, FrameTooLargeError, writeBatch, type OutFrame } from './framing';
 import { MAX_HELLO_BYTES, decodeErrorFrame, encodeHello } from './hello';
 import type { LinkContext } from './link-context';
 import { OutboundQueue, type QueueLimits } from './outbound-queue';
@@ -58,7 +58,7 @@ export class OutboundLink {
    * dropped and counted: Raft resends what matters, and replaying a backlog of stale messages to a
    * peer that comes back only delays it (and would hold memory for a peer that is down for good).
    */
-  enqueue(frame: Uint8Array): void {
+  enqueue(frame: OutFrame): void {
     if (this.state === 'closed' || (this.state === 'idle' && this.retryTimer !== undefined)) {
       this.ctx.counters.count('dropped', this.peer);
       return;
@@ -227,8 +227,8 @@ export class OutboundLink {
     const limit = Math.max(this.ctx.settings.writeHighWaterBytes, s.writableHighWaterMark);
     while (this.queue.length > 0) {
       const batch = this.queue.takeBatch(BATCH_BYTES);
-      writeBatch(s, batch);
-      this.ctx.counters.count('sent', this.peer, batch.length);
+      writeBatch(s, batch.buffers);
+      this.ctx.counters.count('sent', this.peer, batch.frames);
       if (s.writableLength >= limit) {
         // A write returned false (limit >= the socket's high-water mark), so 'drain' follows.
         this.waitingDrain = true;

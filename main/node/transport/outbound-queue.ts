@@ -1,3 +1,5 @@
+import { outFrameBytes, type OutFrame } from './framing';
+
 /**
  * OutboundQueue holds encoded frames waiting for one peer's connection, bounded by count and by
  * bytes. When a new frame does not fit, the oldest frames are dropped until it does: the oldest
@@ -15,7 +17,7 @@ export const DEFAULT_QUEUE_LIMITS: Readonly<QueueLimits> = {
 };
 
 export class OutboundQueue {
-  private items: (Uint8Array | undefined)[] = [];
+  private items: (OutFrame | undefined)[] = [];
   private head = 0;
   private size = 0;
   private byteSize = 0;
@@ -31,35 +33,42 @@ export class OutboundQueue {
   }
 
   /** push appends a frame and returns how many frames were dropped to respect the limits. */
-  push(frame: Uint8Array): number {
-    if (frame.length > this.limits.maxBytes || this.limits.maxMessages <= 0) return 1;
+  push(frame: OutFrame): number {
+    const size = outFrameBytes(frame);
+    if (size > this.limits.maxBytes || this.limits.maxMessages <= 0) return 1;
     let dropped = 0;
     while (
       this.size > 0 &&
-      (this.size + 1 > this.limits.maxMessages ||
-        this.byteSize + frame.length > this.limits.maxBytes)
+      (this.size + 1 > this.limits.maxMessages || this.byteSize + size > this.limits.maxBytes)
     ) {
       this.shift();
       dropped += 1;
     }
     this.items.push(frame);
     this.size += 1;
-    this.byteSize += frame.length;
+    this.byteSize += size;
     return dropped;
   }
 
-  /** takeBatch removes frames from the front: at least one, then more while under maxBytes. */
-  takeBatch(maxBytes: number): Uint8Array[] {
-    const out: Uint8Array[] = [];
+  /**
+   * takeBatch removes frames from the front: at least one, then more while under maxBytes. It
+   * returns their buffers in order (a frame made of parts gives all of them).
+   */
+  takeBatch(maxBytes: number): { buffers: Uint8Array[]; frames: number } {
+    const buffers: Uint8Array[] = [];
+    let frames = 0;
     let bytes = 0;
     while (this.size > 0) {
-      const next = this.items[this.head] as Uint8Array;
-      if (out.length > 0 && bytes + next.length > maxBytes) break;
-      out.push(next);
-      bytes += next.length;
+      const next = this.items[this.head] as OutFrame;
+      const size = outFrameBytes(next);
+      if (frames > 0 && bytes + size > maxBytes) break;
+      if (next instanceof Uint8Array) buffers.push(next);
+      else for (let i = 0; i < next.length; i++) buffers.push(next[i]);
+      frames += 1;
+      bytes += size;
       this.shift();
     }
-    return out;
+    return { buffers, frames };
   }
 
   /** clear empties the queue and returns how many frames it held. */
@@ -73,11 +82,11 @@ export class OutboundQueue {
   }
 
   private shift(): void {
-    const f = this.items[this.head] as Uint8Array;
+    const f = this.items[this.head] as OutFrame;
     this.items[this.head] = undefined;
     this.head += 1;
     this.size -= 1;
-    this.byteSize -= f.length;
+    this.byteSize -= outFrameBytes(f);
     if (this.size === 0) {
       this.items = [];
       this.head = 0;

@@ -10,7 +10,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Message, NodeId } from '../../raft/types';
 import { MessageCodec } from './codec';
-import { DEFAULT_MAX_FRAME_BYTES } from './framing';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  FRAME_HEADER_BYTES,
+  outFrameBytes,
+  type OutFrame,
+} from './framing';
 import { FaultFilter } from './fault-filter';
 import { InboundConnection } from './inbound-connection';
 import type { LinkContext, LinkSettings, TransportLogger } from './link-context';
@@ -294,19 +299,20 @@ export class TcpTransport implements Transport {
       });
       return;
     }
-    let frame: Buffer;
+    let frame: OutFrame;
     try {
-      frame = this.ctx.codec.encodeFrame(m);
+      frame = this.ctx.codec.encodeOutFrame(m);
     } catch (e) {
       this.counters.count('dropped', m.to);
       this.ctx.log('error', `cannot encode ${m.type} to node ${m.to}: ${(e as Error).message}`);
       return;
     }
-    if (frame.length - 4 > this.ctx.settings.maxFrameBytes) {
+    const body = outFrameBytes(frame) - FRAME_HEADER_BYTES;
+    if (body > this.ctx.settings.maxFrameBytes) {
       this.counters.count('dropped', m.to);
       this.ctx.log(
         'warn',
-        `dropped ${m.type} to node ${m.to}: ${frame.length - 4} bytes exceed the frame limit`,
+        `dropped ${m.type} to node ${m.to}: ${body} bytes exceed the frame limit`,
         { peer: m.to },
       );
       return;

@@ -123,6 +123,51 @@ describe('codec round trip', () => {
     expect(codec.decode(codec.encode(hb))).toEqual(hb);
   });
 
+  it('sends a large snapshot chunk as parts that are the same frame, without copying the chunk', () => {
+    const codec = new MessageCodec();
+    for (const [size, done] of [
+      [0x10000, false],
+      [1_045_000, true],
+      [3 << 20, false],
+    ] as const) {
+      const data = new Uint8Array(size);
+      for (let i = 0; i < size; i += 997) data[i] = i & 0xff;
+      const m: Message = {
+        type: 'snap',
+        from: 1,
+        to: 2,
+        term: 7,
+        meta: META,
+        offset: 5 << 20,
+        total: done ? (5 << 20) + size : 9 << 20,
+        data,
+        done,
+      };
+      const parts = codec.encodeOutFrame(m);
+      expect(Array.isArray(parts)).toBe(true);
+      const list = parts as readonly Uint8Array[];
+      // The chunk is written from where it is: the same memory, not a copy.
+      expect(list[1]).toBe(data);
+      expect(Buffer.concat(list).equals(codec.encodeFrame(m))).toBe(true);
+      expect(codec.decode(Buffer.concat(list).subarray(4))).toEqual(m);
+    }
+    // Smaller chunks and other messages are one buffer, as encodeFrame makes it.
+    const small: Message = {
+      type: 'snap',
+      from: 1,
+      to: 2,
+      term: 7,
+      meta: META,
+      offset: 0,
+      total: 10,
+      data: new Uint8Array(10).fill(3),
+      done: true,
+    };
+    expect(codec.encodeOutFrame(small)).toEqual(codec.encodeFrame(small));
+    const hb = sampleMessages().find((x) => x.type === 'heartbeat') as Message;
+    expect(codec.encodeOutFrame(hb)).toEqual(codec.encodeFrame(hb));
+  });
+
   it('encodeShared results are overwritten by the next encode; encode results are not', () => {
     const codec = new MessageCodec();
     const [a, b] = sampleMessages().filter((x) => x.type === 'vote' || x.type === 'voteResp');

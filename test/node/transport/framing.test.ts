@@ -158,7 +158,7 @@ describe('OutboundQueue', () => {
     expect(q.push(f(10, 4))).toBe(1);
     expect([q.length, q.bytes]).toEqual([3, 30]);
     expect(q.push(f(85, 5))).toBe(2);
-    expect(q.takeBatch(1000).map((x) => x[0])).toEqual([4, 5]);
+    expect(q.takeBatch(1000).buffers.map((x) => x[0])).toEqual([4, 5]);
     expect(q.push(f(101, 6))).toBe(1);
     expect(q.length).toBe(0);
   });
@@ -166,9 +166,32 @@ describe('OutboundQueue', () => {
   it('takes batches of at least one frame, bounded by bytes', () => {
     const q = new OutboundQueue({ maxMessages: 100, maxBytes: 10_000 });
     for (let i = 0; i < 10; i++) q.push(new Uint8Array(300));
-    expect(q.takeBatch(1000)).toHaveLength(3);
-    expect(q.takeBatch(10)).toHaveLength(1);
+    expect(q.takeBatch(1000).frames).toBe(3);
+    expect(q.takeBatch(10).frames).toBe(1);
     expect(q.length).toBe(6);
     expect(q.clear()).toBe(6);
+  });
+
+  it('keeps a frame made of parts whole: counted, taken and dropped as one', () => {
+    const q = new OutboundQueue({ maxMessages: 3, maxBytes: 100 });
+    const part = (n: number, tag: number): Uint8Array => new Uint8Array(n).fill(tag);
+    expect(q.push([part(4, 1), part(30, 1), part(1, 1)])).toBe(0);
+    expect(q.push(part(10, 2))).toBe(0);
+    expect([q.length, q.bytes]).toEqual([2, 45]);
+    // The parts come out in order, all of them, and count as one frame against the batch bound.
+    const batch = q.takeBatch(20);
+    expect(batch.frames).toBe(1);
+    expect(batch.buffers.map((b) => [b[0], b.length])).toEqual([
+      [1, 4],
+      [1, 30],
+      [1, 1],
+    ]);
+    expect(q.takeBatch(1000).buffers.map((b) => b[0])).toEqual([2]);
+    // Dropping the oldest frame to make room drops all of its parts.
+    expect(q.push([part(4, 3), part(50, 3)])).toBe(0);
+    expect(q.push(part(40, 4))).toBe(0);
+    expect(q.push(part(10, 5))).toBe(1);
+    expect([q.length, q.bytes]).toEqual([2, 50]);
+    expect(q.takeBatch(1000).buffers.map((b) => b[0])).toEqual([4, 5]);
   });
 });
