@@ -233,6 +233,17 @@ export class RaftNode implements NodeApi {
       this.raft.step(m);
       this.schedule();
     });
+    this.o.transport.onPeerGone?.((peer) => {
+      if (this.stopped || this.raft.role !== 'follower' || this.raft.leader !== peer) return;
+      // Its port refuses connections: the leader's process is gone, and waiting out a whole
+      // election timeout would only leave the cluster without a leader for longer.
+      this.o.log.info('leader is gone (its port refuses connections); campaigning early', {
+        leader: peer,
+        term: this.raft.term,
+      });
+      this.raft.leaderGone(peer);
+      this.schedule();
+    });
     this.ticker = setInterval(() => this.onTick(), this.o.tickMs);
     this.schedule();
   }

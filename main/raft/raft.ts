@@ -210,6 +210,22 @@ export class Raft {
     else this.tickElection();
   }
 
+  /**
+   * leaderGone tells a follower that the process of its leader `id` is known to be gone (on
+   * 127.0.0.1: the leader's port refuses connections). The follower forgets the leader, so it
+   * grants the campaigns that leader stickiness would refuse, and campaigns itself after a short
+   * random wait (1 to electionTicks/5 ticks, so that two followers rarely start together) instead
+   * of the rest of its election timeout. It changes timing only, never safety: votes and terms
+   * follow the usual rules, and a leader that is heard from again is followed again.
+   */
+  leaderGone(id: NodeId): void {
+    if (this.role !== 'follower' || id === 0 || this.leader !== id) return;
+    this.setLeader(0);
+    const spread = Math.max(1, Math.floor(this.cfg.electionTicks / 5));
+    const wait = 1 + Math.floor(this.rng() * spread);
+    this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - wait);
+  }
+
   /** step feeds one message received from a peer. Misaddressed messages are ignored. */
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id || m.from <= 0) return;

@@ -327,6 +327,9 @@ loader counts in their start time and memory; \`--source-nodes\` runs them throu
   reports a new leader and a put through a client that knows all three members succeeds (the
   later of the two). Status is polled every 10 ms and puts are retried with 250 ms per-attempt
   deadlines. The killed member is restarted and the cluster made healthy between trials.
+  Both use the same timeouts; raftdeck's followers also notice that the killed leader's port
+  refuses connections and campaign after a short random wait instead of a whole election timeout
+  (docs/raft.md, \`leaderGone\`).
 - **Snapshot transfer** (raftdeck): about 100 MB of state (100,000 values of 1 KiB) in a cluster
   that snapshots every 10,000 entries; once every member has taken a fresh snapshot (so that none
   is still writing one of its own, as the followers otherwise may be right after the fill), a 4th

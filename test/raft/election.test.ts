@@ -170,6 +170,78 @@ describe('leader election (§5.2)', () => {
     expect(fr.term).toBe(term + 5);
   });
 
+  it('followers told their leader is gone elect a new one within a fifth of an election timeout', () => {
+    /** roundsToNewLeader crashes the leader and counts rounds until another is elected. */
+    const roundsToNewLeader = (told: boolean): number => {
+      const c = new SimCluster({ ids: [1, 2, 3], seed: 11, electionTicks: 50 });
+      until(c, () => c.leader() !== 0);
+      c.rounds(5);
+      const old = c.leader();
+      const followers = [1, 2, 3].filter((id) => id !== old);
+      c.crash(old);
+      if (told) for (const f of followers) c.node(f).raft.leaderGone(old);
+      for (let r = 1; r <= 500; r++) {
+        c.rounds(1);
+        const l = followers.find((id) => c.node(id).raft.role === 'leader');
+        if (l !== undefined) {
+          // The usual rules elected it: a new term, and the other follower follows it.
+          const other = followers.find((id) => id !== l)!;
+          expect(c.node(l).raft.term).toBeGreaterThan(c.node(old).raft.term);
+          expect(c.node(other).raft.leader).toBe(l);
+          return r;
+        }
+      }
+      throw new Error('no new leader');
+    };
+    // Told: at most electionTicks / 5 ticks of waiting, plus the rounds of prevote and vote.
+    expect(roundsToNewLeader(true)).toBeLessThanOrEqual(50 / 5 + 3);
+    // Not told: at least a whole election timeout.
+    expect(roundsToNewLeader(false)).toBeGreaterThanOrEqual(50 - 5);
+  });
+
+  it('a follower told its leader is gone grants the campaign that stickiness refused', () => {
+    const c = new SimCluster({ ids: [1, 2, 3], seed: 9, preVote: false });
+    until(c, () => c.leader() !== 0);
+    const leader = c.leader();
+    const f = [1, 2, 3].find((id) => id !== leader)!;
+    const fr = c.node(f).raft;
+    const term = fr.term;
+    const vote = {
+      type: 'vote' as const,
+      from: 99,
+      to: f,
+      term: term + 5,
+      lastIndex: 1000,
+      lastTerm: term + 4,
+      transfer: false,
+    };
+    // Only the leader it follows counts: news of another node changes nothing.
+    fr.leaderGone(99);
+    fr.step(vote);
+    expect([fr.term, fr.leader]).toEqual([term, leader]);
+    fr.leaderGone(leader);
+    expect(fr.leader).toBe(0);
+    fr.step(vote);
+    expect(fr.term).toBe(term + 5);
+    expect(fr.vote).toBe(99);
+  });
+
+  it('leaderGone changes nothing on a leader, and a follower follows a leader heard again', () => {
+    const c = new SimCluster({ ids: [1, 2, 3], seed: 9 });
+    until(c, () => c.leader() !== 0);
+    const leader = c.leader();
+    const lr = c.node(leader).raft;
+    lr.leaderGone(leader);
+    expect([lr.role, lr.leader]).toEqual(['leader', leader]);
+    const f = [1, 2, 3].find((id) => id !== leader)!;
+    c.node(f).raft.leaderGone(leader);
+    expect(c.node(f).raft.leader).toBe(0);
+    // The leader was alive after all: its next heartbeat puts the follower back behind it.
+    c.rounds(2);
+    expect(c.node(f).raft.leader).toBe(leader);
+    expect(c.leader()).toBe(leader);
+  });
+
   it('randomized election timeouts come from the injected rng (same seed, same elections)', () => {
     const run = (seed: number): string => {
       const c = new SimCluster({ ids: [1, 2, 3, 4, 5], seed, delay: [1, 10] });

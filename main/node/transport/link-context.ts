@@ -37,4 +37,6 @@ export interface LinkContext {
   readonly rng: () => number;
   /** deliver hands a validated inbound message to the receive path. */
   deliver(m: Message): void;
+  /** refused reports that a peer's port refused a connection: no process listens there. */
+  refused(peer: NodeId): void;
 }

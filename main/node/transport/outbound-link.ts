@@ -109,12 +109,15 @@ export class OutboundLink {
         this.flush();
       }),
     );
-    s.on('error', (err) =>
+    s.on('error', (err) => {
       this.ctx.log('debug', `connection to node ${this.peer} failed: ${err.message}`, {
         peer: this.peer,
         address: this.addressText,
-      }),
-    );
+      });
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+        this.guard(() => this.ctx.refused(this.peer));
+      }
+    });
     s.on('close', () => this.guard(() => this.onClose(s)));
   }
 

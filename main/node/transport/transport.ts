@@ -43,6 +43,11 @@ export interface Transport {
   flush(): void;
   /** onMessage sets the handler for inbound messages (replacing any earlier one). */
   onMessage(handler: MessageHandler): void;
+  /**
+   * onPeerGone sets the handler told when a peer's process is known to be gone: its port refused
+   * a connection (nothing listens there). A transport that cannot tell never calls it.
+   */
+  onPeerGone?(handler: (peer: NodeId) => void): void;
   /** setPeers sets where every peer listens; peers no longer listed are disconnected. */
   setPeers(peers: PeerAddresses): void;
   /** listen starts accepting connections and resolves with the bound address. */
@@ -171,6 +176,7 @@ export class TcpTransport implements Transport {
   private readonly counters = new CounterTable();
   private server: Server | undefined;
   private handler: MessageHandler | undefined;
+  private goneHandler: ((peer: NodeId) => void) | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly sendNow = (m: Message): void => this.enqueue(m);
@@ -207,6 +213,9 @@ export class TcpTransport implements Transport {
       log: options.log ?? stderrLogger,
       rng,
       deliver: (m) => this.receive(m),
+      refused: (peer) => {
+        if (!this.closed) this.goneHandler?.(peer);
+      },
     };
   }
 
@@ -217,6 +226,10 @@ export class TcpTransport implements Transport {
 
   onMessage(handler: MessageHandler): void {
     this.handler = handler;
+  }
+
+  onPeerGone(handler: (peer: NodeId) => void): void {
+    this.goneHandler = handler;
   }
 
   listen(): Promise<PeerAddress> {

@@ -84,6 +84,30 @@ describe('three real node processes on 127.0.0.1', () => {
     expect(text(await only.get('key-1050'))).toBe('value-1050');
   }, 90_000);
 
+  it('followers elect a new leader well inside the election timeout once the leader is killed', async () => {
+    // A 3 s election timeout: without noticing that the leader's port now refuses connections,
+    // no follower could campaign before 3 s had passed since the leader's last heartbeat.
+    cluster = new TestCluster(['--heartbeat-ms', '100', '--election-ms', '3000']);
+    const c = cluster;
+    await c.define([1, 2, 3]);
+    await Promise.all([1, 2, 3].map((id) => c.start(id, { peers: [1, 2, 3] })));
+    const l1 = await leader(c, [1, 2, 3]);
+    const others = [1, 2, 3].filter((id) => id !== l1.id);
+    await waitFor('both followers to follow the leader', async () => {
+      const ss = await Promise.all(others.map((id) => status(c, id)));
+      return ss.every((s) => s?.leader === l1.id) ? true : undefined;
+    });
+    const t0 = performance.now();
+    await c.kill(l1.id);
+    const l2 = await leader(c, others);
+    const elapsed = performance.now() - t0;
+    expect(elapsed).toBeLessThan(2000);
+    expect(l2.term).toBeGreaterThan(l1.term);
+    const kv = client(c, others);
+    await kv.put('after', 'failover');
+    expect(text(await kv.get('after'))).toBe('failover');
+  }, 60_000);
+
   it('a node kept down past a snapshot catches up by InstallSnapshot in several chunks', async () => {
     cluster = new TestCluster([
       '--heartbeat-ms',

@@ -320,6 +320,18 @@ describe('TcpTransport', () => {
     expect(seqs(b)).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
   });
 
+  it('tells when a peer is gone: its port refuses connections', async () => {
+    const [a, b] = await pair();
+    const gone: number[] = [];
+    a.t.onPeerGone((peer) => gone.push(peer));
+    await assertDelivers(a, b);
+    expect(gone).toEqual([]);
+    // The peer's process ends: its connections close and its port refuses new ones.
+    await b.t.close();
+    await waitFor('the refusal to be reported', () => gone.length > 0);
+    expect(new Set(gone)).toEqual(new Set([2]));
+  });
+
   it('reports a port in use clearly', async () => {
     const a = await start(1);
     const other = new TcpTransport({ id: 5, clusterId: 'x', port: a.port, log: () => {} });
