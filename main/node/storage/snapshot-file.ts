@@ -26,6 +26,7 @@ export function snapCrcUpdate(crc: number, data: Uint8Array, start = 0, end = da
 
 /** CHECKSUMS: the checksum of each snapshot file version that can be read. */
 const CHECKSUMS: Record<number, typeof snapCrcUpdate> = { 1: crc32cUpdate, 2: snapCrcUpdate };
+
 /** SNAP_NAME matches `<index:16 hex>-<term:16 hex>.snap`. */
 export const SNAP_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
 

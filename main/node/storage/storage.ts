@@ -2,7 +2,10 @@ import type { Entry, HardState, PersistedState, Snapshot, SnapshotPart } from '.
 
 /** LoadInfo reports what load() found and repaired on disk. */
 export interface LoadInfo {
-  /** repairedTail: a torn tail of the last WAL segment that load() cut off (file, byte offset, bytes of damage; zeros after it are not counted). */
+  /**
+   * repairedTail: a torn tail of the last WAL segment that load() cut off (file, byte offset,
+   * bytes of damage; the zeros after it are not counted).
+   */
   repairedTail?: { file: string; offset: number; bytes: number };
   /** segments: the number of WAL segment files after load. */
   segments: number;

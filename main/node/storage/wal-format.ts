@@ -190,11 +190,6 @@ export function payloadFits(kind: number, length: number): boolean {
   }
 }
 
-/**
- * findValidRecord looks for any well-formed record (fitting length, known kind of the right size,
- * matching crc) starting at or after `from`; it returns its offset or -1. Used to tell a torn tail
- * (nothing valid after the damage) from corruption in the middle of a segment.
- */
 /** ZEROS is compared against a segment's tail a slice at a time (a native memcmp, not a JS loop). */
 const ZEROS = new Uint8Array(1 << 16);
 
@@ -221,6 +216,11 @@ export function dataEnd(buf: Uint8Array, from: number, end = buf.length): number
   return from;
 }
 
+/**
+ * findValidRecord looks for any well-formed record (fitting length, known kind of the right size,
+ * matching crc) starting at or after `from`; it returns its offset or -1. Used to tell a torn tail
+ * (nothing valid after the damage) from corruption in the middle of a segment.
+ */
 export function findValidRecord(buf: Uint8Array, from: number): number {
   const n = buf.length;
   for (let off = from; off + RECORD_HEADER_BYTES < n; off++) {

@@ -206,9 +206,11 @@ export class MessageCodec {
     const wire = toWire(m);
     wire[SNAP_DATA_FIELD] = EMPTY_BIN;
     const small = this.encoder.encodeSharedRef(wire);
-    // The empty bin (c4 00) and `done`, the field after it, end the encoding.
+    // The empty bin (c4 00) and `done` (c2 or c3), the field after it, end the encoding.
     const prefix = small.length - 3;
-    if (small[prefix] !== 0xc4 || small[prefix + 1] !== 0) return this.encodeFrame(m);
+    if (small[prefix] !== 0xc4 || small[prefix + 1] !== 0 || (small[prefix + 2] & 0xfe) !== 0xc2) {
+      return this.encodeFrame(m);
+    }
     const n = m.data.length;
     const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + prefix + 5);
     head.writeUInt32BE(prefix + 5 + n + 1, 0);
