@@ -214,15 +214,22 @@ export class Raft {
    * leaderGone tells a follower that the process of its leader `id` is known to be gone (on
    * 127.0.0.1: the leader's port refuses connections). The follower forgets the leader, so it
    * grants the campaigns that leader stickiness would refuse, and campaigns itself after a short
-   * random wait (1 to electionTicks/5 ticks, so that two followers rarely start together) instead
-   * of the rest of its election timeout. It changes timing only, never safety: votes and terms
-   * follow the usual rules, and a leader that is heard from again is followed again.
+   * wait instead of the rest of its election timeout. The waits are staggered by rank among the
+   * other voters (lowest id first, each in its own slot of electionTicks/5 shared out), since
+   * followers that all learn of the loss at once and campaign together split the vote and fall
+   * back to the election timeout. It changes timing only, never safety: votes and terms follow
+   * the usual rules, and a leader that is heard from again is followed again.
    */
   leaderGone(id: NodeId): void {
     if (this.role !== 'follower' || id === 0 || this.leader !== id) return;
     this.setLeader(0);
-    const spread = Math.max(1, Math.floor(this.cfg.electionTicks / 5));
-    const wait = 1 + Math.floor(this.rng() * spread);
+    const others = this.log
+      .conf()
+      .voters.filter((v) => v !== id)
+      .sort((a, b) => a - b);
+    const rank = Math.max(0, others.indexOf(this.id));
+    const slot = Math.max(1, Math.floor(this.cfg.electionTicks / 5 / Math.max(1, others.length)));
+    const wait = 1 + rank * slot + Math.floor(this.rng() * Math.max(1, slot >> 1));
     this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - wait);
   }
 

@@ -199,6 +199,31 @@ describe('leader election (§5.2)', () => {
     expect(roundsToNewLeader(false)).toBeGreaterThanOrEqual(50 - 5);
   });
 
+  it('followers told at the same instant that their leader is gone do not split the vote', () => {
+    const slow: number[] = [];
+    for (const ids of [
+      [1, 2, 3],
+      [1, 2, 3, 4, 5],
+    ]) {
+      for (let seed = 1; seed <= 60; seed++) {
+        const c = new SimCluster({ ids, seed, electionTicks: 50 });
+        until(c, () => c.leader() !== 0);
+        c.rounds(5);
+        const old = c.leader();
+        const followers = ids.filter((id) => id !== old);
+        c.crash(old);
+        for (const f of followers) c.node(f).raft.leaderGone(old);
+        let r = 1;
+        while (r <= 50 && !followers.some((id) => c.node(id).raft.role === 'leader')) {
+          c.rounds(1);
+          r++;
+        }
+        if (r > 50 / 5 + 3) slow.push(seed);
+      }
+    }
+    expect(slow).toEqual([]);
+  });
+
   it('a follower told its leader is gone grants the campaign that stickiness refused', () => {
     const c = new SimCluster({ ids: [1, 2, 3], seed: 9, preVote: false });
     until(c, () => c.leader() !== 0);
