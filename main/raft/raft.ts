@@ -313,14 +313,16 @@ export class Raft {
   proposeConfChange(cc: ConfChange): ProposeResult {
     const err = this.checkProposable();
     if (err) return err;
+    // Not ready first: a new leader may have inherited a config entry it does not yet know to be
+    // committed, and committing an entry of its own term settles that one too.
+    if (this.log.term(this.log.commit) !== this.term) {
+      return this.fail('leader-not-ready', 'the leader has not committed an entry of its term yet');
+    }
     if (this.log.confIndex() > this.log.commit) {
       return this.fail(
         'config-change-in-progress',
         `config entry ${this.log.confIndex()} is not committed yet (commit ${this.log.commit})`,
       );
-    }
-    if (this.log.term(this.log.commit) !== this.term) {
-      return this.fail('leader-not-ready', 'the leader has not committed an entry of its term yet');
     }
     if (cc.type === 'promote') {
       const pr = this.prs.get(cc.node);

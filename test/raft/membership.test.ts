@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
+import { encodeConfEntry } from '../../main/raft/conf';
+import type { Entry } from '../../main/raft/types';
 import { drain, rawNode } from './helpers';
 
 function elect(c: SimCluster): number {
@@ -124,6 +126,55 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
     // The new configuration takes effect when appended, before it commits.
     expect(r.status().learners).toEqual([4]);
     expect(r.proposeConfChange({ type: 'remove', node: 9 }).ok).toBe(false);
+  });
+
+  it('a new leader that inherited an uncommitted change waits to be ready, then takes one', () => {
+    // Node 1 follows leader 2 and has its change (add learner 4) at index 2, not yet known to be
+    // committed; then 2 is gone and 1 is elected.
+    const r = rawNode(1, [1, 2, 3], { term: 1 });
+    const change: Entry = {
+      index: 2,
+      term: 1,
+      type: 'conf',
+      data: encodeConfEntry({
+        change: { type: 'add-learner', node: 4, address: 'sim:4' },
+        conf: { voters: [1, 2, 3], learners: [4], addresses: { '4': 'sim:4' } },
+      }),
+    };
+    r.step({
+      type: 'app',
+      from: 2,
+      to: 1,
+      term: 1,
+      prevIndex: 1,
+      prevTerm: 1,
+      commit: 1,
+      entries: [change],
+    });
+    drain(r);
+    r.campaign('election');
+    drain(r);
+    r.step({ type: 'voteResp', from: 3, to: 1, term: 2, reject: false });
+    drain(r);
+    expect(r.role).toBe('leader');
+    // Not "a change is in progress": that one commits with the leader's first entry.
+    expect(r.proposeConfChange({ type: 'remove', node: 3 })).toMatchObject({
+      ok: false,
+      error: 'leader-not-ready',
+    });
+    r.step({
+      type: 'appResp',
+      from: 3,
+      to: 1,
+      term: 2,
+      index: 3,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
+    drain(r);
+    expect(r.status().commit).toBe(3);
+    expect(r.proposeConfChange({ type: 'remove', node: 3 }).ok).toBe(true);
   });
 
   it('rejects invalid changes with a reason', () => {
