@@ -376,17 +376,14 @@ export class TcpListener {
     return listenServer(server, this.host, this.port, {
       isClosed: () => this.closing !== undefined,
       closedMessage: 'server closed while starting to listen',
-      onLateError: (err) => this.log('error', `server error: ${err.message}`),
-    }).then(
-      (port) => {
-        this.port = port;
-        return { host: this.host, port };
-      },
-      (err: unknown) => {
+      onFail: () => {
         if (this.server === server) this.server = undefined;
-        throw err;
       },
-    );
+      onLateError: (err) => this.log('error', `server error: ${err.message}`),
+    }).then((bound) => {
+      this.port = bound.port;
+      return bound;
+    });
   }
 
   /** close stops accepting; `each` is called for every open socket (to end it). */

@@ -107,32 +107,39 @@ export class PortInUseError extends Error {
 
 /**
  * listenServer binds `server` to host:port (port 0: any free one) and resolves with the bound
- * port. A taken port rejects with PortInUseError; if `isClosed()` has become true by the time the
- * bind completes, the server is closed again and the promise rejects with `closedMessage`. Errors
- * after a successful bind go to `onLateError`.
+ * address. A taken port rejects with PortInUseError; if `isClosed()` has become true by the time
+ * the bind completes, the server is closed again and the promise rejects with `closedMessage`.
+ * `onFail` runs before either rejection; errors after a successful bind go to `onLateError`.
  */
 export function listenServer(
   server: Server,
   host: string,
   port: number,
-  o: { isClosed: () => boolean; closedMessage: string; onLateError: (err: Error) => void },
-): Promise<number> {
+  o: {
+    isClosed: () => boolean;
+    closedMessage: string;
+    onFail: () => void;
+    onLateError: (err: Error) => void;
+  },
+): Promise<PeerAddress> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
+    const fail = (err: Error): void => {
       server.close();
-      reject(err.code === 'EADDRINUSE' ? new PortInUseError(host, port) : err);
+      o.onFail();
+      reject(err);
     };
+    const onError = (err: NodeJS.ErrnoException): void =>
+      fail(err.code === 'EADDRINUSE' ? new PortInUseError(host, port) : err);
     server.once('error', onError);
     server.listen({ host, port }, () => {
       server.off('error', onError);
       server.on('error', o.onLateError);
       const bound = server.address();
       if (o.isClosed()) {
-        server.close();
-        reject(new Error(o.closedMessage));
+        fail(new Error(o.closedMessage));
         return;
       }
-      resolve(bound !== null && typeof bound === 'object' ? bound.port : port);
+      resolve({ host, port: bound !== null && typeof bound === 'object' ? bound.port : port });
     });
   });
 }
@@ -240,17 +247,14 @@ export class TcpTransport implements Transport {
     return listenServer(server, this.host, this.port, {
       isClosed: () => this.closed,
       closedMessage: 'transport closed while starting to listen',
-      onLateError: (err) => this.ctx.log('error', `server error: ${err.message}`),
-    }).then(
-      (port) => {
-        this.port = port;
-        return { host: this.host, port };
-      },
-      (err: unknown) => {
+      onFail: () => {
         if (this.server === server) this.server = undefined;
-        throw err;
       },
-    );
+      onLateError: (err) => this.ctx.log('error', `server error: ${err.message}`),
+    }).then((bound) => {
+      this.port = bound.port;
+      return bound;
+    });
   }
 
   setPeers(peers: PeerAddresses): void {
