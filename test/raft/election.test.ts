@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
+import type { Raft } from '../../main/raft/raft';
+import type { Message, NodeId } from '../../main/raft/types';
 import { drain, ofType, rawNode } from './helpers';
 
 /** until ticks the whole cluster until cond holds (or fails after limit ticks). */
@@ -9,6 +11,53 @@ function until(c: SimCluster, cond: () => boolean, limit = 500): void {
     c.rounds(1);
   }
   throw new Error('condition not reached');
+}
+
+/** followerOfLeader elects a leader in a 3-node cluster without PreVote and picks a follower. */
+function followerOfLeader(): { leader: NodeId; f: NodeId; fr: Raft } {
+  const c = new SimCluster({ ids: [1, 2, 3], seed: 9, preVote: false });
+  until(c, () => c.leader() !== 0);
+  const leader = c.leader();
+  const f = [1, 2, 3].find((id) => id !== leader)!;
+  return { leader, f, fr: c.node(f).raft };
+}
+
+/** voteFrom99 is a vote request from an unknown node 99, five terms ahead, with a longer log. */
+function voteFrom99(to: NodeId, term: number, transfer: boolean): Message {
+  return {
+    type: 'vote',
+    from: 99,
+    to,
+    term: term + 5,
+    lastIndex: 1000,
+    lastTerm: term + 4,
+    transfer,
+  };
+}
+
+/**
+ * failover elects a leader (election timeout 50 ticks), crashes it, tells the followers it is
+ * gone if `told`, and runs up to `limit` rounds until one of them leads: `rounds` is how many ran.
+ */
+function failover(
+  ids: NodeId[],
+  seed: number,
+  told: boolean,
+  limit: number,
+): { c: SimCluster; old: NodeId; followers: NodeId[]; rounds: number; leader?: NodeId } {
+  const c = new SimCluster({ ids, seed, electionTicks: 50 });
+  until(c, () => c.leader() !== 0);
+  c.rounds(5);
+  const old = c.leader();
+  const followers = ids.filter((id) => id !== old);
+  c.crash(old);
+  if (told) for (const f of followers) c.node(f).raft.leaderGone(old);
+  for (let rounds = 1; rounds <= limit; rounds++) {
+    c.rounds(1);
+    const leader = followers.find((id) => c.node(id).raft.role === 'leader');
+    if (leader !== undefined) return { c, old, followers, rounds, leader };
+  }
+  return { c, old, followers, rounds: limit };
 }
 
 describe('leader election (§5.2)', () => {
@@ -140,58 +189,26 @@ describe('leader election (§5.2)', () => {
   });
 
   it('leader stickiness: followers that hear from a leader ignore a higher-term vote request', () => {
-    const c = new SimCluster({ ids: [1, 2, 3], seed: 9, preVote: false });
-    until(c, () => c.leader() !== 0);
-    const leader = c.leader();
-    const f = [1, 2, 3].find((id) => id !== leader)!;
-    const fr = c.node(f).raft;
+    const { leader, f, fr } = followerOfLeader();
     const term = fr.term;
-    fr.step({
-      type: 'vote',
-      from: 99,
-      to: f,
-      term: term + 5,
-      lastIndex: 1000,
-      lastTerm: term + 4,
-      transfer: false,
-    });
+    fr.step(voteFrom99(f, term, false));
     expect(fr.term).toBe(term);
     expect(fr.leader).toBe(leader);
     // The same request marked as a leadership transfer is honoured.
-    fr.step({
-      type: 'vote',
-      from: 99,
-      to: f,
-      term: term + 5,
-      lastIndex: 1000,
-      lastTerm: term + 4,
-      transfer: true,
-    });
+    fr.step(voteFrom99(f, term, true));
     expect(fr.term).toBe(term + 5);
   });
 
   it('followers told their leader is gone elect a new one within a fifth of an election timeout', () => {
     /** roundsToNewLeader crashes the leader and counts rounds until another is elected. */
     const roundsToNewLeader = (told: boolean): number => {
-      const c = new SimCluster({ ids: [1, 2, 3], seed: 11, electionTicks: 50 });
-      until(c, () => c.leader() !== 0);
-      c.rounds(5);
-      const old = c.leader();
-      const followers = [1, 2, 3].filter((id) => id !== old);
-      c.crash(old);
-      if (told) for (const f of followers) c.node(f).raft.leaderGone(old);
-      for (let r = 1; r <= 500; r++) {
-        c.rounds(1);
-        const l = followers.find((id) => c.node(id).raft.role === 'leader');
-        if (l !== undefined) {
-          // The usual rules elected it: a new term, and the other follower follows it.
-          const other = followers.find((id) => id !== l)!;
-          expect(c.node(l).raft.term).toBeGreaterThan(c.node(old).raft.term);
-          expect(c.node(other).raft.leader).toBe(l);
-          return r;
-        }
-      }
-      throw new Error('no new leader');
+      const { c, old, followers, rounds, leader: l } = failover([1, 2, 3], 11, told, 500);
+      if (l === undefined) throw new Error('no new leader');
+      // The usual rules elected it: a new term, and the other follower follows it.
+      const other = followers.find((id) => id !== l)!;
+      expect(c.node(l).raft.term).toBeGreaterThan(c.node(old).raft.term);
+      expect(c.node(other).raft.leader).toBe(l);
+      return rounds;
     };
     // Told: at most electionTicks / 5 ticks of waiting, plus the rounds of prevote and vote.
     expect(roundsToNewLeader(true)).toBeLessThanOrEqual(50 / 5 + 3);
@@ -206,40 +223,17 @@ describe('leader election (§5.2)', () => {
       [1, 2, 3, 4, 5],
     ]) {
       for (let seed = 1; seed <= 60; seed++) {
-        const c = new SimCluster({ ids, seed, electionTicks: 50 });
-        until(c, () => c.leader() !== 0);
-        c.rounds(5);
-        const old = c.leader();
-        const followers = ids.filter((id) => id !== old);
-        c.crash(old);
-        for (const f of followers) c.node(f).raft.leaderGone(old);
-        let r = 1;
-        while (r <= 50 && !followers.some((id) => c.node(id).raft.role === 'leader')) {
-          c.rounds(1);
-          r++;
-        }
-        if (r > 50 / 5 + 3) slow.push(seed);
+        const { rounds, leader } = failover(ids, seed, true, 50);
+        if (leader === undefined || rounds >= 50 / 5 + 3) slow.push(seed);
       }
     }
     expect(slow).toEqual([]);
   });
 
   it('a follower told its leader is gone grants the campaign that stickiness refused', () => {
-    const c = new SimCluster({ ids: [1, 2, 3], seed: 9, preVote: false });
-    until(c, () => c.leader() !== 0);
-    const leader = c.leader();
-    const f = [1, 2, 3].find((id) => id !== leader)!;
-    const fr = c.node(f).raft;
+    const { leader, f, fr } = followerOfLeader();
     const term = fr.term;
-    const vote = {
-      type: 'vote' as const,
-      from: 99,
-      to: f,
-      term: term + 5,
-      lastIndex: 1000,
-      lastTerm: term + 4,
-      transfer: false,
-    };
+    const vote = voteFrom99(f, term, false);
     // Only the leader it follows counts: news of another node changes nothing.
     fr.leaderGone(99);
     fr.step(vote);

@@ -442,14 +442,19 @@ describe('FileStorage', () => {
     expect((err as Error).message).toContain(`corrupt hard state file ${file}: crc mismatch`);
   });
 
-  it('refuses a damaged snapshot, naming the file', async () => {
+  /** savedSnapshotFile saves entries 1..10 and a snapshot at 8, closes, and names its file. */
+  async function savedSnapshotFile(): Promise<string> {
     const s = store();
     await s.load();
     s.append(entries(1, 10, 1));
     await s.sync();
     await s.saveSnapshot(snapshot(8, 1));
     await s.close();
-    const file = join(dir, 'snap', '0000000000000008-0000000000000001.snap');
+    return join(dir, 'snap', '0000000000000008-0000000000000001.snap');
+  }
+
+  it('refuses a damaged snapshot, naming the file', async () => {
+    const file = await savedSnapshotFile();
     flipByte(file, statSync(file).size - 100);
     const err = await store()
       .load()
@@ -459,13 +464,7 @@ describe('FileStorage', () => {
   });
 
   it("writes snapshot files of version 2 with zlib's CRC-32 and still reads version 1", async () => {
-    const s = store();
-    await s.load();
-    s.append(entries(1, 10, 1));
-    await s.sync();
-    await s.saveSnapshot(snapshot(8, 1));
-    await s.close();
-    const file = join(dir, 'snap', '0000000000000008-0000000000000001.snap');
+    const file = await savedSnapshotFile();
     const buf = readFileSync(file);
     const body = buf.subarray(0, buf.length - 4);
     expect(buf[6]).toBe(2);
@@ -490,13 +489,7 @@ describe('FileStorage', () => {
   });
 
   it('refuses a snapshot file of a version it does not know', async () => {
-    const s = store();
-    await s.load();
-    s.append(entries(1, 10, 1));
-    await s.sync();
-    await s.saveSnapshot(snapshot(8, 1));
-    await s.close();
-    const file = join(dir, 'snap', '0000000000000008-0000000000000001.snap');
+    const file = await savedSnapshotFile();
     const buf = readFileSync(file);
     buf[6] = 3;
     writeFileSync(file, buf);
