@@ -3,6 +3,14 @@
  * can persist, encode or send.
  */
 
+/**
+ * MAX_RAFT_NUMBER is the largest term or log index a node accepts from anyone (a peer, its own
+ * storage, a test). It leaves 2^52 of headroom below Number.MAX_SAFE_INTEGER, so a term can always
+ * be incremented and an index can always be extended by a batch without leaving the integers a
+ * double holds exactly. A message carrying more is malformed; it is refused, never adopted.
+ */
+export const MAX_RAFT_NUMBER = 2 ** 52;
+
 /** NodeId identifies a server; 0 means "none" (no leader, no vote). */
 export type NodeId = number;
 
