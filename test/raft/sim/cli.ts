@@ -1,13 +1,20 @@
 /**
- * npm run sim -- --runs N --seed S [--duration MS] [--workers W] [--verbose]
+ * npm run sim -- --runs N --seed S [--duration MS] [--workers W] [--host real|sync]
+ *   [--mutation NAME] [--end-to-end] [--reuse-ids after-snapshot|any|never] [--verbose]
  * Runs N seeded random schedules (seeds S, S+1, ...) and prints runs, violations and the seconds
- * taken. A violating seed replays exactly: npm run sim -- --runs 1 --seed <seed> --verbose.
+ * taken. A violating seed replays exactly with the command printed after it.
+ * --host sync runs the original host model (every Ready durable at once); --mutation injects a
+ * deliberate bug (see Mutation in cluster.ts); --end-to-end leaves out the durability checks made
+ * as messages leave, keeping the end-to-end properties only; --reuse-ids says when a learner may
+ * join under the id of a node that is gone, with an empty data dir (see RunOptions.reuseIds).
  */
 import { availableParallelism } from 'node:os';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MUTATIONS } from './cluster';
+import type { HostMode, Mutation } from './cluster';
 import { runSchedule } from './run';
-import type { SimResult } from './run';
+import type { ReuseIds, RunOptions, SimResult } from './run';
 
 interface Args {
   runs: number;
@@ -15,12 +22,18 @@ interface Args {
   duration: number;
   workers: number;
   verbose: boolean;
+  host: HostMode;
+  mutation: Mutation | undefined;
+  endToEnd: boolean;
+  reuseIds: ReuseIds;
 }
 
 function usage(msg: string): never {
   console.error(`sim: ${msg}`);
   console.error(
-    'usage: npm run sim -- [--runs N] [--seed S] [--duration MS] [--workers W] [--verbose]',
+    'usage: npm run sim -- [--runs N] [--seed S] [--duration MS] [--workers W] [--host real|sync]\n' +
+      `         [--mutation ${MUTATIONS.join('|')}] [--end-to-end] [--reuse-ids after-snapshot|any|never]\n` +
+      '         [--verbose]',
   );
   process.exit(2);
 }
@@ -32,6 +45,10 @@ function parseArgs(argv: string[]): Args {
     duration: 6000,
     workers: Math.min(availableParallelism(), 4),
     verbose: false,
+    host: 'real',
+    mutation: undefined,
+    endToEnd: false,
+    reuseIds: 'after-snapshot',
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -39,7 +56,31 @@ function parseArgs(argv: string[]): Args {
       a.verbose = true;
       continue;
     }
+    if (k === '--end-to-end') {
+      a.endToEnd = true;
+      continue;
+    }
+    if (k === '--reuse-ids') {
+      const v = argv[++i];
+      if (v !== 'after-snapshot' && v !== 'any' && v !== 'never')
+        usage(`--reuse-ids needs after-snapshot, any or never, got ${v}`);
+      a.reuseIds = v;
+      continue;
+    }
     if (k === '--help' || k === '-h') usage('help');
+    if (k === '--host') {
+      const v = argv[++i];
+      if (v !== 'real' && v !== 'sync') usage(`--host needs real or sync, got ${v}`);
+      a.host = v;
+      continue;
+    }
+    if (k === '--mutation') {
+      const v = argv[++i] as Mutation;
+      if (!MUTATIONS.includes(v))
+        usage(`--mutation needs one of ${MUTATIONS.join(', ')}, got ${v}`);
+      a.mutation = v;
+      continue;
+    }
     const v = argv[++i];
     const n = Number(v);
     if (v === undefined || !Number.isSafeInteger(n) || n < 0)
@@ -55,11 +96,37 @@ function parseArgs(argv: string[]): Args {
 
 type Summary = Pick<SimResult, 'seed' | 'violations' | 'trace' | 'stats'>;
 
-function runRange(seeds: number[], duration: number, report: (r: Summary) => void): void {
+function runOptions(a: Args): RunOptions {
+  return {
+    host: a.host,
+    mutation: a.mutation,
+    durabilityChecks: !a.endToEnd,
+    reuseIds: a.reuseIds,
+  };
+}
+
+/** replayCommand is the command that replays one seed of this invocation exactly. */
+function replayCommand(a: Args, seed: number): string {
+  const extra = [
+    a.duration !== 6000 ? `--duration ${a.duration}` : '',
+    a.host !== 'real' ? `--host ${a.host}` : '',
+    a.mutation ? `--mutation ${a.mutation}` : '',
+    a.endToEnd ? '--end-to-end' : '',
+    a.reuseIds !== 'after-snapshot' ? `--reuse-ids ${a.reuseIds}` : '',
+  ].filter((x) => x !== '');
+  return ['npm run sim -- --runs 1 --seed', String(seed), ...extra, '--verbose'].join(' ');
+}
+
+function runRange(
+  seeds: number[],
+  duration: number,
+  o: RunOptions,
+  report: (r: Summary) => void,
+): void {
   for (const s of seeds) {
     let r: Summary;
     try {
-      r = runSchedule(s, duration);
+      r = runSchedule(s, duration, o);
     } catch (e) {
       r = {
         seed: s,
@@ -75,15 +142,35 @@ function runRange(seeds: number[], duration: number, report: (r: Summary) => voi
 const childArgs = process.env.RAFTDECK_SIM_CHILD;
 if (childArgs) {
   // A child process runs its share of seeds and reports each result to the parent.
-  const { seeds, duration } = JSON.parse(childArgs) as { seeds: number[]; duration: number };
-  runRange(seeds, duration, (r) => process.send!(r));
+  const { seeds, duration, options } = JSON.parse(childArgs) as {
+    seeds: number[];
+    duration: number;
+    options: RunOptions;
+  };
+  runRange(seeds, duration, options, (r) => process.send!(r));
   process.disconnect();
 } else {
   const args = parseArgs(process.argv.slice(2));
+  const options = runOptions(args);
   const started = performance.now();
   const seeds = Array.from({ length: args.runs }, (_, i) => args.seed + i);
   const results: Summary[] = [];
-  let totals = { acked: 0, elections: 0, snapshots: 0, confChanges: 0, faults: 0, reads: 0 };
+  let totals = {
+    acked: 0,
+    elections: 0,
+    snapshots: 0,
+    confChanges: 0,
+    faults: 0,
+    reads: 0,
+    crashes: 0,
+    midWriteCrashes: 0,
+    tornFlushes: 0,
+    fatalExits: 0,
+    leaderGone: 0,
+    reusedIds: 0,
+    syncs: 0,
+    entriesSynced: 0,
+  };
   const onResult = (r: Summary): void => {
     results.push(r);
     if (r.stats.acked !== undefined) {
@@ -94,6 +181,14 @@ if (childArgs) {
         confChanges: totals.confChanges + r.stats.confChanges,
         faults: totals.faults + r.stats.faults,
         reads: totals.reads + r.stats.reads,
+        crashes: totals.crashes + r.stats.crashes,
+        midWriteCrashes: totals.midWriteCrashes + r.stats.midWriteCrashes,
+        tornFlushes: totals.tornFlushes + r.stats.tornFlushes,
+        fatalExits: totals.fatalExits + r.stats.fatalExits,
+        leaderGone: totals.leaderGone + r.stats.leaderGone,
+        reusedIds: totals.reusedIds + r.stats.reusedIds,
+        syncs: totals.syncs + r.stats.syncs,
+        entriesSynced: totals.entriesSynced + r.stats.entriesSynced,
       };
     }
     if (args.verbose || r.violations.length) {
@@ -103,30 +198,38 @@ if (childArgs) {
       for (const v of r.violations) console.log(`  ${v}`);
       if (args.verbose || r.violations.length)
         for (const t of r.trace.slice(-40)) console.log(`    ${t}`);
+      if (r.violations.length) console.log(`  replay: ${replayCommand(args, r.seed)}`);
     }
   };
   const finish = (): void => {
     const bad = results.filter((r) => r.violations.length > 0);
     const secs = ((performance.now() - started) / 1000).toFixed(1);
+    const model = `${args.host} host${args.mutation ? `, mutation ${args.mutation}` : ''}${args.endToEnd ? ', end-to-end checks only' : ''}${args.reuseIds !== 'after-snapshot' ? `, reuse ids: ${args.reuseIds}` : ''}`;
     console.log(
-      `sim: ${results.length} runs (seeds ${args.seed}..${args.seed + args.runs - 1}), ${bad.length} violations, ${secs} s`,
+      `sim: ${results.length} runs (seeds ${args.seed}..${args.seed + args.runs - 1}; ${model}), ${bad.length} violations, ${secs} s`,
     );
     console.log(
       `sim: ${totals.acked} acknowledged writes, ${totals.reads} linearizable reads, ${totals.elections} elections, ` +
         `${totals.snapshots} snapshot installs, ${totals.confChanges} membership changes, ${totals.faults} faults`,
+    );
+    console.log(
+      `sim: ${totals.crashes} crashes (${totals.midWriteCrashes} in the middle of a write, ${totals.tornFlushes} flushes torn), ` +
+        `${totals.fatalExits} exits on a failed write, ${totals.leaderGone} leaderGone calls, ${totals.reusedIds} reused ids, ` +
+        `${totals.entriesSynced} entries written in ${totals.syncs} fsyncs`,
     );
     if (results.length !== args.runs) {
       console.log(`sim: only ${results.length} of ${args.runs} runs reported`);
       process.exitCode = 1;
     }
     if (bad.length) {
-      console.log(`sim: replay with: npm run sim -- --runs 1 --seed ${bad[0]!.seed} --verbose`);
+      console.log(`sim: seeds with violations: ${bad.map((r) => r.seed).join(' ')}`);
+      console.log(`sim: replay with: ${replayCommand(args, bad[0]!.seed)}`);
       process.exitCode = 1;
     }
   };
   const w = Math.min(args.workers, Math.max(1, args.runs));
   if (w <= 1) {
-    runRange(seeds, args.duration, onResult);
+    runRange(seeds, args.duration, options, onResult);
     finish();
   } else {
     let live = w;
@@ -136,7 +239,7 @@ if (childArgs) {
         execArgv: ['--import', 'tsx'],
         env: {
           ...process.env,
-          RAFTDECK_SIM_CHILD: JSON.stringify({ seeds: mine, duration: args.duration }),
+          RAFTDECK_SIM_CHILD: JSON.stringify({ seeds: mine, duration: args.duration, options }),
         },
       });
       child.on('message', (m) => onResult(m as Summary));

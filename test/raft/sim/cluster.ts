@@ -1,4 +1,4 @@
-import { decodeConfEntry, isMember } from '../../../main/raft/conf';
+import { decodeConfEntry, isMember, quorum } from '../../../main/raft/conf';
 import { Raft } from '../../../main/raft/raft';
 import { seededRng } from '../../../main/raft/rng';
 import type {
@@ -11,13 +11,16 @@ import type {
   RaftConfig,
   RaftEvent,
   ReadState,
+  Ready,
   Snapshot,
 } from '../../../main/raft/types';
+import { DiskFiles, InjectedIoError, SimStorage } from './storage';
+import type { DiskTiming, SimStorageStats, StorageMutation } from './storage';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Disk is what a simulated node has made durable: exactly what Ready told it to persist. */
+/** Disk is what a simulated node would read back from its data dir if it restarted now. */
 export interface Disk {
   hardState: HardState;
   entries: Entry[];
@@ -30,17 +33,106 @@ export interface SimStateMachine {
   hash: number;
 }
 
-export interface SimNode {
-  id: NodeId;
-  raft: Raft;
-  disk: Disk;
-  sm: SimStateMachine;
-  alive: boolean;
+/**
+ * HostMode selects the host the simulator runs each node in:
+ *  - 'real' models main/node/raft-node.ts on main/node/storage/file-storage.ts: one Ready at a
+ *    time, persisted asynchronously (a flush takes time; inputs meanwhile go into the next Ready,
+ *    which is group commit), a leader's appends and heartbeats sent before its own fsync, every
+ *    other message after it, commit-only Readies not synced, its own snapshots written beside
+ *    the Ready loop, crashes at any moment (losing the Ready in flight, with part of a flush on
+ *    disk), the storage's load rules on restart, injected I/O errors that make a node exit and be
+ *    restarted, TCP-like links (a peer's port refuses connections while its process is down,
+ *    which makes a follower call leaderGone; messages to it are dropped until the link's backoff
+ *    retries) and a removed node exiting 300 ms after applying its removal;
+ *  - 'sync' is the original model: every Ready is persisted whole and at once (so crashes fall
+ *    between Readies), then its messages are sent.
+ */
+export type HostMode = 'sync' | 'real';
+
+/**
+ * Mutation names a deliberate bug in the simulated host or store, to show the simulator catches
+ * what it is meant to catch:
+ *  - 'send-before-fsync': every message of a Ready leaves before its persistence starts (a
+ *    follower acknowledges and a node grants its vote before either is durable);
+ *  - 'advance-before-fsync': the host calls advance() before its fsync completes, so the core
+ *    takes new entries as durable too early: a leader counts its own copy towards commit, and a
+ *    later Ready may acknowledge them;
+ *  - 'sync-entries-only': the host syncs only when a Ready carries entries or a snapshot, so a
+ *    new term or vote alone stays buffered (lost by a crash) while the messages relying on it go;
+ *  - 'commit-before-entries': the store writes a batch's commit record in front of its entries;
+ *  - 'snapshot-file-unrecorded': on open, the store does not record in its WAL a snapshot it
+ *    found only as a file (what FileStorage does today, see SimStorage).
+ * With the 'sync' host none of them changes anything at all (the same run, step for step): a
+ * Ready is durable before anything else can happen, whatever the order inside it, and the 'sync'
+ * host syncs every Ready.
+ */
+export type Mutation =
+  'send-before-fsync' | 'advance-before-fsync' | 'sync-entries-only' | StorageMutation;
+
+export const MUTATIONS: readonly Mutation[] = [
+  'send-before-fsync',
+  'advance-before-fsync',
+  'sync-entries-only',
+  'commit-before-entries',
+  'snapshot-file-unrecorded',
+];
+
+/** Link is one node's outbound connection to a peer, as far as the simulation needs it. */
+interface Link {
+  /** retryAt: until then the link is down (backoff after a refused or closed connection). */
+  retryAt: number;
+  attempt: number;
+  pending: boolean;
+}
+
+/**
+ * SimNode is one simulated node: the process (Raft, state machine, host state), which a crash
+ * replaces, and its data dir (`files`), which survives crashes.
+ */
+export class SimNode {
+  raft!: Raft;
+  storage!: SimStorage;
+  sm: SimStateMachine = { index: 0, hash: 0 };
+  alive = false;
   /** exited: the node applied its own removal and shut down for good. */
-  exited: boolean;
-  maxCommit: number;
-  readStates: ReadState[];
-  events: RaftEvent[];
+  exited = false;
+  /** maxCommit: the largest commit this process reached. */
+  maxCommit = 0;
+  readStates: ReadState[] = [];
+  events: RaftEvent[] = [];
+  /** inc: the incarnation; every crash and restart changes it, cancelling the old process's timers. */
+  inc = 0;
+  /** busy: a Ready is being carried out (the real host has one in flight at a time). */
+  busy = false;
+  /** snapshotTask: the node is writing a snapshot of its own. */
+  snapshotTask = false;
+  /** afterSnapshot: persisting a received snapshot waits for the node's own to be written. */
+  afterSnapshot: (() => void)[] = [];
+  durableTerm = 0;
+  durableVote = 0;
+  /** seenCommit: the commit index the checker last saw in this process. */
+  seenCommit = 0;
+  links = new Map<NodeId, Link>();
+  inProcess = false;
+  crashOnWrite = false;
+
+  constructor(
+    readonly id: NodeId,
+    public files: DiskFiles,
+    /** join: started empty, to be added by the leader; never bootstraps. */
+    readonly join: boolean,
+    readonly initialVoters: { id: NodeId; address: string }[] | undefined,
+    /** tickMs: this node's clock period (nodes' clocks run at slightly different rates). */
+    readonly tickMs: number,
+  ) {}
+
+  /** disk is what the node would read back from its data dir if it restarted now. */
+  get disk(): Disk {
+    const l = this.files.load();
+    if ('error' in l) throw new Error(`node ${this.id}: ${l.error}`);
+    const { hardState, snapshot, entries } = l.state;
+    return { hardState, snapshot, entries: entries.slice() };
+  }
 }
 
 export interface SimOptions {
@@ -62,28 +154,54 @@ export interface SimOptions {
   snapshotPad?: number;
   /** tickMs: simulated milliseconds per tick. */
   tickMs?: number;
+  /** tickSkew: each node's tick period is tickMs times a factor drawn in [1 - skew, 1 + skew]. */
+  tickSkew?: number;
   /** delay: [min, max] simulated ms a message spends in flight. */
   delay?: [number, number];
   /** keepEvents: keep every node's Raft events (tests read them). */
   keepEvents?: boolean;
+  /** host: the host model (default 'sync'; the randomized runs use 'real'). */
+  host?: HostMode;
+  /** disk: how long the real host's disk takes (ignored by the 'sync' host). */
+  disk?: DiskTiming;
+  /** encodeMs: [min, max] ms the real host spends encoding its own snapshot image. */
+  encodeMs?: [number, number];
+  mutation?: Mutation | undefined;
+  /**
+   * durabilityChecks: check, as it happens, that nothing leaves a node before what it relies on is
+   * durable (acknowledgements, votes, terms) and that a leader commits only entries durable on a
+   * quorum (default true). Off, only the end-to-end properties are checked.
+   */
+  durabilityChecks?: boolean;
 }
 
 interface InFlight {
   at: number;
   seq: number;
   msg: Message;
+  /** toInc: the recipient's incarnation when sent; a restarted process never gets it (TCP). */
+  toInc: number;
 }
 
-/** MinHeap orders in-flight messages by delivery time, then by send order. */
-class MinHeap {
-  private a: InFlight[] = [];
+interface Timer {
+  at: number;
+  seq: number;
+  /** node, inc: the process the timer belongs to (0: the cluster's own); cancelled by a crash. */
+  node: NodeId;
+  inc: number;
+  fn: () => void;
+}
+
+/** MinHeap orders events by time, then by the order they were created. */
+class MinHeap<T extends { at: number; seq: number }> {
+  private a: T[] = [];
   get size(): number {
     return this.a.length;
   }
-  peek(): InFlight | undefined {
+  peek(): T | undefined {
     return this.a[0];
   }
-  push(x: InFlight): void {
+  push(x: T): void {
     const a = this.a;
     a.push(x);
     let i = a.length - 1;
@@ -94,7 +212,7 @@ class MinHeap {
       i = p;
     }
   }
-  pop(): InFlight | undefined {
+  pop(): T | undefined {
     const a = this.a;
     if (a.length === 0) return undefined;
     const top = a[0]!;
@@ -120,7 +238,7 @@ class MinHeap {
   }
 }
 
-function less(x: InFlight, y: InFlight): boolean {
+function less(x: { at: number; seq: number }, y: { at: number; seq: number }): boolean {
   return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }
 
@@ -135,20 +253,41 @@ function entryKey(e: Entry): string {
   return `${e.term}/${e.type}/${dec.decode(e.data)}`;
 }
 
+/** REAL_DISK: an SSD's fdatasync and a small snapshot file, in simulated ms. */
+const REAL_DISK: DiskTiming = { syncMs: [0.2, 3], snapshotMs: [1, 8] };
+const INSTANT_DISK: DiskTiming = { syncMs: [0, 0], snapshotMs: [0, 0] };
+/** REMOVED_EXIT_MS: the real node shuts down this long after applying its own removal. */
+const REMOVED_EXIT_MS = 300;
+/** FATAL_RESTART_MS: the supervisor restarts a node that exited on a fatal error after this. */
+const FATAL_RESTART_MS = 500;
+/** BACKOFF_MIN_MS, BACKOFF_MAX_MS: the transport's reconnect backoff (DEFAULT_SETTINGS). */
+const BACKOFF_MIN_MS = 50;
+const BACKOFF_MAX_MS = 2000;
+
 /**
- * SimCluster runs Raft nodes on a simulated network and clock, entirely deterministically for a
- * seed. It can isolate, cut, partition, drop, duplicate and delay messages, crash a node and
- * restart it from what it persisted, and it checks Raft's safety properties after every step:
- * one leader per term, log matching, leader completeness, state-machine safety, commit
- * monotonicity and never-stale reads. Violations are collected in `violations`.
+ * SimCluster runs Raft nodes on a simulated network, clock and disk, entirely deterministically
+ * for a seed. It can isolate, cut (also one way), partition, drop, duplicate and delay messages,
+ * crash a node (at any moment with the 'real' host, losing the Ready in flight) and restart it
+ * from its data dir, slow a node's disk or fail its next fsync. It checks Raft's safety properties
+ * after every step: one leader per term, log matching, leader completeness, state-machine safety,
+ * commit monotonicity, never-stale reads, at most one uncommitted configuration — and, where the
+ * host model makes durability observable, that nothing is sent before what it relies on is
+ * durable, that a leader commits only what a quorum holds durably, and that a restarted node's
+ * store opens. Violations are collected in `violations`.
  */
 export class SimCluster {
   readonly nodes = new Map<NodeId, SimNode>();
   readonly rng: () => number;
-  readonly opts: Required<Omit<SimOptions, 'ids'>>;
+  readonly opts: Required<Omit<SimOptions, 'ids' | 'mutation'>> & {
+    mutation: Mutation | undefined;
+  };
   now = 0;
   private seq = 0;
-  private readonly queue = new MinHeap();
+  private incSeq = 0;
+  private readonly queue = new MinHeap<InFlight>();
+  private readonly timers = new MinHeap<Timer>();
+  /** pendingChecks: durability checks of the step in progress (see settle). */
+  private pendingChecks: (() => void)[] = [];
   private nextTick = new Map<NodeId, number>();
 
   // faults
@@ -157,6 +296,8 @@ export class SimCluster {
   dupRate = 0;
   /** dropIf: a custom rule; a message for which it returns true is lost. */
   dropIf: ((m: Message) => boolean) | undefined;
+  /** onTrace: told of what the hosts do on their own (exits, restarts), for a run's trace. */
+  onTrace: ((what: string) => void) | undefined;
 
   // checker state
   readonly violations: string[] = [];
@@ -169,16 +310,36 @@ export class SimCluster {
   private appliedHash: number[] = [];
   private entryAt = new Map<string, string>();
   /** pending proposals by (index/term) -> payload; acked once the proposer applies it. */
-  private pendingProps = new Map<string, { node: NodeId; key: string }>();
+  private pendingProps = new Map<string, { node: NodeId; inc: number; key: string }>();
   readonly acked: { index: number; key: string; at: number }[] = [];
   maxAckedIndex = 0;
   private readsInFlight = new Map<string, { minIndex: number; at: number }>();
   readsServed = 0;
   private readCtx = 0;
-  stats = { delivered: 0, dropped: 0, elections: 0, snapshotsInstalled: 0, compactions: 0 };
+  readonly storageStats: SimStorageStats = {
+    syncs: 0,
+    entriesSynced: 0,
+    groupedSyncs: 0,
+    tornFlushes: 0,
+    failures: 0,
+  };
+  stats = {
+    delivered: 0,
+    dropped: 0,
+    elections: 0,
+    snapshotsInstalled: 0,
+    compactions: 0,
+    crashes: 0,
+    midWriteCrashes: 0,
+    fatalExits: 0,
+    refusals: 0,
+    leaderGone: 0,
+    reusedIds: 0,
+  };
 
   constructor(o: SimOptions) {
     this.rng = seededRng(o.seed);
+    const host = o.host ?? 'sync';
     this.opts = {
       seed: o.seed,
       preVote: o.preVote ?? true,
@@ -194,11 +355,21 @@ export class SimCluster {
       compactKeep: o.compactKeep ?? 0,
       snapshotPad: o.snapshotPad ?? 600,
       tickMs: o.tickMs ?? 10,
+      tickSkew: o.tickSkew ?? 0,
       delay: o.delay ?? [0, 0],
       keepEvents: o.keepEvents ?? true,
+      host,
+      disk: host === 'real' ? (o.disk ?? REAL_DISK) : INSTANT_DISK,
+      encodeMs: host === 'real' ? (o.encodeMs ?? [0, 3]) : [0, 0],
+      mutation: o.mutation,
+      durabilityChecks: o.durabilityChecks ?? true,
     };
     const voters = o.ids.map((id) => ({ id, address: `sim:${id}` }));
-    for (const id of o.ids) this.startNode(id, voters);
+    for (const id of o.ids) this.startNode(id, false, voters);
+  }
+
+  private get real(): boolean {
+    return this.opts.host === 'real';
   }
 
   // ------------------------------------------------------------ node lifecycle
@@ -220,59 +391,169 @@ export class SimCluster {
     };
   }
 
-  private startNode(id: NodeId, initialVoters?: { id: NodeId; address: string }[]): SimNode {
-    const raft = new Raft({ ...this.raftConfig(id), initialVoters });
-    const n: SimNode = {
-      id,
-      raft,
-      disk: { hardState: { term: 0, vote: 0, commit: 0 }, entries: [], snapshot: undefined },
-      sm: { index: 0, hash: 0 },
-      alive: true,
-      exited: false,
-      maxCommit: 0,
-      readStates: [],
-      events: [],
-    };
+  private startNode(
+    id: NodeId,
+    join: boolean,
+    initialVoters?: { id: NodeId; address: string }[],
+  ): SimNode {
+    const skew = this.opts.tickSkew;
+    const period =
+      skew > 0 ? this.opts.tickMs * (1 + skew * (2 * this.rng() - 1)) : this.opts.tickMs;
+    const n = new SimNode(id, new DiskFiles(), join, initialVoters, period);
     this.nodes.set(id, n);
-    this.nextTick.set(id, this.now + Math.floor(this.rng() * this.opts.tickMs));
-    this.process(n);
+    this.boot(n);
     return n;
+  }
+
+  /** boot starts a process on the node's data dir, as the real node does: load, then Raft. */
+  private boot(n: SimNode): void {
+    const loaded = n.files.load();
+    if ('error' in loaded) {
+      this.violate(`node ${n.id}: its store refuses to open after a crash: ${loaded.error}`);
+      return;
+    }
+    const st = loaded.state;
+    const fresh = st.hardState.term === 0 && st.entries.length === 0 && !st.snapshot;
+    n.inc = ++this.incSeq;
+    const inc = n.inc;
+    n.raft = new Raft({
+      ...this.raftConfig(n.id),
+      state: fresh ? undefined : { ...st, entries: st.entries.slice() },
+      initialVoters: fresh && !n.join ? n.initialVoters : undefined,
+    });
+    n.storage = new SimStorage(
+      n.files,
+      st,
+      {
+        rng: this.rng,
+        after: (ms, fn) => this.timer(ms, n.id, inc, fn),
+        stats: this.storageStats,
+        problem: (p) => this.violate(`node ${n.id}: ${p}`),
+        landed: () => this.checkDurableCommit(n),
+      },
+      this.opts.disk,
+      this.opts.mutation === 'commit-before-entries' ||
+        this.opts.mutation === 'snapshot-file-unrecorded'
+        ? this.opts.mutation
+        : undefined,
+    );
+    n.storage.onWrite = (ms) => {
+      if (!n.crashOnWrite || ms <= 0) return;
+      n.crashOnWrite = false;
+      this.timer(this.rng() * ms, n.id, inc, () => {
+        this.stats.midWriteCrashes++;
+        this.crash(n.id);
+      });
+    };
+    n.sm = st.snapshot ? decodeSnapshot(st.snapshot.data) : { index: 0, hash: 0 };
+    if (st.snapshot) this.checkStateAt(n, 'restart');
+    n.durableTerm = st.hardState.term;
+    n.durableVote = st.hardState.vote;
+    n.busy = false;
+    n.snapshotTask = false;
+    n.afterSnapshot = [];
+    n.links = new Map();
+    n.crashOnWrite = false;
+    n.seenCommit = n.raft.log.commit;
+    n.maxCommit = n.raft.log.commit;
+    n.alive = true;
+    this.nextTick.set(n.id, this.now + Math.floor(this.rng() * this.opts.tickMs));
+    this.process(n);
   }
 
   /** addNode starts an empty node that will join as a learner (the leader must add it). */
   addNode(id: NodeId): SimNode {
     if (this.nodes.has(id)) throw new Error(`node ${id} exists`);
-    return this.startNode(id);
+    return this.startNode(id, true);
   }
 
-  /** crash stops a node at once; everything not persisted is lost. */
-  crash(id: NodeId): void {
+  /**
+   * reuseNode starts a fresh, empty node under the id of a node whose process is gone for good
+   * (removed, exited or crashed): a new data dir, to be added again as a learner.
+   */
+  reuseNode(id: NodeId): SimNode {
+    const old = this.node(id);
+    if (old.alive) throw new Error(`node ${id} is still running`);
+    old.inc = ++this.incSeq;
+    this.stats.reusedIds++;
+    return this.startNode(id, true);
+  }
+
+  /**
+   * crash stops a node at once; everything not yet durable is lost. A flush in progress lands in
+   * part: `landed` pieces of it (hardstate file first, then records in order), a random number if
+   * not given.
+   */
+  crash(id: NodeId, landed?: number): void {
+    this.settle();
     const n = this.node(id);
-    n.alive = false;
+    if (!n.alive) return;
+    this.stop(n, landed);
+    this.stats.crashes++;
   }
 
-  /** restart brings a crashed node back from its disk alone. */
+  private stop(n: SimNode, landed?: number): void {
+    n.storage.crash(landed);
+    n.alive = false;
+    n.busy = false;
+    n.inc = ++this.incSeq;
+    for (const [k, p] of this.pendingProps) if (p.node === n.id) this.pendingProps.delete(k);
+    for (const k of this.readsInFlight.keys())
+      if (k.startsWith(`${n.id}/`)) this.readsInFlight.delete(k);
+    if (!this.real) return;
+    // Its connections close and its port refuses: every peer's link retries after a backoff.
+    for (const y of this.nodes.values()) {
+      if (y.alive && y.id !== n.id)
+        this.linkDown(y, n.id, BACKOFF_MIN_MS * (0.5 + 0.5 * this.rng()));
+    }
+  }
+
+  /**
+   * crashDuringWrite crashes the node in the middle of its next flush or snapshot write (at once
+   * if one is on its way to the disk; with the 'sync' host, whose writes take no time, at once).
+   */
+  crashDuringWrite(id: NodeId): void {
+    const n = this.node(id);
+    if (!n.alive) return;
+    if (!this.real || n.storage.busy) {
+      if (n.storage.busy) this.stats.midWriteCrashes++;
+      this.crash(id);
+      return;
+    }
+    n.crashOnWrite = true;
+  }
+
+  /** restart brings a crashed node back from its data dir alone. */
   restart(id: NodeId): void {
     const n = this.node(id);
     if (n.alive || n.exited) return;
-    const disk = n.disk;
-    n.raft = new Raft({
-      ...this.raftConfig(id),
-      state: {
-        hardState: { ...disk.hardState },
-        snapshot: disk.snapshot,
-        entries: disk.entries.slice(),
-      },
-    });
-    n.sm = disk.snapshot ? decodeSnapshot(disk.snapshot.data) : { index: 0, hash: 0 };
-    if (disk.snapshot) this.checkStateAt(n, 'restart');
-    n.alive = true;
-    if (n.raft.log.commit < n.maxCommit) {
-      // Commit is persisted with every Ready here, so it must come back whole.
-      this.violate(`node ${id} restarted with commit ${n.raft.log.commit} < ${n.maxCommit}`);
+    this.boot(n);
+  }
+
+  /** calmDisks undoes slowDisk and crashDuringWrite everywhere (a failure already armed stays). */
+  calmDisks(): void {
+    for (const n of this.nodes.values()) {
+      n.crashOnWrite = false;
+      if (n.alive) n.storage.fsyncDelayMs = 0;
     }
-    this.nextTick.set(id, this.now + Math.floor(this.rng() * this.opts.tickMs));
-    this.process(n);
+  }
+
+  /**
+   * slowDisk makes every flush and snapshot write of a node take ms longer (0: normal again).
+   * The 'sync' host's disk takes no time, slow or not.
+   */
+  slowDisk(id: NodeId, ms: number): void {
+    const n = this.node(id);
+    if (n.alive) n.storage.fsyncDelayMs = ms;
+  }
+
+  /**
+   * failNextWrite makes a node's next flush or snapshot write fail: the node exits and is
+   * restarted. The 'sync' host has no I/O errors: nothing happens.
+   */
+  failNextWrite(id: NodeId): void {
+    const n = this.node(id);
+    if (n.alive && this.real) n.storage.failNext = true;
   }
 
   node(id: NodeId): SimNode {
@@ -283,6 +564,22 @@ export class SimCluster {
 
   live(): SimNode[] {
     return [...this.nodes.values()].filter((n) => n.alive);
+  }
+
+  /** die is a fatal error in a node (storage): the process exits and the supervisor restarts it. */
+  private die(n: SimNode, err: Error): void {
+    if (!n.alive) return;
+    if (!(err instanceof InjectedIoError))
+      this.violate(`node ${n.id}: fatal storage error: ${err.message}`);
+    this.stats.fatalExits++;
+    this.onTrace?.(`node ${n.id} exits: ${err.message}`);
+    this.stop(n);
+    const inc = n.inc;
+    this.timer(FATAL_RESTART_MS, 0, 0, () => {
+      if (n.inc !== inc || this.nodes.get(n.id) !== n) return;
+      this.onTrace?.(`node ${n.id} restarted by the supervisor`);
+      this.restart(n.id);
+    });
   }
 
   // ------------------------------------------------------------ network faults
@@ -329,11 +626,94 @@ export class SimCluster {
     return this.cutLinks.has(this.linkKey(a, b));
   }
 
+  /**
+   * linkDown: y's link to x failed; y retries after `ms`, dropping what it sends to x until then.
+   * A retry that finds x's process gone is refused, which a follower of x takes as leaderGone.
+   */
+  private linkDown(y: SimNode, x: NodeId, ms: number): void {
+    let link = y.links.get(x);
+    if (!link) {
+      link = { retryAt: 0, attempt: 0, pending: false };
+      y.links.set(x, link);
+    }
+    if (link.pending) return;
+    link.pending = true;
+    link.retryAt = this.now + ms;
+    const l = link;
+    this.timer(ms, y.id, y.inc, () => {
+      l.pending = false;
+      const xn = this.nodes.get(x);
+      if (xn?.alive) {
+        l.attempt = 0;
+        l.retryAt = 0;
+        return;
+      }
+      this.stats.refusals++;
+      if (y.raft.role === 'follower' && y.raft.leader === x) {
+        this.stats.leaderGone++;
+        y.raft.leaderGone(x);
+        this.observe(y);
+        this.process(y);
+      }
+      const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(l.attempt, 30));
+      l.attempt++;
+      this.linkDown(y, x, Math.max(BACKOFF_MIN_MS, ceiling * (0.5 + 0.5 * this.rng())));
+    });
+  }
+
   // ------------------------------------------------------------ driving
 
   private delayMs(): number {
     const [lo, hi] = this.opts.delay;
     return lo + Math.floor(this.rng() * (hi - lo + 1));
+  }
+
+  /** timer runs fn after ms, unless it belongs to a process (node, inc) that has ended since. */
+  private timer(ms: number, node: NodeId, inc: number, fn: () => void): void {
+    this.timers.push({ at: this.now + ms, seq: this.seq++, node, inc, fn });
+  }
+
+  /** at runs fn after ms of simulated time (a fault at a chosen moment). */
+  at(ms: number, fn: () => void): void {
+    this.timer(ms, 0, 0, fn);
+  }
+
+  /**
+   * settle runs the durability checks of the step just taken. They are made between steps, not
+   * as a message is sent: nothing can observe a message, and no crash can happen, before the step
+   * that sent it ends, so what counts is whether its basis is durable by then. (Made as it is
+   * sent, the check would blame the 'sync' host for an order inside a Ready that nothing can see.)
+   */
+  private settle(): void {
+    if (this.pendingChecks.length === 0) return;
+    const checks = this.pendingChecks;
+    this.pendingChecks = [];
+    for (const c of checks) c();
+  }
+
+  private runTimer(t: Timer): void {
+    if (t.node !== 0 && this.nodes.get(t.node)?.inc !== t.inc) return;
+    t.fn();
+  }
+
+  /** hostSend is the host handing a message to its transport. */
+  private hostSend(n: SimNode, m: Message, ackTerm?: number): void {
+    if (this.opts.durabilityChecks) this.pendingChecks.push(() => this.checkSent(n, m, ackTerm));
+    if (this.real) {
+      const link = n.links.get(m.to);
+      if (link && link.retryAt > this.now) {
+        this.stats.dropped++;
+        return;
+      }
+      const to = this.nodes.get(m.to);
+      if (!to?.alive) {
+        // Nothing listens on its port: the connection is refused at once.
+        this.stats.dropped++;
+        this.linkDown(n, m.to, 0.5);
+        return;
+      }
+    }
+    this.send(m);
   }
 
   private send(m: Message): void {
@@ -349,17 +729,21 @@ export class SimCluster {
       this.stats.dropped++;
       return;
     }
-    this.queue.push({ at: this.now + this.delayMs(), seq: this.seq++, msg: m });
+    const toInc = this.nodes.get(m.to)?.inc ?? 0;
+    this.queue.push({ at: this.now + this.delayMs(), seq: this.seq++, msg: m, toInc });
     if (this.dupRate > 0 && this.rng() < this.dupRate) {
-      this.queue.push({ at: this.now + this.delayMs(), seq: this.seq++, msg: m });
+      this.queue.push({ at: this.now + this.delayMs(), seq: this.seq++, msg: m, toInc });
     }
   }
 
-  private deliver(m: Message): void {
+  private deliver(f: InFlight): void {
+    const m = f.msg;
     const n = this.nodes.get(m.to);
     if (!n || !n.alive) return;
+    if (this.real && f.toInc !== n.inc) return;
     this.stats.delivered++;
     n.raft.step(m);
+    this.observe(n);
     this.process(n);
   }
 
@@ -368,6 +752,7 @@ export class SimCluster {
     const n = this.node(id);
     if (!n.alive) return;
     n.raft.tick();
+    this.observe(n);
     this.process(n);
   }
 
@@ -383,20 +768,24 @@ export class SimCluster {
     }
   }
 
-  /** stabilize delivers every message in flight, and those they cause, ignoring time. */
+  /** stabilize delivers every message in flight (and runs every timer), ignoring time. */
   stabilize(limit = 1_000_000): void {
     for (let i = 0; i < limit; i++) {
-      const f = this.queue.pop();
-      if (!f) return;
-      this.deliver(f.msg);
+      this.settle();
+      const q = this.queue.peek();
+      const t = this.timers.peek();
+      if (!q && !t) return;
+      if (t && (!q || less(t, q))) this.runTimer(this.timers.pop()!);
+      else this.deliver(this.queue.pop()!);
     }
     throw new Error('stabilize: did not settle');
   }
 
-  /** runFor advances simulated time by ms: nodes tick every tickMs, messages arrive when due. */
+  /** runFor advances simulated time by ms: nodes tick on their own clocks, events happen when due. */
   runFor(ms: number, onStep?: () => void): void {
     const end = this.now + ms;
     for (;;) {
+      this.settle();
       let nextId = 0;
       let nextAt = Infinity;
       for (const [id, at] of this.nextTick) {
@@ -406,19 +795,23 @@ export class SimCluster {
         }
       }
       const q = this.queue.peek();
-      if (q && q.at <= nextAt) {
-        if (q.at > end) break;
-        this.queue.pop();
-        this.now = Math.max(this.now, q.at);
-        this.deliver(q.msg);
+      const t = this.timers.peek();
+      const ev = t && (!q || less(t, q)) ? t : q;
+      if (ev && ev.at <= nextAt) {
+        if (ev.at > end) break;
+        this.now = Math.max(this.now, ev.at);
+        if (ev === t) this.runTimer(this.timers.pop()!);
+        else this.deliver(this.queue.pop()!);
       } else {
         if (nextAt > end) break;
         this.now = Math.max(this.now, nextAt);
-        this.nextTick.set(nextId, nextAt + this.opts.tickMs);
+        const n = this.nodes.get(nextId);
+        this.nextTick.set(nextId, nextAt + (n?.tickMs ?? this.opts.tickMs));
         this.tick(nextId);
       }
       onStep?.();
     }
+    this.settle();
     this.now = end;
   }
 
@@ -436,8 +829,10 @@ export class SimCluster {
     if (r.ok)
       this.pendingProps.set(`${r.index}/${r.term}`, {
         node: id,
+        inc: n.inc,
         key: `${r.term}/normal/${payload}`,
       });
+    this.observe(n);
     this.process(n);
     return r;
   }
@@ -445,6 +840,7 @@ export class SimCluster {
   confChange(id: NodeId, cc: ConfChange): ProposeResult {
     const n = this.node(id);
     const r = n.raft.proposeConfChange(cc);
+    this.observe(n);
     this.process(n);
     return r;
   }
@@ -452,6 +848,7 @@ export class SimCluster {
   transfer(id: NodeId, target: NodeId): ProposeResult {
     const n = this.node(id);
     const r = n.raft.transferLeader(target);
+    this.observe(n);
     this.process(n);
     return r;
   }
@@ -462,6 +859,7 @@ export class SimCluster {
     const ctx = ++this.readCtx;
     const r = n.raft.readIndex(ctx);
     if (r.ok) this.readsInFlight.set(`${id}/${ctx}`, { minIndex: this.maxCommitted, at: this.now });
+    this.observe(n);
     this.process(n);
     return r.ok ? ctx : 0;
   }
@@ -477,55 +875,129 @@ export class SimCluster {
 
   // ------------------------------------------------------------ the host loop
 
-  /** process is the host's Ready loop: persist, then send, then apply, then advance. */
+  /**
+   * process is the host's Ready loop, one Ready at a time: send what may leave before the sync,
+   * persist (asynchronously with the 'real' host), then send the rest, apply, advance.
+   */
   process(n: SimNode): void {
-    const r = n.raft;
-    let guard = 0;
-    while (n.alive && r.hasReady()) {
-      if (++guard > 10000) throw new Error(`node ${n.id}: Ready loop does not settle`);
-      const prevCommit = r.log.commit;
-      const rd = r.ready();
-      // 1. persist
-      const disk = n.disk;
-      if (rd.hardState) disk.hardState = { ...rd.hardState };
-      if (rd.snapshot) {
-        disk.snapshot = rd.snapshot;
-        disk.entries = disk.entries.filter((e) => e.index > rd.snapshot!.meta.index);
-        if (disk.entries.length && disk.entries[0]!.index !== rd.snapshot.meta.index + 1)
-          disk.entries = [];
+    if (n.inProcess) return;
+    n.inProcess = true;
+    try {
+      let guard = 0;
+      while (n.alive && !n.busy && n.raft.hasReady()) {
+        if (++guard > 10000) throw new Error(`node ${n.id}: Ready loop does not settle`);
+        this.startReady(n);
       }
-      if (rd.entries.length) {
-        const first = rd.entries[0]!.index;
-        let k = disk.entries.length;
-        while (k > 0 && disk.entries[k - 1]!.index >= first) k--;
-        disk.entries.length = k;
-        for (const e of rd.entries) {
-          this.checkEntryIdentity(n, e);
-          disk.entries.push(e);
-        }
-      }
-      // 2. send
-      for (const m of rd.messages) this.send(m);
-      // 3. apply
-      if (rd.snapshot) {
-        n.sm = decodeSnapshot(rd.snapshot.data);
-        if (n.sm.index !== rd.snapshot.meta.index) {
-          this.violate(
-            `node ${n.id}: snapshot image index ${n.sm.index} != meta ${rd.snapshot.meta.index}`,
-          );
-        }
-        this.checkStateAt(n, 'snapshot');
-        this.stats.snapshotsInstalled++;
-      }
-      for (const e of rd.committedEntries) this.apply(n, e);
-      for (const rs of rd.readStates) this.onReadState(n, rs);
-      if (this.opts.keepEvents) n.events.push(...rd.events);
-      for (const ev of rd.events) this.onEvent(n, ev);
-      r.advance();
-      this.afterStep(n, prevCommit);
-      if (n.exited) return;
-      this.maybeCompact(n);
+    } finally {
+      n.inProcess = false;
     }
+  }
+
+  private startReady(n: SimNode): void {
+    const r = n.raft;
+    const rd = r.ready();
+    // What each acknowledgement claims, as of this Ready: (index, term) durable once it is.
+    const ackTerms = new Map<Message, number>();
+    for (const m of rd.messages) {
+      if (m.type === 'appResp' && !m.reject && m.index > 0) {
+        const t = r.log.term(m.index);
+        if (t !== undefined) ackTerms.set(m, t);
+      }
+    }
+    for (const e of rd.entries) this.checkEntryIdentity(n, e);
+    const early = new Set(this.messagesBeforeSync(n, rd));
+    for (const m of early) this.hostSend(n, m, ackTerms.get(m));
+    const sendRest = (): void => {
+      for (const m of rd.messages) if (!early.has(m)) this.hostSend(n, m, ackTerms.get(m));
+    };
+    n.busy = true;
+    const inc = n.inc;
+    if (this.opts.mutation === 'advance-before-fsync' && !rd.snapshot) {
+      this.persist(n, rd, () => {
+        if (n.inc === inc) sendRest();
+      });
+      if (n.inc === inc) this.finishReady(n, rd);
+      return;
+    }
+    this.persist(n, rd, () => {
+      if (n.inc !== inc || !n.alive) return;
+      sendRest();
+      this.finishReady(n, rd);
+    });
+  }
+
+  /**
+   * messagesBeforeSync: what the real host sends before persisting (raft-node.ts
+   * leaderMessagesBeforeSync): a leader's appends and heartbeats, unless the Ready carries a
+   * snapshot or changes the term or vote. The 'sync' host sends nothing early.
+   */
+  private messagesBeforeSync(n: SimNode, rd: Ready): Message[] {
+    if (this.opts.mutation === 'send-before-fsync') return rd.messages;
+    if (!this.real || n.raft.role !== 'leader' || rd.snapshot) return [];
+    const hs = rd.hardState;
+    if (hs && (hs.term !== n.durableTerm || hs.vote !== n.durableVote)) return [];
+    return rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat');
+  }
+
+  /**
+   * persist makes a Ready durable as raft-node.ts does: a snapshot first (after the node's own
+   * snapshot being written, if any), then entries and hard state buffered, then one sync if the
+   * Ready must be synced (the 'sync' host syncs every Ready).
+   */
+  private persist(n: SimNode, rd: Ready, done: () => void): void {
+    const st = n.storage;
+    const rest = (): void => {
+      try {
+        if (rd.entries.length > 0) st.append(rd.entries);
+        if (rd.hardState) st.setHardState(rd.hardState);
+      } catch (e) {
+        this.die(n, e as Error);
+        return;
+      }
+      const hs = rd.hardState;
+      const durable = (): void => {
+        if (hs) {
+          n.durableTerm = hs.term;
+          n.durableVote = hs.vote;
+        }
+        done();
+      };
+      let needSync = rd.mustSync;
+      if (this.opts.mutation === 'sync-entries-only')
+        needSync = rd.entries.length > 0 || rd.snapshot !== undefined;
+      if (!this.real) needSync = true;
+      if (needSync) st.sync((err) => (err ? this.die(n, err) : durable()));
+      else durable();
+    };
+    const snap = rd.snapshot;
+    if (!snap) return rest();
+    const save = (): void => st.saveSnapshot(snap, (err) => (err ? this.die(n, err) : rest()));
+    if (n.snapshotTask) n.afterSnapshot.push(save);
+    else save();
+  }
+
+  /** finishReady applies the Ready (snapshot, committed entries, reads), advances, and goes on. */
+  private finishReady(n: SimNode, rd: Ready): void {
+    if (rd.snapshot) {
+      n.sm = decodeSnapshot(rd.snapshot.data);
+      if (n.sm.index !== rd.snapshot.meta.index) {
+        this.violate(
+          `node ${n.id}: snapshot image index ${n.sm.index} != meta ${rd.snapshot.meta.index}`,
+        );
+      }
+      this.checkStateAt(n, 'snapshot');
+      this.stats.snapshotsInstalled++;
+    }
+    for (const e of rd.committedEntries) this.apply(n, e);
+    for (const rs of rd.readStates) this.onReadState(n, rs);
+    if (this.opts.keepEvents) n.events.push(...rd.events);
+    for (const ev of rd.events) this.onEvent(n, ev);
+    n.raft.advance();
+    n.busy = false;
+    this.observe(n);
+    if (!n.alive) return;
+    this.maybeSnapshot(n);
+    this.process(n);
   }
 
   private apply(n: SimNode, e: Entry): void {
@@ -549,7 +1021,7 @@ export class SimCluster {
       this.violate(`node ${n.id} state hash differs at ${e.index}`);
     }
     const p = this.pendingProps.get(`${e.index}/${e.term}`);
-    if (p && p.node === n.id) {
+    if (p && p.node === n.id && p.inc === n.inc) {
       this.pendingProps.delete(`${e.index}/${e.term}`);
       if (p.key !== key) this.violate(`proposal at ${e.index} applied with other data`);
       this.acked.push({ index: e.index, key, at: this.now });
@@ -558,11 +1030,23 @@ export class SimCluster {
     if (e.type === 'conf') {
       const ce = decodeConfEntry(e.data);
       if (ce.change.type === 'remove' && ce.change.node === n.id) {
-        // The host exits once its own removal is committed and applied.
-        n.alive = false;
-        n.exited = true;
+        // The host exits once its own removal is committed and applied (the real one a little
+        // later), as raft-node.ts does: whatever the log holds after the entry.
+        this.onTrace?.(`node ${n.id} applied its own removal at ${e.index} and exits`);
+        if (this.real) {
+          this.timer(REMOVED_EXIT_MS, n.id, n.inc, () => this.exit(n));
+        } else {
+          n.alive = false;
+          n.exited = true;
+        }
       }
     }
+  }
+
+  private exit(n: SimNode): void {
+    if (!n.alive) return;
+    this.stop(n);
+    n.exited = true;
   }
 
   private checkStateAt(n: SimNode, what: string): void {
@@ -572,18 +1056,38 @@ export class SimCluster {
     }
   }
 
-  private maybeCompact(n: SimNode): void {
+  /**
+   * maybeSnapshot takes a snapshot of the node's own once compactEvery entries were applied since
+   * the last one. As in the real node it runs beside the Ready loop: the image is encoded (some
+   * time), then the log compacted, then the file saved; a received snapshot waits for it.
+   */
+  private maybeSnapshot(n: SimNode): void {
     const every = this.opts.compactEvery;
-    if (every <= 0) return;
+    if (every <= 0 || n.snapshotTask || !n.alive) return;
     const r = n.raft;
     const snapIndex = r.snapshot?.meta.index ?? 0;
-    if (r.log.applied - snapIndex < every) return;
+    if (n.sm.index - snapIndex < every) return;
+    const index = n.sm.index;
     const data = encodeSnapshot(n.sm, this.opts.snapshotPad);
-    const meta = r.compact(r.log.applied, data, this.opts.compactKeep);
-    if (!meta) return;
-    n.disk.snapshot = { meta, data };
-    n.disk.entries = n.disk.entries.filter((e) => e.index > meta.index);
-    this.stats.compactions++;
+    n.snapshotTask = true;
+    const inc = n.inc;
+    const done = (): void => {
+      n.snapshotTask = false;
+      for (const w of n.afterSnapshot.splice(0)) w();
+      if (n.inc !== inc || !n.alive) return;
+      this.maybeSnapshot(n);
+      this.process(n);
+    };
+    const compact = (): void => {
+      const meta = r.compact(index, data, this.opts.compactKeep);
+      if (!meta) return done();
+      this.stats.compactions++;
+      this.process(n);
+      n.storage.saveSnapshot({ meta, data }, (err) => (err ? this.die(n, err) : done()));
+    };
+    const [lo, hi] = this.opts.encodeMs;
+    if (hi <= 0) compact();
+    else this.timer(lo + this.rng() * (hi - lo), n.id, inc, compact);
   }
 
   private onReadState(n: SimNode, rs: ReadState): void {
@@ -623,6 +1127,34 @@ export class SimCluster {
     }
   }
 
+  /**
+   * checkSent: a message may be out only once what it relies on is durable: its term
+   * (and, for a vote request or a granted vote, the vote), the entries an acknowledgement claims,
+   * the snapshot a completed InstallSnapshot claims. A leader's early appends pass the first check
+   * only because their term is already durable.
+   */
+  private checkSent(n: SimNode, m: Message, ackTerm: number | undefined): void {
+    const d = n.files.hardState;
+    const what = `node ${n.id} sent ${m.type} (term ${m.term}) to ${m.to}`;
+    if (m.type !== 'preVote' && m.type !== 'preVoteResp' && m.term > d.term) {
+      this.violate(`${what} before its term was durable (the disk has term ${d.term})`);
+    } else if (
+      ((m.type === 'voteResp' && !m.reject) || m.type === 'vote') &&
+      d.term === m.term &&
+      d.vote !== (m.type === 'vote' ? n.id : m.to)
+    ) {
+      this.violate(`${what} before its vote was durable (the disk has vote ${d.vote})`);
+    }
+    if (ackTerm !== undefined && m.type === 'appResp' && !n.files.holds(m.index, ackTerm)) {
+      this.violate(
+        `${what} acknowledging entry ${m.index} (term ${ackTerm}) before it was durable`,
+      );
+    }
+    if (m.type === 'snapResp' && m.done && (n.files.snapshot?.meta.index ?? 0) < m.snapIndex) {
+      this.violate(`${what} acknowledging snapshot ${m.snapIndex} before it was durable`);
+    }
+  }
+
   private checkEntryIdentity(n: SimNode, e: Entry): void {
     const k = `${e.index}/${e.term}`;
     const key = entryKey(e);
@@ -632,14 +1164,20 @@ export class SimCluster {
       this.violate(`log matching: ${k} holds ${prior} and ${key} (node ${n.id})`);
   }
 
-  private afterStep(n: SimNode, prevCommit: number): void {
+  /**
+   * observe checks a node after every input and every Ready: its commit never goes back within a
+   * process, a committed index never holds two terms, a leader commits only entries a quorum of
+   * voters holds durably, and a leader has at most one uncommitted configuration.
+   */
+  private observe(n: SimNode): void {
     const log = n.raft.log;
-    if (log.commit < prevCommit || log.commit < n.maxCommit) {
-      this.violate(
-        `node ${n.id} commit decreased from ${Math.max(prevCommit, n.maxCommit)} to ${log.commit}`,
-      );
+    if (log.commit < n.seenCommit) {
+      this.violate(`node ${n.id} commit decreased from ${n.seenCommit} to ${log.commit}`);
     }
-    for (let i = Math.max(prevCommit, log.prevIndex) + 1; i <= log.commit; i++) {
+    if (log.commit > n.seenCommit && n.raft.role === 'leader' && this.opts.durabilityChecks) {
+      this.checkDurableQuorum(n, n.seenCommit, log.commit);
+    }
+    for (let i = Math.max(n.seenCommit, log.prevIndex) + 1; i <= log.commit; i++) {
       const t = log.term(i);
       if (t === undefined) continue;
       const prior = this.committed[i];
@@ -649,6 +1187,7 @@ export class SimCluster {
       this.committed[i] = t;
     }
     if (log.commit > this.maxCommitted) this.maxCommitted = log.commit;
+    n.seenCommit = Math.max(n.seenCommit, log.commit);
     n.maxCommit = Math.max(n.maxCommit, log.commit);
     if (n.raft.role === 'leader') {
       // Single-server changes are safe only one at a time (thesis §4.1).
@@ -657,6 +1196,62 @@ export class SimCluster {
       if (uncommitted > 1)
         this.violate(`leader ${n.id} has ${uncommitted} uncommitted config entries`);
     }
+  }
+
+  /**
+   * checkDurableQuorum: every entry a leader just committed is durable on a quorum of the voters
+   * it counted (checked when the step ends, see settle).
+   */
+  private checkDurableQuorum(n: SimNode, from: number, to: number): void {
+    const log = n.raft.log;
+    const voters = log.conf().voters.slice();
+    const q = quorum(voters.length);
+    const committed: [number, number][] = [];
+    for (let i = Math.max(from, log.prevIndex) + 1; i <= to; i++) {
+      const t = log.term(i);
+      if (t !== undefined) committed.push([i, t]);
+    }
+    this.pendingChecks.push(() => {
+      for (const [i, t] of committed) {
+        const holders = voters.filter((v) => this.nodes.get(v)?.files.holds(i, t) ?? false);
+        if (holders.length < q) {
+          this.violate(
+            `leader ${n.id} committed entry ${i} (term ${t}) durable only on [${holders.join(',')}] of voters [${voters.join(',')}]`,
+          );
+          return;
+        }
+      }
+    });
+  }
+
+  /**
+   * checkDurableCommit runs whenever something reaches a node's disk: the commit a crash at this
+   * very moment would give back covers only entries the disk holds as they were committed (a
+   * commit record never lands before the entries it covers).
+   */
+  private checkDurableCommit(n: SimNode): void {
+    if (!this.opts.durabilityChecks) return;
+    const f = n.files;
+    if (f.corrupt !== undefined) {
+      if (!f.corruptReported)
+        this.violate(
+          `node ${n.id}: a crash now would leave a data dir its store refuses to open: ${f.corrupt}`,
+        );
+      f.corruptReported = true;
+      return;
+    }
+    const floor = f.commitFloor();
+    for (let i = Math.min(f.checkedCommit, floor) + 1; i <= floor; i++) {
+      const t = this.committed[i];
+      if (t === undefined) continue;
+      if (!f.holds(i, t)) {
+        this.violate(
+          `node ${n.id}: a crash now would come back with commit ${floor} but without the committed entry ${i} (term ${t}) (disk has term ${f.termAt(i)})`,
+        );
+        break;
+      }
+    }
+    f.checkedCommit = floor;
   }
 
   /** checkLogMatching compares every pair of live logs: equal (index, term) implies equal prefixes. */
@@ -694,7 +1289,7 @@ export class SimCluster {
   }
 
   violate(s: string): void {
-    if (this.violations.length < 50) this.violations.push(`t=${this.now}ms ${s}`);
+    if (this.violations.length < 50) this.violations.push(`t=${this.now.toFixed(1)}ms ${s}`);
   }
 
   /** appliedKeyAt exposes the cluster-wide applied entry identity at an index (tests). */

@@ -1,32 +1,56 @@
-import { isLearner, isVoter } from '../../../main/raft/conf';
+import { isLearner, isMember, isVoter } from '../../../main/raft/conf';
 import { seededRng } from '../../../main/raft/rng';
 import type { NodeId } from '../../../main/raft/types';
 import { SimCluster } from './cluster';
+import type { HostMode, Mutation } from './cluster';
+import type { SimStorageStats } from './storage';
+
+/** RunOptions: the host model (default 'real'), a deliberate bug to inject, which checks to make. */
+export interface RunOptions {
+  host?: HostMode;
+  mutation?: Mutation | undefined;
+  /** durabilityChecks: see SimOptions (default true). */
+  durabilityChecks?: boolean;
+  /**
+   * reuseIds: when a learner may join under the id of a node that is gone, with an empty data
+   * dir. 'after-snapshot' (the default): only once the leader's snapshot covers the id's last
+   * removal, so the new node starts from the snapshot. 'any': also before, so the new node
+   * replays its id's old removal from the log — which the node host takes as its own removal
+   * (raft-node.ts exits on applying any removal of its id), so it exits as soon as it catches
+   * up. 'never': always a new id.
+   */
+  reuseIds?: ReuseIds;
+}
+
+export type ReuseIds = 'after-snapshot' | 'any' | 'never';
 
 export interface SimResult {
   seed: number;
   violations: string[];
   /** trace: the faults and membership changes, in order, for replaying a failing seed by eye. */
   trace: string[];
-  stats: SimCluster['stats'] & {
-    voters: number;
-    proposals: number;
-    acked: number;
-    reads: number;
-    faults: number;
-    confChanges: number;
-    finalCommit: number;
-  };
+  stats: SimCluster['stats'] &
+    SimStorageStats & {
+      voters: number;
+      proposals: number;
+      acked: number;
+      reads: number;
+      faults: number;
+      confChanges: number;
+      finalCommit: number;
+    };
 }
 
 /**
- * runSchedule runs one seeded random schedule: 3-5 voters (plus learners that join), random
- * partitions, drops, duplicates, delays, crashes and restarts, membership changes, leadership
- * transfers, snapshots, proposals and reads. Afterwards every fault is healed and the cluster
- * must converge: a leader, and every acknowledged proposal applied on every member.
- * The same seed always produces the same run.
+ * runSchedule runs one seeded random schedule: 3-5 voters (plus learners that join, some under
+ * the id of a removed node, with an empty data dir), clocks at slightly different rates, random
+ * partitions (also one-way), drops, duplicates, delays, crashes (also in the middle of a write)
+ * and restarts, slow disks, failing fsyncs, membership changes, leadership transfers, snapshots,
+ * proposals and reads. Afterwards every fault is healed and the cluster must converge: a leader,
+ * and every acknowledged proposal applied on every member.
+ * The same seed (and options) always produces the same run.
  */
-export function runSchedule(seed: number, durationMs = 6000): SimResult {
+export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {}): SimResult {
   const rng = seededRng(seed ^ 0x5eed5);
   const pick = <T>(xs: T[]): T | undefined =>
     xs.length ? xs[Math.floor(rng() * xs.length)] : undefined;
@@ -46,13 +70,21 @@ export function runSchedule(seed: number, durationMs = 6000): SimResult {
     maxInflight: 1 + Math.floor(rng() * 8),
     promoteGap: Math.floor(rng() * 10),
     delay: [1, 2 + Math.floor(rng() * 20)],
+    tickSkew: rng() < 0.7 ? rng() * 0.1 : 0,
+    disk: { syncMs: [0.1, 0.5 + rng() * 4], snapshotMs: [0.5, 2 + rng() * 10] },
     keepEvents: false,
+    host: o.host ?? 'real',
+    mutation: o.mutation,
+    durabilityChecks: o.durabilityChecks ?? true,
   });
   const trace: string[] = [];
   const log = (s: string): void => {
-    trace.push(`t=${c.now} ${s}`);
+    trace.push(`t=${+c.now.toFixed(1)} ${s}`);
   };
+  c.onTrace = log;
   let nextId = nVoters + 1;
+  /** removedAt: the index of the last removal proposed for each id. */
+  const removedAt = new Map<NodeId, number>();
   let proposals = 0;
   let faults = 0;
   let confChanges = 0;
@@ -66,9 +98,28 @@ export function runSchedule(seed: number, durationMs = 6000): SimResult {
     const x = rng();
     if (x < 0.12) {
       const n = pick(alive);
-      if (n) {
+      const y = rng();
+      if (!n) return;
+      if (y < 0.4) {
         c.crash(n.id);
         log(`crash ${n.id}`);
+      } else if (y < 0.8) {
+        c.crashDuringWrite(n.id);
+        log(`crash ${n.id} during its next write`);
+      } else if (y < 0.9) {
+        // kill -9 and start again at once, as `raftdeck restart` does.
+        const ms = 10 + Math.floor(rng() * 140);
+        c.crash(n.id);
+        c.at(ms, () => c.restart(n.id));
+        log(`crash ${n.id} and restart it ${ms} ms later`);
+      } else {
+        // The machine loses power: every process dies at once, each with what reached its disk.
+        const ms = 20 + Math.floor(rng() * 280);
+        for (const m of alive) c.crash(m.id);
+        c.at(ms, () => {
+          for (const m of c.nodes.values()) c.restart(m.id);
+        });
+        log(`power loss: every node crashes, all restart ${ms} ms later`);
       }
     } else if (x < 0.26) {
       const n = pick(down);
@@ -82,6 +133,18 @@ export function runSchedule(seed: number, durationMs = 6000): SimResult {
         c.isolate(n);
         log(`isolate ${n}`);
       }
+    } else if (x < 0.37) {
+      const a = pick(all)?.id;
+      const b = pick(all.filter((n) => n.id !== a))?.id;
+      if (a !== undefined && b !== undefined) {
+        if (rng() < 0.5) {
+          c.cutOneWay(a, b);
+          log(`cut ${a} -> ${b} (one way)`);
+        } else {
+          for (const n of all) if (n.id !== a) c.cutOneWay(a, n.id);
+          log(`cut everything from ${a} (one way)`);
+        }
+      }
     } else if (x < 0.44) {
       const groups: NodeId[][] = [[], []];
       for (const n of all) groups[rng() < 0.5 ? 0 : 1]!.push(n.id);
@@ -90,17 +153,45 @@ export function runSchedule(seed: number, durationMs = 6000): SimResult {
     } else if (x < 0.56) {
       c.heal();
       log('heal');
-    } else if (x < 0.62) {
+    } else if (x < 0.6) {
       c.dropRate = rng() < 0.5 ? 0 : rng() * 0.3;
       c.dupRate = rng() < 0.5 ? 0 : rng() * 0.2;
       log(`drop ${c.dropRate.toFixed(2)} dup ${c.dupRate.toFixed(2)}`);
+    } else if (x < 0.64) {
+      const n = pick(alive);
+      if (!n) return;
+      const y = rng();
+      if (y < 0.3) {
+        c.failNextWrite(n.id);
+        log(`fail the next write of ${n.id}`);
+      } else {
+        const ms = y < 0.65 ? 0 : 5 + Math.floor(rng() * 150);
+        c.slowDisk(n.id, ms);
+        log(`disk of ${n.id} ${ms ? `slow by ${ms} ms` : 'back to normal'}`);
+      }
     } else if (x < 0.72) {
-      if (!leader || c.nodes.size >= 9) return;
-      const id = nextId++;
-      c.addNode(id);
+      if (!leader) return;
+      // A node whose process is gone for good and that is no member may come back under its id,
+      // with an empty data dir (the way a lost member is replaced).
+      const conf = c.node(leader).raft.log.conf();
+      const snapIndex = c.node(leader).raft.log.prevIndex;
+      const reuse = o.reuseIds ?? 'after-snapshot';
+      const reusable = [...c.nodes.values()].filter(
+        (n) =>
+          !n.alive &&
+          !isMember(conf, n.id) &&
+          (reuse === 'any' || (removedAt.get(n.id) ?? 0) <= snapIndex),
+      );
+      const old = reuse !== 'never' && rng() < 0.5 ? pick(reusable) : undefined;
+      if (!old && c.nodes.size >= 9) return;
+      const id = old ? old.id : nextId++;
+      if (old) c.reuseNode(id);
+      else c.addNode(id);
       const r = c.confChange(leader, { type: 'add-learner', node: id, address: `sim:${id}` });
       confChanges++;
-      log(`add-learner ${id} via ${leader}: ${r.ok ? 'ok' : r.error}`);
+      log(
+        `add-learner ${id}${old ? ' (reused id, empty disk)' : ''} via ${leader}: ${r.ok ? 'ok' : r.error}`,
+      );
     } else if (x < 0.8) {
       if (!leader) return;
       const conf = c.node(leader).raft.log.conf();
@@ -116,6 +207,7 @@ export function runSchedule(seed: number, durationMs = 6000): SimResult {
       const victim = pick(cand);
       if (victim === undefined || (isVoter(conf, victim) && conf.voters.length <= 3)) return;
       const r = c.confChange(leader, { type: 'remove', node: victim });
+      if (r.ok) removedAt.set(victim, Math.max(removedAt.get(victim) ?? 0, r.index));
       confChanges++;
       log(`remove ${victim} via ${leader}: ${r.ok ? 'ok' : r.error}`);
     } else if (x < 0.93) {
@@ -132,22 +224,26 @@ export function runSchedule(seed: number, durationMs = 6000): SimResult {
   };
 
   let lastMatch = 0;
-  while (c.now < durationMs) {
-    c.runFor(25);
+  // A client: proposals and reads at random moments of every 25 ms, now and then a burst (which
+  // the real host writes with fewer fsyncs than entries: group commit).
+  const propose = (toLeader: boolean): void => {
     const leader = c.leader();
-    const nProps = Math.floor(rng() * 3);
+    const target = leader && toLeader ? leader : pick(c.live())?.id;
+    if (target !== undefined) c.propose(target, `s${seed}-p${proposals++}`);
+  };
+  while (c.now < durationMs) {
+    const nProps = rng() < 0.05 ? 5 + Math.floor(rng() * 20) : Math.floor(rng() * 3);
     for (let i = 0; i < nProps; i++) {
-      const target = leader && rng() < 0.8 ? leader : pick(c.live())?.id;
-      if (target === undefined) break;
-      const r = c.propose(target, `s${seed}-p${proposals++}`);
-      void r;
+      const toLeader = rng() < 0.8;
+      c.at(rng() * 25, () => propose(toLeader));
     }
     if (rng() < 0.15) {
-      const n = pick(c.live());
-      if (n) {
-        c.read(n.id);
-      }
+      c.at(rng() * 25, () => {
+        const n = pick(c.live());
+        if (n) c.read(n.id);
+      });
     }
+    c.runFor(25);
     if (rng() < 0.06) fault();
     if (c.now - lastMatch >= 500) {
       lastMatch = c.now;
@@ -163,6 +259,7 @@ export function runSchedule(seed: number, durationMs = 6000): SimResult {
     c.dupRate = 0;
     c.dropIf = undefined;
     log('final: heal and restart all');
+    c.calmDisks();
     for (const n of c.nodes.values()) if (!n.alive && !n.exited) c.restart(n.id);
     let leader = 0;
     for (let t = 0; t < 20000 && !leader; t += 250) {
@@ -222,6 +319,7 @@ export function runSchedule(seed: number, durationMs = 6000): SimResult {
     trace,
     stats: {
       ...c.stats,
+      ...c.storageStats,
       voters: nVoters,
       proposals,
       acked: c.acked.length,
