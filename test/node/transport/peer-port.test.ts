@@ -35,7 +35,7 @@ async function start(id: number, options: Partial<TcpTransportOptions> = {}): Pr
     id,
     clusterId: 'test-cluster',
     secret: TEST_SECRET,
-    handshakeTimeoutMs: 500,
+    handshakeTimeoutMs: 2000,
     backoffMinMs: 10,
     backoffMaxMs: 100,
     log: (level, msg) => logs.push(`${level}: ${msg}`),
@@ -422,7 +422,7 @@ describe('the bounds of the peer port', () => {
       limits: {
         maxInboundConnections: 40,
         maxPendingHandshakes: 10,
-        handshakeTimeoutMs: 500,
+        handshakeTimeoutMs: 2000,
         partialFrameBudgetBytes: 1 << 20,
         maxFrameBytes: 1 << 19,
       },
