@@ -3,10 +3,10 @@
  * folder, the admin token and the control port written for the other commands, and one stop()
  * that undoes all of it. Only loopback addresses are used.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connectAdmin } from '../cluster/admin-link';
 import { Supervisor, type SupervisorOptions } from '../cluster/supervisor';
+import { makePrivateDir } from '../node/private-files';
 import { CliError } from './args';
 import {
   ADMIN_TOKEN_FILE,
@@ -45,7 +45,7 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     throw new CliError(
       `a cluster is already running from ${dir} (pid ${running.pid}); stop it first, or use another --data`,
     );
-  mkdirSync(dir, { recursive: true });
+  makePrivateDir(dir);
   const sup = new Supervisor({
     dir,
     nodes: o.nodes,

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import {
+  newPeerSecret,
+  peerSecretPath,
+  readPeerSecret,
+  writePeerSecret,
+} from '../node/peer-secret';
+import { makePrivateDir, tightenMode, writePrivateFile } from '../node/private-files';
 import type { NodeId } from '../raft/types';
 
 /** NodeRecord is one node of a cluster as the supervisor remembers it across restarts of the app. */
@@ -63,12 +70,45 @@ export function loadManifest(dir: string): ClusterManifest | undefined {
   return m;
 }
 
-/** saveManifest writes cluster.json atomically (tmp + rename). */
+/** saveManifest writes cluster.json atomically (tmp + rename), mode 0600 in a 0700 folder. */
 export function saveManifest(dir: string, m: ClusterManifest): void {
-  mkdirSync(dir, { recursive: true });
-  const file = manifestPath(dir);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(m, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  makePrivateDir(dir);
+  writePrivateFile(manifestPath(dir), `${JSON.stringify(m, null, 2)}\n`);
+}
+
+/**
+ * clusterPeerSecret returns the cluster's peer secret from `dir`/peer-secret (tightening the
+ * file's mode first if an older version left it open). A folder without one gets a new secret;
+ * `created` says so. Every node of the cluster is then given this secret before it starts.
+ */
+export function clusterPeerSecret(dir: string): { secret: Buffer; created: boolean } {
+  const file = peerSecretPath(dir);
+  if (!existsSync(file)) {
+    makePrivateDir(dir);
+    const secret = newPeerSecret();
+    writePeerSecret(file, secret);
+    return { secret, created: true };
+  }
+  tightenMode(file);
+  return { secret: readPeerSecret(file), created: false };
+}
+
+/**
+ * giveNodePeerSecret writes the cluster's secret into a node's data dir (created 0700 if
+ * missing), unless the file there already holds it.
+ */
+export function giveNodePeerSecret(nodeDir: string, secret: Uint8Array): void {
+  makePrivateDir(nodeDir);
+  const file = peerSecretPath(nodeDir);
+  if (existsSync(file)) {
+    tightenMode(file);
+    try {
+      if (readPeerSecret(file).equals(secret)) return;
+    } catch {
+      // malformed or unsafe: replaced below
+    }
+  }
+  writePeerSecret(file, secret);
 }
 
 /**

@@ -13,9 +13,12 @@ import type {
   RaftView,
 } from '../contract/view';
 import type { NodeEvent, NodeStatus } from '../node/node-api';
+import { makePrivateDir, tightenTree } from '../node/private-files';
 import type { NodeId } from '../raft/types';
 import type { AdminConnect, AdminLink } from './admin-link';
 import {
+  clusterPeerSecret,
+  giveNodePeerSecret,
   loadManifest,
   newManifest,
   newNodeRecord,
@@ -83,6 +86,8 @@ export class Supervisor extends EventEmitter {
   private eventSeq = 0;
   private readonly events: ClusterEvent[] = [];
   private readonly command: NodeCommand;
+  /** peerSecret: the cluster's peer secret, given to every node before it starts. */
+  private peerSecret: Buffer | undefined;
   private pushTimer: NodeJS.Timeout | undefined;
   private lastPushed = -1;
   /** extra view parts contributed by workflows, workload, checker and scenarios. */
@@ -102,12 +107,34 @@ export class Supervisor extends EventEmitter {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** start creates a new cluster in the folder, or brings back the one it holds. */
+  /**
+   * start creates a new cluster in the folder, or brings back the one it holds. The folder is
+   * 0700 and its files 0600 (tightened if an older version left them open); a new cluster gets a
+   * new peer secret, and so does a folder made before peers authenticated, once.
+   */
   async start(): Promise<void> {
     if (this.state !== 'stopped') throw new SupervisorError(`cluster is ${this.state}`);
     this.state = 'starting';
     this.bump();
-    const existing = loadManifest(this.dir);
+    let existing: ClusterManifest | undefined;
+    try {
+      makePrivateDir(this.dir);
+      tightenTree(this.dir, 1);
+      existing = loadManifest(this.dir);
+      const { secret, created } = clusterPeerSecret(this.dir);
+      this.peerSecret = secret;
+      if (existing && created) {
+        this.event(
+          null,
+          'process',
+          `created a peer secret for cluster ${existing.clusterId}: its folder predates peer authentication; every node gets the secret before it starts`,
+        );
+      }
+    } catch (e) {
+      this.state = 'stopped';
+      this.bump();
+      throw e;
+    }
     if (existing) {
       this.manifest = existing;
       this.event(null, 'process', `adopting cluster ${existing.clusterId} in ${this.dir}`);
@@ -265,6 +292,8 @@ export class Supervisor extends EventEmitter {
       throw new SupervisorError(`node ${id} is already running (pid ${m.proc.pid})`);
     // Flags can change (e.g. --peers after a membership change) between starts.
     m.proc.o.flags = this.flagsFor(m.rec);
+    // The node reads the secret from its data dir, never from its arguments or environment.
+    giveNodePeerSecret(this.nodeDir(m.rec), this.peerSecret as Buffer);
     await m.proc.start();
     this.event(id, 'process', `node ${id} started (pid ${m.proc.pid})`);
     await this.connectAdmin(m);

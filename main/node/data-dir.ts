@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeId } from '../raft/types';
+import { PRIVATE_DIR_MODE, tightenTree, writePrivateFile } from './private-files';
 
 /** DataDirIdentity is written once into a node's data dir so it is never opened as another cluster's or node's. */
 export interface DataDirIdentity {
@@ -19,10 +20,12 @@ export class DataDirMismatchError extends Error {
 
 /**
  * claimDataDir creates the data dir if needed and checks (or, the first time, records) which
- * cluster and node it belongs to. A dir from another cluster or node is refused, untouched.
+ * cluster and node it belongs to. A dir from another cluster or node is refused, untouched. The
+ * dir is 0700; once it is known to be this node's, what it holds (wal/, snap/ and their files)
+ * is tightened to 0700 directories and 0600 files.
  */
 export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): DataDirIdentity {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const file = join(dir, 'node.json');
   if (existsSync(file)) {
     let id: DataDirIdentity;
@@ -38,10 +41,11 @@ export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): Da
         `data dir ${dir} belongs to cluster '${id.clusterId}' node ${id.nodeId}, not cluster '${clusterId}' node ${nodeId}; refusing to touch it`,
       );
     }
+    tightenTree(dir);
     return id;
   }
   const id: DataDirIdentity = { clusterId, nodeId, createdAt: new Date().toISOString() };
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(id, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  writePrivateFile(file, `${JSON.stringify(id, null, 2)}\n`);
+  tightenTree(dir);
   return id;
 }

@@ -1,6 +1,19 @@
 import type { NodeId } from '../raft/types';
 import type { MemberAddress } from './node-api';
 import { parseMemberAddress } from './node-api';
+import { FRAME_HEADER_BYTES } from './transport/framing';
+import { DEFAULT_PEER_PORT_LIMITS } from './transport/transport';
+
+/** MIN_PARTIAL_FRAME_BUDGET: one whole frame of the largest size, header included. */
+const MIN_PARTIAL_FRAME_BUDGET = DEFAULT_PEER_PORT_LIMITS.maxFrameBytes + FRAME_HEADER_BYTES;
+
+/** DEFAULT_PEER_PORT_FLAGS: the peer-port bounds of a node given none on its command line. */
+export const DEFAULT_PEER_PORT_FLAGS: Readonly<PeerPortFlags> = {
+  maxInboundConnections: DEFAULT_PEER_PORT_LIMITS.maxInboundConnections,
+  maxPendingHandshakes: DEFAULT_PEER_PORT_LIMITS.maxPendingHandshakes,
+  handshakeTimeoutMs: DEFAULT_PEER_PORT_LIMITS.handshakeTimeoutMs,
+  partialFrameBudgetBytes: DEFAULT_PEER_PORT_LIMITS.partialFrameBudgetBytes,
+};
 
 /** NodeFlags are the node process's command-line settings (the admin token comes from the environment). */
 export interface NodeFlags {
@@ -21,6 +34,16 @@ export interface NodeFlags {
   promoteGap: number;
   detached: boolean;
   logStderr: boolean;
+  /** peerPort: the bounds of the peer port (docs/protocol.md, "Limits of the peer port"). */
+  peerPort: PeerPortFlags;
+}
+
+/** PeerPortFlags are the peer-port bounds a node can be given on its command line. */
+export interface PeerPortFlags {
+  maxInboundConnections: number;
+  maxPendingHandshakes: number;
+  handshakeTimeoutMs: number;
+  partialFrameBudgetBytes: number;
 }
 
 export const NODE_USAGE = `usage: raftdeck-node --id N --cluster-id ID --data DIR [options]
@@ -45,6 +68,16 @@ export const NODE_USAGE = `usage: raftdeck-node --id N --cluster-id ID --data DI
   --detached               keep running when the parent process exits
   --log-stderr             also write log lines to stderr
 
+peer port bounds (docs/protocol.md, "Limits of the peer port"):
+  --peer-max-connections N         accepted peer connections open at once (default ${DEFAULT_PEER_PORT_LIMITS.maxInboundConnections})
+  --peer-max-pending N             of them, not yet authenticated; the oldest is closed for a
+                                   new one (default ${DEFAULT_PEER_PORT_LIMITS.maxPendingHandshakes})
+  --peer-handshake-timeout-ms N    time to complete the handshake (default ${DEFAULT_PEER_PORT_LIMITS.handshakeTimeoutMs})
+  --peer-partial-frame-budget N    bytes all peer connections may hold in incomplete frames;
+                                   beyond it the largest holder is closed (default ${DEFAULT_PEER_PORT_LIMITS.partialFrameBudgetBytes};
+                                   at least one whole frame, ${DEFAULT_PEER_PORT_LIMITS.maxFrameBytes + 4})
+
+files: DIR/peer-secret  the cluster's peer secret (64 hex digits, mode 0600; required)
 environment: RAFTDECK_ADMIN_TOKEN  the admin protocol token (required)`;
 
 /** FlagError: the command line is wrong; the message says exactly what. */
@@ -106,6 +139,7 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
     detached: false,
     logStderr: false,
   };
+  const peerPort: PeerPortFlags = { ...DEFAULT_PEER_PORT_FLAGS };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const val = (): string => {
@@ -169,6 +203,19 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
       case '--log-stderr':
         f.logStderr = true;
         break;
+      // Peer port bounds.
+      case '--peer-max-connections':
+        peerPort.maxInboundConnections = int(k, val(), 1, 1_000_000);
+        break;
+      case '--peer-max-pending':
+        peerPort.maxPendingHandshakes = int(k, val(), 1, 1_000_000);
+        break;
+      case '--peer-handshake-timeout-ms':
+        peerPort.handshakeTimeoutMs = int(k, val(), 10, 600_000);
+        break;
+      case '--peer-partial-frame-budget':
+        peerPort.partialFrameBudgetBytes = int(k, val(), MIN_PARTIAL_FRAME_BUDGET, 2 ** 40);
+        break;
       default:
         throw new FlagError(`unknown option '${k}'`);
     }
@@ -179,5 +226,7 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
   if (f.electionMs! <= f.heartbeatMs!)
     throw new FlagError('--election-ms must be greater than --heartbeat-ms');
   if (f.heartbeatMs! < f.tickMs!) throw new FlagError('--heartbeat-ms must be at least --tick-ms');
-  return { peers: [], ...f } as NodeFlags;
+  if (peerPort.maxPendingHandshakes > peerPort.maxInboundConnections)
+    throw new FlagError('--peer-max-pending must not exceed --peer-max-connections');
+  return { peers: [], ...f, peerPort } as NodeFlags;
 }

@@ -6,6 +6,7 @@ import { ClientServer } from './client-server';
 import { claimDataDir } from './data-dir';
 import { FlagError, NODE_USAGE, parseNodeFlags } from './flags';
 import { JsonLog } from './logger';
+import { PeerSecretError, peerSecretPath, readPeerSecret } from './peer-secret';
 import { RaftNode } from './raft-node';
 import { FileStorage } from './storage/file-storage';
 import { FaultFilter } from './transport/fault-filter';
@@ -45,6 +46,16 @@ async function main(): Promise<void> {
       'RAFTDECK_ADMIN_TOKEN must be set in the environment (at least 16 characters)',
     );
   }
+  // Everything this process creates (data dir, WAL, snapshots, log) is for its owner only.
+  process.umask(0o077);
+  // The secret is read before the data dir is claimed: a node without it touches nothing.
+  let secret: Buffer;
+  try {
+    secret = readPeerSecret(peerSecretPath(flags.dataDir));
+  } catch (e) {
+    if (e instanceof PeerSecretError) fail(EXIT_CONFIG, e.message);
+    throw e;
+  }
   try {
     claimDataDir(flags.dataDir, flags.clusterId, flags.id);
   } catch (e) {
@@ -63,8 +74,10 @@ async function main(): Promise<void> {
   const transport = new TcpTransport({
     id: flags.id,
     clusterId: flags.clusterId,
+    secret,
     host: peer.host,
     port: peer.port,
+    ...flags.peerPort,
     faults,
     log: (level, msg, fields) => log.log(level, msg, fields),
   });

@@ -72,9 +72,11 @@ describe('raftdeck start and the commands that act on it', () => {
       for (const a of [n.client, n.admin, n.peer]) expect(a).toMatch(/^127\.0\.0\.1:\d+$/);
     }
     expect(cluster.lines[0]!.event).toBe('started');
-    for (const f of ['admin-token', 'control.json']) {
+    for (const f of ['admin-token', 'control.json', 'cluster.json', 'peer-secret']) {
       expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
     }
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const n of s.nodes) expect(statSync(join(dir, `node-${n.id}`)).mode & 0o777).toBe(0o700);
   });
 
   it('put, get, cas and del through --data report the node that answered', async () => {
@@ -182,6 +184,7 @@ describe('raftdeck start and the commands that act on it', () => {
     expect(r.stdout).toMatch(/^total: \d+ operations/m);
     expect(r.stdout).toMatch(/^check: linearizable/m);
     expect(existsSync(history)).toBe(true);
+    expect(statSync(history).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(history, 'utf8'))).toMatchObject({ format: 'raftdeck-history' });
     const again = await runCli(['check', history]);
     expect(again.code, again.stderr).toBe(0);

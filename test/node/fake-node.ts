@@ -17,6 +17,7 @@ import {
 } from '../../main/node/node-api';
 import { FaultFilter, type FaultRule } from '../../main/node/transport/fault-filter';
 import { newCounters } from '../../main/node/transport/stats';
+import { idlePeerPortStats } from '../../main/node/transport/transport';
 import type { NodeId } from '../../main/raft/types';
 
 /**
@@ -136,7 +137,7 @@ export class FakeNode implements NodeApi {
       clientAddress: '127.0.0.1:2',
       adminAddress: '127.0.0.1:3',
       storage: { walBytes: 0, segments: 0, snapshotBytes: 0, fsyncDelayMs: this.fsyncDelayMs },
-      transport: { ...newCounters(), peers: {} },
+      transport: { ...newCounters(), peers: {}, peerPort: idlePeerPortStats() },
       faults: this.faults.list(),
       kv: { keys: this.kv.size, bytes: this.kv.bytes },
       timing: { tickMs: 10, heartbeatMs: 50, electionMs: 500 },

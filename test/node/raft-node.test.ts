@@ -8,6 +8,7 @@ import type { SnapshotPart } from '../../main/raft/types';
 import { FaultFilter } from '../../main/node/transport/fault-filter';
 import { TcpTransport } from '../../main/node/transport/transport';
 import { waitFor } from './process/harness';
+import { TEST_SECRET } from './transport/helpers';
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 const s = (x: Uint8Array | null): string | null => (x ? new TextDecoder().decode(x) : null);
@@ -29,6 +30,7 @@ async function makeTransport(
   const transport = new TcpTransport({
     id,
     clusterId: 'inproc',
+    secret: TEST_SECRET,
     port: 0,
     faults,
     log: () => undefined,

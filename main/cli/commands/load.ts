@@ -1,5 +1,4 @@
 /** load: a client workload against a running cluster, with live numbers and an optional check. */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Operation } from '../../cluster/checker/history';
 import { historyToJson } from '../../cluster/checker/history';
@@ -7,7 +6,7 @@ import { check } from '../../cluster/checker/porcupine';
 import { Workload } from '../../cluster/workload';
 import { KvClient, KvError } from '../../node/client';
 import { CliError, EXIT, UsageError, type ParsedArgs } from '../args';
-import { clientEndpoints } from '../cluster-files';
+import { clientEndpoints, writePrivate } from '../cluster-files';
 import { verdictCode, verdictJson, verdictText } from '../verdict';
 
 const pct = (sorted: number[], p: number): number =>
@@ -100,7 +99,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   );
   if (historyFile !== undefined) {
     const file = resolve(historyFile);
-    writeFileSync(file, historyToJson(history));
+    writePrivate(file, historyToJson(history));
     say(`history: ${history.length} operations written to ${file}`, { event: 'history', file });
   }
   if (tot.ok === 0) throw new CliError('no operation succeeded');

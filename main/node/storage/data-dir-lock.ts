@@ -30,7 +30,7 @@ export function acquireLock(dir: string): string {
   for (let attempt = 0; attempt < 5; attempt++) {
     let fd: number;
     try {
-      fd = openSync(file, 'wx', 0o644);
+      fd = openSync(file, 'wx', 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = readPid(file);

@@ -417,12 +417,12 @@ export class FileStorage implements Storage {
   // ---- loading ----
 
   private async open(): Promise<PersistedState & { info: LoadInfo }> {
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.lockFile = acquireLock(this.dir);
     let created = false;
     for (const d of [this.walDir, this.snapDir]) {
       if (!existsSync(d)) {
-        mkdirSync(d);
+        mkdirSync(d, 0o700);
         created = true;
       }
     }

@@ -48,7 +48,7 @@ const INLINE_WRITE_BYTES = 64 * 1024;
 export const nodeFs: StorageFs = {
   open: (path, flags) =>
     new Promise((resolve, reject) => {
-      open(path, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd)));
+      open(path, flags, 0o600, (err, fd) => (err ? reject(err) : resolve(fd)));
     }),
   write: (fd, buf, position) => {
     if (buf.length <= INLINE_WRITE_BYTES) {

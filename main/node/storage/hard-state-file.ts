@@ -30,6 +30,6 @@ export function decodeHardState(file: string, buf: Uint8Array): HardState {
   const term = readU64(buf, 4);
   const vote = readU64(buf, 12);
   const commit = readU64(buf, 20);
-  if (term < 0 || vote < 0 || commit < 0) throw corrupt('value exceeds 2^53 - 1');
+  if (term < 0 || vote < 0 || commit < 0) throw corrupt('a value exceeds 2^52');
   return { term, vote, commit };
 }

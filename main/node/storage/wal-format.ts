@@ -1,4 +1,4 @@
-import type { Entry } from '../../raft/types';
+import { MAX_RAFT_NUMBER, type Entry } from '../../raft/types';
 import { crc32c } from './crc32c';
 
 /**
@@ -56,7 +56,10 @@ export function writeU64(buf: Buffer, offset: number, v: number): void {
   buf.writeUInt32BE(v >>> 0, offset + 4);
 }
 
-/** readU64 reads a big-endian u64; it returns -1 when the value exceeds 2^53 - 1. */
+/**
+ * readU64 reads a big-endian u64; it returns -1 when the value exceeds MAX_RAFT_NUMBER (2^52),
+ * the bound of every term, index and length stored: a larger one is damage.
+ */
 export function readU64(buf: Uint8Array, offset: number): number {
   const hi =
     ((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]) >>>
@@ -67,7 +70,8 @@ export function readU64(buf: Uint8Array, offset: number): number {
       (buf[offset + 6] << 8) |
       buf[offset + 7]) >>>
     0;
-  return hi > MAX_HI ? -1 : hi * TWO_32 + lo;
+  const v = hi > MAX_HI ? -1 : hi * TWO_32 + lo;
+  return v > MAX_RAFT_NUMBER ? -1 : v;
 }
 
 export function readU32(buf: Uint8Array, offset: number): number {

@@ -26,13 +26,14 @@
  * map from a node id in decimal to an address string. Payloads are always msgpack bin, never str.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
-import type {
-  ConfState,
-  Entry,
-  EntryType,
-  Message,
-  MessageType,
-  SnapshotMeta,
+import {
+  MAX_RAFT_NUMBER,
+  type ConfState,
+  type Entry,
+  type EntryType,
+  type Message,
+  type MessageType,
+  type SnapshotMeta,
 } from '../../raft/types';
 import { FRAME_HEADER_BYTES, DEFAULT_MAX_FRAME_BYTES, type OutFrame } from './framing';
 import { checkMsgpackStructure } from './msgpack-guard';
@@ -366,10 +367,25 @@ function isUint(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-/** uint checks a non-negative safe integer (index, term, id, offset, counter). */
+/** uint checks a non-negative safe integer (id, offset, size, counter). */
 function uint(v: unknown, field: string): number {
   if (isUint(v)) return v;
   return fail(field, UINT, v);
+}
+
+const RAFT_NUMBER = `an integer in 0..2^52 (MAX_RAFT_NUMBER)`;
+
+function isRaftNumber(v: unknown): v is number {
+  return isUint(v) && v <= MAX_RAFT_NUMBER;
+}
+
+/**
+ * raftNumber checks a term, an index (commit, hint, snapshot index) or a read tag: at most
+ * MAX_RAFT_NUMBER, so that it can always be incremented without leaving the safe integers.
+ */
+function raftNumber(v: unknown, field: string): number {
+  if (isRaftNumber(v)) return v;
+  return fail(field, RAFT_NUMBER, v);
 }
 
 function bool(v: unknown, field: string): boolean {
@@ -435,8 +451,8 @@ function metaFromWire(v: unknown, limits: CodecLimits): SnapshotMeta {
     throw new MalformedMessageError(`snap.meta must have 3 items, got ${a.length}`);
   }
   return {
-    index: uint(a[0], 'snap.meta.index'),
-    term: uint(a[1], 'snap.meta.term'),
+    index: raftNumber(a[0], 'snap.meta.index'),
+    term: raftNumber(a[1], 'snap.meta.term'),
     conf: confFromWire(a[2], 'snap.meta.conf', limits),
   };
 }
@@ -468,8 +484,8 @@ function entriesFromWire(
     const t = flat[j + 1];
     const code = flat[j + 2];
     const data = flat[j + 3];
-    if (!isUint(index)) fail(`app.entries[${i}].index`, UINT, index);
-    if (!isUint(t)) fail(`app.entries[${i}].term`, UINT, t);
+    if (!isRaftNumber(index)) fail(`app.entries[${i}].index`, RAFT_NUMBER, index);
+    if (!isRaftNumber(t)) fail(`app.entries[${i}].term`, RAFT_NUMBER, t);
     if (code !== 0 && code !== 1) fail(`app.entries[${i}].type`, '0 (normal) or 1 (conf)', code);
     if (!(data instanceof Uint8Array)) fail(`app.entries[${i}].data`, 'binary', data);
     if (index !== prevIndex + 1 + i) {
@@ -505,12 +521,12 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
   const term = v[3];
   if (!isUint(from)) fail(`${type}.from`, UINT, from);
   if (!isUint(to)) fail(`${type}.to`, UINT, to);
-  if (!isUint(term)) fail(`${type}.term`, UINT, term);
+  if (!isRaftNumber(term)) fail(`${type}.term`, RAFT_NUMBER, term);
   switch (type) {
     case 'app': {
-      const prevIndex = uint(v[4], 'app.prevIndex');
-      const prevTerm = uint(v[5], 'app.prevTerm');
-      const commit = uint(v[6], 'app.commit');
+      const prevIndex = raftNumber(v[4], 'app.prevIndex');
+      const prevTerm = raftNumber(v[5], 'app.prevTerm');
+      const commit = raftNumber(v[6], 'app.commit');
       if (prevTerm > term) {
         throw new MalformedMessageError(
           `app.prevTerm ${prevTerm} is greater than the message term ${term}`,
@@ -525,10 +541,10 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
         from,
         to,
         term,
-        index: uint(v[4], 'appResp.index'),
+        index: raftNumber(v[4], 'appResp.index'),
         reject: bool(v[5], 'appResp.reject'),
-        hintIndex: uint(v[6], 'appResp.hintIndex'),
-        hintTerm: uint(v[7], 'appResp.hintTerm'),
+        hintIndex: raftNumber(v[6], 'appResp.hintIndex'),
+        hintTerm: raftNumber(v[7], 'appResp.hintTerm'),
       };
     case 'vote':
     case 'preVote':
@@ -537,8 +553,8 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
         from,
         to,
         term,
-        lastIndex: uint(v[4], `${type}.lastIndex`),
-        lastTerm: uint(v[5], `${type}.lastTerm`),
+        lastIndex: raftNumber(v[4], `${type}.lastIndex`),
+        lastTerm: raftNumber(v[5], `${type}.lastTerm`),
         transfer: bool(v[6], `${type}.transfer`),
       };
     case 'voteResp':
@@ -550,7 +566,7 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
         from,
         to,
         term,
-        commit: uint(v[4], 'heartbeat.commit'),
+        commit: raftNumber(v[4], 'heartbeat.commit'),
         readSeq: uint(v[5], 'heartbeat.readSeq'),
       };
     case 'heartbeatResp':
@@ -584,7 +600,7 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
         from,
         to,
         term,
-        snapIndex: uint(v[4], 'snapResp.snapIndex'),
+        snapIndex: raftNumber(v[4], 'snapResp.snapIndex'),
         nextOffset: uint(v[5], 'snapResp.nextOffset'),
         gap: bool(v[6], 'snapResp.gap'),
         done: bool(v[7], 'snapResp.done'),
@@ -592,15 +608,15 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
     case 'timeoutNow':
       return { type, from, to, term };
     case 'readIndex':
-      return { type, from, to, term, ctx: uint(v[4], 'readIndex.ctx') };
+      return { type, from, to, term, ctx: raftNumber(v[4], 'readIndex.ctx') };
     case 'readIndexResp':
       return {
         type,
         from,
         to,
         term,
-        ctx: uint(v[4], 'readIndexResp.ctx'),
-        index: uint(v[5], 'readIndexResp.index'),
+        ctx: raftNumber(v[4], 'readIndexResp.ctx'),
+        index: raftNumber(v[5], 'readIndexResp.index'),
         reject: bool(v[6], 'readIndexResp.reject'),
       };
   }

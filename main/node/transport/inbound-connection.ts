@@ -1,9 +1,12 @@
 /**
- * InboundConnection reads one accepted connection: a hello first (within the hello timeout, at
- * most MAX_HELLO_BYTES), then Raft messages from the peer the hello named. It never throws out of
- * a socket handler: bad frames are counted and dropped, a peer that sends too many within the
- * window is disconnected, and an oversized frame (after which the stream cannot be resynchronised)
- * closes the connection.
+ * InboundConnection reads one accepted connection. First the handshake (docs/protocol.md,
+ * "Handshake"): a hello, answered with a challenge, then the dialer's proof of the peer secret,
+ * all within the handshake timeout and each frame at most MAX_HELLO_BYTES. No Raft message is
+ * decoded before the proof is checked; after it, frames are Raft messages from the peer the hello
+ * named. It never throws out of a socket handler: bad frames are counted and dropped, a peer that
+ * sends too many within the window is disconnected, and an oversized frame (after which the
+ * stream cannot be resynchronised) closes the connection. Bytes held in incomplete frames are
+ * reported to the partial-frame budget after every read.
  */
 import type { Socket } from 'node:net';
 import type { NodeId } from '../../raft/types';
@@ -12,40 +15,57 @@ import { FrameDecoder, FrameTooLargeError } from './framing';
 import {
   MAX_HELLO_BYTES,
   checkHello,
+  decodeProof,
+  encodeChallenge,
   encodeErrorFrame,
   isErrorFrame,
   type ErrorFrame,
+  type Hello,
 } from './hello';
 import type { LinkContext } from './link-context';
+import type { BudgetHolder, PartialFrameBudget } from './partial-frame-budget';
+import { acceptorProof, dialerProof, newNonce, proofMatches, type Transcript } from './peer-auth';
 
 /** CLOSE_GRACE_MS: how long a refused connection may take to flush its error frame. */
 const CLOSE_GRACE_MS = 1000;
 
 export interface InboundHooks {
-  /** identified: the hello was accepted; the connection now speaks for `peer`. */
-  identified(conn: InboundConnection): void;
+  /** challenged: the hello was accepted and the challenge sent; the proof is awaited. */
+  challenged(conn: InboundConnection): void;
+  /** authenticated: the dialer proved the secret; the connection now speaks for `peer`. */
+  authenticated(conn: InboundConnection): void;
+  /** refused: the handshake failed; an error frame is being flushed before the close. */
+  refused(conn: InboundConnection): void;
   closed(conn: InboundConnection): void;
 }
 
-export class InboundConnection {
-  /** peer: the node id from the accepted hello; undefined until then. */
+/** InboundStage: waiting for the hello, waiting for the dialer's proof, or authenticated. */
+export type InboundStage = 'hello' | 'proof' | 'open';
+
+export class InboundConnection implements BudgetHolder {
+  /** peer: the node id from the hello, once the dialer proved the secret; undefined until then. */
   peer: NodeId | undefined;
+  stage: InboundStage = 'hello';
+  /** acceptedAt: when the connection was accepted (ms, Date.now()). */
+  readonly acceptedAt = Date.now();
   private readonly frames: FrameDecoder;
   private closing = false;
-  private helloTimer: ReturnType<typeof setTimeout> | undefined;
+  private transcript: Transcript | undefined;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly strikes: number[] = [];
 
   constructor(
     readonly socket: Socket,
     private readonly ctx: LinkContext,
+    private readonly budget: PartialFrameBudget,
     private readonly hooks: InboundHooks,
   ) {
     this.frames = new FrameDecoder(MAX_HELLO_BYTES);
     socket.setNoDelay(true);
-    this.helloTimer = setTimeout(
-      () => this.guard(() => this.onHelloTimeout()),
-      ctx.settings.helloTimeoutMs,
+    this.handshakeTimer = setTimeout(
+      () => this.guard(() => this.onHandshakeTimeout()),
+      ctx.settings.handshakeTimeoutMs,
     );
     socket.on('data', (chunk: Buffer) => this.guard(() => this.onData(chunk)));
     socket.on('error', (err) =>
@@ -58,10 +78,27 @@ export class InboundConnection {
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
   }
 
+  /** isClosing: the connection was refused or destroyed and is on its way out. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
   /** destroy closes the connection at once. */
   destroy(): void {
     this.closing = true;
+    this.budget.release(this);
     this.socket.destroy();
+  }
+
+  /** evictForBudget closes the connection: it held the most bytes when the budget ran out. */
+  evictForBudget(held: number, limit: number): void {
+    this.ctx.counters.count('budgetEvicted', this.peer);
+    this.ctx.log(
+      'warn',
+      `closing connection from ${this.describePeer()}: it held ${held} bytes of incomplete frames, the most when all connections together went over the budget of ${limit} bytes`,
+      { peer: this.peer, held, limit },
+    );
+    this.destroy();
   }
 
   private guard(fn: () => void): void {
@@ -79,8 +116,9 @@ export class InboundConnection {
     if (this.closing) return;
     try {
       for (const body of this.frames.push(chunk)) {
-        if (this.peer === undefined) this.onHello(body);
-        else this.onMessage(this.peer, body);
+        if (this.stage === 'hello') this.onHello(body);
+        else if (this.stage === 'proof') this.onProof(body);
+        else this.onMessage(this.peer as NodeId, body);
         if (this.closing) return;
       }
     } catch (e) {
@@ -91,7 +129,9 @@ export class InboundConnection {
         announced: e.announced,
       });
       this.destroy();
+      return;
     }
+    this.budget.hold(this, this.frames.bufferedBytes);
   }
 
   private describePeer(): string {
@@ -100,36 +140,72 @@ export class InboundConnection {
 
   private onHello(body: Uint8Array): void {
     const res = checkHello(body, { clusterId: this.ctx.clusterId, self: this.ctx.self });
-    if (isErrorFrame(res)) {
+    if (isErrorFrame<Hello>(res)) {
       this.refuse(res);
       return;
     }
-    this.clearHelloTimer();
-    this.peer = res.from;
-    this.frames.maxFrameBytes = this.ctx.settings.maxFrameBytes;
-    this.hooks.identified(this);
+    const nonce = newNonce();
+    this.transcript = {
+      magic: res.magic,
+      version: res.version,
+      clusterId: res.clusterId,
+      from: res.from,
+      to: res.to,
+      dialerNonce: res.nonce,
+      acceptorNonce: nonce,
+    };
+    this.stage = 'proof';
+    this.socket.write(
+      encodeChallenge({ nonce, proof: acceptorProof(this.ctx.secret, this.transcript) }),
+    );
+    this.hooks.challenged(this);
   }
 
-  private onHelloTimeout(): void {
-    this.helloTimer = undefined;
-    if (this.peer !== undefined || this.closing) return;
+  private onProof(body: Uint8Array): void {
+    const t = this.transcript as Transcript;
+    const proof = decodeProof(body);
+    if (typeof proof === 'string') {
+      this.refuse({ error: 'bad-hello', detail: `proof frame: ${proof}` });
+      return;
+    }
+    if (!proofMatches(proof, dialerProof(this.ctx.secret, t))) {
+      this.ctx.counters.count('authFailures', undefined);
+      this.refuse({
+        error: 'auth-failed',
+        detail: `the proof for node ${t.from} does not match this cluster's peer secret`,
+      });
+      return;
+    }
+    this.clearHandshakeTimer();
+    this.transcript = undefined;
+    this.stage = 'open';
+    this.peer = t.from;
+    this.frames.maxFrameBytes = this.ctx.settings.maxFrameBytes;
+    this.hooks.authenticated(this);
+  }
+
+  private onHandshakeTimeout(): void {
+    this.handshakeTimer = undefined;
+    if (this.stage === 'open' || this.closing) return;
     this.refuse({
-      error: 'hello-timeout',
-      detail: `no hello within ${this.ctx.settings.helloTimeoutMs} ms`,
+      error: 'handshake-timeout',
+      detail: `the handshake did not complete within ${this.ctx.settings.handshakeTimeoutMs} ms`,
     });
   }
 
   /** refuse counts a failed handshake, answers with an error frame and closes. */
   private refuse(err: ErrorFrame): void {
-    this.clearHelloTimer();
+    this.clearHandshakeTimer();
     this.ctx.counters.count('handshakeFailures', undefined);
     this.ctx.log('warn', `refused connection from ${this.remote}: ${err.error}: ${err.detail}`, {
       error: err.error,
       detail: err.detail,
     });
     this.closing = true;
+    this.budget.release(this);
     this.socket.end(encodeErrorFrame(err));
     this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    this.hooks.refused(this);
   }
 
   private onMessage(peer: NodeId, body: Uint8Array): void {
@@ -176,14 +252,15 @@ export class InboundConnection {
     }
   }
 
-  private clearHelloTimer(): void {
-    if (this.helloTimer !== undefined) clearTimeout(this.helloTimer);
-    this.helloTimer = undefined;
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
   }
 
   private onClose(): void {
     this.closing = true;
-    this.clearHelloTimer();
+    this.budget.release(this);
+    this.clearHandshakeTimer();
     if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
     this.hooks.closed(this);

@@ -18,8 +18,8 @@ export type TransportLogger = (
 /** LinkSettings are the resolved transport options the links use. */
 export interface LinkSettings {
   maxFrameBytes: number;
-  helloTimeoutMs: number;
-  connectTimeoutMs: number;
+  /** handshakeTimeoutMs: an acceptor's time from accept, a dialer's from connect, to authenticated. */
+  handshakeTimeoutMs: number;
   backoffMinMs: number;
   backoffMaxMs: number;
   maxMalformed: number;
@@ -30,6 +30,8 @@ export interface LinkSettings {
 export interface LinkContext {
   readonly self: NodeId;
   readonly clusterId: string;
+  /** secret: the cluster's peer secret, the key of both handshake proofs. */
+  readonly secret: Uint8Array;
   readonly settings: LinkSettings;
   readonly counters: CounterTable;
   readonly codec: MessageCodec;

@@ -1,15 +1,36 @@
 /**
  * OutboundLink carries this node's messages to one peer over one TCP connection that this node
- * dials. It sends the hello first, then queued frames in corked batches, and reconnects with
- * jittered exponential backoff when the connection fails. The peer never sends Raft messages on
- * this connection; the only thing it may send is an error frame refusing the hello.
+ * dials. It runs the dialer's side of the handshake (docs/protocol.md, "Handshake"): a hello with
+ * a fresh nonce, then the acceptor's challenge, whose proof must show the peer secret before this
+ * side sends its own proof. Only then are queued frames written, in corked batches: a process
+ * that took a dead peer's port gets a hello and nothing else. The link reconnects with jittered
+ * exponential backoff when the connection fails. After the handshake the peer never sends Raft
+ * messages on this connection; the only thing it may still send is an error frame.
+ *
+ * Queue and reconnects: frames wait in the queue while the link connects and authenticates. When
+ * an open connection is lost, the queue is cleared and counted as dropped, and frames sent until
+ * the next attempt are dropped too (see enqueue): Raft retransmits what matters from its own
+ * state, and a backlog of stale messages replayed on the new connection would only delay the
+ * fresh ones behind it.
  */
 import { connect, type Socket } from 'node:net';
 import type { NodeId } from '../../raft/types';
 import { FrameDecoder, FrameTooLargeError, writeBatch, type OutFrame } from './framing';
-import { MAX_HELLO_BYTES, decodeErrorFrame, encodeHello } from './hello';
+import {
+  MAX_HELLO_BYTES,
+  decodeChallengeReply,
+  decodeErrorFrame,
+  encodeHello,
+  encodeProof,
+  isErrorFrame,
+  type Challenge,
+  type ErrorFrame,
+  HELLO_MAGIC,
+  PROTOCOL_VERSION,
+} from './hello';
 import type { LinkContext } from './link-context';
 import { OutboundQueue, type QueueLimits } from './outbound-queue';
+import { acceptorProof, dialerProof, newNonce, proofMatches, type Transcript } from './peer-auth';
 
 /** PeerAddress is where a peer listens. */
 export interface PeerAddress {
@@ -20,7 +41,12 @@ export interface PeerAddress {
 /** BATCH_BYTES: frames taken from the queue per corked write. */
 const BATCH_BYTES = 256 * 1024;
 
-type LinkState = 'idle' | 'connecting' | 'open' | 'closed';
+/**
+ * LinkState: idle (no connection; a retry may be pending), connecting (TCP connect under way),
+ * handshaking (hello sent, waiting for the acceptor's challenge), open (authenticated; frames
+ * flow), closed (for good).
+ */
+type LinkState = 'idle' | 'connecting' | 'handshaking' | 'open' | 'closed';
 
 export class OutboundLink {
   readonly queue: OutboundQueue;
@@ -28,10 +54,11 @@ export class OutboundLink {
   private socket: Socket | undefined;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private flushScheduled = false;
   private waitingDrain = false;
   private refused = false;
+  private dialerNonce: Buffer | undefined;
 
   constructor(
     readonly peer: NodeId,
@@ -43,6 +70,7 @@ export class OutboundLink {
     this.queue = new OutboundQueue(queueLimits);
   }
 
+  /** connected: the connection is open and the peer proved the secret. */
   get connected(): boolean {
     return this.state === 'open';
   }
@@ -82,9 +110,9 @@ export class OutboundLink {
 
   private clearTimers(): void {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
     this.retryTimer = undefined;
-    this.connectTimer = undefined;
+    this.handshakeTimer = undefined;
   }
 
   private dial(): void {
@@ -97,10 +125,16 @@ export class OutboundLink {
     this.socket = s;
     s.setNoDelay(true);
     const replies = new FrameDecoder(MAX_HELLO_BYTES);
-    this.connectTimer = setTimeout(() => {
-      this.connectTimer = undefined;
-      s.destroy(new Error(`connect timed out after ${settings.connectTimeoutMs} ms`));
-    }, settings.connectTimeoutMs);
+    // One timer covers the TCP connect and the handshake: a peer (or whatever holds its port)
+    // that accepts and then says nothing does not hold the link.
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = undefined;
+      s.destroy(
+        new Error(
+          `no authenticated connection within ${settings.handshakeTimeoutMs} ms (${this.state})`,
+        ),
+      );
+    }, settings.handshakeTimeoutMs);
     s.once('connect', () => this.guard(() => this.onConnect(s)));
     s.on('data', (chunk: Buffer) => this.guard(() => this.onData(s, replies, chunk)));
     s.on('drain', () =>
@@ -135,45 +169,38 @@ export class OutboundLink {
 
   private onConnect(s: Socket): void {
     if (s !== this.socket || this.state !== 'connecting') return;
-    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
-    this.connectTimer = undefined;
-    this.state = 'open';
-    this.attempt = 0;
-    this.waitingDrain = false;
-    this.ctx.counters.count('connects', this.peer);
-    this.ctx.log('debug', `connected to node ${this.peer}`, {
-      peer: this.peer,
-      address: this.addressText,
-    });
-    s.write(encodeHello({ clusterId: this.ctx.clusterId, from: this.ctx.self, to: this.peer }));
-    this.flush();
+    this.state = 'handshaking';
+    this.dialerNonce = newNonce();
+    s.write(
+      encodeHello({
+        clusterId: this.ctx.clusterId,
+        from: this.ctx.self,
+        to: this.peer,
+        nonce: this.dialerNonce,
+      }),
+    );
   }
 
   private onData(s: Socket, replies: FrameDecoder, chunk: Buffer): void {
     if (s !== this.socket) return;
     try {
       for (const body of replies.push(chunk)) {
+        if (this.state === 'handshaking') {
+          const reply = decodeChallengeReply(body);
+          if (typeof reply === 'string') {
+            this.protocolViolation(s, `an unreadable answer to the hello (${reply})`);
+            return;
+          }
+          if (isErrorFrame<Challenge>(reply)) this.onRefused(reply);
+          else if (!this.onChallenge(s, reply)) return;
+          continue;
+        }
         const err = decodeErrorFrame(body);
         if (err === undefined) {
-          this.ctx.log('warn', `node ${this.peer} sent something other than an error frame`, {
-            peer: this.peer,
-          });
-          this.ctx.counters.count('malformed', this.peer);
-          s.destroy();
+          this.protocolViolation(s, 'something other than an error frame after the handshake');
           return;
         }
-        this.refused = true;
-        this.ctx.counters.count('handshakeFailures', this.peer);
-        this.ctx.log(
-          'warn',
-          `node ${this.peer} refused the connection: ${err.error}: ${err.detail}`,
-          {
-            peer: this.peer,
-            address: this.addressText,
-            error: err.error,
-            detail: err.detail,
-          },
-        );
+        this.onRefused(err);
       }
     } catch (e) {
       if (e instanceof FrameTooLargeError) this.ctx.counters.count('oversized', this.peer);
@@ -184,11 +211,72 @@ export class OutboundLink {
     }
   }
 
+  /**
+   * onChallenge checks the acceptor's proof and, if it shows the secret, sends this side's proof
+   * and opens the link. It returns false (and closes) if the acceptor could not prove it.
+   */
+  private onChallenge(s: Socket, c: Challenge): boolean {
+    const t: Transcript = {
+      magic: HELLO_MAGIC,
+      version: PROTOCOL_VERSION,
+      clusterId: this.ctx.clusterId,
+      from: this.ctx.self,
+      to: this.peer,
+      dialerNonce: this.dialerNonce as Buffer,
+      acceptorNonce: c.nonce,
+    };
+    if (!proofMatches(c.proof, acceptorProof(this.ctx.secret, t))) {
+      this.refused = true;
+      this.ctx.counters.count('authFailures', this.peer);
+      this.ctx.counters.count('handshakeFailures', this.peer);
+      this.ctx.log(
+        'warn',
+        `whatever listens at ${this.addressText} for node ${this.peer} did not prove this cluster's peer secret; closing without sending anything`,
+        { peer: this.peer, address: this.addressText },
+      );
+      s.destroy();
+      return false;
+    }
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.dialerNonce = undefined;
+    s.write(encodeProof(dialerProof(this.ctx.secret, t)));
+    this.state = 'open';
+    this.attempt = 0;
+    this.waitingDrain = false;
+    this.ctx.counters.count('connects', this.peer);
+    this.ctx.log('debug', `connected to node ${this.peer}`, {
+      peer: this.peer,
+      address: this.addressText,
+    });
+    this.flush();
+    return true;
+  }
+
+  private onRefused(err: ErrorFrame): void {
+    this.refused = true;
+    this.ctx.counters.count('handshakeFailures', this.peer);
+    if (err.error === 'auth-failed') this.ctx.counters.count('authFailures', this.peer);
+    this.ctx.log('warn', `node ${this.peer} refused the connection: ${err.error}: ${err.detail}`, {
+      peer: this.peer,
+      address: this.addressText,
+      error: err.error,
+      detail: err.detail,
+    });
+  }
+
+  private protocolViolation(s: Socket, what: string): void {
+    this.ctx.log('warn', `node ${this.peer} sent ${what}`, { peer: this.peer });
+    this.ctx.counters.count('malformed', this.peer);
+    s.destroy();
+  }
+
   private onClose(s: Socket): void {
     if (s !== this.socket) return;
     this.socket = undefined;
-    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
-    this.connectTimer = undefined;
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.dialerNonce = undefined;
     if (this.state === 'open') this.ctx.counters.count('disconnects', this.peer);
     if (this.state === 'closed') return;
     this.state = 'idle';
@@ -196,7 +284,6 @@ export class OutboundLink {
     if (dropped > 0) this.ctx.counters.count('dropped', this.peer, dropped);
     this.scheduleRetry();
   }
-
   /**
    * scheduleRetry waits a jittered exponential backoff: min * 2^attempt capped at max, then a
    * uniform amount in [half of that, all of it], never below min. A peer that refused the hello

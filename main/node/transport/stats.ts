@@ -20,8 +20,21 @@ export interface TransportCounters {
   unknownType: number;
   /** oversized: frames announcing more bytes than the limit (the connection is closed). */
   oversized: number;
-  /** handshakeFailures: hellos refused or missing, and refusals received from peers. */
+  /**
+   * handshakeFailures: handshakes that did not complete: refused or timed out here, and refusals
+   * received from peers (authFailures included).
+   */
   handshakeFailures: number;
+  /** authFailures: handshakes in which a proof of the peer secret was wrong, in either direction. */
+  authFailures: number;
+  /** handshakesEvicted: unauthenticated connections closed to make room for a newer one. */
+  handshakesEvicted: number;
+  /** inboundRefused: connections closed at once because the peer port held its maximum. */
+  inboundRefused: number;
+  /** replaced: authenticated connections closed because the same peer authenticated a newer one. */
+  replaced: number;
+  /** budgetEvicted: connections closed as the largest holder of partial frames over the budget. */
+  budgetEvicted: number;
   /** kicked: connections closed because the peer sent too many bad messages. */
   kicked: number;
   /** connects, disconnects: outbound connections established and lost. */
@@ -40,9 +53,37 @@ export interface PeerStats extends TransportCounters {
   queuedBytes: number;
 }
 
-/** TransportStats: totals, and per peer keyed by node id. */
+/** PeerPortLimits are the bounds of the peer port (docs/protocol.md, "Limits of the peer port"). */
+export interface PeerPortLimits {
+  /** maxInboundConnections: accepted connections open at once, in every stage. */
+  maxInboundConnections: number;
+  /** maxPendingHandshakes: accepted connections not yet authenticated. */
+  maxPendingHandshakes: number;
+  /** handshakeTimeoutMs: time from accept (or connect) to a completed handshake. */
+  handshakeTimeoutMs: number;
+  /** partialFrameBudgetBytes: bytes all inbound connections may hold in incomplete frames. */
+  partialFrameBudgetBytes: number;
+  /** maxFrameBytes: the largest frame body after the handshake. */
+  maxFrameBytes: number;
+}
+
+/** PeerPortStats: what the peer port holds now, and its limits. */
+export interface PeerPortStats {
+  /** connections: accepted connections open now (pending + authenticated + closing). */
+  connections: number;
+  /** pendingHandshakes: accepted connections whose handshake is not complete. */
+  pendingHandshakes: number;
+  /** authenticated: accepted connections whose peer proved the secret. */
+  authenticated: number;
+  /** partialFrameBytes: bytes held in incomplete frames by accepted connections. */
+  partialFrameBytes: number;
+  limits: PeerPortLimits;
+}
+
+/** TransportStats: totals, per peer keyed by node id, and the peer port's state. */
 export interface TransportStats extends TransportCounters {
   peers: Record<string, PeerStats>;
+  peerPort: PeerPortStats;
 }
 
 export type CounterName = keyof TransportCounters;
@@ -58,6 +99,11 @@ export function newCounters(): TransportCounters {
     unknownType: 0,
     oversized: 0,
     handshakeFailures: 0,
+    authFailures: 0,
+    handshakesEvicted: 0,
+    inboundRefused: 0,
+    replaced: 0,
+    budgetEvicted: 0,
     kicked: 0,
     connects: 0,
     disconnects: 0,

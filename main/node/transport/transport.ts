@@ -1,7 +1,8 @@
 /**
  * transport moves Raft messages between nodes. TcpTransport keeps one TCP connection per directed
  * peer pair: this node dials every peer it sends to, and connections peers dial to it only carry
- * their messages in. The wire format is in docs/protocol.md ("Node to node protocol").
+ * their messages in. Every connection starts with a handshake in which both sides prove that they
+ * know the cluster's peer secret. The wire format is in docs/protocol.md ("Node to node protocol").
  *
  * Ordering: messages passed to send() for one peer leave in the order given (unless the fault
  * filter delays some with jitter), and each connection delivers in order. Nothing is delivered
@@ -21,10 +22,24 @@ import { InboundConnection } from './inbound-connection';
 import type { LinkContext, LinkSettings, TransportLogger } from './link-context';
 import { OutboundLink, type PeerAddress } from './outbound-link';
 import { DEFAULT_QUEUE_LIMITS, type QueueLimits } from './outbound-queue';
-import { CounterTable, type PeerStats, type TransportStats } from './stats';
+import { PartialFrameBudget } from './partial-frame-budget';
+import { PEER_SECRET_BYTES } from './peer-auth';
+import {
+  CounterTable,
+  type PeerPortLimits,
+  type PeerPortStats,
+  type PeerStats,
+  type TransportStats,
+} from './stats';
 
 export type { LogLevel, TransportLogger } from './link-context';
-export type { PeerStats, TransportCounters, TransportStats } from './stats';
+export type {
+  PeerPortLimits,
+  PeerPortStats,
+  PeerStats,
+  TransportCounters,
+  TransportStats,
+} from './stats';
 
 /** MessageHandler receives every valid inbound message, one at a time, in arrival order. */
 export type MessageHandler = (m: Message) => void;
@@ -60,6 +75,8 @@ export interface Transport {
 export interface TcpTransportOptions {
   id: NodeId;
   clusterId: string;
+  /** secret: the cluster's peer secret (PEER_SECRET_BYTES bytes); both sides prove they know it. */
+  secret: Uint8Array;
   /** host to listen on; 127.0.0.1 unless told otherwise. */
   host?: string;
   /** port to listen on; 0 picks a free one. */
@@ -68,8 +85,8 @@ export interface TcpTransportOptions {
   maxEntries?: number;
   /** queue bounds each peer's outbound queue. */
   queue?: Partial<QueueLimits>;
-  helloTimeoutMs?: number;
-  connectTimeoutMs?: number;
+  /** handshakeTimeoutMs: from accept (or connect) to an authenticated connection. */
+  handshakeTimeoutMs?: number;
   backoffMinMs?: number;
   backoffMaxMs?: number;
   /** maxMalformed bad messages within malformedWindowMs are tolerated; one more disconnects. */
@@ -77,8 +94,12 @@ export interface TcpTransportOptions {
   malformedWindowMs?: number;
   /** writeHighWaterBytes: stop writing to a socket holding this much until it drains. */
   writeHighWaterBytes?: number;
-  /** maxPendingHandshakes: accepted connections still waiting for their hello. */
+  /** maxInboundConnections: accepted connections open at once; beyond it new ones are closed. */
+  maxInboundConnections?: number;
+  /** maxPendingHandshakes: unauthenticated accepted connections; beyond it the oldest is closed. */
   maxPendingHandshakes?: number;
+  /** partialFrameBudgetBytes: bytes all inbound connections may hold in incomplete frames. */
+  partialFrameBudgetBytes?: number;
   /** rng jitters the reconnect backoff. */
   rng?: () => number;
   /** faults: the fault filter to apply (a new, empty one by default). */
@@ -86,10 +107,34 @@ export interface TcpTransportOptions {
   log?: TransportLogger;
 }
 
-const DEFAULT_SETTINGS: LinkSettings = {
+/**
+ * DEFAULT_PEER_PORT_LIMITS: the peer port's bounds unless told otherwise (docs/protocol.md,
+ * "Limits of the peer port"). A real peer authenticates within milliseconds and keeps one
+ * connection, so these leave ample room for a cluster while a local process that opens sockets
+ * by the thousand, or sends half frames, runs into them.
+ */
+export const DEFAULT_PEER_PORT_LIMITS: Readonly<PeerPortLimits> = {
+  maxInboundConnections: 256,
+  maxPendingHandshakes: 64,
+  handshakeTimeoutMs: 2000,
+  partialFrameBudgetBytes: 256 * 1024 * 1024,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-  helloTimeoutMs: 5000,
-  connectTimeoutMs: 5000,
+};
+
+/** idlePeerPortStats: the peer port's stats with nothing connected and the default limits. */
+export function idlePeerPortStats(): PeerPortStats {
+  return {
+    connections: 0,
+    pendingHandshakes: 0,
+    authenticated: 0,
+    partialFrameBytes: 0,
+    limits: { ...DEFAULT_PEER_PORT_LIMITS },
+  };
+}
+
+const DEFAULT_SETTINGS: LinkSettings = {
+  maxFrameBytes: DEFAULT_PEER_PORT_LIMITS.maxFrameBytes,
+  handshakeTimeoutMs: DEFAULT_PEER_PORT_LIMITS.handshakeTimeoutMs,
   backoffMinMs: 50,
   backoffMaxMs: 2000,
   maxMalformed: 10,
@@ -144,6 +189,18 @@ export function listenServer(
   });
 }
 
+function positive(name: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new TypeError(`${name} must be a positive integer, got ${n}`);
+  }
+  return n;
+}
+
+function first<T>(set: Set<T>): T | undefined {
+  for (const v of set) return v;
+  return undefined;
+}
+
 function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -176,9 +233,18 @@ export class TcpTransport implements Transport {
   private port: number;
   private readonly ctx: LinkContext;
   private readonly queueLimits: QueueLimits;
+  private readonly maxInboundConnections: number;
   private readonly maxPendingHandshakes: number;
+  private readonly budget: PartialFrameBudget;
   private readonly links = new Map<NodeId, OutboundLink>();
+  /** inbound: every accepted connection still open. */
   private readonly inbound = new Set<InboundConnection>();
+  /** pending: accepted connections whose handshake runs, oldest first. */
+  private readonly pending = new Set<InboundConnection>();
+  /** silent: the pending connections that have not sent an acceptable hello yet, oldest first. */
+  private readonly silent = new Set<InboundConnection>();
+  /** refusedConns: refused connections flushing their error frame, oldest first. */
+  private readonly refusedConns = new Set<InboundConnection>();
   private readonly inboundByPeer = new Map<NodeId, InboundConnection>();
   private readonly counters = new CounterTable();
   private server: Server | undefined;
@@ -196,11 +262,30 @@ export class TcpTransport implements Transport {
     if (typeof options.clusterId !== 'string' || options.clusterId === '') {
       throw new TypeError('clusterId must be a non-empty string');
     }
+    if (!(options.secret instanceof Uint8Array) || options.secret.length !== PEER_SECRET_BYTES) {
+      throw new TypeError(`the peer secret must be ${PEER_SECRET_BYTES} bytes`);
+    }
     this.id = options.id;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.queueLimits = { ...DEFAULT_QUEUE_LIMITS, ...options.queue };
-    this.maxPendingHandshakes = options.maxPendingHandshakes ?? 64;
+    this.maxInboundConnections = positive(
+      'maxInboundConnections',
+      options.maxInboundConnections ?? DEFAULT_PEER_PORT_LIMITS.maxInboundConnections,
+    );
+    this.maxPendingHandshakes = positive(
+      'maxPendingHandshakes',
+      options.maxPendingHandshakes ?? DEFAULT_PEER_PORT_LIMITS.maxPendingHandshakes,
+    );
+    const budget =
+      options.partialFrameBudgetBytes ?? DEFAULT_PEER_PORT_LIMITS.partialFrameBudgetBytes;
+    const maxFrame = options.maxFrameBytes ?? DEFAULT_SETTINGS.maxFrameBytes;
+    if (!(budget >= maxFrame + FRAME_HEADER_BYTES)) {
+      throw new TypeError(
+        `partialFrameBudgetBytes (${budget}) must hold at least one whole frame of maxFrameBytes (${maxFrame}) and its header`,
+      );
+    }
+    this.budget = new PartialFrameBudget(budget);
     const settings: LinkSettings = { ...DEFAULT_SETTINGS };
     for (const key of Object.keys(settings) as (keyof LinkSettings)[]) {
       const v = options[key];
@@ -211,6 +296,7 @@ export class TcpTransport implements Transport {
     this.ctx = {
       self: this.id,
       clusterId: options.clusterId,
+      secret: Uint8Array.from(options.secret),
       settings,
       counters: this.counters,
       codec: new MessageCodec({
@@ -353,35 +439,87 @@ export class TcpTransport implements Transport {
     }
   }
 
+  /**
+   * accept takes a new connection on the peer port. Room is made in this order: at the connection
+   * cap, a refused connection still flushing its error frame is closed, else a pending handshake,
+   * else the new connection itself; at the pending cap, a pending handshake is closed. The pending
+   * handshake closed is the oldest of those that have not sent an acceptable hello, or if every
+   * one has, the oldest of all. So unauthenticated connections only ever displace each other, and
+   * a real peer — which sends its hello as soon as it connects and authenticates within a round
+   * trip — gets in however many silent sockets others hold or reopen.
+   */
   private accept(socket: Socket): void {
     if (this.closed) {
       socket.destroy();
       return;
     }
-    let pending = 0;
-    for (const c of this.inbound) if (c.peer === undefined) pending += 1;
-    if (pending >= this.maxPendingHandshakes) {
-      this.counters.count('handshakeFailures', undefined);
-      this.ctx.log('warn', 'refused a connection: too many connections waiting for a hello');
-      socket.destroy();
-      return;
+    if (this.inbound.size >= this.maxInboundConnections) {
+      const victim = first(this.refusedConns) ?? this.pendingVictim();
+      if (victim === undefined) {
+        this.counters.count('inboundRefused', undefined);
+        this.ctx.log(
+          'warn',
+          `closed a new connection on the peer port: ${this.inbound.size} connections are open, the limit`,
+          { limit: this.maxInboundConnections },
+        );
+        socket.destroy();
+        return;
+      }
+      this.evict(victim, 'the peer port is at its connection limit');
     }
-    const conn = new InboundConnection(socket, this.ctx, {
-      identified: (c) => {
+    if (this.pending.size >= this.maxPendingHandshakes) {
+      this.evict(this.pendingVictim() as InboundConnection, 'too many pending handshakes');
+    }
+    const conn = new InboundConnection(socket, this.ctx, this.budget, {
+      challenged: (c) => this.silent.delete(c),
+      authenticated: (c) => {
+        this.pending.delete(c);
         const peer = c.peer as NodeId;
         const previous = this.inboundByPeer.get(peer);
         this.inboundByPeer.set(peer, c);
         // The peer dialed again: its old connection is dead or dying.
-        if (previous !== undefined && previous !== c) previous.destroy();
-      },
-      closed: (c) => {
-        this.inbound.delete(c);
-        if (c.peer !== undefined && this.inboundByPeer.get(c.peer) === c) {
-          this.inboundByPeer.delete(c.peer);
+        if (previous !== undefined && previous !== c) {
+          this.counters.count('replaced', peer);
+          previous.destroy();
+          this.forget(previous);
         }
       },
+      refused: (c) => {
+        this.pending.delete(c);
+        this.silent.delete(c);
+        this.refusedConns.add(c);
+      },
+      closed: (c) => this.forget(c),
     });
     this.inbound.add(conn);
+    this.pending.add(conn);
+    this.silent.add(conn);
+  }
+
+  /** pendingVictim: the pending handshake to close first (see accept). */
+  private pendingVictim(): InboundConnection | undefined {
+    return first(this.silent) ?? first(this.pending);
+  }
+
+  /** evict closes an unauthenticated connection to make room for a newer one. */
+  private evict(c: InboundConnection, why: string): void {
+    if (this.pending.has(c)) {
+      this.counters.count('handshakesEvicted', undefined);
+      this.ctx.log('debug', `closed the handshake of ${c.remote}: ${why}`);
+    }
+    c.destroy();
+    this.forget(c);
+  }
+
+  /** forget drops a closed (or closing) connection from every set. */
+  private forget(c: InboundConnection): void {
+    this.inbound.delete(c);
+    this.pending.delete(c);
+    this.silent.delete(c);
+    this.refusedConns.delete(c);
+    if (c.peer !== undefined && this.inboundByPeer.get(c.peer) === c) {
+      this.inboundByPeer.delete(c.peer);
+    }
   }
 
   stats(): TransportStats {
@@ -400,7 +538,23 @@ export class TcpTransport implements Transport {
         queuedBytes: link?.queue.bytes ?? 0,
       };
     }
-    return { ...this.counters.total, peers };
+    return {
+      ...this.counters.total,
+      peers,
+      peerPort: {
+        connections: this.inbound.size,
+        pendingHandshakes: this.pending.size,
+        authenticated: this.inboundByPeer.size,
+        partialFrameBytes: this.budget.totalBytes,
+        limits: {
+          maxInboundConnections: this.maxInboundConnections,
+          maxPendingHandshakes: this.maxPendingHandshakes,
+          handshakeTimeoutMs: this.ctx.settings.handshakeTimeoutMs,
+          partialFrameBudgetBytes: this.budget.limitBytes,
+          maxFrameBytes: this.ctx.settings.maxFrameBytes,
+        },
+      },
+    };
   }
 
   close(): Promise<void> {
@@ -410,6 +564,11 @@ export class TcpTransport implements Transport {
     for (const link of this.links.values()) link.close();
     this.links.clear();
     for (const c of this.inbound) c.destroy();
+    this.inbound.clear();
+    this.pending.clear();
+    this.silent.clear();
+    this.refusedConns.clear();
+    this.inboundByPeer.clear();
     const server = this.server;
     this.closing = new Promise((resolve) => {
       if (server === undefined || !server.listening) {

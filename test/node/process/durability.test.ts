@@ -16,6 +16,8 @@ import { AdminClient } from '../../../main/node/admin-client';
 import { KvClient, UnknownOutcomeError } from '../../../main/node/client';
 import { encodeFrame } from '../../../main/node/transport/framing';
 import { encodeHello } from '../../../main/node/transport/hello';
+import { newNonce } from '../../../main/node/transport/peer-auth';
+import { RawPeer } from '../raw-peer';
 import { NODE_ENTRY, TestCluster, spawnNode, waitFor } from './harness';
 
 const text = (v: Uint8Array | null): string | null => (v ? new TextDecoder().decode(v) : null);
@@ -91,11 +93,18 @@ describe('durability and recovery of real node processes', () => {
         });
         s.on('error', () => resolve());
       });
-    const hello = encodeHello({ clusterId: c.clusterId, from: 2, to: 1 });
+    /** insider: a peer that knows the secret, as node 2, then sends `bytes`. */
+    const insider = async (bytes: Buffer): Promise<void> => {
+      const p = await RawPeer.open(port, host);
+      await p.handshake({ clusterId: c.clusterId, from: 2, to: 1 }, c.secret);
+      p.write(bytes);
+      await sleep(100);
+      p.close();
+    };
     await raw([Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff))]);
-    await raw([hello, Buffer.from([0x7f, 0xff, 0xff, 0xff])]);
-    await raw([encodeHello({ clusterId: 'someone-else', from: 2, to: 1 })]);
-    await raw([hello, encodeFrame(encode([99, 2, 1, 5]))]);
+    await insider(Buffer.from([0x7f, 0xff, 0xff, 0xff]));
+    await raw([encodeHello({ clusterId: 'someone-else', from: 2, to: 1, nonce: newNonce() })]);
+    await insider(encodeFrame(encode([99, 2, 1, 5])));
     const silent = connect(port, host);
     silent.on('error', () => undefined);
     for (let i = 0; i < 20; i++) await kv.put(`after-${i}`, String(i));

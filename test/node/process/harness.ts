@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../main/cluster/manifest';
+import { newPeerSecret, peerSecretPath, writePeerSecret } from '../../../main/node/peer-secret';
+import { makePrivateDir } from '../../../main/node/private-files';
 
 export const NODE_ENTRY = fileURLToPath(new URL('../../../main/node/index.ts', import.meta.url));
 
@@ -26,10 +28,15 @@ export interface RunningNode {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** TestCluster starts real node processes on 127.0.0.1 and guarantees they are killed (by pid) at the end. */
+/**
+ * TestCluster starts real node processes on 127.0.0.1 and guarantees they are killed (by pid) at
+ * the end. define() writes the cluster's peer secret into each node's data dir, as the supervisor
+ * does.
+ */
 export class TestCluster {
   readonly clusterId = `test-${randomBytes(4).toString('hex')}`;
   readonly token = randomBytes(24).toString('hex');
+  readonly secret = newPeerSecret();
   readonly root = mkdtempSync(join(tmpdir(), 'raftdeck-proc-'));
   readonly specs = new Map<number, NodeSpec>();
   readonly running = new Map<number, RunningNode>();
@@ -39,12 +46,15 @@ export class TestCluster {
 
   async define(ids: number[]): Promise<void> {
     for (const id of ids) {
+      const dataDir = join(this.root, `node-${id}`);
+      makePrivateDir(dataDir);
+      writePeerSecret(peerSecretPath(dataDir), this.secret);
       this.specs.set(id, {
         id,
         peer: `127.0.0.1:${await freePort()}`,
         client: `127.0.0.1:${await freePort()}`,
         admin: `127.0.0.1:${await freePort()}`,
-        dataDir: join(this.root, `node-${id}`),
+        dataDir,
       });
     }
   }

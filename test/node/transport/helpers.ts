@@ -1,7 +1,19 @@
 /**
- * helpers shared by the transport tests: sample messages of every type, polling.
+ * helpers shared by the transport tests: the peer secret, sample messages of every type, polling.
  */
 import type { Entry, Message, MessageType, SnapshotMeta } from '../../../main/raft/types';
+
+/** TEST_SECRET: the peer secret of the transports in these tests (32 fixed bytes). */
+export const TEST_SECRET: Uint8Array = Uint8Array.from(
+  { length: 32 },
+  (_, i) => (i * 37 + 11) & 0xff,
+);
+
+/** OTHER_SECRET: a secret that is not the cluster's. */
+export const OTHER_SECRET: Uint8Array = Uint8Array.from(
+  { length: 32 },
+  (_, i) => (i * 53 + 7) & 0xff,
+);
 
 export function bytes(...values: number[]): Uint8Array {
   return new Uint8Array(values);
