@@ -54,8 +54,7 @@ async function main(): Promise<void> {
   const log = new JsonLog(
     join(flags.dataDir, 'node.log'),
     { node: flags.id },
-    2000,
-    flags.logStderr,
+    { keep: 2000, echo: flags.logStderr },
   );
   const storage = new FileStorage({ dir: flags.dataDir });
   const faults = new FaultFilter();
