@@ -233,6 +233,22 @@ term, leader, commit, applied, last index, lag behind the leader and health.`,
     },
     load: () => import('./commands/status'),
   },
+  {
+    spec: {
+      name: 'limits',
+      summary: 'the bounds of every port, and what they refused or closed',
+      usage: ['limits [--data DIR] [--json]'],
+      description: `Shows the bounds of every port of the running cluster in DIR and what they have refused or
+closed since they started: each node's client port (connections, idle timeout), admin port
+(connections waiting for their token, sessions, timeouts), budget for incomplete frames and log;
+the control port; and, under \`raftdeck serve\`, the web server. The nodes' figures come from
+their admin status, the others from the control port.`,
+      positionals: [],
+      options: [data(), json, timeout(2000, 'how long to wait for each node')],
+      exitCodes: ['0  figures printed', '1  nothing answered', '2  bad arguments'],
+    },
+    load: () => import('./commands/limits'),
+  },
   control(
     'add-node',
     ['add-node [--data DIR]'],
