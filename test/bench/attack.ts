@@ -14,6 +14,7 @@
  *
  * usage: npx tsx test/bench/attack.ts [--only LIST] [--settle-seconds N] [--hold-seconds N]
  *                                     [--json FILE]
+ *    or: npm run bench -- --only attack (every attack, default timings)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
 import { controlCall } from '../../main/cli/control-client';
 import type { ClusterView } from '../../main/contract/view';
@@ -58,7 +59,8 @@ const USAGE = `usage: npx tsx test/bench/attack.ts [options]
   --json FILE          also write every figure to FILE
   -h, --help           this text`;
 
-interface Options {
+/** AttackOptions: which attacks, and how long each is held and watched. */
+export interface AttackOptions {
   only: AttackName[];
   holdSeconds: number;
   settleSeconds: number;
@@ -524,7 +526,7 @@ function sendPartialFrame(s: Socket, announce: number, send: number): Promise<nu
 
 // ------------------------------------------------------------------ one attack
 
-interface AttackResult {
+export interface AttackResult {
   name: AttackName;
   description: string;
   samples: Sample[];
@@ -544,7 +546,7 @@ interface Attack {
   stop(): Promise<void>;
 }
 
-async function runAttack(root: string, name: AttackName, o: Options): Promise<AttackResult> {
+async function runAttack(root: string, name: AttackName, o: AttackOptions): Promise<AttackResult> {
   const attack = makeAttack(name);
   log(`\n== ${name}: ${attack.description}`);
   const host = await startHost(root, name);
@@ -790,8 +792,16 @@ function makeAttack(name: AttackName): Attack {
 
 // ------------------------------------------------------------------ main
 
-function parseOptions(argv: string[]): Options | 'help' {
-  const o: Options = { only: [...ATTACKS], holdSeconds: 5, settleSeconds: 45, json: undefined };
+/** DEFAULT_ATTACK_OPTIONS: every attack, held 5 s, memory measured again 45 s after. */
+export const DEFAULT_ATTACK_OPTIONS: AttackOptions = {
+  only: [...ATTACKS],
+  holdSeconds: 5,
+  settleSeconds: 45,
+  json: undefined,
+};
+
+function parseOptions(argv: string[]): AttackOptions | 'help' {
+  const o: AttackOptions = { ...DEFAULT_ATTACK_OPTIONS, only: [...ATTACKS] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -831,7 +841,8 @@ function parseOptions(argv: string[]): Options | 'help' {
   return o;
 }
 
-export async function runAttacks(o: Options): Promise<AttackResult[]> {
+/** runAttacks runs the attacks one after another, each on a fresh cluster, printing as it goes. */
+export async function runAttacks(o: AttackOptions): Promise<AttackResult[]> {
   const root = mkdtempSync(join(tmpdir(), 'raftdeck-attack-'));
   onTeardown('attack temp dir', () => rmSync(root, { recursive: true, force: true }));
   log(
@@ -847,7 +858,7 @@ export async function runAttacks(o: Options): Promise<AttackResult[]> {
 }
 
 function entry(): void {
-  let o: Options | 'help';
+  let o: AttackOptions | 'help';
   try {
     o = parseOptions(process.argv.slice(2));
   } catch (e) {
@@ -868,4 +879,7 @@ function entry(): void {
     .finally(() => process.exit(isInterrupted() ? 130 : (process.exitCode ?? 0)));
 }
 
-entry();
+// Run when started as a script (npx tsx test/bench/attack.ts), not when imported by index.ts.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  entry();
+}
