@@ -557,9 +557,14 @@ class AdminSession {
     this.conn.destroy();
   }
 
-  /** idleSince: when the session became idle; +Infinity while it is busy or subscribed. */
+  /**
+   * idleSince: when the session became idle; +Infinity while it has a request in flight or a
+   * subscription that pushes something.
+   */
   idleSince(): number {
-    if (!this.authed || this.inFlight > 0 || this.sub !== undefined) return Infinity;
+    const sub = this.sub;
+    const pushed = sub !== undefined && (sub.events || sub.status || sub.logs);
+    if (!this.authed || this.inFlight > 0 || pushed) return Infinity;
     return this.lastActive;
   }
 

@@ -87,6 +87,9 @@ describe('admin port bounds', () => {
     const node = new FakeNode();
     const { server, address } = await serve(node, { idleTimeoutMs: 200 });
     const idle = await admin(address);
+    // Subscribed to nothing: nothing is pushed, so it is idle all the same.
+    const empty = await admin(address);
+    await empty.subscribe({}, {});
     const sub = await admin(address);
     const got: NodeStatus[] = [];
     await sub.subscribe({ status: true, hz: 20 }, { status: (s) => got.push(s) });
@@ -99,8 +102,9 @@ describe('admin port bounds', () => {
     expect((e as AdminError).message).toBe(
       `admin ${address}: status: closing the connection: idle for 200 ms`,
     );
+    expect(empty.closed).toBe(true);
     expect(sub.closed).toBe(false);
     expect(got.length).toBeGreaterThan(0);
-    expect(server.stats().idleClosed).toBe(1);
+    expect(server.stats().idleClosed).toBe(2);
   });
 });
