@@ -38,6 +38,28 @@ const timeout = (def: number, help = 'how long to keep trying'): OptionSpec => (
   max: 3_600_000,
 });
 
+/** controlLimits: the options that bound the control port of `start` and `serve`. */
+const controlLimits: OptionSpec[] = [
+  {
+    name: 'control-max-pending',
+    type: 'int',
+    value: 'N',
+    help: 'control connections still to send their request; when full, the oldest is closed',
+    default: 32,
+    min: 1,
+    max: 100_000,
+  },
+  {
+    name: 'control-max-active',
+    type: 'int',
+    value: 'N',
+    help: 'control commands carried out at once; one more is answered "busy"',
+    default: 16,
+    min: 1,
+    max: 10_000,
+  },
+];
+
 const kvExit = [
   '0  done',
   '1  failed (no node reachable, no leader in time; a write did not take effect)',
@@ -150,6 +172,7 @@ faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exit
           min: 20,
           max: 600_000,
         },
+        ...controlLimits,
       ],
       examples: ['raftdeck start', 'raftdeck start --nodes 5 --data /tmp/demo --json'],
       exitCodes: [
@@ -209,6 +232,22 @@ term, leader, commit, applied, last index, lag behind the leader and health.`,
       exitCodes: ['0  at least one node answered', '1  no node answered', '2  bad arguments'],
     },
     load: () => import('./commands/status'),
+  },
+  {
+    spec: {
+      name: 'limits',
+      summary: 'the bounds of every port, and what they refused or closed',
+      usage: ['limits [--data DIR] [--json]'],
+      description: `Shows the bounds of every port of the running cluster in DIR and what they have refused or
+closed since they started: each node's client port (connections, idle timeout), admin port
+(connections waiting for their token, sessions, timeouts), budget for incomplete frames and log;
+the control port; and, under \`raftdeck serve\`, the web server. The nodes' figures come from
+their admin status, the others from the control port.`,
+      positionals: [],
+      options: [data(), json, timeout(2000, 'how long to wait for each node')],
+      exitCodes: ['0  figures printed', '1  nothing answered', '2  bad arguments'],
+    },
+    load: () => import('./commands/limits'),
   },
   control(
     'add-node',
@@ -506,6 +545,34 @@ work against it as they do against \`raftdeck start\`. Ctrl-C stops everything.`
           min: 1,
           max: 9,
         },
+        {
+          name: 'web-max-pending',
+          type: 'int',
+          value: 'N',
+          help: 'connections that have not presented the token yet; when full, the oldest idle one is closed',
+          default: 256,
+          min: 1,
+          max: 100_000,
+        },
+        {
+          name: 'web-max-sessions',
+          type: 'int',
+          value: 'N',
+          help: 'connections that presented the token (pages, API calls, WebSockets)',
+          default: 64,
+          min: 1,
+          max: 100_000,
+        },
+        {
+          name: 'web-max-sockets',
+          type: 'int',
+          value: 'N',
+          help: 'dashboard WebSockets (one per open page)',
+          default: 16,
+          min: 1,
+          max: 10_000,
+        },
+        ...controlLimits,
       ],
       exitCodes: ['0  stopped by Ctrl-C / SIGTERM', '1  could not start', '2  bad arguments'],
     },

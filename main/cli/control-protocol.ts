@@ -8,6 +8,7 @@
  *   ← {"type":"result","ok":true,"message":"killed node 2"}
  *
  * Steps come only from membership workflows, as each step changes. The connection then closes.
+ * The request line must arrive within 2 s of connecting (see control-server.ts for every bound).
  */
 import type { LinkRule, StepState, WorkflowKind } from '../contract/view';
 
@@ -23,7 +24,7 @@ export type ControlCommand =
   | { cmd: 'partition'; args: { groups: number[][] } }
   | { cmd: 'link-rule'; args: { id: number; rule: LinkRule } }
   | { cmd: 'slow-disk'; args: { id: number; ms: number } }
-  | { cmd: 'heal' | 'clear-faults' | 'add-node'; args: Record<string, never> }
+  | { cmd: 'heal' | 'clear-faults' | 'add-node' | 'stats'; args: Record<string, never> }
   | { cmd: 'remove-node' | 'transfer-leader'; args: { id: number } };
 
 /** ControlStep is one workflow step as it changes. */
@@ -38,11 +39,12 @@ export interface ControlStep {
   progress: number | null;
 }
 
-/** ControlResult ends every answer. */
+/** ControlResult ends every answer; `stats` answers with the ports' bounds and counts in `stats`. */
 export interface ControlResult {
   type: 'result';
   ok: boolean;
   message: string;
+  stats?: Record<string, unknown>;
 }
 
 export type ControlMessage = ControlStep | ControlResult;

@@ -3,6 +3,12 @@
  * listens on 127.0.0.1 only, checks the token in constant time, validates every argument, and
  * carries the command out on the Supervisor (faults) or as a membership workflow, streaming the
  * workflow's steps.
+ *
+ * Bounds, so that a local process without the token cannot keep the commands out: connections
+ * that have not sent their request line yet are at most maxPending, and when one more arrives the
+ * oldest of them is closed (a real client sends its line as soon as it connects); each has
+ * authTimeoutMs to send it. Requests with the right token being carried out have their own cap,
+ * maxActive; one more is answered "busy". Once answered, a connection is closed.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -16,11 +22,54 @@ import {
   type ControlResult,
 } from './control-protocol';
 
+/** ControlLimits bound the control port (see the file comment). */
+export interface ControlLimits {
+  maxPending: number;
+  maxActive: number;
+  authTimeoutMs: number;
+}
+
+/** DEFAULT_CONTROL_LIMITS: 32 connections waiting for their line, 16 commands at once, 2 s. */
+export const DEFAULT_CONTROL_LIMITS: ControlLimits = {
+  maxPending: 32,
+  maxActive: 16,
+  authTimeoutMs: 2000,
+};
+
+/** ControlServerStats: the control port's bounds, and counts since it started. */
+export interface ControlServerStats {
+  limits: ControlLimits;
+  /** pending: connections still to send their line; active: commands being carried out. */
+  pending: number;
+  active: number;
+  accepted: number;
+  /** served: commands carried out (whatever their result). */
+  served: number;
+  /** unauthorized: wrong token or unreadable line; timedOut: no line within authTimeoutMs. */
+  unauthorized: number;
+  timedOut: number;
+  /** evictedPending: closed before sending a line, to make room for a newer connection. */
+  evictedPending: number;
+  /** busy: refused because maxActive commands were running. */
+  busy: number;
+}
+
 /** ControlServer is a listening control port. */
 export interface ControlServer {
   port: number;
   token: string;
+  stats(): ControlServerStats;
+  /**
+   * addStats adds a section to what the `stats` command answers (e.g. the web server of
+   * `raftdeck serve`); `read` is called on each request.
+   */
+  addStats(name: string, read: () => unknown): void;
   close(): Promise<void>;
+}
+
+/** ControlServerOptions: bounds that differ from DEFAULT_CONTROL_LIMITS. */
+export interface ControlServerOptions {
+  limits?: Partial<ControlLimits>;
 }
 
 class BadRequest extends Error {}
@@ -91,10 +140,13 @@ async function execute(
   sup: Supervisor,
   req: ControlRequest,
   send: (m: ControlMessage) => void,
+  stats: () => Record<string, unknown>,
 ): Promise<ControlResult> {
   const args: Record<string, unknown> = isRecord(req.args) ? req.args : {};
   const ok = (message: string): ControlResult => ({ type: 'result', ok: true, message });
   switch (req.cmd) {
+    case 'stats':
+      return { ...ok('the bounds of the control port and what they have refused'), stats: stats() };
     case 'kill': {
       const id = nodeId(args.id);
       await sup.kill(id);
@@ -165,63 +217,148 @@ async function execute(
   }
 }
 
-/** serveConnection reads one request line, runs it, and answers. No exception escapes. */
-function serveConnection(sup: Supervisor, token: string, socket: Socket): void {
-  let buf = '';
-  let done = false;
-  socket.setEncoding('utf8');
-  socket.on('error', () => undefined);
-  const send = (m: ControlMessage): void => {
-    if (!socket.destroyed) socket.write(`${JSON.stringify(m)}\n`);
-  };
-  const finish = (r: ControlResult): void => {
-    send(r);
-    socket.end();
-  };
-  socket.setTimeout(10_000, () => {
-    if (!done) socket.destroy();
-  });
-  socket.on('data', (chunk: string) => {
-    if (done) return;
-    buf += chunk;
-    if (buf.length > MAX_REQUEST_BYTES) {
-      done = true;
-      finish({ type: 'result', ok: false, message: 'request too large' });
-      return;
-    }
-    const nl = buf.indexOf('\n');
-    if (nl < 0) return;
-    done = true;
-    socket.setTimeout(0);
-    let req: ControlRequest;
-    try {
-      const parsed: unknown = JSON.parse(buf.slice(0, nl));
-      if (!isRecord(parsed) || typeof parsed.cmd !== 'string') throw new Error('no cmd');
-      req = parsed as ControlRequest;
-    } catch {
-      finish({ type: 'result', ok: false, message: 'malformed request' });
-      return;
-    }
-    const presented = typeof req.token === 'string' ? req.token : '';
-    if (!timingSafeEqual(digest(presented), digest(token))) {
-      finish({ type: 'result', ok: false, message: 'unauthorized: wrong control token' });
-      return;
-    }
-    execute(sup, req, send).then(finish, (e: Error) =>
-      finish({ type: 'result', ok: false, message: e.message }),
-    );
-  });
+/** Conn is one control connection. */
+interface Conn {
+  socket: Socket;
+  /** state: waiting for its line, carrying out its command, or answered. */
+  state: 'pending' | 'active' | 'done';
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** startControlServer listens on a free loopback port for control requests. */
-export async function startControlServer(sup: Supervisor): Promise<ControlServer> {
+export async function startControlServer(
+  sup: Supervisor,
+  options: ControlServerOptions = {},
+): Promise<ControlServer> {
+  const limits: ControlLimits = { ...DEFAULT_CONTROL_LIMITS };
+  for (const [k, v] of Object.entries(options.limits ?? {})) {
+    if (v !== undefined) limits[k as keyof ControlLimits] = v;
+  }
+  for (const [k, v] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`control ${k} must be at least 1`);
+  }
   const token = randomBytes(24).toString('hex');
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    serveConnection(sup, token, socket);
+  const tokenDigest = digest(token);
+  /** pending: connections still to send their line, oldest first. */
+  const pending = new Set<Conn>();
+  const all = new Set<Conn>();
+  let active = 0;
+  const counts = {
+    accepted: 0,
+    served: 0,
+    unauthorized: 0,
+    timedOut: 0,
+    evictedPending: 0,
+    busy: 0,
+  };
+  const sections = new Map<string, () => unknown>();
+  const stats = (): ControlServerStats => ({
+    limits: { ...limits },
+    pending: pending.size,
+    active,
+    ...counts,
   });
+  const allStats = (): Record<string, unknown> => {
+    const out: Record<string, unknown> = { control: stats() };
+    for (const [name, read] of sections) out[name] = read();
+    return out;
+  };
+
+  /** serve reads one request line, runs it, and answers. No exception escapes. */
+  const serve = (c: Conn): void => {
+    const { socket } = c;
+    let buf = '';
+    socket.setEncoding('utf8');
+    const send = (m: ControlMessage): void => {
+      if (!socket.destroyed) socket.write(`${JSON.stringify(m)}\n`);
+    };
+    const finish = (r: ControlResult): void => {
+      if (c.state === 'active') active -= 1;
+      c.state = 'done';
+      send(r);
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    const refuse = (message: string): void => {
+      pending.delete(c);
+      clearTimeout(c.timer);
+      finish({ type: 'result', ok: false, message });
+    };
+    socket.on('data', (chunk: string) => {
+      if (c.state !== 'pending') return;
+      buf += chunk;
+      if (buf.length > MAX_REQUEST_BYTES) {
+        counts.unauthorized += 1;
+        refuse('request too large');
+        return;
+      }
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      let req: ControlRequest;
+      try {
+        const parsed: unknown = JSON.parse(buf.slice(0, nl));
+        if (!isRecord(parsed) || typeof parsed.cmd !== 'string') throw new Error('no cmd');
+        req = parsed as ControlRequest;
+      } catch {
+        counts.unauthorized += 1;
+        refuse('malformed request');
+        return;
+      }
+      const presented = typeof req.token === 'string' ? req.token : '';
+      if (!timingSafeEqual(digest(presented), tokenDigest)) {
+        counts.unauthorized += 1;
+        refuse('unauthorized: wrong control token');
+        return;
+      }
+      if (active >= limits.maxActive) {
+        counts.busy += 1;
+        refuse(`busy: ${active} commands are being carried out (limit ${limits.maxActive})`);
+        return;
+      }
+      pending.delete(c);
+      clearTimeout(c.timer);
+      c.state = 'active';
+      active += 1;
+      counts.served += 1;
+      execute(sup, req, send, allStats).then(finish, (e: Error) =>
+        finish({ type: 'result', ok: false, message: e.message }),
+      );
+    });
+  };
+
+  const server: Server = createServer((socket) => {
+    counts.accepted += 1;
+    socket.on('error', () => undefined);
+    if (pending.size >= limits.maxPending) {
+      const oldest = pending.values().next().value!;
+      pending.delete(oldest);
+      clearTimeout(oldest.timer);
+      counts.evictedPending += 1;
+      oldest.socket.destroy();
+    }
+    const c: Conn = { socket, state: 'pending', timer: undefined };
+    pending.add(c);
+    all.add(c);
+    socket.on('close', () => {
+      pending.delete(c);
+      all.delete(c);
+      clearTimeout(c.timer);
+    });
+    c.timer = setTimeout(() => {
+      // The event loop may have been busy past the deadline with the line already waiting to be
+      // read: read it first (I/O runs before setImmediate callbacks), then decide.
+      setImmediate(() => {
+        if (c.state !== 'pending' || socket.destroyed) return;
+        pending.delete(c);
+        counts.timedOut += 1;
+        socket.destroy();
+      });
+    }, limits.authTimeoutMs);
+    c.timer.unref();
+    serve(c);
+  });
+  // One over the limits is accepted, so that it can take the oldest pending one's place.
+  server.maxConnections = limits.maxPending + limits.maxActive + 1;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -231,9 +368,14 @@ export async function startControlServer(sup: Supervisor): Promise<ControlServer
   return {
     port,
     token,
+    stats,
+    addStats: (name, read) => void sections.set(name, read),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        for (const c of all) {
+          clearTimeout(c.timer);
+          c.socket.destroy();
+        }
         server.close(() => resolve());
       }),
   };

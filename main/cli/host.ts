@@ -16,7 +16,7 @@ import {
   writePrivate,
   type ControlInfo,
 } from './cluster-files';
-import { startControlServer, type ControlServer } from './control-server';
+import { startControlServer, type ControlLimits, type ControlServer } from './control-server';
 import { cliNodeCommand } from './node-command';
 
 /** HostOptions: where the cluster lives and how a new one is made. */
@@ -26,6 +26,8 @@ export interface HostOptions {
   timing?: SupervisorOptions['timing'];
   snapshotEntries?: number;
   snapshotChunkBytes?: number;
+  /** controlLimits: bounds of the control port that differ from its defaults. */
+  controlLimits?: Partial<ControlLimits>;
 }
 
 /** HostedCluster is a running cluster with its control port. */
@@ -64,7 +66,7 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
   }
   let control: ControlServer;
   try {
-    control = await startControlServer(sup);
+    control = await startControlServer(sup, { limits: o.controlLimits });
   } catch (e) {
     await sup.stop();
     removeRunFiles(dir);
@@ -119,4 +121,14 @@ export function waitForSignal(onSecond: () => void): { promise: Promise<string>;
   };
   for (const s of SIGNALS) process.on(s, handler);
   return { promise, dispose: () => SIGNALS.forEach((s) => process.off(s, handler)) };
+}
+
+/** controlLimitsOf reads the control port's bounds from `start` and `serve` options. */
+export function controlLimitsOf(args: {
+  number(name: string): number | undefined;
+}): Partial<ControlLimits> {
+  return {
+    maxPending: args.number('control-max-pending'),
+    maxActive: args.number('control-max-active'),
+  };
 }

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DashboardApi, KvOutcome, PushSource } from '../contract/api';
 import type {
@@ -12,6 +11,7 @@ import type {
 } from '../contract/view';
 import { KvClient, KvError, UnknownOutcomeError } from '../node/client';
 import type { KvOperation } from '../node/client';
+import { readLogTail } from '../node/logger';
 import type { FaultRule } from '../node/transport/fault-filter';
 import { check } from './checker/porcupine';
 import { historyToJson } from './checker/history';
@@ -341,14 +341,15 @@ export class ClusterDashboard implements DashboardApi, PushSource {
       });
   }
 
-  /** nodeLogs reads the tail of the node's own log file, so it works while the node is down too. */
+  /**
+   * nodeLogs reads the tail of the node's own log file (and of the files it rotated into), so it
+   * works while the node is down too.
+   */
   async nodeLogs(id: NodeId, lines: number): Promise<Record<string, unknown>[]> {
     const m = this.sup.get(id);
     const file = join(this.sup.nodeDir(m.rec), 'node.log');
-    if (!existsSync(file)) return [];
-    const text = readFileSync(file, 'utf8');
     const out: Record<string, unknown>[] = [];
-    for (const line of text.trimEnd().split('\n').slice(-lines)) {
+    for (const line of readLogTail(file, lines)) {
       try {
         out.push(JSON.parse(line) as Record<string, unknown>);
       } catch {

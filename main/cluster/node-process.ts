@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessState } from '../contract/view';
+import { readLogTail } from '../node/logger';
 import type { NodeId } from '../raft/types';
 import type { NodeCommand } from './node-command';
 
@@ -165,12 +165,9 @@ export class NodeProcess extends EventEmitter {
 
   /** appendLogTail adds the last lines of the node's own log file (it holds the reason for most exits). */
   private appendLogTail(): void {
-    const file = join(this.o.dataDir, 'node.log');
-    if (!existsSync(file)) return;
     try {
-      const text = readFileSync(file, 'utf8');
-      const lines = text.trimEnd().split('\n').slice(-10);
-      for (const l of lines) this.pushLine(l);
+      // node.log may have just been rotated: readLogTail reads on into node.log.1 and older.
+      for (const l of readLogTail(join(this.o.dataDir, 'node.log'), 10)) this.pushLine(l);
     } catch {
       // the log is best effort
     }

@@ -12,7 +12,13 @@ import { FrameConnection, WireFormat, dial, describeSocketError, isRecord, isUin
 
 /** AdminErrorCode: the server's codes, plus what can go wrong on the way. */
 export type AdminErrorCode =
-  ServerErrorCode | 'unreachable' | 'unauthorized' | 'timeout' | 'closed' | 'protocol';
+  | ServerErrorCode
+  | 'unreachable'
+  | 'unauthorized'
+  | 'unavailable'
+  | 'timeout'
+  | 'closed'
+  | 'protocol';
 
 const SERVER_CODES: ReadonlySet<string> = new Set<ServerErrorCode>([
   'not-leader',
@@ -161,7 +167,10 @@ export class AdminClient {
             settle(undefined);
             return;
           }
-          const code = isRecord(v) && v.error === 'unauthorized' ? 'unauthorized' : 'protocol';
+          const code =
+            isRecord(v) && (v.error === 'unauthorized' || v.error === 'unavailable')
+              ? v.error
+              : 'protocol';
           const detail =
             isRecord(v) && typeof v.detail === 'string'
               ? v.detail

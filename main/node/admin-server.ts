@@ -5,16 +5,26 @@
  * status, event and log pushes. A slow subscriber never makes the server buffer without bound:
  * status pushes are coalesced to the latest, and events and log lines are queued up to a bound,
  * after which the subscriber is told how many were dropped.
+ *
+ * Bounds, so that nobody without the token can keep the supervisor out: connections that have
+ * not authenticated yet are at most maxPending, and when one more arrives the oldest of them is
+ * closed (a real client sends its token within milliseconds, so silent sockets cannot crowd it
+ * out); each has authTimeoutMs to authenticate. Authenticated sessions have their own cap,
+ * maxSessions, which only token holders can fill. A session with no request in flight and no
+ * subscription that receives nothing for idleTimeoutMs is closed. Bytes of incomplete frames
+ * count against the process's FrameBudget.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { NodeId } from '../raft/types';
 import { NotLeaderError, OutcomeUnknownError, type NodeApi, type NodeEvent } from './node-api';
 import { InvalidFaultRuleError, type FaultRule } from './transport/fault-filter';
+import type { FrameBudget } from './transport/frame-budget';
 import {
   FrameConnection,
   TcpListener,
   WireFormat,
+  sweepInterval,
   describeValue,
   isRecord,
   isUint,
@@ -48,6 +58,18 @@ export const REPLAY_LOGS = 200;
 
 /** KEEPALIVE_MS: a status subscriber gets a status at least this often, changed or not. */
 export const KEEPALIVE_MS = 1000;
+
+/** DEFAULT_ADMIN_MAX_PENDING: connections not yet authenticated; the oldest makes room. */
+export const DEFAULT_ADMIN_MAX_PENDING = 64;
+
+/** DEFAULT_ADMIN_MAX_SESSIONS: authenticated connections. */
+export const DEFAULT_ADMIN_MAX_SESSIONS = 32;
+
+/** DEFAULT_ADMIN_AUTH_TIMEOUT_MS: time to send the token. */
+export const DEFAULT_ADMIN_AUTH_TIMEOUT_MS = 2000;
+
+/** DEFAULT_ADMIN_IDLE_MS: a session with nothing in flight and no subscription is closed after this. */
+export const DEFAULT_ADMIN_IDLE_MS = 60_000;
 
 /** The token frame is checked by the structure guard before it is decoded. */
 const AUTH_FORMAT = new WireFormat(
@@ -270,7 +292,14 @@ export interface AdminServerOptions {
   authTimeoutMs?: number;
   /** maxInFlight: unanswered requests per connection; more are answered `failed`. */
   maxInFlight?: number;
-  maxConnections?: number;
+  /** maxPending: connections not yet authenticated (see the file comment). */
+  maxPending?: number;
+  /** maxSessions: authenticated connections; one more is refused with `unavailable`. */
+  maxSessions?: number;
+  /** idleTimeoutMs: close a session idle this long (0: never). */
+  idleTimeoutMs?: number;
+  /** frameBudget: the process's budget for bytes of incomplete frames (none: unbounded). */
+  frameBudget?: FrameBudget;
   /** pushHighWaterBytes: above this much unsent data, pushes are held back (see the file comment). */
   pushHighWaterBytes?: number;
   /** maxQueuedPushes: events and log lines held back per subscriber before dropping. */
@@ -280,38 +309,144 @@ export interface AdminServerOptions {
 
 type Push = { push: 'event'; event: NodeEvent } | { push: 'log'; line: Record<string, unknown> };
 
+/** AdminServerStats are the server's bounds, and counts since it started. */
+export interface AdminServerStats {
+  limits: {
+    maxPending: number;
+    maxSessions: number;
+    authTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxInFlight: number;
+  };
+  /** pending: connections not yet authenticated; sessions: authenticated ones. */
+  pending: number;
+  sessions: number;
+  accepted: number;
+  /** unauthorized: refused for a wrong or missing token, or none within authTimeoutMs. */
+  unauthorized: number;
+  /** evictedPending: closed unauthenticated to make room for a newer connection. */
+  evictedPending: number;
+  /** refusedSessions: authenticated while maxSessions were open, and refused. */
+  refusedSessions: number;
+  idleClosed: number;
+  /** overBudget: connections closed to keep incomplete frames within the process budget. */
+  overBudget: number;
+}
+
 /** AdminServer accepts admin connections for one node. */
 export class AdminServer {
   private readonly listener: TcpListener;
+  /** pending: connections not yet authenticated, oldest first; sessions: authenticated ones. */
+  private readonly pending = new Set<AdminSession>();
   private readonly sessions = new Set<AdminSession>();
   private readonly tokenDigest: Buffer;
+  private readonly sweeper: ReturnType<typeof setInterval> | undefined;
   readonly settings: Required<
     Pick<
       AdminServerOptions,
-      'authTimeoutMs' | 'maxInFlight' | 'pushHighWaterBytes' | 'maxQueuedPushes'
+      | 'authTimeoutMs'
+      | 'maxInFlight'
+      | 'pushHighWaterBytes'
+      | 'maxQueuedPushes'
+      | 'maxPending'
+      | 'maxSessions'
+      | 'idleTimeoutMs'
     >
   >;
   readonly log: WireLogger;
+  readonly budget: FrameBudget | undefined;
   /** unauthorized: connections refused for a wrong or missing token. */
   unauthorized = 0;
+  readonly counters = {
+    accepted: 0,
+    evictedPending: 0,
+    refusedSessions: 0,
+    idleClosed: 0,
+    overBudget: 0,
+  };
 
   constructor(private readonly options: AdminServerOptions) {
     if (options.token.length === 0) throw new Error('admin token must not be empty');
     this.tokenDigest = digest(options.token);
     this.log = options.log ?? (() => undefined);
+    this.budget = options.frameBudget;
     this.settings = {
-      authTimeoutMs: options.authTimeoutMs ?? 5000,
+      authTimeoutMs: options.authTimeoutMs ?? DEFAULT_ADMIN_AUTH_TIMEOUT_MS,
       maxInFlight: options.maxInFlight ?? 64,
       pushHighWaterBytes: options.pushHighWaterBytes ?? 1024 * 1024,
       maxQueuedPushes: options.maxQueuedPushes ?? 2000,
+      maxPending: options.maxPending ?? DEFAULT_ADMIN_MAX_PENDING,
+      maxSessions: options.maxSessions ?? DEFAULT_ADMIN_MAX_SESSIONS,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_ADMIN_IDLE_MS,
     };
+    const { maxPending, maxSessions, idleTimeoutMs } = this.settings;
+    if (!(maxPending >= 1) || !(maxSessions >= 1)) {
+      throw new RangeError('maxPending and maxSessions must be at least 1');
+    }
+    // One over the limits is accepted, so that it can take the oldest pending one's place.
     this.listener = new TcpListener(
       options.host ?? '127.0.0.1',
       options.port ?? 0,
-      (s) => this.sessions.add(new AdminSession(s, this)),
-      options.maxConnections ?? 64,
+      (s) => this.accept(s),
+      maxPending + maxSessions + 1,
       this.log,
     );
+    if (idleTimeoutMs > 0) {
+      this.sweeper = setInterval(() => this.closeIdle(), sweepInterval(idleTimeoutMs));
+      this.sweeper.unref();
+    }
+  }
+
+  stats(): AdminServerStats {
+    const s = this.settings;
+    return {
+      limits: {
+        maxPending: s.maxPending,
+        maxSessions: s.maxSessions,
+        authTimeoutMs: s.authTimeoutMs,
+        idleTimeoutMs: s.idleTimeoutMs,
+        maxInFlight: s.maxInFlight,
+      },
+      pending: this.pending.size,
+      sessions: this.sessions.size,
+      unauthorized: this.unauthorized,
+      ...this.counters,
+    };
+  }
+
+  private accept(socket: Socket): void {
+    this.counters.accepted += 1;
+    if (this.pending.size >= this.settings.maxPending) {
+      const oldest = this.pending.values().next().value!;
+      this.pending.delete(oldest);
+      this.counters.evictedPending += 1;
+      oldest.destroy();
+    }
+    this.pending.add(new AdminSession(socket, this));
+  }
+
+  /**
+   * admit moves a connection that presented the right token to the sessions; false (and nothing
+   * changes) when maxSessions are open.
+   */
+  admit(s: AdminSession): boolean {
+    if (this.sessions.size >= this.settings.maxSessions) {
+      this.counters.refusedSessions += 1;
+      return false;
+    }
+    this.pending.delete(s);
+    this.sessions.add(s);
+    return true;
+  }
+
+  private closeIdle(): void {
+    const cutoff = Date.now() - this.settings.idleTimeoutMs;
+    for (const s of [...this.sessions]) {
+      if (s.idleSince() <= cutoff) {
+        this.counters.idleClosed += 1;
+        s.closeIdle(this.settings.idleTimeoutMs);
+      }
+    }
   }
 
   get node(): NodeApi {
@@ -334,12 +469,14 @@ export class AdminServer {
 
   /** forget drops a closed session. */
   forget(s: AdminSession): void {
+    this.pending.delete(s);
     this.sessions.delete(s);
   }
 
   /** close stops accepting and ends every connection (queued responses are flushed first). */
   close(): Promise<void> {
-    for (const s of [...this.sessions]) s.close();
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    for (const s of [...this.pending, ...this.sessions]) s.close();
     return this.listener.close(() => undefined);
   }
 }
@@ -360,6 +497,8 @@ class AdminSession {
   private dropped = 0;
   private lastLog: Record<string, unknown> | undefined;
   private lastLogKey = '';
+  /** lastActive: when bytes last arrived or a request was last answered (ms since the epoch). */
+  private lastActive = Date.now();
 
   constructor(
     socket: Socket,
@@ -371,6 +510,11 @@ class AdminSession {
       {
         message: (v) => (this.authed ? this.onRequest(v) : this.onAuth(v)),
         malformed: (f) => {
+          if (f.kind === 'over-budget') {
+            this.server.counters.overBudget += 1;
+            this.server.log('warn', `closing admin connection ${this.conn.remote}: ${f.reason}`);
+            return { error: 'failed', detail: f.reason };
+          }
           if (!this.authed) {
             this.server.unauthorized += 1;
             return { error: 'unauthorized', detail: `unreadable first frame: ${f.reason}` };
@@ -378,18 +522,26 @@ class AdminSession {
           this.server.log('warn', `closing admin connection ${this.conn.remote}: ${f.reason}`);
           return { error: 'bad-request', detail: `unreadable frame: ${f.reason}` };
         },
+        data: () => {
+          this.lastActive = Date.now();
+        },
         drain: () => this.onDrain(),
         close: () => this.onClose(),
       },
       server.log,
+      server.budget,
     );
     this.authTimer = setTimeout(() => {
-      this.authTimer = undefined;
-      if (this.authed) return;
-      this.server.unauthorized += 1;
-      this.conn.end({
-        error: 'unauthorized',
-        detail: `no token within ${this.server.settings.authTimeoutMs} ms`,
+      // The event loop may have been busy past the deadline with the token already waiting to be
+      // read: read it first (I/O runs before setImmediate callbacks), then decide.
+      setImmediate(() => {
+        this.authTimer = undefined;
+        if (this.authed || !this.conn.open) return;
+        this.server.unauthorized += 1;
+        this.conn.end({
+          error: 'unauthorized',
+          detail: `no token within ${this.server.settings.authTimeoutMs} ms`,
+        });
       });
     }, this.server.settings.authTimeoutMs);
     this.authTimer.unref();
@@ -398,6 +550,31 @@ class AdminSession {
   close(): void {
     this.stopSubscription();
     this.conn.end();
+  }
+
+  /** destroy closes the connection at once (an unauthenticated one making room for another). */
+  destroy(): void {
+    this.conn.destroy();
+  }
+
+  /**
+   * idleSince: when the session became idle; +Infinity while it has a request in flight or a
+   * subscription that pushes something.
+   */
+  idleSince(): number {
+    const sub = this.sub;
+    const pushed = sub !== undefined && (sub.events || sub.status || sub.logs);
+    if (!this.authed || this.inFlight > 0 || pushed) return Infinity;
+    return this.lastActive;
+  }
+
+  /** closeIdle ends an idle session, saying why. */
+  closeIdle(ms: number): void {
+    this.conn.end({
+      ok: false,
+      error: 'failed',
+      detail: `closing the connection: idle for ${ms} ms`,
+    });
   }
 
   private onAuth(v: unknown): void {
@@ -413,6 +590,15 @@ class AdminSession {
       this.server.unauthorized += 1;
       this.server.log('warn', `admin connection ${this.conn.remote} refused: ${detail}`);
       this.conn.end({ error: 'unauthorized', detail });
+      return;
+    }
+    if (!this.server.admit(this)) {
+      const limit = this.server.settings.maxSessions;
+      this.server.log(
+        'warn',
+        `admin connection ${this.conn.remote} refused: ${limit} sessions open`,
+      );
+      this.conn.end({ error: 'unavailable', detail: `too many admin sessions (limit ${limit})` });
       return;
     }
     this.authed = true;
@@ -464,11 +650,13 @@ class AdminSession {
     void this.execute(req).then(
       (result) => {
         this.inFlight -= 1;
+        this.lastActive = Date.now();
         this.reply(id, { ok: true, result });
         if (req.op === 'shutdown') setImmediate(() => void this.shutdown(req.reason));
       },
       (e: unknown) => {
         this.inFlight -= 1;
+        this.lastActive = Date.now();
         this.reply(id, failureOf(e));
       },
     );

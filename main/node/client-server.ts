@@ -4,10 +4,18 @@
  * and possibly out of order. Every request is validated field by field and a bad one is answered
  * with `bad-request` and a precise detail; a frame that cannot be read at all is counted, answered
  * with a last error frame, and closes the connection. No exception escapes a socket handler.
+ *
+ * Bounds: at most maxConnections connections. A connection is idle while it has no request in
+ * flight; one idle for idleTimeoutMs (no request, no byte received) is closed. When a new
+ * connection arrives and the port is full, the connection idle the longest is closed to make
+ * room, so that a flood of idle connections cannot keep a working client out; only when every
+ * connection has a request in flight is the new one refused. Bytes of incomplete frames count
+ * against the process's FrameBudget.
  */
 import type { Socket } from 'node:net';
 import type { KvCommand, KvOp, KvResult } from './kv/kv-state';
 import { NotLeaderError, OutcomeUnknownError, type NodeApi } from './node-api';
+import type { FrameBudget } from './transport/frame-budget';
 import {
   FrameConnection,
   TcpListener,
@@ -15,6 +23,8 @@ import {
   describeValue,
   isRecord,
   isUint,
+  encodeValueFrame,
+  sweepInterval,
   utf8Length,
   type ListenAddress,
   type WireFault,
@@ -38,6 +48,12 @@ export const MAX_CLIENT_FRAME_BYTES = 2 * MAX_VALUE_BYTES + 64 * 1024;
 
 /** DEFAULT_MAX_IN_FLIGHT: requests one connection may have unanswered before `unavailable`. */
 export const DEFAULT_MAX_IN_FLIGHT = 4096;
+
+/** DEFAULT_MAX_CLIENT_CONNECTIONS: connections the client port keeps open at once. */
+export const DEFAULT_MAX_CLIENT_CONNECTIONS = 1024;
+
+/** DEFAULT_CLIENT_IDLE_MS: a connection with no request in flight and no bytes for this long is closed. */
+export const DEFAULT_CLIENT_IDLE_MS = 60_000;
 
 /** MAX_DETAIL_CHARS bounds the `detail` of every error response. */
 const MAX_DETAIL_CHARS = 300;
@@ -242,10 +258,12 @@ function failureResponse(id: number, e: unknown, write: boolean): ClientResponse
   return errorResponse(id, 'unavailable', message);
 }
 
-/** ClientServerStats are counts since the server started. */
+/** ClientServerStats are the server's bounds, and counts since it started. */
 export interface ClientServerStats {
-  /** connections: open now; accepted: ever. */
+  limits: { maxConnections: number; idleTimeoutMs: number; maxInFlight: number };
+  /** connections: open now; idle: of those, with no request in flight; accepted: ever. */
   connections: number;
+  idle: number;
   accepted: number;
   /** requests: valid requests handed to the node. */
   requests: number;
@@ -255,6 +273,13 @@ export interface ClientServerStats {
   /** malformedFrames, oversizedFrames: unreadable frames (each closed its connection). */
   malformedFrames: number;
   oversizedFrames: number;
+  /** overBudget: connections closed to keep incomplete frames within the process budget. */
+  overBudget: number;
+  /** idleClosed: closed after idleTimeoutMs; evicted: idle ones closed to make room for a new one. */
+  idleClosed: number;
+  evicted: number;
+  /** refused: new connections turned away because every open one had a request in flight. */
+  refused: number;
 }
 
 export interface ClientServerOptions {
@@ -265,20 +290,39 @@ export interface ClientServerOptions {
   port?: number;
   /** maxInFlight: unanswered requests per connection; more are answered `unavailable`. */
   maxInFlight?: number;
+  /** maxConnections: open at once (default DEFAULT_MAX_CLIENT_CONNECTIONS); see the file comment. */
   maxConnections?: number;
+  /** idleTimeoutMs: close a connection idle this long (default DEFAULT_CLIENT_IDLE_MS; 0: never). */
+  idleTimeoutMs?: number;
   /** writeHighWaterBytes: stop reading a connection whose unsent responses exceed this. */
   writeHighWaterBytes?: number;
+  /** frameBudget: the process's budget for bytes of incomplete frames (none: unbounded). */
+  frameBudget?: FrameBudget;
   log?: WireLogger;
+}
+
+/** ClientConn is one connection and what the limits need to know about it. */
+interface ClientConn {
+  conn: FrameConnection;
+  inFlight: number;
+  /** lastActive: when it last received bytes or finished a request (ms since the epoch). */
+  lastActive: number;
 }
 
 /** ClientServer accepts client connections and serves them from a NodeApi. */
 export class ClientServer {
   private readonly node: NodeApi;
   private readonly listener: TcpListener;
-  private readonly conns = new Set<FrameConnection>();
+  private readonly conns = new Set<ClientConn>();
+  /** idle: the connections with no request in flight, least recently active first. */
+  private readonly idle = new Set<ClientConn>();
   private readonly maxInFlight: number;
+  private readonly maxConnections: number;
+  private readonly idleTimeoutMs: number;
   private readonly highWater: number;
+  private readonly budget: FrameBudget | undefined;
   private readonly log: WireLogger;
+  private readonly sweeper: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   private readonly counters = {
     accepted: 0,
@@ -287,20 +331,35 @@ export class ClientServer {
     busy: 0,
     malformedFrames: 0,
     oversizedFrames: 0,
+    overBudget: 0,
+    idleClosed: 0,
+    evicted: 0,
+    refused: 0,
   };
 
   constructor(options: ClientServerOptions) {
     this.node = options.node;
     this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CLIENT_CONNECTIONS;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_CLIENT_IDLE_MS;
     this.highWater = options.writeHighWaterBytes ?? 8 * 1024 * 1024;
+    this.budget = options.frameBudget;
     this.log = options.log ?? (() => undefined);
+    if (!Number.isSafeInteger(this.maxConnections) || this.maxConnections < 1) {
+      throw new RangeError(`maxConnections must be at least 1, got ${this.maxConnections}`);
+    }
+    // One over the limit is accepted, so that it can take an idle connection's place.
     this.listener = new TcpListener(
       options.host ?? '127.0.0.1',
       options.port ?? 0,
       (s) => this.accept(s),
-      options.maxConnections ?? 1024,
+      this.maxConnections + 1,
       this.log,
     );
+    if (this.idleTimeoutMs > 0) {
+      this.sweeper = setInterval(() => this.closeIdle(), sweepInterval(this.idleTimeoutMs));
+      this.sweeper.unref();
+    }
   }
 
   /** address: where the server listens (after listen()). */
@@ -314,12 +373,21 @@ export class ClientServer {
   }
 
   stats(): ClientServerStats {
-    return { connections: this.conns.size, ...this.counters };
+    return {
+      limits: {
+        maxConnections: this.maxConnections,
+        idleTimeoutMs: this.idleTimeoutMs,
+        maxInFlight: this.maxInFlight,
+      },
+      connections: this.conns.size,
+      idle: this.idle.size,
+      ...this.counters,
+    };
   }
 
   /** dropConnections cuts every open client connection at once, leaving requests unanswered. */
   dropConnections(): void {
-    for (const c of [...this.conns]) c.destroy();
+    for (const c of [...this.conns]) c.conn.destroy();
   }
 
   /**
@@ -328,13 +396,67 @@ export class ClientServer {
    */
   close(): Promise<void> {
     this.closed = true;
-    for (const c of [...this.conns]) c.end();
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    for (const c of [...this.conns]) c.conn.end();
     return this.listener.close(() => undefined);
+  }
+
+  /** closeIdle closes the connections idle for idleTimeoutMs (the idle set is oldest first). */
+  private closeIdle(): void {
+    const cutoff = Date.now() - this.idleTimeoutMs;
+    for (const c of this.idle) {
+      if (c.lastActive > cutoff) break;
+      this.forget(c);
+      this.counters.idleClosed += 1;
+      c.conn.end(
+        errorResponse(
+          undefined,
+          'unavailable',
+          `closing the connection: idle for ${this.idleTimeoutMs} ms`,
+        ),
+      );
+    }
+  }
+
+  /** forget stops tracking a connection (it is closing). */
+  private forget(c: ClientConn): void {
+    this.conns.delete(c);
+    this.idle.delete(c);
+  }
+
+  /** makeRoom closes the connection idle the longest; false if every connection is busy. */
+  private makeRoom(): boolean {
+    const oldest = this.idle.values().next();
+    if (oldest.done === true) return false;
+    const c = oldest.value;
+    this.forget(c);
+    this.counters.evicted += 1;
+    c.conn.destroy();
+    return true;
   }
 
   private accept(socket: Socket): void {
     this.counters.accepted += 1;
-    let inFlight = 0;
+    if (this.conns.size >= this.maxConnections && !this.makeRoom()) {
+      this.counters.refused += 1;
+      const last = errorResponse(
+        undefined,
+        'unavailable',
+        `too many client connections (limit ${this.maxConnections}), all with requests in flight`,
+      );
+      socket.on('error', () => undefined);
+      socket.once('finish', () => socket.destroy());
+      socket.end(encodeValueFrame(last));
+      return;
+    }
+    const active = (): void => {
+      state.lastActive = Date.now();
+      if (state.inFlight === 0 && this.conns.has(state)) {
+        // Re-inserted at the end: the idle set stays ordered by last activity.
+        this.idle.delete(state);
+        this.idle.add(state);
+      }
+    };
     const conn: FrameConnection = new FrameConnection(
       socket,
       CLIENT_WIRE_FORMAT,
@@ -347,7 +469,7 @@ export class ClientServer {
             return;
           }
           const req = parsed.request;
-          if (inFlight >= this.maxInFlight) {
+          if (state.inFlight >= this.maxInFlight) {
             this.counters.busy += 1;
             conn.send(
               errorResponse(
@@ -358,27 +480,39 @@ export class ClientServer {
             );
             return;
           }
-          inFlight += 1;
+          state.inFlight += 1;
+          this.idle.delete(state);
           this.counters.requests += 1;
           void this.serve(req).then((res) => {
-            inFlight -= 1;
+            state.inFlight -= 1;
+            if (state.inFlight === 0) active();
             if (this.closed) return;
             conn.send(res);
             if (conn.bufferedBytes > this.highWater) conn.pauseReading();
           });
         },
         malformed: (f: WireFault) => {
+          this.forget(state);
+          if (f.kind === 'over-budget') {
+            this.counters.overBudget += 1;
+            this.log('warn', `closing client connection ${conn.remote}: ${f.reason}`);
+            return errorResponse(undefined, 'unavailable', f.reason);
+          }
           if (f.kind === 'oversized') this.counters.oversizedFrames += 1;
           else this.counters.malformedFrames += 1;
           this.log('warn', `closing client connection ${conn.remote}: ${f.reason}`);
           return errorResponse(undefined, 'bad-request', `unreadable frame: ${f.reason}`);
         },
+        data: active,
         drain: () => conn.resumeReading(),
-        close: () => this.conns.delete(conn),
+        close: () => this.forget(state),
       },
       this.log,
+      this.budget,
     );
-    this.conns.add(conn);
+    const state: ClientConn = { conn, inFlight: 0, lastActive: Date.now() };
+    this.conns.add(state);
+    this.idle.add(state);
   }
 
   /** serve carries out one valid request; it never rejects. */

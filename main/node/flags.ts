@@ -1,4 +1,12 @@
 import type { NodeId } from '../raft/types';
+import {
+  DEFAULT_ADMIN_AUTH_TIMEOUT_MS,
+  DEFAULT_ADMIN_IDLE_MS,
+  DEFAULT_ADMIN_MAX_PENDING,
+  DEFAULT_ADMIN_MAX_SESSIONS,
+} from './admin-server';
+import { DEFAULT_CLIENT_IDLE_MS, DEFAULT_MAX_CLIENT_CONNECTIONS } from './client-server';
+import { DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_BYTES, DEFAULT_REPEAT_LIMIT } from './logger';
 import type { MemberAddress } from './node-api';
 import { parseMemberAddress } from './node-api';
 import { FRAME_HEADER_BYTES } from './transport/framing';
@@ -14,6 +22,8 @@ export const DEFAULT_PEER_PORT_FLAGS: Readonly<PeerPortFlags> = {
   handshakeTimeoutMs: DEFAULT_PEER_PORT_LIMITS.handshakeTimeoutMs,
   partialFrameBudgetBytes: DEFAULT_PEER_PORT_LIMITS.partialFrameBudgetBytes,
 };
+import { DEFAULT_FRAME_BUDGET_BYTES } from './transport/frame-budget';
+import { DEFAULT_MAX_FRAME_BYTES } from './transport/framing';
 
 /** NodeFlags are the node process's command-line settings (the admin token comes from the environment). */
 export interface NodeFlags {
@@ -36,6 +46,17 @@ export interface NodeFlags {
   logStderr: boolean;
   /** peerPort: the bounds of the peer port (docs/protocol.md, "Limits of the peer port"). */
   peerPort: PeerPortFlags;
+  // Bounds of the client and admin ports, the frame budget and the log (see NODE_USAGE).
+  maxClientConnections: number;
+  clientIdleMs: number;
+  maxAdminPending: number;
+  maxAdminSessions: number;
+  adminAuthTimeoutMs: number;
+  adminIdleMs: number;
+  maxPartialFrameBytes: number;
+  logMaxBytes: number;
+  logKeep: number;
+  logRepeatLimit: number;
 }
 
 /** PeerPortFlags are the peer-port bounds a node can be given on its command line. */
@@ -78,6 +99,27 @@ peer port bounds (docs/protocol.md, "Limits of the peer port"):
                                    at least one whole frame, ${DEFAULT_PEER_PORT_LIMITS.maxFrameBytes + 4})
 
 files: DIR/peer-secret  the cluster's peer secret (64 hex digits, mode 0600; required)
+bounds (each has a default; see docs/protocol.md):
+  --max-client-connections N  client connections open at once (default 1024); when full, the one
+                              idle the longest is closed to make room
+  --client-idle-ms N          close a client connection with no request in flight that has received
+                              nothing for N ms (default 60000; 0 = never)
+  --max-admin-pending N       admin connections not yet authenticated (default 64); when full, the
+                              oldest is closed to make room
+  --max-admin-sessions N      authenticated admin connections (default 32)
+  --admin-auth-timeout-ms N   time an admin connection has to send its token (default 2000)
+  --admin-idle-ms N           close an admin session with no request in flight and no subscription
+                              that has received nothing for N ms (default 60000; 0 = never)
+  --max-partial-frame-bytes N bytes of incomplete frames held over all ports; beyond it the
+                              connection holding the most is closed (default 268435456 = 256 MiB,
+                              at least 67108864)
+  --log-max-bytes N           rotate node.log before it grows past N bytes (default 10485760;
+                              0 = never)
+  --log-keep N                rotated logs kept, node.log.1 to node.log.N (default 3)
+  --log-repeat-limit N        lines of one kind (same level and text, numbers and quoted strings
+                              aside) written per 10 s; the rest are counted in one line
+                              (default 20; 0 = no limit)
+
 environment: RAFTDECK_ADMIN_TOKEN  the admin protocol token (required)`;
 
 /** FlagError: the command line is wrong; the message says exactly what. */
@@ -138,6 +180,16 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
     promoteGap: 100,
     detached: false,
     logStderr: false,
+    maxClientConnections: DEFAULT_MAX_CLIENT_CONNECTIONS,
+    clientIdleMs: DEFAULT_CLIENT_IDLE_MS,
+    maxAdminPending: DEFAULT_ADMIN_MAX_PENDING,
+    maxAdminSessions: DEFAULT_ADMIN_MAX_SESSIONS,
+    adminAuthTimeoutMs: DEFAULT_ADMIN_AUTH_TIMEOUT_MS,
+    adminIdleMs: DEFAULT_ADMIN_IDLE_MS,
+    maxPartialFrameBytes: DEFAULT_FRAME_BUDGET_BYTES,
+    logMaxBytes: DEFAULT_LOG_MAX_BYTES,
+    logKeep: DEFAULT_LOG_KEEP,
+    logRepeatLimit: DEFAULT_REPEAT_LIMIT,
   };
   const peerPort: PeerPortFlags = { ...DEFAULT_PEER_PORT_FLAGS };
   for (let i = 0; i < argv.length; i++) {
@@ -215,6 +267,37 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
         break;
       case '--peer-partial-frame-budget':
         peerPort.partialFrameBudgetBytes = int(k, val(), MIN_PARTIAL_FRAME_BUDGET, 2 ** 40);
+        break;
+      // Bounds of the client and admin ports, the frame budget and the log.
+      case '--max-client-connections':
+        f.maxClientConnections = int(k, val(), 1, 1_000_000);
+        break;
+      case '--client-idle-ms':
+        f.clientIdleMs = int(k, val(), 0, 86_400_000);
+        break;
+      case '--max-admin-pending':
+        f.maxAdminPending = int(k, val(), 1, 100_000);
+        break;
+      case '--max-admin-sessions':
+        f.maxAdminSessions = int(k, val(), 1, 100_000);
+        break;
+      case '--admin-auth-timeout-ms':
+        f.adminAuthTimeoutMs = int(k, val(), 10, 600_000);
+        break;
+      case '--admin-idle-ms':
+        f.adminIdleMs = int(k, val(), 0, 86_400_000);
+        break;
+      case '--max-partial-frame-bytes':
+        f.maxPartialFrameBytes = int(k, val(), DEFAULT_MAX_FRAME_BYTES, 2 ** 40);
+        break;
+      case '--log-max-bytes':
+        f.logMaxBytes = int(k, val(), 0, 2 ** 40);
+        break;
+      case '--log-keep':
+        f.logKeep = int(k, val(), 0, 100);
+        break;
+      case '--log-repeat-limit':
+        f.logRepeatLimit = int(k, val(), 0, 1_000_000);
         break;
       default:
         throw new FlagError(`unknown option '${k}'`);

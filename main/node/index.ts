@@ -5,11 +5,12 @@ import { AdminServer } from './admin-server';
 import { ClientServer } from './client-server';
 import { claimDataDir } from './data-dir';
 import { FlagError, NODE_USAGE, parseNodeFlags } from './flags';
-import { JsonLog } from './logger';
 import { PeerSecretError, peerSecretPath, readPeerSecret } from './peer-secret';
+import { JsonLog, type LogLevel } from './logger';
 import { RaftNode } from './raft-node';
 import { FileStorage } from './storage/file-storage';
 import { FaultFilter } from './transport/fault-filter';
+import { FrameBudget } from './transport/frame-budget';
 import { TcpTransport } from './transport/transport';
 
 /** EXIT codes: 0 clean stop, 1 fatal runtime or storage error, 2 bad flags, ports or data dir. */
@@ -65,9 +66,16 @@ async function main(): Promise<void> {
   const log = new JsonLog(
     join(flags.dataDir, 'node.log'),
     { node: flags.id },
-    2000,
-    flags.logStderr,
+    {
+      keep: 2000,
+      echo: flags.logStderr,
+      maxFileBytes: flags.logMaxBytes,
+      keepFiles: flags.logKeep,
+      repeatLimit: flags.logRepeatLimit,
+    },
   );
+  // One budget for the bytes of incomplete frames, shared by every framed port of this process.
+  const frameBudget = new FrameBudget(flags.maxPartialFrameBytes);
   const storage = new FileStorage({ dir: flags.dataDir });
   const faults = new FaultFilter();
   const peer = hostPort(flags.peerAddr);
@@ -140,8 +148,35 @@ async function main(): Promise<void> {
 
   const client = hostPort(flags.clientAddr);
   const admin = hostPort(flags.adminAddr);
-  const clientServer = new ClientServer({ node, host: client.host, port: client.port });
-  const adminServer = new AdminServer({ node, token: token!, host: admin.host, port: admin.port });
+  const wireLog = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void =>
+    log.log(level, msg, fields);
+  const clientServer = new ClientServer({
+    node,
+    host: client.host,
+    port: client.port,
+    maxConnections: flags.maxClientConnections,
+    idleTimeoutMs: flags.clientIdleMs,
+    frameBudget,
+    log: wireLog,
+  });
+  const adminServer = new AdminServer({
+    node,
+    token: token!,
+    host: admin.host,
+    port: admin.port,
+    maxPending: flags.maxAdminPending,
+    maxSessions: flags.maxAdminSessions,
+    authTimeoutMs: flags.adminAuthTimeoutMs,
+    idleTimeoutMs: flags.adminIdleMs,
+    frameBudget,
+    log: wireLog,
+  });
+  node.setServerStats(() => ({
+    client: clientServer.stats(),
+    admin: adminServer.stats(),
+    frameBudget: frameBudget.stats(),
+    log: { suppressed: log.suppressed, rotations: log.rotations },
+  }));
   let clientAddress: string;
   let adminAddress: string;
   try {

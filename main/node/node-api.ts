@@ -1,4 +1,7 @@
+import type { AdminServerStats } from './admin-server';
+import type { ClientServerStats } from './client-server';
 import type { FaultRule, FaultRuleStatus } from './transport/fault-filter';
+import type { FrameBudgetStats } from './transport/frame-budget';
 import type { TransportStats } from './transport/transport';
 import type { KvCommand, KvResult } from './kv/kv-state';
 import type { NodeId, RaftEvent, Status } from '../raft/types';
@@ -70,6 +73,18 @@ export type NodeEventBody =
 /** NodeEvent is one entry of the node's event stream (Raft transitions plus node-level happenings). */
 export type NodeEvent = { seq: number; time: number; node: NodeId } & NodeEventBody;
 
+/**
+ * ServerStats: the bounds of the node's client and admin ports, of its budget for incomplete
+ * frames and of its log, with what they have refused or closed so far.
+ */
+export interface ServerStats {
+  client: ClientServerStats;
+  admin: AdminServerStats;
+  frameBudget: FrameBudgetStats;
+  /** log: lines left out by the repeat limit, and rotations of node.log, since start. */
+  log: { suppressed: number; rotations: number };
+}
+
 /** NodeStatus is everything the node reports about itself: Raft status plus process, storage and network. */
 export interface NodeStatus extends Status {
   /** version increases whenever anything in the status may have changed. */
@@ -87,6 +102,8 @@ export interface NodeStatus extends Status {
   faults: FaultRuleStatus[];
   kv: { keys: number; bytes: number };
   timing: { tickMs: number; heartbeatMs: number; electionMs: number };
+  /** servers: the ports' bounds and counts (absent until the client and admin ports listen). */
+  servers?: ServerStats;
 }
 
 /** ChangeOutcome: a membership change or transfer that was carried out (committed / completed). */

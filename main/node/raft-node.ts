@@ -29,6 +29,7 @@ import type {
   NodeEvent,
   NodeEventBody,
   NodeStatus,
+  ServerStats,
 } from './node-api';
 import type { Storage } from './storage/storage';
 import type { FaultFilter, FaultRule } from './transport/fault-filter';
@@ -152,6 +153,7 @@ export class RaftNode implements NodeApi {
   private peersSet = false;
   private fsyncDelayMs = 0;
   private readonly shutdownHooks: (() => void)[] = [];
+  private serverStats: (() => ServerStats) | undefined;
   private readonly startedAt = Date.now();
   private readonly heartbeatTicks: number;
   private readonly electionTicks: number;
@@ -832,6 +834,11 @@ export class RaftNode implements NodeApi {
     this.version++;
   }
 
+  /** setServerStats gives status() where to read the ports' bounds and counts from. */
+  setServerStats(read: () => ServerStats): void {
+    this.serverStats = read;
+  }
+
   /** onShutdown registers a callback run once the node has shut down (for whatever reason). */
   onShutdown(cb: () => void): void {
     this.shutdownHooks.push(cb);
@@ -862,6 +869,7 @@ export class RaftNode implements NodeApi {
         heartbeatMs: this.o.heartbeatMs,
         electionMs: this.o.electionMs,
       },
+      servers: this.serverStats?.(),
     };
   }
 }

@@ -7,6 +7,7 @@
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { FrameBudgetError, type FrameBudget } from './transport/frame-budget';
 import { FrameDecoder, FrameTooLargeError, encodeFrame, writeBatch } from './transport/framing';
 import { checkMsgpackStructure, type MsgpackGuardLimits } from './transport/msgpack-guard';
 import { listenServer, parseAddress } from './transport/transport';
@@ -111,9 +112,13 @@ export function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
-/** WireFault says why a connection can no longer be read. */
+/**
+ * WireFault says why a connection can no longer be read: a frame over the limit, a frame that is
+ * not acceptable msgpack, or the process's budget for incomplete frames took this connection's
+ * bytes back (it held the most when the budget was exceeded).
+ */
 export interface WireFault {
-  kind: 'oversized' | 'malformed';
+  kind: 'oversized' | 'malformed' | 'over-budget';
   reason: string;
 }
 
@@ -126,6 +131,8 @@ export interface FrameConnectionHandlers {
    * frame and closes.
    */
   malformed?(fault: WireFault): unknown;
+  /** data: bytes arrived (before they are decoded); for telling idle connections apart. */
+  data?(): void;
   /** drain: the socket's write buffer emptied. */
   drain?(): void;
   /** close: the connection is gone (error: the socket error that ended it, if any). */
@@ -140,6 +147,8 @@ const CLOSE_GRACE_MS = 1000;
  * `message` in arrival order, one at a time, and never while reading is paused; values passed to
  * send() go out in call order, batched per event-loop turn into one corked write. No exception
  * escapes a socket handler: one thrown by a handler is logged and destroys the connection.
+ * Bytes of an incomplete frame count against `budget`, if given; once the connection ends they
+ * are released at once.
  */
 export class FrameConnection {
   private readonly frames: FrameDecoder;
@@ -159,8 +168,12 @@ export class FrameConnection {
     private format: WireFormat,
     private readonly handlers: FrameConnectionHandlers,
     private readonly log: WireLogger = () => undefined,
+    budget?: FrameBudget,
   ) {
-    this.frames = new FrameDecoder(format.maxFrameBytes);
+    this.frames = new FrameDecoder(format.maxFrameBytes, {
+      budget,
+      evicted: (e) => this.safely(() => this.fail({ kind: 'over-budget', reason: e.message })),
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.safely(() => this.onData(chunk)));
     socket.on('drain', () => this.safely(() => this.handlers.drain?.()));
@@ -248,6 +261,7 @@ export class FrameConnection {
     if (this.ending || this.closed) return;
     if (last !== undefined) this.send(last);
     this.ending = true;
+    this.frames.release();
     this.flush();
     this.socket.end();
     this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
@@ -257,6 +271,7 @@ export class FrameConnection {
   /** destroy closes the connection at once; queued frames are lost. */
   destroy(): void {
     this.ending = true;
+    this.frames.release();
     this.pending = [];
     this.pendingBytes = 0;
     if (this.flushing !== undefined) clearImmediate(this.flushing);
@@ -275,6 +290,7 @@ export class FrameConnection {
 
   private onData(chunk: Buffer | undefined): void {
     if (this.ending) return;
+    if (chunk !== undefined) this.handlers.data?.();
     let it: Iterable<Uint8Array>;
     try {
       it = this.frames.push(chunk ?? new Uint8Array(0));
@@ -292,12 +308,15 @@ export class FrameConnection {
         if (this.ending || this.readingPaused) return;
       }
     } catch (e) {
+      // An eviction has already been handled through the decoder's `evicted` callback.
+      if (e instanceof FrameBudgetError) return;
       if (!(e instanceof FrameTooLargeError)) throw e;
       this.fail({ kind: 'oversized', reason: e.message });
     }
   }
 
   private fail(fault: WireFault): void {
+    if (this.ending || this.closed) return;
     const last = this.handlers.malformed?.(fault);
     this.end(last);
   }
@@ -305,6 +324,7 @@ export class FrameConnection {
   private onClose(): void {
     this.closed = true;
     this.ending = true;
+    this.frames.release();
     this.pending = [];
     this.pendingBytes = 0;
     if (this.flushing !== undefined) clearImmediate(this.flushing);
@@ -313,6 +333,14 @@ export class FrameConnection {
     this.graceTimer = undefined;
     this.handlers.close?.(this.error);
   }
+}
+
+/**
+ * sweepInterval: how often a server looks for connections idle longer than `idleTimeoutMs` (a
+ * quarter of it, 50 ms to 5 s), so a connection is closed at most a quarter late.
+ */
+export function sweepInterval(idleTimeoutMs: number): number {
+  return Math.min(5000, Math.max(50, Math.floor(idleTimeoutMs / 4)));
 }
 
 /** ListenAddress is where a server ended up listening. */

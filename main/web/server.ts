@@ -11,13 +11,25 @@
  *   3. Origin, when the browser sends one (always on a WebSocket upgrade): same origin only.
  *   4. Every call's arguments: the shared validator (contract/validate.ts), 400 with its message.
  * Views are pushed throttled (push-throttle.ts), events as they happen.
+ *
+ * Bounds (WebLimits), so that local processes without the token cannot keep the dashboard out:
+ * a connection counts as pending until one of its requests carries the token. Pending
+ * connections are at most maxPending; when one more arrives, the oldest pending one that is not
+ * in the middle of a request is closed (a browser sends its request as soon as it connects, so
+ * silent sockets cannot crowd it out), and one that is neither in a request nor authenticated
+ * for authTimeoutMs is closed. Connections that presented the token have their own cap,
+ * maxSessions: when it is full, the oldest of them that is idle (not a WebSocket, no request
+ * in progress) makes room, else the request is refused with 503. WebSockets are at most
+ * maxSockets; each is pinged every 30 s and closed if it did not answer the previous ping.
+ * Node's own timeouts bound slow requests (headersTimeoutMs, requestTimeoutMs) and idle
+ * keep-alive connections (keepAliveTimeoutMs).
  * main/web never imports electron.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
@@ -29,6 +41,51 @@ import type { ClusterEvent, ClusterView } from '../contract/view';
 import { dispatchCall } from './dispatch';
 import { createViewThrottle } from './push-throttle';
 import type { ViewThrottle } from './push-throttle';
+
+/** WebLimits bound the web server (see the file comment). */
+export interface WebLimits {
+  maxPending: number;
+  maxSessions: number;
+  maxSockets: number;
+  authTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+/** DEFAULT_WEB_LIMITS: the web server's bounds unless told otherwise. */
+export const DEFAULT_WEB_LIMITS: WebLimits = {
+  maxPending: 256,
+  maxSessions: 64,
+  maxSockets: 16,
+  authTimeoutMs: 5000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5000,
+};
+
+/** PING_INTERVAL_MS: how often every WebSocket is pinged. */
+const PING_INTERVAL_MS = 30_000;
+
+/** WebServerStats: the web server's bounds, and counts since it started. */
+export interface WebServerStats {
+  limits: WebLimits;
+  /** pending: connections without the token yet; sessions: with it (sockets: WebSockets among them). */
+  pending: number;
+  sessions: number;
+  sockets: number;
+  accepted: number;
+  /** evictedPending: pending ones closed to make room; timedOut: pending past authTimeoutMs. */
+  evictedPending: number;
+  timedOut: number;
+  /** evictedSessions: idle authenticated ones closed to make room for another. */
+  evictedSessions: number;
+  /** refusedSessions, refusedSockets: turned away with 503 because their cap was reached. */
+  refusedSessions: number;
+  refusedSockets: number;
+  /** unanswered: WebSockets closed for not answering a ping. */
+  unanswered: number;
+}
 
 export interface WebServerOptions {
   api: DashboardApi;
@@ -42,13 +99,27 @@ export interface WebServerOptions {
   staticDir: string;
   /** viewIntervalMs: the least time between two view pushes to one page (default 50 = 20 Hz). */
   viewIntervalMs?: number;
+  /** limits that differ from DEFAULT_WEB_LIMITS. */
+  limits?: Partial<WebLimits>;
 }
 
 export interface WebServer {
   /** url: the page to open, with the token. */
   url: string;
   port: number;
+  stats(): WebServerStats;
   close(): Promise<void>;
+}
+
+/** Conn is one TCP connection to the web server. */
+interface Conn {
+  socket: Socket;
+  authed: boolean;
+  /** ws: upgraded to a WebSocket; busy: requests in progress; lastActive: ms since the epoch. */
+  ws: boolean;
+  busy: number;
+  lastActive: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -107,6 +178,117 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const host = options.host ?? '127.0.0.1';
   const staticDir = resolve(options.staticDir);
   if (token.length < 16) throw new Error('startWebServer: the session token is too short');
+  const limits: WebLimits = { ...DEFAULT_WEB_LIMITS };
+  for (const [k, v] of Object.entries(options.limits ?? {})) {
+    if (v !== undefined) limits[k as keyof WebLimits] = v;
+  }
+  for (const [k, v] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`web ${k} must be at least 1`);
+  }
+
+  // ---- connections: pending until a request carries the token, then sessions.
+  const conns = new Map<Socket, Conn>();
+  /** pending and sessions hold connections oldest first. */
+  const pending = new Set<Conn>();
+  const sessions = new Set<Conn>();
+  let sockets = 0;
+  const counts = {
+    accepted: 0,
+    evictedPending: 0,
+    timedOut: 0,
+    evictedSessions: 0,
+    refusedSessions: 0,
+    refusedSockets: 0,
+    unanswered: 0,
+  };
+  const forget = (c: Conn): void => {
+    pending.delete(c);
+    sessions.delete(c);
+    conns.delete(c.socket);
+    clearTimeout(c.timer);
+    c.timer = undefined;
+  };
+  /** oldestIdle: the oldest connection of `set` in no request and not a WebSocket. */
+  const oldestIdle = (set: Set<Conn>): Conn | undefined => {
+    for (const c of set) if (c.busy === 0 && !c.ws) return c;
+    return undefined;
+  };
+  /** armAuthTimer closes a pending connection that stays idle without the token for authTimeoutMs. */
+  const armAuthTimer = (c: Conn, ms: number): void => {
+    clearTimeout(c.timer);
+    c.timer = setTimeout(() => {
+      // Read whatever arrived while the event loop was busy before deciding.
+      setImmediate(() => {
+        c.timer = undefined;
+        if (c.authed || c.socket.destroyed) return;
+        const idle = Date.now() - c.lastActive;
+        if (c.busy > 0 || idle < limits.authTimeoutMs) {
+          armAuthTimer(c, Math.max(10, limits.authTimeoutMs - idle));
+          return;
+        }
+        counts.timedOut += 1;
+        forget(c);
+        c.socket.destroy();
+      });
+    }, ms);
+    c.timer.unref();
+  };
+  const onConnection = (socket: Socket): void => {
+    counts.accepted += 1;
+    socket.on('error', () => undefined);
+    if (pending.size >= limits.maxPending) {
+      const victim = oldestIdle(pending);
+      if (victim === undefined) {
+        socket.destroy();
+        counts.evictedPending += 1;
+        return;
+      }
+      counts.evictedPending += 1;
+      forget(victim);
+      victim.socket.destroy();
+    }
+    const c: Conn = {
+      socket,
+      authed: false,
+      ws: false,
+      busy: 0,
+      lastActive: Date.now(),
+      timer: undefined,
+    };
+    conns.set(socket, c);
+    pending.add(c);
+    socket.once('close', () => {
+      if (c.ws) sockets -= 1;
+      forget(c);
+    });
+    armAuthTimer(c, limits.authTimeoutMs);
+  };
+  /**
+   * authenticate makes the connection of a request that carried the token a session; false if
+   * maxSessions are open and none of them is idle (the request is then refused with 503).
+   */
+  const authenticate = (socket: Socket): boolean => {
+    const c = conns.get(socket);
+    if (c === undefined) return true;
+    if (c.authed) return true;
+    if (sessions.size >= limits.maxSessions) {
+      const victim = oldestIdle(sessions);
+      if (victim === undefined) {
+        counts.refusedSessions += 1;
+        return false;
+      }
+      counts.evictedSessions += 1;
+      forget(victim);
+      victim.socket.destroy();
+    }
+    pending.delete(c);
+    clearTimeout(c.timer);
+    c.timer = undefined;
+    c.authed = true;
+    sessions.add(c);
+    return true;
+  };
+  const tooManySessions = `too many dashboard connections (limit ${limits.maxSessions})`;
 
   let port = options.port;
   const allowedHosts = (): Set<string> =>
@@ -184,6 +366,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const handleApi = async (req: IncomingMessage, res: ServerResponse, name: string) => {
     if (req.method !== 'POST') return sendText(res, 405, 'use POST');
     if (!tokenMatches(bearer(req), token)) return sendJson(res, 401, { error: 'token required' });
+    if (!authenticate(req.socket)) {
+      res.shouldKeepAlive = false;
+      return sendJson(res, 503, { error: tooManySessions });
+    }
     if (!originOk(req, false)) return sendJson(res, 403, { error: 'cross-origin request refused' });
     let args: unknown;
     try {
@@ -201,37 +387,61 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     sendJson(res, reply.ok ? 200 : reply.status, reply);
   };
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      if (!hostOk(req)) return sendText(res, 421, 'unexpected Host header');
-      const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-      const path = url.pathname;
-      if (path.startsWith('/api/call/'))
-        return handleApi(req, res, path.slice('/api/call/'.length));
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'GET only');
-      if (path === '/' || path === '/index.html') {
-        if (!tokenMatches(url.searchParams.get('token'), token)) {
-          return sendText(
-            res,
-            401,
-            'raftdeck: open the URL printed at start; it carries the session token (/?token=...)',
-          );
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      const conn = conns.get(req.socket);
+      if (conn !== undefined) {
+        conn.busy += 1;
+        conn.lastActive = Date.now();
+        res.once('close', () => {
+          conn.busy -= 1;
+          conn.lastActive = Date.now();
+        });
+      }
+      void (async () => {
+        if (!hostOk(req)) return sendText(res, 421, 'unexpected Host header');
+        const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+        const path = url.pathname;
+        if (path.startsWith('/api/call/'))
+          return handleApi(req, res, path.slice('/api/call/'.length));
+        if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'GET only');
+        if (path === '/' || path === '/index.html') {
+          if (!tokenMatches(url.searchParams.get('token'), token)) {
+            return sendText(
+              res,
+              401,
+              'raftdeck: open the URL printed at start; it carries the session token (/?token=...)',
+            );
+          }
+          if (!authenticate(req.socket)) {
+            res.shouldKeepAlive = false;
+            return sendText(res, 503, tooManySessions);
+          }
+          return serveFile(res, 'index.html', true);
         }
-        return serveFile(res, 'index.html', true);
-      }
-      let rel: string;
-      try {
-        rel = decodeURIComponent(path);
-      } catch {
-        return sendText(res, 400, 'bad path');
-      }
-      if (rel.includes('\0') || rel.endsWith('.html')) return sendText(res, 404, 'not found');
-      return serveFile(res, rel, false);
-    })().catch((err: unknown) => {
-      if (!res.headersSent) sendText(res, 500, `internal error: ${String(err)}`);
-      else res.destroy();
-    });
-  });
+        let rel: string;
+        try {
+          rel = decodeURIComponent(path);
+        } catch {
+          return sendText(res, 400, 'bad path');
+        }
+        if (rel.includes('\0') || rel.endsWith('.html')) return sendText(res, 404, 'not found');
+        return serveFile(res, rel, false);
+      })().catch((err: unknown) => {
+        if (!res.headersSent) sendText(res, 500, `internal error: ${String(err)}`);
+        else res.destroy();
+      });
+    },
+  );
+  // One over the limits is accepted, so that it can take the oldest pending one's place.
+  server.maxConnections = limits.maxPending + limits.maxSessions + 1;
+  server.on('connection', onConnection);
 
   // WebSocket: one per page. Upgrades are checked before the handshake completes.
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
@@ -263,10 +473,37 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return rejectUpgrade(socket, 401, 'Unauthorized');
     }
     if (!originOk(req, true)) return rejectUpgrade(socket, 403, 'Forbidden');
+    if (sockets >= limits.maxSockets) {
+      counts.refusedSockets += 1;
+      return rejectUpgrade(socket, 503, `Too many dashboard sockets (limit ${limits.maxSockets})`);
+    }
+    if (!authenticate(socket as Socket)) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    const c = conns.get(socket as Socket);
+    if (c !== undefined) {
+      c.ws = true;
+      sockets += 1;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
+  // A WebSocket that did not answer the previous ping (a peer gone without closing) is closed.
+  const answered = new WeakSet<WebSocket>();
+  const pinger = setInterval(() => {
+    for (const ws of clients.keys()) {
+      if (!answered.has(ws)) {
+        counts.unanswered += 1;
+        ws.terminate();
+        continue;
+      }
+      answered.delete(ws);
+      ws.ping();
+    }
+  }, PING_INTERVAL_MS);
+  pinger.unref();
+
   wss.on('connection', (ws: WebSocket) => {
+    answered.add(ws);
+    ws.on('pong', () => answered.add(ws));
     const throttle = createViewThrottle(
       (view) => sendTo(ws, { type: 'push', push: 'view', payload: view }),
       {
@@ -326,7 +563,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   return {
     url: `http://${host}:${port}/?token=${encodeURIComponent(token)}`,
     port,
+    stats: () => ({
+      limits: { ...limits },
+      pending: pending.size,
+      sessions: sessions.size,
+      sockets,
+      ...counts,
+    }),
     async close() {
+      clearInterval(pinger);
+      for (const c of conns.values()) clearTimeout(c.timer);
       offView();
       offEvent();
       for (const [ws, throttle] of clients) {

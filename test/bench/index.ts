@@ -1,13 +1,14 @@
 /**
  * npm run bench: raftdeck against etcd on this machine (docs/benchmarks.md says what each figure
- * means). Stages: throughput, failover, snapshot, recovery. Writes bench-results.json and appends
- * a dated section to docs/benchmarks.md unless --no-write.
+ * means). Stages: throughput, failover, snapshot, recovery, and on request attack (attack.ts).
+ * Writes bench-results.json and appends a dated section to docs/benchmarks.md unless --no-write.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultNodeCommand } from '../../main/cluster/node-command';
+import { DEFAULT_ATTACK_OPTIONS, runAttacks } from './attack';
 import { etcdVersion } from './etcd-cluster';
 import { failoverEtcd, failoverRaftdeck } from './failover';
 import { buildNodeBundle } from './node-bundle';
@@ -20,13 +21,17 @@ import { LEVEL_HEADER, throughputEtcd, throughputRaftdeck, type StageContext } f
 
 /** SNAPSHOT_TRIALS: new members the snapshot stage installs the image on, one after another. */
 const SNAPSHOT_TRIALS = 3;
-const STAGES = ['throughput', 'failover', 'snapshot', 'recovery'] as const;
+const STAGES = ['throughput', 'failover', 'snapshot', 'recovery', 'attack'] as const;
 type Stage = (typeof STAGES)[number];
+/** DEFAULT_STAGES: what runs without --only; the attack stage runs only when asked for. */
+const DEFAULT_STAGES: Stage[] = ['throughput', 'failover', 'snapshot', 'recovery'];
 
 export const USAGE = `usage: npm run bench -- [options]
 
   --quick            3 s per throughput level, 3 failover trials, 20 MB snapshot, 100,000-entry WAL
-  --only LIST        stages to run, comma-separated: ${STAGES.join(',')} (default: all)
+  --only LIST        stages to run, comma-separated: ${STAGES.join(',')}
+                     (default: all but attack, which floods every port of a served cluster and
+                     prints what still answers; see test/bench/attack.ts)
   --no-etcd          leave etcd out even if an etcd binary is on PATH
   --no-write         do not write bench-results.json or docs/benchmarks.md
   --levels LIST      throughput concurrencies (default 1,16,64,256)
@@ -63,7 +68,7 @@ function positiveInt(flag: string, v: string | undefined): number {
 /** parseOptions reads the command line; it throws UsageError on anything it does not know. */
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   let quick = false;
-  let stages: Stage[] = [...STAGES];
+  let stages: Stage[] = [...DEFAULT_STAGES];
   let etcd = true;
   let write = true;
   let levels = [1, 16, 64, 256];
@@ -268,7 +273,13 @@ async function main(o: BenchOptions): Promise<void> {
       `restart: ${r.caughtUpSeconds} s to applied >= commit (ready after ${r.readySeconds} s; empty WAL: ${r.emptyReadySeconds} s); idle RSS ${r.idleRssMB} MB`,
     );
   }
+  if (has('attack')) {
+    log('\n== attack: floods on every port of a served cluster (test/bench/attack.ts)');
+    await runAttacks(DEFAULT_ATTACK_OPTIONS);
+  }
   if (isInterrupted()) return;
+  // The attack's figures are printed, not kept: an attack-only run writes no results.
+  if (o.stages.every((s) => s === 'attack')) return;
 
   log('\n== targets');
   for (const l of targetLines(results)) log(l);

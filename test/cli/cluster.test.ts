@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LimitsReport } from '../../main/cli/commands/limits';
 import { alive, killAll, nodePids, runCli, startCluster, type RunningStart } from './run-cli';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -121,6 +122,24 @@ describe('raftdeck start and the commands that act on it', () => {
     expect(s.nodes.filter((n) => n.role === 'leader')).toHaveLength(1);
     const text = await runCli(['status', '--data', dir]);
     expect(text.stdout).toMatch(/NODE\s+ADMIN\s+PID\s+ROLE\s+TERM\s+LEADER/);
+  });
+
+  it('limits shows the bounds of every node port and of the control port', async () => {
+    const r = await runCli(['limits', '--data', dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as LimitsReport;
+    expect(report.nodes.map((n) => n.id)).toEqual([1, 2, 3]);
+    for (const n of report.nodes) {
+      expect(n.servers?.client.limits.maxConnections).toBe(1024);
+      expect(n.servers?.admin.limits).toMatchObject({ maxPending: 64, maxSessions: 32 });
+      // The supervisor's link, and this command's own connection.
+      expect(n.servers?.admin.sessions).toBeGreaterThanOrEqual(2);
+      expect(n.servers?.frameBudget.limitBytes).toBe(256 * 1024 * 1024);
+    }
+    expect(report.control?.limits).toEqual({ maxPending: 32, maxActive: 16, authTimeoutMs: 2000 });
+    const text = await runCli(['limits', '--data', dir]);
+    expect(text.stdout).toMatch(/PORT\s+BOUNDS\s+NOW\s+REFUSED OR CLOSED SINCE START/);
+    expect(text.stdout).toMatch(/node 1 client\s+1024 connections, idle 60 s/);
   });
 
   it('fault kill of the leader: a new leader appears in status; restart brings it back', async () => {

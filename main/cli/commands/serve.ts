@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT, type ParsedArgs } from '../args';
 import { dataDir } from '../cluster-files';
-import { forceKill, hostCluster, waitForSignal, type HostedCluster } from '../host';
+import {
+  controlLimitsOf,
+  forceKill,
+  hostCluster,
+  waitForSignal,
+  type HostedCluster,
+} from '../host';
 
 type WebModule = typeof import('../../web/server');
 type DashboardModule = typeof import('../../cluster/dashboard');
@@ -45,7 +51,11 @@ export async function run(args: ParsedArgs): Promise<number> {
   });
   try {
     process.stdout.write(`starting the cluster in ${dir} ...\n`);
-    hosted = await hostCluster({ dir, nodes: args.number('nodes') });
+    hosted = await hostCluster({
+      dir,
+      nodes: args.number('nodes'),
+      controlLimits: controlLimitsOf(args),
+    });
     const dashboard = new dash.ClusterDashboard(hosted.sup);
     let server;
     try {
@@ -56,12 +66,19 @@ export async function run(args: ParsedArgs): Promise<number> {
         port: args.number('port')!,
         token: web.createSessionToken(),
         staticDir,
+        limits: {
+          maxPending: args.number('web-max-pending'),
+          maxSessions: args.number('web-max-sessions'),
+          maxSockets: args.number('web-max-sockets'),
+        },
       });
     } catch (e) {
       await dashboard.close();
       await hosted.stop();
       throw new CliError(`could not serve the dashboard: ${(e as Error).message}`);
     }
+    const webServer = server;
+    hosted.control.addStats('web', () => webServer.stats());
     process.stdout.write(
       `raftdeck dashboard: ${server.url}\ncluster ${hosted.sup.manifest.clusterId} in ${dir}; Ctrl-C to stop\n`,
     );

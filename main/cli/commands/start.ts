@@ -7,7 +7,13 @@ import type { ClusterEvent } from '../../contract/view';
 import { EXIT, UsageError, type ParsedArgs } from '../args';
 import { dataDir } from '../cluster-files';
 import { eventLine, fit, nodeRows, rowsTable } from '../format';
-import { forceKill, hostCluster, waitForSignal, type HostedCluster } from '../host';
+import {
+  controlLimitsOf,
+  forceKill,
+  hostCluster,
+  waitForSignal,
+  type HostedCluster,
+} from '../host';
 
 const line = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -125,6 +131,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       dir,
       nodes: args.number('nodes'),
       timing: { heartbeatMs, electionMs },
+      controlLimits: controlLimitsOf(args),
     });
     const end = json ? runJson(hosted) : runTable(hosted);
     const sig = await signal.promise;
