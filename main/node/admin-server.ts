@@ -603,6 +603,7 @@ class AdminSession {
     }
     this.authed = true;
     this.conn.setFormat(REQUEST_FORMAT);
+    this.conn.trust();
     this.conn.send({ ok: true, node: this.server.node.id });
   }
 

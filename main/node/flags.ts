@@ -9,21 +9,19 @@ import { DEFAULT_CLIENT_IDLE_MS, DEFAULT_MAX_CLIENT_CONNECTIONS } from './client
 import { DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_BYTES, DEFAULT_REPEAT_LIMIT } from './logger';
 import type { MemberAddress } from './node-api';
 import { parseMemberAddress } from './node-api';
-import { FRAME_HEADER_BYTES } from './transport/framing';
 import { DEFAULT_PEER_PORT_LIMITS } from './transport/transport';
 
 /** MIN_PARTIAL_FRAME_BUDGET: one whole frame of the largest size, header included. */
-const MIN_PARTIAL_FRAME_BUDGET = DEFAULT_PEER_PORT_LIMITS.maxFrameBytes + FRAME_HEADER_BYTES;
+const MIN_PARTIAL_FRAME_BUDGET = DEFAULT_MAX_FRAME_BYTES + FRAME_HEADER_BYTES;
 
 /** DEFAULT_PEER_PORT_FLAGS: the peer-port bounds of a node given none on its command line. */
 export const DEFAULT_PEER_PORT_FLAGS: Readonly<PeerPortFlags> = {
   maxInboundConnections: DEFAULT_PEER_PORT_LIMITS.maxInboundConnections,
   maxPendingHandshakes: DEFAULT_PEER_PORT_LIMITS.maxPendingHandshakes,
   handshakeTimeoutMs: DEFAULT_PEER_PORT_LIMITS.handshakeTimeoutMs,
-  partialFrameBudgetBytes: DEFAULT_PEER_PORT_LIMITS.partialFrameBudgetBytes,
 };
 import { DEFAULT_FRAME_BUDGET_BYTES } from './transport/frame-budget';
-import { DEFAULT_MAX_FRAME_BYTES } from './transport/framing';
+import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './transport/framing';
 
 /** NodeFlags are the node process's command-line settings (the admin token comes from the environment). */
 export interface NodeFlags {
@@ -64,7 +62,6 @@ export interface PeerPortFlags {
   maxInboundConnections: number;
   maxPendingHandshakes: number;
   handshakeTimeoutMs: number;
-  partialFrameBudgetBytes: number;
 }
 
 export const NODE_USAGE = `usage: raftdeck-node --id N --cluster-id ID --data DIR [options]
@@ -94,9 +91,7 @@ peer port bounds (docs/protocol.md, "Limits of the peer port"):
   --peer-max-pending N             of them, not yet authenticated; the oldest is closed for a
                                    new one (default ${DEFAULT_PEER_PORT_LIMITS.maxPendingHandshakes})
   --peer-handshake-timeout-ms N    time to complete the handshake (default ${DEFAULT_PEER_PORT_LIMITS.handshakeTimeoutMs})
-  --peer-partial-frame-budget N    bytes all peer connections may hold in incomplete frames;
-                                   beyond it the largest holder is closed (default ${DEFAULT_PEER_PORT_LIMITS.partialFrameBudgetBytes};
-                                   at least one whole frame, ${DEFAULT_PEER_PORT_LIMITS.maxFrameBytes + 4})
+  (incomplete peer frames count against --max-partial-frame-bytes, below)
 
 files: DIR/peer-secret  the cluster's peer secret (64 hex digits, mode 0600; required)
 bounds (each has a default; see docs/protocol.md):
@@ -111,8 +106,9 @@ bounds (each has a default; see docs/protocol.md):
   --admin-idle-ms N           close an admin session with no request in flight and no subscription
                               that has received nothing for N ms (default 60000; 0 = never)
   --max-partial-frame-bytes N bytes of incomplete frames held over all ports; beyond it the
-                              connection holding the most is closed (default 268435456 = 256 MiB,
-                              at least 67108864)
+                              connection holding the most is closed, strangers before
+                              authenticated peers and admin sessions (default 268435456 = 256 MiB,
+                              at least one whole frame, 67108868)
   --log-max-bytes N           rotate node.log before it grows past N bytes (default 10485760;
                               0 = never)
   --log-keep N                rotated logs kept, node.log.1 to node.log.N (default 3)
@@ -265,9 +261,6 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
       case '--peer-handshake-timeout-ms':
         peerPort.handshakeTimeoutMs = int(k, val(), 10, 600_000);
         break;
-      case '--peer-partial-frame-budget':
-        peerPort.partialFrameBudgetBytes = int(k, val(), MIN_PARTIAL_FRAME_BUDGET, 2 ** 40);
-        break;
       // Bounds of the client and admin ports, the frame budget and the log.
       case '--max-client-connections':
         f.maxClientConnections = int(k, val(), 1, 1_000_000);
@@ -288,7 +281,7 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
         f.adminIdleMs = int(k, val(), 0, 86_400_000);
         break;
       case '--max-partial-frame-bytes':
-        f.maxPartialFrameBytes = int(k, val(), DEFAULT_MAX_FRAME_BYTES, 2 ** 40);
+        f.maxPartialFrameBytes = int(k, val(), MIN_PARTIAL_FRAME_BUDGET, 2 ** 40);
         break;
       case '--log-max-bytes':
         f.logMaxBytes = int(k, val(), 0, 2 ** 40);

@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     host: peer.host,
     port: peer.port,
     ...flags.peerPort,
+    frameBudget,
     faults,
     log: (level, msg, fields) => log.log(level, msg, fields),
   });

@@ -198,6 +198,14 @@ export class FrameConnection {
     return this.socket.writableLength + this.pendingBytes;
   }
 
+  /**
+   * trust marks the connection as authenticated: its incomplete frames are evicted from the
+   * process's budget only after every unauthenticated connection's (see FrameBudget).
+   */
+  trust(): void {
+    this.frames.trust();
+  }
+
   /** setFormat changes what later frames must satisfy (e.g. after authentication). */
   setFormat(format: WireFormat): void {
     this.format = format;

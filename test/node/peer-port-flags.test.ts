@@ -11,7 +11,6 @@ describe('the peer port flags', () => {
       maxInboundConnections: 256,
       maxPendingHandshakes: 64,
       handshakeTimeoutMs: 2000,
-      partialFrameBudgetBytes: 256 * 1024 * 1024,
     });
     expect(DEFAULT_PEER_PORT_LIMITS.maxFrameBytes).toBe(64 * 1024 * 1024);
   });
@@ -25,15 +24,15 @@ describe('the peer port flags', () => {
       '100',
       '--peer-handshake-timeout-ms',
       '750',
-      '--peer-partial-frame-budget',
+      '--max-partial-frame-bytes',
       String(1 << 30),
     ]);
     expect(f.peerPort).toEqual({
       maxInboundConnections: 500,
       maxPendingHandshakes: 100,
       handshakeTimeoutMs: 750,
-      partialFrameBudgetBytes: 1 << 30,
     });
+    expect(f.maxPartialFrameBytes).toBe(1 << 30);
   });
 
   it('refuse values that cannot work', () => {
@@ -51,7 +50,7 @@ describe('the peer port flags', () => {
       '--peer-max-pending must not exceed --peer-max-connections',
     );
     // The budget must hold one whole frame of the largest size and its header.
-    expect(bad('--peer-partial-frame-budget', String(64 * 1024 * 1024))).toContain(
+    expect(bad('--max-partial-frame-bytes', String(64 * 1024 * 1024))).toContain(
       `expected an integer in ${64 * 1024 * 1024 + 4}..`,
     );
     expect(bad('--peer-handshake-timeout-ms', 'soon')).toContain('--peer-handshake-timeout-ms');

@@ -5,7 +5,11 @@
  * the frame is complete and handed over (or the connection is gone).
  *
  * Ordering: when an arrival takes the total above the limit, accounts are evicted, largest first,
- * until the total is within the limit again. Eviction happens inside the hold() call that went
+ * until the total is within the limit again. Accounts of connections that have not proven who they
+ * are (a client, a connection still in its handshake or waiting for its token) go first; a trusted
+ * account (an authenticated peer or admin session) is evicted only when no untrusted account holds
+ * anything, so a flood of strangers cannot push the cluster's own peers or the supervisor's admin
+ * link out of the budget. Eviction happens inside the hold() call that went
  * over, before it returns: the evicted account's bytes are subtracted, its `evict` callback runs
  * (its decoder fails and drops what it held; its owner closes the connection), and the eviction
  * is counted. The account that went over may itself be the one evicted. So an honest sender that
@@ -57,7 +61,7 @@ export class FrameBudget {
     }
   }
 
-  /** account opens an account; `evict` is called if the budget takes its bytes back. */
+  /** account opens an untrusted account; `evict` is called if the budget takes its bytes back. */
   account(evict: (e: FrameBudgetError) => void): BudgetAccount {
     return new BudgetAccount(this, evict);
   }
@@ -86,10 +90,7 @@ export class FrameBudget {
     this.evicting = true;
     try {
       while (this.held > this.limitBytes && this.holders.size > 0) {
-        let largest: BudgetAccount | undefined;
-        for (const a of this.holders)
-          if (largest === undefined || a.held > largest.held) largest = a;
-        const victim = largest!;
+        const victim = this.largest(false) ?? this.largest(true)!;
         const held = victim.held;
         this.evictions += 1;
         this.evictedBytes += held;
@@ -100,12 +101,23 @@ export class FrameBudget {
       this.evicting = false;
     }
   }
+
+  /** largest: the holder with the most bytes among the trusted or the untrusted ones. */
+  private largest(trusted: boolean): BudgetAccount | undefined {
+    let found: BudgetAccount | undefined;
+    for (const a of this.holders) {
+      if (a.trusted === trusted && (found === undefined || a.held > found.held)) found = a;
+    }
+    return found;
+  }
 }
 
 /** BudgetAccount is one decoder's share of a FrameBudget. */
 export class BudgetAccount {
   private bytes = 0;
   private closed = false;
+  /** trusted: the connection proved who it is; it is evicted only after every untrusted one. */
+  trusted = false;
 
   constructor(
     private readonly budget: FrameBudget,

@@ -110,6 +110,11 @@ export class FrameDecoder {
     return this.frames();
   }
 
+  /** trust marks the decoder's budget account as an authenticated connection's (see FrameBudget). */
+  trust(): void {
+    if (this.account !== undefined) this.account.trusted = true;
+  }
+
   /**
    * release drops everything held (the connection is gone or failed) and gives it back to the
    * budget; a large partial body's memory is returned to the system at once. Later pushes throw.

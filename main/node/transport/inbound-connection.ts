@@ -5,12 +5,14 @@
  * decoded before the proof is checked; after it, frames are Raft messages from the peer the hello
  * named. It never throws out of a socket handler: bad frames are counted and dropped, a peer that
  * sends too many within the window is disconnected, and an oversized frame (after which the
- * stream cannot be resynchronised) closes the connection. Bytes held in incomplete frames are
- * reported to the partial-frame budget after every read.
+ * stream cannot be resynchronised) closes the connection. Bytes held in incomplete frames count
+ * against the process's FrameBudget, shared with its other ports; once the proof is checked the
+ * connection's account is trusted (evicted only after every stranger's).
  */
 import type { Socket } from 'node:net';
 import type { NodeId } from '../../raft/types';
 import { MalformedMessageError, UnknownMessageTypeError } from './codec';
+import type { FrameBudget, FrameBudgetError } from './frame-budget';
 import { FrameDecoder, FrameTooLargeError } from './framing';
 import {
   MAX_HELLO_BYTES,
@@ -23,7 +25,6 @@ import {
   type Hello,
 } from './hello';
 import type { LinkContext } from './link-context';
-import type { BudgetHolder, PartialFrameBudget } from './partial-frame-budget';
 import { acceptorProof, dialerProof, newNonce, proofMatches, type Transcript } from './peer-auth';
 
 /** CLOSE_GRACE_MS: how long a refused connection may take to flush its error frame. */
@@ -42,7 +43,7 @@ export interface InboundHooks {
 /** InboundStage: waiting for the hello, waiting for the dialer's proof, or authenticated. */
 export type InboundStage = 'hello' | 'proof' | 'open';
 
-export class InboundConnection implements BudgetHolder {
+export class InboundConnection {
   /** peer: the node id from the hello, once the dialer proved the secret; undefined until then. */
   peer: NodeId | undefined;
   stage: InboundStage = 'hello';
@@ -58,10 +59,13 @@ export class InboundConnection implements BudgetHolder {
   constructor(
     readonly socket: Socket,
     private readonly ctx: LinkContext,
-    private readonly budget: PartialFrameBudget,
+    budget: FrameBudget,
     private readonly hooks: InboundHooks,
   ) {
-    this.frames = new FrameDecoder(MAX_HELLO_BYTES);
+    this.frames = new FrameDecoder(MAX_HELLO_BYTES, {
+      budget,
+      evicted: (e) => this.guard(() => this.onEvicted(e)),
+    });
     socket.setNoDelay(true);
     this.handshakeTimer = setTimeout(
       () => this.guard(() => this.onHandshakeTimeout()),
@@ -83,20 +87,25 @@ export class InboundConnection implements BudgetHolder {
     return this.closing;
   }
 
+  /** heldBytes: bytes received on this connection and not yet handed over as frames. */
+  get heldBytes(): number {
+    return this.closing ? 0 : this.frames.bufferedBytes;
+  }
+
   /** destroy closes the connection at once. */
   destroy(): void {
     this.closing = true;
-    this.budget.release(this);
+    this.frames.release();
     this.socket.destroy();
   }
 
-  /** evictForBudget closes the connection: it held the most bytes when the budget ran out. */
-  evictForBudget(held: number, limit: number): void {
+  /** onEvicted closes the connection: it held the most bytes when the budget ran out. */
+  private onEvicted(e: FrameBudgetError): void {
     this.ctx.counters.count('budgetEvicted', this.peer);
     this.ctx.log(
       'warn',
-      `closing connection from ${this.describePeer()}: it held ${held} bytes of incomplete frames, the most when all connections together went over the budget of ${limit} bytes`,
-      { peer: this.peer, held, limit },
+      `closing connection from ${this.describePeer()}: it held ${e.held} bytes of incomplete frames, the most when the process went over its budget of ${e.limit} bytes`,
+      { peer: this.peer, held: e.held, limit: e.limit },
     );
     this.destroy();
   }
@@ -122,6 +131,8 @@ export class InboundConnection implements BudgetHolder {
         if (this.closing) return;
       }
     } catch (e) {
+      // An eviction by the budget has already closed the connection (onEvicted).
+      if (this.closing) return;
       if (!(e instanceof FrameTooLargeError)) throw e;
       this.ctx.counters.count('oversized', this.peer);
       this.ctx.log('warn', `closing connection from ${this.describePeer()}: ${e.message}`, {
@@ -129,9 +140,7 @@ export class InboundConnection implements BudgetHolder {
         announced: e.announced,
       });
       this.destroy();
-      return;
     }
-    this.budget.hold(this, this.frames.bufferedBytes);
   }
 
   private describePeer(): string {
@@ -181,6 +190,7 @@ export class InboundConnection implements BudgetHolder {
     this.stage = 'open';
     this.peer = t.from;
     this.frames.maxFrameBytes = this.ctx.settings.maxFrameBytes;
+    this.frames.trust();
     this.hooks.authenticated(this);
   }
 
@@ -202,7 +212,7 @@ export class InboundConnection implements BudgetHolder {
       detail: err.detail,
     });
     this.closing = true;
-    this.budget.release(this);
+    this.frames.release();
     this.socket.end(encodeErrorFrame(err));
     this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
     this.hooks.refused(this);
@@ -259,7 +269,7 @@ export class InboundConnection implements BudgetHolder {
 
   private onClose(): void {
     this.closing = true;
-    this.budget.release(this);
+    this.frames.release();
     this.clearHandshakeTimer();
     if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;

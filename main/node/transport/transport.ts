@@ -22,7 +22,7 @@ import { InboundConnection } from './inbound-connection';
 import type { LinkContext, LinkSettings, TransportLogger } from './link-context';
 import { OutboundLink, type PeerAddress } from './outbound-link';
 import { DEFAULT_QUEUE_LIMITS, type QueueLimits } from './outbound-queue';
-import { PartialFrameBudget } from './partial-frame-budget';
+import { DEFAULT_FRAME_BUDGET_BYTES, FrameBudget } from './frame-budget';
 import { PEER_SECRET_BYTES } from './peer-auth';
 import {
   CounterTable,
@@ -98,8 +98,11 @@ export interface TcpTransportOptions {
   maxInboundConnections?: number;
   /** maxPendingHandshakes: unauthenticated accepted connections; beyond it the oldest is closed. */
   maxPendingHandshakes?: number;
-  /** partialFrameBudgetBytes: bytes all inbound connections may hold in incomplete frames. */
-  partialFrameBudgetBytes?: number;
+  /**
+   * frameBudget: the process's budget for bytes of incomplete frames, shared with its other
+   * ports; a budget of DEFAULT_FRAME_BUDGET_BYTES for this transport alone if not given.
+   */
+  frameBudget?: FrameBudget;
   /** rng jitters the reconnect backoff. */
   rng?: () => number;
   /** faults: the fault filter to apply (a new, empty one by default). */
@@ -117,7 +120,7 @@ export const DEFAULT_PEER_PORT_LIMITS: Readonly<PeerPortLimits> = {
   maxInboundConnections: 256,
   maxPendingHandshakes: 64,
   handshakeTimeoutMs: 2000,
-  partialFrameBudgetBytes: 256 * 1024 * 1024,
+  partialFrameBudgetBytes: DEFAULT_FRAME_BUDGET_BYTES,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
 };
 
@@ -235,7 +238,7 @@ export class TcpTransport implements Transport {
   private readonly queueLimits: QueueLimits;
   private readonly maxInboundConnections: number;
   private readonly maxPendingHandshakes: number;
-  private readonly budget: PartialFrameBudget;
+  private readonly budget: FrameBudget;
   private readonly links = new Map<NodeId, OutboundLink>();
   /** inbound: every accepted connection still open. */
   private readonly inbound = new Set<InboundConnection>();
@@ -277,15 +280,13 @@ export class TcpTransport implements Transport {
       'maxPendingHandshakes',
       options.maxPendingHandshakes ?? DEFAULT_PEER_PORT_LIMITS.maxPendingHandshakes,
     );
-    const budget =
-      options.partialFrameBudgetBytes ?? DEFAULT_PEER_PORT_LIMITS.partialFrameBudgetBytes;
+    this.budget = options.frameBudget ?? new FrameBudget(DEFAULT_FRAME_BUDGET_BYTES);
     const maxFrame = options.maxFrameBytes ?? DEFAULT_SETTINGS.maxFrameBytes;
-    if (!(budget >= maxFrame + FRAME_HEADER_BYTES)) {
+    if (!(this.budget.limitBytes >= maxFrame + FRAME_HEADER_BYTES)) {
       throw new TypeError(
-        `partialFrameBudgetBytes (${budget}) must hold at least one whole frame of maxFrameBytes (${maxFrame}) and its header`,
+        `the frame budget (${this.budget.limitBytes} bytes) must hold at least one whole frame of maxFrameBytes (${maxFrame}) and its header`,
       );
     }
-    this.budget = new PartialFrameBudget(budget);
     const settings: LinkSettings = { ...DEFAULT_SETTINGS };
     for (const key of Object.keys(settings) as (keyof LinkSettings)[]) {
       const v = options[key];
@@ -545,7 +546,7 @@ export class TcpTransport implements Transport {
         connections: this.inbound.size,
         pendingHandshakes: this.pending.size,
         authenticated: this.inboundByPeer.size,
-        partialFrameBytes: this.budget.totalBytes,
+        partialFrameBytes: this.heldBytes(),
         limits: {
           maxInboundConnections: this.maxInboundConnections,
           maxPendingHandshakes: this.maxPendingHandshakes,
@@ -555,6 +556,13 @@ export class TcpTransport implements Transport {
         },
       },
     };
+  }
+
+  /** heldBytes: what the inbound connections hold in incomplete frames now. */
+  private heldBytes(): number {
+    let n = 0;
+    for (const c of this.inbound) n += c.heldBytes;
+    return n;
   }
 
   close(): Promise<void> {

@@ -355,7 +355,7 @@ describe('the bounds of the peer port, on a real node', () => {
 
   it('closes the connection holding the most bytes of incomplete frames beyond the budget', async () => {
     const budget = 64 * 1024 * 1024 + 4;
-    const c = await three(['--peer-partial-frame-budget', String(budget)]);
+    const c = await three(['--max-partial-frame-bytes', String(budget)]);
     const port = portOf(c.specs.get(1)!.peer);
     // Insiders (they know the secret) announce 60 MB frames and send part of them.
     const big = await openPeer(port);

@@ -61,6 +61,25 @@ describe('FrameBudget with FrameDecoder', () => {
     expect(budget.stats().heldBytes).toBe(104);
   });
 
+  it('evicts strangers before authenticated connections, and these only when no stranger holds anything', () => {
+    const budget = new FrameBudget(1000);
+    const evicted: string[] = [];
+    const peer = new FrameDecoder(10_000, { budget, evicted: () => evicted.push('peer') });
+    const stranger = new FrameDecoder(10_000, { budget, evicted: () => evicted.push('stranger') });
+    peer.trust();
+    feed(peer, Buffer.concat([header(900), Buffer.alloc(700)]));
+    feed(stranger, Buffer.concat([header(900), Buffer.alloc(400)]));
+    // Over by 108: the authenticated peer holds the most, but the stranger goes.
+    expect(evicted).toEqual(['stranger']);
+    expect(budget.stats()).toMatchObject({ heldBytes: 704, evictions: 1 });
+    // With only trusted holders left, the largest of them goes.
+    const other = new FrameDecoder(10_000, { budget, evicted: () => evicted.push('other') });
+    other.trust();
+    feed(other, Buffer.concat([header(900), Buffer.alloc(400)]));
+    expect(evicted).toEqual(['stranger', 'peer']);
+    expect(budget.stats()).toMatchObject({ heldBytes: 404, evictions: 2 });
+  });
+
   it('gives a large incomplete frame back on release, memory included, without waiting for a GC', async () => {
     const budget = new FrameBudget(256 * MiB);
     const dec = new FrameDecoder(64 * MiB, { budget });

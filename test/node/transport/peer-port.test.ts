@@ -7,6 +7,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageCodec } from '../../../main/node/transport/codec';
+import { FrameBudget } from '../../../main/node/transport/frame-budget';
 import { FrameDecoder, encodeFrame } from '../../../main/node/transport/framing';
 import { encodeChallenge } from '../../../main/node/transport/hello';
 import { newNonce } from '../../../main/node/transport/peer-auth';
@@ -349,7 +350,7 @@ describe('the bounds of the peer port', () => {
   });
 
   it('closes the connection holding the most bytes of incomplete frames when the budget is exceeded', async () => {
-    const b = await start(2, { partialFrameBudgetBytes: 64 * 1024, maxFrameBytes: 60 * 1024 });
+    const b = await start(2, { frameBudget: new FrameBudget(64 * 1024), maxFrameBytes: 60 * 1024 });
     const codec = new MessageCodec();
     const big = (from: number): Buffer =>
       codec.encodeFrame({
@@ -384,7 +385,46 @@ describe('the bounds of the peer port', () => {
     );
     expect(eight.closed).toBe(false);
     expect(b.t.stats().peerPort.partialFrameBytes).toBe(0);
-    expect(b.logs.some((l) => l.includes('over the budget of 65536 bytes'))).toBe(true);
+    expect(b.logs.some((l) => l.includes('over its budget of 65536 bytes'))).toBe(true);
+  });
+
+  it('shares the process budget with other ports, closing a stranger before an authenticated peer', async () => {
+    const frameBudget = new FrameBudget(64 * 1024);
+    const b = await start(2, { frameBudget, maxFrameBytes: 60 * 1024 });
+    // A stranger on another port of the process (a client connection) holds 20 KiB.
+    const strangerEvicted: string[] = [];
+    const stranger = new FrameDecoder(60 * 1024, {
+      budget: frameBudget,
+      evicted: (e) => strangerEvicted.push(e.message),
+    });
+    const h = Buffer.alloc(4);
+    h.writeUInt32BE(50_000);
+    expect([...stranger.push(Buffer.concat([h, Buffer.alloc(20 * 1024)]))]).toEqual([]);
+    const seven = await open(b.port);
+    await seven.handshake({ clusterId: 'test-cluster', from: 7, to: 2 }, TEST_SECRET);
+    // Bytes that arrive before the proof is checked are a stranger's; wait until it is.
+    await waitFor('authenticated', () => b.t.stats().peerPort.authenticated === 1);
+    const frame = new MessageCodec().encodeFrame({
+      type: 'snap',
+      from: 7,
+      to: 2,
+      term: 1,
+      meta: { index: 5, term: 1, conf: { voters: [2, 7], learners: [], addresses: {} } },
+      offset: 0,
+      total: 50_000,
+      data: new Uint8Array(50_000).fill(7),
+      done: true,
+    });
+    // The peer's 46 KiB take the process over 64 KiB: the peer holds the most, the stranger goes.
+    seven.write(frame.subarray(0, 46 * 1024));
+    await waitFor('stranger evicted', () => strangerEvicted.length === 1);
+    seven.write(frame.subarray(46 * 1024));
+    await waitFor('snapshot chunk', () =>
+      b.received.some((m) => m.type === 'snap' && m.from === 7),
+    );
+    expect(seven.closed).toBe(false);
+    expect(b.t.stats().budgetEvicted).toBe(0);
+    expect(frameBudget.stats()).toMatchObject({ heldBytes: 0, evictions: 1 });
   });
 
   it('closes a handshake that does not complete within the handshake timeout', async () => {
@@ -401,17 +441,17 @@ describe('the bounds of the peer port', () => {
 
   it('refuses a budget that cannot hold one whole frame', () => {
     const o = { id: 2, clusterId: 'c', secret: TEST_SECRET, maxFrameBytes: 1000 };
-    expect(() => new TcpTransport({ ...o, partialFrameBudgetBytes: 1003 })).toThrow(
-      'partialFrameBudgetBytes (1003) must hold at least one whole frame of maxFrameBytes (1000)',
+    expect(() => new TcpTransport({ ...o, frameBudget: new FrameBudget(1003) })).toThrow(
+      'the frame budget (1003 bytes) must hold at least one whole frame of maxFrameBytes (1000)',
     );
-    expect(() => new TcpTransport({ ...o, partialFrameBudgetBytes: 1004 })).not.toThrow();
+    expect(() => new TcpTransport({ ...o, frameBudget: new FrameBudget(1004) })).not.toThrow();
   });
 
   it('reports its limits in the stats', async () => {
     const b = await start(2, {
       maxInboundConnections: 40,
       maxPendingHandshakes: 10,
-      partialFrameBudgetBytes: 1 << 20,
+      frameBudget: new FrameBudget(1 << 20),
       maxFrameBytes: 1 << 19,
     });
     expect(b.t.stats().peerPort).toEqual({
