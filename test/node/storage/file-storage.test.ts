@@ -133,7 +133,7 @@ describe('FileStorage', () => {
       expect(f).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
     }
     expect(readdirSync(join(dir, 'snap'))).toEqual(['000000000000000c-0000000000000001.snap']);
-    expect(readdirSync(dir).sort()).toEqual(['LOCK', 'hardstate', 'snap', 'wal'].sort());
+    expect(readdirSync(dir).sort()).toEqual(['LOCK.0000000000000001', 'hardstate', 'snap', 'wal']);
   });
 
   it('group commit: many appends and one sync make one write and one fdatasync', async () => {
@@ -704,16 +704,19 @@ describe('FileStorage', () => {
   });
 
   describe('LOCK', () => {
+    const lock = (gen: number): string => join(dir, `LOCK.${gen.toString(16).padStart(16, '0')}`);
+
     it('refuses a data dir another live process holds and frees it on close', async () => {
       const a = store();
       await a.load();
-      expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+      expect(readFileSync(lock(1), 'utf8').trim()).toBe(String(process.pid));
       await expect(store().load()).rejects.toThrow(
         `data dir ${dir} is in use by pid ${process.pid}`,
       );
       await a.close();
-      expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+      expect(readFileSync(lock(1), 'utf8')).toBe('');
       await store().load();
+      expect(readFileSync(lock(2), 'utf8').trim()).toBe(String(process.pid));
     });
 
     it('takes over a stale lock left by a dead process', async () => {
@@ -722,13 +725,14 @@ describe('FileStorage', () => {
       await new Promise((resolve) => child.on('exit', resolve));
       writeFileSync(join(dir, 'LOCK'), `${pid}\n`);
       await store().load();
-      expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+      expect(readFileSync(lock(1), 'utf8').trim()).toBe(String(process.pid));
+      expect(existsSync(join(dir, 'LOCK'))).toBe(false);
     });
 
     it('releases the lock when load fails', async () => {
       writeFileSync(join(dir, 'hardstate'), 'garbage');
       await expect(store().load()).rejects.toThrow(StorageCorruptError);
-      expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+      expect(readFileSync(lock(1), 'utf8')).toBe('');
     });
   });
 });
