@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { NodeId } from '../raft/types';
 
@@ -7,6 +16,17 @@ export interface DataDirIdentity {
   clusterId: string;
   nodeId: NodeId;
   createdAt: string;
+}
+
+/**
+ * DataDirClaim is what claimDataDir found: the identity, and whether node.json already held it.
+ * node.json is written only once the node's storage has loaded (recordDataDir), so an existing
+ * one means the node has run in this dir: its storage must hold state.
+ */
+export interface DataDirClaim {
+  identity: DataDirIdentity;
+  existed: boolean;
+  file: string;
 }
 
 /** DataDirMismatchError: the data dir belongs to another cluster or node. */
@@ -18,10 +38,11 @@ export class DataDirMismatchError extends Error {
 }
 
 /**
- * claimDataDir creates the data dir if needed and checks (or, the first time, records) which
- * cluster and node it belongs to. A dir from another cluster or node is refused, untouched.
+ * claimDataDir creates the data dir if needed and checks which cluster and node it belongs to. A
+ * dir from another cluster or node is refused, untouched. It writes nothing else: a new identity
+ * is recorded by recordDataDir once the storage has loaded.
  */
-export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): DataDirIdentity {
+export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): DataDirClaim {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'node.json');
   if (existsSync(file)) {
@@ -38,10 +59,50 @@ export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): Da
         `data dir ${dir} belongs to cluster '${id.clusterId}' node ${id.nodeId}, not cluster '${clusterId}' node ${nodeId}; refusing to touch it`,
       );
     }
-    return id;
+    return { identity: id, existed: true, file };
   }
-  const id: DataDirIdentity = { clusterId, nodeId, createdAt: new Date().toISOString() };
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(id, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
-  return id;
+  return {
+    identity: { clusterId, nodeId, createdAt: new Date().toISOString() },
+    existed: false,
+    file,
+  };
+}
+
+/**
+ * recordDataDir writes node.json for a claim that did not exist yet (tmp, fsync, rename, fsync of
+ * the dir). Call it once the node's storage has loaded: from then on the dir is known to hold
+ * this node's state, and a start that finds none is refused.
+ */
+export function recordDataDir(claim: DataDirClaim): void {
+  if (claim.existed) return;
+  const tmp = `${claim.file}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(claim.identity, null, 2)}\n`);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, claim.file);
+  if (process.platform !== 'win32') {
+    const dirFd = openSync(join(claim.file, '..'), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+}
+
+/**
+ * requiredState says why the node's storage must hold state, or undefined if it may start empty:
+ * node.json records that the node has run here, or the command line says so (--require-state,
+ * which the supervisor gives a member it has started before).
+ */
+export function requiredState(claim: DataDirClaim, flag: boolean): string | undefined {
+  if (claim.existed) {
+    return `${claim.file} records that node ${claim.identity.nodeId} has run in it`;
+  }
+  if (flag) return '--require-state says this node has run before';
+  return undefined;
 }
