@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
   ClusterEvent,
@@ -13,6 +13,7 @@ import type {
   RaftView,
 } from '../contract/view';
 import type { NodeEvent, NodeStatus } from '../node/node-api';
+import { acquireLock, releaseLock } from '../node/storage/data-dir-lock';
 import type { NodeId } from '../raft/types';
 import type { AdminConnect, AdminLink } from './admin-link';
 import {
@@ -85,6 +86,8 @@ export class Supervisor extends EventEmitter {
   private readonly command: NodeCommand;
   private pushTimer: NodeJS.Timeout | undefined;
   private lastPushed = -1;
+  /** lockFile: the cluster folder's lock, held from start() to stop(). */
+  private lockFile: string | undefined;
   /** extra view parts contributed by workflows, workload, checker and scenarios. */
   readonly extras: Pick<ClusterView, 'workflows' | 'workload' | 'checker' | 'scenario'> = {
     workflows: [],
@@ -105,9 +108,23 @@ export class Supervisor extends EventEmitter {
   /** start creates a new cluster in the folder, or brings back the one it holds. */
   async start(): Promise<void> {
     if (this.state !== 'stopped') throw new SupervisorError(`cluster is ${this.state}`);
+    // One supervisor per cluster folder: two would each create or adopt the cluster in it.
+    mkdirSync(this.dir, { recursive: true });
+    try {
+      this.lockFile = acquireLock(this.dir, 'cluster folder');
+    } catch (e) {
+      throw new SupervisorError((e as Error).message);
+    }
     this.state = 'starting';
     this.bump();
-    const existing = loadManifest(this.dir);
+    let existing: ClusterManifest | undefined;
+    try {
+      existing = loadManifest(this.dir);
+    } catch (e) {
+      this.releaseFolder();
+      this.state = 'stopped';
+      throw e;
+    }
     if (existing) {
       this.manifest = existing;
       this.event(null, 'process', `adopting cluster ${existing.clusterId} in ${this.dir}`);
@@ -151,9 +168,15 @@ export class Supervisor extends EventEmitter {
     this.bump();
     await Promise.allSettled([...this.nodes.values()].map((m) => this.stopManaged(m)));
     if (this.pushTimer) clearInterval(this.pushTimer);
+    this.releaseFolder();
     this.state = 'stopped';
     this.bump();
     this.maybePush();
+  }
+
+  private releaseFolder(): void {
+    if (this.lockFile !== undefined) releaseLock(this.lockFile);
+    this.lockFile = undefined;
   }
 
   private manage(rec: NodeRecord): Managed {
