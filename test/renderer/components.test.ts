@@ -129,6 +129,8 @@ describe('a member whose data folder is gone', () => {
     expect(alert.text()).toContain(REFUSED);
     expect(w.find('[data-test=refused-1]').exists()).toBe(false);
     expect(w.find('[data-action=replace-3]').exists()).toBe(true);
+    expect(w.get('[data-action=transfer-2]').attributes('disabled')).toBeDefined();
+    expect(w.get('[data-action=transfer-3]').attributes('disabled')).toBeUndefined();
     await w.get('[data-action=replace-refused-2]').trigger('click');
     await flush();
     expect(t.calls.map((c) => [c.name, ...c.args])).toContainEqual(['replaceNode', 2]);
