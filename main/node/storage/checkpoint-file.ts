@@ -33,7 +33,7 @@ export const CHECKPOINT_FILE_BYTES = 2 * CHECKPOINT_SLOT_BYTES;
 const MAGIC = 'RDCKPT';
 const VERSION = 1;
 /** SLOT_DATA_BYTES: [u32 crc][6 magic][u8 version][u8 0][8 × u64 fields]. */
-const SLOT_DATA_BYTES = 12 + 8 * 8;
+export const SLOT_DATA_BYTES = 12 + 8 * 8;
 const FIELDS = [
   'counter',
   'seq',
@@ -45,9 +45,12 @@ const FIELDS = [
   'lastIndex',
 ] as const;
 
-/** encodeCheckpointSlot encodes one slot; it is written at slotOffset(cp.counter). */
-export function encodeCheckpointSlot(cp: Checkpoint): Buffer {
-  const buf = Buffer.alloc(SLOT_DATA_BYTES);
+/**
+ * encodeCheckpointSlot encodes one slot (into `buf` if given, which it returns); it is written at
+ * slotOffset(cp.counter).
+ */
+export function encodeCheckpointSlot(cp: Checkpoint, buf = Buffer.alloc(SLOT_DATA_BYTES)): Buffer {
+  buf.fill(0, 0, SLOT_DATA_BYTES);
   buf.write(MAGIC, 4, 'latin1');
   buf[10] = VERSION;
   FIELDS.forEach((k, i) => writeU64(buf, 12 + 8 * i, cp[k]));

@@ -19,6 +19,7 @@ import type {
   SnapshotPart,
 } from '../../raft/types';
 import {
+  SLOT_DATA_BYTES,
   decodeCheckpoint,
   encodeCheckpointFile,
   encodeCheckpointSlot,
@@ -217,8 +218,17 @@ export class FileStorage implements Storage {
   /** cpFd: the checkpoint file, written in place; cpCounter: the last checkpoint's counter. */
   private cpFd = -1;
   private cpCounter = 0;
+  /** cpSlot: the buffer each checkpoint is encoded into (one write at a time). */
+  private readonly cpSlot = Buffer.alloc(SLOT_DATA_BYTES);
   /** cpDirty: a checkpoint was written and not yet fdatasynced. */
   private cpDirty = false;
+  /**
+   * cpSyncedSeq: the segment named by the newest checkpoint known to be durable. Segments from it
+   * on are never deleted, so a checkpoint on disk always names a segment that is there.
+   */
+  private cpSyncedSeq = 0;
+  /** cpWrittenSeq: the segment named by the newest checkpoint written. */
+  private cpWrittenSeq = 0;
   private cpTimer: NodeJS.Timeout | undefined;
   private cpSyncing: Promise<void> | undefined;
 
@@ -722,6 +732,8 @@ export class FileStorage implements Storage {
     this.durableSnapshotIndex = snapIndex;
     this.durableLast = lastIndex;
     this.cpCounter = cp?.counter ?? 0;
+    this.cpSyncedSeq = cp?.seq ?? 0;
+    this.cpWrittenSeq = this.cpSyncedSeq;
 
     const active = this.segments[this.segments.length - 1];
     if (active === undefined || active.version !== WAL_VERSION) {
@@ -1003,13 +1015,16 @@ export class FileStorage implements Storage {
     const active = this.segments[this.segments.length - 1];
     this.cpCounter++;
     const cp = this.checkpoint(active.seq, active.bytes);
-    await writeFully(this.fs, this.cpFd, encodeCheckpointSlot(cp), slotOffset(cp.counter));
+    const slot = encodeCheckpointSlot(cp, this.cpSlot);
+    await writeFully(this.fs, this.cpFd, slot, slotOffset(cp.counter));
+    this.cpWrittenSeq = cp.seq;
     this.counters.checkpoints++;
     this.cpDirty = true;
     if (sync) {
       await this.fs.fdatasync(this.cpFd);
       this.counters.checkpointSyncs++;
       this.cpDirty = false;
+      if (cp.seq > this.cpSyncedSeq) this.cpSyncedSeq = cp.seq;
     } else if (this.cpTimer === undefined && this.cpSyncing === undefined) {
       this.cpTimer = setTimeout(() => this.syncCheckpoint(), this.checkpointSyncMs);
       this.cpTimer.unref();
@@ -1021,9 +1036,11 @@ export class FileStorage implements Storage {
     this.cpTimer = undefined;
     if (!this.cpDirty || this.state !== 'open' || this.failure) return;
     this.cpDirty = false;
+    const seq = this.cpWrittenSeq;
     const done = this.fs.fdatasync(this.cpFd).then(
       () => {
         this.counters.checkpointSyncs++;
+        if (seq > this.cpSyncedSeq) this.cpSyncedSeq = seq;
       },
       (err: unknown) => {
         this.fail(err);
@@ -1111,11 +1128,16 @@ export class FileStorage implements Storage {
 
   /**
    * removeSegmentsThrough deletes segments from the oldest on while every index they record is
-   * <= `index`; the active segment always stays, and the WAL stays a suffix of what was written.
+   * <= `index`; the active segment always stays, as does the one the durable checkpoint names,
+   * and the WAL stays a suffix of what was written.
    */
   private async removeSegmentsThrough(index: number): Promise<void> {
     const doomed: Segment[] = [];
-    while (this.segments.length > 1 && this.segments[0].maxIndex <= index) {
+    while (
+      this.segments.length > 1 &&
+      this.segments[0].maxIndex <= index &&
+      this.segments[0].seq < this.cpSyncedSeq
+    ) {
       doomed.push(this.segments.shift() as Segment);
     }
     for (const s of doomed) await this.fs.unlink(s.file);

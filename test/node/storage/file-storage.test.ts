@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../../../main/node/storage/checkpoint-file';
 import { crc32c } from '../../../main/node/storage/crc32c';
 import { FileStorage, type FileStorageOptions } from '../../../main/node/storage/file-storage';
 import { nodeFs } from '../../../main/node/storage/fs-ops';
@@ -856,6 +857,63 @@ describe('FileStorage', () => {
       expect(message).toContain(`corrupt WAL record in ${file} at offset ${victim.offset}`);
       expect(message).toMatch(/the record at offset \d+ is not part of the batch/);
     });
+  });
+
+  it('keeps the segment the durable checkpoint names while a new one is being recorded', async () => {
+    // The checkpoint naming a new segment is made durable right after the segment is created;
+    // until then a power cut leaves the older checkpoint, naming the segment before, which a
+    // compaction running meanwhile must not delete.
+    let hold: (() => void) | undefined;
+    let holding = false;
+    let durable: Buffer | undefined;
+    const cpFds = new Set<number>();
+    const s = store({
+      segmentBytes: 600,
+      checkpointSyncMs: 1e9,
+      fs: {
+        open: async (path, flags) => {
+          const fd = await nodeFs.open(path, flags);
+          if (path.endsWith('checkpoint')) cpFds.add(fd);
+          return fd;
+        },
+        fdatasync: async (fd) => {
+          if (cpFds.has(fd) && holding) await new Promise<void>((resolve) => (hold = resolve));
+          await nodeFs.fdatasync(fd);
+          if (cpFds.has(fd)) durable = readFileSync(checkpointFile());
+        },
+      },
+    });
+    await s.load();
+    // Six syncs of one entry and a snapshot record fill segment 1 just past 600 bytes.
+    for (let i = 1; i <= 6; i++) {
+      s.append([entry(i, 1, 40)]);
+      await s.sync();
+    }
+    await s.saveSnapshot(snapshot(6, 1));
+    expect(walFiles()).toHaveLength(1);
+    // The next sync starts segment 2; the fdatasync of the checkpoint naming it is held.
+    holding = true;
+    s.append([entry(7, 1, 40)]);
+    const syncing = s.sync();
+    let stale: Buffer;
+    try {
+      for (let i = 0; i < 200 && hold === undefined; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(walFiles()).toHaveLength(2);
+      stale = durable!;
+      expect(decodeCheckpoint(checkpointFile(), stale).seq).toBe(1);
+      await s.compact(6);
+      expect(walFiles()).toHaveLength(2);
+    } finally {
+      holding = false;
+      hold?.();
+      await syncing;
+    }
+    await s.close();
+    // A power cut while the fdatasync was held: the checkpoint on disk names segment 1.
+    writeFileSync(checkpointFile(), stale);
+    const state = await store({ segmentBytes: 600 }).load();
+    expect(state.entries.map((e) => e.index)).toEqual([7]);
   });
 
   describe('a data dir written before checkpoints and batch ends', () => {
