@@ -76,7 +76,7 @@ export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): Da
 export function recordDataDir(claim: DataDirClaim): void {
   if (claim.existed) return;
   const tmp = `${claim.file}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(claim.identity, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(claim.identity, null, 2)}\n`, { mode: 0o600 });
   const fd = openSync(tmp, 'r');
   try {
     fsyncSync(fd);

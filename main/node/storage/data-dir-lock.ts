@@ -86,7 +86,7 @@ export function acquireLock(dir: string, what = 'data dir'): string {
     }
     const mine = lockFile(dir, top + 1);
     const tmp = join(dir, `LOCK.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    writeFileSync(tmp, `${process.pid}\n`);
+    writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 });
     try {
       linkSync(tmp, mine);
     } catch (err) {
