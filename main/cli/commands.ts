@@ -264,6 +264,21 @@ their admin status, the others from the control port.`,
     [{ name: 'ID' }],
   ),
   control(
+    'replace-node',
+    ['replace-node ID [--data DIR]'],
+    'replace a node by a fresh one (remove it, then add a node with a new id and folder)',
+    `Replaces node ID by a fresh node and prints each step as it happens: node ID is removed from
+the configuration (refused when that would lose quorum), stopped if it runs, and its data folder
+removed; then a new node, with the next id and its own folder, is spawned empty, added as a
+learner, caught up and promoted (a learner is replaced by a learner).
+
+This is the way back for a node whose data folder is gone, which the cluster refuses to start
+again: an empty node under its old id could help elect a leader that lacks committed entries.`,
+    [{ name: 'ID' }],
+    [],
+    ['raftdeck replace-node 2'],
+  ),
+  control(
     'transfer-leader',
     ['transfer-leader ID [--data DIR]'],
     'hand leadership to node ID',

@@ -14,7 +14,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LinkRule, WorkflowView } from '../contract/view';
 import type { Supervisor } from '../cluster/supervisor';
-import { addNode, removeNode, transferLeader, type Workflow } from '../cluster/workflows';
+import {
+  addNode,
+  removeNode,
+  replaceNode,
+  transferLeader,
+  type Workflow,
+} from '../cluster/workflows';
 import {
   MAX_REQUEST_BYTES,
   type ControlMessage,
@@ -210,6 +216,8 @@ async function execute(
       return followWorkflow(addNode(sup), send);
     case 'remove-node':
       return followWorkflow(removeNode(sup, nodeId(args.id)), send);
+    case 'replace-node':
+      return followWorkflow(replaceNode(sup, nodeId(args.id)), send);
     case 'transfer-leader':
       return followWorkflow(transferLeader(sup, nodeId(args.id)), send);
     default:

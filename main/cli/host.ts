@@ -57,13 +57,14 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     connect: connectAdmin,
     command: cliNodeCommand(),
   });
-  writePrivate(join(dir, ADMIN_TOKEN_FILE), `${sup.token}\n`);
+  // The supervisor takes the folder's lock first: until then the run files may be another
+  // running cluster's, and are neither written nor removed.
   try {
     await sup.start();
   } catch (e) {
-    removeRunFiles(dir);
     throw new CliError(`the cluster in ${dir} could not start: ${(e as Error).message}`);
   }
+  writePrivate(join(dir, ADMIN_TOKEN_FILE), `${sup.token}\n`);
   let control: ControlServer;
   try {
     control = await startControlServer(sup, { limits: o.controlLimits });

@@ -20,7 +20,7 @@ import { connectAdmin } from './admin-link';
 import type { NodeCommand } from './node-command';
 import { Supervisor } from './supervisor';
 import { Workload } from './workload';
-import { addNode, removeNode, transferLeader } from './workflows';
+import { addNode, removeNode, replaceNode, transferLeader } from './workflows';
 
 const dec = new TextDecoder();
 const str = (v: Uint8Array | null | undefined): string | null => (v ? dec.decode(v) : null);
@@ -115,6 +115,11 @@ export class ClusterDashboard implements DashboardApi, PushSource {
 
   async removeNode(id: NodeId): Promise<{ workflowId: string }> {
     const { wf } = await removeNode(this.sup, id);
+    return { workflowId: wf.view.id };
+  }
+
+  async replaceNode(id: NodeId): Promise<{ workflowId: string }> {
+    const { wf } = await replaceNode(this.sup, id);
     return { workflowId: wf.view.id };
   }
 

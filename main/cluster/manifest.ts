@@ -23,6 +23,12 @@ export interface NodeRecord {
   state: 'member' | 'removed';
   /** founding: part of the initial configuration (started with --peers); later nodes join. */
   founding: boolean;
+  /**
+   * started: the node has reported ready at least once, so its data dir holds state it
+   * acknowledged; it is then never started on an empty one. Absent in manifests written before
+   * it was recorded: the supervisor sets it on adoption from whether the dir has a node.json.
+   */
+  started?: boolean;
 }
 
 export interface Timing {
@@ -151,6 +157,7 @@ export async function newNodeRecord(m: ClusterManifest, founding: boolean): Prom
     dir: `node-${id}`,
     state: 'member',
     founding,
+    started: false,
   };
 }
 

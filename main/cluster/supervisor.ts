@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
   ClusterEvent,
@@ -14,6 +14,7 @@ import type {
 } from '../contract/view';
 import type { NodeEvent, NodeStatus } from '../node/node-api';
 import { makePrivateDir, tightenTree } from '../node/private-files';
+import { acquireLock, releaseLock } from '../node/storage/data-dir-lock';
 import type { NodeId } from '../raft/types';
 import type { AdminConnect, AdminLink } from './admin-link';
 import {
@@ -47,7 +48,7 @@ export interface SupervisorOptions {
 }
 
 /** Managed is the supervisor's state for one node. */
-interface Managed {
+export interface Managed {
   rec: NodeRecord;
   proc: NodeProcess;
   admin: AdminLink | undefined;
@@ -59,6 +60,8 @@ interface Managed {
   customRules: LinkRule[];
   fsyncDelayMs: number;
   isolated: boolean;
+  /** startRefused: why the supervisor will not start this member again (its data is gone). */
+  startRefused: string | null;
 }
 
 export class SupervisorError extends Error {
@@ -90,6 +93,8 @@ export class Supervisor extends EventEmitter {
   private peerSecret: Buffer | undefined;
   private pushTimer: NodeJS.Timeout | undefined;
   private lastPushed = -1;
+  /** lockFile: the cluster folder's lock, held from start() to stop(). */
+  private lockFile: string | undefined;
   /** extra view parts contributed by workflows, workload, checker and scenarios. */
   readonly extras: Pick<ClusterView, 'workflows' | 'workload' | 'checker' | 'scenario'> = {
     workflows: [],
@@ -114,11 +119,17 @@ export class Supervisor extends EventEmitter {
    */
   async start(): Promise<void> {
     if (this.state !== 'stopped') throw new SupervisorError(`cluster is ${this.state}`);
+    // One supervisor per cluster folder: two would each create or adopt the cluster in it.
+    makePrivateDir(this.dir);
+    try {
+      this.lockFile = acquireLock(this.dir, 'cluster folder');
+    } catch (e) {
+      throw new SupervisorError((e as Error).message);
+    }
     this.state = 'starting';
     this.bump();
     let existing: ClusterManifest | undefined;
     try {
-      makePrivateDir(this.dir);
       tightenTree(this.dir, 1);
       existing = loadManifest(this.dir);
       const { secret, created } = clusterPeerSecret(this.dir);
@@ -131,6 +142,7 @@ export class Supervisor extends EventEmitter {
         );
       }
     } catch (e) {
+      this.releaseFolder();
       this.state = 'stopped';
       this.bump();
       throw e;
@@ -138,6 +150,15 @@ export class Supervisor extends EventEmitter {
     if (existing) {
       this.manifest = existing;
       this.event(null, 'process', `adopting cluster ${existing.clusterId} in ${this.dir}`);
+      // Manifests written before `started` was recorded: a node.json shows the node has run.
+      let changed = false;
+      for (const rec of existing.nodes) {
+        if (rec.state === 'member' && rec.started === undefined) {
+          rec.started = existsSync(join(this.nodeDir(rec), 'node.json'));
+          changed = true;
+        }
+      }
+      if (changed) saveManifest(this.dir, existing);
     } else {
       const timing: Timing = { tickMs: 10, heartbeatMs: 100, electionMs: 1000, ...this.o.timing };
       this.manifest = await newManifest(
@@ -178,9 +199,15 @@ export class Supervisor extends EventEmitter {
     this.bump();
     await Promise.allSettled([...this.nodes.values()].map((m) => this.stopManaged(m)));
     if (this.pushTimer) clearInterval(this.pushTimer);
+    this.releaseFolder();
     this.state = 'stopped';
     this.bump();
     this.maybePush();
+  }
+
+  private releaseFolder(): void {
+    if (this.lockFile !== undefined) releaseLock(this.lockFile);
+    this.lockFile = undefined;
   }
 
   private manage(rec: NodeRecord): Managed {
@@ -202,6 +229,7 @@ export class Supervisor extends EventEmitter {
       customRules: [],
       fsyncDelayMs: 0,
       isolated: false,
+      startRefused: null,
     };
     m.proc.on('state', () => this.bump());
     m.proc.on(
@@ -272,6 +300,7 @@ export class Supervisor extends EventEmitter {
       '--peers',
       peersFlag(rec.founding ? founders : members),
       ...(rec.founding ? [] : ['--join']),
+      ...(rec.started ? ['--require-state'] : []),
       '--tick-ms',
       String(m.timing.tickMs),
       '--heartbeat-ms',
@@ -285,16 +314,51 @@ export class Supervisor extends EventEmitter {
     ];
   }
 
+  /**
+   * lostData says why a member that has run cannot be started again: its data folder, or the
+   * node.json in it, is gone. Started on an empty folder under its old id, it would come back
+   * with an empty log as the same member, and as a voter could help elect a leader that lacks
+   * committed entries. The safe way back is to replace it (replaceNode in workflows.ts).
+   */
+  private lostData(rec: NodeRecord): string | null {
+    if (!rec.started) return null;
+    const dir = this.nodeDir(rec);
+    const what = !existsSync(dir)
+      ? `its data folder ${dir} is gone`
+      : !existsSync(join(dir, 'node.json'))
+        ? `its data folder ${dir} no longer holds node.json`
+        : null;
+    if (what === null) return null;
+    return (
+      `node ${rec.id} has run before, but ${what}: started again it would come back as member ` +
+      `${rec.id} with an empty log, which could elect a leader that lacks committed entries. ` +
+      `Replace it instead: remove node ${rec.id} and add a fresh node ` +
+      `(raftdeck replace-node ${rec.id}, or Replace on the Membership page)`
+    );
+  }
+
   /** startNode (re)starts a node's process and connects to its admin server. */
   async startNode(id: NodeId): Promise<void> {
     const m = this.get(id);
     if (m.proc.running)
       throw new SupervisorError(`node ${id} is already running (pid ${m.proc.pid})`);
+    const lost = this.lostData(m.rec);
+    if (lost !== null) {
+      if (m.startRefused !== lost) this.event(id, 'storage', lost, { replace: true });
+      m.startRefused = lost;
+      this.bump();
+      throw new SupervisorError(lost);
+    }
+    m.startRefused = null;
     // Flags can change (e.g. --peers after a membership change) between starts.
     m.proc.o.flags = this.flagsFor(m.rec);
     // The node reads the secret from its data dir, never from its arguments or environment.
     giveNodePeerSecret(this.nodeDir(m.rec), this.peerSecret as Buffer);
     await m.proc.start();
+    if (!m.rec.started) {
+      m.rec.started = true;
+      saveManifest(this.dir, this.manifest);
+    }
     this.event(id, 'process', `node ${id} started (pid ${m.proc.pid})`);
     await this.connectAdmin(m);
     await this.applyFaults(m).catch((e: Error) =>
@@ -626,6 +690,7 @@ export class Supervisor extends EventEmitter {
       },
       addresses: { peer: m.rec.peer, client: m.rec.client, admin: m.rec.admin },
       dataDir: this.nodeDir(m.rec),
+      startRefused: m.startRefused,
       membership,
       health,
       raft: s ? raftView(s) : null,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { StepState, WorkflowKind, WorkflowStep, WorkflowView } from '../contract/view';
 import type { NodeStatus } from '../node/node-api';
 import type { NodeId } from '../raft/types';
-import type { Supervisor } from './supervisor';
+import type { Managed, Supervisor } from './supervisor';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -77,8 +77,15 @@ export class Workflow {
     this.sup.bump();
   }
 
+  /** skip marks a pending step as not needed, saying why. */
+  skip(i: number, detail: string): void {
+    Object.assign(this.step(i), { state: 'skipped' as StepState, detail });
+    this.sup.bump();
+  }
+
   done(): WorkflowView {
     if (this.cur >= 0 && this.step(this.cur).state === 'active') this.finish(this.cur);
+    for (const s of this.view.steps) if (s.state === 'pending') s.state = 'skipped';
     this.view.state = 'done';
     this.view.finishedAt = Date.now();
     this.sup.event(this.view.node, 'workflow', `${this.view.kind} ${this.view.node}: done`);
@@ -146,6 +153,72 @@ async function callLeader<T>(
 
 const quorum = (n: number): number => Math.floor(n / 2) + 1;
 
+/** JOIN_STEPS: how a fresh node joins, in addNode and at the end of replaceNode. */
+const JOIN_STEPS = [
+  'spawn empty node',
+  'add as learner',
+  'catch up',
+  'promote to voter',
+  'configuration committed',
+];
+
+/**
+ * join runs JOIN_STEPS from step `first` of `wf` for the allocated node `m`: spawn it empty, add
+ * it as a learner, wait while it catches up, promote it (unless `learner`), and wait until the
+ * configuration holding it is committed.
+ */
+async function join(
+  sup: Supervisor,
+  wf: Workflow,
+  m: Managed,
+  first: number,
+  learner = false,
+): Promise<void> {
+  const id = m.rec.id;
+  wf.begin(first, `node ${id} on ${m.rec.peer}`);
+  await sup.startNode(id);
+  wf.finish(first, `node ${id}, pid ${m.proc.pid}`);
+  wf.begin(first + 1);
+  const added = await callLeader<{ index: number }>(sup, 'add-learner', {
+    nodeId: id,
+    peerAddress: m.rec.peer,
+    clientAddress: m.rec.client,
+  });
+  wf.finish(first + 1, `config entry ${added.index} committed`);
+  if (learner) {
+    wf.begin(first + 2);
+    await catchUp(sup, wf, id);
+    wf.finish(first + 2);
+    wf.skip(first + 3, 'it replaces a learner');
+  } else {
+    for (let attempt = 0; ; attempt++) {
+      wf.begin(first + 2);
+      await catchUp(sup, wf, id);
+      wf.begin(first + 3);
+      try {
+        const p = await callLeader<{ index: number }>(sup, 'promote', { nodeId: id });
+        wf.finish(first + 3, `config entry ${p.index}`);
+        break;
+      } catch (e) {
+        if (!/not caught up|learner-not-caught-up/.test((e as Error).message) || attempt > 20)
+          throw e;
+      }
+    }
+  }
+  wf.begin(first + 4);
+  await waitFor(
+    10_000,
+    () => {
+      const l = sup.leaderId();
+      const s = l ? sup.nodes.get(l)?.status : undefined;
+      const holds = learner ? s?.learners.includes(id) : s?.voters.includes(id);
+      return !!s && !!holds && s.pendingConfIndex === 0;
+    },
+    `the ${learner ? 'learner' : 'promotion'} of node ${id} to commit`,
+  );
+  wf.finish(first + 4, `node ${id} is a ${learner ? 'learner' : 'voter'}`);
+}
+
 /**
  * addNode: spawn an empty node → add it as a learner → wait while it catches up (snapshot and
  * log) → promote it once within the promotion gap → wait until the configuration is committed.
@@ -156,49 +229,10 @@ export async function addNode(
   // Refuse up front, before spawning anything, when there is nobody to add the node.
   await waitLeader(sup, 3000);
   const m = await sup.allocateNode();
-  const id = m.rec.id;
-  const wf = new Workflow(sup, 'add-node', id, [
-    'spawn empty node',
-    'add as learner',
-    'catch up',
-    'promote to voter',
-    'configuration committed',
-  ]);
+  const wf = new Workflow(sup, 'add-node', m.rec.id, JOIN_STEPS);
   const run = (async () => {
     try {
-      wf.begin(0, `node ${id} on ${m.rec.peer}`);
-      await sup.startNode(id);
-      wf.finish(0, `pid ${m.proc.pid}`);
-      wf.begin(1);
-      const added = await callLeader<{ index: number }>(sup, 'add-learner', {
-        nodeId: id,
-        peerAddress: m.rec.peer,
-        clientAddress: m.rec.client,
-      });
-      wf.finish(1, `config entry ${added.index} committed`);
-      for (let attempt = 0; ; attempt++) {
-        wf.begin(2);
-        await catchUp(sup, wf, id);
-        wf.begin(3);
-        try {
-          const p = await callLeader<{ index: number }>(sup, 'promote', { nodeId: id });
-          wf.finish(3, `config entry ${p.index}`);
-          break;
-        } catch (e) {
-          if (!/not caught up|learner-not-caught-up/.test((e as Error).message) || attempt > 20)
-            throw e;
-        }
-      }
-      wf.begin(4);
-      await waitFor(
-        10_000,
-        () => {
-          const l = sup.leaderId();
-          const s = l ? sup.nodes.get(l)?.status : undefined;
-          return !!s && s.voters.includes(id) && s.pendingConfIndex === 0;
-        },
-        `the promotion of node ${id} to commit`,
-      );
+      await join(sup, wf, m, 0);
       return wf.done();
     } catch (e) {
       return wf.fail(e as Error);
@@ -242,6 +276,101 @@ async function waitFor(ms: number, cond: () => boolean, what: string): Promise<v
   }
 }
 
+/** LEAVE_STEPS: how a node leaves, in removeNode and at the start of replaceNode. */
+const LEAVE_STEPS = [
+  'check quorum',
+  'commit configuration without it',
+  'node exited',
+  'data removed',
+];
+
+/**
+ * leave runs LEAVE_STEPS from step `first` of `wf` for node `id`: refuse if the change would lose
+ * quorum, commit a configuration without the node, wait for it to exit by itself (stop it if it
+ * does not), remove its data. It returns whether the node was a voter (or a learner) before.
+ */
+async function leave(
+  sup: Supervisor,
+  wf: Workflow,
+  id: NodeId,
+  first: number,
+): Promise<{ voter: boolean; learner: boolean }> {
+  wf.begin(first);
+  const leader = await waitLeader(sup);
+  const isVoter = leader.voters.includes(id);
+  const isLearner = leader.learners.includes(id);
+  const isMember = isVoter || isLearner;
+  if (!isMember && leader.pendingConfIndex !== 0)
+    throw new WorkflowError(
+      `a configuration change (entry ${leader.pendingConfIndex}) is still in progress`,
+    );
+  if (isVoter) {
+    const remaining = leader.voters.filter((v) => v !== id);
+    if (remaining.length === 0) throw new WorkflowError(`node ${id} is the last voter`);
+    const live = remaining.filter((v) => {
+      const m = sup.nodes.get(v);
+      return m?.proc.state === 'running' && m.status !== undefined;
+    });
+    if (live.length < quorum(remaining.length)) {
+      throw new WorkflowError(
+        `removing node ${id} would lose quorum: only ${live.length} of the ${remaining.length} remaining voters are running (${quorum(remaining.length)} needed)`,
+      );
+    }
+  }
+  wf.finish(
+    first,
+    isVoter
+      ? 'a majority of the remaining voters is running'
+      : isMember
+        ? 'a learner; quorum unaffected'
+        : 'not in the configuration; quorum unaffected',
+  );
+  wf.begin(first + 1);
+  // Whether the node can see its own removal commit, and so exit by itself.
+  const m = sup.get(id);
+  let seesRemoval = isMember && m.proc.running;
+  if (!isMember) {
+    // An earlier removal committed without its proposer seeing it, or the node never joined:
+    // the configuration already leaves it out, so only its process and data remain.
+    wf.finish(
+      first + 1,
+      `entry ${leader.commit}: the committed configuration already leaves it out`,
+    );
+  } else {
+    try {
+      const r = await callLeader<{ index: number }>(sup, 'remove', { nodeId: id });
+      wf.finish(first + 1, `config entry ${r.index} committed`);
+    } catch (e) {
+      // A leader that removes itself can lose leadership before it learns of the commit; the
+      // next leader commits the entry. Believe the configuration the current leader reports.
+      wf.progress(null, `${(e as Error).message}; asking the current leader`);
+      const s = await removalCommitted(sup, id, 10_000);
+      if (!s) throw e;
+      seesRemoval = false;
+      wf.finish(first + 1, `committed by node ${s.id} in term ${s.term} (commit ${s.commit})`);
+    }
+  }
+  wf.begin(first + 2);
+  const wasRunning = m.proc.running;
+  const end = Date.now() + (seesRemoval ? 10_000 : 0);
+  while (m.proc.running && Date.now() < end) await sleep(50);
+  if (m.proc.running) {
+    await m.proc.stop();
+    wf.finish(
+      first + 2,
+      seesRemoval ? 'did not exit by itself; stopped' : 'cannot learn of its removal; stopped',
+    );
+  } else if (!wasRunning) {
+    wf.finish(first + 2, `was not running (${m.proc.state})`);
+  } else {
+    wf.finish(first + 2, `exited with code ${m.proc.exitCode}`);
+  }
+  wf.begin(first + 3);
+  await sup.forgetNode(id);
+  wf.finish(first + 3, sup.nodeDir(m.rec));
+  return { voter: isVoter, learner: isLearner };
+}
+
 /**
  * removeNode: refuse if the change would lose quorum → commit a configuration without the node →
  * wait for the node to exit by itself (stop it if it does not) → remove its data.
@@ -251,80 +380,39 @@ export async function removeNode(
   id: NodeId,
 ): Promise<{ wf: Workflow; run: Promise<WorkflowView> }> {
   sup.get(id);
-  const wf = new Workflow(sup, 'remove-node', id, [
-    'check quorum',
-    'commit configuration without it',
-    'node exited',
-    'data removed',
-  ]);
+  const wf = new Workflow(sup, 'remove-node', id, LEAVE_STEPS);
   const run = (async () => {
     try {
-      wf.begin(0);
-      const leader = await waitLeader(sup);
-      const isVoter = leader.voters.includes(id);
-      const isMember = isVoter || leader.learners.includes(id);
-      if (!isMember && leader.pendingConfIndex !== 0)
-        throw new WorkflowError(
-          `a configuration change (entry ${leader.pendingConfIndex}) is still in progress`,
-        );
-      if (isVoter) {
-        const remaining = leader.voters.filter((v) => v !== id);
-        if (remaining.length === 0) throw new WorkflowError(`node ${id} is the last voter`);
-        const live = remaining.filter((v) => {
-          const m = sup.nodes.get(v);
-          return m?.proc.state === 'running' && m.status !== undefined;
-        });
-        if (live.length < quorum(remaining.length)) {
-          throw new WorkflowError(
-            `removing node ${id} would lose quorum: only ${live.length} of the ${remaining.length} remaining voters are running (${quorum(remaining.length)} needed)`,
-          );
-        }
-      }
-      wf.finish(
-        0,
-        isVoter
-          ? 'a majority of the remaining voters is running'
-          : isMember
-            ? 'a learner; quorum unaffected'
-            : 'not in the configuration; quorum unaffected',
-      );
-      wf.begin(1);
-      // Whether the node can see its own removal commit, and so exit by itself.
-      let seesRemoval = isMember;
-      if (!isMember) {
-        // An earlier removal committed without its proposer seeing it, or the node never joined:
-        // the configuration already leaves it out, so only its process and data remain.
-        wf.finish(1, `entry ${leader.commit}: the committed configuration already leaves it out`);
-      } else {
-        try {
-          const r = await callLeader<{ index: number }>(sup, 'remove', { nodeId: id });
-          wf.finish(1, `config entry ${r.index} committed`);
-        } catch (e) {
-          // A leader that removes itself can lose leadership before it learns of the commit; the
-          // next leader commits the entry. Believe the configuration the current leader reports.
-          wf.progress(null, `${(e as Error).message}; asking the current leader`);
-          const s = await removalCommitted(sup, id, 10_000);
-          if (!s) throw e;
-          seesRemoval = false;
-          wf.finish(1, `committed by node ${s.id} in term ${s.term} (commit ${s.commit})`);
-        }
-      }
-      wf.begin(2);
-      const m = sup.get(id);
-      const end = Date.now() + (seesRemoval ? 10_000 : 0);
-      while (m.proc.running && Date.now() < end) await sleep(50);
-      if (m.proc.running) {
-        await m.proc.stop();
-        wf.finish(
-          2,
-          seesRemoval ? 'did not exit by itself; stopped' : 'cannot learn of its removal; stopped',
-        );
-      } else {
-        wf.finish(2, `exited with code ${m.proc.exitCode}`);
-      }
-      wf.begin(3);
-      await sup.forgetNode(id);
-      wf.finish(3, sup.nodeDir(m.rec));
+      await leave(sup, wf, id, 0);
+      return wf.done();
+    } catch (e) {
+      return wf.fail(e as Error);
+    }
+  })();
+  return { wf, run };
+}
+
+/**
+ * replaceNode puts a fresh node (new id, new data folder) in the place of member `id`: the way
+ * back for a member whose data folder is gone or whose storage refuses to start, which must not
+ * come back empty under its old id. It is removeNode's steps, then addNode's (a replaced learner
+ * stays a learner). Removing first keeps every configuration on the way one the running members
+ * can commit: with a voter down, adding first would raise the quorum while it is missing.
+ */
+export async function replaceNode(
+  sup: Supervisor,
+  id: NodeId,
+): Promise<{ wf: Workflow; run: Promise<WorkflowView> }> {
+  const m = sup.get(id);
+  if (m.rec.state !== 'member') throw new WorkflowError(`node ${id} was removed already`);
+  // Refuse up front, before changing anything, when there is nobody to change the configuration.
+  await waitLeader(sup, 3000);
+  const wf = new Workflow(sup, 'replace-node', id, [...LEAVE_STEPS, ...JOIN_STEPS]);
+  const run = (async () => {
+    try {
+      const was = await leave(sup, wf, id, 0);
+      const fresh = await sup.allocateNode();
+      await join(sup, wf, fresh, LEAVE_STEPS.length, was.learner);
       return wf.done();
     } catch (e) {
       return wf.fail(e as Error);

@@ -45,6 +45,11 @@ export interface DashboardApi {
 
   addNode(): Promise<{ workflowId: string }>;
   removeNode(id: NodeId): Promise<{ workflowId: string }>;
+  /**
+   * replaceNode removes member `id` and adds a fresh node (new id, new data folder) in its place:
+   * the safe way back for a member whose data folder is gone (NodeView.startRefused).
+   */
+  replaceNode(id: NodeId): Promise<{ workflowId: string }>;
   transferLeader(id: NodeId): Promise<{ workflowId: string }>;
 
   kvPut(key: string, value: string): Promise<KvOutcome>;
@@ -84,6 +89,7 @@ export const CALLS = [
   'clearAllFaults',
   'addNode',
   'removeNode',
+  'replaceNode',
   'transferLeader',
   'kvPut',
   'kvGet',

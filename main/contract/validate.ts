@@ -222,6 +222,7 @@ const SPECS: { readonly [K in CallName]: readonly ArgSpec[] } = {
   clearAllFaults: [],
   addNode: [],
   removeNode: [id],
+  replaceNode: [id],
   transferLeader: [id],
   kvPut: [key, value],
   kvGet: [key],

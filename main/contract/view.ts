@@ -45,6 +45,11 @@ export interface NodeView {
   };
   addresses: { peer: string; client: string; admin: string };
   dataDir: string;
+  /**
+   * startRefused: why the supervisor refuses to start this member again (it has run, and its data
+   * folder is gone), or null. Such a member must be replaced (replaceNode), not restarted.
+   */
+  startRefused: string | null;
   membership: Membership;
   health: Health;
   /** raft: latest status from the node, or null if none yet / unreachable. */
@@ -64,7 +69,7 @@ export interface NodeView {
   transport: { malformed: number; dropped: number; connectedPeers: number[] } | null;
 }
 
-export type WorkflowKind = 'add-node' | 'remove-node' | 'transfer-leader';
+export type WorkflowKind = 'add-node' | 'remove-node' | 'replace-node' | 'transfer-leader';
 export type StepState = 'pending' | 'active' | 'done' | 'failed' | 'skipped';
 
 export interface WorkflowStep {

@@ -1,13 +1,33 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { NodeId } from '../raft/types';
-import { PRIVATE_DIR_MODE, tightenTree, writePrivateFile } from './private-files';
+import { PRIVATE_DIR_MODE, tightenTree } from './private-files';
 
 /** DataDirIdentity is written once into a node's data dir so it is never opened as another cluster's or node's. */
 export interface DataDirIdentity {
   clusterId: string;
   nodeId: NodeId;
   createdAt: string;
+}
+
+/**
+ * DataDirClaim is what claimDataDir found: the identity, and whether node.json already held it.
+ * node.json is written only once the node's storage has loaded (recordDataDir), so an existing
+ * one means the node has run in this dir: its storage must hold state.
+ */
+export interface DataDirClaim {
+  identity: DataDirIdentity;
+  existed: boolean;
+  file: string;
 }
 
 /** DataDirMismatchError: the data dir belongs to another cluster or node. */
@@ -19,12 +39,11 @@ export class DataDirMismatchError extends Error {
 }
 
 /**
- * claimDataDir creates the data dir if needed and checks (or, the first time, records) which
- * cluster and node it belongs to. A dir from another cluster or node is refused, untouched. The
- * dir is 0700; once it is known to be this node's, what it holds (wal/, snap/ and their files)
- * is tightened to 0700 directories and 0600 files.
+ * claimDataDir creates the data dir if needed and checks which cluster and node it belongs to. A
+ * dir from another cluster or node is refused, untouched. It writes nothing else: a new identity
+ * is recorded by recordDataDir once the storage has loaded.
  */
-export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): DataDirIdentity {
+export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): DataDirClaim {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const file = join(dir, 'node.json');
   if (existsSync(file)) {
@@ -42,10 +61,51 @@ export function claimDataDir(dir: string, clusterId: string, nodeId: NodeId): Da
       );
     }
     tightenTree(dir);
-    return id;
+    return { identity: id, existed: true, file };
   }
-  const id: DataDirIdentity = { clusterId, nodeId, createdAt: new Date().toISOString() };
-  writePrivateFile(file, `${JSON.stringify(id, null, 2)}\n`);
   tightenTree(dir);
-  return id;
+  return {
+    identity: { clusterId, nodeId, createdAt: new Date().toISOString() },
+    existed: false,
+    file,
+  };
+}
+
+/**
+ * recordDataDir writes node.json for a claim that did not exist yet (tmp, fsync, rename, fsync of
+ * the dir). Call it once the node's storage has loaded: from then on the dir is known to hold
+ * this node's state, and a start that finds none is refused.
+ */
+export function recordDataDir(claim: DataDirClaim): void {
+  if (claim.existed) return;
+  const tmp = `${claim.file}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(claim.identity, null, 2)}\n`, { mode: 0o600 });
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, claim.file);
+  if (process.platform !== 'win32') {
+    const dirFd = openSync(join(claim.file, '..'), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+}
+
+/**
+ * requiredState says why the node's storage must hold state, or undefined if it may start empty:
+ * node.json records that the node has run here, or the command line says so (--require-state,
+ * which the supervisor gives a member it has started before).
+ */
+export function requiredState(claim: DataDirClaim, flag: boolean): string | undefined {
+  if (claim.existed) {
+    return `${claim.file} records that node ${claim.identity.nodeId} has run in it`;
+  }
+  if (flag) return '--require-state says this node has run before';
+  return undefined;
 }

@@ -33,6 +33,8 @@ export interface NodeFlags {
   adminAddr: string;
   peers: { id: NodeId; address: MemberAddress }[];
   join: boolean;
+  /** requireState: the node has run before; refuse a data dir that holds no state. */
+  requireState: boolean;
   tickMs: number;
   heartbeatMs: number;
   electionMs: number;
@@ -75,6 +77,8 @@ export const NODE_USAGE = `usage: raftdeck-node --id N --cluster-id ID --data DI
   --peers LIST             id=peerHost:port|clientHost:port,... the founding voters (or, with --join,
                            the members to contact); may include this node
   --join                   start empty and wait to be added as a learner
+  --require-state          this node has run before: refuse to start on a data dir that holds no
+                           Raft state (the supervisor passes it to every member it has started)
   --tick-ms N              logical clock tick (default 10)
   --heartbeat-ms N         heartbeat interval (default 100)
   --election-ms N          election timeout (default 1000)
@@ -167,6 +171,7 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
     clientAddr: '127.0.0.1:0',
     adminAddr: '127.0.0.1:0',
     join: false,
+    requireState: false,
     tickMs: 10,
     heartbeatMs: 100,
     electionMs: 1000,
@@ -223,6 +228,9 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
         break;
       case '--join':
         f.join = true;
+        break;
+      case '--require-state':
+        f.requireState = true;
         break;
       case '--tick-ms':
         f.tickMs = int(k, val(), 1, 1000);

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { AdminServer } from './admin-server';
 import { ClientServer } from './client-server';
-import { claimDataDir } from './data-dir';
+import { claimDataDir, recordDataDir, requiredState, type DataDirClaim } from './data-dir';
 import { FlagError, NODE_USAGE, parseNodeFlags } from './flags';
 import { PeerSecretError, peerSecretPath, readPeerSecret } from './peer-secret';
 import { JsonLog, type LogLevel } from './logger';
@@ -57,8 +57,9 @@ async function main(): Promise<void> {
     if (e instanceof PeerSecretError) fail(EXIT_CONFIG, e.message);
     throw e;
   }
+  let claim: DataDirClaim;
   try {
-    claimDataDir(flags.dataDir, flags.clusterId, flags.id);
+    claim = claimDataDir(flags.dataDir, flags.clusterId, flags.id);
   } catch (e) {
     fail(EXIT_CONFIG, (e as Error).message);
   }
@@ -76,7 +77,10 @@ async function main(): Promise<void> {
   );
   // One budget for the bytes of incomplete frames, shared by every framed port of this process.
   const frameBudget = new FrameBudget(flags.maxPartialFrameBytes);
-  const storage = new FileStorage({ dir: flags.dataDir });
+  const storage = new FileStorage({
+    dir: flags.dataDir,
+    requireState: requiredState(claim, flags.requireState),
+  });
   const faults = new FaultFilter();
   const peer = hostPort(flags.peerAddr);
   const transport = new TcpTransport({
@@ -145,6 +149,14 @@ async function main(): Promise<void> {
     await transport.close().catch(() => undefined);
     await log.close();
     fail(EXIT_FATAL, (e as Error).message);
+  }
+  // From here on the dir is known to hold this node's state.
+  try {
+    recordDataDir(claim);
+  } catch (e) {
+    await node.shutdown('could not record the data dir').catch(() => undefined);
+    await log.close();
+    fail(EXIT_FATAL, `data dir ${flags.dataDir}: ${(e as Error).message}`);
   }
 
   const client = hostPort(flags.clientAddr);

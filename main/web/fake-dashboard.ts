@@ -42,6 +42,11 @@ export interface FakeDashboardOptions {
   chunkBytes?: number;
   /** start: begin ticking at once (default true); tests may drive tick() by hand. */
   start?: boolean;
+  /**
+   * lostData: nodes whose data folder is gone: they start down, and restarting them is refused
+   * until they are replaced (replaceNode), as the supervisor does.
+   */
+  lostData?: NodeId[];
 }
 
 export interface FakeDashboard extends DashboardApi, PushSource {
@@ -79,6 +84,8 @@ interface SimNode {
   fsyncDelayMs: number;
   snapshotIn: { index: number; received: number; total: number } | undefined;
   logs: Record<string, unknown>[];
+  /** startRefused: why this member may not be started again (its data folder is gone). */
+  startRefused: string | null;
 }
 
 interface Transfer {
@@ -214,10 +221,23 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     fsyncDelayMs: 0,
     snapshotIn: undefined,
     logs: [],
+    startRefused: null,
   });
 
+  /** lostDataMessage is what the supervisor says of a member whose data folder is gone. */
+  const lostDataMessage = (id: NodeId): string =>
+    `node ${id} has run before, but its data folder ${dataDir}/node-${id} is gone: started ` +
+    `again it would come back as member ${id} with an empty log, which could elect a leader ` +
+    `that lacks committed entries. Replace it instead: remove node ${id} and add a fresh node ` +
+    `(raftdeck replace-node ${id}, or Replace on the Membership page)`;
+
   for (let i = 1; i <= (options.nodes ?? 3); i++) {
-    nodes.set(i, makeNode(i, 'voter'));
+    const n = makeNode(i, 'voter');
+    if (options.lostData?.includes(i)) {
+      Object.assign(n, { state: 'exited', pid: null, exitCode: 0, startedAt: null });
+      n.startRefused = lostDataMessage(i);
+    }
+    nodes.set(i, n);
     voters.push(i);
   }
 
@@ -590,6 +610,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
         admin: `127.0.0.1:${ports.client + 1}`,
       },
       dataDir: `${dataDir}/node-${n.id}`,
+      startRefused: n.startRefused,
       membership: n.membership,
       health: healthOf(n, leader),
       raft: alive
@@ -976,6 +997,10 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     },
     async restartNode(id) {
       const n = mustNode(id);
+      if (n.startRefused) {
+        emit('storage', id, n.startRefused, { replace: true });
+        throw new Error(n.startRefused);
+      }
       if (n.state === 'running' || n.state === 'paused') endProcess(n, 'stopped', null, 0);
       n.restarts++;
       n.restartAt = null;
@@ -1164,6 +1189,99 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
         } else if (step === 3 && now - since > 300) {
           nodes.delete(id);
           advance(wf, `${dataDir}/node-${id} removed`);
+        }
+      });
+      return { workflowId: wf.id };
+    },
+    async replaceNode(id) {
+      const old = mustNode(id);
+      if (workflows.some((w) => w.state === 'running' && w.kind !== 'transfer-leader')) {
+        throw new Error('another membership change is in progress');
+      }
+      if (!currentLeader()) throw new Error('no leader: cannot change membership now');
+      const wasVoter = voters.includes(id);
+      const wf = startWorkflow('replace-node', id, [
+        'check quorum',
+        'commit configuration without it',
+        'node exited',
+        'data removed',
+        'spawn empty node',
+        'add as learner',
+        'catch up',
+        'promote to voter',
+        'configuration committed',
+      ]);
+      let since = now;
+      let fresh: NodeId = 0;
+      let configIndex = 0;
+      workflowJobs.set(wf.id, () => {
+        const l = currentLeader();
+        const step = activeIndex(wf);
+        const n = nodes.get(fresh);
+        if (step === 0) {
+          const rest = voters.filter((v) => v !== id);
+          const live = rest.filter((v) => up(nodes.get(v))).length;
+          if (wasVoter && live < Math.floor(rest.length / 2) + 1) {
+            return finish(
+              wf,
+              `removing node ${id} would lose quorum: only ${live} of the ${rest.length} remaining voters are running`,
+            );
+          }
+          advance(wf, wasVoter ? 'a majority of the remaining voters is running' : 'a learner');
+          since = now;
+        } else if (step === 1 && l && now - since > 300) {
+          voters = voters.filter((v) => v !== id);
+          learners = learners.filter((v) => v !== id);
+          setConfig(`remove ${id}`, l);
+          advance(wf, `config entry ${l.lastIndex} committed`);
+          since = now;
+        } else if (step === 2 && now - since > 300) {
+          const running = old.state === 'running' || old.state === 'paused';
+          if (running) endProcess(old, 'exited', null, 0);
+          old.membership = 'removed';
+          advance(wf, running ? 'exited with code 0' : `was not running (${old.state})`);
+          since = now;
+        } else if (step === 3 && now - since > 300) {
+          nodes.delete(id);
+          advance(wf, `${dataDir}/node-${id}`);
+          since = now;
+        } else if (step === 4 && now - since > 400) {
+          fresh = Math.max(id, ...nodes.keys()) + 1;
+          const node = makeNode(fresh, 'joining');
+          node.role = 'learner';
+          nodes.set(fresh, node);
+          emit('process', fresh, `node ${fresh} spawned (pid ${node.pid})`, { pid: node.pid });
+          advance(wf, `node ${fresh}, pid ${node.pid}`);
+          since = now;
+        } else if (step === 5 && l && n && now - since > 400) {
+          learners.push(fresh);
+          n.membership = 'learner';
+          setConfig(`add learner ${fresh}`, l);
+          advance(wf, `config entry ${l.lastIndex} committed`);
+        } else if (step === 6 && l && n) {
+          const p = 0.5 + 0.5 * Math.min(1, n.lastIndex / Math.max(1, l.lastIndex));
+          wf.steps[6]!.progress = Math.min(1, p);
+          wf.steps[6]!.detail = `match ${n.lastIndex} of ${l.lastIndex}`;
+          if (l.lastIndex - n.lastIndex <= PROMOTE_GAP) {
+            advance(wf, `caught up at ${n.lastIndex}`);
+            since = now;
+            if (!wasVoter) {
+              wf.steps[7]!.state = 'skipped';
+              wf.steps[7]!.detail = 'it replaces a learner';
+              wf.steps[8]!.state = 'active';
+            }
+          }
+        } else if (step === 7 && l && n && now - since > 300) {
+          learners = learners.filter((x) => x !== fresh);
+          voters.push(fresh);
+          n.membership = 'voter';
+          n.role = 'follower';
+          setConfig(`promote ${fresh}`, l);
+          configIndex = l.lastIndex;
+          advance(wf, `config entry ${configIndex}`);
+          since = now;
+        } else if (step === 8 && l && l.commit >= configIndex && now - since > 300) {
+          advance(wf, `node ${fresh} is a ${wasVoter ? 'voter' : 'learner'}`);
         }
       });
       return { workflowId: wf.id };

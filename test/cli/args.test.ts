@@ -88,6 +88,8 @@ describe('raftdeck command line', () => {
       [['fault', 'kill', '1', '--p', '0.5'], /--p does not apply to fault kill/],
       [['fault', 'partition', '1,2', '2'], /node 2 is in two groups/],
       [['remove-node'], /missing ID/],
+      [['replace-node'], /missing ID/],
+      [['replace-node', 'two'], /ID must be a node id/],
       [['load', '--reads', '0.8', '--cas', '0.5'], /at most 1/],
       [['load', '--clients', '0'], /at least 1/],
       [['check'], /missing FILE/],

@@ -209,6 +209,43 @@ describe('raftdeck start and the commands that act on it', () => {
     expect(again.code, again.stderr).toBe(0);
   });
 
+  it('a node whose folder is gone is not restarted; replace-node puts a fresh one in its place', async () => {
+    const stop = await runCli(['fault', 'stop', '2', '--data', dir]);
+    expect(stop.code, stop.stderr).toBe(0);
+    rmSync(join(dir, 'node-2'), { recursive: true });
+    const restart = await runCli(['fault', 'restart', '2', '--data', dir]);
+    expect(restart.code).toBe(1);
+    expect(restart.stderr).toContain(`its data folder ${join(dir, 'node-2')} is gone`);
+    expect(restart.stderr).toContain('raftdeck replace-node 2');
+    expect(existsSync(join(dir, 'node-2'))).toBe(false);
+
+    const r = await runCli(['replace-node', '2', '--data', dir], 90_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const pid = /node 5, pid (\d+)/.exec(r.stdout);
+    if (pid) nodePids.add(Number(pid[1]));
+    expect(r.stdout).toMatch(/^replace-node 2:/);
+    for (const step of [
+      'check quorum',
+      'commit configuration without it',
+      'node exited: was not running',
+      'data removed',
+      'spawn empty node: node 5, pid',
+      'add as learner',
+      'catch up',
+      'promote to voter',
+      'configuration committed: node 5 is a voter',
+    ])
+      expect(r.stdout).toContain(`✓ ${step}`);
+    expect(r.stdout).toMatch(/replace-node 2: done in/);
+    const s = await until('node 5 in place of node 2', (x) =>
+      x.nodes.some((n) => n.id === 5 && n.reachable),
+    );
+    expect(s.nodes.map((n) => n.id)).toEqual([1, 3, 4, 5]);
+    const unknown = await runCli(['replace-node', '9', '--data', dir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no node 9/);
+  }, 120_000);
+
   it('SIGINT stops every node and exits 0', async () => {
     const s = await status();
     const pids = [

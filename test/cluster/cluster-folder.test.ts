@@ -71,10 +71,12 @@ describe('the cluster folder', () => {
     );
     const all = files(c.dir);
     for (const f of ['cluster.json', 'peer-secret']) expect(all).toContain(f);
+    expect(all.some((f) => /^LOCK\.[0-9a-f]{16}$/.test(f))).toBe(true);
     for (const id of [1, 2, 3]) {
-      for (const f of ['node.json', 'node.log', 'LOCK', 'hardstate', 'peer-secret']) {
+      for (const f of ['node.json', 'node.log', 'checkpoint', 'hardstate', 'peer-secret']) {
         expect(all).toContain(join(`node-${id}`, f));
       }
+      expect(all.some((f) => f.startsWith(join(`node-${id}`, 'LOCK.')))).toBe(true);
       expect(all.some((f) => f.startsWith(join(`node-${id}`, 'wal')))).toBe(true);
       expect(all.some((f) => f.startsWith(join(`node-${id}`, 'snap')))).toBe(true);
     }

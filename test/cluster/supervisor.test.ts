@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import { connectAdmin } from '../../main/cluster/admin-link';
 import { check } from '../../main/cluster/checker/porcupine';
 import { Supervisor } from '../../main/cluster/supervisor';
 import { Workload } from '../../main/cluster/workload';
-import { addNode, removeNode, transferLeader } from '../../main/cluster/workflows';
+import { KvClient } from '../../main/node/client';
+import { addNode, removeNode, replaceNode, transferLeader } from '../../main/cluster/workflows';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let sup: Supervisor | undefined;
@@ -254,6 +255,95 @@ describe('Supervisor on real node processes', () => {
     const read = wl.history.find((o) => o.op === 'get' && o.outcome === 'ok' && o.output?.value);
     read!.output = { value: 'never-written' };
     expect(check(wl.history, { timeoutMs: 20_000 }).result).toBe('not-linearizable');
+  }, 60_000);
+
+  it('refuses to start a member whose data folder is gone, and replaces it by a fresh node', async () => {
+    const s = await started();
+    await until('a leader', () => s.view().leader);
+    const leader = s.view().leader;
+    const gone = [1, 2, 3].find((i) => i !== leader)!;
+    const kv = new KvClient({ endpoints: s.view().nodes.map((n) => n.addresses.client) });
+    try {
+      for (let i = 0; i < 20; i++) await kv.put(`k${i}`, `v${i}`);
+      // A member that has run is restarted with --require-state.
+      expect(s.view().nodes.every((n) => n.process.commandLine.includes('--require-state'))).toBe(
+        false,
+      );
+      await s.restart(gone);
+      expect(s.get(gone).proc.commandLine).toContain('--require-state');
+
+      await s.stopNode(gone);
+      const folder = s.nodeDir(s.get(gone).rec);
+      rmSync(folder, { recursive: true });
+      const err = (await s.restart(gone).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(Error);
+      expect(err.message).toContain(
+        `node ${gone} has run before, but its data folder ${folder} is gone`,
+      );
+      expect(err.message).toContain(`raftdeck replace-node ${gone}`);
+      expect(existsSync(folder)).toBe(false);
+      expect(s.get(gone).proc.running).toBe(false);
+      const nv = s.view().nodes.find((n) => n.id === gone)!;
+      expect(nv.startRefused).toBe(err.message);
+      expect(nv.health).toBe('down');
+      const ev = s.allEvents().filter((e) => e.kind === 'storage' && e.node === gone);
+      expect(ev.map((e) => e.message)).toEqual([err.message]);
+      // Turning auto-restart on does not bring it back either.
+      await expect(s.startNode(gone)).rejects.toThrow(/is gone/);
+
+      const { wf, run } = await replaceNode(s, gone);
+      expect(wf.view.kind).toBe('replace-node');
+      const r = await run;
+      expect(r.state, r.error ?? '').toBe('done');
+      expect(r.steps.map((x) => [x.name, x.state])).toEqual([
+        ['check quorum', 'done'],
+        ['commit configuration without it', 'done'],
+        ['node exited', 'done'],
+        ['data removed', 'done'],
+        ['spawn empty node', 'done'],
+        ['add as learner', 'done'],
+        ['catch up', 'done'],
+        ['promote to voter', 'done'],
+        ['configuration committed', 'done'],
+      ]);
+      expect(r.steps[2]!.detail).toBe('was not running (stopped)');
+      expect(r.steps[4]!.detail).toMatch(/^node 4, pid \d+$/);
+      expect(r.steps[8]!.detail).toBe('node 4 is a voter');
+      const v = s.view();
+      expect(v.nodes.map((n) => n.id)).toEqual([1, 2, 3].filter((i) => i !== gone).concat(4));
+      const l = v.nodes.find((n) => n.id === v.leader)!;
+      expect(l.raft!.voters.sort()).toEqual(v.nodes.map((n) => n.id).sort());
+      expect(s.manifest.nodes.find((n) => n.id === gone)!.state).toBe('removed');
+      expect(existsSync(folder)).toBe(false);
+      for (let i = 0; i < 20; i++) {
+        const got = await kv.get(`k${i}`);
+        expect(got && new TextDecoder().decode(got)).toBe(`v${i}`);
+      }
+    } finally {
+      await kv.close();
+    }
+  }, 90_000);
+
+  it('one supervisor per cluster folder; an older manifest learns which members have run', async () => {
+    const s = await started();
+    await until('a leader', () => s.view().leader);
+    const other = new Supervisor({ dir: dir!, connect: connectAdmin });
+    await expect(other.start()).rejects.toThrow(`cluster folder ${s.dir} is in use by pid`);
+    expect(other.nodes.size).toBe(0);
+    await s.stop();
+    // cluster.json as written before `started` was recorded: a member with a node.json has run
+    // (and is restarted with --require-state); node 3, without one, is taken as never started.
+    const file = join(dir!, 'cluster.json');
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Record<string, unknown>[] };
+    for (const n of m.nodes) delete n.started;
+    writeFileSync(file, JSON.stringify(m));
+    rmSync(join(dir!, 'node-3'), { recursive: true });
+    sup = new Supervisor({ dir: dir!, connect: connectAdmin });
+    await sup.start();
+    const flags = [1, 2, 3].map((id) => sup!.get(id).proc.commandLine.includes('--require-state'));
+    expect(flags).toEqual([true, true, false]);
+    expect(sup.manifest.nodes.map((n) => n.started)).toEqual([true, true, true]);
+    expect(sup.view().nodes.every((n) => n.startRefused === null)).toBe(true);
   }, 60_000);
 
   it('adopts the cluster in its folder after a restart of the supervisor', async () => {

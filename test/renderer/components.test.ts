@@ -9,6 +9,8 @@ import PartitionEditor from '../../renderer/src/components/faults/PartitionEdito
 import WorkflowStepper from '../../renderer/src/components/membership/WorkflowStepper.vue';
 import CheckerPanel from '../../renderer/src/components/workload/CheckerPanel.vue';
 import LogStrip from '../../renderer/src/components/log/LogStrip.vue';
+import MembershipPage from '../../renderer/src/pages/MembershipPage.vue';
+import { useUiStore } from '../../renderer/src/stores/ui';
 import { startStores } from '../../renderer/src/stores';
 import { useClusterStore } from '../../renderer/src/stores/cluster';
 import type { WorkflowView } from '../../main/contract/view';
@@ -81,6 +83,60 @@ describe('NodeCard', () => {
     const w = mount(NodeCard, { props: { node: down }, global: { plugins: [pinia] } });
     expect(w.text()).toContain('Killed by SIGKILL');
     expect(w.get('[data-test=process]').text()).toContain('crashed');
+  });
+});
+
+describe('a member whose data folder is gone', () => {
+  const REFUSED =
+    'node 2 has run before, but its data folder /data/node-2 is gone: started again it would ' +
+    'come back as member 2 with an empty log, which could elect a leader that lacks committed ' +
+    'entries. Replace it instead: remove node 2 and add a fresh node';
+  const lost = () =>
+    node(2, null, {
+      health: 'down',
+      startRefused: REFUSED,
+      process: { ...node(2, null).process, state: 'exited', exitCode: null, pid: null },
+    });
+
+  beforeEach(async () => {
+    t.push('view', view({ version: 5, nodes: [cluster().node(1)!, lost(), node(3, 'follower')] }));
+    t.answers.replaceNode = () => ({ workflowId: 'wf-replace' });
+    await flush();
+  });
+
+  it('its card says so and offers Replace, which starts the workflow and shows it', async () => {
+    const w = mount(NodeCard, { props: { node: lost() }, global: { plugins: [pinia] } });
+    expect(w.get('[data-test=refused]').text()).toContain('Its data folder is gone');
+    expect(w.get('[data-test=refused] p').attributes('title')).toBe(REFUSED);
+    expect(w.find('[data-test=divergence]').exists()).toBe(false);
+    await w.get('[data-test=replace]').trigger('click');
+    await flush();
+    expect(t.calls.map((c) => [c.name, ...c.args])).toContainEqual(['replaceNode', 2]);
+    expect(useUiStore().page).toBe('membership');
+    // A member that can start has no such note.
+    const ok = mount(NodeCard, {
+      props: { node: cluster().node(3)! },
+      global: { plugins: [pinia] },
+    });
+    expect(ok.find('[data-test=refused]').exists()).toBe(false);
+  });
+
+  it('the Membership page explains it, and Replace is there for every member', async () => {
+    const w = mount(MembershipPage, { global: { plugins: [pinia] } });
+    const alert = w.get('[data-test=refused-2]');
+    expect(alert.attributes('role')).toBe('alert');
+    expect(alert.text()).toContain('Node 2 cannot start again: its data is gone');
+    expect(alert.text()).toContain(REFUSED);
+    expect(w.find('[data-test=refused-1]').exists()).toBe(false);
+    expect(w.find('[data-action=replace-3]').exists()).toBe(true);
+    expect(w.get('[data-action=transfer-2]').attributes('disabled')).toBeDefined();
+    expect(w.get('[data-action=transfer-3]').attributes('disabled')).toBeUndefined();
+    await w.get('[data-action=replace-refused-2]').trigger('click');
+    await flush();
+    expect(t.calls.map((c) => [c.name, ...c.args])).toContainEqual(['replaceNode', 2]);
+    await w.get('[data-action=replace-3]').trigger('click');
+    await flush();
+    expect(t.calls.map((c) => [c.name, ...c.args])).toContainEqual(['replaceNode', 3]);
   });
 });
 

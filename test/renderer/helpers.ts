@@ -64,6 +64,7 @@ export function node(id: number, role: Role | null, overrides: Partial<NodeView>
     },
     addresses: { peer: `127.0.0.1:${7000 + id}`, client: '', admin: '' },
     dataDir: `/data/node-${id}`,
+    startRefused: null,
     membership: 'voter',
     health: 'healthy',
     raft: role ? raft({ role, leader: 1 }) : null,

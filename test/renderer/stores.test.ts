@@ -178,9 +178,13 @@ describe('actions forward one call each', () => {
     expect(membership.focusedId).toBe('wf-9');
     await membership.transferLeader(3);
     await membership.removeNode(2);
+    t.answers.replaceNode = () => ({ workflowId: 'wf-10' });
+    await membership.replaceNode(3);
+    expect(membership.focusedId).toBe('wf-10');
     const names = t.calls.map((c) => [c.name, ...c.args]);
     expect(names).toContainEqual(['transferLeader', 3]);
     expect(names).toContainEqual(['removeNode', 2]);
+    expect(names).toContainEqual(['replaceNode', 3]);
   });
 
   it('kv console records outcome and errors', async () => {

@@ -52,6 +52,32 @@ describe('fake dashboard', () => {
     expect(v.nodes.find((n) => n.id === 4)?.membership).toBe('voter');
   });
 
+  it('refuses to restart a node whose data folder is gone, and replaces it by a fresh one', async () => {
+    fake.dispose();
+    fake = createFakeDashboard({ seed: 3, lostData: [2] });
+    await vi.advanceTimersByTimeAsync(3000);
+    const before = await fake.getView();
+    const lost = before.nodes.find((n) => n.id === 2)!;
+    expect(lost.startRefused).toMatch(/node 2 has run before, but its data folder .* is gone/);
+    expect(lost.health).toBe('down');
+    expect(before.nodes.filter((n) => n.id !== 2).every((n) => n.startRefused === null)).toBe(true);
+    await expect(fake.restartNode(2)).rejects.toThrow(/Replace it instead/);
+    const { workflowId } = await fake.replaceNode(2);
+    for (let i = 0; i < 200; i++) {
+      await vi.advanceTimersByTimeAsync(100);
+      const wf = (await fake.getView()).workflows.find((w) => w.id === workflowId)!;
+      if (wf.state !== 'running') break;
+    }
+    const v = await fake.getView();
+    const wf = v.workflows.find((w) => w.id === workflowId)!;
+    expect(wf.state, wf.error ?? '').toBe('done');
+    expect(wf.kind).toBe('replace-node');
+    expect(wf.steps.map((x) => x.state)).toEqual(Array(9).fill('done'));
+    expect(wf.steps[4]!.detail).toMatch(/^node 4, pid \d+$/);
+    expect(v.nodes.map((n) => n.id)).toEqual([1, 3, 4]);
+    expect(v.nodes.find((n) => n.id === v.leader)!.raft?.voters.sort()).toEqual([1, 3, 4]);
+  });
+
   it('pushes views while it runs', async () => {
     const versions: number[] = [];
     fake.onView((v) => versions.push(v.version));

@@ -128,6 +128,9 @@ export async function run(args: ParsedArgs, name: string): Promise<number> {
     case 'remove-node':
       command = { cmd: 'remove-node', args: { id: parseNodeId(args.positionals[0]) } };
       break;
+    case 'replace-node':
+      command = { cmd: 'replace-node', args: { id: parseNodeId(args.positionals[0]) } };
+      break;
     case 'transfer-leader':
       command = { cmd: 'transfer-leader', args: { id: parseNodeId(args.positionals[0]) } };
       break;
@@ -137,7 +140,7 @@ export async function run(args: ParsedArgs, name: string): Promise<number> {
     default:
       command = faultCommand(args);
   }
-  const workflow = name === 'add-node' || name === 'remove-node' || name === 'transfer-leader';
+  const workflow = ['add-node', 'remove-node', 'replace-node', 'transfer-leader'].includes(name);
   let headed = false;
   const printStep = stepPrinter();
   const result = await controlCall(dataDir(args), command, (s) => {

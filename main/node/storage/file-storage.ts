@@ -18,6 +18,14 @@ import type {
   SnapshotMeta,
   SnapshotPart,
 } from '../../raft/types';
+import {
+  SLOT_DATA_BYTES,
+  decodeCheckpoint,
+  encodeCheckpointFile,
+  encodeCheckpointSlot,
+  slotOffset,
+  type Checkpoint,
+} from './checkpoint-file';
 import { acquireLock, releaseLock } from './data-dir-lock';
 import { nodeFs, writeFully, type StorageFs } from './fs-ops';
 import { decodeHardState, encodeHardState } from './hard-state-file';
@@ -35,9 +43,13 @@ import { TermRuns } from './term-runs';
 import {
   RecordBuffer,
   SEGMENT_NAME,
-  encodeSegmentHead,
+  WAL_VERSION,
+  batchAfterDamage,
   dataEnd,
+  encodeSegmentHead,
   findValidRecord,
+  holdsZeroSector,
+  segmentHeader,
   segmentName,
 } from './wal-format';
 import { WalReplay } from './wal-replay';
@@ -50,6 +62,12 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
  * file's new size as well (a journal commit on ext4, and one all syncing processes wait on).
  */
 const EXTEND_BYTES = 1 << 20;
+/**
+ * DEFAULT_CHECKPOINT_SYNC_MS: the checkpoint is written after every sync (into the page cache,
+ * which outlives the process) and made durable by an fdatasync beside the WAL's, at most this long
+ * after it changed.
+ */
+export const DEFAULT_CHECKPOINT_SYNC_MS = 100;
 
 export interface FileStorageOptions {
   /** dir is the node's data dir; it holds LOCK, hardstate, wal/ and snap/. */
@@ -60,6 +78,13 @@ export interface FileStorageOptions {
   fsyncDelayMs?: number;
   /** fs replaces single file-system calls (tests inject errors or count calls). */
   fs?: Partial<StorageFs>;
+  /**
+   * requireState: the data dir is known to have held this node's state (the reason, for the
+   * message). A store that finds no state at all then refuses to open instead of starting empty.
+   */
+  requireState?: string;
+  /** checkpointSyncMs: how long a checkpoint may stay in the page cache only (default 100). */
+  checkpointSyncMs?: number;
 }
 
 /** FileStorageStats counts system calls, so tests can check group commit. */
@@ -76,6 +101,9 @@ export interface FileStorageStats {
   rotations: number;
   /** snapshotsSpooled: snapshots saved from a file written while they arrived. */
   snapshotsSpooled: number;
+  /** checkpoints: checkpoints written (one per sync); checkpointSyncs: their fdatasyncs. */
+  checkpoints: number;
+  checkpointSyncs: number;
 }
 
 interface Segment {
@@ -88,6 +116,8 @@ interface Segment {
   fileBytes: number;
   /** maxIndex: the largest entry or snapshot index recorded in the segment. */
   maxIndex: number;
+  /** version: the segment's format (1: written before batch ends and checkpoints). */
+  version: number;
 }
 
 type State = 'new' | 'loading' | 'open' | 'closed';
@@ -121,22 +151,28 @@ function removeSync(file: string): void {
 
 /**
  * FileStorage keeps a node's state in a data dir (format: docs/storage.md):
- *   LOCK       pid of the process that has the dir open
- *   hardstate  term, vote, commit (rewritten tmp -> fsync -> rename -> fsync dir on term/vote change)
- *   wal/       segments of checksummed records: entries, commit marks, snapshot marks
- *   snap/      the latest snapshot image
+ *   LOCK.*      which process has the dir open (data-dir-lock.ts)
+ *   hardstate   term, vote, commit (rewritten tmp -> fsync -> rename -> fsync dir on term/vote change)
+ *   checkpoint  what the last sync made durable: WAL position, commit, term, vote, snapshot index
+ *   wal/        segments of checksummed records: entries, commit marks, snapshot marks, batch ends
+ *   snap/       the latest snapshot image
  *
  * Ordering inside one sync: the hardstate file (if term or vote changed) is made durable first,
- * then the WAL batch is written with one write call and made durable with one fdatasync; the sync
- * resolves only after both. A commit change rides the batch as a commit record placed after every
- * entry of the batch, so an intact commit record implies the entries it covers are intact.
+ * then the WAL batch, closed by a batch-end record, is written with one write call and made
+ * durable with one fdatasync, then the checkpoint records the new position (a write without an
+ * fsync of its own; an fdatasync follows beside the next syncs); the sync resolves only after all
+ * of that. A commit change rides the batch as a commit record placed after every entry of the
+ * batch, so an intact commit record implies the entries it covers are intact.
  */
 export class FileStorage implements Storage {
   readonly dir: string;
   private readonly walDir: string;
   private readonly snapDir: string;
   private readonly hardStateFile: string;
+  private readonly checkpointFile: string;
   private readonly segmentBytes: number;
+  private readonly checkpointSyncMs: number;
+  private readonly requireState: string | undefined;
   private readonly fs: StorageFs;
   private fsyncDelayMs: number;
   private readonly counters: FileStorageStats = {
@@ -147,6 +183,8 @@ export class FileStorage implements Storage {
     bytesWritten: 0,
     rotations: 0,
     snapshotsSpooled: 0,
+    checkpoints: 0,
+    checkpointSyncs: 0,
   };
 
   private state: State = 'new';
@@ -156,10 +194,6 @@ export class FileStorage implements Storage {
   private segments: Segment[] = [];
   /** fd of the active (last) segment. */
   private fd = -1;
-  /** head: records the active segment still needs at its start (a fresh or emptied segment). */
-  private head: Buffer | undefined;
-  /** walDirDirty: a segment was created; wal/ must be fsynced after the next write. */
-  private walDirDirty = false;
 
   private batch = new RecordBuffer();
   private spare = new RecordBuffer();
@@ -175,6 +209,28 @@ export class FileStorage implements Storage {
   /** commitQueued: the largest commit handed to a flush; commitDurable: the largest made durable. */
   private commitQueued = 0;
   private commitDurable = 0;
+  /** durable*: what the checkpoint records: term/vote on disk, snapshot file, last index synced. */
+  private durableTerm = 0;
+  private durableVote = 0;
+  private durableSnapshotIndex = 0;
+  private durableLast = 0;
+
+  /** cpFd: the checkpoint file, written in place; cpCounter: the last checkpoint's counter. */
+  private cpFd = -1;
+  private cpCounter = 0;
+  /** cpSlot: the buffer each checkpoint is encoded into (one write at a time). */
+  private readonly cpSlot = Buffer.alloc(SLOT_DATA_BYTES);
+  /** cpDirty: a checkpoint was written and not yet fdatasynced. */
+  private cpDirty = false;
+  /**
+   * cpSyncedSeq: the segment named by the newest checkpoint known to be durable. Segments from it
+   * on are never deleted, so a checkpoint on disk always names a segment that is there.
+   */
+  private cpSyncedSeq = 0;
+  /** cpWrittenSeq: the segment named by the newest checkpoint written. */
+  private cpWrittenSeq = 0;
+  private cpTimer: NodeJS.Timeout | undefined;
+  private cpSyncing: Promise<void> | undefined;
 
   private syncing: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -190,7 +246,10 @@ export class FileStorage implements Storage {
     this.walDir = join(this.dir, 'wal');
     this.snapDir = join(this.dir, 'snap');
     this.hardStateFile = join(this.dir, 'hardstate');
+    this.checkpointFile = join(this.dir, 'checkpoint');
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.checkpointSyncMs = options.checkpointSyncMs ?? DEFAULT_CHECKPOINT_SYNC_MS;
+    this.requireState = options.requireState;
     this.fsyncDelayMs = options.fsyncDelayMs ?? 0;
     this.fs = { ...nodeFs, ...options.fs };
   }
@@ -220,8 +279,9 @@ export class FileStorage implements Storage {
       return loaded;
     } catch (err) {
       this.state = 'closed';
-      if (this.fd >= 0) closeSync(this.fd);
+      for (const fd of [this.fd, this.cpFd]) if (fd >= 0) closeSync(fd);
       this.fd = -1;
+      this.cpFd = -1;
       if (this.lockFile !== undefined) releaseLock(this.lockFile);
       throw err;
     }
@@ -330,6 +390,7 @@ export class FileStorage implements Storage {
       } catch (err) {
         throw this.fail(err);
       }
+      if (meta.index > this.durableSnapshotIndex) this.durableSnapshotIndex = meta.index;
       const matches =
         this.runs.termAt(meta.index) === meta.term ||
         (current?.index === meta.index && current.term === meta.term);
@@ -404,17 +465,31 @@ export class FileStorage implements Storage {
     }
     this.dropSpool();
     await Promise.allSettled([this.syncing, this.queued, this.maintenance, this.spoolsDone]);
-    this.state = 'closed';
-    if (this.fd >= 0) {
-      const fd = this.fd;
-      this.fd = -1;
-      await this.fs.close(fd).catch(noop);
+    clearTimeout(this.cpTimer);
+    this.cpTimer = undefined;
+    await this.cpSyncing;
+    if (!this.failure && this.cpDirty) {
+      try {
+        await this.fs.fdatasync(this.cpFd);
+        this.counters.checkpointSyncs++;
+        this.cpDirty = false;
+      } catch (err) {
+        error ??= err;
+      }
     }
+    this.state = 'closed';
+    for (const fd of [this.fd, this.cpFd]) if (fd >= 0) await this.fs.close(fd).catch(noop);
+    this.fd = -1;
+    this.cpFd = -1;
     if (this.lockFile !== undefined) releaseLock(this.lockFile);
     if (error !== undefined) throw error;
   }
 
   // ---- loading ----
+
+  private corrupt(message: string, file: string, offset?: number): StorageCorruptError {
+    return new StorageCorruptError(message, file, offset);
+  }
 
   private async open(): Promise<PersistedState & { info: LoadInfo }> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -428,56 +503,191 @@ export class FileStorage implements Storage {
     }
     if (created) syncDirSync(this.dir);
     removeSync(`${this.hardStateFile}.tmp`);
-    for (const name of readdirSync(this.snapDir)) {
-      if (name.endsWith('.tmp')) removeSync(join(this.snapDir, name));
+    removeSync(`${this.checkpointFile}.tmp`);
+    for (const d of [this.snapDir, this.walDir]) {
+      for (const name of readdirSync(d)) if (name.endsWith('.tmp')) removeSync(join(d, name));
     }
 
-    const hs = existsSync(this.hardStateFile)
+    const cpFile = this.checkpointFile;
+    const cp = existsSync(cpFile) ? decodeCheckpoint(cpFile, readFileSync(cpFile)) : undefined;
+    const hsFound = existsSync(this.hardStateFile)
       ? decodeHardState(this.hardStateFile, readFileSync(this.hardStateFile))
-      : { term: 0, vote: 0, commit: 0 };
+      : undefined;
+    const hs = hsFound ?? { term: 0, vote: 0, commit: 0 };
     const snapshot = this.loadSnapshot();
     const snapIndex = snapshot?.meta.index ?? 0;
 
-    const replay = new WalReplay();
     const names = readdirSync(this.walDir)
       .filter((n) => SEGMENT_NAME.test(n))
       .sort();
+    const seqs = names.map((n) => parseInt((SEGMENT_NAME.exec(n) as RegExpExecArray)[1], 16));
+    for (let k = 1; k < seqs.length; k++) {
+      if (seqs[k] !== seqs[k - 1] + 1) {
+        throw this.corrupt(
+          `WAL segment ${seqs[k - 1] + 1} is missing from ${this.walDir}: ` +
+            `${names[k - 1]} is followed by ${names[k]}`,
+          join(this.walDir, names[k]),
+        );
+      }
+    }
+    const lastSeq = seqs.length > 0 ? seqs[seqs.length - 1] : 0;
+    // A blank hard state is what a new store writes first: found alone, it means nothing ran.
+    const hsBlank = hsFound === undefined || (hs.term === 0 && hs.vote === 0 && hs.commit === 0);
+    const empty = names.length === 0 && hsBlank && snapshot === undefined;
+    if (empty && (cp === undefined || cp.seq === 0)) {
+      if (this.requireState !== undefined) {
+        throw this.corrupt(
+          `data dir ${this.dir} holds no Raft state (no hardstate, WAL or snapshot), but ` +
+            `${this.requireState}: it was emptied or replaced; refusing to start as an empty node`,
+          this.dir,
+        );
+      }
+    } else if (cp === undefined) {
+      // Written before checkpoints (and always with at least one segment), or missing files.
+      if (names.length === 0) {
+        throw this.corrupt(
+          `the WAL in ${this.walDir} and ${cpFile} are missing, but ` +
+            `${hsFound ? this.hardStateFile : this.snapFile} shows this node has run`,
+          this.walDir,
+        );
+      }
+    } else if (cp.seq === 0) {
+      // Created, and the first segment perhaps too, before the first sync.
+      if (!hsBlank || snapshot !== undefined) {
+        throw this.corrupt(
+          `${cpFile} records that nothing was written yet, but ` +
+            `${hsFound ? this.hardStateFile : this.snapFile} exists`,
+          cpFile,
+        );
+      }
+    } else if (names.length === 0 || lastSeq < cp.seq || seqs[0] > cp.seq) {
+      const found =
+        names.length === 0 ? 'no segment' : `segments ${seqs[0]} to ${lastSeq} (${names.at(-1)})`;
+      throw this.corrupt(
+        `WAL segments are missing from ${this.walDir}: ${cpFile} records that segment ` +
+          `${cp.seq} was written up to offset ${cp.offset} (index ${cp.lastIndex} durable), ` +
+          `but the WAL holds ${found}`,
+        this.walDir,
+      );
+    }
+
+    const replay = new WalReplay();
     let repairedTail: LoadInfo['repairedTail'];
     for (let k = 0; k < names.length; k++) {
-      const m = SEGMENT_NAME.exec(names[k]) as RegExpExecArray;
+      const seq = seqs[k];
       const file = join(this.walDir, names[k]);
       const buf = readFileSync(file);
       const last = k === names.length - 1;
-      const scan = replay.segment(file, buf);
-      if (scan.validEnd === 0 && scan.bad === undefined && !last) {
-        throw new StorageCorruptError(`corrupt WAL segment ${file}: empty`, file, 0);
+      const prev = k > 0 ? this.segments[k - 1] : undefined;
+      // The header is checked before the records are: a segment cut short shows there first.
+      const header = segmentHeader(buf);
+      if (header?.version === WAL_VERSION) {
+        if (cp === undefined) {
+          throw this.corrupt(
+            `${cpFile} is missing, but ${file} was written with it: whether records are ` +
+              'missing from the end of the WAL cannot be told; refusing to start',
+            cpFile,
+          );
+        }
+        if (header.seq !== seq) {
+          throw this.corrupt(
+            `corrupt WAL segment ${file}: its header says segment ${header.seq}, its name ${seq}`,
+            file,
+            0,
+          );
+        }
+        if (prev && header.prevEnd !== prev.bytes) {
+          const missing = header.prevEnd - prev.bytes;
+          throw this.corrupt(
+            `WAL segment ${prev.file} holds ${prev.bytes} bytes of records, but ${file} ` +
+              `records that it ended at offset ${header.prevEnd}: ` +
+              `${missing > 0 ? `${missing} bytes of acknowledged records are missing` : 'it was written to after it was closed'}`,
+            prev.file,
+            prev.bytes,
+          );
+        }
+      } else if (prev && prev.bytes === 0) {
+        throw this.corrupt(`corrupt WAL segment ${prev.file}: empty`, prev.file, 0);
       }
+      const scan = replay.segment(file, buf);
+      const v2 = scan.version === WAL_VERSION || (scan.version === 0 && cp !== undefined);
       const segment: Segment = {
-        seq: parseInt(m[1], 16),
-        firstIndex: parseInt(m[2], 16),
+        seq,
+        firstIndex: parseInt((SEGMENT_NAME.exec(names[k]) as RegExpExecArray)[2], 16),
         file,
         bytes: scan.validEnd,
         fileBytes: buf.length,
         maxIndex: scan.maxIndex,
+        version: scan.version,
       };
       this.segments.push(segment);
+      /** durableEnd: what the checkpoint says this segment holds at least (0 if it says nothing). */
+      const durableEnd = cp !== undefined && cp.seq === seq ? cp.offset : 0;
       const bad = scan.bad;
-      if (bad === undefined) continue;
+      if (bad === undefined) {
+        if (scan.validEnd < durableEnd) {
+          const at = scan.validEnd;
+          throw this.corrupt(
+            `WAL segment ${file} ends at offset ${at} ` +
+              `(${at < buf.length ? 'zeros from there on' : 'end of file'}), but ${cpFile} ` +
+              `records that it was written up to offset ${durableEnd}: ` +
+              `${durableEnd - at} bytes of acknowledged records are missing ` +
+              `(index ${cp!.lastIndex} and commit ${cp!.commit} were durable)`,
+            file,
+            at,
+          );
+        }
+        if (scan.validEnd === 0 && last && cp !== undefined && cp.seq !== seq) {
+          throw this.corrupt(`corrupt WAL segment ${file}: empty`, file, 0);
+        }
+        continue;
+      }
       const where = `corrupt WAL record in ${file} at offset ${bad.offset}: ${bad.reason}`;
-      if (!last) throw new StorageCorruptError(where, file, bad.offset);
-      const after = findValidRecord(buf, bad.offset + 1);
-      if (after >= 0) {
-        throw new StorageCorruptError(
-          `${where}; a valid record follows at offset ${after}`,
+      if (!last) throw this.corrupt(where, file, bad.offset);
+      if (bad.offset < durableEnd) {
+        throw this.corrupt(
+          `${where}; ${cpFile} records that the segment was written up to offset ` +
+            `${durableEnd}, so this record was acknowledged: refusing to cut it`,
           file,
           bad.offset,
         );
       }
-      // A torn tail: nothing valid after the damage. Cut it only if nothing durable goes with it.
+      if (v2) {
+        // Past the checkpoint: the batch being written when the process stopped, unless a later
+        // batch follows (batches are written only once the one before is durable).
+        const after = batchAfterDamage(buf, bad.offset, scan.batchStart);
+        if (after.foreign >= 0) {
+          throw this.corrupt(
+            `${where}; the record at offset ${after.foreign} is not part of the batch that ` +
+              `begins at offset ${scan.batchStart}, so that batch was made durable (or the ` +
+              'damage runs on): refusing to cut it',
+            file,
+            bad.offset,
+          );
+        }
+      } else {
+        const after = findValidRecord(buf, bad.offset + 1);
+        if (after >= 0) {
+          throw this.corrupt(
+            `${where}; a valid record follows at offset ${after}`,
+            file,
+            bad.offset,
+          );
+        }
+        if (bad.complete && !holdsZeroSector(buf, bad.offset, bad.end)) {
+          throw this.corrupt(
+            `${where}; the record is complete and nothing shows it was never synced, so it may ` +
+              'hold an acknowledged entry: refusing to cut it',
+            file,
+            bad.offset,
+          );
+        }
+      }
+      // A torn tail. Cut it only if nothing durable goes with it.
       const floor = Math.max(hs.commit, replay.commit);
       const kept = Math.max(replay.lastIndex(), snapIndex);
       if (floor > kept || (bad.entryIndex > snapIndex && bad.entryIndex <= floor)) {
-        throw new StorageCorruptError(
+        throw this.corrupt(
           `${where}; cutting the tail there would lose entries at or below the durable commit ` +
             `index ${floor}, refusing to repair`,
           file,
@@ -501,13 +711,15 @@ export class FileStorage implements Storage {
     const entries = replay.log;
     if (entries.length > 0 && entries[0].index !== snapIndex + 1) {
       const what = snapshot ? `the snapshot ${this.snapFile} ends at ${snapIndex}` : 'no snapshot';
-      throw new StorageCorruptError(
+      throw this.corrupt(
         `WAL in ${this.walDir} resumes at index ${entries[0].index} but there is ${what}: ` +
           'entries are missing',
         this.walDir,
       );
     }
     const lastIndex = entries.length > 0 ? entries[entries.length - 1].index : snapIndex;
+    const lastTerm = entries.length > 0 ? entries[entries.length - 1].term : snapshot?.meta.term;
+    this.checkHardState(hsFound, cp, lastTerm ?? 0, snapIndex);
     const commit = Math.min(Math.max(hs.commit, replay.commit, snapIndex), lastIndex);
 
     for (const e of entries) this.runs.append(e.index, e.term);
@@ -515,30 +727,92 @@ export class FileStorage implements Storage {
     this.hsQueued = { term: hs.term, vote: hs.vote };
     this.commitQueued = commit;
     this.commitDurable = commit;
+    this.durableTerm = hs.term;
+    this.durableVote = hs.vote;
+    this.durableSnapshotIndex = snapIndex;
+    this.durableLast = lastIndex;
+    this.cpCounter = cp?.counter ?? 0;
+    this.cpSyncedSeq = cp?.seq ?? 0;
+    this.cpWrittenSeq = this.cpSyncedSeq;
 
     const active = this.segments[this.segments.length - 1];
-    if (active === undefined) {
-      const file = join(this.walDir, segmentName(1, lastIndex + 1));
-      this.fd = await this.fs.open(file, 'wx');
-      this.segments.push({
-        seq: 1,
-        firstIndex: lastIndex + 1,
-        file,
-        bytes: 0,
-        fileBytes: 0,
-        maxIndex: 0,
-      });
-      this.head = encodeSegmentHead(commit);
-      this.walDirDirty = true;
+    if (active === undefined || active.version !== WAL_VERSION) {
+      // A new store, or one whose WAL was written before checkpoints: the hard state file (if
+      // there is none yet) and the checkpoint are created naming the WAL as it is, then every
+      // later write goes to a new segment of this format.
+      if (hsFound === undefined) {
+        await this.writeDurably(this.hardStateFile, [encodeHardState(hs)], this.dir);
+      }
+      if (cp === undefined) {
+        this.cpCounter = 1;
+        await this.writeDurably(
+          cpFile,
+          [encodeCheckpointFile(this.checkpoint(active?.seq ?? 0, active?.bytes ?? 0))],
+          this.dir,
+        );
+      }
+      this.cpFd = await this.fs.open(cpFile, 'r+');
+      const { fd, seg } = await this.createSegment(
+        (active?.seq ?? 0) + 1,
+        lastIndex + 1,
+        active?.bytes ?? 0,
+      );
+      this.fd = fd;
+      this.segments.push(seg);
+      await this.writeCheckpoint(true);
     } else {
+      this.cpFd = await this.fs.open(cpFile, 'r+');
       this.fd = await this.fs.open(active.file, 'r+');
-      if (active.bytes === 0) this.head = encodeSegmentHead(commit);
     }
 
     const sizes = this.sizes();
     const info: LoadInfo = { segments: sizes.segments, walBytes: sizes.walBytes };
     if (repairedTail) info.repairedTail = repairedTail;
     return { hardState: { ...this.hs }, snapshot, entries, info };
+  }
+
+  /**
+   * checkHardState refuses a hard state file that is missing or older than the checkpoint's term
+   * and vote, and a snapshot older than the one the checkpoint records.
+   */
+  private checkHardState(
+    found: HardState | undefined,
+    cp: Checkpoint | undefined,
+    lastTerm: number,
+    snapIndex: number,
+  ): void {
+    const file = this.hardStateFile;
+    if (found === undefined && (cp !== undefined || lastTerm > 0)) {
+      // A store with a checkpoint wrote its hard state file before it; one written before
+      // checkpoints wrote it before the first entry of a term above 0.
+      const ran =
+        cp === undefined
+          ? `the log holds entries of term ${lastTerm}`
+          : `${this.checkpointFile} exists${cp.term > 0 ? ` and records term ${cp.term}, vote ${cp.vote}` : ''}`;
+      throw this.corrupt(
+        `hard state file ${file} is missing, but ${ran}: the node's term and vote are lost; ` +
+          'refusing to start with term 0 and no vote',
+        file,
+      );
+    }
+    if (cp === undefined) return;
+    const hs = found ?? { term: 0, vote: 0, commit: 0 };
+    if (hs.term < cp.term || (hs.term === cp.term && cp.vote !== 0 && hs.vote !== cp.vote)) {
+      throw this.corrupt(
+        `hard state file ${file} holds term ${hs.term}, vote ${hs.vote}, but ` +
+          `${this.checkpointFile} records that term ${cp.term}, vote ${cp.vote} was durable: ` +
+          'the hard state is older than what the node acknowledged',
+        file,
+      );
+    }
+    if (cp.snapshotIndex > snapIndex) {
+      throw this.corrupt(
+        `a snapshot is missing from ${this.snapDir}: ${this.checkpointFile} records a durable ` +
+          `snapshot at index ${cp.snapshotIndex}, the newest there is ` +
+          `${snapIndex > 0 ? `at ${snapIndex}` : 'none'}`,
+        this.snapDir,
+      );
+    }
   }
 
   /** loadSnapshot reads the newest snapshot; a damaged newest snapshot is an error, never skipped. */
@@ -604,7 +878,8 @@ export class FileStorage implements Storage {
 
   /**
    * flush takes everything buffered (synchronously, before its first await) and makes it durable:
-   * hardstate file first, then the WAL batch. New appends meanwhile go to the other buffer.
+   * hardstate file first, then the WAL batch, then the checkpoint records where the WAL now ends.
+   * New appends meanwhile go to the other buffer.
    */
   private async flush(): Promise<void> {
     if (this.hs.commit > this.commitQueued) {
@@ -619,12 +894,19 @@ export class FileStorage implements Storage {
       : undefined;
     this.hsDirty = false;
     const commit = this.commitQueued;
+    const last = this.lastIndex();
     this.counters.syncs++;
     try {
       if (this.fsyncDelayMs > 0) await sleep(this.fsyncDelayMs);
-      if (hs) await this.writeDurably(this.hardStateFile, [encodeHardState(hs)], this.dir);
+      if (hs) {
+        await this.writeDurably(this.hardStateFile, [encodeHardState(hs)], this.dir);
+        this.durableTerm = hs.term;
+        this.durableVote = hs.vote;
+      }
       if (batch.length > 0) await this.writeBatch(batch);
       if (commit > this.commitDurable) this.commitDurable = commit;
+      this.durableLast = last;
+      await this.writeCheckpoint(false);
     } catch (err) {
       throw this.fail(err);
     } finally {
@@ -634,67 +916,154 @@ export class FileStorage implements Storage {
 
   private async writeBatch(batch: RecordBuffer): Promise<void> {
     let seg = this.segments[this.segments.length - 1];
-    if (this.head === undefined && seg.bytes >= this.segmentBytes) seg = await this.rotate(batch);
+    if (seg.bytes >= this.segmentBytes) seg = await this.rotate(batch);
+    batch.appendBatchEnd(seg.bytes);
     const body = batch.bytes();
-    const bufs = this.head ? [this.head, body] : [body];
-    const total = (this.head?.length ?? 0) + body.length;
-    const end = seg.bytes + total;
+    const end = seg.bytes + body.length;
     if (end > seg.fileBytes) {
       const step = Math.min(EXTEND_BYTES, this.segmentBytes);
       const fileBytes = (Math.floor(end / step) + 1) * step;
       await this.fs.ftruncate(this.fd, fileBytes);
       seg.fileBytes = fileBytes;
     }
-    await this.writeAll(this.fd, bufs, seg.bytes);
-    seg.bytes += total;
+    await this.writeAll(this.fd, body, seg.bytes);
+    seg.bytes = end;
     if (batch.maxIndex > seg.maxIndex) seg.maxIndex = batch.maxIndex;
-    this.head = undefined;
     await this.fs.fdatasync(this.fd);
     this.counters.fdatasyncs++;
-    if (this.walDirDirty) {
-      await this.syncDir(this.walDir);
-      this.walDirDirty = false;
-    }
   }
 
-  /** rotate starts a new segment; its header and a commit record go in front of the next batch. */
+  /**
+   * createSegment makes a new segment durable before anything is written to it: its opening batch
+   * (header with seq and the previous segment's end, the durable commit, a batch end) goes into
+   * `<name>.tmp`, extended like the active segment, fdatasynced, renamed, and wal/ fsynced. A
+   * segment file therefore never exists without its header. Returns its fd, open for writing.
+   */
+  private async createSegment(
+    seq: number,
+    firstIndex: number,
+    prevEnd: number,
+  ): Promise<{ fd: number; seg: Segment }> {
+    const file = join(this.walDir, segmentName(seq, firstIndex));
+    if (existsSync(file)) throw new Error(`WAL segment ${file} already exists`);
+    const tmp = `${file}.tmp`;
+    const head = encodeSegmentHead(seq, prevEnd, this.commitDurable);
+    const step = Math.min(EXTEND_BYTES, this.segmentBytes);
+    const fileBytes = (Math.floor(head.length / step) + 1) * step;
+    const fd = await this.fs.open(tmp, 'w');
+    try {
+      await writeFully(this.fs, fd, head, 0);
+      await this.fs.ftruncate(fd, fileBytes);
+      await this.fs.fdatasync(fd);
+      this.counters.fdatasyncs++;
+      await this.fs.rename(tmp, file);
+    } catch (err) {
+      await this.fs.close(fd).catch(noop);
+      throw err;
+    }
+    await this.syncDir(this.walDir);
+    const seg: Segment = {
+      seq,
+      firstIndex,
+      file,
+      bytes: head.length,
+      fileBytes,
+      maxIndex: 0,
+      version: WAL_VERSION,
+    };
+    return { fd, seg };
+  }
+
+  /**
+   * rotate starts the next segment (see createSegment) and records it in the checkpoint, made
+   * durable at once: a rotation is rare, and a checkpoint naming the newest segment makes its loss
+   * visible even after a power cut.
+   */
   private async rotate(batch: RecordBuffer): Promise<Segment> {
     const prev = this.segments[this.segments.length - 1];
-    const seq = prev.seq + 1;
     const firstIndex = batch.firstIndex > 0 ? batch.firstIndex : this.lastIndex() + 1;
-    const file = join(this.walDir, segmentName(seq, firstIndex));
-    const fd = await this.fs.open(file, 'wx');
+    const { fd, seg } = await this.createSegment(prev.seq + 1, firstIndex, prev.bytes);
     const old = this.fd;
     this.fd = fd;
-    const seg: Segment = { seq, firstIndex, file, bytes: 0, fileBytes: 0, maxIndex: 0 };
     this.segments.push(seg);
-    this.head = encodeSegmentHead(this.commitDurable);
-    this.walDirDirty = true;
     this.counters.rotations++;
     await this.fs.close(old);
+    await this.writeCheckpoint(true);
     return seg;
   }
 
-  private async writeAll(fd: number, bufs: Uint8Array[], position: number): Promise<void> {
+  /** checkpoint describes what is durable now, as if the active segment were (seq, offset). */
+  private checkpoint(seq: number, offset: number): Checkpoint {
+    return {
+      counter: this.cpCounter,
+      seq,
+      offset,
+      commit: this.commitDurable,
+      term: this.durableTerm,
+      vote: this.durableVote,
+      snapshotIndex: this.durableSnapshotIndex,
+      lastIndex: this.durableLast,
+    };
+  }
+
+  /**
+   * writeCheckpoint writes the next checkpoint into its slot. With `sync` it is made durable
+   * before this returns; otherwise it is left in the page cache, which outlives the process, and
+   * an fdatasync follows within checkpointSyncMs, beside the WAL's own.
+   */
+  private async writeCheckpoint(sync: boolean): Promise<void> {
+    const active = this.segments[this.segments.length - 1];
+    this.cpCounter++;
+    const cp = this.checkpoint(active.seq, active.bytes);
+    const slot = encodeCheckpointSlot(cp, this.cpSlot);
+    await writeFully(this.fs, this.cpFd, slot, slotOffset(cp.counter));
+    this.cpWrittenSeq = cp.seq;
+    this.counters.checkpoints++;
+    this.cpDirty = true;
+    if (sync) {
+      await this.fs.fdatasync(this.cpFd);
+      this.counters.checkpointSyncs++;
+      this.cpDirty = false;
+      if (cp.seq > this.cpSyncedSeq) this.cpSyncedSeq = cp.seq;
+    } else if (this.cpTimer === undefined && this.cpSyncing === undefined) {
+      this.cpTimer = setTimeout(() => this.syncCheckpoint(), this.checkpointSyncMs);
+      this.cpTimer.unref();
+    }
+  }
+
+  /** syncCheckpoint makes the latest checkpoint durable; an I/O error fails the store. */
+  private syncCheckpoint(): void {
+    this.cpTimer = undefined;
+    if (!this.cpDirty || this.state !== 'open' || this.failure) return;
+    this.cpDirty = false;
+    const seq = this.cpWrittenSeq;
+    const done = this.fs.fdatasync(this.cpFd).then(
+      () => {
+        this.counters.checkpointSyncs++;
+        if (seq > this.cpSyncedSeq) this.cpSyncedSeq = seq;
+      },
+      (err: unknown) => {
+        this.fail(err);
+      },
+    );
+    this.cpSyncing = done.finally(() => {
+      this.cpSyncing = undefined;
+      if (this.cpDirty && this.cpTimer === undefined && this.state === 'open') {
+        this.cpTimer = setTimeout(() => this.syncCheckpoint(), this.checkpointSyncMs);
+        this.cpTimer.unref();
+      }
+    });
+  }
+
+  private async writeAll(fd: number, b: Uint8Array, position: number): Promise<void> {
     let pos = position;
-    let rest = bufs;
-    if (bufs.length > 1) {
-      const total = bufs.reduce((n, b) => n + b.length, 0);
-      const n = await this.fs.writev(fd, bufs, pos);
+    let rest = b;
+    while (rest.length > 0) {
+      const n = await this.fs.write(fd, rest, pos);
       this.counters.writes++;
       this.counters.bytesWritten += n;
-      if (n === total) return;
       pos += n;
-      rest = [Buffer.concat(bufs).subarray(n)];
-    }
-    for (let b of rest) {
-      while (b.length > 0) {
-        const n = await this.fs.write(fd, b, pos);
-        this.counters.writes++;
-        this.counters.bytesWritten += n;
-        pos += n;
-        b = b.subarray(n);
-      }
+      rest = rest.subarray(n);
     }
   }
 
@@ -759,11 +1128,16 @@ export class FileStorage implements Storage {
 
   /**
    * removeSegmentsThrough deletes segments from the oldest on while every index they record is
-   * <= `index`; the active segment always stays, and the WAL stays a suffix of what was written.
+   * <= `index`; the active segment always stays, as does the one the durable checkpoint names,
+   * and the WAL stays a suffix of what was written.
    */
   private async removeSegmentsThrough(index: number): Promise<void> {
     const doomed: Segment[] = [];
-    while (this.segments.length > 1 && this.segments[0].maxIndex <= index) {
+    while (
+      this.segments.length > 1 &&
+      this.segments[0].maxIndex <= index &&
+      this.segments[0].seq < this.cpSyncedSeq
+    ) {
       doomed.push(this.segments.shift() as Segment);
     }
     for (const s of doomed) await this.fs.unlink(s.file);

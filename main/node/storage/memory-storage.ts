@@ -1,5 +1,6 @@
 import type { Entry, HardState, PersistedState, Snapshot, SnapshotPart } from '../../raft/types';
 import {
+  StorageCorruptError,
   checkEntries,
   checkHardState,
   entryBytes,
@@ -41,6 +42,7 @@ function sleep(ms: number): Promise<void> {
 export class MemoryStorage implements Storage {
   readonly disk: MemoryDisk;
   private fsyncDelayMs: number;
+  private readonly requireState: string | undefined;
   private state: 'new' | 'open' | 'closed' = 'new';
   private failure: Error | undefined;
   private injected: Error | undefined;
@@ -53,9 +55,17 @@ export class MemoryStorage implements Storage {
   /** flushing settles when every sync started so far has finished; syncs run one at a time. */
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(disk: MemoryDisk = new MemoryDisk(), options: { fsyncDelayMs?: number } = {}) {
+  /**
+   * options.requireState: the disk is known to have held state (the reason, for the message); a
+   * disk with none is then refused, as FileStorage refuses an emptied data dir.
+   */
+  constructor(
+    disk: MemoryDisk = new MemoryDisk(),
+    options: { fsyncDelayMs?: number; requireState?: string } = {},
+  ) {
     this.disk = disk;
     this.fsyncDelayMs = options.fsyncDelayMs ?? 0;
+    this.requireState = options.requireState;
   }
 
   /** syncs counts the syncs that had something to make durable. */
@@ -78,9 +88,21 @@ export class MemoryStorage implements Storage {
       return Promise.reject(new Error('MemoryStorage.load() may be called only once'));
     }
     if (this.disk.inUse) return Promise.reject(new Error('memory disk is in use'));
+    const d = this.disk;
+    const hs = d.hardState;
+    const blank = hs.term === 0 && hs.vote === 0 && hs.commit === 0;
+    if (this.requireState !== undefined && blank && d.entries.length === 0 && !d.snapshot) {
+      this.state = 'closed';
+      return Promise.reject(
+        new StorageCorruptError(
+          `memory disk holds no Raft state, but ${this.requireState}: ` +
+            'refusing to start as an empty node',
+          'memory',
+        ),
+      );
+    }
     this.disk.inUse = true;
     this.state = 'open';
-    const d = this.disk;
     this.last = this.diskLast();
     const snapIndex = d.snapshot?.meta.index ?? 0;
     const commit = Math.min(Math.max(d.hardState.commit, snapIndex), this.last);

@@ -14,18 +14,33 @@ export const RECORD_HEADER_BYTES = 8;
 export const KIND_ENTRY = 1;
 /** KIND_COMMIT: [u8 2][u64 commit]. */
 export const KIND_COMMIT = 2;
-/** KIND_HEADER: [u8 3]['RDWAL'][u8 version]; the first record of every segment. */
+/**
+ * KIND_HEADER: the first record of every segment. Version 1: [u8 3]['RDWAL'][u8 1]. Version 2:
+ * [u8 3]['RDWAL'][u8 2][u64 seq][u64 end of the previous segment's records (0 for seq 1)].
+ */
 export const KIND_HEADER = 3;
 /** KIND_SNAPSHOT: [u8 4][u64 index][u64 term]; a snapshot at (index, term) was saved. */
 export const KIND_SNAPSHOT = 4;
+/**
+ * KIND_BATCH_END: [u8 5][u64 offset of the batch's first record]; the last record of every sync
+ * batch in a version-2 segment.
+ */
+export const KIND_BATCH_END = 5;
 
 export const ENTRY_PAYLOAD_HEADER = 18;
 export const COMMIT_PAYLOAD = 9;
-export const HEADER_PAYLOAD = 7;
+/** HEADER_PAYLOAD_V1: the header record of a version-1 segment. */
+export const HEADER_PAYLOAD_V1 = 7;
+export const HEADER_PAYLOAD = 23;
 export const SNAPSHOT_PAYLOAD = 17;
+export const BATCH_END_PAYLOAD = 9;
+/** BATCH_END_BYTES: what a batch-end record adds to every batch, framing included. */
+export const BATCH_END_BYTES = RECORD_HEADER_BYTES + BATCH_END_PAYLOAD;
 
 export const WAL_MAGIC = 'RDWAL';
-export const WAL_VERSION = 1;
+/** WAL_VERSION is the version of the segments written; WAL_VERSION_1 segments are still read. */
+export const WAL_VERSION = 2;
+export const WAL_VERSION_1 = 1;
 
 /** MAX_PAYLOAD bounds a record's payload length; a larger length field is damage, not data. */
 export const MAX_PAYLOAD = 1 << 30;
@@ -133,12 +148,23 @@ export class RecordBuffer {
     this.finish(p, COMMIT_PAYLOAD);
   }
 
-  appendHeader(): void {
+  /** appendHeader encodes a version-2 header: the segment's seq and where the previous one ended. */
+  appendHeader(seq: number, prevEnd: number): void {
     const p = this.begin(HEADER_PAYLOAD);
     this.buf[p] = KIND_HEADER;
     this.buf.write(WAL_MAGIC, p + 1, 'latin1');
     this.buf[p + 6] = WAL_VERSION;
+    writeU64(this.buf, p + 7, seq);
+    writeU64(this.buf, p + 15, prevEnd);
     this.finish(p, HEADER_PAYLOAD);
+  }
+
+  /** appendBatchEnd closes a sync batch whose first record is at `start` in its segment. */
+  appendBatchEnd(start: number): void {
+    const p = this.begin(BATCH_END_PAYLOAD);
+    this.buf[p] = KIND_BATCH_END;
+    writeU64(this.buf, p + 1, start);
+    this.finish(p, BATCH_END_PAYLOAD);
   }
 
   appendSnapshot(index: number, term: number): void {
@@ -170,12 +196,37 @@ export class RecordBuffer {
   }
 }
 
-/** encodeSegmentHead returns the records that open a new segment: a header, then a commit record. */
-export function encodeSegmentHead(commit: number): Buffer {
-  const rb = new RecordBuffer(64);
-  rb.appendHeader();
+/**
+ * encodeSegmentHead returns the batch that opens a new segment: a header (seq, end of the previous
+ * segment's records), a commit record, and the batch's end.
+ */
+export function encodeSegmentHead(seq: number, prevEnd: number, commit: number): Buffer {
+  const rb = new RecordBuffer(128);
+  rb.appendHeader(seq, prevEnd);
   rb.appendCommit(commit);
+  rb.appendBatchEnd(0);
   return Buffer.from(rb.bytes());
+}
+
+/**
+ * segmentHeader reads the header record at the start of a segment: its version, and for version
+ * 2 its seq and the end of the previous segment's records; undefined if it is not intact.
+ */
+export function segmentHeader(
+  buf: Uint8Array,
+): { version: number; seq: number; prevEnd: number } | undefined {
+  if (buf.length < RECORD_HEADER_BYTES + HEADER_PAYLOAD_V1) return undefined;
+  const len = readU32(buf, 0);
+  const p = RECORD_HEADER_BYTES;
+  if ((len !== HEADER_PAYLOAD && len !== HEADER_PAYLOAD_V1) || buf.length < p + len) {
+    return undefined;
+  }
+  if (buf[p] !== KIND_HEADER || crc32c(buf, p, p + len) !== readU32(buf, 4)) return undefined;
+  const version = buf[p + 6];
+  if (version === WAL_VERSION && len === HEADER_PAYLOAD) {
+    return { version, seq: readU64(buf, p + 7), prevEnd: readU64(buf, p + 15) };
+  }
+  return { version, seq: 0, prevEnd: 0 };
 }
 
 /** payloadFits reports whether a payload length is the right size for its kind. */
@@ -186,9 +237,11 @@ export function payloadFits(kind: number, length: number): boolean {
     case KIND_COMMIT:
       return length === COMMIT_PAYLOAD;
     case KIND_HEADER:
-      return length === HEADER_PAYLOAD;
+      return length === HEADER_PAYLOAD || length === HEADER_PAYLOAD_V1;
     case KIND_SNAPSHOT:
       return length === SNAPSHOT_PAYLOAD;
+    case KIND_BATCH_END:
+      return length === BATCH_END_PAYLOAD;
     default:
       return false;
   }
@@ -235,4 +288,62 @@ export function findValidRecord(buf: Uint8Array, from: number): number {
     if (crc32c(buf, p, p + len) === readU32(buf, off + 4)) return off;
   }
   return -1;
+}
+
+/** SECTOR_BYTES: the unit a disk writes atomically, at the least. */
+const SECTOR_BYTES = 512;
+
+/**
+ * holdsZeroSector tells whether the record at buf[off, end) has a piece between two sector
+ * boundaries of the file (or the record's own ends) that is all zeros: what a write that did not
+ * reach the disk leaves in a file extended ahead of its records. Such a record is torn; a
+ * complete record with a checksum mismatch and no such piece is damage.
+ */
+export function holdsZeroSector(buf: Uint8Array, off: number, end: number): boolean {
+  let from = off;
+  while (from < end) {
+    const to = Math.min(end, (Math.floor(from / SECTOR_BYTES) + 1) * SECTOR_BYTES);
+    if (allZero(buf, from, to)) return true;
+    from = to;
+  }
+  return false;
+}
+
+/** BatchAfterDamage is what follows a damaged record in a version-2 segment. */
+export interface BatchAfterDamage {
+  /** next: the offset of the first well-formed record after the damage, or -1. */
+  next: number;
+  /**
+   * foreign: the offset of a well-formed record after the damage that is not part of the batch
+   * holding it, or -1: a batch end naming another start than that batch's, or any record past
+   * the batch's own end. Batches are written one after the other, each only once the one before
+   * is durable, so such a record shows the damaged batch was durable (or the damage is wider).
+   */
+  foreign: number;
+}
+
+/**
+ * batchAfterDamage looks at the well-formed records after a damaged one at `damage`, in a batch
+ * that began at `batchStart` (just past the last intact batch end before the damage).
+ */
+export function batchAfterDamage(
+  buf: Uint8Array,
+  damage: number,
+  batchStart: number,
+): BatchAfterDamage {
+  let next = -1;
+  let closed = false;
+  for (let off = damage + 1; ;) {
+    const at = findValidRecord(buf, off);
+    if (at < 0) return { next, foreign: -1 };
+    if (next < 0) next = at;
+    if (closed) return { next, foreign: at };
+    const len = readU32(buf, at);
+    const p = at + RECORD_HEADER_BYTES;
+    if (buf[p] === KIND_BATCH_END) {
+      if (readU64(buf, p + 1) !== batchStart) return { next, foreign: at };
+      closed = true;
+    }
+    off = p + len;
+  }
 }

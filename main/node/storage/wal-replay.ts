@@ -2,9 +2,12 @@ import type { Entry } from '../../raft/types';
 import { crc32c } from './crc32c';
 import { StorageCorruptError } from './storage';
 import {
+  BATCH_END_PAYLOAD,
   COMMIT_PAYLOAD,
   ENTRY_PAYLOAD_HEADER,
   HEADER_PAYLOAD,
+  HEADER_PAYLOAD_V1,
+  KIND_BATCH_END,
   KIND_COMMIT,
   KIND_ENTRY,
   KIND_HEADER,
@@ -14,6 +17,7 @@ import {
   SNAPSHOT_PAYLOAD,
   WAL_MAGIC,
   WAL_VERSION,
+  WAL_VERSION_1,
   allZero,
   hex32,
   readU32,
@@ -47,6 +51,8 @@ export interface BadRecord {
   reason: string;
   /** complete: the whole payload is present (a crc mismatch) rather than cut short. */
   complete: boolean;
+  /** end: the offset just past the damaged record when it is complete, else `offset`. */
+  end: number;
   /** entryIndex: the index the damaged record claims if it looks like an entry, else -1. */
   entryIndex: number;
 }
@@ -58,6 +64,13 @@ export interface SegmentScan {
   /** maxIndex: the largest entry or snapshot index recorded in the segment (0 if none). */
   maxIndex: number;
   bad: BadRecord | undefined;
+  /** version: the segment's format version from its header (0 if it has no intact header). */
+  version: number;
+  /** seq and prevEnd: what a version-2 header records (0 otherwise). */
+  seq: number;
+  prevEnd: number;
+  /** batchStart: the offset just past the last intact batch end (0 if none). */
+  batchStart: number;
 }
 
 /**
@@ -130,6 +143,10 @@ export class WalReplay {
   segment(file: string, buf: Buffer): SegmentScan {
     const n = buf.length;
     let maxIndex = 0;
+    let version = 0;
+    let seq = 0;
+    let prevEnd = 0;
+    let batchStart = 0;
     const corrupt = (at: number, why: string): StorageCorruptError =>
       new StorageCorruptError(`corrupt WAL record in ${file} at offset ${at}: ${why}`, file, at);
     const bad = (
@@ -141,10 +158,15 @@ export class WalReplay {
     ): SegmentScan => ({
       validEnd: offset,
       maxIndex,
+      version,
+      seq,
+      prevEnd,
+      batchStart,
       bad: {
         offset,
         reason,
         complete,
+        end: complete ? p + len : offset,
         entryIndex: p + 9 <= n && len >= 9 && buf[p] === KIND_ENTRY ? readU64(buf, p + 1) : -1,
       },
     });
@@ -157,7 +179,9 @@ export class WalReplay {
       const len = readU32(buf, off);
       // The active segment is extended ahead of its writes (docs/storage.md): zeros from a
       // record boundary to the end of the file are room not yet written, not damage.
-      if (len === 0 && allZero(buf, off)) return { validEnd: off, maxIndex, bad: undefined };
+      if (len === 0 && allZero(buf, off)) {
+        return { validEnd: off, maxIndex, bad: undefined, version, seq, prevEnd, batchStart };
+      }
       if (len === 0 || len > MAX_PAYLOAD) {
         return bad(off, `invalid payload length ${len}`, false, p, 0);
       }
@@ -210,12 +234,33 @@ export class WalReplay {
         }
         case KIND_HEADER: {
           if (off !== 0) throw corrupt(off, 'a header record in the middle of a segment');
-          if (len !== HEADER_PAYLOAD || buf.toString('latin1', p + 1, p + 6) !== WAL_MAGIC) {
+          if (len < HEADER_PAYLOAD_V1 || buf.toString('latin1', p + 1, p + 6) !== WAL_MAGIC) {
             throw corrupt(off, 'bad segment header');
           }
-          if (buf[p + 6] !== WAL_VERSION) {
-            throw corrupt(off, `unsupported WAL version ${buf[p + 6]}`);
+          const v = buf[p + 6];
+          if (v !== WAL_VERSION && v !== WAL_VERSION_1) {
+            throw corrupt(off, `unsupported WAL version ${v}`);
           }
+          if (len !== (v === WAL_VERSION_1 ? HEADER_PAYLOAD_V1 : HEADER_PAYLOAD)) {
+            throw corrupt(off, `a version ${v} header of ${len} bytes`);
+          }
+          version = v;
+          if (v === WAL_VERSION) {
+            seq = readU64(buf, p + 7);
+            prevEnd = readU64(buf, p + 15);
+            if (seq < 1 || prevEnd < 0) throw corrupt(off, 'bad segment header');
+          }
+          break;
+        }
+        case KIND_BATCH_END: {
+          if (version !== WAL_VERSION) {
+            throw corrupt(off, `a batch end in a version ${version} segment`);
+          }
+          const start = len === BATCH_END_PAYLOAD ? readU64(buf, p + 1) : -1;
+          if (start !== batchStart) {
+            throw corrupt(off, `a batch end naming offset ${start}, not ${batchStart}`);
+          }
+          batchStart = p + len;
           break;
         }
         case KIND_SNAPSHOT: {
@@ -231,6 +276,6 @@ export class WalReplay {
       }
       off = p + len;
     }
-    return { validEnd: off, maxIndex, bad: undefined };
+    return { validEnd: off, maxIndex, bad: undefined, version, seq, prevEnd, batchStart };
   }
 }

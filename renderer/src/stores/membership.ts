@@ -5,8 +5,10 @@ import { useClusterStore } from './cluster';
 import { useConnectionStore } from './connection';
 
 /**
- * useMembershipStore starts membership workflows (add, remove, transfer leadership) and follows
- * them: the workflow a button started is `focused`, and its steps come live from the cluster view.
+ * useMembershipStore starts membership workflows (add, remove, replace, transfer leadership) and
+ * follows them: the workflow a button started is `focused`, and its steps come live from the
+ * cluster view. `refused` lists the members the supervisor will not start again (their data
+ * folder is gone): the way back for them is replaceNode.
  */
 export const useMembershipStore = defineStore('membership', () => {
   const conn = useConnectionStore();
@@ -17,6 +19,11 @@ export const useMembershipStore = defineStore('membership', () => {
     [...(cluster.view?.workflows ?? [])].sort((a, b) => b.startedAt - a.startedAt),
   );
   const running = computed(() => workflows.value.filter((w) => w.state === 'running'));
+  const refused = computed(() =>
+    (cluster.view?.nodes ?? []).filter(
+      (n) => n.startRefused !== null && n.membership !== 'removed',
+    ),
+  );
   const focused = computed(
     () => workflows.value.find((w) => w.id === focusedId.value) ?? running.value[0] ?? null,
   );
@@ -30,9 +37,11 @@ export const useMembershipStore = defineStore('membership', () => {
     focusedId,
     workflows,
     running,
+    refused,
     focused,
     addNode: () => follow(conn.run('addNode')),
     removeNode: (id: NodeId) => follow(conn.run('removeNode', id)),
+    replaceNode: (id: NodeId) => follow(conn.run('replaceNode', id)),
     transferLeader: (id: NodeId) => follow(conn.run('transferLeader', id)),
     focus: (id: string) => {
       focusedId.value = id;

@@ -5,7 +5,9 @@ import {
   readFileSync,
   readdirSync,
   readSync,
+  rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -36,6 +38,34 @@ async function three(extra: string[] = []): Promise<TestCluster> {
   await cluster.define([1, 2, 3]);
   await Promise.all([1, 2, 3].map((id) => cluster!.start(id, { peers: [1, 2, 3] })));
   return cluster;
+}
+
+/** lastSegment is the newest WAL segment of a node's data dir. */
+function lastSegment(dataDir: string): string {
+  const wal = join(dataDir, 'wal');
+  return join(wal, readdirSync(wal).sort().at(-1)!);
+}
+
+/** recordsEnd is the offset just past the last record of a segment (the zeros after it are room). */
+function recordsEnd(file: string): number {
+  const buf = readFileSync(file);
+  let end = 0;
+  while (end + 8 <= buf.length && buf.readUInt32BE(end) !== 0) end += 8 + buf.readUInt32BE(end);
+  return end;
+}
+
+/** refusal starts a node that must refuse to start and returns its exit code and stderr. */
+async function refusal(
+  c: TestCluster,
+  id: number,
+  args: string[] = [],
+): Promise<{ code: number; stderr: string }> {
+  const r = await c.start(id, { peers: [1, 2, 3], args }).then(
+    () => undefined,
+    (e: unknown) => e as { code: number; stderr: string },
+  );
+  expect(r, `node ${id} started`).toBeDefined();
+  return r!;
 }
 
 function client(c: TestCluster): KvClient {
@@ -150,6 +180,67 @@ describe('a node refuses to start on bad ground, with a clear message', () => {
     expect(err.code).toBe(1);
     expect(err.stderr).toContain(seg);
     expect(err.stderr).toMatch(/offset \d+/);
+  }, 60_000);
+
+  it('after two WAL ends zeroed and a data folder deleted, no node comes back with older values', async () => {
+    const c = await three();
+    const kv = client(c);
+    for (let i = 0; i < 20; i++) await kv.put(`k${i}`, 'old');
+    // Every node holds the old values; where each WAL ends now is a record boundary.
+    await waitFor('every node to hold the old values', async () => {
+      const ends = [1, 2, 3].map((id) => recordsEnd(lastSegment(c.specs.get(id)!.dataDir)));
+      await sleep(300);
+      const again = [1, 2, 3].map((id) => recordsEnd(lastSegment(c.specs.get(id)!.dataDir)));
+      return ends.every((e, k) => e === again[k]) && ends;
+    });
+    const marks = new Map(
+      [1, 2].map((id) => [id, recordsEnd(lastSegment(c.specs.get(id)!.dataDir))] as const),
+    );
+    for (let i = 0; i < 20; i++) await kv.put(`k${i}`, 'new');
+    await Promise.all([1, 2, 3].map((id) => c.stop(id)));
+    for (const [id, mark] of marks) {
+      const seg = lastSegment(c.specs.get(id)!.dataDir);
+      const buf = readFileSync(seg);
+      buf.fill(0, mark);
+      writeFileSync(seg, buf);
+    }
+    rmSync(c.specs.get(3)!.dataDir, { recursive: true });
+    // The peer secret is given back, as the supervisor gives it before every start.
+    c.giveSecret(3);
+    // Restarted as the supervisor restarts members it has started before.
+    for (const id of [1, 2]) {
+      const r = await refusal(c, id, ['--require-state']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(lastSegment(c.specs.get(id)!.dataDir));
+      expect(r.stderr).toContain(`ends at offset ${marks.get(id)} (zeros from there on)`);
+      expect(r.stderr).toContain('bytes of acknowledged records are missing');
+    }
+    const r3 = await refusal(c, 3, ['--require-state']);
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toContain(`data dir ${c.specs.get(3)!.dataDir} holds no Raft state`);
+    expect(r3.stderr).toContain('--require-state says this node has run before');
+  }, 90_000);
+
+  it('refuses a deleted hard state file, and a data dir emptied around its node.json', async () => {
+    const c = await three();
+    const kv = client(c);
+    await kv.put('a', '1');
+    await Promise.all([2, 3].map((id) => c.stop(id)));
+    const two = c.specs.get(2)!.dataDir;
+    rmSync(join(two, 'hardstate'));
+    const r2 = await refusal(c, 2);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain(`hard state file ${join(two, 'hardstate')} is missing`);
+    expect(r2.stderr).toContain("the node's term and vote are lost");
+    // Everything but node.json gone: node.json says the node ran here, so empty is refused.
+    const three_ = c.specs.get(3)!.dataDir;
+    for (const f of readdirSync(three_))
+      if (f !== 'node.json') rmSync(join(three_, f), { recursive: true });
+    c.giveSecret(3);
+    const r3 = await refusal(c, 3);
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toContain(`data dir ${three_} holds no Raft state`);
+    expect(r3.stderr).toContain(`${join(three_, 'node.json')} records that node 3 has run in it`);
   }, 60_000);
 
   it('refuses a data dir that belongs to another cluster, and a port in use', async () => {

@@ -47,8 +47,7 @@ export class TestCluster {
   async define(ids: number[]): Promise<void> {
     for (const id of ids) {
       const dataDir = join(this.root, `node-${id}`);
-      makePrivateDir(dataDir);
-      writePeerSecret(peerSecretPath(dataDir), this.secret);
+      this.writeSecret(dataDir);
       this.specs.set(id, {
         id,
         peer: `127.0.0.1:${await freePort()}`,
@@ -57,6 +56,16 @@ export class TestCluster {
         dataDir,
       });
     }
+  }
+
+  /** giveSecret writes the peer secret into a node's data dir again (creating the dir if gone). */
+  giveSecret(id: number): void {
+    this.writeSecret(this.specs.get(id)!.dataDir);
+  }
+
+  private writeSecret(dataDir: string): void {
+    makePrivateDir(dataDir);
+    writePeerSecret(peerSecretPath(dataDir), this.secret);
   }
 
   peersFlag(ids: number[]): string {

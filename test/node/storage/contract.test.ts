@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStorage } from '../../../main/node/storage/file-storage';
 import { MemoryDisk, MemoryStorage } from '../../../main/node/storage/memory-storage';
-import type { Storage } from '../../../main/node/storage/storage';
+import { StorageCorruptError, type Storage } from '../../../main/node/storage/storage';
 import type { ConfState, Snapshot } from '../../../main/raft/types';
 import { LogModel, entries, entry, payload, plain } from './fixtures/entries';
 
-/** Impl opens a fresh store on a "disk" that survives between opens (a dir, or a MemoryDisk). */
+/**
+ * Impl opens a fresh store on a "disk" that survives between opens (a dir, or a MemoryDisk);
+ * `requireState` says the disk is known to have held state.
+ */
 interface Impl {
   name: string;
-  disk: (dir: string) => () => Storage;
+  disk: (dir: string) => (requireState?: string) => Storage;
 }
 
 const IMPLS: Impl[] = [
@@ -19,12 +22,12 @@ const IMPLS: Impl[] = [
     name: 'MemoryStorage',
     disk: () => {
       const disk = new MemoryDisk();
-      return () => new MemoryStorage(disk);
+      return (requireState) => new MemoryStorage(disk, { requireState });
     },
   },
   {
     name: 'FileStorage',
-    disk: (dir) => () => new FileStorage({ dir, segmentBytes: 4096 }),
+    disk: (dir) => (requireState) => new FileStorage({ dir, segmentBytes: 4096, requireState }),
   },
 ];
 
@@ -36,7 +39,7 @@ function snapshot(index: number, term: number, size = 300): Snapshot {
 
 describe.each(IMPLS)('Storage contract: $name', ({ disk }) => {
   let dir: string;
-  let open: () => Storage;
+  let open: (requireState?: string) => Storage;
   let current: Storage | undefined;
 
   beforeEach(async () => {
@@ -63,6 +66,20 @@ describe.each(IMPLS)('Storage contract: $name', ({ disk }) => {
     expect(state.hardState).toEqual({ term: 0, vote: 0, commit: 0 });
     expect(state.entries).toEqual([]);
     expect(state.snapshot).toBeUndefined();
+  });
+
+  it('refuses an empty store that must hold state, and opens one that holds it', async () => {
+    const reason = 'this node has run before';
+    const empty = open(reason);
+    const err = await empty.load().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageCorruptError);
+    expect((err as Error).message).toMatch(/holds no Raft state.*, but this node has run before/);
+    const { s } = await restart();
+    s.setHardState({ term: 1, vote: 0, commit: 0 });
+    await s.sync();
+    await current?.close();
+    current = open(reason);
+    expect((await current.load()).hardState.term).toBe(1);
   });
 
   it('round-trips appended entries and the hard state', async () => {

@@ -3,6 +3,7 @@ import {
   existsSync,
   readFileSync,
   readdirSync,
+  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -12,12 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../../../main/node/storage/checkpoint-file';
 import { crc32c } from '../../../main/node/storage/crc32c';
 import { FileStorage, type FileStorageOptions } from '../../../main/node/storage/file-storage';
 import { nodeFs } from '../../../main/node/storage/fs-ops';
 import { StorageCorruptError } from '../../../main/node/storage/storage';
 import type { Snapshot } from '../../../main/raft/types';
 import { LogModel, entries, entry, payload, plain } from './fixtures/entries';
+import { writeLegacyDir } from './fixtures/legacy-dir';
 
 interface RecordInfo {
   offset: number;
@@ -49,6 +52,18 @@ function flipByte(file: string, offset: number): void {
   const buf = readFileSync(file);
   buf[offset] ^= 0x40;
   writeFileSync(file, buf);
+}
+
+/** zeroFrom writes zeros over a file from `offset` to its end, keeping its length. */
+function zeroFrom(file: string, offset: number, end?: number): void {
+  const buf = readFileSync(file);
+  buf.fill(0, offset, end);
+  writeFileSync(file, buf);
+}
+
+/** entryRecords are a segment's entry records (kind 1). */
+function entryRecords(file: string): RecordInfo[] {
+  return records(file).filter((r) => r.kind === 1);
 }
 
 function snapshot(index: number, term: number): Snapshot {
@@ -86,6 +101,29 @@ describe('FileStorage', () => {
 
   function lastSegment(): string {
     return walFiles().at(-1) as string;
+  }
+
+  const checkpointFile = (): string => join(dir, 'checkpoint');
+
+  /**
+   * neverAcknowledged makes `write` the sync a crash interrupted: its batch reaches the segment
+   * but the checkpoint is put back as it was before, which is what a crash between the write and
+   * the end of the sync leaves on disk. The store is closed.
+   */
+  async function neverAcknowledged(s: FileStorage, write: () => void): Promise<void> {
+    const before = existsSync(checkpointFile()) ? readFileSync(checkpointFile()) : undefined;
+    write();
+    await s.sync();
+    await s.close();
+    if (before) writeFileSync(checkpointFile(), before);
+  }
+
+  async function loadError(options: Partial<FileStorageOptions> = {}): Promise<Error> {
+    const err = await store(options)
+      .load()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageCorruptError);
+    return err as Error;
   }
 
   it('returns exactly what was synced after many syncs and restarts', async () => {
@@ -133,7 +171,13 @@ describe('FileStorage', () => {
       expect(f).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/);
     }
     expect(readdirSync(join(dir, 'snap'))).toEqual(['000000000000000c-0000000000000001.snap']);
-    expect(readdirSync(dir).sort()).toEqual(['LOCK', 'hardstate', 'snap', 'wal'].sort());
+    expect(readdirSync(dir).sort()).toEqual([
+      'LOCK.0000000000000001',
+      'checkpoint',
+      'hardstate',
+      'snap',
+      'wal',
+    ]);
   });
 
   it('group commit: many appends and one sync make one write and one fdatasync', async () => {
@@ -201,24 +245,30 @@ describe('FileStorage', () => {
     expect(state.info.segments).toBe(after.length);
   });
 
-  /** writeTen syncs entries 1..10 one per sync, commit trailing at `commit`, and closes. */
-  async function writeTen(commit: number): Promise<void> {
+  /**
+   * writeTen syncs entries 1..10 one per sync, commit trailing at `commit`, and closes; with
+   * `lastInFlight` the tenth sync is one a crash interrupted (see neverAcknowledged).
+   */
+  async function writeTen(commit: number, lastInFlight = false): Promise<void> {
     const s = store();
     await s.load();
     for (let i = 1; i <= 10; i++) {
-      s.append([entry(i, 1, 40)]);
-      s.setHardState({ term: 1, vote: 1, commit: Math.min(i, commit) });
+      const write = (): void => {
+        s.append([entry(i, 1, 40)]);
+        s.setHardState({ term: 1, vote: 1, commit: Math.min(i, commit) });
+      };
+      if (i === 10 && lastInFlight) return neverAcknowledged(s, write);
+      write();
       await s.sync();
     }
     await s.close();
   }
 
   it('repairs a torn tail (a record cut short) and reports it', async () => {
-    await writeTen(5);
+    await writeTen(5, true);
     const file = lastSegment();
-    const last = records(file).at(-1) as RecordInfo;
-    expect(last.kind).toBe(1);
-    truncateSync(file, recordsEnd(file) - 7);
+    const last = entryRecords(file).at(-1) as RecordInfo;
+    truncateSync(file, last.offset + last.size - 7);
     const s = store();
     const state = await s.load();
     expect(state.info.repairedTail).toEqual({ file, offset: last.offset, bytes: last.size - 7 });
@@ -233,11 +283,22 @@ describe('FileStorage', () => {
     expect(plain(again.entries)).toEqual(plain([...entries(1, 9, 1, 40), ...entries(10, 12, 2)]));
   });
 
+  it('refuses the same cut in a sync that completed, naming the record and the checkpoint', async () => {
+    await writeTen(5);
+    const file = lastSegment();
+    const last = entryRecords(file).at(-1) as RecordInfo;
+    truncateSync(file, last.offset + last.size - 7);
+    const message = (await loadError()).message;
+    expect(message).toContain(`corrupt WAL record in ${file} at offset ${last.offset}:`);
+    expect(message).toContain(`${checkpointFile()} records that the segment was written up to`);
+    expect(message).toContain('so this record was acknowledged');
+    expect(statSync(file).size).toBe(last.offset + last.size - 7);
+  });
+
   it('repairs a torn record header of a few bytes', async () => {
     await writeTen(5);
     const file = lastSegment();
-    // A segment that ends at its last record, as it does when written before segments were
-    // extended ahead of their records, then three bytes of a header.
+    // A segment that ends at its last record, then three bytes of a header.
     const size = recordsEnd(file);
     truncateSync(file, size);
     writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from([0, 0, 1])]));
@@ -306,17 +367,15 @@ describe('FileStorage', () => {
     const copy = readFileSync(file);
     const last = records(file).at(-1) as RecordInfo;
     const at = recordsEnd(file) + 100;
-    // A whole record after a gap of zeros: the log goes on past the gap, so that is damage.
+    // A whole record after a gap of zeros, the end of an earlier batch: it does not close a batch
+    // that was being written when the zeros begin, so that is damage.
     copy.set(copy.subarray(last.offset, last.offset + last.size), at);
     writeFileSync(file, copy);
-    const err = await store()
-      .load()
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageCorruptError);
-    expect((err as Error).message).toContain(`a valid record follows at offset ${at}`);
+    const message = (await loadError()).message;
+    expect(message).toContain(`the record at offset ${at} is not part of the batch`);
   });
 
-  it('repairs a new segment whose header was torn, then writes a fresh header', async () => {
+  it('makes a new segment durable with its header first, and removes an unfinished one', async () => {
     const s = store({ segmentBytes: 600 });
     await s.load();
     for (let i = 1; i <= 30; i += 3) {
@@ -325,33 +384,62 @@ describe('FileStorage', () => {
       await s.sync();
     }
     await s.close();
-    const file = lastSegment();
-    expect(walFiles().length).toBeGreaterThan(1);
-    const size = statSync(file).size;
-    truncateSync(file, 5);
-    const r = store({ segmentBytes: 600 });
-    const state = await r.load();
-    expect(state.info.repairedTail).toEqual({ file, offset: 0, bytes: 5 });
-    expect(statSync(file).size).toBe(0);
-    const last = state.entries.at(-1)?.index ?? 0;
-    expect(last).toBeLessThan(30);
-    expect(size).toBeGreaterThan(5);
-    r.append(entries(last + 1, last + 2, 2));
-    await r.sync();
-    await r.close();
-    expect(records(file)[0].kind).toBe(3);
-    const again = await store().load();
-    expect(again.info.repairedTail).toBeUndefined();
-    expect(again.entries.at(-1)?.index).toBe(last + 2);
+    const files = walFiles();
+    expect(files.length).toBeGreaterThan(2);
+    // Every segment opens with a version-2 header holding its seq and the end of the one before.
+    files.forEach((f, k) => {
+      const buf = readFileSync(f);
+      expect(records(f)[0].kind).toBe(3);
+      expect(buf[8 + 6]).toBe(2);
+      expect(Number(buf.readBigUInt64BE(8 + 7))).toBe(k + 1);
+      expect(Number(buf.readBigUInt64BE(8 + 15))).toBe(k === 0 ? 0 : recordsEnd(files[k - 1]));
+    });
+    // What a crash while creating the next segment leaves: a .tmp, removed on open.
+    const unfinished = `${files.at(-1)!.replace(/[0-9a-f]{16}-/, (m) => m.replace(/.$/, 'f'))}.tmp`;
+    writeFileSync(unfinished, Buffer.alloc(100, 1));
+    const state = await store({ segmentBytes: 600 }).load();
+    expect(state.entries.at(-1)?.index).toBe(30);
+    expect(existsSync(unfinished)).toBe(false);
   });
 
-  it('repairs a flipped byte in the last record above the commit floor', async () => {
+  it('refuses a last segment cut inside its header', async () => {
+    const s = store({ segmentBytes: 600 });
+    await s.load();
+    for (let i = 1; i <= 30; i += 3) {
+      s.append(entries(i, i + 2, 1, 50));
+      await s.sync();
+    }
+    await s.close();
+    const file = lastSegment();
+    truncateSync(file, 5);
+    const message = (await loadError({ segmentBytes: 600 })).message;
+    expect(message).toContain(`corrupt WAL record in ${file} at offset 0`);
+    expect(message).toContain('so this record was acknowledged');
+  });
+
+  it('refuses a complete record with a bad checksum in a sync that completed, naming it', async () => {
     await writeTen(5);
     const file = lastSegment();
-    const last = records(file).at(-1) as RecordInfo;
+    const last = entryRecords(file).at(-1) as RecordInfo;
+    flipByte(file, last.offset + 8 + 20);
+    const err = await loadError();
+    expect(err.message).toContain(`corrupt WAL record in ${file} at offset ${last.offset}: crc`);
+    expect(err.message).toContain('refusing to cut it');
+    expect((err as StorageCorruptError).offset).toBe(last.offset);
+  });
+
+  it('repairs a complete record with a bad checksum in a sync that never completed', async () => {
+    await writeTen(5, true);
+    const file = lastSegment();
+    const last = entryRecords(file).at(-1) as RecordInfo;
+    const end = recordsEnd(file);
     flipByte(file, last.offset + 8 + 20);
     const state = await store().load();
-    expect(state.info.repairedTail).toEqual({ file, offset: last.offset, bytes: last.size });
+    expect(state.info.repairedTail).toEqual({
+      file,
+      offset: last.offset,
+      bytes: end - last.offset,
+    });
     expect(plain(state.entries)).toEqual(plain(entries(1, 9, 1, 40)));
   });
 
@@ -395,7 +483,7 @@ describe('FileStorage', () => {
     const files = walFiles();
     expect(files.length).toBeGreaterThan(2);
     const file = files[0];
-    const last = records(file).at(-1) as RecordInfo;
+    const last = entryRecords(file).at(-1) as RecordInfo;
     flipByte(file, last.offset + 30);
     const err = await store()
       .load()
@@ -405,18 +493,11 @@ describe('FileStorage', () => {
   });
 
   it('refuses to cut a torn tail that holds entries at or below the durable commit', async () => {
-    const s = store();
-    await s.load();
-    s.append(entries(1, 10, 1, 40));
-    s.setHardState({ term: 1, vote: 1, commit: 10 });
-    await s.sync();
-    s.setHardState({ term: 2, vote: 1, commit: 10 });
-    await s.sync();
-    await s.close();
-    expect(readFileSync(join(dir, 'hardstate')).readUInt32BE(24)).toBe(10);
-    const file = lastSegment();
-    const recs = records(file);
-    const tenth = recs.filter((r) => r.kind === 1).at(-1) as RecordInfo;
+    // A WAL written before checkpoints: only the commit floor tells what was acknowledged.
+    const [file] = writeLegacyDir(dir, { term: 2, vote: 1, commit: 10 }, [
+      { batches: [{ entries: entries(1, 10, 1, 40), commit: 10 }] },
+    ]);
+    const tenth = entryRecords(file).at(-1) as RecordInfo;
     truncateSync(file, tenth.offset + 5);
     const err = await store()
       .load()
@@ -514,18 +595,17 @@ describe('FileStorage', () => {
   });
 
   it('applies the snapshot rule on load when the snapshot record never reached the WAL', async () => {
-    let syncs = 0;
+    let failing = false;
     const s = store({
       fs: {
-        fdatasync: () => {
-          syncs++;
-          return syncs > 1 ? Promise.reject(new Error('EIO: simulated')) : Promise.resolve();
-        },
+        fdatasync: (fd) =>
+          failing ? Promise.reject(new Error('EIO: simulated')) : nodeFs.fdatasync(fd),
       },
     });
     await s.load();
     s.append(entries(1, 20, 1));
     await s.sync();
+    failing = true;
     await expect(s.saveSnapshot(snapshot(15, 2))).rejects.toThrow('EIO: simulated');
     await s.close();
     const state = await store().load();
@@ -559,6 +639,343 @@ describe('FileStorage', () => {
     await s.close();
     const state = await store().load();
     expect(plain(state.entries)).toEqual(plain(entries(1, 3, 1)));
+  });
+
+  describe('refuses to start with less than it acknowledged', () => {
+    /** rotated writes 60 entries in 600-byte segments (so several), term 2 vote 3, and closes. */
+    async function rotated(): Promise<string[]> {
+      const s = store({ segmentBytes: 600 });
+      await s.load();
+      s.setHardState({ term: 2, vote: 3, commit: 0 });
+      for (let i = 1; i <= 60; i += 3) {
+        s.append(entries(i, i + 2, 2, 50));
+        s.setHardState({ term: 2, vote: 3, commit: i });
+        await s.sync();
+      }
+      await s.close();
+      const files = walFiles();
+      expect(files.length).toBeGreaterThan(3);
+      return files;
+    }
+
+    it('a fresh, empty data dir starts as an empty node', async () => {
+      const state = await store().load();
+      expect(state.hardState).toEqual({ term: 0, vote: 0, commit: 0 });
+      expect(state.entries).toEqual([]);
+      expect(state.info.repairedTail).toBeUndefined();
+    });
+
+    it('the only segment truncated to 0 bytes', async () => {
+      await writeTen(5);
+      const [file] = walFiles();
+      truncateSync(file, 0);
+      const message = (await loadError()).message;
+      expect(message).toContain(`WAL segment ${file} ends at offset 0 (end of file)`);
+      expect(message).toContain('bytes of acknowledged records are missing');
+      expect(message).toContain('index 10 and commit 5 were durable');
+    });
+
+    it('a middle segment truncated to 0 bytes or cut short', async () => {
+      const files = await rotated();
+      truncateSync(files[1], 0);
+      const message = (await loadError({ segmentBytes: 600 })).message;
+      expect(message).toContain(
+        `WAL segment ${files[1]} holds 0 bytes of records, but ${files[2]}`,
+      );
+      expect(message).toContain('bytes of acknowledged records are missing');
+    });
+
+    it('the last segment deleted', async () => {
+      const files = await rotated();
+      rmSync(files.at(-1)!);
+      const message = (await loadError({ segmentBytes: 600 })).message;
+      expect(message).toContain(`WAL segments are missing from ${join(dir, 'wal')}`);
+      expect(message).toContain(`records that segment ${files.length} was written up to offset`);
+      expect(message).toContain('(index 60 durable)');
+    });
+
+    it('a middle segment deleted', async () => {
+      const files = await rotated();
+      rmSync(files[1]);
+      const message = (await loadError({ segmentBytes: 600 })).message;
+      expect(message).toContain(`WAL segment 2 is missing from ${join(dir, 'wal')}`);
+    });
+
+    it('every segment deleted', async () => {
+      await rotated();
+      for (const f of walFiles()) rmSync(f);
+      expect((await loadError()).message).toContain('WAL segments are missing');
+    });
+
+    it('the end of the WAL zeroed from a record boundary', async () => {
+      await writeTen(5);
+      const file = lastSegment();
+      // The last three syncs (entry, commit record, batch end) become zeros: it reads as a
+      // segment that simply ends there.
+      const from = entryRecords(file).at(-3)!.offset;
+      zeroFrom(file, from);
+      const message = (await loadError()).message;
+      expect(message).toContain(`WAL segment ${file} ends at offset ${from} (zeros from there on)`);
+      expect(message).toContain('index 10 and commit 5 were durable');
+    });
+
+    it('the end of a middle segment zeroed from a record boundary', async () => {
+      const files = await rotated();
+      const from = entryRecords(files[1]).at(-3)!.offset;
+      zeroFrom(files[1], from);
+      const message = (await loadError({ segmentBytes: 600 })).message;
+      expect(message).toContain(`WAL segment ${files[1]} holds ${from} bytes of records`);
+    });
+
+    it('the hard state file deleted', async () => {
+      await rotated();
+      rmSync(join(dir, 'hardstate'));
+      const message = (await loadError()).message;
+      expect(message).toContain(`hard state file ${join(dir, 'hardstate')} is missing`);
+      expect(message).toContain('records term 2, vote 3');
+    });
+
+    it('the hard state file replaced by an older one: a vote forgotten', async () => {
+      const s = store();
+      await s.load();
+      s.setHardState({ term: 4, vote: 0, commit: 0 });
+      await s.sync();
+      const before = readFileSync(join(dir, 'hardstate'));
+      s.setHardState({ term: 4, vote: 2, commit: 0 });
+      await s.sync();
+      await s.close();
+      writeFileSync(join(dir, 'hardstate'), before);
+      const message = (await loadError()).message;
+      expect(message).toContain('holds term 4, vote 0, but');
+      expect(message).toContain('records that term 4, vote 2 was durable');
+    });
+
+    it('the checkpoint deleted', async () => {
+      await writeTen(5);
+      rmSync(checkpointFile());
+      const message = (await loadError()).message;
+      expect(message).toContain(`${checkpointFile()} is missing, but ${walFiles()[0]} was written`);
+    });
+
+    it('a snapshot the checkpoint records deleted', async () => {
+      const s = store();
+      await s.load();
+      s.setHardState({ term: 1, vote: 1, commit: 0 });
+      s.append(entries(1, 20, 1));
+      await s.sync();
+      await s.saveSnapshot(snapshot(5, 1));
+      await s.close();
+      rmSync(join(dir, 'snap', '0000000000000005-0000000000000001.snap'));
+      expect((await loadError()).message).toMatch(
+        /checkpoint records a durable snapshot at index 5, the newest there is none|entries are missing/,
+      );
+    });
+
+    it('an empty data dir that must hold state (its node has run)', async () => {
+      const reason = 'node.json records that node 2 has run';
+      const message = (await loadError({ requireState: reason })).message;
+      expect(message).toBe(
+        `data dir ${dir} holds no Raft state (no hardstate, WAL or snapshot), but ${reason}: ` +
+          'it was emptied or replaced; refusing to start as an empty node',
+      );
+      await writeTen(5);
+      const state = await store({ requireState: reason }).load();
+      expect(state.entries.length).toBe(10);
+    });
+
+    /** batchOf writes entries 1..5 acknowledged, then one batch of 6..80 of 200 bytes each. */
+    async function bigBatch(acknowledged: boolean): Promise<{ file: string; batch: RecordInfo[] }> {
+      const s = store();
+      await s.load();
+      s.setHardState({ term: 1, vote: 1, commit: 0 });
+      s.append(entries(1, 5, 1, 100));
+      await s.sync();
+      const write = (): void => s.append(entries(6, 80, 1, 200));
+      if (acknowledged) {
+        write();
+        await s.sync();
+        await s.close();
+      } else {
+        await neverAcknowledged(s, write);
+      }
+      const file = lastSegment();
+      return { file, batch: entryRecords(file).slice(5) };
+    }
+
+    /** zeroPage writes zeros over one 4 KiB page in the middle of the batch, as a lost write. */
+    function zeroPage(file: string, batch: RecordInfo[]): { page: number; first: RecordInfo } {
+      const page = Math.floor((batch[0].offset + 6000) / 4096) * 4096;
+      zeroFrom(file, page, page + 4096);
+      const first = batch.find((r) => r.offset + r.size > page) as RecordInfo;
+      return { page, first };
+    }
+
+    it('repairs a torn multi-page batch: zeros in front of a later page of the same batch', async () => {
+      const { file, batch } = await bigBatch(false);
+      const end = recordsEnd(file);
+      const { page, first } = zeroPage(file, batch);
+      expect(end).toBeGreaterThan(page + 4096 + 1000);
+      const state = await store().load();
+      expect(state.info.repairedTail).toEqual({
+        file,
+        offset: first.offset,
+        bytes: end - first.offset,
+      });
+      const kept = 5 + batch.indexOf(first);
+      expect(plain(state.entries)).toEqual(
+        plain([...entries(1, 5, 1, 100), ...entries(6, kept, 1, 200)]),
+      );
+    });
+
+    it('refuses the same lost page in a batch that was acknowledged', async () => {
+      const { file, batch } = await bigBatch(true);
+      const { first } = zeroPage(file, batch);
+      const message = (await loadError()).message;
+      expect(message).toContain(`corrupt WAL record in ${file} at offset ${first.offset}`);
+      expect(message).toContain('so this record was acknowledged');
+    });
+
+    it('refuses damage past a stale checkpoint when a later batch follows it', async () => {
+      // The checkpoint on disk can lag after a power cut; a later batch still shows that the
+      // damaged one had been made durable.
+      const s = store();
+      await s.load();
+      s.setHardState({ term: 1, vote: 1, commit: 0 });
+      s.append(entries(1, 5, 1, 100));
+      await s.sync();
+      const stale = readFileSync(checkpointFile());
+      s.append(entries(6, 8, 1, 100));
+      await s.sync();
+      s.append(entries(9, 12, 1, 100));
+      await s.sync();
+      await s.close();
+      writeFileSync(checkpointFile(), stale);
+      const file = lastSegment();
+      const victim = entryRecords(file)[6];
+      flipByte(file, victim.offset + 40);
+      const message = (await loadError()).message;
+      expect(message).toContain(`corrupt WAL record in ${file} at offset ${victim.offset}`);
+      expect(message).toMatch(/the record at offset \d+ is not part of the batch/);
+    });
+  });
+
+  it('keeps the segment the durable checkpoint names while a new one is being recorded', async () => {
+    // The checkpoint naming a new segment is made durable right after the segment is created;
+    // until then a power cut leaves the older checkpoint, naming the segment before, which a
+    // compaction running meanwhile must not delete.
+    let hold: (() => void) | undefined;
+    let holding = false;
+    let durable: Buffer | undefined;
+    const cpFds = new Set<number>();
+    const s = store({
+      segmentBytes: 600,
+      checkpointSyncMs: 1e9,
+      fs: {
+        open: async (path, flags) => {
+          const fd = await nodeFs.open(path, flags);
+          if (path.endsWith('checkpoint')) cpFds.add(fd);
+          return fd;
+        },
+        fdatasync: async (fd) => {
+          if (cpFds.has(fd) && holding) await new Promise<void>((resolve) => (hold = resolve));
+          await nodeFs.fdatasync(fd);
+          if (cpFds.has(fd)) durable = readFileSync(checkpointFile());
+        },
+      },
+    });
+    await s.load();
+    // Six syncs of one entry and a snapshot record fill segment 1 just past 600 bytes.
+    for (let i = 1; i <= 6; i++) {
+      s.append([entry(i, 1, 40)]);
+      await s.sync();
+    }
+    await s.saveSnapshot(snapshot(6, 1));
+    expect(walFiles()).toHaveLength(1);
+    // The next sync starts segment 2; the fdatasync of the checkpoint naming it is held.
+    holding = true;
+    s.append([entry(7, 1, 40)]);
+    const syncing = s.sync();
+    let stale: Buffer;
+    try {
+      for (let i = 0; i < 200 && hold === undefined; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(walFiles()).toHaveLength(2);
+      stale = durable!;
+      expect(decodeCheckpoint(checkpointFile(), stale).seq).toBe(1);
+      await s.compact(6);
+      expect(walFiles()).toHaveLength(2);
+    } finally {
+      holding = false;
+      hold?.();
+      await syncing;
+    }
+    await s.close();
+    // A power cut while the fdatasync was held: the checkpoint on disk names segment 1.
+    writeFileSync(checkpointFile(), stale);
+    const state = await store({ segmentBytes: 600 }).load();
+    expect(state.entries.map((e) => e.index)).toEqual([7]);
+  });
+
+  describe('a data dir written before checkpoints and batch ends', () => {
+    const legacy = (): string[] =>
+      writeLegacyDir(dir, { term: 2, vote: 1, commit: 4 }, [
+        { batches: [{ entries: entries(1, 6, 2, 50), commit: 4 }], extendTo: 1 << 20 },
+        { batches: [{ entries: entries(7, 9, 2, 50), commit: 6 }], extendTo: 1 << 20 },
+      ]);
+
+    it('loads, writes on in a new segment, and loads again', async () => {
+      const files = legacy();
+      const s = store();
+      const state = await s.load();
+      expect(plain(state.entries)).toEqual(plain(entries(1, 9, 2, 50)));
+      expect(state.hardState).toEqual({ term: 2, vote: 1, commit: 6 });
+      expect(existsSync(checkpointFile())).toBe(true);
+      expect(walFiles()).toHaveLength(3);
+      s.append(entries(10, 12, 2, 50));
+      s.setHardState({ term: 2, vote: 1, commit: 11 });
+      await s.sync();
+      await s.close();
+      // The old segments are left as they were.
+      expect(walFiles().slice(0, 2)).toEqual(files);
+      expect(readFileSync(files[1])[8 + 6]).toBe(1);
+      const again = await store().load();
+      expect(plain(again.entries)).toEqual(plain(entries(1, 12, 2, 50)));
+      expect(again.hardState.commit).toBe(11);
+    });
+
+    it('repairs a torn tail, and refuses a complete record that fails its checksum', async () => {
+      let files = legacy();
+      let last = entryRecords(files[1]).at(-1) as RecordInfo;
+      truncateSync(files[1], last.offset + 20);
+      const state = await store().load();
+      expect(state.info.repairedTail?.offset).toBe(last.offset);
+      expect(state.entries.at(-1)?.index).toBe(8);
+      await rm(dir, { recursive: true, force: true });
+
+      // A complete record holding a zero sector: a write that did not reach the disk.
+      files = writeLegacyDir(dir, { term: 2, vote: 1, commit: 2 }, [
+        { batches: [{ entries: [...entries(1, 3, 2, 50), entry(4, 2, 1200)] }] },
+      ]);
+      last = entryRecords(files[0]).at(-1) as RecordInfo;
+      zeroFrom(files[0], last.offset + 600, last.offset + last.size);
+      expect((await store().load()).entries.at(-1)?.index).toBe(3);
+      await rm(dir, { recursive: true, force: true });
+
+      // The same record with one flipped byte: it may hold an acknowledged entry.
+      files = writeLegacyDir(dir, { term: 2, vote: 1, commit: 2 }, [
+        { batches: [{ entries: [...entries(1, 3, 2, 50), entry(4, 2, 1200)] }] },
+      ]);
+      flipByte(files[0], last.offset + 700);
+      const message = (await loadError()).message;
+      expect(message).toContain(`corrupt WAL record in ${files[0]} at offset ${last.offset}: crc`);
+      expect(message).toContain('nothing shows it was never synced');
+    });
+
+    it('refuses a deleted hard state file when the log holds entries of a term', async () => {
+      legacy();
+      rmSync(join(dir, 'hardstate'));
+      expect((await loadError()).message).toContain('the log holds entries of term 2');
+    });
   });
 
   describe('an incoming snapshot written while it arrives', () => {
@@ -704,16 +1121,19 @@ describe('FileStorage', () => {
   });
 
   describe('LOCK', () => {
+    const lock = (gen: number): string => join(dir, `LOCK.${gen.toString(16).padStart(16, '0')}`);
+
     it('refuses a data dir another live process holds and frees it on close', async () => {
       const a = store();
       await a.load();
-      expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+      expect(readFileSync(lock(1), 'utf8').trim()).toBe(String(process.pid));
       await expect(store().load()).rejects.toThrow(
         `data dir ${dir} is in use by pid ${process.pid}`,
       );
       await a.close();
-      expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+      expect(readFileSync(lock(1), 'utf8')).toBe('');
       await store().load();
+      expect(readFileSync(lock(2), 'utf8').trim()).toBe(String(process.pid));
     });
 
     it('takes over a stale lock left by a dead process', async () => {
@@ -722,13 +1142,14 @@ describe('FileStorage', () => {
       await new Promise((resolve) => child.on('exit', resolve));
       writeFileSync(join(dir, 'LOCK'), `${pid}\n`);
       await store().load();
-      expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+      expect(readFileSync(lock(1), 'utf8').trim()).toBe(String(process.pid));
+      expect(existsSync(join(dir, 'LOCK'))).toBe(false);
     });
 
     it('releases the lock when load fails', async () => {
       writeFileSync(join(dir, 'hardstate'), 'garbage');
       await expect(store().load()).rejects.toThrow(StorageCorruptError);
-      expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+      expect(readFileSync(lock(1), 'utf8')).toBe('');
     });
   });
 });
