@@ -1,3 +1,4 @@
+import { checkMessage, inBounds } from './bounds';
 import { applyChange, encodeConfEntry, isLearner, isMember, isVoter, quorum } from './conf';
 import { RaftLog } from './log';
 import type { ConfPoint } from './log';
@@ -33,6 +34,7 @@ import type {
   VoteMsg,
   VoteRespMsg,
 } from './types';
+import { MAX_RAFT_NUMBER } from './types';
 
 const EMPTY = new Uint8Array(0);
 
@@ -134,6 +136,11 @@ export class Raft {
   private prevHardState: HardState = { term: 0, vote: 0, commit: 0 };
   private readyMark: ReadyMark | undefined;
 
+  /** campaignRefusedTerm: the term at which a campaign was last refused (reported once per term). */
+  private campaignRefusedTerm = -1;
+  /** refused counts messages dropped because a number in them is out of bounds. */
+  refused = 0;
+
   constructor(c: RaftConfig) {
     if (!Number.isSafeInteger(c.id) || c.id <= 0) throw new Error(`raft: invalid node id ${c.id}`);
     if (c.electionTicks <= c.heartbeatTicks) {
@@ -181,6 +188,27 @@ export class Raft {
   private restoreFrom(c: RaftConfig): void {
     const st = c.state!;
     const log = this.log;
+    const numbers: [string, number][] = [
+      ['hard state term', st.hardState.term],
+      ['hard state vote', st.hardState.vote],
+      ['hard state commit', st.hardState.commit],
+    ];
+    if (st.snapshot) {
+      numbers.push(['snapshot index', st.snapshot.meta.index]);
+      numbers.push(['snapshot term', st.snapshot.meta.term]);
+    }
+    const lastEntry = st.entries[st.entries.length - 1];
+    if (lastEntry) {
+      numbers.push(['last entry index', lastEntry.index]);
+      numbers.push([`entry ${lastEntry.index} term`, lastEntry.term]);
+    }
+    for (const [what, n] of numbers) {
+      if (!inBounds(n)) {
+        throw new Error(
+          `raft: persisted ${what} ${n} is not an integer from 0 to ${MAX_RAFT_NUMBER}`,
+        );
+      }
+    }
     if (st.snapshot) {
       log.restore(st.snapshot.meta);
       this.snapshot = st.snapshot;
@@ -236,6 +264,14 @@ export class Raft {
   /** step feeds one message received from a peer. Misaddressed messages are ignored. */
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id || m.from <= 0) return;
+    const wrong = checkMessage(m);
+    if (wrong !== undefined) {
+      // Never adopt a term or index that cannot be incremented exactly: one such heartbeat would
+      // otherwise leave every node unable to campaign, and be persisted.
+      this.refused++;
+      this.events.push({ type: 'refused', from: m.from, message: m.type, reason: wrong });
+      return;
+    }
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'preVote') {
         // Leader stickiness: while we hear from a live leader, ignore campaigns (unless transfer).
@@ -295,7 +331,7 @@ export class Raft {
 
   /** proposeMany appends several entries at once (one broadcast); the result names the last one. */
   proposeMany(datas: Uint8Array[]): ProposeResult {
-    const err = this.checkProposable();
+    const err = this.checkProposable(datas.length);
     if (err) return err;
     const ents: Entry[] = [];
     let index = this.log.lastIndex();
@@ -311,7 +347,7 @@ export class Raft {
    * only when its match index is within promoteGap of our last index.
    */
   proposeConfChange(cc: ConfChange): ProposeResult {
-    const err = this.checkProposable();
+    const err = this.checkProposable(1);
     if (err) return err;
     // Not ready first: a new leader may have inherited a config entry it does not yet know to be
     // committed, and committing an entry of its own term settles that one too.
@@ -578,6 +614,20 @@ export class Raft {
   /** campaign starts a PreVote round, an election, or (after TimeoutNow) an election that bypasses stickiness. */
   campaign(kind: 'pre' | 'election' | 'transfer'): void {
     if (!this.promotable()) return;
+    if (this.term + 1 > MAX_RAFT_NUMBER || this.log.lastIndex() + 1 > MAX_RAFT_NUMBER) {
+      // Never campaign into a term (or a leader's no-op at an index) beyond the bound every
+      // node accepts: the others would refuse it, and no term after it could exist.
+      if (this.campaignRefusedTerm !== this.term) {
+        this.campaignRefusedTerm = this.term;
+        this.events.push({
+          type: 'refused',
+          from: this.id,
+          message: 'campaign',
+          reason: `term ${this.term} or last index ${this.log.lastIndex()} cannot be incremented beyond ${MAX_RAFT_NUMBER}`,
+        });
+      }
+      return;
+    }
     let voteTerm: number;
     if (kind === 'pre') {
       this.votes.clear();
@@ -859,7 +909,7 @@ export class Raft {
     return { ok: false, error, leader: this.leader, detail };
   }
 
-  private checkProposable(): ProposeResult | undefined {
+  private checkProposable(entries: number): ProposeResult | undefined {
     if (this.role !== 'leader') {
       return this.fail(
         'not-leader',
@@ -868,6 +918,12 @@ export class Raft {
     }
     if (this.transferee !== 0) {
       return this.fail('transfer-in-progress', `leadership is moving to ${this.transferee}`);
+    }
+    if (this.log.lastIndex() + entries > MAX_RAFT_NUMBER) {
+      return this.fail(
+        'log-full',
+        `${entries} entries after ${this.log.lastIndex()} would pass the largest index ${MAX_RAFT_NUMBER}`,
+      );
     }
     return undefined;
   }
@@ -1127,7 +1183,20 @@ export class Raft {
         reply(0, true, false);
         return;
       }
-      inc = r.incoming = { meta, total: m.total, data: new Uint8Array(m.total), received: 0 };
+      let data: Uint8Array;
+      try {
+        data = new Uint8Array(m.total);
+      } catch {
+        r.refused++;
+        r.events.push({
+          type: 'refused',
+          from: m.from,
+          message: 'snap',
+          reason: `cannot hold a snapshot image of ${m.total} bytes`,
+        });
+        return;
+      }
+      inc = r.incoming = { meta, total: m.total, data, received: 0 };
     }
     if (m.offset < inc.received) {
       reply(inc.received, false, false);
