@@ -854,6 +854,7 @@ export class Raft {
     const s = this.snapshot;
     if (!s) return false;
     pr.becomeSnapshot({
+      image: s,
       index: s.meta.index,
       term: s.meta.term,
       total: s.data.length,
@@ -877,13 +878,15 @@ export class Raft {
   /** sendSnapshotChunks keeps up to snapshotWindow chunks in flight from the first unconfirmed byte. */
   private sendSnapshotChunks(pr: Progress): void {
     const t = pr.snap;
-    const s = this.snapshot;
-    if (!t || !s) return;
-    if (s.meta.index !== t.index) {
-      // Our image changed under the transfer: start over with the new one.
+    if (!t) return;
+    const latest = this.snapshot;
+    if (t.acked === 0 && latest && latest.meta.index > t.index) {
+      // Nothing of the image it has is confirmed yet: it may as well get the newest one. Once
+      // bytes are confirmed, the transfer keeps its image to the end, whatever we take meanwhile.
       this.sendSnapshot(pr);
       return;
     }
+    const s = t.image;
     const chunk = this.cfg.snapshotChunkBytes;
     const limit = t.acked + this.cfg.snapshotWindow * chunk;
     let first = true;
