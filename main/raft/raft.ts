@@ -65,6 +65,12 @@ interface PendingRead {
   seq: number;
 }
 
+/**
+ * MAX_FORWARDED_READS bounds the reads a follower has forwarded to its leader and not yet seen
+ * answered; beyond it the oldest is failed (ok=false), so lost answers cannot pile up.
+ */
+export const MAX_FORWARDED_READS = 4096;
+
 /** IncomingSnapshot is a follower's partially received InstallSnapshot. */
 interface IncomingSnapshot {
   meta: SnapshotMeta;
@@ -129,6 +135,13 @@ export class Raft {
   private readonly commitOwed = new Set<NodeId>();
 
   private readSeq = 0;
+  /**
+   * forwarded: reads this node forwarded to a leader, by ctx, with the node they went to. Only an
+   * answer from that node to a read still outstanding is passed on, so an answer meant for an
+   * earlier incarnation of this node, a duplicate, or one from another node cannot serve a read;
+   * a change of leader or term fails them all at once (the host retries).
+   */
+  private readonly forwarded = new Map<number, NodeId>();
   private reads: PendingRead[] = [];
   private readsAwaitingCommit: { ctx: number; from: NodeId }[] = [];
   private readRoundPending = false;
@@ -393,6 +406,13 @@ export class Raft {
       return { ok: true, index: 0, term: this.term };
     }
     if (this.leader === 0) return this.fail('not-leader', 'no leader is known');
+    if (this.forwarded.size >= MAX_FORWARDED_READS) {
+      const [oldest] = this.forwarded.keys();
+      this.forwarded.delete(oldest!);
+      this.readStates.push({ ctx: oldest!, index: 0, ok: false });
+    }
+    this.forwarded.delete(ctx);
+    this.forwarded.set(ctx, this.leader);
     this.send({ type: 'readIndex', to: this.leader, ctx });
     return { ok: true, index: 0, term: this.term };
   }
@@ -573,7 +593,14 @@ export class Raft {
     if (this.leader !== id) {
       this.leader = id;
       this.events.push({ type: 'leader', leader: id, term: this.term });
+      this.failForwardedReads();
     }
+  }
+
+  /** failForwardedReads answers every read forwarded to a leader with ok=false (the host retries). */
+  private failForwardedReads(): void {
+    for (const ctx of this.forwarded.keys()) this.readStates.push({ ctx, index: 0, ok: false });
+    this.forwarded.clear();
   }
 
   private setRole(role: Role): void {
@@ -587,6 +614,7 @@ export class Raft {
     if (this.term !== term) {
       this.term = term;
       this.vote = 0;
+      this.failForwardedReads();
     }
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
@@ -1263,6 +1291,8 @@ export class Raft {
   }
 
   static handleReadIndexResp(r: Raft, m: ReadIndexRespMsg): void {
+    if (r.forwarded.get(m.ctx) !== m.from) return;
+    r.forwarded.delete(m.ctx);
     r.readStates.push({ ctx: m.ctx, index: m.index, ok: !m.reject });
   }
 
