@@ -66,6 +66,19 @@ interface PendingRead {
 }
 
 /**
+ * Leaving is a node whose removal the leader committed and that it still tells about it: it keeps
+ * replicating to the node until the node has acknowledged `until` (an index at or after its
+ * removal, committed), or has been silent for an election timeout. Once told, the node is left
+ * be (`toldAt`, in ticks) for an election timeout: answers still in flight are ignored, and only
+ * a probe or campaign after that (it did not learn after all) starts telling it again.
+ */
+interface Leaving {
+  pr: Progress;
+  until: number;
+  toldAt: number | undefined;
+}
+
+/**
  * MAX_FORWARDED_READS bounds the reads a follower has forwarded to its leader and not yet seen
  * answered; beyond it the oldest is failed (ok=false), so lost answers cannot pile up.
  */
@@ -113,6 +126,10 @@ export class Raft {
   private votes = new Map<NodeId, boolean>();
   /** prs: the leader's progress for every other member (and removed nodes until their removal commits). */
   readonly prs = new Map<NodeId, Progress>();
+  /** leaving: on the leader, removed nodes still being told that their removal committed. */
+  private readonly leaving = new Map<NodeId, Leaving>();
+  /** ticks counts tick() calls: the core's own clock, for what it measures in ticks. */
+  private ticks = 0;
   transferee: NodeId = 0;
   /** snapshot: the latest local state-machine image, sent to followers that fell behind the log. */
   snapshot: Snapshot | undefined;
@@ -149,6 +166,10 @@ export class Raft {
   private prevHardState: HardState = { term: 0, vote: 0, commit: 0 };
   private readyMark: ReadyMark | undefined;
 
+  /** committedMember: a configuration in effect at a commit index this node had included it. */
+  private committedMember = false;
+  /** removedAt: the index of the committed configuration that removed this node (0: none). */
+  private removedAt = 0;
   /** campaignRefusedTerm: the term at which a campaign was last refused (reported once per term). */
   private campaignRefusedTerm = -1;
   /** refused counts messages dropped because a number in them is out of bounds. */
@@ -194,6 +215,9 @@ export class Raft {
       this.log.commitTo(1);
     }
     this.activeConf = this.log.latestConf();
+    this.committedMember = this.log.confs.some(
+      (cp) => cp.index <= this.log.commit && isMember(cp.conf, this.id),
+    );
     this.role = isLearner(this.log.conf(), this.id) ? 'learner' : 'follower';
     this.resetRandomizedElectionTimeout();
   }
@@ -247,6 +271,7 @@ export class Raft {
 
   /** tick advances logical time by one tick. */
   tick(): void {
+    this.ticks++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
   }
@@ -284,6 +309,16 @@ export class Raft {
       this.refused++;
       this.events.push({ type: 'refused', from: m.from, message: m.type, reason: wrong });
       return;
+    }
+    if (
+      this.role === 'leader' &&
+      !this.prs.has(m.from) &&
+      !this.leaving.has(m.from) &&
+      !isMember(this.log.conf(), m.from)
+    ) {
+      // A node outside the configuration still talks to us: it was removed (by a committed
+      // change: prs keeps a node until its removal commits) and has not learnt it. Tell it.
+      this.tellRemoved(m.from);
     }
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'preVote') {
@@ -485,6 +520,7 @@ export class Raft {
   ready(): Ready {
     if (this.readyMark) throw new Error('raft: ready() called again before advance()');
     this.flush();
+    this.noteMembership();
     const log = this.log;
     const last = log.lastIndex();
     const hs: HardState = { term: this.term, vote: this.vote, commit: log.commit };
@@ -577,6 +613,22 @@ export class Raft {
     };
   }
 
+  /**
+   * noteMembership reports the removal of this node once: when the configuration in effect at the
+   * commit index leaves it out although one at an earlier commit index included it. (A node that
+   * is still joining has never been in a committed configuration, so it is not "removed".)
+   */
+  private noteMembership(): void {
+    const log = this.log;
+    const cp = log.confPointAt(log.commit);
+    if (isMember(cp.conf, this.id)) {
+      this.committedMember = true;
+    } else if (this.committedMember && this.removedAt === 0) {
+      this.removedAt = Math.max(cp.index, 1);
+      this.events.push({ type: 'removed', index: this.removedAt });
+    }
+  }
+
   /** promotable: this node may campaign (it is a voter in its latest configuration). */
   promotable(): boolean {
     return isVoter(this.log.conf(), this.id);
@@ -621,6 +673,7 @@ export class Raft {
     this.resetRandomizedElectionTimeout();
     this.votes.clear();
     this.prs.clear();
+    this.leaving.clear();
     this.pendingBcast = false;
     this.commitOwed.clear();
     if (this.transferee !== 0) this.abortTransfer();
@@ -747,9 +800,29 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (this.electionElapsed < this.randomizedElectionTimeout) return;
+    if (this.promotable()) {
       this.electionElapsed = 0;
       this.campaign(this.cfg.preVote ? 'pre' : 'election');
+    } else if (this.removedAt === 0) {
+      this.electionElapsed = 0;
+      this.resetRandomizedElectionTimeout();
+      this.probe();
+    }
+  }
+
+  /**
+   * probe is what a node that cannot campaign (a learner, or a node its latest configuration
+   * leaves out) does when no leader has been heard from for an election timeout: it forgets the
+   * leader and tells the voters it knows that it is there, with a heartbeat response (which
+   * changes nothing on a follower). A leader that no longer counts it as a member then tells it
+   * of its removal (see tellRemoved); one that does simply replicates to it as usual. Without
+   * this, a removed node that missed the commit of its removal would wait forever.
+   */
+  private probe(): void {
+    this.setLeader(0);
+    for (const v of this.log.conf().voters) {
+      if (v !== this.id) this.send({ type: 'heartbeatResp', to: v, readSeq: 0 });
     }
   }
 
@@ -765,9 +838,21 @@ export class Raft {
         }
       }
       for (const pr of this.prs.values()) pr.recentActive = false;
+      for (const [id, l] of this.leaving) {
+        // Told an election timeout ago, or silent for one: gone (it exits once it learns), or
+        // unreachable. If it comes back without having learnt, its probe or campaign brings it
+        // back here.
+        if (l.toldAt !== undefined) {
+          if (this.ticks - l.toldAt >= this.cfg.electionTicks) this.leaving.delete(id);
+        } else if (!l.pr.recentActive) {
+          this.leaving.delete(id);
+        } else {
+          l.pr.recentActive = false;
+        }
+      }
       if (this.transferee !== 0) this.abortTransfer();
     }
-    for (const pr of this.prs.values()) {
+    for (const pr of this.allProgress()) {
       if (
         pr.state === 'snapshot' &&
         pr.snap &&
@@ -806,6 +891,33 @@ export class Raft {
 
   // ---------------------------------------------------------------- sending
 
+  /** allProgress: the progress of every member, then of every leaving node not yet told. */
+  private *allProgress(): Iterable<Progress> {
+    yield* this.prs.values();
+    for (const l of this.leaving.values()) if (l.toldAt === undefined) yield l.pr;
+  }
+
+  /** progressOf: the leader's progress for a member or a leaving node not yet told. */
+  private progressOf(id: NodeId): Progress | undefined {
+    const pr = this.prs.get(id);
+    if (pr) return pr;
+    const l = this.leaving.get(id);
+    return l && l.toldAt === undefined ? l.pr : undefined;
+  }
+
+  /**
+   * tellRemoved starts telling node `id`, which is outside the configuration and not being
+   * removed by an uncommitted change, that it was removed: replicate to it until it acknowledges
+   * the current commit index. Once it has, its committed configuration leaves it out and it
+   * shuts down (see the 'removed' event).
+   */
+  private tellRemoved(id: NodeId): void {
+    const pr = new Progress(id, this.log.lastIndex() + 1, false);
+    pr.recentActive = true;
+    this.leaving.set(id, { pr, until: this.log.commit, toldAt: undefined });
+    this.sendAppend(pr, true);
+  }
+
   private send(m: Outgoing): void {
     const full = { ...m, from: this.id, term: m.term ?? this.term } as Message;
     this.msgs.push(full);
@@ -842,7 +954,7 @@ export class Raft {
   }
 
   private bcastHeartbeat(): void {
-    for (const pr of this.prs.values()) {
+    for (const pr of this.allProgress()) {
       this.send({
         type: 'heartbeat',
         to: pr.id,
@@ -988,11 +1100,13 @@ export class Raft {
     }
     if (log.confIndex() <= log.commit) {
       const conf = log.conf();
-      // Removed nodes are told about the commit of their removal once, then forgotten.
+      // A removed node stops being a member; it is told about the commit of its removal until
+      // it acknowledges it, or is silent for an election timeout (see tickHeartbeat).
       for (const pr of [...this.prs.values()]) {
         if (!isMember(conf, pr.id)) {
-          this.sendAppend(pr, true);
           this.prs.delete(pr.id);
+          this.leaving.set(pr.id, { pr, until: log.confIndex(), toldAt: undefined });
+          this.sendAppend(pr, true);
         }
       }
       if (!isVoter(conf, this.id)) this.stepDownRemoved();
@@ -1298,7 +1412,7 @@ export class Raft {
 
   /** leaderAppResp processes a follower's AppendEntries answer: progress, commit, pipelining. */
   static leaderAppResp(r: Raft, m: AppRespMsg): void {
-    const pr = r.prs.get(m.from);
+    const pr = r.progressOf(m.from);
     if (!pr) return;
     pr.recentActive = true;
     const log = r.log;
@@ -1311,7 +1425,18 @@ export class Raft {
       return;
     }
     const wasPaused = pr.isPaused(r.cfg.maxInflight);
-    if (!pr.maybeUpdate(m.index)) return;
+    const updated = pr.maybeUpdate(m.index);
+    const leaving = r.leaving.get(m.from);
+    if (leaving && pr.match >= leaving.until) {
+      // It has the entries through its removal. One more append carries the commit index (the
+      // one it acknowledged may have left before the removal committed); then it is left be,
+      // and if that append is lost too, its probe brings it back here.
+      pr.becomeProbe();
+      r.sendAppend(pr, true);
+      leaving.toldAt = r.ticks;
+      return;
+    }
+    if (!updated) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
     } else if (pr.state === 'snapshot') {
@@ -1334,7 +1459,7 @@ export class Raft {
   }
 
   static leaderHeartbeatResp(r: Raft, m: HeartbeatRespMsg): void {
-    const pr = r.prs.get(m.from);
+    const pr = r.progressOf(m.from);
     if (!pr) return;
     pr.recentActive = true;
     pr.paused = false;
@@ -1347,7 +1472,7 @@ export class Raft {
   }
 
   static leaderSnapResp(r: Raft, m: SnapRespMsg): void {
-    const pr = r.prs.get(m.from);
+    const pr = r.progressOf(m.from);
     if (!pr) return;
     pr.recentActive = true;
     const t = pr.snap;

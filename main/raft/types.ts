@@ -250,7 +250,13 @@ export type RaftEvent =
    * MAX_RAFT_NUMBER), or (message 'campaign', from this node) a campaign was not started because
    * its term would be.
    */
-  | { type: 'refused'; from: NodeId; message: MessageType | 'campaign'; reason: string };
+  | { type: 'refused'; from: NodeId; message: MessageType | 'campaign'; reason: string }
+  /**
+   * removed: this node learnt that it was removed: a committed configuration included it and a
+   * later one, in effect from `index` on and committed, does not (learnt from its log or from a
+   * snapshot). Reported once; the host should shut the node down once it has applied `index`.
+   */
+  | { type: 'removed'; index: number };
 
 /**
  * SnapshotPart reports an incoming snapshot as it arrives: 'bytes' are the image's bytes from
