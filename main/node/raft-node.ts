@@ -30,6 +30,7 @@ import type {
   NodeEventBody,
   NodeStatus,
 } from './node-api';
+import { ReadTags } from './read-tags';
 import type { Storage } from './storage/storage';
 import type { FaultFilter, FaultRule } from './transport/fault-filter';
 import type { Transport } from './transport/transport';
@@ -126,7 +127,8 @@ export class RaftNode implements NodeApi {
   }[] = [];
   private readonly reads = new Map<number, PendingRead>();
   private readonly readsAwaitingApply: PendingRead[] = [];
-  private readCtx = 0;
+  /** readTags: the ctx of each read; unique across restarts (see ReadTags). */
+  private readonly readTags = new ReadTags();
   private snapshotRequests: SnapshotRequest[] = [];
   private lastSnapshotIndex = 0;
   /** bytesSinceSnapshot: entry bytes applied after the last snapshot's index. */
@@ -671,7 +673,7 @@ export class RaftNode implements NodeApi {
   get(key: string): Promise<Uint8Array | null> {
     const stopped = this.stoppedError();
     if (stopped) return Promise.reject(stopped);
-    const ctx = ++this.readCtx;
+    const ctx = this.readTags.take();
     const r = this.raft.readIndex(ctx);
     if (!r.ok) return Promise.reject(this.proposeError(r));
     this.schedule();
