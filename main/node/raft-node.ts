@@ -342,6 +342,7 @@ export class RaftNode implements NodeApi {
         index: rd.snapshot.meta.index,
         bytes: rd.snapshot.data.length,
       });
+      this.settleChangesBySnapshot(rd.snapshot.meta);
       // Writes waiting at or below the snapshot may or may not be in it.
       for (const [index, w] of this.waiters) {
         if (index <= rd.snapshot.meta.index) {
@@ -378,6 +379,7 @@ export class RaftNode implements NodeApi {
   private applyEntry(e: Entry): void {
     const data = e.data; // entries replayed from the WAL make a view each time it is read
     this.bytesSinceSnapshot += data.length;
+    if (this.changeWaiters.length > 0) this.settleChange(e.index, e.term);
     const w = this.waiters.get(e.index);
     if (e.type === 'conf') {
       this.kv.skip(e.index);
@@ -447,6 +449,51 @@ export class RaftNode implements NodeApi {
     }
   }
 
+  /**
+   * settleChange answers the caller of the change proposed at `index`, now that the entry
+   * committed there (of term `term`) is applied: it is that change if the terms match, else the
+   * change was lost to a new leader.
+   */
+  private settleChange(index: number, term: number): void {
+    const k = this.changeWaiters.findIndex((w) => w.index === index);
+    if (k < 0) return;
+    const w = this.changeWaiters[k]!;
+    this.changeWaiters.splice(k, 1);
+    clearTimeout(w.timer);
+    if (term === w.term) w.resolve({ index: w.index, term: w.term });
+    else w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+  }
+
+  /**
+   * settleChangesBySnapshot answers the changes a snapshot from the leader jumped over: their
+   * entries were never seen applied, so what committed there is known only if the snapshot says
+   * (its own index and term, or a term older than the change's, which no later entry can have).
+   * Otherwise the outcome is unknown — it may have committed, or been replaced — and is reported
+   * so, never as done.
+   */
+  private settleChangesBySnapshot(meta: { index: number; term: number }): void {
+    for (let i = 0; i < this.changeWaiters.length;) {
+      const w = this.changeWaiters[i]!;
+      if (w.index > meta.index) {
+        i++;
+        continue;
+      }
+      this.changeWaiters.splice(i, 1);
+      clearTimeout(w.timer);
+      if (w.index === meta.index && w.term === meta.term) {
+        w.resolve({ index: w.index, term: w.term });
+      } else if (meta.term < w.term) {
+        w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+      } else {
+        w.reject(
+          new OutcomeUnknownError(
+            `a snapshot from the leader (index ${meta.index}, term ${meta.term}) replaced the log before the change at ${w.index} (term ${w.term}) was seen applied; whether it committed is unknown: check the configuration`,
+          ),
+        );
+      }
+    }
+  }
+
   private settleChanges(): void {
     const log = this.raft.log;
     // The state machine's index, not log.applied: this runs before advance() moves log.applied.
@@ -454,11 +501,15 @@ export class RaftNode implements NodeApi {
     for (let i = 0; i < this.changeWaiters.length;) {
       const w = this.changeWaiters[i]!;
       if (applied >= w.index) {
+        // Applied without the entry being seen (it is settled in applyEntry): nothing says
+        // what committed there.
         this.changeWaiters.splice(i, 1);
         clearTimeout(w.timer);
-        const t = log.term(w.index);
-        if (t === undefined || t === w.term) w.resolve({ index: w.index, term: w.term });
-        else w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+        w.reject(
+          new OutcomeUnknownError(
+            `the change at ${w.index} was not seen applied (applied ${applied}); whether it committed is unknown: check the configuration`,
+          ),
+        );
       } else if (
         log.commit < w.index &&
         this.raft.role !== 'leader' &&

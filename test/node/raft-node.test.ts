@@ -405,4 +405,43 @@ describe('RaftNode on an in-memory network', () => {
     });
     expect(await read).toBeNull();
   });
+
+  it('a change whose entry a snapshot from the new leader replaced is reported unknown, not done', async () => {
+    const net = new MemNetwork();
+    const ms = [1, 2, 3].map((id) => memMember(net, id));
+    await Promise.all(ms.map((m) => m.node.start()));
+    const old = await waitFor('a leader', () => leaderOf(ms));
+    const a = old.node.id;
+    net.drop = (m) => m.from === a || m.to === a;
+    // Accepted while node `a` still leads; it can never commit there.
+    const change = old.node.addLearner(9, addr(9)).then(
+      (r) => r,
+      (e: Error) => e,
+    );
+    const others = ms.filter((m) => m !== old);
+    const fresh = await waitFor('a new leader', () =>
+      others.find((m) => m.node.status().role === 'leader'),
+    );
+    for (let i = 0; i < 20; i++) {
+      await fresh.node.propose({
+        clientId: 'c',
+        seq: i + 1,
+        cmd: { op: 'put', key: `k${i}`, value: b('v') },
+      });
+    }
+    await fresh.node.snapshotNow();
+    expect(fresh.node.status().firstIndex).toBeGreaterThan(old.node.status().lastIndex);
+    net.drop = undefined;
+    const outcome = await change;
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).name).toBe('OutcomeUnknownError');
+    expect((outcome as Error).message).toMatch(/snapshot from the leader/);
+    // Node 9 was never a member.
+    expect(fresh.node.status().learners).not.toContain(9);
+    await waitFor(
+      'the old leader to catch up',
+      () => old.node.status().applied >= fresh.node.status().commit,
+    );
+    expect(old.node.status().learners).not.toContain(9);
+  });
 });
