@@ -147,7 +147,19 @@ export class RaftNode implements NodeApi {
   private fatal: Error | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private peersConf: ConfState | undefined;
+  /** knownPeers: where every node seen in a configuration (or given at start) listens. */
   private readonly knownPeers: Record<string, string> = {};
+  /**
+   * strangers: nodes outside the configuration this node had messages for (a removed node being
+   * told of its removal, a leader removing itself), with when it last had one. They stay in the
+   * transport's peer set for peerLingerMs after the last message, then the link is closed.
+   */
+  private readonly strangers = new Map<NodeId, number>();
+  /** peerIds: the ids last given to the transport, sorted, joined (to skip unchanged sets). */
+  private peerIds = '';
+  /** removedAt: the index of the configuration that removed this node (0: not removed). */
+  private removedAt = 0;
+  private removing = false;
   /** durableTerm, durableVote: the term and vote last made durable (early sends require them unchanged). */
   private durableTerm = 0;
   private durableVote = 0;
@@ -157,6 +169,8 @@ export class RaftNode implements NodeApi {
   private readonly startedAt = Date.now();
   private readonly heartbeatTicks: number;
   private readonly electionTicks: number;
+  /** peerLingerMs: how long a node outside the configuration stays a peer after the last message to it. */
+  private readonly peerLingerMs: number;
 
   constructor(opts: RaftNodeOptions) {
     this.id = opts.id;
@@ -172,6 +186,7 @@ export class RaftNode implements NodeApi {
       requestTimeoutMs: 10_000,
       ...opts,
     };
+    this.peerLingerMs = 2 * this.o.electionMs;
     this.heartbeatTicks = Math.max(1, Math.round(this.o.heartbeatMs / this.o.tickMs));
     this.electionTicks = Math.max(
       this.heartbeatTicks + 1,
@@ -263,6 +278,7 @@ export class RaftNode implements NodeApi {
 
   private onTick(): void {
     if (this.stopped) return;
+    this.updatePeers();
     this.raft.tick();
     this.checkTransfers();
     this.schedule();
@@ -273,7 +289,7 @@ export class RaftNode implements NodeApi {
     try {
       while (!this.stopped && this.raft.hasReady()) {
         const rd = this.raft.ready();
-        this.updatePeers();
+        this.updatePeers(rd.messages);
         // A leader may replicate its new entries while it makes them durable itself (Raft thesis
         // §10.2.1): the core counts the leader's own copy only after advance(), so commit still
         // waits for the local fsync. Everything else — every acknowledgement, every vote, and any
@@ -374,6 +390,24 @@ export class RaftNode implements NodeApi {
     this.releaseReads();
     for (const ev of rd.events) this.onRaftEvent(ev);
     this.settleChanges();
+    this.maybeLeave();
+  }
+
+  /**
+   * maybeLeave shuts the node down once it has applied the configuration that removed it (the
+   * core's 'removed' event; learnt from its log or from a snapshot). The short wait lets its last
+   * acknowledgement reach the leader, which then stops telling it.
+   */
+  private maybeLeave(): void {
+    if (this.removedAt === 0 || this.removing || this.kv.appliedIndex < this.removedAt) return;
+    this.removing = true;
+    this.o.log.info('this node was removed from the cluster; shutting down', {
+      index: this.removedAt,
+    });
+    setTimeout(
+      () => void this.shutdown('removed from the cluster').then(() => this.o.onRemoved?.()),
+      300,
+    ).unref();
   }
 
   private applyEntry(e: Entry): void {
@@ -390,13 +424,6 @@ export class RaftNode implements NodeApi {
         voters: ce.conf.voters,
         learners: ce.conf.learners,
       });
-      if (ce.change.type === 'remove' && ce.change.node === this.id) {
-        this.o.log.info('this node was removed from the cluster; shutting down');
-        setTimeout(
-          () => void this.shutdown('removed from the cluster').then(() => this.o.onRemoved?.()),
-          300,
-        ).unref();
-      }
     } else if (data.length === 0) {
       this.kv.skip(e.index);
     } else {
@@ -607,29 +634,50 @@ export class RaftNode implements NodeApi {
   }
 
   /**
-   * updatePeers tells the transport where every node is that this node has ever seen in a
-   * configuration (or was given at start). Addresses are never forgotten: a node must still answer
-   * a leader that is removing itself, and a removed node must still hear that its removal
-   * committed. The transport only connects to peers it actually sends to.
+   * updatePeers gives the transport the peers this node talks to: the members of its latest
+   * configuration (or, while it knows none, the peers it was started with), and any other node it
+   * had a message for within peerLingerMs — a removed node still being told of its removal, a
+   * leader that is removing itself. The transport dials every peer it is given and keeps
+   * reconnecting, so a node that left is dropped once nobody has anything more to tell it.
+   * Addresses are never forgotten, only the links. `msgs` are about to be sent.
    */
-  private updatePeers(): void {
+  private updatePeers(msgs: readonly Message[] = []): void {
     const conf = this.raft.log.conf();
-    if (conf === this.peersConf) return;
-    this.peersConf = conf;
-    let changed = false;
-    const learn = (id: string, peer: string): void => {
-      if (Number(id) !== this.id && this.knownPeers[id] !== peer) {
-        this.knownPeers[id] = peer;
-        changed = true;
-      }
-    };
-    for (const p of this.o.initialPeers) learn(String(p.id), p.address.peer);
-    for (const [id, addr] of Object.entries(conf.addresses))
-      learn(id, parseMemberAddress(addr).peer);
-    if (changed || !this.peersSet) {
-      this.peersSet = true;
-      this.o.transport.setPeers({ ...this.knownPeers });
+    let changed = !this.peersSet;
+    if (conf !== this.peersConf) {
+      this.peersConf = conf;
+      changed = true;
+      for (const p of this.o.initialPeers) this.knownPeers[String(p.id)] ??= p.address.peer;
+      for (const [id, addr] of Object.entries(conf.addresses))
+        this.knownPeers[id] = parseMemberAddress(addr).peer;
     }
+    const now = Date.now();
+    for (const m of msgs) {
+      if (isMember(conf, m.to)) continue;
+      if (!this.strangers.has(m.to)) changed = true;
+      this.strangers.set(m.to, now);
+    }
+    for (const [id, at] of this.strangers) {
+      if (now - at <= this.peerLingerMs) continue;
+      this.strangers.delete(id);
+      changed = true;
+    }
+    if (!changed) return;
+    const ids = new Set<NodeId>([...conf.voters, ...conf.learners, ...this.strangers.keys()]);
+    if (conf.voters.length === 0) for (const p of this.o.initialPeers) ids.add(p.id);
+    ids.delete(this.id);
+    const peers: Record<string, string> = {};
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const at = this.knownPeers[String(id)];
+      if (at !== undefined) peers[String(id)] = at;
+    }
+    const key = Object.keys(peers)
+      .map((id) => `${id}@${peers[id]}`)
+      .join(',');
+    if (key === this.peerIds && this.peersSet) return;
+    this.peersSet = true;
+    this.peerIds = key;
+    this.o.transport.setPeers(peers);
   }
 
   private die(err: Error): void {
@@ -648,10 +696,14 @@ export class RaftNode implements NodeApi {
       ev.type === 'role' ||
       ev.type === 'leader' ||
       ev.type === 'step-down' ||
-      ev.type === 'config'
+      ev.type === 'config' ||
+      ev.type === 'removed'
     ) {
       this.o.log.info(`raft ${ev.type}`, { ...ev });
+    } else if (ev.type === 'refused') {
+      this.o.log.warn('refused a message with a number out of bounds', { ...ev });
     }
+    if (ev.type === 'removed') this.removedAt = ev.index;
     this.emit(ev);
   }
 

@@ -406,6 +406,47 @@ describe('RaftNode on an in-memory network', () => {
     expect(await read).toBeNull();
   });
 
+  it('a removed node learns of its removal when the append with the commit is lost, and the leader lets it go', async () => {
+    const net = new MemNetwork();
+    const exited = new Map<number, () => void>();
+    const exits = [1, 2, 3].map((id) => new Promise<void>((r) => exited.set(id, r)));
+    const ms = [1, 2, 3].map((id) => memMember(net, id, new MemoryDisk(), () => exited.get(id)!()));
+    await Promise.all(ms.map((m) => m.node.start()));
+    const leader = await waitFor('a leader', () =>
+      ms.find((m) => m.node.status().role === 'leader'),
+    );
+    const victim = ms.find((m) => m !== leader)!;
+    const v = victim.node.id;
+    const removal = leader.node.status().lastIndex + 1;
+    let lost = 0;
+    net.drop = (m) => {
+      const carries = (m.type === 'app' || m.type === 'heartbeat') && m.commit >= removal;
+      if (m.from !== leader.node.id || m.to !== v || !carries || lost > 0) return false;
+      lost++;
+      return true;
+    };
+    const r = await leader.node.remove(v);
+    expect(r.index).toBe(removal);
+    await Promise.race([
+      exits[v - 1],
+      new Promise((_, reject) => setTimeout(() => reject(new Error('node never exited')), 3000)),
+    ]);
+    expect(lost).toBe(1);
+    // The leader stops dialing it: its transport drops the node once nothing is left to tell it.
+    const peers = (): number[] => [...leader.mem.peers.keys()];
+    await waitFor(
+      'the leader to drop the removed node from its peers',
+      () => !peers().includes(v),
+      3000,
+    );
+    const sets = leader.mem.peerSets.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(leader.mem.peerSets.slice(sets - 1).every((s) => !s.includes(v))).toBe(true);
+    expect(peers().sort()).toEqual(
+      ms.filter((m) => m !== victim && m !== leader).map((m) => m.node.id),
+    );
+  });
+
   it('a change whose entry a snapshot from the new leader replaced is reported unknown, not done', async () => {
     const net = new MemNetwork();
     const ms = [1, 2, 3].map((id) => memMember(net, id));
