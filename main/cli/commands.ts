@@ -80,6 +80,14 @@ const kv = (
   load: () => import('./commands/kv'),
 });
 
+/** MEMBERSHIP_EXIT: the exit codes of the workflows that change the configuration. */
+const MEMBERSHIP_EXIT = [
+  '0  done',
+  '1  failed (the reason is printed)',
+  '2  bad arguments',
+  '3  outcome unknown: the change was made but not seen committed, and may still take effect',
+];
+
 const control = (
   name: string,
   usage: string[],
@@ -216,6 +224,9 @@ term, leader, commit, applied, last index, lag behind the leader and health.`,
     'add a node (spawn → learner → catch up → promote → committed)',
     'Adds a new node to the cluster and prints each step of the workflow as it happens.',
     [],
+    [],
+    [],
+    MEMBERSHIP_EXIT,
   ),
   control(
     'remove-node',
@@ -223,6 +234,9 @@ term, leader, commit, applied, last index, lag behind the leader and health.`,
     'remove a node (config committed → node exits → data removed)',
     'Removes node ID from the cluster and prints each step of the workflow as it happens. It refuses when removing the node would lose quorum.',
     [{ name: 'ID' }],
+    [],
+    [],
+    MEMBERSHIP_EXIT,
   ),
   control(
     'transfer-leader',

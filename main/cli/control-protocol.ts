@@ -38,10 +38,14 @@ export interface ControlStep {
   progress: number | null;
 }
 
-/** ControlResult ends every answer. */
+/**
+ * ControlResult ends every answer. `unknown` (with ok false): a membership change was made but
+ * its outcome is not known — it may still take effect.
+ */
 export interface ControlResult {
   type: 'result';
   ok: boolean;
+  unknown?: boolean;
   message: string;
 }
 
