@@ -198,6 +198,9 @@ describe('Supervisor on real node processes', () => {
     expect(r.steps[1]!.detail).toMatch(/committed by node \d+ in term \d+/);
     // It still learns of its removal (from the new leader) and exits by itself.
     expect(r.steps[2]!.detail).toBe('exited with code 0');
+    expect(
+      s.allEvents().some((e) => e.node === leader && /learnt that it was removed/.test(e.message)),
+    ).toBe(true);
     expect(s.view().nodes.map((n) => n.id)).toEqual([cut, other].sort());
     expect(existsSync(leaderDir)).toBe(false);
     const next = s.view().nodes.find((n) => n.id === s.view().leader)!;
