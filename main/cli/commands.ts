@@ -102,6 +102,14 @@ const kv = (
   load: () => import('./commands/kv'),
 });
 
+/** MEMBERSHIP_EXIT: the exit codes of the workflows that change the configuration. */
+const MEMBERSHIP_EXIT = [
+  '0  done',
+  '1  failed (the reason is printed)',
+  '2  bad arguments',
+  '3  outcome unknown: the change was made but not seen committed, and may still take effect',
+];
+
 const control = (
   name: string,
   usage: string[],
@@ -255,6 +263,9 @@ their admin status, the others from the control port.`,
     'add a node (spawn → learner → catch up → promote → committed)',
     'Adds a new node to the cluster and prints each step of the workflow as it happens.',
     [],
+    [],
+    [],
+    MEMBERSHIP_EXIT,
   ),
   control(
     'remove-node',
@@ -262,6 +273,9 @@ their admin status, the others from the control port.`,
     'remove a node (config committed → node exits → data removed)',
     'Removes node ID from the cluster and prints each step of the workflow as it happens. It refuses when removing the node would lose quorum.',
     [{ name: 'ID' }],
+    [],
+    [],
+    MEMBERSHIP_EXIT,
   ),
   control(
     'replace-node',
@@ -277,6 +291,7 @@ again: an empty node under its old id could help elect a leader that lacks commi
     [{ name: 'ID' }],
     [],
     ['raftdeck replace-node 2'],
+    MEMBERSHIP_EXIT,
   ),
   control(
     'transfer-leader',

@@ -39,10 +39,15 @@ export interface ControlStep {
   progress: number | null;
 }
 
-/** ControlResult ends every answer; `stats` answers with the ports' bounds and counts in `stats`. */
+/**
+ * ControlResult ends every answer. `unknown` (with ok false): a membership change was made but
+ * its outcome is not known — it may still take effect. `stats` answers with the ports' bounds and
+ * counts in `stats`.
+ */
 export interface ControlResult {
   type: 'result';
   ok: boolean;
+  unknown?: boolean;
   message: string;
   stats?: Record<string, unknown>;
 }

@@ -133,9 +133,16 @@ async function followWorkflow(
   try {
     const v = await run;
     flush();
-    return v.state === 'done'
-      ? { type: 'result', ok: true, message: `${v.kind} ${v.node}: done in ${seconds(v)}` }
-      : { type: 'result', ok: false, message: `${v.kind} ${v.node} failed: ${v.error}` };
+    if (v.state === 'done')
+      return { type: 'result', ok: true, message: `${v.kind} ${v.node}: done in ${seconds(v)}` };
+    if (v.state === 'unknown')
+      return {
+        type: 'result',
+        ok: false,
+        unknown: true,
+        message: `${v.kind} ${v.node}: outcome unknown: ${v.error}`,
+      };
+    return { type: 'result', ok: false, message: `${v.kind} ${v.node} failed: ${v.error}` };
   } finally {
     clearInterval(timer);
   }

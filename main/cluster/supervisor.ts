@@ -837,6 +837,24 @@ export class Supervisor extends EventEmitter {
       case 'transfer':
         this.event(id, 'leader', `leadership transfer from ${id} to ${e.target}: ${e.status}`, d);
         break;
+      case 'removed':
+        this.event(
+          id,
+          'config',
+          `node ${id} learnt that it was removed (configuration at ${e.index}); it shuts down`,
+          d,
+        );
+        break;
+      case 'refused':
+        this.event(
+          id,
+          'fault',
+          e.message === 'campaign'
+            ? `node ${id} did not campaign: ${e.reason}`
+            : `node ${id} refused a ${e.message} from node ${e.from}: ${e.reason}`,
+          d,
+        );
+        break;
       case 'storage-warning':
         this.event(id, 'storage', `node ${id}: ${e.message}`, d);
         break;

@@ -14,6 +14,21 @@ export class WorkflowError extends Error {
   }
 }
 
+/**
+ * WorkflowUnknownError: a step was carried out but its outcome is not known — a membership change
+ * the leader took but could not commit in time (no quorum), or a call whose answer never came. It
+ * may still take effect; the workflow ends 'unknown', never 'failed'.
+ */
+export class WorkflowUnknownError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkflowUnknownError';
+  }
+}
+
+/** UNKNOWN_CODES: admin errors after which a change may or may not have been made. */
+const UNKNOWN_CODES: ReadonlySet<string> = new Set(['unknown-outcome', 'timeout', 'closed']);
+
 interface AdminCallError extends Error {
   code?: string;
   detail?: string;
@@ -93,6 +108,31 @@ export class Workflow {
     return this.view;
   }
 
+  /** end finishes the workflow on an error: 'unknown' for a WorkflowUnknownError, else 'failed'. */
+  end(e: Error): WorkflowView {
+    return e instanceof WorkflowUnknownError ? this.unknown(e) : this.fail(e);
+  }
+
+  /** unknown ends the workflow with the current step's outcome unknown (see WorkflowUnknownError). */
+  unknown(e: Error): WorkflowView {
+    if (this.cur >= 0) {
+      const s = this.step(this.cur);
+      s.state = 'unknown';
+      s.detail = `outcome unknown: ${e.message}`;
+    }
+    for (const s of this.view.steps) if (s.state === 'pending') s.state = 'skipped';
+    this.view.state = 'unknown';
+    this.view.error = e.message;
+    this.view.finishedAt = Date.now();
+    this.sup.event(
+      this.view.node,
+      'workflow',
+      `${this.view.kind} ${this.view.node}: outcome unknown: ${e.message}`,
+    );
+    this.sup.bump();
+    return this.view;
+  }
+
   fail(e: Error): WorkflowView {
     if (this.cur >= 0) {
       const s = this.step(this.cur);
@@ -126,7 +166,11 @@ async function waitLeader(sup: Supervisor, ms = 5000): Promise<NodeStatus> {
   }
 }
 
-/** callLeader sends an admin call to the leader, following leadership changes and waiting out a change in progress. */
+/**
+ * callLeader sends an admin call to the leader, following leadership changes and waiting out a
+ * change in progress. A call whose outcome is unknown (the node said so, or no answer came) is
+ * never retried: it throws WorkflowUnknownError.
+ */
 async function callLeader<T>(
   sup: Supervisor,
   op: string,
@@ -140,6 +184,9 @@ async function callLeader<T>(
       return await sup.admin(leader.id).call<T>(op, args);
     } catch (e) {
       const err = e as AdminCallError;
+      if (err.code !== undefined && UNKNOWN_CODES.has(err.code)) {
+        throw new WorkflowUnknownError(`${op} on node ${leader.id}: ${err.detail ?? err.message}`);
+      }
       const text = `${err.code ?? ''} ${err.message}`;
       const retriable =
         /not-leader|config-change-in-progress|leader-not-ready|transfer-in-progress|not reachable/.test(
@@ -179,12 +226,24 @@ async function join(
   await sup.startNode(id);
   wf.finish(first, `node ${id}, pid ${m.proc.pid}`);
   wf.begin(first + 1);
-  const added = await callLeader<{ index: number }>(sup, 'add-learner', {
-    nodeId: id,
-    peerAddress: m.rec.peer,
-    clientAddress: m.rec.client,
-  });
-  wf.finish(first + 1, `config entry ${added.index} committed`);
+  try {
+    const added = await callLeader<{ index: number }>(sup, 'add-learner', {
+      nodeId: id,
+      peerAddress: m.rec.peer,
+      clientAddress: m.rec.client,
+    });
+    wf.finish(first + 1, `config entry ${added.index} committed`);
+  } catch (e) {
+    if (!(e instanceof WorkflowUnknownError)) throw e;
+    // It may have committed meanwhile: believe a leader whose committed configuration has it.
+    wf.progress(null, `${e.message}; asking the current leader`);
+    const s = await memberCommitted(sup, id, 2000);
+    if (!s)
+      throw new WorkflowUnknownError(
+        `${e.message}. Node ${id} keeps running and joins if the change commits; check \`raftdeck status\`, or remove it with \`raftdeck remove-node ${id}\``,
+      );
+    wf.finish(first + 1, `committed: node ${s.id} in term ${s.term} (commit ${s.commit})`);
+  }
   if (learner) {
     wf.begin(first + 2);
     await catchUp(sup, wf, id);
@@ -235,10 +294,30 @@ export async function addNode(
       await join(sup, wf, m, 0);
       return wf.done();
     } catch (e) {
-      return wf.fail(e as Error);
+      return wf.end(e as Error);
     }
   })();
   return { wf, run };
+}
+
+/**
+ * memberCommitted waits up to ms for a leader whose committed configuration has `id`; it returns
+ * that leader's status, or null.
+ */
+async function memberCommitted(
+  sup: Supervisor,
+  id: NodeId,
+  ms: number,
+): Promise<NodeStatus | null> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const l = sup.leaderId();
+    const s = l !== 0 ? sup.nodes.get(l)?.status : undefined;
+    if (s && s.pendingConfIndex === 0 && (s.voters.includes(id) || s.learners.includes(id)))
+      return s;
+    if (Date.now() > end) return null;
+    await sleep(100);
+  }
 }
 
 async function catchUp(sup: Supervisor, wf: Workflow, id: NodeId, ms = 300_000): Promise<void> {
@@ -386,7 +465,7 @@ export async function removeNode(
       await leave(sup, wf, id, 0);
       return wf.done();
     } catch (e) {
-      return wf.fail(e as Error);
+      return wf.end(e as Error);
     }
   })();
   return { wf, run };
@@ -415,7 +494,7 @@ export async function replaceNode(
       await join(sup, wf, fresh, LEAVE_STEPS.length, was.learner);
       return wf.done();
     } catch (e) {
-      return wf.fail(e as Error);
+      return wf.end(e as Error);
     }
   })();
   return { wf, run };
@@ -463,7 +542,7 @@ export async function transferLeader(
       await waitFor(5000, () => sup.leaderId() === id, `node ${id} to lead`);
       return wf.done();
     } catch (e) {
-      return wf.fail(e as Error);
+      return wf.end(e as Error);
     }
   })();
   return { wf, run };

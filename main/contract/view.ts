@@ -70,7 +70,11 @@ export interface NodeView {
 }
 
 export type WorkflowKind = 'add-node' | 'remove-node' | 'replace-node' | 'transfer-leader';
-export type StepState = 'pending' | 'active' | 'done' | 'failed' | 'skipped';
+/**
+ * StepState: where a step is. 'unknown': it was carried out but its outcome is not known (a
+ * membership change sent to a leader that could not commit it in time may still commit later).
+ */
+export type StepState = 'pending' | 'active' | 'done' | 'failed' | 'skipped' | 'unknown';
 
 export interface WorkflowStep {
   name: string;
@@ -84,7 +88,8 @@ export interface WorkflowView {
   id: string;
   kind: WorkflowKind;
   node: NodeId;
-  state: 'running' | 'done' | 'failed';
+  /** state: 'unknown' when a step's outcome is unknown; `error` then says why and what to check. */
+  state: 'running' | 'done' | 'failed' | 'unknown';
   startedAt: number;
   finishedAt: number | null;
   steps: WorkflowStep[];

@@ -31,6 +31,7 @@ import type {
   NodeStatus,
   ServerStats,
 } from './node-api';
+import { ReadTags } from './read-tags';
 import type { Storage } from './storage/storage';
 import type { FaultFilter, FaultRule } from './transport/fault-filter';
 import type { Transport } from './transport/transport';
@@ -127,7 +128,8 @@ export class RaftNode implements NodeApi {
   }[] = [];
   private readonly reads = new Map<number, PendingRead>();
   private readonly readsAwaitingApply: PendingRead[] = [];
-  private readCtx = 0;
+  /** readTags: the ctx of each read; unique across restarts (see ReadTags). */
+  private readonly readTags = new ReadTags();
   private snapshotRequests: SnapshotRequest[] = [];
   private lastSnapshotIndex = 0;
   /** bytesSinceSnapshot: entry bytes applied after the last snapshot's index. */
@@ -146,7 +148,19 @@ export class RaftNode implements NodeApi {
   private fatal: Error | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private peersConf: ConfState | undefined;
+  /** knownPeers: where every node seen in a configuration (or given at start) listens. */
   private readonly knownPeers: Record<string, string> = {};
+  /**
+   * strangers: nodes outside the configuration this node had messages for (a removed node being
+   * told of its removal, a leader removing itself), with when it last had one. They stay in the
+   * transport's peer set for peerLingerMs after the last message, then the link is closed.
+   */
+  private readonly strangers = new Map<NodeId, number>();
+  /** peerIds: the ids last given to the transport, sorted, joined (to skip unchanged sets). */
+  private peerIds = '';
+  /** removedAt: the index of the configuration that removed this node (0: not removed). */
+  private removedAt = 0;
+  private removing = false;
   /** durableTerm, durableVote: the term and vote last made durable (early sends require them unchanged). */
   private durableTerm = 0;
   private durableVote = 0;
@@ -157,6 +171,8 @@ export class RaftNode implements NodeApi {
   private readonly startedAt = Date.now();
   private readonly heartbeatTicks: number;
   private readonly electionTicks: number;
+  /** peerLingerMs: how long a node outside the configuration stays a peer after the last message to it. */
+  private readonly peerLingerMs: number;
 
   constructor(opts: RaftNodeOptions) {
     this.id = opts.id;
@@ -172,6 +188,7 @@ export class RaftNode implements NodeApi {
       requestTimeoutMs: 10_000,
       ...opts,
     };
+    this.peerLingerMs = 2 * this.o.electionMs;
     this.heartbeatTicks = Math.max(1, Math.round(this.o.heartbeatMs / this.o.tickMs));
     this.electionTicks = Math.max(
       this.heartbeatTicks + 1,
@@ -263,6 +280,7 @@ export class RaftNode implements NodeApi {
 
   private onTick(): void {
     if (this.stopped) return;
+    this.updatePeers();
     this.raft.tick();
     this.checkTransfers();
     this.schedule();
@@ -273,7 +291,7 @@ export class RaftNode implements NodeApi {
     try {
       while (!this.stopped && this.raft.hasReady()) {
         const rd = this.raft.ready();
-        this.updatePeers();
+        this.updatePeers(rd.messages);
         // A leader may replicate its new entries while it makes them durable itself (Raft thesis
         // §10.2.1): the core counts the leader's own copy only after advance(), so commit still
         // waits for the local fsync. Everything else — every acknowledgement, every vote, and any
@@ -342,6 +360,7 @@ export class RaftNode implements NodeApi {
         index: rd.snapshot.meta.index,
         bytes: rd.snapshot.data.length,
       });
+      this.settleChangesBySnapshot(rd.snapshot.meta);
       // Writes waiting at or below the snapshot may or may not be in it.
       for (const [index, w] of this.waiters) {
         if (index <= rd.snapshot.meta.index) {
@@ -373,11 +392,30 @@ export class RaftNode implements NodeApi {
     this.releaseReads();
     for (const ev of rd.events) this.onRaftEvent(ev);
     this.settleChanges();
+    this.maybeLeave();
+  }
+
+  /**
+   * maybeLeave shuts the node down once it has applied the configuration that removed it (the
+   * core's 'removed' event; learnt from its log or from a snapshot). The short wait lets its last
+   * acknowledgement reach the leader, which then stops telling it.
+   */
+  private maybeLeave(): void {
+    if (this.removedAt === 0 || this.removing || this.kv.appliedIndex < this.removedAt) return;
+    this.removing = true;
+    this.o.log.info('this node was removed from the cluster; shutting down', {
+      index: this.removedAt,
+    });
+    setTimeout(
+      () => void this.shutdown('removed from the cluster').then(() => this.o.onRemoved?.()),
+      300,
+    ).unref();
   }
 
   private applyEntry(e: Entry): void {
     const data = e.data; // entries replayed from the WAL make a view each time it is read
     this.bytesSinceSnapshot += data.length;
+    if (this.changeWaiters.length > 0) this.settleChange(e.index, e.term);
     const w = this.waiters.get(e.index);
     if (e.type === 'conf') {
       this.kv.skip(e.index);
@@ -388,13 +426,6 @@ export class RaftNode implements NodeApi {
         voters: ce.conf.voters,
         learners: ce.conf.learners,
       });
-      if (ce.change.type === 'remove' && ce.change.node === this.id) {
-        this.o.log.info('this node was removed from the cluster; shutting down');
-        setTimeout(
-          () => void this.shutdown('removed from the cluster').then(() => this.o.onRemoved?.()),
-          300,
-        ).unref();
-      }
     } else if (data.length === 0) {
       this.kv.skip(e.index);
     } else {
@@ -447,6 +478,51 @@ export class RaftNode implements NodeApi {
     }
   }
 
+  /**
+   * settleChange answers the caller of the change proposed at `index`, now that the entry
+   * committed there (of term `term`) is applied: it is that change if the terms match, else the
+   * change was lost to a new leader.
+   */
+  private settleChange(index: number, term: number): void {
+    const k = this.changeWaiters.findIndex((w) => w.index === index);
+    if (k < 0) return;
+    const w = this.changeWaiters[k]!;
+    this.changeWaiters.splice(k, 1);
+    clearTimeout(w.timer);
+    if (term === w.term) w.resolve({ index: w.index, term: w.term });
+    else w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+  }
+
+  /**
+   * settleChangesBySnapshot answers the changes a snapshot from the leader jumped over: their
+   * entries were never seen applied, so what committed there is known only if the snapshot says
+   * (its own index and term, or a term older than the change's, which no later entry can have).
+   * Otherwise the outcome is unknown — it may have committed, or been replaced — and is reported
+   * so, never as done.
+   */
+  private settleChangesBySnapshot(meta: { index: number; term: number }): void {
+    for (let i = 0; i < this.changeWaiters.length;) {
+      const w = this.changeWaiters[i]!;
+      if (w.index > meta.index) {
+        i++;
+        continue;
+      }
+      this.changeWaiters.splice(i, 1);
+      clearTimeout(w.timer);
+      if (w.index === meta.index && w.term === meta.term) {
+        w.resolve({ index: w.index, term: w.term });
+      } else if (meta.term < w.term) {
+        w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+      } else {
+        w.reject(
+          new OutcomeUnknownError(
+            `a snapshot from the leader (index ${meta.index}, term ${meta.term}) replaced the log before the change at ${w.index} (term ${w.term}) was seen applied; whether it committed is unknown: check the configuration`,
+          ),
+        );
+      }
+    }
+  }
+
   private settleChanges(): void {
     const log = this.raft.log;
     // The state machine's index, not log.applied: this runs before advance() moves log.applied.
@@ -454,11 +530,15 @@ export class RaftNode implements NodeApi {
     for (let i = 0; i < this.changeWaiters.length;) {
       const w = this.changeWaiters[i]!;
       if (applied >= w.index) {
+        // Applied without the entry being seen (it is settled in applyEntry): nothing says
+        // what committed there.
         this.changeWaiters.splice(i, 1);
         clearTimeout(w.timer);
-        const t = log.term(w.index);
-        if (t === undefined || t === w.term) w.resolve({ index: w.index, term: w.term });
-        else w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+        w.reject(
+          new OutcomeUnknownError(
+            `the change at ${w.index} was not seen applied (applied ${applied}); whether it committed is unknown: check the configuration`,
+          ),
+        );
       } else if (
         log.commit < w.index &&
         this.raft.role !== 'leader' &&
@@ -556,29 +636,50 @@ export class RaftNode implements NodeApi {
   }
 
   /**
-   * updatePeers tells the transport where every node is that this node has ever seen in a
-   * configuration (or was given at start). Addresses are never forgotten: a node must still answer
-   * a leader that is removing itself, and a removed node must still hear that its removal
-   * committed. The transport only connects to peers it actually sends to.
+   * updatePeers gives the transport the peers this node talks to: the members of its latest
+   * configuration (or, while it knows none, the peers it was started with), and any other node it
+   * had a message for within peerLingerMs — a removed node still being told of its removal, a
+   * leader that is removing itself. The transport dials every peer it is given and keeps
+   * reconnecting, so a node that left is dropped once nobody has anything more to tell it.
+   * Addresses are never forgotten, only the links. `msgs` are about to be sent.
    */
-  private updatePeers(): void {
+  private updatePeers(msgs: readonly Message[] = []): void {
     const conf = this.raft.log.conf();
-    if (conf === this.peersConf) return;
-    this.peersConf = conf;
-    let changed = false;
-    const learn = (id: string, peer: string): void => {
-      if (Number(id) !== this.id && this.knownPeers[id] !== peer) {
-        this.knownPeers[id] = peer;
-        changed = true;
-      }
-    };
-    for (const p of this.o.initialPeers) learn(String(p.id), p.address.peer);
-    for (const [id, addr] of Object.entries(conf.addresses))
-      learn(id, parseMemberAddress(addr).peer);
-    if (changed || !this.peersSet) {
-      this.peersSet = true;
-      this.o.transport.setPeers({ ...this.knownPeers });
+    let changed = !this.peersSet;
+    if (conf !== this.peersConf) {
+      this.peersConf = conf;
+      changed = true;
+      for (const p of this.o.initialPeers) this.knownPeers[String(p.id)] ??= p.address.peer;
+      for (const [id, addr] of Object.entries(conf.addresses))
+        this.knownPeers[id] = parseMemberAddress(addr).peer;
     }
+    const now = Date.now();
+    for (const m of msgs) {
+      if (isMember(conf, m.to)) continue;
+      if (!this.strangers.has(m.to)) changed = true;
+      this.strangers.set(m.to, now);
+    }
+    for (const [id, at] of this.strangers) {
+      if (now - at <= this.peerLingerMs) continue;
+      this.strangers.delete(id);
+      changed = true;
+    }
+    if (!changed) return;
+    const ids = new Set<NodeId>([...conf.voters, ...conf.learners, ...this.strangers.keys()]);
+    if (conf.voters.length === 0) for (const p of this.o.initialPeers) ids.add(p.id);
+    ids.delete(this.id);
+    const peers: Record<string, string> = {};
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const at = this.knownPeers[String(id)];
+      if (at !== undefined) peers[String(id)] = at;
+    }
+    const key = Object.keys(peers)
+      .map((id) => `${id}@${peers[id]}`)
+      .join(',');
+    if (key === this.peerIds && this.peersSet) return;
+    this.peersSet = true;
+    this.peerIds = key;
+    this.o.transport.setPeers(peers);
   }
 
   private die(err: Error): void {
@@ -597,10 +698,14 @@ export class RaftNode implements NodeApi {
       ev.type === 'role' ||
       ev.type === 'leader' ||
       ev.type === 'step-down' ||
-      ev.type === 'config'
+      ev.type === 'config' ||
+      ev.type === 'removed'
     ) {
       this.o.log.info(`raft ${ev.type}`, { ...ev });
+    } else if (ev.type === 'refused') {
+      this.o.log.warn('refused a message with a number out of bounds', { ...ev });
     }
+    if (ev.type === 'removed') this.removedAt = ev.index;
     this.emit(ev);
   }
 
@@ -673,7 +778,7 @@ export class RaftNode implements NodeApi {
   get(key: string): Promise<Uint8Array | null> {
     const stopped = this.stoppedError();
     if (stopped) return Promise.reject(stopped);
-    const ctx = ++this.readCtx;
+    const ctx = this.readTags.take();
     const r = this.raft.readIndex(ctx);
     if (!r.ok) return Promise.reject(this.proposeError(r));
     this.schedule();

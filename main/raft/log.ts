@@ -96,10 +96,15 @@ export class RaftLog {
 
   /** confAt returns the configuration in effect at index i. */
   confAt(i: number): ConfState {
+    return this.confPointAt(i).conf;
+  }
+
+  /** confPointAt returns the configuration in effect at index i, with where it took effect. */
+  confPointAt(i: number): ConfPoint {
     for (let k = this.confs.length - 1; k >= 0; k--) {
-      if (this.confs[k]!.index <= i) return this.confs[k]!.conf;
+      if (this.confs[k]!.index <= i) return this.confs[k]!;
     }
-    return this.confs[0]!.conf;
+    return this.confs[0]!;
   }
 
   /**

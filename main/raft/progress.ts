@@ -1,7 +1,12 @@
-import type { FollowerStatus, NodeId, ProgressState } from './types';
+import type { FollowerStatus, NodeId, ProgressState, Snapshot } from './types';
 
-/** SnapshotTransfer is the leader's state for one InstallSnapshot to one follower. */
+/**
+ * SnapshotTransfer is the leader's state for one InstallSnapshot to one follower. It holds the
+ * image it sends: a newer snapshot taken meanwhile does not restart the transfer, which would
+ * never finish for a slow follower while the leader keeps taking snapshots (etcd does the same).
+ */
 export interface SnapshotTransfer {
+  image: Snapshot;
   index: number;
   term: number;
   total: number;

@@ -1,3 +1,4 @@
+import { checkMessage, inBounds } from './bounds';
 import { applyChange, encodeConfEntry, isLearner, isMember, isVoter, quorum } from './conf';
 import { RaftLog } from './log';
 import type { ConfPoint } from './log';
@@ -33,6 +34,7 @@ import type {
   VoteMsg,
   VoteRespMsg,
 } from './types';
+import { MAX_RAFT_NUMBER } from './types';
 
 const EMPTY = new Uint8Array(0);
 
@@ -62,6 +64,25 @@ interface PendingRead {
   index: number;
   seq: number;
 }
+
+/**
+ * Leaving is a node whose removal the leader committed and that it still tells about it: it keeps
+ * replicating to the node until the node has acknowledged `until` (an index at or after its
+ * removal, committed), or has been silent for an election timeout. Once told, the node is left
+ * be (`toldAt`, in ticks) for an election timeout: answers still in flight are ignored, and only
+ * a probe or campaign after that (it did not learn after all) starts telling it again.
+ */
+interface Leaving {
+  pr: Progress;
+  until: number;
+  toldAt: number | undefined;
+}
+
+/**
+ * MAX_FORWARDED_READS bounds the reads a follower has forwarded to its leader and not yet seen
+ * answered; beyond it the oldest is failed (ok=false), so lost answers cannot pile up.
+ */
+export const MAX_FORWARDED_READS = 4096;
 
 /** IncomingSnapshot is a follower's partially received InstallSnapshot. */
 interface IncomingSnapshot {
@@ -105,6 +126,10 @@ export class Raft {
   private votes = new Map<NodeId, boolean>();
   /** prs: the leader's progress for every other member (and removed nodes until their removal commits). */
   readonly prs = new Map<NodeId, Progress>();
+  /** leaving: on the leader, removed nodes still being told that their removal committed. */
+  private readonly leaving = new Map<NodeId, Leaving>();
+  /** ticks counts tick() calls: the core's own clock, for what it measures in ticks. */
+  private ticks = 0;
   transferee: NodeId = 0;
   /** snapshot: the latest local state-machine image, sent to followers that fell behind the log. */
   snapshot: Snapshot | undefined;
@@ -127,12 +152,28 @@ export class Raft {
   private readonly commitOwed = new Set<NodeId>();
 
   private readSeq = 0;
+  /**
+   * forwarded: reads this node forwarded to a leader, by ctx, with the node they went to. Only an
+   * answer from that node to a read still outstanding is passed on, so an answer meant for an
+   * earlier incarnation of this node, a duplicate, or one from another node cannot serve a read;
+   * a change of leader or term fails them all at once (the host retries).
+   */
+  private readonly forwarded = new Map<number, NodeId>();
   private reads: PendingRead[] = [];
   private readsAwaitingCommit: { ctx: number; from: NodeId }[] = [];
   private readRoundPending = false;
 
   private prevHardState: HardState = { term: 0, vote: 0, commit: 0 };
   private readyMark: ReadyMark | undefined;
+
+  /** committedMember: a configuration in effect at a commit index this node had included it. */
+  private committedMember = false;
+  /** removedAt: the index of the committed configuration that removed this node (0: none). */
+  private removedAt = 0;
+  /** campaignRefusedTerm: the term at which a campaign was last refused (reported once per term). */
+  private campaignRefusedTerm = -1;
+  /** refused counts messages dropped because a number in them is out of bounds. */
+  refused = 0;
 
   constructor(c: RaftConfig) {
     if (!Number.isSafeInteger(c.id) || c.id <= 0) throw new Error(`raft: invalid node id ${c.id}`);
@@ -174,6 +215,9 @@ export class Raft {
       this.log.commitTo(1);
     }
     this.activeConf = this.log.latestConf();
+    this.committedMember = this.log.confs.some(
+      (cp) => cp.index <= this.log.commit && isMember(cp.conf, this.id),
+    );
     this.role = isLearner(this.log.conf(), this.id) ? 'learner' : 'follower';
     this.resetRandomizedElectionTimeout();
   }
@@ -181,6 +225,27 @@ export class Raft {
   private restoreFrom(c: RaftConfig): void {
     const st = c.state!;
     const log = this.log;
+    const numbers: [string, number][] = [
+      ['hard state term', st.hardState.term],
+      ['hard state vote', st.hardState.vote],
+      ['hard state commit', st.hardState.commit],
+    ];
+    if (st.snapshot) {
+      numbers.push(['snapshot index', st.snapshot.meta.index]);
+      numbers.push(['snapshot term', st.snapshot.meta.term]);
+    }
+    const lastEntry = st.entries[st.entries.length - 1];
+    if (lastEntry) {
+      numbers.push(['last entry index', lastEntry.index]);
+      numbers.push([`entry ${lastEntry.index} term`, lastEntry.term]);
+    }
+    for (const [what, n] of numbers) {
+      if (!inBounds(n)) {
+        throw new Error(
+          `raft: persisted ${what} ${n} is not an integer from 0 to ${MAX_RAFT_NUMBER}`,
+        );
+      }
+    }
     if (st.snapshot) {
       log.restore(st.snapshot.meta);
       this.snapshot = st.snapshot;
@@ -206,6 +271,7 @@ export class Raft {
 
   /** tick advances logical time by one tick. */
   tick(): void {
+    this.ticks++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
   }
@@ -236,6 +302,24 @@ export class Raft {
   /** step feeds one message received from a peer. Misaddressed messages are ignored. */
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id || m.from <= 0) return;
+    const wrong = checkMessage(m);
+    if (wrong !== undefined) {
+      // Never adopt a term or index that cannot be incremented exactly: one such heartbeat would
+      // otherwise leave every node unable to campaign, and be persisted.
+      this.refused++;
+      this.events.push({ type: 'refused', from: m.from, message: m.type, reason: wrong });
+      return;
+    }
+    if (
+      this.role === 'leader' &&
+      !this.prs.has(m.from) &&
+      !this.leaving.has(m.from) &&
+      !isMember(this.log.conf(), m.from)
+    ) {
+      // A node outside the configuration still talks to us: it was removed (by a committed
+      // change: prs keeps a node until its removal commits) and has not learnt it. Tell it.
+      this.tellRemoved(m.from);
+    }
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'preVote') {
         // Leader stickiness: while we hear from a live leader, ignore campaigns (unless transfer).
@@ -295,7 +379,7 @@ export class Raft {
 
   /** proposeMany appends several entries at once (one broadcast); the result names the last one. */
   proposeMany(datas: Uint8Array[]): ProposeResult {
-    const err = this.checkProposable();
+    const err = this.checkProposable(datas.length);
     if (err) return err;
     const ents: Entry[] = [];
     let index = this.log.lastIndex();
@@ -311,7 +395,7 @@ export class Raft {
    * only when its match index is within promoteGap of our last index.
    */
   proposeConfChange(cc: ConfChange): ProposeResult {
-    const err = this.checkProposable();
+    const err = this.checkProposable(1);
     if (err) return err;
     // Not ready first: a new leader may have inherited a config entry it does not yet know to be
     // committed, and committing an entry of its own term settles that one too.
@@ -357,6 +441,13 @@ export class Raft {
       return { ok: true, index: 0, term: this.term };
     }
     if (this.leader === 0) return this.fail('not-leader', 'no leader is known');
+    if (this.forwarded.size >= MAX_FORWARDED_READS) {
+      const [oldest] = this.forwarded.keys();
+      this.forwarded.delete(oldest!);
+      this.readStates.push({ ctx: oldest!, index: 0, ok: false });
+    }
+    this.forwarded.delete(ctx);
+    this.forwarded.set(ctx, this.leader);
     this.send({ type: 'readIndex', to: this.leader, ctx });
     return { ok: true, index: 0, term: this.term };
   }
@@ -429,6 +520,7 @@ export class Raft {
   ready(): Ready {
     if (this.readyMark) throw new Error('raft: ready() called again before advance()');
     this.flush();
+    this.noteMembership();
     const log = this.log;
     const last = log.lastIndex();
     const hs: HardState = { term: this.term, vote: this.vote, commit: log.commit };
@@ -521,6 +613,22 @@ export class Raft {
     };
   }
 
+  /**
+   * noteMembership reports the removal of this node once: when the configuration in effect at the
+   * commit index leaves it out although one at an earlier commit index included it. (A node that
+   * is still joining has never been in a committed configuration, so it is not "removed".)
+   */
+  private noteMembership(): void {
+    const log = this.log;
+    const cp = log.confPointAt(log.commit);
+    if (isMember(cp.conf, this.id)) {
+      this.committedMember = true;
+    } else if (this.committedMember && this.removedAt === 0) {
+      this.removedAt = Math.max(cp.index, 1);
+      this.events.push({ type: 'removed', index: this.removedAt });
+    }
+  }
+
   /** promotable: this node may campaign (it is a voter in its latest configuration). */
   promotable(): boolean {
     return isVoter(this.log.conf(), this.id);
@@ -537,7 +645,14 @@ export class Raft {
     if (this.leader !== id) {
       this.leader = id;
       this.events.push({ type: 'leader', leader: id, term: this.term });
+      this.failForwardedReads();
     }
+  }
+
+  /** failForwardedReads answers every read forwarded to a leader with ok=false (the host retries). */
+  private failForwardedReads(): void {
+    for (const ctx of this.forwarded.keys()) this.readStates.push({ ctx, index: 0, ok: false });
+    this.forwarded.clear();
   }
 
   private setRole(role: Role): void {
@@ -551,12 +666,14 @@ export class Raft {
     if (this.term !== term) {
       this.term = term;
       this.vote = 0;
+      this.failForwardedReads();
     }
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.votes.clear();
     this.prs.clear();
+    this.leaving.clear();
     this.pendingBcast = false;
     this.commitOwed.clear();
     if (this.transferee !== 0) this.abortTransfer();
@@ -578,6 +695,20 @@ export class Raft {
   /** campaign starts a PreVote round, an election, or (after TimeoutNow) an election that bypasses stickiness. */
   campaign(kind: 'pre' | 'election' | 'transfer'): void {
     if (!this.promotable()) return;
+    if (this.term + 1 > MAX_RAFT_NUMBER || this.log.lastIndex() + 1 > MAX_RAFT_NUMBER) {
+      // Never campaign into a term (or a leader's no-op at an index) beyond the bound every
+      // node accepts: the others would refuse it, and no term after it could exist.
+      if (this.campaignRefusedTerm !== this.term) {
+        this.campaignRefusedTerm = this.term;
+        this.events.push({
+          type: 'refused',
+          from: this.id,
+          message: 'campaign',
+          reason: `term ${this.term} or last index ${this.log.lastIndex()} cannot be incremented beyond ${MAX_RAFT_NUMBER}`,
+        });
+      }
+      return;
+    }
     let voteTerm: number;
     if (kind === 'pre') {
       this.votes.clear();
@@ -669,9 +800,29 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (this.electionElapsed < this.randomizedElectionTimeout) return;
+    if (this.promotable()) {
       this.electionElapsed = 0;
       this.campaign(this.cfg.preVote ? 'pre' : 'election');
+    } else if (this.removedAt === 0) {
+      this.electionElapsed = 0;
+      this.resetRandomizedElectionTimeout();
+      this.probe();
+    }
+  }
+
+  /**
+   * probe is what a node that cannot campaign (a learner, or a node its latest configuration
+   * leaves out) does when no leader has been heard from for an election timeout: it forgets the
+   * leader and tells the voters it knows that it is there, with a heartbeat response (which
+   * changes nothing on a follower). A leader that no longer counts it as a member then tells it
+   * of its removal (see tellRemoved); one that does simply replicates to it as usual. Without
+   * this, a removed node that missed the commit of its removal would wait forever.
+   */
+  private probe(): void {
+    this.setLeader(0);
+    for (const v of this.log.conf().voters) {
+      if (v !== this.id) this.send({ type: 'heartbeatResp', to: v, readSeq: 0 });
     }
   }
 
@@ -687,9 +838,21 @@ export class Raft {
         }
       }
       for (const pr of this.prs.values()) pr.recentActive = false;
+      for (const [id, l] of this.leaving) {
+        // Told an election timeout ago, or silent for one: gone (it exits once it learns), or
+        // unreachable. If it comes back without having learnt, its probe or campaign brings it
+        // back here.
+        if (l.toldAt !== undefined) {
+          if (this.ticks - l.toldAt >= this.cfg.electionTicks) this.leaving.delete(id);
+        } else if (!l.pr.recentActive) {
+          this.leaving.delete(id);
+        } else {
+          l.pr.recentActive = false;
+        }
+      }
       if (this.transferee !== 0) this.abortTransfer();
     }
-    for (const pr of this.prs.values()) {
+    for (const pr of this.allProgress()) {
       if (
         pr.state === 'snapshot' &&
         pr.snap &&
@@ -728,6 +891,33 @@ export class Raft {
 
   // ---------------------------------------------------------------- sending
 
+  /** allProgress: the progress of every member, then of every leaving node not yet told. */
+  private *allProgress(): Iterable<Progress> {
+    yield* this.prs.values();
+    for (const l of this.leaving.values()) if (l.toldAt === undefined) yield l.pr;
+  }
+
+  /** progressOf: the leader's progress for a member or a leaving node not yet told. */
+  private progressOf(id: NodeId): Progress | undefined {
+    const pr = this.prs.get(id);
+    if (pr) return pr;
+    const l = this.leaving.get(id);
+    return l && l.toldAt === undefined ? l.pr : undefined;
+  }
+
+  /**
+   * tellRemoved starts telling node `id`, which is outside the configuration and not being
+   * removed by an uncommitted change, that it was removed: replicate to it until it acknowledges
+   * the current commit index. Once it has, its committed configuration leaves it out and it
+   * shuts down (see the 'removed' event).
+   */
+  private tellRemoved(id: NodeId): void {
+    const pr = new Progress(id, this.log.lastIndex() + 1, false);
+    pr.recentActive = true;
+    this.leaving.set(id, { pr, until: this.log.commit, toldAt: undefined });
+    this.sendAppend(pr, true);
+  }
+
   private send(m: Outgoing): void {
     const full = { ...m, from: this.id, term: m.term ?? this.term } as Message;
     this.msgs.push(full);
@@ -764,7 +954,7 @@ export class Raft {
   }
 
   private bcastHeartbeat(): void {
-    for (const pr of this.prs.values()) {
+    for (const pr of this.allProgress()) {
       this.send({
         type: 'heartbeat',
         to: pr.id,
@@ -804,6 +994,7 @@ export class Raft {
     const s = this.snapshot;
     if (!s) return false;
     pr.becomeSnapshot({
+      image: s,
       index: s.meta.index,
       term: s.meta.term,
       total: s.data.length,
@@ -827,13 +1018,15 @@ export class Raft {
   /** sendSnapshotChunks keeps up to snapshotWindow chunks in flight from the first unconfirmed byte. */
   private sendSnapshotChunks(pr: Progress): void {
     const t = pr.snap;
-    const s = this.snapshot;
-    if (!t || !s) return;
-    if (s.meta.index !== t.index) {
-      // Our image changed under the transfer: start over with the new one.
+    if (!t) return;
+    const latest = this.snapshot;
+    if (t.acked === 0 && latest && latest.meta.index > t.index) {
+      // Nothing of the image it has is confirmed yet: it may as well get the newest one. Once
+      // bytes are confirmed, the transfer keeps its image to the end, whatever we take meanwhile.
       this.sendSnapshot(pr);
       return;
     }
+    const s = t.image;
     const chunk = this.cfg.snapshotChunkBytes;
     const limit = t.acked + this.cfg.snapshotWindow * chunk;
     let first = true;
@@ -859,7 +1052,7 @@ export class Raft {
     return { ok: false, error, leader: this.leader, detail };
   }
 
-  private checkProposable(): ProposeResult | undefined {
+  private checkProposable(entries: number): ProposeResult | undefined {
     if (this.role !== 'leader') {
       return this.fail(
         'not-leader',
@@ -868,6 +1061,12 @@ export class Raft {
     }
     if (this.transferee !== 0) {
       return this.fail('transfer-in-progress', `leadership is moving to ${this.transferee}`);
+    }
+    if (this.log.lastIndex() + entries > MAX_RAFT_NUMBER) {
+      return this.fail(
+        'log-full',
+        `${entries} entries after ${this.log.lastIndex()} would pass the largest index ${MAX_RAFT_NUMBER}`,
+      );
     }
     return undefined;
   }
@@ -901,11 +1100,13 @@ export class Raft {
     }
     if (log.confIndex() <= log.commit) {
       const conf = log.conf();
-      // Removed nodes are told about the commit of their removal once, then forgotten.
+      // A removed node stops being a member; it is told about the commit of its removal until
+      // it acknowledges it, or is silent for an election timeout (see tickHeartbeat).
       for (const pr of [...this.prs.values()]) {
         if (!isMember(conf, pr.id)) {
-          this.sendAppend(pr, true);
           this.prs.delete(pr.id);
+          this.leaving.set(pr.id, { pr, until: log.confIndex(), toldAt: undefined });
+          this.sendAppend(pr, true);
         }
       }
       if (!isVoter(conf, this.id)) this.stepDownRemoved();
@@ -1127,7 +1328,20 @@ export class Raft {
         reply(0, true, false);
         return;
       }
-      inc = r.incoming = { meta, total: m.total, data: new Uint8Array(m.total), received: 0 };
+      let data: Uint8Array;
+      try {
+        data = new Uint8Array(m.total);
+      } catch {
+        r.refused++;
+        r.events.push({
+          type: 'refused',
+          from: m.from,
+          message: 'snap',
+          reason: `cannot hold a snapshot image of ${m.total} bytes`,
+        });
+        return;
+      }
+      inc = r.incoming = { meta, total: m.total, data, received: 0 };
     }
     if (m.offset < inc.received) {
       reply(inc.received, false, false);
@@ -1191,12 +1405,14 @@ export class Raft {
   }
 
   static handleReadIndexResp(r: Raft, m: ReadIndexRespMsg): void {
+    if (r.forwarded.get(m.ctx) !== m.from) return;
+    r.forwarded.delete(m.ctx);
     r.readStates.push({ ctx: m.ctx, index: m.index, ok: !m.reject });
   }
 
   /** leaderAppResp processes a follower's AppendEntries answer: progress, commit, pipelining. */
   static leaderAppResp(r: Raft, m: AppRespMsg): void {
-    const pr = r.prs.get(m.from);
+    const pr = r.progressOf(m.from);
     if (!pr) return;
     pr.recentActive = true;
     const log = r.log;
@@ -1209,7 +1425,18 @@ export class Raft {
       return;
     }
     const wasPaused = pr.isPaused(r.cfg.maxInflight);
-    if (!pr.maybeUpdate(m.index)) return;
+    const updated = pr.maybeUpdate(m.index);
+    const leaving = r.leaving.get(m.from);
+    if (leaving && pr.match >= leaving.until) {
+      // It has the entries through its removal. One more append carries the commit index (the
+      // one it acknowledged may have left before the removal committed); then it is left be,
+      // and if that append is lost too, its probe brings it back here.
+      pr.becomeProbe();
+      r.sendAppend(pr, true);
+      leaving.toldAt = r.ticks;
+      return;
+    }
+    if (!updated) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
     } else if (pr.state === 'snapshot') {
@@ -1232,7 +1459,7 @@ export class Raft {
   }
 
   static leaderHeartbeatResp(r: Raft, m: HeartbeatRespMsg): void {
-    const pr = r.prs.get(m.from);
+    const pr = r.progressOf(m.from);
     if (!pr) return;
     pr.recentActive = true;
     pr.paused = false;
@@ -1245,7 +1472,7 @@ export class Raft {
   }
 
   static leaderSnapResp(r: Raft, m: SnapRespMsg): void {
-    const pr = r.prs.get(m.from);
+    const pr = r.progressOf(m.from);
     if (!pr) return;
     pr.recentActive = true;
     const t = pr.snap;

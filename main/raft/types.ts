@@ -244,7 +244,19 @@ export type RaftEvent =
     }
   | { type: 'snapshot-installed'; index: number; term: number; from: NodeId }
   | { type: 'compacted'; index: number }
-  | { type: 'transfer'; target: NodeId; status: 'started' | 'done' | 'aborted' };
+  | { type: 'transfer'; target: NodeId; status: 'started' | 'done' | 'aborted' }
+  /**
+   * refused: a message from `from` was dropped because a number in it is out of bounds (see
+   * MAX_RAFT_NUMBER), or (message 'campaign', from this node) a campaign was not started because
+   * its term would be.
+   */
+  | { type: 'refused'; from: NodeId; message: MessageType | 'campaign'; reason: string }
+  /**
+   * removed: this node learnt that it was removed: a committed configuration included it and a
+   * later one, in effect from `index` on and committed, does not (learnt from its log or from a
+   * snapshot). Reported once; the host should shut the node down once it has applied `index`.
+   */
+  | { type: 'removed'; index: number };
 
 /**
  * SnapshotPart reports an incoming snapshot as it arrives: 'bytes' are the image's bytes from
@@ -340,7 +352,9 @@ export type ProposeError =
   | 'leader-not-ready'
   | 'invalid-change'
   | 'learner-not-caught-up'
-  | 'removed';
+  | 'removed'
+  /** log-full: the entries would take the log beyond MAX_RAFT_NUMBER. */
+  | 'log-full';
 
 export type ProposeResult =
   | { ok: true; index: number; term: number }

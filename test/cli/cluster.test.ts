@@ -246,6 +246,38 @@ describe('raftdeck start and the commands that act on it', () => {
     expect(unknown.stderr).toMatch(/no node 9/);
   }, 120_000);
 
+  it('add-node without quorum exits 3, "outcome unknown"; the learner commits once quorum returns', async () => {
+    const s = await until(
+      'a leader and every node up',
+      (x) => x.leader > 0 && x.nodes.every((n) => n.reachable),
+    );
+    const followers = s.nodes.filter((n) => n.id !== s.leader).map((n) => n.id);
+    // Every follower's disk stalls for 12 s: the leader takes the change but cannot commit it.
+    for (const id of followers) {
+      const r = await runCli(['fault', 'slow-disk', String(id), '--ms', '12000', '--data', dir]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const r = await runCli(['add-node', '--data', dir], 60_000);
+    const pid = /pid (\d+)/.exec(r.stdout);
+    if (pid) nodePids.add(Number(pid[1]));
+    expect(r.code, r.stderr + r.stdout).toBe(3);
+    const id = Number(/^add-node (\d+):/.exec(r.stdout)?.[1]);
+    expect(r.stdout).toMatch(/✓ spawn empty node/);
+    expect(r.stdout).toMatch(/\? add as learner: outcome unknown: /);
+    expect(r.stdout).not.toMatch(/✗/);
+    expect(r.stderr).toMatch(new RegExp(`^raftdeck add-node: add-node ${id}: outcome unknown: `));
+    expect(r.stderr).not.toMatch(/failed/);
+    for (const f of followers) {
+      const back = await runCli(['fault', 'slow-disk', String(f), '--ms', '0', '--data', dir]);
+      expect(back.code, back.stderr).toBe(0);
+    }
+    await until(
+      `node ${id} a learner`,
+      (x) => x.nodes.some((n) => n.id === id && n.role === 'learner'),
+      40_000,
+    );
+  }, 90_000);
+
   it('SIGINT stops every node and exits 0', async () => {
     const s = await status();
     const pids = [

@@ -197,7 +197,11 @@ describe('Supervisor on real node processes', () => {
     expect(r.state, r.error ?? '').toBe('done');
     expect(r.steps.map((x) => x.state)).toEqual(['done', 'done', 'done', 'done']);
     expect(r.steps[1]!.detail).toMatch(/committed by node \d+ in term \d+/);
-    expect(r.steps[2]!.detail).toBe('cannot learn of its removal; stopped');
+    // It still learns of its removal (from the new leader) and exits by itself.
+    expect(r.steps[2]!.detail).toBe('exited with code 0');
+    expect(
+      s.allEvents().some((e) => e.node === leader && /learnt that it was removed/.test(e.message)),
+    ).toBe(true);
     expect(s.view().nodes.map((n) => n.id)).toEqual([cut, other].sort());
     expect(existsSync(leaderDir)).toBe(false);
     const next = s.view().nodes.find((n) => n.id === s.view().leader)!;
@@ -211,6 +215,46 @@ describe('Supervisor on real node processes', () => {
     expect(r2.steps[0]!.detail).toBe('not in the configuration; quorum unaffected');
     expect(r2.steps[2]!.detail).toBe('cannot learn of its removal; stopped');
     expect(s.nodes.has(spare.rec.id)).toBe(false);
+  }, 90_000);
+
+  it('add-node without quorum ends "outcome unknown", and the learner commits once quorum returns', async () => {
+    const s = await started();
+    const leader = await until('a leader', () => s.view().leader);
+    await until('every node reporting', () => s.view().nodes.every((n) => n.raft !== null));
+    const followers = [1, 2, 3].filter((i) => i !== leader);
+    // The followers' disks stall for 12 s: the leader takes the change but cannot commit it, and
+    // steps down; the node gives up waiting after its 10 s request timeout.
+    for (const f of followers) await s.setSlowDisk(f, 12_000);
+    const { wf, run } = await addNode(s);
+    const id = wf.view.node;
+    const r = await run;
+    expect(r.state, r.error ?? '').toBe('unknown');
+    expect(r.steps.map((x) => x.state)).toEqual([
+      'done',
+      'unknown',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
+    expect(r.steps[1]!.name).toBe('add as learner');
+    expect(r.steps[1]!.detail).toMatch(
+      /^outcome unknown: add-learner on node \d+: .*not committed within/,
+    );
+    expect(r.error).toMatch(new RegExp(`remove-node ${id}`));
+    expect(s.view().workflows.find((w) => w.id === r.id)?.state).toBe('unknown');
+    expect(
+      s.allEvents().some((e) => e.kind === 'workflow' && /outcome unknown/.test(e.message)),
+    ).toBe(true);
+    // It was not a failure: once the disks recover, the change commits and the node is a learner.
+    for (const f of followers) await s.setSlowDisk(f, 0);
+    await until(
+      `node ${id} in the committed configuration`,
+      () => {
+        const l = s.view().nodes.find((n) => n.id === s.view().leader)?.raft;
+        return !!l && l.pendingConfIndex === 0 && l.learners.includes(id);
+      },
+      40_000,
+    );
   }, 90_000);
 
   it('refuses a removal that would lose quorum, and says why', async () => {

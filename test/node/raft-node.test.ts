@@ -3,10 +3,11 @@ import { KvState } from '../../main/node/kv/kv-state';
 import { JsonLog } from '../../main/node/logger';
 import { NotLeaderError } from '../../main/node/node-api';
 import { RaftNode } from '../../main/node/raft-node';
-import { MemoryStorage } from '../../main/node/storage/memory-storage';
-import type { SnapshotPart } from '../../main/raft/types';
+import { MemoryDisk, MemoryStorage } from '../../main/node/storage/memory-storage';
+import type { Message, ReadIndexMsg, SnapshotPart } from '../../main/raft/types';
 import { FaultFilter } from '../../main/node/transport/fault-filter';
 import { TcpTransport } from '../../main/node/transport/transport';
+import { MemNetwork, type MemTransport } from './mem-transport';
 import { waitFor } from './process/harness';
 import { TEST_SECRET } from './transport/helpers';
 
@@ -285,5 +286,205 @@ describe('RaftNode on real TCP transports', () => {
     await m4.node.remove(victim.node.id);
     expect(m4.node.status().voters).not.toContain(victim.node.id);
     expect(s(await m4.node.get('k59'))).toBe('x'.repeat(100));
+  });
+});
+
+describe('RaftNode on an in-memory network', () => {
+  const addr = (id: number) => ({
+    peer: `127.0.0.1:${10_000 + id}`,
+    client: `127.0.0.1:${9000 + id}`,
+  });
+  const founders = [1, 2, 3].map((id) => ({ id, address: addr(id) }));
+
+  function memMember(
+    net: MemNetwork,
+    id: number,
+    disk: MemoryDisk = new MemoryDisk(),
+    onRemoved?: () => void,
+  ): Member & { mem: MemTransport; disk: MemoryDisk } {
+    const mem = net.transport(id);
+    const storage = new MemoryStorage(disk);
+    const faults = new FaultFilter();
+    const node = new RaftNode({
+      id,
+      clusterId: 'inproc',
+      dataDir: '(memory)',
+      storage,
+      transport: mem,
+      faults,
+      log: new JsonLog(undefined, { node: id }),
+      peerAddress: addr(id).peer,
+      clientAddress: addr(id).client,
+      adminAddress: '',
+      initialPeers: founders,
+      join: false,
+      tickMs: 5,
+      heartbeatMs: 20,
+      electionMs: 200,
+      snapshotEntries: 0,
+      snapshotKeep: 5,
+      snapshotChunkBytes: 1024,
+      requestTimeoutMs: 5000,
+      onFatal: (e) => {
+        throw e;
+      },
+      ...(onRemoved ? { onRemoved } : {}),
+    });
+    const m = {
+      node,
+      storage,
+      faults,
+      transport: mem as unknown as TcpTransport,
+      peer: addr(id).peer,
+      mem,
+      disk,
+    };
+    started.push(m);
+    return m;
+  }
+
+  const turns = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  it('read tags never repeat across a restart: a late answer to a read of the previous process serves no read', async () => {
+    const net = new MemNetwork();
+    const disk = new MemoryDisk();
+    const leaderSays = (m: Member & { mem: MemTransport }, msg: Message): void =>
+      m.mem.receive(msg);
+    const heartbeat: Message = {
+      type: 'heartbeat',
+      from: 1,
+      to: 2,
+      term: 2,
+      commit: 1,
+      readSeq: 0,
+    };
+    const readOf = (from: number): ReadIndexMsg =>
+      net.sent.filter((m): m is ReadIndexMsg => m.type === 'readIndex' && m.from === from).at(-1)!;
+
+    const first = memMember(net, 2, disk);
+    await first.node.start();
+    leaderSays(first, heartbeat);
+    await waitFor('node 2 follows node 1', () => first.node.status().leader === 1);
+    void first.node.get('k').catch(() => undefined);
+    const old = await waitFor('the first read to reach the leader', () => readOf(2));
+    await first.node.shutdown('restart');
+    started.splice(started.indexOf(first), 1);
+    net.sent.length = 0;
+
+    const second = memMember(net, 2, disk);
+    await second.node.start();
+    leaderSays(second, heartbeat);
+    await waitFor('node 2 follows node 1 again', () => second.node.status().leader === 1);
+    let served = false;
+    const read = second.node.get('k').then((v) => {
+      served = true;
+      return v;
+    });
+    const fresh = await waitFor('the second read to reach the leader', () => readOf(2));
+    // The leader's answer to the read of the previous process arrives only now.
+    leaderSays(second, {
+      type: 'readIndexResp',
+      from: 1,
+      to: 2,
+      term: 2,
+      ctx: old.ctx,
+      index: 1,
+      reject: false,
+    });
+    await turns(20);
+    expect(served).toBe(false);
+    expect(fresh.ctx).not.toBe(old.ctx);
+    leaderSays(second, {
+      type: 'readIndexResp',
+      from: 1,
+      to: 2,
+      term: 2,
+      ctx: fresh.ctx,
+      index: 1,
+      reject: false,
+    });
+    expect(await read).toBeNull();
+  });
+
+  it('a removed node learns of its removal when the append with the commit is lost, and the leader lets it go', async () => {
+    const net = new MemNetwork();
+    const exited = new Map<number, () => void>();
+    const exits = [1, 2, 3].map((id) => new Promise<void>((r) => exited.set(id, r)));
+    const ms = [1, 2, 3].map((id) => memMember(net, id, new MemoryDisk(), () => exited.get(id)!()));
+    await Promise.all(ms.map((m) => m.node.start()));
+    const leader = await waitFor('a leader', () =>
+      ms.find((m) => m.node.status().role === 'leader'),
+    );
+    const victim = ms.find((m) => m !== leader)!;
+    const v = victim.node.id;
+    const removal = leader.node.status().lastIndex + 1;
+    let lost = 0;
+    net.drop = (m) => {
+      const carries = (m.type === 'app' || m.type === 'heartbeat') && m.commit >= removal;
+      if (m.from !== leader.node.id || m.to !== v || !carries || lost > 0) return false;
+      lost++;
+      return true;
+    };
+    const r = await leader.node.remove(v);
+    expect(r.index).toBe(removal);
+    await Promise.race([
+      exits[v - 1],
+      new Promise((_, reject) => setTimeout(() => reject(new Error('node never exited')), 3000)),
+    ]);
+    expect(lost).toBe(1);
+    // The leader stops dialing it: its transport drops the node once nothing is left to tell it.
+    const peers = (): number[] => [...leader.mem.peers.keys()];
+    await waitFor(
+      'the leader to drop the removed node from its peers',
+      () => !peers().includes(v),
+      3000,
+    );
+    const sets = leader.mem.peerSets.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(leader.mem.peerSets.slice(sets - 1).every((s) => !s.includes(v))).toBe(true);
+    expect(peers().sort()).toEqual(
+      ms.filter((m) => m !== victim && m !== leader).map((m) => m.node.id),
+    );
+  });
+
+  it('a change whose entry a snapshot from the new leader replaced is reported unknown, not done', async () => {
+    const net = new MemNetwork();
+    const ms = [1, 2, 3].map((id) => memMember(net, id));
+    await Promise.all(ms.map((m) => m.node.start()));
+    const old = await waitFor('a leader', () => leaderOf(ms));
+    const a = old.node.id;
+    net.drop = (m) => m.from === a || m.to === a;
+    // Accepted while node `a` still leads; it can never commit there.
+    const change = old.node.addLearner(9, addr(9)).then(
+      (r) => r,
+      (e: Error) => e,
+    );
+    const others = ms.filter((m) => m !== old);
+    const fresh = await waitFor('a new leader', () =>
+      others.find((m) => m.node.status().role === 'leader'),
+    );
+    for (let i = 0; i < 20; i++) {
+      await fresh.node.propose({
+        clientId: 'c',
+        seq: i + 1,
+        cmd: { op: 'put', key: `k${i}`, value: b('v') },
+      });
+    }
+    await fresh.node.snapshotNow();
+    expect(fresh.node.status().firstIndex).toBeGreaterThan(old.node.status().lastIndex);
+    net.drop = undefined;
+    const outcome = await change;
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).name).toBe('OutcomeUnknownError');
+    expect((outcome as Error).message).toMatch(/snapshot from the leader/);
+    // Node 9 was never a member.
+    expect(fresh.node.status().learners).not.toContain(9);
+    await waitFor(
+      'the old leader to catch up',
+      () => old.node.status().applied >= fresh.node.status().commit,
+    );
+    expect(old.node.status().learners).not.toContain(9);
   });
 });

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
 import { encodeConfEntry } from '../../main/raft/conf';
-import type { Entry } from '../../main/raft/types';
+import { Raft } from '../../main/raft/raft';
+import { seededRng } from '../../main/raft/rng';
+import type { Entry, RaftEvent } from '../../main/raft/types';
 import { drain, rawNode } from './helpers';
+
+function drainEvents(r: Raft): RaftEvent[] {
+  const out: RaftEvent[] = [];
+  while (r.hasReady()) {
+    out.push(...r.ready().events);
+    r.advance();
+  }
+  return out;
+}
 
 function elect(c: SimCluster): number {
   for (let i = 0; i < 500 && !c.leader(); i++) c.rounds(1);
@@ -95,6 +106,112 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
     expect(vr.term).toBe(term);
     expect(vr.role).not.toBe('pre-candidate');
     expect(vr.role).not.toBe('candidate');
+  });
+
+  it('a removed follower that misses the append carrying the commit of its removal still learns it', () => {
+    const c = new SimCluster({ ids: [1, 2, 3], seed: 36 });
+    const leader = elect(c);
+    const victim = [1, 2, 3].find((id) => id !== leader)!;
+    let removal = Infinity;
+    let lost = 0;
+    c.dropIf = (m) => {
+      const carriesCommit =
+        (m.type === 'app' || m.type === 'heartbeat') && m.commit >= removal && lost === 0;
+      if (m.from === leader && m.to === victim && carriesCommit) lost++;
+      return m.from === leader && m.to === victim && carriesCommit;
+    };
+    const r = c.confChange(leader, { type: 'remove', node: victim });
+    expect(r.ok).toBe(true);
+    if (r.ok) removal = r.index;
+    c.rounds(30);
+    expect(lost).toBe(1);
+    expect(c.node(victim).exited).toBe(true);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('a removed follower that missed its removal entirely learns it when it next campaigns', () => {
+    const c = new SimCluster({ ids: [1, 2, 3], seed: 37 });
+    const leader = elect(c);
+    const victim = [1, 2, 3].find((id) => id !== leader)!;
+    // Nothing from the leader reaches the victim until long after the removal committed and the
+    // leader stopped telling it.
+    c.dropIf = (m) => m.from === leader && m.to === victim;
+    expect(c.confChange(leader, { type: 'remove', node: victim }).ok).toBe(true);
+    c.rounds(100);
+    expect(c.node(leader).raft.status().pendingConfIndex).toBe(0);
+    expect(c.node(victim).exited).toBe(false);
+    expect(c.node(victim).raft.status().voters).toContain(victim);
+    c.dropIf = undefined;
+    c.rounds(60);
+    expect(c.node(victim).exited).toBe(true);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('a removed learner that missed its removal learns it through its probe', () => {
+    const c = new SimCluster({ ids: [1, 2, 3], seed: 38 });
+    const leader = elect(c);
+    c.addNode(4);
+    expect(c.confChange(leader, { type: 'add-learner', node: 4, address: 'sim:4' }).ok).toBe(true);
+    c.rounds(10);
+    expect(c.node(4).raft.role).toBe('learner');
+    c.dropIf = (m) => m.from === leader && m.to === 4;
+    expect(c.confChange(leader, { type: 'remove', node: 4 }).ok).toBe(true);
+    c.rounds(100);
+    expect(c.node(leader).raft.status().learners).toEqual([]);
+    expect(c.node(4).exited).toBe(false);
+    // A learner cannot campaign: before it probed, it would have waited here forever.
+    c.dropIf = undefined;
+    c.rounds(60);
+    expect(c.node(4).exited).toBe(true);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('the leader stops sending to a removed node once it is gone', () => {
+    const c = new SimCluster({ ids: [1, 2, 3], seed: 39 });
+    const leader = elect(c);
+    const victim = [1, 2, 3].find((id) => id !== leader)!;
+    expect(c.confChange(leader, { type: 'remove', node: victim }).ok).toBe(true);
+    c.rounds(10);
+    expect(c.node(victim).exited).toBe(true);
+    let after = 0;
+    c.dropIf = (m) => {
+      if (m.to === victim) after++;
+      return false;
+    };
+    c.rounds(30); // two election timeouts and more
+    const settled = after;
+    c.rounds(100);
+    expect(after).toBe(settled);
+  });
+
+  it('a node reports its removal when a snapshot past it replaces its log, and a joining one does not', () => {
+    const snap = (to: number, voters: number[], learners: number[]) => ({
+      type: 'snap' as const,
+      from: 1,
+      to,
+      term: 2,
+      meta: { index: 10, term: 2, conf: { voters, learners, addresses: {} } },
+      offset: 0,
+      total: 1,
+      data: new Uint8Array([7]),
+      done: true,
+    });
+    const member = rawNode(3, [1, 2, 3], { terms: [1], term: 1 });
+    member.step(snap(3, [1, 2], []));
+    const evs: string[] = [];
+    while (member.hasReady()) {
+      for (const e of member.ready().events)
+        if (e.type === 'removed') evs.push(`removed@${e.index}`);
+      member.advance();
+    }
+    expect(evs).toEqual(['removed@10']);
+    // A node still joining was never in a committed configuration: a snapshot from before its
+    // addition leaves it out, and that is no removal.
+    const joiner = new Raft({ id: 4, electionTicks: 10, heartbeatTicks: 1, rng: seededRng(4) });
+    joiner.step(snap(4, [1, 2, 3], []));
+    const joinEvents = drainEvents(joiner);
+    expect(joinEvents.some((e) => e.type === 'snapshot-installed')).toBe(true);
+    expect(joinEvents.some((e) => e.type === 'removed')).toBe(false);
   });
 
   it('allows at most one uncommitted change, and none before the leader commits in its term', () => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
+import type { Raft } from '../../main/raft/raft';
+import type { ReadState } from '../../main/raft/types';
 import { drain, rawNode } from './helpers';
+
+function readStates(r: Raft): ReadState[] {
+  const out: ReadState[] = [];
+  while (r.hasReady()) {
+    out.push(...r.ready().readStates);
+    r.advance();
+  }
+  return out;
+}
 
 function elect(c: SimCluster): number {
   for (let i = 0; i < 500 && !c.leader(); i++) c.rounds(1);
@@ -49,6 +60,50 @@ describe('ReadIndex (thesis §6.4)', () => {
     const answered = c.node(old).readStates.filter((s) => s.ctx === ctx);
     expect(answered.every((s) => !s.ok)).toBe(true);
     expect(c.violations).toEqual([]);
+  });
+
+  it('a forwarded read is served only by the answer of the leader it went to, once', () => {
+    const f = rawNode(2, [1, 2, 3], { terms: [1], term: 1, commit: 2 });
+    f.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 2, readSeq: 0 });
+    drain(f);
+    expect(f.readIndex(7).ok).toBe(true);
+    const answer = (from: number, ctx: number, index: number) =>
+      f.step({ type: 'readIndexResp', from, to: 2, term: 1, ctx, index, reject: false });
+    answer(3, 7, 2); // not the node it was sent to
+    answer(1, 8, 2); // no read of this node waits for tag 8
+    answer(1, 7, 2);
+    answer(1, 7, 1); // a duplicate, or a late answer to an earlier read with the same tag
+    expect(readStates(f)).toEqual([{ ctx: 7, index: 2, ok: true }]);
+  });
+
+  it('an answer to a read of the previous incarnation of a node serves no read of the new one', () => {
+    const f = rawNode(2, [1, 2, 3], { terms: [1], term: 1, commit: 2 });
+    f.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 2, readSeq: 0 });
+    drain(f);
+    f.readIndex(7);
+    drain(f);
+    // The node restarts from what it persisted; the leader's answer to tag 7 arrives only now.
+    const g = rawNode(2, [1, 2, 3], { terms: [1], term: 1, commit: 2 });
+    g.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 2, readSeq: 0 });
+    drain(g);
+    g.step({ type: 'readIndexResp', from: 1, to: 2, term: 1, ctx: 7, index: 2, reject: false });
+    expect(readStates(g)).toEqual([]);
+  });
+
+  it('a change of leader fails the reads forwarded to the old one at once', () => {
+    const f = rawNode(2, [1, 2, 3], { terms: [1], term: 1, commit: 2 });
+    f.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 2, readSeq: 0 });
+    drain(f);
+    f.readIndex(7);
+    f.readIndex(8);
+    drain(f);
+    f.step({ type: 'heartbeat', from: 3, to: 2, term: 2, commit: 2, readSeq: 0 });
+    expect(readStates(f)).toEqual([
+      { ctx: 7, index: 0, ok: false },
+      { ctx: 8, index: 0, ok: false },
+    ]);
+    f.step({ type: 'readIndexResp', from: 1, to: 2, term: 2, ctx: 7, index: 2, reject: false });
+    expect(readStates(f)).toEqual([]);
   });
 
   it('a new leader answers no read before an entry of its own term commits', () => {

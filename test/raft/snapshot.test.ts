@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { FollowerStatus, SnapMsg } from '../../main/raft/types';
 import { SimCluster } from './sim/cluster';
+import type { Raft } from '../../main/raft/raft';
+import type { Message } from '../../main/raft/types';
 import { ofType, rawNode } from './helpers';
+
+function drainAll(r: Raft): Message[] {
+  const out: Message[] = [];
+  while (r.hasReady()) {
+    out.push(...r.ready().messages);
+    r.advance();
+  }
+  return out;
+}
 
 describe('snapshots and InstallSnapshot', () => {
   it('a follower behind the first log index gets the snapshot in chunks, resuming after a lost chunk', () => {
@@ -59,6 +70,78 @@ describe('snapshots and InstallSnapshot', () => {
     expect(c.node(lag).sm.index).toBe(c.node(leader).sm.index);
     expect(c.node(lag).sm.hash).toBe(c.node(leader).sm.hash);
     expect(c.violations).toEqual([]);
+  });
+
+  it('a slow follower finishes the snapshot it started while the leader keeps taking newer ones', () => {
+    // A transfer takes about 16 round trips (4 KB in 256-byte chunks, two in flight); the leader
+    // takes a new snapshot every 5 writes, one write per tick: several per transfer.
+    const c = new SimCluster({
+      ids: [1, 2, 3],
+      seed: 14,
+      compactEvery: 5,
+      compactKeep: 40,
+      snapshotPad: 4000,
+      snapshotChunkBytes: 256,
+      snapshotWindow: 2,
+      delay: [4, 6],
+    });
+    c.rounds(40);
+    const leader = c.leader();
+    expect(leader).not.toBe(0);
+    const lag = [1, 2, 3].find((id) => id !== leader)!;
+    c.crash(lag);
+    let n = 0;
+    const write = (ticks: number): void => {
+      for (let i = 0; i < ticks; i++) {
+        c.propose(leader, `w${n++}`);
+        c.runFor(10);
+      }
+    };
+    write(100);
+    const lr = c.node(leader).raft;
+    expect(lr.log.firstIndex()).toBeGreaterThan(c.node(lag).sm.index + 1);
+    const sends = (): number =>
+      c.node(leader).events.filter((e) => e.type === 'snapshot-send' && e.to === lag).length;
+    const before = sends();
+    c.restart(lag);
+    write(300);
+    const installed = c.node(lag).events.filter((e) => e.type === 'snapshot-installed');
+    expect(installed.length).toBeGreaterThan(0);
+    // The leader took about 60 snapshots meanwhile; the follower got far fewer, each to the end.
+    expect(sends() - before).toBeLessThan(10);
+    expect(
+      c
+        .node(leader)
+        .raft.status()
+        .progress.find((p) => p.id === lag)?.state,
+    ).not.toBe('snapshot');
+    expect(c.node(lag).sm.index).toBeGreaterThan(c.node(leader).sm.index - 20);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('a transfer that has no byte confirmed yet starts over with a newer image', () => {
+    const l = rawNode(1, [1, 2], { terms: [1, 1, 1, 1], term: 1, commit: 5 });
+    l.campaign('election');
+    l.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    drainAll(l);
+    l.compact(3, new Uint8Array(10));
+    // Follower 2 lost its log: it rejects the probe, and is sent snapshot 3.
+    const reject = {
+      type: 'appResp' as const,
+      from: 2,
+      to: 1,
+      term: 2,
+      index: 5,
+      reject: true,
+      hintIndex: 0,
+      hintTerm: 0,
+    };
+    l.step(reject);
+    expect(ofType(drainAll(l), 'snap').map((m) => m.meta.index)).toEqual([3]);
+    l.compact(5, new Uint8Array(10));
+    // Nothing of image 3 is confirmed yet: the retry sends image 5 instead.
+    for (let i = 0; i < 3; i++) l.tick();
+    expect(ofType(drainAll(l), 'snap').map((m) => m.meta.index)).toEqual([5]);
   });
 
   it('a follower fills the announced image in place and refuses chunks beyond its size', () => {

@@ -227,6 +227,40 @@ describe('WorkflowStepper', () => {
     expect(w.text()).toContain('node 4 exited');
     expect(w.findAll('.step.failed')).toHaveLength(1);
   });
+
+  it('says "outcome unknown" with the reason, never "failed", when a change may still commit', () => {
+    const reason =
+      'add-learner on node 1: adding learner 4 (entry 9) was not committed within 10000 ms';
+    const unknown: WorkflowView = {
+      ...wf,
+      state: 'unknown',
+      finishedAt: 11_000,
+      error: reason,
+      steps: [
+        { name: 'spawn process', state: 'done', detail: 'pid 7', progress: null },
+        {
+          name: 'add as learner',
+          state: 'unknown',
+          detail: `outcome unknown: ${reason}`,
+          progress: null,
+        },
+        { name: 'catch up', state: 'skipped', detail: '', progress: null },
+        { name: 'promote to voter', state: 'skipped', detail: '', progress: null },
+      ],
+    };
+    const w = mount(WorkflowStepper, {
+      props: { workflow: unknown },
+      global: { plugins: [pinia] },
+    });
+    expect(w.get('[data-test=workflow-state]').text()).toBe('outcome unknown');
+    expect(w.get('[data-test=workflow-state]').classes()).toContain('warn');
+    const step = w.get('.step.unknown');
+    expect(step.text()).toContain('add as learner');
+    expect(step.text()).toContain(`outcome unknown: ${reason}`);
+    expect(step.get('.marker').text()).toBe('?');
+    expect(w.get('[data-test=workflow-error]').classes()).toContain('unknown');
+    expect(w.text()).not.toMatch(/failed/);
+  });
 });
 
 describe('CheckerPanel', () => {

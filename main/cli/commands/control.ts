@@ -102,6 +102,7 @@ const MARK: Record<ControlStep['state'], string> = {
   done: '✓',
   failed: '✗',
   skipped: '-',
+  unknown: '?',
 };
 
 /** stepPrinter prints each step when its state changes, and its progress at most once a second. */
@@ -153,6 +154,11 @@ export async function run(args: ParsedArgs, name: string): Promise<number> {
   if (result.ok) {
     process.stdout.write(`${result.message}\n`);
     return EXIT.ok;
+  }
+  if (result.unknown) {
+    // Made, but not known to have taken effect: neither done nor failed (exit 3, like a write).
+    process.stderr.write(`raftdeck ${name}: ${result.message}\n`);
+    return EXIT.unknown;
   }
   process.stderr.write(
     `raftdeck ${name}: ${workflow && headed ? '' : 'failed: '}${result.message}\n`,
