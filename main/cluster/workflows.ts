@@ -405,9 +405,10 @@ async function leave(
         : 'not in the configuration; quorum unaffected',
   );
   wf.begin(first + 1);
-  // Whether the node can see its own removal commit, and so exit by itself.
+  // Whether the node can learn that its removal committed (the leader tells it, or its probe finds
+  // a leader that does), and so exit by itself; a node the configuration never held cannot.
   const m = sup.get(id);
-  let seesRemoval = isMember && m.proc.running;
+  const seesRemoval = isMember && m.proc.running;
   if (!isMember) {
     // An earlier removal committed without its proposer seeing it, or the node never joined:
     // the configuration already leaves it out, so only its process and data remain.
@@ -425,7 +426,6 @@ async function leave(
       wf.progress(null, `${(e as Error).message}; asking the current leader`);
       const s = await removalCommitted(sup, id, 10_000);
       if (!s) throw e;
-      seesRemoval = false;
       wf.finish(first + 1, `committed by node ${s.id} in term ${s.term} (commit ${s.commit})`);
     }
   }
