@@ -133,6 +133,56 @@ const control = (
   load: () => import('./commands/control'),
 });
 
+/** serveOptions: how `serve` and `app` serve the dashboard (the data folder aside). */
+const serveOptions: OptionSpec[] = [
+  {
+    name: 'port',
+    type: 'int',
+    value: 'N',
+    help: 'port to listen on (0: a free one)',
+    default: 0,
+    min: 0,
+    max: 65_535,
+  },
+  {
+    name: 'nodes',
+    type: 'int',
+    value: 'N',
+    help: 'voters of a new cluster',
+    default: 3,
+    min: 1,
+    max: 9,
+  },
+  {
+    name: 'web-max-pending',
+    type: 'int',
+    value: 'N',
+    help: 'connections that have not presented the token yet; when full, the oldest idle one is closed',
+    default: 256,
+    min: 1,
+    max: 100_000,
+  },
+  {
+    name: 'web-max-sessions',
+    type: 'int',
+    value: 'N',
+    help: 'connections that presented the token (pages, API calls, WebSockets)',
+    default: 64,
+    min: 1,
+    max: 100_000,
+  },
+  {
+    name: 'web-max-sockets',
+    type: 'int',
+    value: 'N',
+    help: 'dashboard WebSockets (one per open page)',
+    default: 16,
+    min: 1,
+    max: 10_000,
+  },
+  ...controlLimits,
+];
+
 /** COMMANDS: every `raftdeck` command, in the order help lists them. */
 export const COMMANDS: Command[] = [
   {
@@ -550,63 +600,47 @@ cluster in DIR (which must not be running already).`,
     spec: {
       name: 'serve',
       summary: 'the dashboard in a browser, over a cluster it runs',
-      usage: ['serve [--port N] [--data DIR]'],
+      usage: ['serve [--port N] [--nodes N] [--data DIR]'],
       description: `Starts the cluster in DIR (like \`raftdeck start\`) and serves the dashboard on
 http://127.0.0.1:PORT with a session token; open the printed URL in a browser. The other commands
 work against it as they do against \`raftdeck start\`. Ctrl-C stops everything.`,
       positionals: [],
-      options: [
-        {
-          name: 'port',
-          type: 'int',
-          value: 'N',
-          help: 'port to listen on (0: a free one)',
-          default: 0,
-          min: 0,
-          max: 65_535,
-        },
-        data(),
-        {
-          name: 'nodes',
-          type: 'int',
-          value: 'N',
-          help: 'voters of a new cluster',
-          default: 3,
-          min: 1,
-          max: 9,
-        },
-        {
-          name: 'web-max-pending',
-          type: 'int',
-          value: 'N',
-          help: 'connections that have not presented the token yet; when full, the oldest idle one is closed',
-          default: 256,
-          min: 1,
-          max: 100_000,
-        },
-        {
-          name: 'web-max-sessions',
-          type: 'int',
-          value: 'N',
-          help: 'connections that presented the token (pages, API calls, WebSockets)',
-          default: 64,
-          min: 1,
-          max: 100_000,
-        },
-        {
-          name: 'web-max-sockets',
-          type: 'int',
-          value: 'N',
-          help: 'dashboard WebSockets (one per open page)',
-          default: 16,
-          min: 1,
-          max: 10_000,
-        },
-        ...controlLimits,
-      ],
+      options: [data(), ...serveOptions],
       exitCodes: ['0  stopped by Ctrl-C / SIGTERM', '1  could not start', '2  bad arguments'],
     },
     load: () => import('./commands/serve'),
+  },
+  {
+    spec: {
+      name: 'app',
+      summary: 'the desktop app; browser mode where it cannot open (what npm start runs)',
+      usage: ['app [--data DIR] [--port N] [--no-open]'],
+      description: `Opens the desktop dashboard over the app's cluster (started on first launch, brought back
+on later ones). Where the desktop window cannot open — Electron's binary is not installed (its
+download was skipped with ELECTRON_SKIP_BINARY_DOWNLOAD, or failed behind a proxy), or there is no
+display — it says why in one line and serves the same dashboard in browser mode over the same
+folder, printing its URL (as \`serve\` does) and opening the default browser when there is a display.
+
+The app's folder is RAFTDECK_DATA if set, else "raftdeck/cluster" in the user's application data
+(~/.config on Linux).`,
+      positionals: [],
+      options: [
+        {
+          name: 'data',
+          type: 'string',
+          value: 'DIR',
+          help: "the cluster folder (default: the app's folder, see above)",
+        },
+        { name: 'no-open', type: 'boolean', help: 'in browser mode, do not open a browser' },
+        ...serveOptions,
+      ],
+      exitCodes: [
+        '0  closed (desktop) or stopped by Ctrl-C / SIGTERM (browser mode)',
+        '1  could not start',
+        '2  bad arguments',
+      ],
+    },
+    load: () => import('./commands/app'),
   },
 ];
 

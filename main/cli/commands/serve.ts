@@ -36,14 +36,25 @@ async function browserMode(): Promise<{ web: WebModule; dash: DashboardModule }>
   return { web, dash };
 }
 
-export async function run(args: ParsedArgs): Promise<number> {
+export function run(args: ParsedArgs): Promise<number> {
+  return serveDashboard(args, dataDir(args));
+}
+
+/**
+ * serveDashboard runs the cluster in `dir` and serves the dashboard over it until a signal, as
+ * `serve` does; `onUrl` is told the dashboard's address once it is served.
+ */
+export async function serveDashboard(
+  args: ParsedArgs,
+  dir: string,
+  onUrl?: (url: string) => void,
+): Promise<number> {
   const { web, dash } = await browserMode();
   const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
   if (!existsSync(join(staticDir, 'index.html')))
     throw new CliError(
       `the dashboard is not built (${join(staticDir, 'index.html')} is missing): run \`npm run build\` first`,
     );
-  const dir = dataDir(args);
   let hosted: HostedCluster | undefined;
   const signal = waitForSignal(() => {
     forceKill(hosted?.pids() ?? []);
@@ -82,6 +93,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     process.stdout.write(
       `raftdeck dashboard: ${server.url}\ncluster ${hosted.sup.manifest.clusterId} in ${dir}; Ctrl-C to stop\n`,
     );
+    onUrl?.(server.url);
     const sig = await signal.promise;
     process.stdout.write(`${sig}: stopping ...\n`);
     await server.close();

@@ -1,0 +1,57 @@
+/**
+ * app: what `npm start` runs. It opens the desktop app (Electron, over the cluster in the app's
+ * folder); on a machine where Electron's binary is not installed, or with no display, it says why
+ * in one line and serves the same dashboard in browser mode over that same folder instead,
+ * opening the default browser when there is a display.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT, type ParsedArgs } from '../args';
+import { appDataDir, chooseLaunch, openerCommand, thisMachine } from '../app-launch';
+import { serveDashboard } from './serve';
+
+/** APP_ROOT: the folder whose package.json names the built Electron main (`electron .`). */
+const APP_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export async function run(args: ParsedArgs): Promise<number> {
+  const machine = thisMachine(APP_ROOT);
+  const launch = chooseLaunch(machine);
+  if (launch.mode === 'electron') return runElectron(launch.binary, args);
+  const dir = resolve(args.string('data') ?? appDataDir(machine));
+  process.stdout.write(
+    `raftdeck: the desktop window cannot open: ${launch.reason}; serving the same dashboard in browser mode instead\n`,
+  );
+  return serveDashboard(args, dir, (url) => {
+    if (args.flag('no-open')) return;
+    const opener = openerCommand(machine, url);
+    if (opener === undefined) return;
+    const child = spawn(opener[0], opener[1], { stdio: 'ignore', detached: true });
+    child.on('error', () => undefined);
+    child.unref();
+  });
+}
+
+/** runElectron runs the desktop app in the foreground and ends with its exit code. */
+function runElectron(binary: string, args: ParsedArgs): Promise<number> {
+  const env = { ...process.env };
+  const data = args.string('data');
+  if (data !== undefined) env.RAFTDECK_DATA = resolve(data);
+  const child = spawn(binary, [APP_ROOT], { stdio: 'inherit', env });
+  const forward = (sig: NodeJS.Signals): void => {
+    child.kill(sig);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((done) => {
+    child.on('error', (e) => {
+      process.stderr.write(`raftdeck: could not start Electron (${binary}): ${e.message}\n`);
+      done(EXIT.failed);
+    });
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      done(code ?? (signal === 'SIGINT' ? 130 : EXIT.failed));
+    });
+  });
+}
