@@ -237,7 +237,7 @@ async function join(
     if (!(e instanceof WorkflowUnknownError)) throw e;
     // It may have committed meanwhile: believe a leader whose committed configuration has it.
     wf.progress(null, `${e.message}; asking the current leader`);
-    const s = await memberCommitted(sup, id, 2000);
+    const s = await committedWith(sup, id, true, 2000);
     if (!s)
       throw new WorkflowUnknownError(
         `${e.message}. Node ${id} keeps running and joins if the change commits; check \`raftdeck status\`, or remove it with \`raftdeck remove-node ${id}\``,
@@ -301,20 +301,21 @@ export async function addNode(
 }
 
 /**
- * memberCommitted waits up to ms for a leader whose committed configuration has `id`; it returns
- * that leader's status, or null.
+ * committedWith waits up to ms for a leader (other than `id`) whose committed configuration holds
+ * `id` (`member` true) or leaves it out (`member` false); it returns that leader's status, or null.
  */
-async function memberCommitted(
+async function committedWith(
   sup: Supervisor,
   id: NodeId,
+  member: boolean,
   ms: number,
 ): Promise<NodeStatus | null> {
   const end = Date.now() + ms;
   for (;;) {
     const l = sup.leaderId();
-    const s = l !== 0 ? sup.nodes.get(l)?.status : undefined;
-    if (s && s.pendingConfIndex === 0 && (s.voters.includes(id) || s.learners.includes(id)))
-      return s;
+    const s = l !== 0 && l !== id ? sup.nodes.get(l)?.status : undefined;
+    const holds = s !== undefined && (s.voters.includes(id) || s.learners.includes(id));
+    if (s && s.pendingConfIndex === 0 && holds === member) return s;
     if (Date.now() > end) return null;
     await sleep(100);
   }
@@ -424,7 +425,7 @@ async function leave(
       // A leader that removes itself can lose leadership before it learns of the commit; the
       // next leader commits the entry. Believe the configuration the current leader reports.
       wf.progress(null, `${(e as Error).message}; asking the current leader`);
-      const s = await removalCommitted(sup, id, 10_000);
+      const s = await committedWith(sup, id, false, 10_000);
       if (!s) throw e;
       wf.finish(first + 1, `committed by node ${s.id} in term ${s.term} (commit ${s.commit})`);
     }
@@ -498,26 +499,6 @@ export async function replaceNode(
     }
   })();
   return { wf, run };
-}
-
-/**
- * removalCommitted waits up to ms for a leader whose committed configuration leaves `id` out;
- * it returns that leader's status, or null when the configuration still holds the node.
- */
-async function removalCommitted(
-  sup: Supervisor,
-  id: NodeId,
-  ms: number,
-): Promise<NodeStatus | null> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const l = sup.leaderId();
-    const s = l !== 0 && l !== id ? sup.nodes.get(l)?.status : undefined;
-    if (s && s.pendingConfIndex === 0 && !s.voters.includes(id) && !s.learners.includes(id))
-      return s;
-    if (Date.now() > end) return null;
-    await sleep(100);
-  }
 }
 
 /** transferLeader: ask the leader to hand over to `id` and wait until `id` leads. */
