@@ -6,8 +6,9 @@
  *
  * usage (from attack.ts): node --import tsx test/bench/attack-flood.ts '<FloodOptions as JSON>'
  */
-import { encode } from '@msgpack/msgpack';
 import { connect, type Socket } from 'node:net';
+import { encodeHello } from '../../main/node/transport/hello';
+import { newNonce } from '../../main/node/transport/peer-auth';
 
 /** FloodOptions: where to connect, how many, and what each connection sends first. */
 export interface FloodOptions {
@@ -17,10 +18,10 @@ export interface FloodOptions {
   reopen: boolean;
   reopenDelayMs?: number;
   /**
-   * hello: each connection sends the hello an outsider can build from cluster.json (no peer
-   * secret), claiming node id fromBase + its number, then stays silent.
+   * hello: each connection sends the hello an outsider can build knowing the cluster id (no peer
+   * secret), claiming the node ids of `from` in turn, then stays silent.
    */
-  hello?: { clusterId: string; to: number; fromBase: number };
+  hello?: { clusterId: string; to: number; from: number[] };
 }
 
 /** FloodCounts: what the server did to the attacker's connections. */
@@ -32,13 +33,13 @@ export interface FloodCounts {
   peakOpen: number;
 }
 
-/** outsiderHello is the hello an outsider can build from cluster.json (no peer secret). */
+/**
+ * outsiderHello is the hello an outsider can build knowing only the cluster id: a valid
+ * version 2 hello with a fresh nonce. An acceptor answers it with a challenge and then waits for
+ * a proof of the peer secret that the outsider cannot make.
+ */
 export function outsiderHello(clusterId: string, from: number, to: number): Buffer {
-  const body = encode({ magic: 'RAFTDECK', version: 1, clusterId, from, to });
-  const frame = Buffer.alloc(4 + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  frame.set(body, 4);
-  return frame;
+  return encodeHello({ clusterId, from, to, nonce: newNonce() });
 }
 
 /** Flood keeps up to `count` connections to one port and counts what happens to them. */
@@ -81,7 +82,7 @@ export class Flood {
       this.counts.open = this.sockets.size;
       this.counts.peakOpen = Math.max(this.counts.peakOpen, this.sockets.size);
       const h = this.o.hello;
-      if (h) s.write(outsiderHello(h.clusterId, h.fromBase + n, h.to));
+      if (h) s.write(outsiderHello(h.clusterId, h.from[n % h.from.length]!, h.to));
     });
     s.on('data', () => undefined);
     s.on('error', () => undefined);

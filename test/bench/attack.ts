@@ -1,19 +1,23 @@
 /**
- * attack: what an outsider on the same machine can do to a running cluster through its ports, and
+ * attack: what a process on the same machine can do to a running cluster through its ports, and
  * whether the cluster and its tools still answer. Each attack runs against a fresh 3-node cluster
  * hosted as `raftdeck serve` hosts it (attack-host.ts: nodes, control port, dashboard API on a web
  * server, in a process of its own), and prints: connections the attacker opened and how many the
  * server closed or refused, each node's RSS and open descriptors before, during and after the
- * attack (and again some seconds after it ended), whether a put, `raftdeck status` over the admin
- * port, the control port, the dashboard API (HTTP and WebSocket) still answer and how fast, and how
- * much node.log grew.
+ * attack (the highest seen while it was held, and again some seconds after it ended), whether a
+ * put, `raftdeck status` over the admin port, the control port, the dashboard API (HTTP and
+ * WebSocket) still answer and how fast, what each node's bounds counted, and how much node.log
+ * grew.
  *
- * The attacker knows what any local user can read: the ports (ps, ss) and the cluster id
- * (cluster.json). It has no token and no peer secret; the peer-port attacks use a hello built from
- * the cluster id alone, which a node that requires the secret refuses.
+ * The attacker knows what any local user can see: the ports (ps, ss) and the cluster id (in every
+ * node's arguments). It has no token and no peer secret: the peer-port attacks send hellos built
+ * from the cluster id alone, which a node answers with a challenge the attacker cannot meet.
+ * Two stages go further on purpose: peer-insider holds the peer secret (read from the cluster
+ * folder, as the user's own processes can) and shows the bound on what an authenticated peer can
+ * hold; start-race runs two `raftdeck start` on one fresh folder, again and again.
  *
  * usage: npx tsx test/bench/attack.ts [--only LIST] [--settle-seconds N] [--hold-seconds N]
- *                                     [--json FILE]
+ *                                     [--start-races N] [--json FILE]
  *    or: npm run bench -- --only attack (every attack, default timings)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +33,13 @@ import type { ClusterView } from '../../main/contract/view';
 import { AdminClient } from '../../main/node/admin-client';
 import { KvClient } from '../../main/node/client';
 import { MAX_CLIENT_FRAME_BYTES } from '../../main/node/client-server';
+import type { NodeStatus } from '../../main/node/node-api';
+import { PEER_SECRET_FILE, readPeerSecret } from '../../main/node/peer-secret';
+import { MessageCodec } from '../../main/node/transport/codec';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../main/node/transport/framing';
+import { encodeProof } from '../../main/node/transport/hello';
+import type { Message } from '../../main/raft/types';
+import { RawPeer } from '../node/raw-peer';
 import { outsiderHello, type FloodCounts, type FloodOptions } from './attack-flood';
 import {
   installSignalHandlers,
@@ -48,6 +58,9 @@ const ATTACKS = [
   'peer-silent',
   'peer-hello',
   'peer-partial',
+  'peer-insider',
+  'forged',
+  'start-race',
 ] as const;
 type AttackName = (typeof ATTACKS)[number];
 
@@ -56,6 +69,7 @@ const USAGE = `usage: npx tsx test/bench/attack.ts [options]
   --only LIST          attacks to run, comma-separated: ${ATTACKS.join(',')} (default: all)
   --hold-seconds N     how long an attack is held before the cluster is probed (default 5)
   --settle-seconds N   after a memory attack ends, wait N s and measure RSS again (default 45)
+  --start-races N      rounds of start-race, each two \`raftdeck start\` on a fresh folder (default 10)
   --json FILE          also write every figure to FILE
   -h, --help           this text`;
 
@@ -64,6 +78,7 @@ export interface AttackOptions {
   only: AttackName[];
   holdSeconds: number;
   settleSeconds: number;
+  startRaces: number;
   json: string | undefined;
 }
 
@@ -217,6 +232,105 @@ function formatSample(s: Sample): string {
     (k) => `${k} ${s.rssMB[k] ?? 'gone'} MB/${s.fds[k] ?? '-'} fd`,
   );
   return `  ${s.at.padEnd(12)} ${parts.join('  ')}`;
+}
+
+/**
+ * watchPeaks samples every 200 ms until stopped and returns the highest RSS and descriptor count
+ * seen for each process (a process that is gone counts as nothing).
+ */
+function watchPeaks(host: Host, at: string): { stop(): Sample } {
+  const peak: Sample = { at, rssMB: {}, fds: {} };
+  const take = (): void => {
+    const s = sample(host, at);
+    for (const k of Object.keys(s.rssMB)) {
+      peak.rssMB[k] = Math.max(peak.rssMB[k] ?? 0, s.rssMB[k] ?? 0) || null;
+      peak.fds[k] = Math.max(peak.fds[k] ?? 0, s.fds[k] ?? 0) || null;
+    }
+  };
+  take();
+  const t = setInterval(take, 200);
+  return {
+    stop: () => {
+      clearInterval(t);
+      take();
+      return peak;
+    },
+  };
+}
+
+/** nodeStatus asks one node for its status over a new admin connection. */
+async function nodeStatus(host: Host, n: HostNode): Promise<NodeStatus> {
+  const c = await AdminClient.connect(n.admin, host.adminToken, {
+    connectTimeoutMs: 3000,
+    callTimeoutMs: 3000,
+  });
+  try {
+    return await c.status();
+  } finally {
+    await c.close();
+  }
+}
+
+/** Counters: what a node's bounds did since it started (docs/protocol.md, Server stats). */
+type Counters = Record<string, number>;
+
+/** countersOf picks out of a status every count of something refused, closed or left out. */
+function countersOf(s: NodeStatus): Counters {
+  const t = s.transport;
+  const c: Counters = {
+    'peer.handshakeFailures': t.handshakeFailures,
+    'peer.authFailures': t.authFailures,
+    'peer.handshakesEvicted': t.handshakesEvicted,
+    'peer.inboundRefused': t.inboundRefused,
+    'peer.oversized': t.oversized,
+    'peer.budgetEvicted': t.budgetEvicted,
+  };
+  const v = s.servers;
+  if (v) {
+    Object.assign(c, {
+      'client.evicted': v.client.evicted,
+      'client.idleClosed': v.client.idleClosed,
+      'client.refused': v.client.refused,
+      'client.overBudget': v.client.overBudget,
+      'client.oversizedFrames': v.client.oversizedFrames,
+      'admin.evictedPending': v.admin.evictedPending,
+      'admin.unauthorized': v.admin.unauthorized,
+      'admin.refusedSessions': v.admin.refusedSessions,
+      'admin.overBudget': v.admin.overBudget,
+      'frames.peakMiB': Math.round(v.frameBudget.peakBytes / 2 ** 20),
+      'frames.evictions': v.frameBudget.evictions,
+      'log.suppressed': v.log.suppressed,
+      'log.rotations': v.log.rotations,
+    });
+  }
+  return c;
+}
+
+/** nodeCounters reads every node's counters (a string says why a node did not answer). */
+async function nodeCounters(host: Host): Promise<Record<string, Counters | string>> {
+  const out: Record<string, Counters | string> = {};
+  await Promise.all(
+    host.nodes.map(async (n) => {
+      try {
+        out[`node${n.id}`] = countersOf(await nodeStatus(host, n));
+      } catch (e) {
+        out[`node${n.id}`] = `no status: ${(e as Error).message}`;
+      }
+    }),
+  );
+  return out;
+}
+
+/** formatCounters prints the counters that are not zero, per node. */
+function formatCounters(all: Record<string, Counters | string>): string[] {
+  return Object.keys(all)
+    .sort()
+    .map((k) => {
+      const c = all[k]!;
+      if (typeof c === 'string') return `  ${k}: ${c}`;
+      const set = Object.entries(c).filter(([, v]) => v !== 0);
+      return `  ${k} counted: ${set.length ? set.map(([n, v]) => `${n} ${v}`).join(', ') : 'nothing'}`;
+    });
 }
 
 // ------------------------------------------------------------------ probes
@@ -416,13 +530,7 @@ class RemoteFlood {
     const settled: Promise<void>[] = [];
     for (let i = 0; i < parts; i++) {
       const count = Math.min(FLOOD_PER_PROCESS, this.o.count - i * FLOOD_PER_PROCESS);
-      const options: FloodOptions = {
-        ...this.o,
-        count,
-        ...(this.o.hello
-          ? { hello: { ...this.o.hello, fromBase: this.o.hello.fromBase + i * FLOOD_PER_PROCESS } }
-          : {}),
-      };
+      const options: FloodOptions = { ...this.o, count };
       const c = spawn(
         process.execPath,
         ['--import', 'tsx', FLOOD_ENTRY, '--child', JSON.stringify(options)],
@@ -532,6 +640,10 @@ export interface AttackResult {
   samples: Sample[];
   probes: Record<string, Probes>;
   attacker: string[];
+  /** counters: what each node's bounds counted by the end of the attack. */
+  counters?: Record<string, Counters | string>;
+  /** figures: the attack's own measurements (forged, start-race). */
+  figures?: Record<string, unknown>;
   logGrowthBytes?: Record<string, number>;
 }
 
@@ -543,6 +655,8 @@ interface Attack {
   start(host: Host): Promise<void>;
   /** report: what the attacker saw, while the attack is held. */
   report(): Promise<string[]>;
+  /** figures: the attack's own measurements, if any, once it was reported. */
+  figures?(): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -572,17 +686,28 @@ async function runAttack(root: string, name: AttackName, o: AttackOptions): Prom
     at('before');
     await probe('before');
     const started = Date.now();
-    await attack.start(host);
-    log(`  attack set up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    await sleep(o.holdSeconds * 1000);
-    at('during');
-    await probe('during');
-    result.attacker = await attack.report();
-    for (const l of result.attacker) log(`  attacker: ${l}`);
+    const peaks = watchPeaks(host, 'peak');
+    let peak: Sample | undefined;
+    try {
+      await attack.start(host);
+      log(`  attack set up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await sleep(o.holdSeconds * 1000);
+      at('during');
+      await probe('during');
+      result.attacker = await attack.report();
+      result.figures = attack.figures?.();
+      for (const l of result.attacker) log(`  attacker: ${l}`);
+    } finally {
+      peak = peaks.stop();
+    }
+    result.samples.push(peak);
+    log(formatSample(peak));
     await attack.stop();
     await sleep(2000);
     at('after');
     await probe('after');
+    result.counters = await nodeCounters(host);
+    for (const l of formatCounters(result.counters)) log(l);
     if (attack.memory && o.settleSeconds > 0) {
       await sleep(o.settleSeconds * 1000);
       at(`after+${o.settleSeconds}s`);
@@ -689,47 +814,252 @@ function partialFrameAttack(
   };
 }
 
-/** logFloodAttack: refused hellos as fast as `concurrency` loops can send them, for `seconds`. */
+/**
+ * logFloodAttack: refused handshakes at one node's peer port as fast as `concurrency` loops can
+ * make them, for `seconds`: half the loops send a hello naming another cluster
+ * (`cluster-id-mismatch`), half a hello with the real cluster id and a made-up proof right behind
+ * it (`auth-failed`). Each connection waits for the node to close it.
+ */
 function logFloodAttack(seconds: number, concurrency: number): Attack {
-  let refused = 0;
+  const refused = { 'cluster-id-mismatch': 0, 'auth-failed': 0 };
   let errors = 0;
   let running = false;
   let loops: Promise<void>[] = [];
-  const once = (port: number, hello: Buffer): Promise<void> =>
+  const once = (port: number, bytes: () => Buffer, kind: keyof typeof refused): Promise<void> =>
     new Promise((resolve) => {
       const s = connect({ host: '127.0.0.1', port });
-      s.on('connect', () => s.write(hello));
+      s.on('connect', () => s.write(bytes()));
       s.on('data', () => undefined);
       s.on('error', () => {
         errors += 1;
       });
       s.on('close', () => {
-        refused += 1;
+        refused[kind] += 1;
         resolve();
       });
       setTimeout(() => s.destroy(), 10_000).unref();
     });
+  const total = (): number => refused['cluster-id-mismatch'] + refused['auth-failed'];
   return {
-    description: `refused hellos (wrong cluster id) at one node's peer port for ${seconds} s, ${concurrency} at a time`,
+    description: `refused handshakes at one node’s peer port for ${seconds} s, ${concurrency} at a time: a hello naming another cluster, or the real cluster id and a made-up proof`,
     memory: false,
     async start(host) {
       const node = host.nodes[0]!;
-      const hello = outsiderHello('not-this-cluster', 4242, node.id);
+      const port = portOf(node.peer);
+      const from = host.nodes[1]!.id;
+      const madeUpProof = encodeProof(Buffer.alloc(32, 0x5a));
+      const kinds: [keyof typeof refused, () => Buffer][] = [
+        ['cluster-id-mismatch', () => outsiderHello('not-this-cluster', from, node.id)],
+        [
+          'auth-failed',
+          () => Buffer.concat([outsiderHello(host.clusterId, from, node.id), madeUpProof]),
+        ],
+      ];
       running = true;
       const end = Date.now() + seconds * 1000;
-      loops = Array.from({ length: concurrency }, async () => {
-        while (running && Date.now() < end && !isInterrupted())
-          await once(portOf(node.peer), hello);
+      loops = Array.from({ length: concurrency }, async (_, i) => {
+        const [kind, bytes] = kinds[i % 2]!;
+        while (running && Date.now() < end && !isInterrupted()) await once(port, bytes, kind);
       });
       await Promise.all(loops);
       running = false;
     },
     report: async () => [
-      `${refused.toLocaleString('en-US')} connections closed by the node in ${seconds} s (${Math.round(refused / seconds)}/s), ${errors} socket errors`,
+      `${total().toLocaleString('en-US')} connections closed by the node in ${seconds} s (${Math.round(total() / seconds)}/s: ${refused['cluster-id-mismatch']} cluster-id-mismatch, ${refused['auth-failed']} auth-failed), ${errors} socket errors`,
     ],
+    figures: () => ({ seconds, refused: { ...refused }, total: total(), socketErrors: errors }),
     async stop() {
       running = false;
       await Promise.all(loops);
+    },
+  };
+}
+
+/**
+ * insiderAttack: `count` connections that authenticate with the peer secret (read from the
+ * cluster folder, as the user's own processes can) under made-up node ids, each announcing an
+ * `announce`-byte frame, sending `send` bytes of it and stopping: what the budget for incomplete
+ * frames leaves a peer that holds the secret.
+ */
+function insiderAttack(count: number, announce: number, send: number): Attack {
+  const peers: RawPeer[] = [];
+  let written = 0;
+  let stopped = false;
+  let closedEarly = 0;
+  return {
+    description: `${count} authenticated connections to the leader’s peer port (the secret read from the cluster folder), each sending ${(send / 2 ** 20).toFixed(0)} MiB of a ${announce.toLocaleString('en-US')}-byte frame and stopping`,
+    memory: true,
+    async start(host) {
+      const n = await leaderOf(host);
+      const secret = readPeerSecret(join(host.dir, PEER_SECRET_FILE));
+      for (let i = 0; i < count && !isInterrupted(); i++) {
+        const p = await RawPeer.open(portOf(n.peer));
+        peers.push(p);
+        p.socket.once('close', () => {
+          if (!stopped) closedEarly += 1;
+        });
+        await p.handshake({ clusterId: host.clusterId, from: 100 + i, to: n.id }, secret);
+        written += await sendPartialFrame(p.socket, announce, send);
+      }
+      await sleep(2000);
+    },
+    report: async () => [
+      `${peers.length} connections authenticated, ${(written / 2 ** 20).toFixed(0)} MiB written in all; ${closedEarly} closed by the server before the attacker let go`,
+    ],
+    figures: () => ({ connections: peers.length, writtenMiB: written / 2 ** 20, closedEarly }),
+    async stop() {
+      stopped = true;
+      for (const p of peers) p.close();
+    },
+  };
+}
+
+/** FORGED_KEYS: keys written before the forgeries and read back after them. */
+const FORGED_KEYS = 20;
+
+/** MAX_SAFE_TERM: 2^53 − 1, a term that cannot be incremented. */
+const MAX_SAFE_TERM = Number.MAX_SAFE_INTEGER;
+
+const codec = new MessageCodec();
+
+/**
+ * forgeAll tries every way a process that knows the cluster id has of getting `msgs` delivered
+ * to node `to` as node `from`: a version 1 hello; a version 2 hello with a made-up proof right
+ * behind it; the same proof sent after the challenge; and the acceptor's own proof sent back.
+ * The messages follow each attempt at once. It resolves with the error each connection got.
+ */
+async function forgeAll(
+  port: number,
+  clusterId: string,
+  from: number,
+  to: number,
+  msgs: Message[],
+): Promise<Record<string, string>> {
+  const frames = Buffer.concat(msgs.map((m) => codec.encodeFrame(m)));
+  const madeUp = Buffer.alloc(32, 0x5a);
+  const opened: Record<string, RawPeer> = {};
+  const open = async (name: string): Promise<RawPeer> => (opened[name] = await RawPeer.open(port));
+  const v1 = await open('v1 hello');
+  v1.sendHello({ clusterId, from, to, version: 1 });
+  v1.write(frames);
+  const pipelined = await open('made-up proof at once');
+  pipelined.sendHello({ clusterId, from, to });
+  pipelined.write(encodeProof(madeUp));
+  pipelined.write(frames);
+  const patient = await open('made-up proof after the challenge');
+  patient.sendHello({ clusterId, from, to });
+  await patient.challenge().catch(() => undefined);
+  patient.write(encodeProof(madeUp));
+  patient.write(frames);
+  const reflect = await open('the acceptor’s own proof');
+  reflect.sendHello({ clusterId, from, to });
+  const c = await reflect.challenge().catch(() => undefined);
+  if (c?.proof instanceof Uint8Array) reflect.write(encodeProof(c.proof));
+  reflect.write(frames);
+  const out: Record<string, string> = {};
+  for (const [name, p] of Object.entries(opened)) {
+    await p.waitClosed(5000).catch(() => undefined);
+    out[name] = p.closed ? (p.errors()[0]?.error ?? 'closed without an error frame') : 'open';
+    p.close();
+  }
+  return out;
+}
+
+/**
+ * forgedAttack: a process that knows only the cluster id sends every node a heartbeat at term
+ * 2^53 − 1 and an InstallSnapshot with an empty image that makes its sender the only voter, by
+ * every means forgeAll has. It reports each node's term, configuration and snapshot before and
+ * after, and whether every key written before still reads back.
+ */
+function forgedAttack(): Attack {
+  const lines: string[] = [];
+  let figures: Record<string, unknown> = {};
+  return {
+    description:
+      'forged Raft messages from a process that knows only the cluster id: a heartbeat at term 2^53 − 1 and an InstallSnapshot with an empty image, to every node, behind every hello it can make',
+    memory: false,
+    async start(host) {
+      const kv = new KvClient({ endpoints: host.nodes.map((n) => n.client), timeoutMs: 5000 });
+      try {
+        for (let i = 0; i < FORGED_KEYS; i++) await kv.put(`forged-${i}`, `v${i}`);
+        const before = await Promise.all(host.nodes.map((n) => nodeStatus(host, n)));
+        const term = Math.max(...before.map((s) => s.term));
+        const refusals: Record<string, number> = {};
+        for (const n of host.nodes) {
+          const from = host.nodes.find((x) => x.id !== n.id)!.id;
+          const heartbeat: Message = {
+            type: 'heartbeat',
+            from,
+            to: n.id,
+            term: MAX_SAFE_TERM,
+            commit: 0,
+            readSeq: 0,
+          };
+          const snap: Message = {
+            type: 'snap',
+            from,
+            to: n.id,
+            term: term + 1,
+            meta: {
+              index: 1_000_000,
+              term: term + 1,
+              conf: { voters: [from], learners: [], addresses: {} },
+            },
+            offset: 0,
+            total: 0,
+            data: new Uint8Array(0),
+            done: true,
+          };
+          for (const msgs of [[heartbeat], [snap]]) {
+            const got = await forgeAll(portOf(n.peer), host.clusterId, from, n.id, msgs);
+            for (const [how, error] of Object.entries(got)) {
+              const k = `${how}: ${error}`;
+              refusals[k] = (refusals[k] ?? 0) + 1;
+            }
+          }
+        }
+        await sleep(1000);
+        const after = await Promise.all(host.nodes.map((n) => nodeStatus(host, n)));
+        let intact = 0;
+        for (let i = 0; i < FORGED_KEYS; i++) {
+          const v = await kv.get(`forged-${i}`);
+          if (v !== null && Buffer.from(v).toString() === `v${i}`) intact += 1;
+        }
+        const node = (s: NodeStatus): Record<string, unknown> => ({
+          term: s.term,
+          role: s.role,
+          voters: [...s.voters].sort((a, b) => a - b),
+          snapshotIndex: s.snapshotIndex,
+          commit: s.commit,
+          authFailures: s.transport.authFailures,
+          handshakeFailures: s.transport.handshakeFailures,
+        });
+        figures = {
+          refusals,
+          before: Object.fromEntries(before.map((s) => [`node${s.id}`, node(s)])),
+          after: Object.fromEntries(after.map((s) => [`node${s.id}`, node(s)])),
+          keysIntact: intact,
+          keys: FORGED_KEYS,
+        };
+        lines.push(
+          `connections and the error each got: ${Object.entries(refusals)
+            .map(([k, v]) => `${v} × ${k}`)
+            .join('; ')}`,
+        );
+        for (const [b, a] of before.map((s, i) => [s, after[i]!] as const)) {
+          lines.push(
+            `node ${b.id}: term ${b.term} -> ${a.term}, ${a.role}, voters [${a.voters.join(',')}], snapshot index ${b.snapshotIndex} -> ${a.snapshotIndex}, commit ${b.commit} -> ${a.commit}, auth failures ${b.transport.authFailures} -> ${a.transport.authFailures}`,
+          );
+        }
+        lines.push(`${intact} of ${FORGED_KEYS} keys written before read back unchanged`);
+      } finally {
+        await kv.close();
+      }
+    },
+    report: async () => lines,
+    figures: () => figures,
+    async stop() {
+      // Every connection was closed by forgeAll.
     },
   };
 }
@@ -763,40 +1093,195 @@ function makeAttack(name: AttackName): Attack {
       ]);
     case 'peer-hello':
       return floodAttack(
-        '20,000 connections to a node’s peer port, each an outsider’s hello (its own node id) and then silence',
+        '20,000 connections to a node’s peer port, each a valid hello claiming to be one of the other members, then silence (no proof)',
         (host) => [
           {
             port: portOf(host.nodes[0]!.peer),
             count: 20_000,
             reopen: true,
             reopenDelayMs: 1000,
-            hello: { clusterId: host.clusterId, to: host.nodes[0]!.id, fromBase: 10_000 },
+            hello: {
+              clusterId: host.clusterId,
+              to: host.nodes[0]!.id,
+              from: host.nodes.slice(1).map((n) => n.id),
+            },
           },
         ],
       );
     case 'peer-partial':
       return partialFrameAttack(
-        '40 connections to the leader’s peer port: an outsider’s hello (its own node id), then a half-sent largest frame',
+        '40 connections to the leader’s peer port: a valid hello claiming to be another member, then a half-sent largest frame',
         40,
         DEFAULT_MAX_FRAME_BYTES,
         async (host) => {
           const n = await leaderOf(host);
+          const others = host.nodes.filter((x) => x.id !== n.id);
           return {
             port: portOf(n.peer),
-            prefix: (i) => outsiderHello(host.clusterId, 10_000 + i, n.id),
+            prefix: (i) => outsiderHello(host.clusterId, others[i % others.length]!.id, n.id),
           };
         },
       );
+    case 'peer-insider':
+      return insiderAttack(40, 60_000_000, 30 * 2 ** 20);
+    case 'forged':
+      return forgedAttack();
+    case 'start-race':
+      throw new Error('start-race runs without a hosted cluster (runStartRace)');
   }
+}
+
+// ------------------------------------------------------------------ two starts on one folder
+
+const BIN = fileURLToPath(new URL('../../bin/raftdeck.mjs', import.meta.url));
+
+/** StartOutcome: how one `raftdeck start --json` ended up. */
+interface StartOutcome {
+  child: ChildProcess;
+  started: boolean;
+  clusterId?: string;
+  nodePids: number[];
+  code?: number | null;
+  stderr: string;
+}
+
+/** startOnce runs `raftdeck start --json` and resolves once it printed its started line or exited. */
+function startOnce(dir: string): Promise<StartOutcome> {
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'start',
+      '--json',
+      '--data',
+      dir,
+      '--nodes',
+      '1',
+      '--heartbeat-ms',
+      '50',
+      '--election-ms',
+      '500',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const outcome: StartOutcome = { child, started: false, nodePids: [], stderr: '' };
+  const untrack = trackPids(() => [child.pid ?? null, ...outcome.nodePids]);
+  child.once('exit', () => untrack());
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (outcome.stderr += d));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let buf = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let o: { event?: string; clusterId?: string; nodes?: { pid: number | null }[] };
+        try {
+          o = JSON.parse(line) as typeof o;
+        } catch {
+          continue;
+        }
+        if (o.event !== 'started') continue;
+        clearTimeout(timer);
+        outcome.started = true;
+        outcome.clusterId = o.clusterId;
+        outcome.nodePids = (o.nodes ?? []).flatMap((n) => (n.pid ? [n.pid] : []));
+        resolve(outcome);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      outcome.code = code;
+      resolve(outcome);
+    });
+  });
+}
+
+/** stopStart stops a running `raftdeck start` with SIGINT (SIGKILL after 15 s) and its nodes. */
+async function stopStart(o: StartOutcome): Promise<void> {
+  const c = o.child;
+  if (c.exitCode === null && c.signalCode === null) {
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGINT');
+    const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(t);
+  }
+  for (const pid of o.nodePids)
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // stopped with its supervisor, as it should be
+    }
+}
+
+/**
+ * runStartRace starts two `raftdeck start` on one fresh folder at once, `rounds` times, and
+ * counts how many ran a cluster, what the other one said, and whether the folder's run files
+ * (control.json, cluster.json) are the running one's.
+ */
+async function runStartRace(root: string, o: AttackOptions): Promise<AttackResult> {
+  const description = `two \`raftdeck start\` at once on one fresh cluster folder, ${o.startRaces} times`;
+  log(`\n== start-race: ${description}`);
+  const rounds = { one: 0, both: 0, none: 0, filesOfTheOther: 0 };
+  const refusals: Record<string, number> = {};
+  for (let r = 0; r < o.startRaces && !isInterrupted(); r++) {
+    const dir = join(root, 'start-race', String(r));
+    const both = await Promise.all([startOnce(dir), startOnce(dir)]);
+    try {
+      const ran = both.filter((x) => x.started);
+      if (ran.length === 1) rounds.one += 1;
+      else if (ran.length === 2) rounds.both += 1;
+      else rounds.none += 1;
+      for (const x of both.filter((y) => !y.started)) {
+        const last = x.stderr.trim().split('\n').at(-1) ?? '';
+        const k = `exit ${x.code}: ${last.replaceAll(dir, 'DIR').replace(/\d+/g, 'N').slice(0, 160)}`;
+        refusals[k] = (refusals[k] ?? 0) + 1;
+      }
+      if (ran.length === 1) {
+        await sleep(200);
+        const control = JSON.parse(readFileSync(join(dir, 'control.json'), 'utf8')) as {
+          pid: number;
+        };
+        const manifest = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as {
+          clusterId: string;
+        };
+        if (control.pid !== ran[0]!.child.pid || manifest.clusterId !== ran[0]!.clusterId)
+          rounds.filesOfTheOther += 1;
+      }
+    } finally {
+      await Promise.all(both.map(stopStart));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const attacker = [
+    `${rounds.one} rounds with one cluster running and the other start refused, ${rounds.both} with both running, ${rounds.none} with neither; ${rounds.filesOfTheOther} where the folder's control.json or cluster.json was not the running one's`,
+    ...Object.entries(refusals).map(([k, v]) => `${v} × ${k}`),
+  ];
+  for (const l of attacker) log(`  ${l}`);
+  return {
+    name: 'start-race',
+    description,
+    samples: [],
+    probes: {},
+    attacker,
+    figures: { rounds, refusals },
+  };
 }
 
 // ------------------------------------------------------------------ main
 
-/** DEFAULT_ATTACK_OPTIONS: every attack, held 5 s, memory measured again 45 s after. */
+/**
+ * DEFAULT_ATTACK_OPTIONS: every attack, held 5 s, memory measured again 45 s after, 10 rounds of
+ * start-race.
+ */
 export const DEFAULT_ATTACK_OPTIONS: AttackOptions = {
   only: [...ATTACKS],
   holdSeconds: 5,
   settleSeconds: 45,
+  startRaces: 10,
   json: undefined,
 };
 
@@ -828,6 +1313,12 @@ function parseOptions(argv: string[]): AttackOptions | 'help' {
       case '--settle-seconds':
         o.settleSeconds = seconds();
         break;
+      case '--start-races': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
+        o.startRaces = n;
+        break;
+      }
       case '--json':
         o.json = value();
         break;
@@ -851,7 +1342,9 @@ export async function runAttacks(o: AttackOptions): Promise<AttackResult[]> {
   const results: AttackResult[] = [];
   for (const name of o.only) {
     if (isInterrupted()) break;
-    results.push(await runAttack(root, name, o));
+    results.push(
+      name === 'start-race' ? await runStartRace(root, o) : await runAttack(root, name, o),
+    );
   }
   if (o.json) writeFileSync(o.json, `${JSON.stringify(results, null, 2)}\n`);
   return results;
