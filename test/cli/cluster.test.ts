@@ -135,11 +135,18 @@ describe('raftdeck start and the commands that act on it', () => {
       // The supervisor's link, and this command's own connection.
       expect(n.servers?.admin.sessions).toBeGreaterThanOrEqual(2);
       expect(n.servers?.frameBudget.limitBytes).toBe(256 * 1024 * 1024);
+      expect(n.peer?.peerPort.limits).toMatchObject({
+        maxInboundConnections: 256,
+        maxPendingHandshakes: 64,
+      });
+      // Each node holds one authenticated connection from each other member.
+      expect(n.peer?.peerPort.authenticated).toBe(2);
     }
     expect(report.control?.limits).toEqual({ maxPending: 32, maxActive: 16, authTimeoutMs: 2000 });
     const text = await runCli(['limits', '--data', dir]);
     expect(text.stdout).toMatch(/PORT\s+BOUNDS\s+NOW\s+REFUSED OR CLOSED SINCE START/);
     expect(text.stdout).toMatch(/node 1 client\s+1024 connections, idle 60 s/);
+    expect(text.stdout).toMatch(/node 1 peer\s+256 connections, 64 pending, handshake 2 s/);
   });
 
   it('fault kill of the leader: a new leader appears in status; restart brings it back', async () => {

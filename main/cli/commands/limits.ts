@@ -1,11 +1,12 @@
 /**
  * limits: the bounds of every port of a running cluster and what they have refused or closed: each
- * node's client and admin ports, its budget for incomplete frames and its log (from the admin
+ * node's peer, client and admin ports, its budget for incomplete frames and its log (from the admin
  * status), and the control port and, under `raftdeck serve`, the web server (from the control
  * port's `stats` command).
  */
 import { AdminClient } from '../../node/admin-client';
 import type { ServerStats } from '../../node/node-api';
+import type { TransportStats } from '../../node/transport/transport';
 import type { WebServerStats } from '../../web/server';
 import { CliError, EXIT, type ParsedArgs } from '../args';
 import { dataDir, readAdminToken, readManifest } from '../cluster-files';
@@ -15,7 +16,18 @@ import { table } from '../format';
 
 /** LimitsReport is what `limits --json` prints. */
 export interface LimitsReport {
-  nodes: { id: number; admin: string; servers?: ServerStats; error?: string }[];
+  nodes: {
+    id: number;
+    admin: string;
+    servers?: ServerStats;
+    /** peer: the peer port's bounds and what they refused (the transport's figures). */
+    peer?: Pick<
+      TransportStats,
+      'peerPort' | 'inboundRefused' | 'handshakesEvicted' | 'handshakeFailures' | 'authFailures'
+    > &
+      Pick<TransportStats, 'budgetEvicted' | 'replaced'>;
+    error?: string;
+  }[];
   control?: ControlServerStats;
   web?: WebServerStats;
   controlError?: string;
@@ -34,6 +46,16 @@ export function limitRows(r: LimitsReport): string[][] {
     if (!s) {
       rows.push([`node ${n.id}`, '-', '-', n.error ?? 'no figures']);
       continue;
+    }
+    const p = n.peer;
+    if (p) {
+      const l = p.peerPort.limits;
+      rows.push([
+        `node ${n.id} peer`,
+        `${l.maxInboundConnections} connections, ${l.maxPendingHandshakes} pending, handshake ${secs(l.handshakeTimeoutMs)}`,
+        `${p.peerPort.connections} open, ${p.peerPort.pendingHandshakes} pending, ${p.peerPort.authenticated} peers`,
+        `${p.handshakesEvicted} evicted, ${p.inboundRefused} refused, ${p.handshakeFailures} failed handshakes (${p.authFailures} bad proofs), ${p.budgetEvicted} over budget`,
+      ]);
     }
     const c = s.client;
     rows.push([
@@ -102,7 +124,22 @@ export async function run(args: ParsedArgs): Promise<number> {
               callTimeoutMs: ms,
             });
             try {
-              return { id: n.id, admin: n.admin, servers: (await c.status()).servers };
+              const st = await c.status();
+              const t = st.transport;
+              return {
+                id: n.id,
+                admin: n.admin,
+                servers: st.servers,
+                peer: {
+                  peerPort: t.peerPort,
+                  inboundRefused: t.inboundRefused,
+                  handshakesEvicted: t.handshakesEvicted,
+                  handshakeFailures: t.handshakeFailures,
+                  authFailures: t.authFailures,
+                  budgetEvicted: t.budgetEvicted,
+                  replaced: t.replaced,
+                },
+              };
             } finally {
               await c.close();
             }
