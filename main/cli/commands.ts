@@ -38,8 +38,14 @@ const timeout = (def: number, help = 'how long to keep trying'): OptionSpec => (
   max: 3_600_000,
 });
 
-/** controlLimits: the options that bound the control port of `start` and `serve`. */
-const controlLimits: OptionSpec[] = [
+/** hostOptions: the bounds of the nodes and of the control port, options of `start`, `serve` and `app`. */
+const hostOptions: OptionSpec[] = [
+  {
+    name: 'node-flags',
+    type: 'string',
+    value: '"FLAGS"',
+    help: 'bounds for every node, e.g. "--max-client-connections 2048 --log-keep 5" (raftdeck-node --help lists them); kept in cluster.json for later starts',
+  },
   {
     name: 'control-max-pending',
     type: 'int',
@@ -180,7 +186,7 @@ const serveOptions: OptionSpec[] = [
     min: 1,
     max: 10_000,
   },
-  ...controlLimits,
+  ...hostOptions,
 ];
 
 /** COMMANDS: every `raftdeck` command, in the order help lists them. */
@@ -230,7 +236,7 @@ faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exit
           min: 20,
           max: 600_000,
         },
-        ...controlLimits,
+        ...hostOptions,
       ],
       examples: ['raftdeck start', 'raftdeck start --nodes 5 --data /tmp/demo --json'],
       exitCodes: [
@@ -297,7 +303,8 @@ term, leader, commit, applied, last index, lag behind the leader and health.`,
       summary: 'the bounds of every port, and what they refused or closed',
       usage: ['limits [--data DIR] [--json]'],
       description: `Shows the bounds of every port of the running cluster in DIR and what they have refused or
-closed since they started: each node's client port (connections, idle timeout), admin port
+closed since they started: each node's peer port (connections, handshakes still to complete and
+their timeout), client port (connections, idle timeout), admin port
 (connections waiting for their token, sessions, timeouts), budget for incomplete frames and log;
 the control port; and, under \`raftdeck serve\`, the web server. The nodes' figures come from
 their admin status, the others from the control port.`,

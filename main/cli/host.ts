@@ -28,6 +28,8 @@ export interface HostOptions {
   snapshotChunkBytes?: number;
   /** controlLimits: bounds of the control port that differ from its defaults. */
   controlLimits?: Partial<ControlLimits>;
+  /** nodeFlags: bounds for every node (SupervisorOptions.nodeFlags). */
+  nodeFlags?: string[];
 }
 
 /** HostedCluster is a running cluster with its control port. */
@@ -54,6 +56,7 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     timing: o.timing,
     snapshotEntries: o.snapshotEntries,
     snapshotChunkBytes: o.snapshotChunkBytes,
+    nodeFlags: o.nodeFlags,
     connect: connectAdmin,
     command: cliNodeCommand(),
   });
@@ -122,6 +125,14 @@ export function waitForSignal(onSecond: () => void): { promise: Promise<string>;
   };
   for (const s of SIGNALS) process.on(s, handler);
   return { promise, dispose: () => SIGNALS.forEach((s) => process.off(s, handler)) };
+}
+
+/** nodeFlagsOf reads `--node-flags` (flags separated by spaces), or undefined when not given. */
+export function nodeFlagsOf(args: {
+  string(name: string): string | undefined;
+}): string[] | undefined {
+  const v = args.string('node-flags');
+  return v === undefined ? undefined : v.split(/\s+/).filter((f) => f !== '');
 }
 
 /** controlLimitsOf reads the control port's bounds from `start` and `serve` options. */

@@ -47,6 +47,11 @@ export interface ClusterManifest {
   snapshotChunkBytes: number;
   nodes: NodeRecord[];
   nextId: NodeId;
+  /**
+   * nodeFlags: bounds every node is started with (node flags from BOUND_FLAGS, `--flag value`
+   * pairs), set by the user (`raftdeck start --node-flags`); absent: the nodes' defaults.
+   */
+  nodeFlags?: string[];
 }
 
 export class ManifestError extends Error {

@@ -12,6 +12,7 @@ import type {
   NodeView,
   RaftView,
 } from '../contract/view';
+import { checkBoundFlags } from '../node/flags';
 import type { NodeEvent, NodeStatus } from '../node/node-api';
 import { makePrivateDir, tightenTree } from '../node/private-files';
 import { acquireLock, releaseLock } from '../node/storage/data-dir-lock';
@@ -42,6 +43,11 @@ export interface SupervisorOptions {
   snapshotChunkBytes?: number;
   command?: NodeCommand;
   connect: AdminConnect;
+  /**
+   * nodeFlags: bounds to start every node with (checked by checkBoundFlags), kept in cluster.json
+   * for later starts; undefined keeps what the folder's cluster has (or the nodes' defaults).
+   */
+  nodeFlags?: string[];
   /** lagThreshold: entries behind the leader before a node counts as lagging. */
   lagThreshold?: number;
   log?: (level: string, msg: string, fields?: Record<string, unknown>) => void;
@@ -147,8 +153,21 @@ export class Supervisor extends EventEmitter {
       this.bump();
       throw e;
     }
+    let nodeFlags: string[] | undefined;
+    try {
+      nodeFlags = this.o.nodeFlags === undefined ? undefined : checkBoundFlags(this.o.nodeFlags);
+    } catch (e) {
+      this.releaseFolder();
+      this.state = 'stopped';
+      this.bump();
+      throw new SupervisorError(`node flags: ${(e as Error).message}`);
+    }
     if (existing) {
       this.manifest = existing;
+      if (nodeFlags !== undefined) {
+        existing.nodeFlags = nodeFlags;
+        saveManifest(this.dir, existing);
+      }
       this.event(null, 'process', `adopting cluster ${existing.clusterId} in ${this.dir}`);
       // Manifests written before `started` was recorded: a node.json shows the node has run.
       let changed = false;
@@ -167,6 +186,7 @@ export class Supervisor extends EventEmitter {
         this.o.snapshotEntries ?? 10_000,
         this.o.snapshotChunkBytes ?? 1 << 20,
       );
+      if (nodeFlags !== undefined) this.manifest.nodeFlags = nodeFlags;
       saveManifest(this.dir, this.manifest);
       this.event(
         null,
@@ -311,6 +331,7 @@ export class Supervisor extends EventEmitter {
       String(m.snapshotEntries),
       '--snapshot-chunk-bytes',
       String(m.snapshotChunkBytes),
+      ...(m.nodeFlags ?? []),
     ];
   }
 

@@ -314,3 +314,53 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
     throw new FlagError('--peer-max-pending must not exceed --peer-max-connections');
   return { peers: [], ...f, peerPort } as NodeFlags;
 }
+
+/**
+ * BOUND_FLAGS: the node flags that set a bound (of a port, the frame budget or the log). They are
+ * the only flags a supervisor passes on from its user (`raftdeck start --node-flags ...`): the
+ * others (id, addresses, peers, timing) are the supervisor's own.
+ */
+export const BOUND_FLAGS: readonly string[] = [
+  '--peer-max-connections',
+  '--peer-max-pending',
+  '--peer-handshake-timeout-ms',
+  '--max-client-connections',
+  '--client-idle-ms',
+  '--max-admin-pending',
+  '--max-admin-sessions',
+  '--admin-auth-timeout-ms',
+  '--admin-idle-ms',
+  '--max-partial-frame-bytes',
+  '--log-max-bytes',
+  '--log-keep',
+  '--log-repeat-limit',
+];
+
+/**
+ * checkBoundFlags checks flags meant for every node of a cluster: only BOUND_FLAGS, each with a
+ * value the node accepts. It returns them as `--flag value` pairs, or throws FlagError.
+ */
+export function checkBoundFlags(flags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    let flag = flags[i]!;
+    let value: string | undefined;
+    const eq = flag.indexOf('=');
+    if (eq > 0) {
+      value = flag.slice(eq + 1);
+      flag = flag.slice(0, eq);
+    } else {
+      value = flags[++i];
+    }
+    if (!BOUND_FLAGS.includes(flag)) {
+      throw new FlagError(
+        `'${flag}' is not a node bound; one of ${BOUND_FLAGS.join(', ')} (raftdeck-node --help)`,
+      );
+    }
+    if (value === undefined) throw new FlagError(`${flag} needs a value`);
+    out.push(flag, value);
+  }
+  // The node's own parser checks every value (and combinations, such as pending <= connections).
+  parseNodeFlags(['--id', '1', '--cluster-id', 'c', '--data', '.', ...out]);
+  return out;
+}

@@ -148,4 +148,37 @@ describe('the cluster folder', () => {
     expect(readFileSync(join(c.dir, 'peer-secret'), 'utf8')).toBe(secret);
     await kvOf(third).put('third', 'start');
   }, 120_000);
+
+  it('bounds given for the nodes reach every node and are kept for later starts', async () => {
+    const c: TestCluster = await startCluster('node-flags', {
+      nodeFlags: ['--max-client-connections', '100', '--log-keep=5'],
+    });
+    teardowns.push(c.teardown);
+    const limitsSeen = (sup: Supervisor): boolean =>
+      [1, 2, 3].every(
+        (id) => sup.nodes.get(id)?.status?.servers?.client.limits.maxConnections === 100,
+      );
+    await until('every node with 100 client connections', () => limitsSeen(c.sup));
+    const manifest = (): { nodeFlags?: string[] } =>
+      JSON.parse(readFileSync(join(c.dir, 'cluster.json'), 'utf8')) as { nodeFlags?: string[] };
+    expect(manifest().nodeFlags).toEqual(['--max-client-connections', '100', '--log-keep', '5']);
+    await c.sup.stop();
+    // Started again without them: the cluster keeps its bounds.
+    const sup = new Supervisor({ dir: c.dir, connect: connectAdmin });
+    teardowns.push(() => sup.stop());
+    await sup.start();
+    await until('the bounds after a restart', () => limitsSeen(sup));
+    await sup.stop();
+    // Flags that are not bounds, or values a node refuses, are refused before any node starts.
+    for (const [flags, why] of [
+      [['--id', '7'], "'--id' is not a node bound"],
+      [['--peer-max-connections', '10', '--peer-max-pending', '20'], 'must not exceed'],
+      [['--log-keep'], '--log-keep needs a value'],
+    ] as const) {
+      const bad = new Supervisor({ dir: c.dir, connect: connectAdmin, nodeFlags: [...flags] });
+      await expect(bad.start()).rejects.toThrow(why);
+      expect(bad.nodes.size).toBe(0);
+    }
+    expect(manifest().nodeFlags).toEqual(['--max-client-connections', '100', '--log-keep', '5']);
+  }, 120_000);
 });

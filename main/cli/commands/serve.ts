@@ -10,6 +10,7 @@ import { CliError, EXIT, type ParsedArgs } from '../args';
 import { dataDir } from '../cluster-files';
 import {
   controlLimitsOf,
+  nodeFlagsOf,
   forceKill,
   hostCluster,
   waitForSignal,
@@ -66,6 +67,7 @@ export async function serveDashboard(
       dir,
       nodes: args.number('nodes'),
       controlLimits: controlLimitsOf(args),
+      nodeFlags: nodeFlagsOf(args),
     });
     const dashboard = new dash.ClusterDashboard(hosted.sup);
     let server;

@@ -9,6 +9,7 @@ import { dataDir } from '../cluster-files';
 import { eventLine, fit, nodeRows, rowsTable } from '../format';
 import {
   controlLimitsOf,
+  nodeFlagsOf,
   forceKill,
   hostCluster,
   waitForSignal,
@@ -132,6 +133,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       nodes: args.number('nodes'),
       timing: { heartbeatMs, electionMs },
       controlLimits: controlLimitsOf(args),
+      nodeFlags: nodeFlagsOf(args),
     });
     const end = json ? runJson(hosted) : runTable(hosted);
     const sig = await signal.promise;
