@@ -1,6 +1,7 @@
 /**
  * helpers shared by the transport tests: the peer secret, sample messages of every type, polling.
  */
+import { TcpTransport, type TcpTransportOptions } from '../../../main/node/transport/transport';
 import type { Entry, Message, MessageType, SnapshotMeta } from '../../../main/raft/types';
 
 /** TEST_SECRET: the peer secret of the transports in these tests (32 fixed bytes). */
@@ -112,4 +113,46 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 500
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** TestTransport is a listening TcpTransport with what it received and logged. */
+export interface TestTransport {
+  t: TcpTransport;
+  received: Message[];
+  logs: { level: string; msg: string }[];
+  port: number;
+  addr: string;
+}
+
+/**
+ * startTransport starts a transport of node `id` in cluster 'test-cluster' (TEST_SECRET, quick
+ * reconnects), listening on a free port; `closers` gets its close().
+ */
+export async function startTransport(
+  id: number,
+  closers: (() => unknown)[],
+  options: Partial<TcpTransportOptions> = {},
+): Promise<TestTransport> {
+  const logs: { level: string; msg: string }[] = [];
+  const received: Message[] = [];
+  const t = new TcpTransport({
+    id,
+    clusterId: 'test-cluster',
+    secret: TEST_SECRET,
+    backoffMinMs: 10,
+    backoffMaxMs: 100,
+    log: (level, msg) => logs.push({ level, msg }),
+    ...options,
+  });
+  closers.push(() => t.close());
+  t.onMessage((m) => received.push(m));
+  const { host, port } = await t.listen();
+  return { t, received, logs, port, addr: `${host}:${port}` };
+}
+
+/** heartbeatSeqs lists the readSeq of every heartbeat `n` received (from `from`, if given). */
+export function heartbeatSeqs(n: TestTransport, from?: number): number[] {
+  return n.received.flatMap((m) =>
+    m.type === 'heartbeat' && (from === undefined || m.from === from) ? [m.readSeq] : [],
+  );
 }

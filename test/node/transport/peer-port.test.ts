@@ -12,40 +12,27 @@ import { FrameDecoder, encodeFrame } from '../../../main/node/transport/framing'
 import { encodeChallenge } from '../../../main/node/transport/hello';
 import { newNonce } from '../../../main/node/transport/peer-auth';
 import { TcpTransport, type TcpTransportOptions } from '../../../main/node/transport/transport';
-import type { Message } from '../../../main/raft/types';
 import { RawPeer } from '../raw-peer';
-import { OTHER_SECRET, TEST_SECRET, heartbeat, sleep, waitFor } from './helpers';
+import {
+  OTHER_SECRET,
+  TEST_SECRET,
+  heartbeat,
+  heartbeatSeqs,
+  sleep,
+  startTransport,
+  waitFor,
+  type TestTransport,
+} from './helpers';
 
-interface Node {
-  t: TcpTransport;
-  received: Message[];
-  logs: string[];
-  port: number;
-  addr: string;
-}
+type Node = TestTransport;
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-async function start(id: number, options: Partial<TcpTransportOptions> = {}): Promise<Node> {
-  const logs: string[] = [];
-  const received: Message[] = [];
-  const t = new TcpTransport({
-    id,
-    clusterId: 'test-cluster',
-    secret: TEST_SECRET,
-    handshakeTimeoutMs: 2000,
-    backoffMinMs: 10,
-    backoffMaxMs: 100,
-    log: (level, msg) => logs.push(`${level}: ${msg}`),
-    ...options,
-  });
-  closers.push(() => t.close());
-  t.onMessage((m) => received.push(m));
-  const { host, port } = await t.listen();
-  return { t, received, logs, port, addr: `${host}:${port}` };
+function start(id: number, options: Partial<TcpTransportOptions> = {}): Promise<Node> {
+  return startTransport(id, closers, { handshakeTimeoutMs: 2000, ...options });
 }
 
 async function open(port: number): Promise<RawPeer> {
@@ -54,9 +41,7 @@ async function open(port: number): Promise<RawPeer> {
   return p;
 }
 
-function seqs(n: Node, from: number): number[] {
-  return n.received.flatMap((m) => (m.type === 'heartbeat' && m.from === from ? [m.readSeq] : []));
-}
+const seqs = heartbeatSeqs;
 
 let nextSeq = 10_000;
 /** delivers checks that a sends to b and b receives, within the time given. */
@@ -240,7 +225,7 @@ describe('the peer handshake', () => {
     expect(s.peers['2']).toMatchObject({ connected: false, sent: 0, connects: 0 });
     expect(s.peers['2'].authFailures).toBeGreaterThanOrEqual(1);
     expect(s.peers['3']).toMatchObject({ connected: false, sent: 0, connects: 0 });
-    expect(a.logs.some((l) => l.includes('did not prove this cluster'))).toBe(true);
+    expect(a.logs.some((l) => l.msg.includes('did not prove this cluster'))).toBe(true);
   });
 
   it('two transports with different secrets never exchange a message', async () => {
@@ -385,7 +370,7 @@ describe('the bounds of the peer port', () => {
     );
     expect(eight.closed).toBe(false);
     expect(b.t.stats().peerPort.partialFrameBytes).toBe(0);
-    expect(b.logs.some((l) => l.includes('over its budget of 65536 bytes'))).toBe(true);
+    expect(b.logs.some((l) => l.msg.includes('over its budget of 65536 bytes'))).toBe(true);
   });
 
   it('shares the process budget with other ports, closing a stranger before an authenticated peer', async () => {

@@ -11,22 +11,21 @@ import {
   type TransportStats,
 } from '../../../main/node/transport/transport';
 import type { Message } from '../../../main/raft/types';
-import { TEST_SECRET, heartbeat, sampleMessages, sleep, vote, waitFor } from './helpers';
+import {
+  TEST_SECRET,
+  heartbeat,
+  heartbeatSeqs,
+  sampleMessages,
+  sleep,
+  startTransport,
+  vote,
+  waitFor,
+  type TestTransport,
+} from './helpers';
 import { seededRng } from '../../../main/raft/rng';
 import { RawPeer } from '../raw-peer';
 
-interface LogLine {
-  level: string;
-  msg: string;
-}
-
-interface Node {
-  t: TcpTransport;
-  received: Message[];
-  logs: LogLine[];
-  port: number;
-  addr: string;
-}
+type Node = TestTransport;
 
 const closers: (() => unknown)[] = [];
 
@@ -34,25 +33,10 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-async function start(id: number, options: Partial<TcpTransportOptions> = {}): Promise<Node> {
-  const logs: LogLine[] = [];
-  const received: Message[] = [];
-  const t = new TcpTransport({
-    id,
-    clusterId: 'test-cluster',
-    secret: TEST_SECRET,
-    // Short, for the silent peer below, yet long enough for a handshake on a busy machine: the
-    // dialer gives up (and drops what it queued) after this long too.
-    handshakeTimeoutMs: 1000,
-    backoffMinMs: 10,
-    backoffMaxMs: 100,
-    log: (level, msg) => logs.push({ level, msg }),
-    ...options,
-  });
-  closers.push(() => t.close());
-  t.onMessage((m) => received.push(m));
-  const { host, port } = await t.listen();
-  return { t, received, logs, port, addr: `${host}:${port}` };
+function start(id: number, options: Partial<TcpTransportOptions> = {}): Promise<Node> {
+  // Short, for the silent peer below, yet long enough for a handshake on a busy machine: the
+  // dialer gives up (and drops what it queued) after this long too.
+  return startTransport(id, closers, { handshakeTimeoutMs: 1000, ...options });
 }
 
 async function pair(): Promise<[Node, Node]> {
@@ -63,11 +47,7 @@ async function pair(): Promise<[Node, Node]> {
   return [a, b];
 }
 
-function seqs(n: Node, from?: number): number[] {
-  return n.received
-    .filter((m) => m.type === 'heartbeat' && (from === undefined || m.from === from))
-    .map((m) => (m.type === 'heartbeat' ? m.readSeq : -1));
-}
+const seqs = heartbeatSeqs;
 
 let nextSeq = 1000;
 
