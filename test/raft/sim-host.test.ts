@@ -360,7 +360,7 @@ describe('host and storage bugs the real host model catches and the sync one can
     expect(forgottenVote('sync', 'sync-entries-only')).toEqual([]);
   });
 
-  it('snapshot-file-unrecorded (FileStorage today): a snapshot found only as a file on open makes the next open refuse the data dir', () => {
+  it('snapshot-file-unrecorded: a snapshot found only as a file on open makes the next open refuse the data dir', () => {
     expect(snapshotFileOnly('snapshot-file-unrecorded').join('\n')).toMatch(
       /refuses to open: .*leaves a gap after entry/,
     );

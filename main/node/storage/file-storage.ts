@@ -707,6 +707,8 @@ export class FileStorage implements Storage {
       segment.fileBytes = bad.offset;
     }
 
+    /** recorded: the newest snapshot the WAL records; the snapshot file may be newer. */
+    const recorded = replay.base;
     if (snapshot) replay.snapshot(snapIndex, snapshot.meta.term);
     const entries = replay.log;
     if (entries.length > 0 && entries[0].index !== snapIndex + 1) {
@@ -764,11 +766,30 @@ export class FileStorage implements Storage {
       this.cpFd = await this.fs.open(cpFile, 'r+');
       this.fd = await this.fs.open(active.file, 'r+');
     }
+    if (snapshot && snapIndex > recorded) await this.recordSnapshot(snapshot.meta);
 
     const sizes = this.sizes();
     const info: LoadInfo = { segments: sizes.segments, walBytes: sizes.walBytes };
     if (repairedTail) info.repairedTail = repairedTail;
     return { hardState: { ...this.hs }, snapshot, entries, info };
+  }
+
+  /**
+   * recordSnapshot writes, on open and before anything else, the WAL record of a snapshot found
+   * only as a file (a crash came after the file's rename and before its record was written). The
+   * snapshot file's rule has just discarded (or cut) the log in memory; without the record the
+   * WAL would still hold that log, the entries written next would follow the snapshot, and the
+   * next open would find them leaving a gap after the old log. It is one batch (the record and a
+   * batch end) at the end of the active segment, fdatasynced, then a checkpoint made durable: a
+   * crash before the batch is durable leaves it torn past the checkpoint (cut on the next open,
+   * which records the snapshot again), and a checkpoint that lags it leaves an intact batch past
+   * its offset, which is never damage.
+   */
+  private async recordSnapshot(meta: SnapshotMeta): Promise<void> {
+    const batch = new RecordBuffer(64);
+    batch.appendSnapshot(meta.index, meta.term);
+    await this.writeBatch(batch);
+    await this.writeCheckpoint(true);
   }
 
   /**

@@ -61,7 +61,7 @@ export type HostMode = 'sync' | 'real';
  *    new term or vote alone stays buffered (lost by a crash) while the messages relying on it go;
  *  - 'commit-before-entries': the store writes a batch's commit record in front of its entries;
  *  - 'snapshot-file-unrecorded': on open, the store does not record in its WAL a snapshot it
- *    found only as a file (what FileStorage does today, see SimStorage).
+ *    found only as a file (see SimStorage), which made a later open refuse the data dir.
  * With the 'sync' host none of them changes anything at all (the same run, step for step): a
  * Ready is durable before anything else can happen, whatever the order inside it, and the 'sync'
  * host syncs every Ready.

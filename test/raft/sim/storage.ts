@@ -18,7 +18,7 @@ export type WalRecord =
  * StorageMutation names a deliberate bug in the simulated store, for showing that the simulator
  * catches it: 'commit-before-entries' writes a batch's commit record in front of its entries
  * instead of after them; 'snapshot-file-unrecorded' does not record in the WAL a snapshot that it
- * found on open only as a file (see SimStorage).
+ * found on open only as a file (see SimStorage), as FileStorage did not at first.
  */
 export type StorageMutation = 'commit-before-entries' | 'snapshot-file-unrecorded';
 
@@ -238,10 +238,10 @@ export interface SimStorageStats {
  *  - an injected I/O error fails the store: that call and every later one fail with it, and the
  *    flush concerned may have landed in part, as on a real disk;
  *  - on open, a snapshot found only as a file (a crash came after its rename and before its WAL
- *    record was synced) is recorded in the WAL ahead of anything else. FileStorage does not do
- *    this today ('snapshot-file-unrecorded' is what it does): the log the file's rule discarded
- *    is still in the WAL, the entries written next follow the snapshot, and the open after that
- *    finds a gap and refuses the data dir ("entry 21 leaves a gap after entry 5").
+ *    record was synced) is recorded in the WAL, durably, before anything else is written.
+ *    Without that ('snapshot-file-unrecorded') the log the file's rule discarded is still in the
+ *    WAL, the entries written next follow the snapshot, and the open after that finds a gap and
+ *    refuses the data dir ("entry 21 leaves a gap after entry 5").
  * With an instant disk (timing all zero) every operation completes synchronously, slow or not.
  */
 export class SimStorage {
@@ -285,7 +285,9 @@ export class SimStorage {
     this.terms = loaded.entries.map((e) => e.term);
     const s = loaded.snapshot?.meta;
     if (s && s.index > disk.snapshotRecorded && mutation !== 'snapshot-file-unrecorded') {
-      this.batch.push({ kind: 'snapshot', index: s.index, term: s.term });
+      // FileStorage.open records a snapshot found only as a file, durably, before it returns.
+      disk.land({ kind: 'snapshot', index: s.index, term: s.term });
+      env.landed();
     }
   }
 
