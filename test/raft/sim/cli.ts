@@ -170,6 +170,8 @@ if (childArgs) {
     reusedIds: 0,
     syncs: 0,
     entriesSynced: 0,
+    forgottenRemovals: 0,
+    strandedRemovals: 0,
   };
   const onResult = (r: Summary): void => {
     results.push(r);
@@ -189,6 +191,8 @@ if (childArgs) {
         reusedIds: totals.reusedIds + r.stats.reusedIds,
         syncs: totals.syncs + r.stats.syncs,
         entriesSynced: totals.entriesSynced + r.stats.entriesSynced,
+        forgottenRemovals: totals.forgottenRemovals + r.stats.forgottenRemovals,
+        strandedRemovals: totals.strandedRemovals + r.stats.strandedRemovals,
       };
     }
     if (args.verbose || r.violations.length) {
@@ -217,6 +221,13 @@ if (childArgs) {
         `${totals.fatalExits} exits on a failed write, ${totals.leaderGone} leaderGone calls, ${totals.reusedIds} reused ids, ` +
         `${totals.entriesSynced} entries written in ${totals.syncs} fsyncs`,
     );
+    if (totals.forgottenRemovals + totals.strandedRemovals > 0) {
+      console.log(
+        `sim: removed nodes that never learnt of it (known gaps, not violations: docs/raft.md, "Checking it"): ` +
+          `${totals.forgottenRemovals} restarted from a snapshot taken after their removal, ` +
+          `${totals.strandedRemovals} knowing none of the voters that lead`,
+      );
+    }
     if (results.length !== args.runs) {
       console.log(`sim: only ${results.length} of ${args.runs} runs reported`);
       process.exitCode = 1;

@@ -1,4 +1,5 @@
-import { decodeConfEntry, isMember, quorum } from '../../../main/raft/conf';
+import { ReadTags } from '../../../main/node/read-tags';
+import { isMember, quorum } from '../../../main/raft/conf';
 import { Raft } from '../../../main/raft/raft';
 import { seededRng } from '../../../main/raft/rng';
 import type {
@@ -43,7 +44,10 @@ export interface SimStateMachine {
  *    disk), the storage's load rules on restart, injected I/O errors that make a node exit and be
  *    restarted, TCP-like links (a peer's port refuses connections while its process is down,
  *    which makes a follower call leaderGone; messages to it are dropped until the link's backoff
- *    retries) and a removed node exiting 300 ms after applying its removal;
+ *    retries; a node keeps a link only to the members of its configuration and to nodes outside
+ *    it that it sent to within two election timeouts), read tags that never repeat across
+ *    restarts, and a node shutting down 300 ms after it has applied the configuration that
+ *    removed it (the core's 'removed' event, learnt from its log or from a snapshot);
  *  - 'sync' is the original model: every Ready is persisted whole and at once (so crashes fall
  *    between Readies), then its messages are sent.
  */
@@ -61,13 +65,19 @@ export type HostMode = 'sync' | 'real';
  *    new term or vote alone stays buffered (lost by a crash) while the messages relying on it go;
  *  - 'commit-before-entries': the store writes a batch's commit record in front of its entries;
  *  - 'snapshot-file-unrecorded': on open, the store does not record in its WAL a snapshot it
- *    found only as a file (see SimStorage), which made a later open refuse the data dir.
- * With the 'sync' host none of them changes anything at all (the same run, step for step): a
- * Ready is durable before anything else can happen, whatever the order inside it, and the 'sync'
- * host syncs every Ready.
+ *    found only as a file (see SimStorage), which made a later open refuse the data dir;
+ *  - 'read-tags-restart': every process numbers its reads from 1, as the node did before
+ *    ReadTags: a late answer to a read of the previous process can serve a new read.
+ * With the 'sync' host none of the durability bugs (all but 'read-tags-restart') changes anything
+ * at all (the same run, step for step): a Ready is durable before anything else can happen,
+ * whatever the order inside it, and the 'sync' host syncs every Ready.
  */
 export type Mutation =
-  'send-before-fsync' | 'advance-before-fsync' | 'sync-entries-only' | StorageMutation;
+  | 'send-before-fsync'
+  | 'advance-before-fsync'
+  | 'sync-entries-only'
+  | 'read-tags-restart'
+  | StorageMutation;
 
 export const MUTATIONS: readonly Mutation[] = [
   'send-before-fsync',
@@ -75,6 +85,7 @@ export const MUTATIONS: readonly Mutation[] = [
   'sync-entries-only',
   'commit-before-entries',
   'snapshot-file-unrecorded',
+  'read-tags-restart',
 ];
 
 /** Link is one node's outbound connection to a peer, as far as the simulation needs it. */
@@ -94,8 +105,23 @@ export class SimNode {
   storage!: SimStorage;
   sm: SimStateMachine = { index: 0, hash: 0 };
   alive = false;
-  /** exited: the node applied its own removal and shut down for good. */
+  /** exited: the node learnt of its removal, applied it and shut down for good. */
   exited = false;
+  /**
+   * wasMember: a configuration in effect at this node's commit index included it, in any of its
+   * processes (a node that never got that far is still joining, never removed).
+   */
+  wasMember = false;
+  /** memberInProcess: the same, seen by the current process (it cannot tell otherwise). */
+  memberInProcess = false;
+  /** removedAt: the index of the configuration that removed it (the 'removed' event; 0: none). */
+  removedAt = 0;
+  /** removing: the node has applied its removal and shuts down shortly. */
+  removing = false;
+  /** readTags: the ctx of this process's reads (ReadTags, as the node's). */
+  readTags!: ReadTags;
+  /** strangers: nodes outside the configuration this process sent to, with when it last did. */
+  strangers = new Map<NodeId, number>();
   /** maxCommit: the largest commit this process reached. */
   maxCommit = 0;
   readStates: ReadState[] = [];
@@ -256,7 +282,7 @@ function entryKey(e: Entry): string {
 /** REAL_DISK: an SSD's fdatasync and a small snapshot file, in simulated ms. */
 const REAL_DISK: DiskTiming = { syncMs: [0.2, 3], snapshotMs: [1, 8] };
 const INSTANT_DISK: DiskTiming = { syncMs: [0, 0], snapshotMs: [0, 0] };
-/** REMOVED_EXIT_MS: the real node shuts down this long after applying its own removal. */
+/** REMOVED_EXIT_MS: the real node shuts down this long after applying its removal. */
 const REMOVED_EXIT_MS = 300;
 /** FATAL_RESTART_MS: the supervisor restarts a node that exited on a fatal error after this. */
 const FATAL_RESTART_MS = 500;
@@ -315,7 +341,6 @@ export class SimCluster {
   maxAckedIndex = 0;
   private readsInFlight = new Map<string, { minIndex: number; at: number }>();
   readsServed = 0;
-  private readCtx = 0;
   readonly storageStats: SimStorageStats = {
     syncs: 0,
     entriesSynced: 0,
@@ -453,6 +478,17 @@ export class SimCluster {
     n.snapshotTask = false;
     n.afterSnapshot = [];
     n.links = new Map();
+    n.strangers = new Map();
+    n.removedAt = 0;
+    n.removing = false;
+    n.memberInProcess = false;
+    // A random 52-bit start per process, as ReadTags draws it (from the run's seed here).
+    const tagRng = seededRng((this.opts.seed * 31337 + inc * 7919) >>> 0);
+    n.readTags = new ReadTags(
+      this.opts.mutation === 'read-tags-restart'
+        ? 1
+        : Math.floor(tagRng() * 2 ** 26) * 2 ** 26 + Math.floor(tagRng() * 2 ** 26) + 1,
+    );
     n.crashOnWrite = false;
     n.seenCommit = n.raft.log.commit;
     n.maxCommit = n.raft.log.commit;
@@ -501,9 +537,9 @@ export class SimCluster {
     for (const k of this.readsInFlight.keys())
       if (k.startsWith(`${n.id}/`)) this.readsInFlight.delete(k);
     if (!this.real) return;
-    // Its connections close and its port refuses: every peer's link retries after a backoff.
+    // Its connections close and its port refuses: every link to it retries after a backoff.
     for (const y of this.nodes.values()) {
-      if (y.alive && y.id !== n.id)
+      if (y.alive && y.id !== n.id && this.isPeer(y, n.id))
         this.linkDown(y, n.id, BACKOFF_MIN_MS * (0.5 + 0.5 * this.rng()));
     }
   }
@@ -642,6 +678,11 @@ export class SimCluster {
     const l = link;
     this.timer(ms, y.id, y.inc, () => {
       l.pending = false;
+      if (!this.isPeer(y, x)) {
+        // No longer a peer: the link is closed, and nothing dials x until y has to send to it.
+        y.links.delete(x);
+        return;
+      }
       const xn = this.nodes.get(x);
       if (xn?.alive) {
         l.attempt = 0;
@@ -659,6 +700,19 @@ export class SimCluster {
       l.attempt++;
       this.linkDown(y, x, Math.max(BACKOFF_MIN_MS, ceiling * (0.5 + 0.5 * this.rng())));
     });
+  }
+
+  /**
+   * isPeer: y keeps a link to x (raft-node.ts updatePeers): x is a member of y's latest
+   * configuration (or, while y knows none, one of the voters it was started with), or y sent to
+   * x within two election timeouts.
+   */
+  private isPeer(y: SimNode, x: NodeId): boolean {
+    const conf = y.raft.log.conf();
+    if (isMember(conf, x)) return true;
+    if (conf.voters.length === 0 && y.initialVoters?.some((v) => v.id === x)) return true;
+    const at = y.strangers.get(x);
+    return at !== undefined && this.now - at <= 2 * this.opts.electionTicks * y.tickMs;
   }
 
   // ------------------------------------------------------------ driving
@@ -700,6 +754,7 @@ export class SimCluster {
   private hostSend(n: SimNode, m: Message, ackTerm?: number): void {
     if (this.opts.durabilityChecks) this.pendingChecks.push(() => this.checkSent(n, m, ackTerm));
     if (this.real) {
+      if (!isMember(n.raft.log.conf(), m.to)) n.strangers.set(m.to, this.now);
       const link = n.links.get(m.to);
       if (link && link.retryAt > this.now) {
         this.stats.dropped++;
@@ -856,7 +911,7 @@ export class SimCluster {
   /** read issues a ReadIndex at a node; the checker verifies the index it gets is never stale. */
   read(id: NodeId): number {
     const n = this.node(id);
-    const ctx = ++this.readCtx;
+    const ctx = n.readTags.take();
     const r = n.raft.readIndex(ctx);
     if (r.ok) this.readsInFlight.set(`${id}/${ctx}`, { minIndex: this.maxCommitted, at: this.now });
     this.observe(n);
@@ -992,6 +1047,7 @@ export class SimCluster {
     for (const rs of rd.readStates) this.onReadState(n, rs);
     if (this.opts.keepEvents) n.events.push(...rd.events);
     for (const ev of rd.events) this.onEvent(n, ev);
+    this.maybeLeave(n);
     n.raft.advance();
     n.busy = false;
     this.observe(n);
@@ -1027,19 +1083,22 @@ export class SimCluster {
       this.acked.push({ index: e.index, key, at: this.now });
       this.maxAckedIndex = Math.max(this.maxAckedIndex, e.index);
     }
-    if (e.type === 'conf') {
-      const ce = decodeConfEntry(e.data);
-      if (ce.change.type === 'remove' && ce.change.node === n.id) {
-        // The host exits once its own removal is committed and applied (the real one a little
-        // later), as raft-node.ts does: whatever the log holds after the entry.
-        this.onTrace?.(`node ${n.id} applied its own removal at ${e.index} and exits`);
-        if (this.real) {
-          this.timer(REMOVED_EXIT_MS, n.id, n.inc, () => this.exit(n));
-        } else {
-          n.alive = false;
-          n.exited = true;
-        }
-      }
+  }
+
+  /**
+   * maybeLeave shuts the node down once it has applied the configuration that removed it (the
+   * core's 'removed' event), as raft-node.ts does: the real host 300 ms later, the sync host at
+   * once.
+   */
+  private maybeLeave(n: SimNode): void {
+    if (n.removedAt === 0 || n.removing || n.sm.index < n.removedAt) return;
+    n.removing = true;
+    this.onTrace?.(`node ${n.id} applied its removal at ${n.removedAt} and exits`);
+    if (this.real) {
+      this.timer(REMOVED_EXIT_MS, n.id, n.inc, () => this.exit(n));
+    } else {
+      n.alive = false;
+      n.exited = true;
     }
   }
 
@@ -1106,6 +1165,7 @@ export class SimCluster {
   }
 
   private onEvent(n: SimNode, ev: RaftEvent): void {
+    if (ev.type === 'removed') n.removedAt = ev.index;
     if (ev.type === 'role' && ev.role === 'leader') {
       this.stats.elections++;
       const prior = this.leaderOfTerm.get(ev.term);
@@ -1187,6 +1247,10 @@ export class SimCluster {
       this.committed[i] = t;
     }
     if (log.commit > this.maxCommitted) this.maxCommitted = log.commit;
+    if (!n.memberInProcess && isMember(log.confPointAt(log.commit).conf, n.id)) {
+      n.memberInProcess = true;
+      n.wasMember = true;
+    }
     n.seenCommit = Math.max(n.seenCommit, log.commit);
     n.maxCommit = Math.max(n.maxCommit, log.commit);
     if (n.raft.role === 'leader') {
