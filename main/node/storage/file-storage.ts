@@ -777,6 +777,10 @@ export class FileStorage implements Storage {
       this.fd = fd;
       this.segments.push(seg);
       await this.writeCheckpoint(true);
+      // A new store's other slot still says that nothing was written: name the segment there too,
+      // or a torn write of this slot would leave that one to be read (and refused beside a
+      // hardstate that is no longer blank).
+      if (active === undefined) await this.writeCheckpoint(true);
     } else {
       this.cpFd = await this.fs.open(cpFile, 'r+');
       this.fd = await this.fs.open(active.file, 'r+');

@@ -1135,6 +1135,26 @@ describe('FileStorage', () => {
     expect(state.entries).toEqual([]);
   });
 
+  it('a new store records its first segment in both checkpoint slots', async () => {
+    // Otherwise the other slot still says that nothing was written, and a power cut that tears
+    // the newer slot, before the next checkpoint fdatasync, leaves that one to be read.
+    const s = store({ checkpointSyncMs: 1e9 });
+    await s.load();
+    const cut = readFileSync(checkpointFile());
+    s.setHardState({ term: 1, vote: 1, commit: 0 });
+    s.append(entries(1, 2, 1));
+    await s.sync();
+    s.append(entries(3, 4, 1));
+    await s.sync();
+    await s.close();
+    const newest = decodeCheckpoint(checkpointFile(), cut);
+    cut[slotOffset(newest.counter) + 30] ^= 0xff;
+    writeFileSync(checkpointFile(), cut);
+    const state = await store().load();
+    expect(state.hardState.term).toBe(1);
+    expect(state.entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
+  });
+
   describe('a data dir written before checkpoints and batch ends', () => {
     const legacy = (): string[] =>
       writeLegacyDir(dir, { term: 2, vote: 1, commit: 4 }, [
