@@ -1135,6 +1135,32 @@ describe('FileStorage', () => {
     expect(state.entries).toEqual([]);
   });
 
+  it('opens a WAL whose oldest segment starts with the record of a snapshot behind the log', async () => {
+    // A node's own snapshot is taken at an index its log has passed already. Here its record is
+    // the first thing in a new segment, after entries 6-7 in the segment before; a later snapshot
+    // covers that segment, which is deleted, so the WAL starts with the record at 5, then 8.
+    const s = store({ segmentBytes: 600, checkpointSyncMs: 1 });
+    await s.load();
+    for (let i = 1; i <= 7; i++) {
+      s.append([entry(i, 1, 40)]);
+      await s.sync();
+    }
+    await s.saveSnapshot(snapshot(5, 1));
+    expect(walFiles()).toHaveLength(2);
+    expect(records(lastSegment()).map((r) => r.kind)).toEqual([3, 2, 5, 4, 5]);
+    for (let i = 8; i <= 12; i++) {
+      s.append([entry(i, 1, 40)]);
+      await s.sync();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await s.saveSnapshot(snapshot(10, 1));
+    expect(walFiles()).toHaveLength(1);
+    await s.close();
+    const state = await store({ segmentBytes: 600 }).load();
+    expect(state.snapshot?.meta.index).toBe(10);
+    expect(state.entries.map((e) => e.index)).toEqual([11, 12]);
+  });
+
   it('a new store records its first segment in both checkpoint slots', async () => {
     // Otherwise the other slot still says that nothing was written, and a power cut that tears
     // the newer slot, before the next checkpoint fdatasync, leaves that one to be read.
