@@ -432,20 +432,26 @@ describe('host and storage bugs the real host model catches and the sync one can
     expect(good.violations).toEqual([]);
   });
 
-  it.each(MUTATIONS.filter((m) => m !== 'read-tags-restart'))(
+  it.each(
+    MUTATIONS.filter(
+      (m) => m !== 'read-tags-restart' && m !== 'open-without-sync' && m !== 'checkpoint-one-slot',
+    ),
+  )(
     '%s: the randomized runs catch it on the real host; on the sync host it changes nothing at all',
     (m) => {
       // Seeds 11..13: every one of them for the three host bugs (the durability checks see the
-      // first message that leaves too early). Seeds 11..40 for the store's record order: the
-      // few runs where a follower overwrites a divergent tail in the batch that commits it. A
-      // snapshot file without its record needs a crash in a window of a millisecond or so: about
-      // one run in 500 (seed 415), so the scenario above shows it instead.
-      const n = m === 'commit-before-entries' ? 30 : 3;
+      // first message that leaves too early). Seeds 11..40 for the store's record order (the
+      // few runs where a follower overwrites a divergent tail in the batch that commits it) and
+      // for a batch left open (a crash in the middle of a write, then a write). A snapshot file
+      // without its record needs a crash in a window of a millisecond or so, so the scenario
+      // above shows it instead. (What open does not sync, and the checkpoint's second slot, are
+      // shown on the store itself: test/raft/sim-storage.test.ts.)
+      const n = m === 'commit-before-entries' || m === 'open-batch-kept' ? 30 : 3;
       const seeds = Array.from({ length: n }, (_, i) => 11 + i);
       if (m !== 'snapshot-file-unrecorded') {
         const caught = seeds.filter((s) => runSchedule(s, 6000, { mutation: m }).violations.length);
         expect(caught.length).toBeGreaterThan(0);
-        if (m !== 'commit-before-entries') expect(caught).toEqual(seeds);
+        if (n === 3) expect(caught).toEqual(seeds);
       }
       for (const s of seeds.slice(0, 3)) {
         const sync = runSchedule(s, 6000, { host: 'sync', mutation: m });

@@ -15,7 +15,7 @@ import type {
   Ready,
   Snapshot,
 } from '../../../main/raft/types';
-import { DiskFiles, InjectedIoError, SimStorage } from './storage';
+import { DiskFiles, InjectedIoError, SimStorage, STORAGE_MUTATIONS } from './storage';
 import type { DiskTiming, SimStorageStats, StorageMutation } from './storage';
 
 const enc = new TextEncoder();
@@ -63,12 +63,11 @@ export type HostMode = 'sync' | 'real';
  *    later Ready may acknowledge them;
  *  - 'sync-entries-only': the host syncs only when a Ready carries entries or a snapshot, so a
  *    new term or vote alone stays buffered (lost by a crash) while the messages relying on it go;
- *  - 'commit-before-entries': the store writes a batch's commit record in front of its entries;
- *  - 'snapshot-file-unrecorded': on open, the store does not record in its WAL a snapshot it
- *    found only as a file (see SimStorage), which made a later open refuse the data dir;
  *  - 'read-tags-restart': every process numbers its reads from 1, as the node did before
- *    ReadTags: a late answer to a read of the previous process can serve a new read.
- * With the 'sync' host none of the durability bugs (all but 'read-tags-restart') changes anything
+ *    ReadTags: a late answer to a read of the previous process can serve a new read;
+ *  - the store's: see StorageMutation ('commit-before-entries', 'snapshot-file-unrecorded',
+ *    'open-without-sync', 'open-batch-kept', 'checkpoint-one-slot').
+ * With the 'sync' host none of the three host bugs nor 'commit-before-entries' changes anything
  * at all (the same run, step for step): a Ready is durable before anything else can happen,
  * whatever the order inside it, and the 'sync' host syncs every Ready.
  */
@@ -83,9 +82,8 @@ export const MUTATIONS: readonly Mutation[] = [
   'send-before-fsync',
   'advance-before-fsync',
   'sync-entries-only',
-  'commit-before-entries',
-  'snapshot-file-unrecorded',
   'read-tags-restart',
+  ...STORAGE_MUTATIONS,
 ];
 
 /** Link is one node's outbound connection to a peer, as far as the simulation needs it. */
@@ -192,6 +190,8 @@ export interface SimOptions {
   disk?: DiskTiming;
   /** encodeMs: [min, max] ms the real host spends encoding its own snapshot image. */
   encodeMs?: [number, number];
+  /** segmentRecords: a WAL segment holds about this many records before the next starts. */
+  segmentRecords?: number;
   mutation?: Mutation | undefined;
   /**
    * durabilityChecks: check, as it happens, that nothing leaves a node before what it relies on is
@@ -347,6 +347,9 @@ export class SimCluster {
     groupedSyncs: 0,
     tornFlushes: 0,
     failures: 0,
+    rotations: 0,
+    segmentsDeleted: 0,
+    openRepairs: 0,
   };
   stats = {
     delivered: 0,
@@ -355,6 +358,7 @@ export class SimCluster {
     snapshotsInstalled: 0,
     compactions: 0,
     crashes: 0,
+    powerLosses: 0,
     midWriteCrashes: 0,
     fatalExits: 0,
     refusals: 0,
@@ -386,6 +390,7 @@ export class SimCluster {
       host,
       disk: host === 'real' ? (o.disk ?? REAL_DISK) : INSTANT_DISK,
       encodeMs: host === 'real' ? (o.encodeMs ?? [0, 3]) : [0, 0],
+      segmentRecords: o.segmentRecords ?? 64,
       mutation: o.mutation,
       durabilityChecks: o.durabilityChecks ?? true,
     };
@@ -395,6 +400,14 @@ export class SimCluster {
 
   private get real(): boolean {
     return this.opts.host === 'real';
+  }
+
+  /** storageMutation: the mutation, if it is one of the store's. */
+  private get storageMutation(): StorageMutation | undefined {
+    const m = this.opts.mutation;
+    return (STORAGE_MUTATIONS as readonly string[]).includes(m ?? '')
+      ? (m as StorageMutation)
+      : undefined;
   }
 
   // ------------------------------------------------------------ node lifecycle
@@ -424,7 +437,7 @@ export class SimCluster {
     const skew = this.opts.tickSkew;
     const period =
       skew > 0 ? this.opts.tickMs * (1 + skew * (2 * this.rng() - 1)) : this.opts.tickMs;
-    const n = new SimNode(id, new DiskFiles(), join, initialVoters, period);
+    const n = new SimNode(id, new DiskFiles(this.storageMutation), join, initialVoters, period);
     this.nodes.set(id, n);
     this.boot(n);
     return n;
@@ -457,10 +470,7 @@ export class SimCluster {
         landed: () => this.checkDurableCommit(n),
       },
       this.opts.disk,
-      this.opts.mutation === 'commit-before-entries' ||
-        this.opts.mutation === 'snapshot-file-unrecorded'
-        ? this.opts.mutation
-        : undefined,
+      { mutation: this.storageMutation, segmentRecords: this.opts.segmentRecords },
     );
     n.storage.onWrite = (ms) => {
       if (!n.crashOnWrite || ms <= 0) return;
@@ -542,6 +552,23 @@ export class SimCluster {
       if (y.alive && y.id !== n.id && this.isPeer(y, n.id))
         this.linkDown(y, n.id, BACKOFF_MIN_MS * (0.5 + 0.5 * this.rng()));
     }
+  }
+
+  /**
+   * powerLoss is a power cut of the whole machine: every process crashes, and every data dir
+   * keeps what is on its disk and, of the rest, what the page cache happened to write back
+   * (DiskFiles.powerLoss).
+   */
+  powerLoss(): void {
+    this.settle();
+    for (const n of this.nodes.values()) {
+      if (n.alive) {
+        this.stop(n);
+        this.stats.crashes++;
+      }
+      n.files.powerLoss(this.rng);
+    }
+    this.stats.powerLosses++;
   }
 
   /**
@@ -1304,13 +1331,14 @@ export class SimCluster {
       f.corruptReported = true;
       return;
     }
-    const floor = f.commitFloor();
+    const v = f.visible;
+    const floor = v.commitFloor();
     for (let i = Math.min(f.checkedCommit, floor) + 1; i <= floor; i++) {
       const t = this.committed[i];
       if (t === undefined) continue;
-      if (!f.holds(i, t)) {
+      if (!v.holds(i, t)) {
         this.violate(
-          `node ${n.id}: a crash now would come back with commit ${floor} but without the committed entry ${i} (term ${t}) (disk has term ${f.termAt(i)})`,
+          `node ${n.id}: a crash now would come back with commit ${floor} but without the committed entry ${i} (term ${t}) (disk has term ${v.termAt(i)})`,
         );
         break;
       }

@@ -72,6 +72,7 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
     promoteGap: Math.floor(rng() * 10),
     delay: [1, 2 + Math.floor(rng() * 20)],
     tickSkew: rng() < 0.7 ? rng() * 0.1 : 0,
+    segmentRecords: 8 + Math.floor(rng() * 120),
     disk: { syncMs: [0.1, 0.5 + rng() * 4], snapshotMs: [0.5, 2 + rng() * 10] },
     keepEvents: false,
     host: o.host ?? 'real',
@@ -117,14 +118,33 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
         c.crash(n.id);
         c.at(ms, () => c.restart(n.id));
         log(`crash ${n.id} and restart it ${ms} ms later`);
-      } else {
-        // The machine loses power: every process dies at once, each with what reached its disk.
+      } else if (y < 0.95) {
+        // The machine loses power: every process dies at once, each data dir with what reached
+        // its disk.
         const ms = 20 + Math.floor(rng() * 280);
-        for (const m of alive) c.crash(m.id);
+        c.powerLoss();
         c.at(ms, () => {
           for (const m of c.nodes.values()) c.restart(m.id);
         });
         log(`power loss: every node crashes, all restart ${ms} ms later`);
+      } else {
+        // A node is killed in the middle of a write and started again at once; the machine loses
+        // power a little later, before the page cache has written back what the killed process
+        // left in it.
+        const restartMs = 5 + Math.floor(rng() * 30);
+        const lossMs = restartMs + Math.floor(rng() * 60);
+        const ms = 20 + Math.floor(rng() * 280);
+        c.crashDuringWrite(n.id);
+        c.at(restartMs, () => c.restart(n.id));
+        c.at(lossMs, () => {
+          c.powerLoss();
+          c.at(ms, () => {
+            for (const m of c.nodes.values()) c.restart(m.id);
+          });
+        });
+        log(
+          `crash ${n.id} during its next write, restart it ${restartMs} ms later; power loss at ${lossMs} ms, all restart ${ms} ms after it`,
+        );
       }
     } else if (x < 0.26) {
       const n = pick(down);
