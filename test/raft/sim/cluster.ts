@@ -315,6 +315,8 @@ export class SimCluster {
   /** pendingChecks: durability checks of the step in progress (see settle). */
   private pendingChecks: (() => void)[] = [];
   private nextTick = new Map<NodeId, number>();
+  /** calmEpoch: grows with every calmDisks(), which cancels the mid-write crashes set before. */
+  private calmEpoch = 0;
 
   // faults
   private cutLinks = new Set<string>();
@@ -475,7 +477,9 @@ export class SimCluster {
     n.storage.onWrite = (ms) => {
       if (!n.crashOnWrite || ms <= 0) return;
       n.crashOnWrite = false;
+      const calm = this.calmEpoch;
       this.timer(this.rng() * ms, n.id, inc, () => {
+        if (calm !== this.calmEpoch) return;
         this.stats.midWriteCrashes++;
         this.crash(n.id);
       });
@@ -593,8 +597,12 @@ export class SimCluster {
     this.boot(n);
   }
 
-  /** calmDisks undoes slowDisk and crashDuringWrite everywhere (a failure already armed stays). */
+  /**
+   * calmDisks undoes slowDisk and crashDuringWrite everywhere, a crash already set for the middle
+   * of a write on its way included (a failure already armed stays).
+   */
   calmDisks(): void {
+    this.calmEpoch++;
     for (const n of this.nodes.values()) {
       n.crashOnWrite = false;
       if (n.alive) n.storage.fsyncDelayMs = 0;
