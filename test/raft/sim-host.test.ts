@@ -132,6 +132,34 @@ function snapshotFileOnly(mutation?: Mutation) {
   return c.violations;
 }
 
+/**
+ * lateReadAnswer: follower f forwards a read; the leader can confirm its read round only with f
+ * (g's heartbeat answers are lost), and f is killed before it answers. Writes commit meanwhile
+ * (with g). f restarts and issues a read as soon as it knows the leader; the leader's answer to
+ * the read of f's previous process arrives after that.
+ */
+function lateReadAnswer(mutation?: Mutation) {
+  const c = cluster3('real', { mutation });
+  c.runFor(1000);
+  const l = c.leader();
+  const [f, g] = others(c, l);
+  c.dropIf = (m) => m.type === 'heartbeatResp' && m.from === g;
+  c.runFor(20);
+  const first = c.read(f);
+  c.runFor(1.5);
+  c.crash(f);
+  for (let i = 0; i < 3; i++) c.propose(l, `w${i}`);
+  c.runFor(20);
+  c.restart(f);
+  let second = 0;
+  for (let i = 0; i < 2000 && second === 0; i++) {
+    c.runFor(0.25);
+    if (c.node(f).raft.leader === l) second = c.read(f);
+  }
+  c.runFor(200);
+  return { first, second, violations: c.violations };
+}
+
 const SAFETY =
   /committed entry \d+ has term|leader completeness|state machine safety|election safety/;
 
@@ -312,6 +340,33 @@ describe('the real host model', () => {
     expect(c.violations).toEqual([]);
   });
 
+  it('a removed node learns of its removal and exits although every message telling it was lost', () => {
+    // Learner 4 is removed while everything sent to it is lost; the leader then compacts its log
+    // past the removal, so 4 can only learn of it from a snapshot, never by applying the entry.
+    const c = cluster3('real', { compactEvery: 5 });
+    c.runFor(1000);
+    const l = c.leader();
+    c.addNode(4);
+    expect(c.confChange(l, { type: 'add-learner', node: 4, address: 'sim:4' }).ok).toBe(true);
+    c.runFor(300);
+    expect(c.node(4).wasMember).toBe(true);
+    c.dropIf = (m) => m.to === 4;
+    const r = c.confChange(l, { type: 'remove', node: 4 });
+    if (!r.ok) throw new Error(r.error);
+    for (let i = 0; i < 20; i++) c.propose(l, `x${i}`);
+    c.runFor(1500);
+    expect(c.node(l).raft.log.prevIndex).toBeGreaterThan(r.index);
+    expect(c.node(4).sm.index).toBeLessThan(r.index);
+    expect(c.node(4).alive).toBe(true);
+    c.dropIf = undefined;
+    c.runFor(2000);
+    expect(c.node(4).removedAt).toBeGreaterThanOrEqual(r.index);
+    expect(c.node(4).sm.index).toBeGreaterThan(r.index);
+    expect(c.node(4).exited).toBe(true);
+    expect(c.node(4).alive).toBe(false);
+    expect(c.violations).toEqual([]);
+  });
+
   it('gives each node its own clock rate', () => {
     const c = new SimCluster({ ids: [1, 2, 3, 4, 5], seed: 9, host: 'real', tickSkew: 0.1 });
     const rates = [...c.nodes.values()].map((n) => n.tickMs);
@@ -360,27 +415,43 @@ describe('host and storage bugs the real host model catches and the sync one can
     expect(forgottenVote('sync', 'sync-entries-only')).toEqual([]);
   });
 
-  it('snapshot-file-unrecorded (FileStorage today): a snapshot found only as a file on open makes the next open refuse the data dir', () => {
+  it('snapshot-file-unrecorded: a snapshot found only as a file on open makes the next open refuse the data dir', () => {
     expect(snapshotFileOnly('snapshot-file-unrecorded').join('\n')).toMatch(
       /refuses to open: .*leaves a gap after entry/,
     );
     expect(snapshotFileOnly()).toEqual([]);
   });
 
-  it.each(MUTATIONS)(
+  it('read-tags-restart: a late answer to a read of the previous process serves a new read with an older index', () => {
+    const bad = lateReadAnswer('read-tags-restart');
+    expect(bad.second).toBe(bad.first);
+    expect(bad.violations.join('\n')).toMatch(/stale read at node/);
+    // Tags as the node draws them (a random start per process): the late answer serves nothing.
+    const good = lateReadAnswer();
+    expect(good.second).not.toBe(good.first);
+    expect(good.violations).toEqual([]);
+  });
+
+  it.each(
+    MUTATIONS.filter(
+      (m) => m !== 'read-tags-restart' && m !== 'open-without-sync' && m !== 'checkpoint-one-slot',
+    ),
+  )(
     '%s: the randomized runs catch it on the real host; on the sync host it changes nothing at all',
     (m) => {
       // Seeds 11..13: every one of them for the three host bugs (the durability checks see the
-      // first message that leaves too early). Seeds 11..40 for the store's record order: the
-      // few runs where a follower overwrites a divergent tail in the batch that commits it. A
-      // snapshot file without its record needs a crash in a window of a millisecond or so: about
-      // one run in 500 (seed 415), so the scenario above shows it instead.
-      const n = m === 'commit-before-entries' ? 30 : 3;
+      // first message that leaves too early). Seeds 11..40 for the store's record order (the
+      // few runs where a follower overwrites a divergent tail in the batch that commits it) and
+      // for a batch left open (a crash in the middle of a write, then a write). A snapshot file
+      // without its record needs a crash in a window of a millisecond or so, so the scenario
+      // above shows it instead. (What open does not sync, and the checkpoint's second slot, are
+      // shown on the store itself: test/raft/sim-storage.test.ts.)
+      const n = m === 'commit-before-entries' || m === 'open-batch-kept' ? 30 : 3;
       const seeds = Array.from({ length: n }, (_, i) => 11 + i);
       if (m !== 'snapshot-file-unrecorded') {
         const caught = seeds.filter((s) => runSchedule(s, 6000, { mutation: m }).violations.length);
         expect(caught.length).toBeGreaterThan(0);
-        if (m !== 'commit-before-entries') expect(caught).toEqual(seeds);
+        if (n === 3) expect(caught).toEqual(seeds);
       }
       for (const s of seeds.slice(0, 3)) {
         const sync = runSchedule(s, 6000, { host: 'sync', mutation: m });

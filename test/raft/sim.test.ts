@@ -34,6 +34,12 @@ describe('the randomized simulation', () => {
     expect(total.entriesSynced).toBeGreaterThan(total.syncs!);
     expect(oneWay).toBeGreaterThan(0);
     expect(powerLoss).toBeGreaterThan(0);
+    // The store's files: power cuts, new segments, segments a snapshot covered deleted, and
+    // batches a crash left open closed on open.
+    expect(total.powerLosses).toBeGreaterThan(0);
+    expect(total.rotations).toBeGreaterThan(0);
+    expect(total.segmentsDeleted).toBeGreaterThan(0);
+    expect(total.openRepairs).toBeGreaterThan(0);
   });
 
   it('the sync host still runs the original model without violations', () => {

@@ -90,6 +90,17 @@ function decodeSlot(buf: Uint8Array, at: number): Checkpoint | string {
 }
 
 /**
+ * checkpointSlots returns what each slot of a checkpoint file holds: the checkpoint, or
+ * undefined for a slot that is not intact (the file's size is not checked).
+ */
+export function checkpointSlots(buf: Uint8Array): (Checkpoint | undefined)[] {
+  return [0, CHECKPOINT_SLOT_BYTES].map((at) => {
+    const slot = buf.length >= at + SLOT_DATA_BYTES ? decodeSlot(buf, at) : 'short';
+    return typeof slot === 'string' ? undefined : slot;
+  });
+}
+
+/**
  * decodeCheckpoint returns the newer of the file's intact slots; a file of another size, or with
  * no intact slot, is corruption (StorageCorruptError naming `file`).
  */

@@ -20,6 +20,7 @@ import type {
 } from '../../raft/types';
 import {
   SLOT_DATA_BYTES,
+  checkpointSlots,
   decodeCheckpoint,
   encodeCheckpointFile,
   encodeCheckpointSlot,
@@ -223,12 +224,13 @@ export class FileStorage implements Storage {
   /** cpDirty: a checkpoint was written and not yet fdatasynced. */
   private cpDirty = false;
   /**
-   * cpSyncedSeq: the segment named by the newest checkpoint known to be durable. Segments from it
-   * on are never deleted, so a checkpoint on disk always names a segment that is there.
+   * cpSyncedSeq: the oldest segment named by either slot of the checkpoint as last made durable.
+   * Segments from it on are never deleted, so the checkpoint on disk names a segment that is
+   * there even when a power cut tears the newer slot and leaves the older one to be read.
    */
   private cpSyncedSeq = 0;
-  /** cpWrittenSeq: the segment named by the newest checkpoint written. */
-  private cpWrittenSeq = 0;
+  /** cpSlotSeq: the segment named by what was last written to each slot. */
+  private readonly cpSlotSeq = [0, 0];
   private cpTimer: NodeJS.Timeout | undefined;
   private cpSyncing: Promise<void> | undefined;
 
@@ -531,6 +533,7 @@ export class FileStorage implements Storage {
       }
     }
     const lastSeq = seqs.length > 0 ? seqs[seqs.length - 1] : 0;
+    await this.syncFound(names.length > 0 ? join(this.walDir, names[names.length - 1]) : undefined);
     // A blank hard state is what a new store writes first: found alone, it means nothing ran.
     const hsBlank = hsFound === undefined || (hs.term === 0 && hs.vote === 0 && hs.commit === 0);
     const empty = names.length === 0 && hsBlank && snapshot === undefined;
@@ -573,6 +576,11 @@ export class FileStorage implements Storage {
 
     const replay = new WalReplay();
     let repairedTail: LoadInfo['repairedTail'];
+    /**
+     * openBatch: where the last segment's last batch begins if a crash left it without its batch
+     * end (records follow the last intact batch end); -1 if it ends with a complete batch.
+     */
+    let openBatch = -1;
     for (let k = 0; k < names.length; k++) {
       const seq = seqs[k];
       const file = join(this.walDir, names[k]);
@@ -640,6 +648,9 @@ export class FileStorage implements Storage {
         if (scan.validEnd === 0 && last && cp !== undefined && cp.seq !== seq) {
           throw this.corrupt(`corrupt WAL segment ${file}: empty`, file, 0);
         }
+        if (last && scan.version === WAL_VERSION && scan.validEnd > scan.batchStart) {
+          openBatch = scan.batchStart;
+        }
         continue;
       }
       const where = `corrupt WAL record in ${file} at offset ${bad.offset}: ${bad.reason}`;
@@ -705,8 +716,11 @@ export class FileStorage implements Storage {
       repairedTail = { file, offset: bad.offset, bytes: dataEnd(buf, bad.offset) - bad.offset };
       segment.bytes = bad.offset;
       segment.fileBytes = bad.offset;
+      if (scan.version === WAL_VERSION && bad.offset > scan.batchStart) openBatch = scan.batchStart;
     }
 
+    /** recorded: the newest snapshot the WAL records; the snapshot file may be newer. */
+    const recorded = replay.base;
     if (snapshot) replay.snapshot(snapIndex, snapshot.meta.term);
     const entries = replay.log;
     if (entries.length > 0 && entries[0].index !== snapIndex + 1) {
@@ -732,8 +746,11 @@ export class FileStorage implements Storage {
     this.durableSnapshotIndex = snapIndex;
     this.durableLast = lastIndex;
     this.cpCounter = cp?.counter ?? 0;
-    this.cpSyncedSeq = cp?.seq ?? 0;
-    this.cpWrittenSeq = this.cpSyncedSeq;
+    // Both slots as they are on disk (made durable on open): an intact slot names its segment;
+    // a damaged one can never be read, so it counts as the one that is.
+    const slots = cp === undefined ? [] : checkpointSlots(readFileSync(cpFile));
+    for (const k of [0, 1]) this.cpSlotSeq[k] = slots[k]?.seq ?? cp?.seq ?? 0;
+    this.cpSyncedSeq = Math.min(this.cpSlotSeq[0], this.cpSlotSeq[1]);
 
     const active = this.segments[this.segments.length - 1];
     if (active === undefined || active.version !== WAL_VERSION) {
@@ -760,15 +777,89 @@ export class FileStorage implements Storage {
       this.fd = fd;
       this.segments.push(seg);
       await this.writeCheckpoint(true);
+      // A new store's other slot still says that nothing was written: name the segment there too,
+      // or a torn write of this slot would leave that one to be read (and refused beside a
+      // hardstate that is no longer blank).
+      if (active === undefined) await this.writeCheckpoint(true);
     } else {
       this.cpFd = await this.fs.open(cpFile, 'r+');
       this.fd = await this.fs.open(active.file, 'r+');
     }
+    if (openBatch >= 0) await this.closeBatch(openBatch);
+    if (snapshot && snapIndex > recorded) await this.recordSnapshot(snapshot.meta);
 
     const sizes = this.sizes();
     const info: LoadInfo = { segments: sizes.segments, walBytes: sizes.walBytes };
     if (repairedTail) info.repairedTail = repairedTail;
     return { hardState: { ...this.hs }, snapshot, entries, info };
+  }
+
+  /**
+   * syncFound makes durable, on open and before anything read is acted on, what the process
+   * that had the dir before may have left in the page cache only: a process killed after a write
+   * and before its fsync (or after a rename and before the fsync of its directory) leaves data
+   * that this one reads but that a power cut would still take away. Acting on it first would
+   * acknowledge entries, keep a vote or record a snapshot in the checkpoint that the disk does
+   * not hold, and could make a later open refuse. The directories (renames, new and deleted
+   * files), the checkpoint (written in place without an fsync) and the last segment (the only
+   * one written after its last fdatasync) are synced; the hardstate and snapshot files are synced
+   * before their rename.
+   */
+  private async syncFound(lastSegment: string | undefined): Promise<void> {
+    for (const d of [this.dir, this.walDir, this.snapDir]) await this.syncDir(d);
+    for (const file of [this.checkpointFile, lastSegment]) {
+      if (file === undefined || !existsSync(file)) continue;
+      const fd = await this.fs.open(file, 'r+');
+      try {
+        await this.fs.fdatasync(fd);
+      } finally {
+        await this.fs.close(fd);
+      }
+    }
+  }
+
+  /**
+   * closeBatch ends, on open, the last batch of the active segment that a crash left without its
+   * batch end (records of it follow the last intact batch end, before the damage that was cut or
+   * before the zeros): a batch end naming where that batch began, fdatasynced, then a checkpoint
+   * made durable. Its records were all intact and are kept, as a shorter batch. Without it the
+   * next batch's end, which names the offset it starts at, would not follow a complete batch, and
+   * the next open would refuse the segment. A crash before it is durable leaves the same open
+   * batch for the next open to close.
+   */
+  private async closeBatch(start: number): Promise<void> {
+    const seg = this.segments[this.segments.length - 1];
+    const batch = new RecordBuffer(64);
+    batch.appendBatchEnd(start);
+    const body = batch.bytes();
+    const end = seg.bytes + body.length;
+    if (end > seg.fileBytes) {
+      await this.fs.ftruncate(this.fd, end);
+      seg.fileBytes = end;
+    }
+    await this.writeAll(this.fd, body, seg.bytes);
+    seg.bytes = end;
+    await this.fs.fdatasync(this.fd);
+    this.counters.fdatasyncs++;
+    await this.writeCheckpoint(true);
+  }
+
+  /**
+   * recordSnapshot writes, on open and before anything else, the WAL record of a snapshot found
+   * only as a file (a crash came after the file's rename and before its record was written). The
+   * snapshot file's rule has just discarded (or cut) the log in memory; without the record the
+   * WAL would still hold that log, the entries written next would follow the snapshot, and the
+   * next open would find them leaving a gap after the old log. It is one batch (the record and a
+   * batch end) at the end of the active segment, fdatasynced, then a checkpoint made durable: a
+   * crash before the batch is durable leaves it torn past the checkpoint (cut on the next open,
+   * which records the snapshot again), and a checkpoint that lags it leaves an intact batch past
+   * its offset, which is never damage.
+   */
+  private async recordSnapshot(meta: SnapshotMeta): Promise<void> {
+    const batch = new RecordBuffer(64);
+    batch.appendSnapshot(meta.index, meta.term);
+    await this.writeBatch(batch);
+    await this.writeCheckpoint(true);
   }
 
   /**
@@ -1017,14 +1108,14 @@ export class FileStorage implements Storage {
     const cp = this.checkpoint(active.seq, active.bytes);
     const slot = encodeCheckpointSlot(cp, this.cpSlot);
     await writeFully(this.fs, this.cpFd, slot, slotOffset(cp.counter));
-    this.cpWrittenSeq = cp.seq;
+    this.cpSlotSeq[cp.counter % 2] = cp.seq;
     this.counters.checkpoints++;
     this.cpDirty = true;
     if (sync) {
       await this.fs.fdatasync(this.cpFd);
       this.counters.checkpointSyncs++;
       this.cpDirty = false;
-      if (cp.seq > this.cpSyncedSeq) this.cpSyncedSeq = cp.seq;
+      this.cpSyncedSeq = Math.max(this.cpSyncedSeq, Math.min(this.cpSlotSeq[0], this.cpSlotSeq[1]));
     } else if (this.cpTimer === undefined && this.cpSyncing === undefined) {
       this.cpTimer = setTimeout(() => this.syncCheckpoint(), this.checkpointSyncMs);
       this.cpTimer.unref();
@@ -1036,7 +1127,8 @@ export class FileStorage implements Storage {
     this.cpTimer = undefined;
     if (!this.cpDirty || this.state !== 'open' || this.failure) return;
     this.cpDirty = false;
-    const seq = this.cpWrittenSeq;
+    // What the slots hold now, or something newer written meanwhile, is what becomes durable.
+    const seq = Math.min(this.cpSlotSeq[0], this.cpSlotSeq[1]);
     const done = this.fs.fdatasync(this.cpFd).then(
       () => {
         this.counters.checkpointSyncs++;

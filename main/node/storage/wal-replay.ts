@@ -76,15 +76,17 @@ export interface SegmentScan {
 /**
  * WalReplay rebuilds the log from WAL records in write order:
  *  - an entry at last + 1 is appended; an entry at or below the last index truncates the log from
- *    its index on and is appended (an overwrite); an entry beyond last + 1 is corruption;
+ *    its index on and is appended (an overwrite); an entry beyond last + 1 is corruption; with the
+ *    log empty, an entry above the latest snapshot record's index starts it (the caller checks
+ *    that the log follows the snapshot it ends up with);
  *  - a commit record raises `commit`;
  *  - a snapshot record (index, term) applies the Raft snapshot rule: if the log holds an entry at
  *    index with that term the entries after it are kept, otherwise the whole log is discarded;
- *    later entries must follow index.
+ *    later entries resume above index.
  */
 export class WalReplay {
   log: Entry[] = [];
-  /** base: the index of the latest snapshot record; the log, once emptied, resumes after it. */
+  /** base: the index of the latest snapshot record; the log, once emptied, resumes above it. */
   base = 0;
   commit = 0;
 
@@ -98,11 +100,11 @@ export class WalReplay {
     const log = this.log;
     const n = log.length;
     if (n === 0) {
-      if (e.index <= this.base) return undefined;
-      if (this.base > 0 && e.index !== this.base + 1) {
-        return `entry ${e.index} does not follow the snapshot at ${this.base}`;
-      }
-      log.push(e);
+      // Past the latest snapshot record the log may resume beyond its index + 1: a node's own
+      // snapshot is taken at an index its log has passed, so its record can follow entries that
+      // were in a segment deleted since (a later snapshot covered it). Whether entries are
+      // missing is told at the end, against the snapshot file (FileStorage.open).
+      if (e.index > this.base) log.push(e);
       return undefined;
     }
     const first = log[0].index;

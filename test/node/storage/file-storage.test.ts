@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../../../main/node/storage/checkpoint-file';
+import { decodeCheckpoint, slotOffset } from '../../../main/node/storage/checkpoint-file';
 import { crc32c } from '../../../main/node/storage/crc32c';
 import { FileStorage, type FileStorageOptions } from '../../../main/node/storage/file-storage';
 import { nodeFs } from '../../../main/node/storage/fs-ops';
@@ -293,6 +293,103 @@ describe('FileStorage', () => {
     expect(message).toContain(`${checkpointFile()} records that the segment was written up to`);
     expect(message).toContain('so this record was acknowledged');
     expect(statSync(file).size).toBe(last.offset + last.size - 7);
+  });
+
+  it('makes durable on open what a killed process may have left in the page cache only', async () => {
+    // A process killed after a write and before its fsync leaves the data in the page cache,
+    // which outlives it but not a power cut: the next process reads it and must not act on it
+    // (acknowledge entries, keep a vote, record a snapshot in the checkpoint) before it is durable.
+    const s = store();
+    await s.load();
+    s.append(entries(1, 3, 1));
+    s.setHardState({ term: 1, vote: 1, commit: 1 });
+    await s.sync();
+    await s.saveSnapshot(snapshot(2, 1));
+    await s.close();
+    const paths = new Map<number, string>();
+    const calls: string[] = [];
+    const name = (fd: number): string => (paths.get(fd) ?? '?').slice(dir.length + 1) || '.';
+    const t = store({
+      fs: {
+        open: async (path, flags) => {
+          const fd = await nodeFs.open(path, flags);
+          paths.set(fd, path);
+          return fd;
+        },
+        fsync: async (fd) => {
+          calls.push(`fsync ${name(fd)}`);
+          await nodeFs.fsync(fd);
+        },
+        fdatasync: async (fd) => {
+          calls.push(`fdatasync ${name(fd)}`);
+          await nodeFs.fdatasync(fd);
+        },
+        write: (fd, buf, pos) => {
+          calls.push(`write ${name(fd)}`);
+          return nodeFs.write(fd, buf, pos);
+        },
+      },
+    });
+    await t.load();
+    const segment = lastSegment().slice(dir.length + 1);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        'fsync .',
+        'fsync wal',
+        'fsync snap',
+        'fdatasync checkpoint',
+        `fdatasync ${segment}`,
+      ]),
+    );
+    expect(calls.some((c) => c.startsWith('write'))).toBe(false);
+  });
+
+  describe('a batch a crash left without its end', () => {
+    /**
+     * tornBatch syncs entries 1-2, then writes 3-5 in one batch that never completes: the
+     * checkpoint is put back as before it, and `tear` damages the segment inside that batch.
+     */
+    async function tornBatch(tear: (file: string, e5: RecordInfo) => void): Promise<string> {
+      const s = store();
+      await s.load();
+      s.append(entries(1, 2, 1, 40));
+      s.setHardState({ term: 1, vote: 1, commit: 2 });
+      await s.sync();
+      await neverAcknowledged(s, () => s.append(entries(3, 5, 1, 40)));
+      const file = lastSegment();
+      tear(file, entryRecords(file).at(-1) as RecordInfo);
+      return file;
+    }
+
+    /** reopenTwice loads what the tear left, writes 6-7 after it, and loads again. */
+    async function reopenTwice(): Promise<number[][]> {
+      const s = store();
+      const first = (await s.load()).entries.map((e) => e.index);
+      s.append(entries(first.at(-1)! + 1, 7, 2, 40));
+      await s.sync();
+      await s.close();
+      const t = store();
+      const second = (await t.load()).entries.map((e) => e.index);
+      await t.close();
+      return [first, second];
+    }
+
+    it('torn in its last entry: the entries before the tear are kept, and later opens read on', async () => {
+      const file = await tornBatch((f, e5) => truncateSync(f, e5.offset + 10));
+      expect(await reopenTwice()).toEqual([
+        [1, 2, 3, 4],
+        [1, 2, 3, 4, 5, 6, 7],
+      ]);
+      expect(records(file).filter((r) => r.kind === 5).length).toBeGreaterThan(0);
+    });
+
+    it('cut at a record boundary inside it (zeros from there on): the same', async () => {
+      await tornBatch((f, e5) => zeroFrom(f, e5.offset));
+      expect(await reopenTwice()).toEqual([
+        [1, 2, 3, 4],
+        [1, 2, 3, 4, 5, 6, 7],
+      ]);
+    });
   });
 
   it('repairs a torn record header of a few bytes', async () => {
@@ -613,6 +710,84 @@ describe('FileStorage', () => {
     expect(state.entries).toEqual([]);
   });
 
+  describe('a snapshot file whose WAL record never reached the disk', () => {
+    /**
+     * walWritesFail: a store whose writes to WAL segments fail while `failing.on` is set (the
+     * snapshot file and the checkpoint are written as usual), as when the process dies between
+     * the snapshot file's rename and its WAL record's write.
+     */
+    function walWritesFail(failing: { on: boolean }): FileStorage {
+      const walFds = new Set<number>();
+      return store({
+        fs: {
+          open: async (path, flags) => {
+            const fd = await nodeFs.open(path, flags);
+            if (path.endsWith('.wal') || path.endsWith('.wal.tmp')) walFds.add(fd);
+            else walFds.delete(fd);
+            return fd;
+          },
+          write: (fd, buf, pos) =>
+            failing.on && walFds.has(fd)
+              ? Promise.reject(new Error('EIO: simulated WAL write'))
+              : nodeFs.write(fd, buf, pos),
+        },
+      });
+    }
+
+    /** snapshotWithoutRecord: entries 1..5 synced, then a snapshot at 20 whose record is lost. */
+    async function snapshotWithoutRecord(): Promise<void> {
+      const failing = { on: false };
+      const s = walWritesFail(failing);
+      await s.load();
+      s.append(entries(1, 5, 1));
+      s.setHardState({ term: 1, vote: 1, commit: 5 });
+      await s.sync();
+      failing.on = true;
+      await expect(s.saveSnapshot(snapshot(20, 2))).rejects.toThrow('EIO: simulated WAL write');
+      await s.close();
+      expect(readdirSync(join(dir, 'snap'))).toEqual([
+        `${(20).toString(16).padStart(16, '0')}-${(2).toString(16).padStart(16, '0')}.snap`,
+      ]);
+      expect(records(lastSegment()).filter((r) => r.kind === 4)).toEqual([]);
+    }
+
+    it('is recorded on open, so the entries written after it follow it on every later open', async () => {
+      await snapshotWithoutRecord();
+      const s = store();
+      const first = await s.load();
+      // The snapshot file's rule: the log 1..5 does not hold (20, 2), so it is discarded.
+      expect(first.snapshot?.meta.index).toBe(20);
+      expect(first.entries).toEqual([]);
+      s.append(entries(21, 22, 2));
+      await s.sync();
+      await s.close();
+      const again = await store().load();
+      expect(again.snapshot?.meta.index).toBe(20);
+      expect(plain(again.entries)).toEqual(plain(entries(21, 22, 2)));
+      expect(again.hardState).toEqual({ term: 1, vote: 1, commit: 20 });
+    });
+
+    it('a crash while it is being recorded on open, or a checkpoint that lags it, still opens', async () => {
+      await snapshotWithoutRecord();
+      // The write on open fails (the process dies there): the next open records it again.
+      const failing = { on: true };
+      await expect(walWritesFail(failing).load()).rejects.toThrow('EIO: simulated WAL write');
+      const before = readFileSync(checkpointFile());
+      const s = store();
+      expect((await s.load()).entries).toEqual([]);
+      await s.close();
+      // A power cut before the checkpoint naming the record reached the disk: the record is an
+      // intact batch past the checkpoint's offset, which is never damage.
+      writeFileSync(checkpointFile(), before);
+      const t = store();
+      expect((await t.load()).snapshot?.meta.index).toBe(20);
+      t.append(entries(21, 21, 2));
+      await t.sync();
+      await t.close();
+      expect((await store().load()).entries.map((e) => e.index)).toEqual([21]);
+    });
+  });
+
   it('stays failed after an I/O error, rejecting with the first error', async () => {
     let fail = false;
     const s = store({
@@ -914,6 +1089,96 @@ describe('FileStorage', () => {
     writeFileSync(checkpointFile(), stale);
     const state = await store({ segmentBytes: 600 }).load();
     expect(state.entries.map((e) => e.index)).toEqual([7]);
+  });
+
+  it('keeps the segment either durable checkpoint slot names, as a torn slot leaves the other', async () => {
+    // After a new segment is recorded (the checkpoint naming it made durable), the other slot
+    // still names the segment before. A power cut that tears the newer slot while it is being
+    // written again leaves that older checkpoint as the one read: its segment must be there.
+    let durable: Buffer | undefined;
+    const cpFds = new Set<number>();
+    const s = store({
+      segmentBytes: 600,
+      checkpointSyncMs: 1e9,
+      fs: {
+        open: async (path, flags) => {
+          const fd = await nodeFs.open(path, flags);
+          if (path.endsWith('checkpoint')) cpFds.add(fd);
+          return fd;
+        },
+        fdatasync: async (fd) => {
+          await nodeFs.fdatasync(fd);
+          if (cpFds.has(fd)) durable = readFileSync(checkpointFile());
+        },
+      },
+    });
+    await s.load();
+    for (let i = 1; i <= 8; i++) {
+      s.append([entry(i, 1, 40)]);
+      await s.sync();
+    }
+    // Entry 8 started segment 2; the checkpoint naming it is durable, the other slot names 1.
+    expect(walFiles()).toHaveLength(2);
+    const cut = Buffer.from(durable!);
+    const newest = decodeCheckpoint(checkpointFile(), cut);
+    expect(newest.seq).toBe(2);
+    s.append([entry(9, 1, 40)]);
+    await s.sync();
+    await s.saveSnapshot(snapshot(9, 1));
+    await s.close();
+    // The power cut: the checkpoint as last made durable, its newer slot torn.
+    cut[slotOffset(newest.counter) + 30] ^= 0xff;
+    writeFileSync(checkpointFile(), cut);
+    expect(decodeCheckpoint(checkpointFile(), cut).seq).toBe(1);
+    const state = await store({ segmentBytes: 600 }).load();
+    expect(state.snapshot?.meta.index).toBe(9);
+    expect(state.entries).toEqual([]);
+  });
+
+  it('opens a WAL whose oldest segment starts with the record of a snapshot behind the log', async () => {
+    // A node's own snapshot is taken at an index its log has passed already. Here its record is
+    // the first thing in a new segment, after entries 6-7 in the segment before; a later snapshot
+    // covers that segment, which is deleted, so the WAL starts with the record at 5, then 8.
+    const s = store({ segmentBytes: 600, checkpointSyncMs: 1 });
+    await s.load();
+    for (let i = 1; i <= 7; i++) {
+      s.append([entry(i, 1, 40)]);
+      await s.sync();
+    }
+    await s.saveSnapshot(snapshot(5, 1));
+    expect(walFiles()).toHaveLength(2);
+    expect(records(lastSegment()).map((r) => r.kind)).toEqual([3, 2, 5, 4, 5]);
+    for (let i = 8; i <= 12; i++) {
+      s.append([entry(i, 1, 40)]);
+      await s.sync();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await s.saveSnapshot(snapshot(10, 1));
+    expect(walFiles()).toHaveLength(1);
+    await s.close();
+    const state = await store({ segmentBytes: 600 }).load();
+    expect(state.snapshot?.meta.index).toBe(10);
+    expect(state.entries.map((e) => e.index)).toEqual([11, 12]);
+  });
+
+  it('a new store records its first segment in both checkpoint slots', async () => {
+    // Otherwise the other slot still says that nothing was written, and a power cut that tears
+    // the newer slot, before the next checkpoint fdatasync, leaves that one to be read.
+    const s = store({ checkpointSyncMs: 1e9 });
+    await s.load();
+    const cut = readFileSync(checkpointFile());
+    s.setHardState({ term: 1, vote: 1, commit: 0 });
+    s.append(entries(1, 2, 1));
+    await s.sync();
+    s.append(entries(3, 4, 1));
+    await s.sync();
+    await s.close();
+    const newest = decodeCheckpoint(checkpointFile(), cut);
+    cut[slotOffset(newest.counter) + 30] ^= 0xff;
+    writeFileSync(checkpointFile(), cut);
+    const state = await store().load();
+    expect(state.hardState.term).toBe(1);
+    expect(state.entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
   });
 
   describe('a data dir written before checkpoints and batch ends', () => {

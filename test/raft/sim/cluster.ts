@@ -1,4 +1,5 @@
-import { decodeConfEntry, isMember, quorum } from '../../../main/raft/conf';
+import { ReadTags } from '../../../main/node/read-tags';
+import { isMember, quorum } from '../../../main/raft/conf';
 import { Raft } from '../../../main/raft/raft';
 import { seededRng } from '../../../main/raft/rng';
 import type {
@@ -14,7 +15,7 @@ import type {
   Ready,
   Snapshot,
 } from '../../../main/raft/types';
-import { DiskFiles, InjectedIoError, SimStorage } from './storage';
+import { DiskFiles, InjectedIoError, SimStorage, STORAGE_MUTATIONS } from './storage';
 import type { DiskTiming, SimStorageStats, StorageMutation } from './storage';
 
 const enc = new TextEncoder();
@@ -43,7 +44,10 @@ export interface SimStateMachine {
  *    disk), the storage's load rules on restart, injected I/O errors that make a node exit and be
  *    restarted, TCP-like links (a peer's port refuses connections while its process is down,
  *    which makes a follower call leaderGone; messages to it are dropped until the link's backoff
- *    retries) and a removed node exiting 300 ms after applying its removal;
+ *    retries; a node keeps a link only to the members of its configuration and to nodes outside
+ *    it that it sent to within two election timeouts), read tags that never repeat across
+ *    restarts, and a node shutting down 300 ms after it has applied the configuration that
+ *    removed it (the core's 'removed' event, learnt from its log or from a snapshot);
  *  - 'sync' is the original model: every Ready is persisted whole and at once (so crashes fall
  *    between Readies), then its messages are sent.
  */
@@ -59,22 +63,27 @@ export type HostMode = 'sync' | 'real';
  *    later Ready may acknowledge them;
  *  - 'sync-entries-only': the host syncs only when a Ready carries entries or a snapshot, so a
  *    new term or vote alone stays buffered (lost by a crash) while the messages relying on it go;
- *  - 'commit-before-entries': the store writes a batch's commit record in front of its entries;
- *  - 'snapshot-file-unrecorded': on open, the store does not record in its WAL a snapshot it
- *    found only as a file (what FileStorage does today, see SimStorage).
- * With the 'sync' host none of them changes anything at all (the same run, step for step): a
- * Ready is durable before anything else can happen, whatever the order inside it, and the 'sync'
- * host syncs every Ready.
+ *  - 'read-tags-restart': every process numbers its reads from 1, as the node did before
+ *    ReadTags: a late answer to a read of the previous process can serve a new read;
+ *  - the store's: see StorageMutation ('commit-before-entries', 'snapshot-file-unrecorded',
+ *    'open-without-sync', 'open-batch-kept', 'checkpoint-one-slot').
+ * With the 'sync' host none of the three host bugs nor 'commit-before-entries' changes anything
+ * at all (the same run, step for step): a Ready is durable before anything else can happen,
+ * whatever the order inside it, and the 'sync' host syncs every Ready.
  */
 export type Mutation =
-  'send-before-fsync' | 'advance-before-fsync' | 'sync-entries-only' | StorageMutation;
+  | 'send-before-fsync'
+  | 'advance-before-fsync'
+  | 'sync-entries-only'
+  | 'read-tags-restart'
+  | StorageMutation;
 
 export const MUTATIONS: readonly Mutation[] = [
   'send-before-fsync',
   'advance-before-fsync',
   'sync-entries-only',
-  'commit-before-entries',
-  'snapshot-file-unrecorded',
+  'read-tags-restart',
+  ...STORAGE_MUTATIONS,
 ];
 
 /** Link is one node's outbound connection to a peer, as far as the simulation needs it. */
@@ -94,8 +103,23 @@ export class SimNode {
   storage!: SimStorage;
   sm: SimStateMachine = { index: 0, hash: 0 };
   alive = false;
-  /** exited: the node applied its own removal and shut down for good. */
+  /** exited: the node learnt of its removal, applied it and shut down for good. */
   exited = false;
+  /**
+   * wasMember: a configuration in effect at this node's commit index included it, in any of its
+   * processes (a node that never got that far is still joining, never removed).
+   */
+  wasMember = false;
+  /** memberInProcess: the same, seen by the current process (it cannot tell otherwise). */
+  memberInProcess = false;
+  /** removedAt: the index of the configuration that removed it (the 'removed' event; 0: none). */
+  removedAt = 0;
+  /** removing: the node has applied its removal and shuts down shortly. */
+  removing = false;
+  /** readTags: the ctx of this process's reads (ReadTags, as the node's). */
+  readTags!: ReadTags;
+  /** strangers: nodes outside the configuration this process sent to, with when it last did. */
+  strangers = new Map<NodeId, number>();
   /** maxCommit: the largest commit this process reached. */
   maxCommit = 0;
   readStates: ReadState[] = [];
@@ -166,6 +190,8 @@ export interface SimOptions {
   disk?: DiskTiming;
   /** encodeMs: [min, max] ms the real host spends encoding its own snapshot image. */
   encodeMs?: [number, number];
+  /** segmentRecords: a WAL segment holds about this many records before the next starts. */
+  segmentRecords?: number;
   mutation?: Mutation | undefined;
   /**
    * durabilityChecks: check, as it happens, that nothing leaves a node before what it relies on is
@@ -256,7 +282,7 @@ function entryKey(e: Entry): string {
 /** REAL_DISK: an SSD's fdatasync and a small snapshot file, in simulated ms. */
 const REAL_DISK: DiskTiming = { syncMs: [0.2, 3], snapshotMs: [1, 8] };
 const INSTANT_DISK: DiskTiming = { syncMs: [0, 0], snapshotMs: [0, 0] };
-/** REMOVED_EXIT_MS: the real node shuts down this long after applying its own removal. */
+/** REMOVED_EXIT_MS: the real node shuts down this long after applying its removal. */
 const REMOVED_EXIT_MS = 300;
 /** FATAL_RESTART_MS: the supervisor restarts a node that exited on a fatal error after this. */
 const FATAL_RESTART_MS = 500;
@@ -289,6 +315,8 @@ export class SimCluster {
   /** pendingChecks: durability checks of the step in progress (see settle). */
   private pendingChecks: (() => void)[] = [];
   private nextTick = new Map<NodeId, number>();
+  /** calmEpoch: grows with every calmDisks(), which cancels the mid-write crashes set before. */
+  private calmEpoch = 0;
 
   // faults
   private cutLinks = new Set<string>();
@@ -315,13 +343,15 @@ export class SimCluster {
   maxAckedIndex = 0;
   private readsInFlight = new Map<string, { minIndex: number; at: number }>();
   readsServed = 0;
-  private readCtx = 0;
   readonly storageStats: SimStorageStats = {
     syncs: 0,
     entriesSynced: 0,
     groupedSyncs: 0,
     tornFlushes: 0,
     failures: 0,
+    rotations: 0,
+    segmentsDeleted: 0,
+    openRepairs: 0,
   };
   stats = {
     delivered: 0,
@@ -330,6 +360,7 @@ export class SimCluster {
     snapshotsInstalled: 0,
     compactions: 0,
     crashes: 0,
+    powerLosses: 0,
     midWriteCrashes: 0,
     fatalExits: 0,
     refusals: 0,
@@ -361,6 +392,7 @@ export class SimCluster {
       host,
       disk: host === 'real' ? (o.disk ?? REAL_DISK) : INSTANT_DISK,
       encodeMs: host === 'real' ? (o.encodeMs ?? [0, 3]) : [0, 0],
+      segmentRecords: o.segmentRecords ?? 64,
       mutation: o.mutation,
       durabilityChecks: o.durabilityChecks ?? true,
     };
@@ -370,6 +402,14 @@ export class SimCluster {
 
   private get real(): boolean {
     return this.opts.host === 'real';
+  }
+
+  /** storageMutation: the mutation, if it is one of the store's. */
+  private get storageMutation(): StorageMutation | undefined {
+    const m = this.opts.mutation;
+    return (STORAGE_MUTATIONS as readonly string[]).includes(m ?? '')
+      ? (m as StorageMutation)
+      : undefined;
   }
 
   // ------------------------------------------------------------ node lifecycle
@@ -399,7 +439,7 @@ export class SimCluster {
     const skew = this.opts.tickSkew;
     const period =
       skew > 0 ? this.opts.tickMs * (1 + skew * (2 * this.rng() - 1)) : this.opts.tickMs;
-    const n = new SimNode(id, new DiskFiles(), join, initialVoters, period);
+    const n = new SimNode(id, new DiskFiles(this.storageMutation), join, initialVoters, period);
     this.nodes.set(id, n);
     this.boot(n);
     return n;
@@ -432,15 +472,14 @@ export class SimCluster {
         landed: () => this.checkDurableCommit(n),
       },
       this.opts.disk,
-      this.opts.mutation === 'commit-before-entries' ||
-        this.opts.mutation === 'snapshot-file-unrecorded'
-        ? this.opts.mutation
-        : undefined,
+      { mutation: this.storageMutation, segmentRecords: this.opts.segmentRecords },
     );
     n.storage.onWrite = (ms) => {
       if (!n.crashOnWrite || ms <= 0) return;
       n.crashOnWrite = false;
+      const calm = this.calmEpoch;
       this.timer(this.rng() * ms, n.id, inc, () => {
+        if (calm !== this.calmEpoch) return;
         this.stats.midWriteCrashes++;
         this.crash(n.id);
       });
@@ -453,6 +492,17 @@ export class SimCluster {
     n.snapshotTask = false;
     n.afterSnapshot = [];
     n.links = new Map();
+    n.strangers = new Map();
+    n.removedAt = 0;
+    n.removing = false;
+    n.memberInProcess = false;
+    // A random 52-bit start per process, as ReadTags draws it (from the run's seed here).
+    const tagRng = seededRng((this.opts.seed * 31337 + inc * 7919) >>> 0);
+    n.readTags = new ReadTags(
+      this.opts.mutation === 'read-tags-restart'
+        ? 1
+        : Math.floor(tagRng() * 2 ** 26) * 2 ** 26 + Math.floor(tagRng() * 2 ** 26) + 1,
+    );
     n.crashOnWrite = false;
     n.seenCommit = n.raft.log.commit;
     n.maxCommit = n.raft.log.commit;
@@ -501,11 +551,28 @@ export class SimCluster {
     for (const k of this.readsInFlight.keys())
       if (k.startsWith(`${n.id}/`)) this.readsInFlight.delete(k);
     if (!this.real) return;
-    // Its connections close and its port refuses: every peer's link retries after a backoff.
+    // Its connections close and its port refuses: every link to it retries after a backoff.
     for (const y of this.nodes.values()) {
-      if (y.alive && y.id !== n.id)
+      if (y.alive && y.id !== n.id && this.isPeer(y, n.id))
         this.linkDown(y, n.id, BACKOFF_MIN_MS * (0.5 + 0.5 * this.rng()));
     }
+  }
+
+  /**
+   * powerLoss is a power cut of the whole machine: every process crashes, and every data dir
+   * keeps what is on its disk and, of the rest, what the page cache happened to write back
+   * (DiskFiles.powerLoss).
+   */
+  powerLoss(): void {
+    this.settle();
+    for (const n of this.nodes.values()) {
+      if (n.alive) {
+        this.stop(n);
+        this.stats.crashes++;
+      }
+      n.files.powerLoss(this.rng);
+    }
+    this.stats.powerLosses++;
   }
 
   /**
@@ -530,8 +597,12 @@ export class SimCluster {
     this.boot(n);
   }
 
-  /** calmDisks undoes slowDisk and crashDuringWrite everywhere (a failure already armed stays). */
+  /**
+   * calmDisks undoes slowDisk and crashDuringWrite everywhere, a crash already set for the middle
+   * of a write on its way included (a failure already armed stays).
+   */
   calmDisks(): void {
+    this.calmEpoch++;
     for (const n of this.nodes.values()) {
       n.crashOnWrite = false;
       if (n.alive) n.storage.fsyncDelayMs = 0;
@@ -642,6 +713,11 @@ export class SimCluster {
     const l = link;
     this.timer(ms, y.id, y.inc, () => {
       l.pending = false;
+      if (!this.isPeer(y, x)) {
+        // No longer a peer: the link is closed, and nothing dials x until y has to send to it.
+        y.links.delete(x);
+        return;
+      }
       const xn = this.nodes.get(x);
       if (xn?.alive) {
         l.attempt = 0;
@@ -659,6 +735,19 @@ export class SimCluster {
       l.attempt++;
       this.linkDown(y, x, Math.max(BACKOFF_MIN_MS, ceiling * (0.5 + 0.5 * this.rng())));
     });
+  }
+
+  /**
+   * isPeer: y keeps a link to x (raft-node.ts updatePeers): x is a member of y's latest
+   * configuration (or, while y knows none, one of the voters it was started with), or y sent to
+   * x within two election timeouts.
+   */
+  private isPeer(y: SimNode, x: NodeId): boolean {
+    const conf = y.raft.log.conf();
+    if (isMember(conf, x)) return true;
+    if (conf.voters.length === 0 && y.initialVoters?.some((v) => v.id === x)) return true;
+    const at = y.strangers.get(x);
+    return at !== undefined && this.now - at <= 2 * this.opts.electionTicks * y.tickMs;
   }
 
   // ------------------------------------------------------------ driving
@@ -700,6 +789,7 @@ export class SimCluster {
   private hostSend(n: SimNode, m: Message, ackTerm?: number): void {
     if (this.opts.durabilityChecks) this.pendingChecks.push(() => this.checkSent(n, m, ackTerm));
     if (this.real) {
+      if (!isMember(n.raft.log.conf(), m.to)) n.strangers.set(m.to, this.now);
       const link = n.links.get(m.to);
       if (link && link.retryAt > this.now) {
         this.stats.dropped++;
@@ -856,7 +946,7 @@ export class SimCluster {
   /** read issues a ReadIndex at a node; the checker verifies the index it gets is never stale. */
   read(id: NodeId): number {
     const n = this.node(id);
-    const ctx = ++this.readCtx;
+    const ctx = n.readTags.take();
     const r = n.raft.readIndex(ctx);
     if (r.ok) this.readsInFlight.set(`${id}/${ctx}`, { minIndex: this.maxCommitted, at: this.now });
     this.observe(n);
@@ -992,6 +1082,7 @@ export class SimCluster {
     for (const rs of rd.readStates) this.onReadState(n, rs);
     if (this.opts.keepEvents) n.events.push(...rd.events);
     for (const ev of rd.events) this.onEvent(n, ev);
+    this.maybeLeave(n);
     n.raft.advance();
     n.busy = false;
     this.observe(n);
@@ -1027,19 +1118,22 @@ export class SimCluster {
       this.acked.push({ index: e.index, key, at: this.now });
       this.maxAckedIndex = Math.max(this.maxAckedIndex, e.index);
     }
-    if (e.type === 'conf') {
-      const ce = decodeConfEntry(e.data);
-      if (ce.change.type === 'remove' && ce.change.node === n.id) {
-        // The host exits once its own removal is committed and applied (the real one a little
-        // later), as raft-node.ts does: whatever the log holds after the entry.
-        this.onTrace?.(`node ${n.id} applied its own removal at ${e.index} and exits`);
-        if (this.real) {
-          this.timer(REMOVED_EXIT_MS, n.id, n.inc, () => this.exit(n));
-        } else {
-          n.alive = false;
-          n.exited = true;
-        }
-      }
+  }
+
+  /**
+   * maybeLeave shuts the node down once it has applied the configuration that removed it (the
+   * core's 'removed' event), as raft-node.ts does: the real host 300 ms later, the sync host at
+   * once.
+   */
+  private maybeLeave(n: SimNode): void {
+    if (n.removedAt === 0 || n.removing || n.sm.index < n.removedAt) return;
+    n.removing = true;
+    this.onTrace?.(`node ${n.id} applied its removal at ${n.removedAt} and exits`);
+    if (this.real) {
+      this.timer(REMOVED_EXIT_MS, n.id, n.inc, () => this.exit(n));
+    } else {
+      n.alive = false;
+      n.exited = true;
     }
   }
 
@@ -1106,6 +1200,7 @@ export class SimCluster {
   }
 
   private onEvent(n: SimNode, ev: RaftEvent): void {
+    if (ev.type === 'removed') n.removedAt = ev.index;
     if (ev.type === 'role' && ev.role === 'leader') {
       this.stats.elections++;
       const prior = this.leaderOfTerm.get(ev.term);
@@ -1187,6 +1282,10 @@ export class SimCluster {
       this.committed[i] = t;
     }
     if (log.commit > this.maxCommitted) this.maxCommitted = log.commit;
+    if (!n.memberInProcess && isMember(log.confPointAt(log.commit).conf, n.id)) {
+      n.memberInProcess = true;
+      n.wasMember = true;
+    }
     n.seenCommit = Math.max(n.seenCommit, log.commit);
     n.maxCommit = Math.max(n.maxCommit, log.commit);
     if (n.raft.role === 'leader') {
@@ -1240,13 +1339,14 @@ export class SimCluster {
       f.corruptReported = true;
       return;
     }
-    const floor = f.commitFloor();
+    const v = f.visible;
+    const floor = v.commitFloor();
     for (let i = Math.min(f.checkedCommit, floor) + 1; i <= floor; i++) {
       const t = this.committed[i];
       if (t === undefined) continue;
-      if (!f.holds(i, t)) {
+      if (!v.holds(i, t)) {
         this.violate(
-          `node ${n.id}: a crash now would come back with commit ${floor} but without the committed entry ${i} (term ${t}) (disk has term ${f.termAt(i)})`,
+          `node ${n.id}: a crash now would come back with commit ${floor} but without the committed entry ${i} (term ${t}) (disk has term ${v.termAt(i)})`,
         );
         break;
       }

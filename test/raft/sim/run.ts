@@ -2,7 +2,7 @@ import { isLearner, isMember, isVoter } from '../../../main/raft/conf';
 import { seededRng } from '../../../main/raft/rng';
 import type { NodeId } from '../../../main/raft/types';
 import { SimCluster } from './cluster';
-import type { HostMode, Mutation } from './cluster';
+import type { HostMode, Mutation, SimNode } from './cluster';
 import type { SimStorageStats } from './storage';
 
 /** RunOptions: the host model (default 'real'), a deliberate bug to inject, which checks to make. */
@@ -15,9 +15,8 @@ export interface RunOptions {
    * reuseIds: when a learner may join under the id of a node that is gone, with an empty data
    * dir. 'after-snapshot' (the default): only once the leader's snapshot covers the id's last
    * removal, so the new node starts from the snapshot. 'any': also before, so the new node
-   * replays its id's old removal from the log — which the node host takes as its own removal
-   * (raft-node.ts exits on applying any removal of its id), so it exits as soon as it catches
-   * up. 'never': always a new id.
+   * replays its id's old membership and removal from the log — the core reports that as its
+   * own removal, and the node exits as soon as it has applied it. 'never': always a new id.
    */
   reuseIds?: ReuseIds;
 }
@@ -37,6 +36,8 @@ export interface SimResult {
       reads: number;
       faults: number;
       confChanges: number;
+      forgottenRemovals: number;
+      strandedRemovals: number;
       finalCommit: number;
     };
 }
@@ -71,6 +72,7 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
     promoteGap: Math.floor(rng() * 10),
     delay: [1, 2 + Math.floor(rng() * 20)],
     tickSkew: rng() < 0.7 ? rng() * 0.1 : 0,
+    segmentRecords: 8 + Math.floor(rng() * 120),
     disk: { syncMs: [0.1, 0.5 + rng() * 4], snapshotMs: [0.5, 2 + rng() * 10] },
     keepEvents: false,
     host: o.host ?? 'real',
@@ -88,6 +90,10 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
   let proposals = 0;
   let faults = 0;
   let confChanges = 0;
+  /** forgottenRemovals: removed nodes that restarted from a snapshot after their removal. */
+  let forgottenRemovals = 0;
+  /** strandedRemovals: removed nodes that know none of the voters leading now. */
+  let strandedRemovals = 0;
 
   const fault = (): void => {
     faults++;
@@ -112,14 +118,33 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
         c.crash(n.id);
         c.at(ms, () => c.restart(n.id));
         log(`crash ${n.id} and restart it ${ms} ms later`);
-      } else {
-        // The machine loses power: every process dies at once, each with what reached its disk.
+      } else if (y < 0.95) {
+        // The machine loses power: every process dies at once, each data dir with what reached
+        // its disk.
         const ms = 20 + Math.floor(rng() * 280);
-        for (const m of alive) c.crash(m.id);
+        c.powerLoss();
         c.at(ms, () => {
           for (const m of c.nodes.values()) c.restart(m.id);
         });
         log(`power loss: every node crashes, all restart ${ms} ms later`);
+      } else {
+        // A node is killed in the middle of a write and started again at once; the machine loses
+        // power a little later, before the page cache has written back what the killed process
+        // left in it.
+        const restartMs = 5 + Math.floor(rng() * 30);
+        const lossMs = restartMs + Math.floor(rng() * 60);
+        const ms = 20 + Math.floor(rng() * 280);
+        c.crashDuringWrite(n.id);
+        c.at(restartMs, () => c.restart(n.id));
+        c.at(lossMs, () => {
+          c.powerLoss();
+          c.at(ms, () => {
+            for (const m of c.nodes.values()) c.restart(m.id);
+          });
+        });
+        log(
+          `crash ${n.id} during its next write, restart it ${restartMs} ms later; power loss at ${lossMs} ms, all restart ${ms} ms after it`,
+        );
       }
     } else if (x < 0.26) {
       const n = pick(down);
@@ -308,6 +333,35 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
         for (const a of c.acked) {
           if (c.appliedAt(a.index) !== a.key) c.violate(`acknowledged write at ${a.index} lost`);
         }
+        // Every node a committed configuration included and the final one leaves out must learn
+        // of its removal and exit, however many messages telling it were lost meanwhile. Two
+        // cases the core does not cover yet are counted instead (docs/raft.md, "Checking it"):
+        // a node whose current process never saw a committed configuration that included it (it
+        // restarted from a snapshot taken after its removal, which the core cannot tell from a
+        // node still joining), and one whose configuration has none of the voters that lead now
+        // (it probes and campaigns only to nodes that do not answer it).
+        const gone = (): SimNode[] =>
+          [...c.nodes.values()].filter((n) => n.wasMember && !n.exited && !isMember(conf, n.id));
+        for (let t = 0; t < 5000 && gone().length > 0; t += 250) c.runFor(250);
+        const lead = c.leader();
+        for (const n of gone()) {
+          if (!n.memberInProcess) {
+            forgottenRemovals++;
+            log(`node ${n.id} restarted from a snapshot after its removal and does not know it`);
+            continue;
+          }
+          const knows = n.alive ? n.raft.log.conf().voters : [];
+          if (n.alive && !knows.includes(lead)) {
+            strandedRemovals++;
+            log(
+              `node ${n.id} does not know it was removed: its voters [${knows.join(',')}] do not include leader ${lead}`,
+            );
+            continue;
+          }
+          c.violate(
+            `removal: node ${n.id} is not in the configuration (voters [${conf.voters.join(',')}], learners [${conf.learners.join(',')}]) but has not exited 5 s after healing (${n.alive ? 'up' : 'down'}, applied ${n.sm.index}, removed event ${n.removedAt || 'never'})`,
+          );
+        }
       }
       c.checkLogMatching();
     }
@@ -326,6 +380,8 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
       reads: c.readsServed,
       faults,
       confChanges,
+      forgottenRemovals,
+      strandedRemovals,
       finalCommit: lead ? c.node(lead).raft.log.commit : 0,
     },
   };
