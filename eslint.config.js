@@ -23,7 +23,7 @@ const RAFT_FORBIDDEN_GLOBALS = [
   'globalThis',
 ].map((name) => ({
   name,
-  message: `main/raft is pure: no ${name}. Time comes from tick(), randomness from the injected rng.`,
+  message: `main/raft and main/view are pure: no ${name}. Time comes from tick() or the caller, randomness from an injected rng.`,
 }));
 
 export default defineConfig(
@@ -80,9 +80,9 @@ export default defineConfig(
     rules: { 'raftdeck/layering': 'error' },
   },
 
-  // main/raft is deterministic and does no I/O.
+  // main/raft and the view projection are deterministic and do no I/O.
   {
-    files: ['main/raft/**'],
+    files: ['main/raft/**', 'main/view/**'],
     rules: {
       'no-restricted-globals': ['error', ...RAFT_FORBIDDEN_GLOBALS],
       'no-restricted-properties': [
@@ -90,7 +90,8 @@ export default defineConfig(
         {
           object: 'Math',
           property: 'random',
-          message: 'main/raft is pure: randomness comes from the injected seeded rng.',
+          message:
+            'main/raft and main/view are pure: randomness comes from an injected seeded rng.',
         },
       ],
     },

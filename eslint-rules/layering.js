@@ -3,9 +3,12 @@
 //
 //   main/raft/**      imports nothing outside main/raft: no packages, no node:* builtins,
 //                     no relative path that leaves main/raft.
+//   main/view/**      the view projection: pure like main/raft, and may read main/contract and
+//                     main/raft (types and pure helpers) only.
 //   electron          only main/app/** and preload/** may import it.
 //   main/app, preload only themselves may import their files (the shell stays at the edge).
-//   renderer/**       may not import from main/** except the shared contract folders.
+//   main/<room>/**    imports from another room of main only as ROOMS allows (below).
+//   renderer/**       may not import from main/** except the shared contract and view rooms.
 //
 // Paths are taken relative to ESLint's cwd, which is the repository root.
 import path from 'node:path';
@@ -14,7 +17,28 @@ const RAFT = 'main/raft';
 const ELECTRON_ALLOWED = ['main/app', 'preload'];
 const SHELL = ['main/app', 'preload'];
 const RENDERER = 'renderer';
-const RENDERER_MAY_IMPORT_FROM_MAIN = ['main/contract'];
+const RENDERER_MAY_IMPORT_FROM_MAIN = ['main/contract', 'main/view'];
+const VIEW = 'main/view';
+
+/**
+ * ROOMS: for each room of main, the other rooms (or single modules) its files may import. The
+ * Electron shell sees only the contract and the one place that opens a backend; the contract and
+ * the view projection stand on the core's types alone; the cluster and web rooms sit on top.
+ */
+const ROOMS = {
+  'main/contract': ['main/raft'],
+  'main/view': ['main/contract', 'main/raft'],
+  'main/node': ['main/raft'],
+  'main/cluster': ['main/contract', 'main/view', 'main/node', 'main/raft'],
+  'main/web': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft'],
+  'main/cli': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft', 'main/web'],
+  'main/app': ['main/contract', 'main/web/backends.ts', 'main/web/backends'],
+};
+
+/** roomOf: the room of main a repo-relative path is in, if any. */
+function roomOf(p) {
+  return Object.keys(ROOMS).find((room) => isUnder(p, room));
+}
 
 /** isUnder reports whether the posix path p is dir itself or inside it. */
 function isUnder(p, dir) {
@@ -41,6 +65,10 @@ function check(file, spec) {
     return null;
   }
 
+  if (isUnder(file, VIEW)) {
+    if (resolved === null) return { messageId: 'viewExternal', data: { spec } };
+  }
+
   if (isElectron(spec) && !ELECTRON_ALLOWED.some((dir) => isUnder(file, dir))) {
     return { messageId: 'electron', data: { spec } };
   }
@@ -50,6 +78,11 @@ function check(file, spec) {
       if (isUnder(resolved, dir) && !isUnder(file, dir)) {
         return { messageId: 'shell', data: { spec, dir } };
       }
+    }
+    const from = roomOf(file);
+    const to = roomOf(resolved);
+    if (from && to && from !== to && !ROOMS[from].some((ok) => isUnder(resolved, ok))) {
+      return { messageId: 'room', data: { spec, from, to } };
     }
     if (
       isUnder(file, RENDERER) &&
@@ -74,10 +107,13 @@ const layering = {
       raftExternal:
         "main/raft imports nothing outside itself: '{{spec}}' is a package or builtin. Inject it from the host instead.",
       raftEscape: "main/raft imports nothing outside itself: '{{spec}}' resolves to {{resolved}}.",
+      viewExternal:
+        "main/view is pure: '{{spec}}' is a package or builtin; it may read main/contract and main/raft only.",
+      room: "{{from}} may not import from {{to}} ('{{spec}}'): see ROOMS in eslint-rules/layering.js.",
       electron: "Only main/app and preload may import '{{spec}}'.",
       shell: "'{{spec}}' reaches into {{dir}}, which nothing outside it may import.",
       renderer:
-        "The renderer may not import from main/ ('{{spec}}'); use the shared contract or the bridge.",
+        "The renderer may not import from main/ ('{{spec}}'); use the shared contract, the view projection or the bridge.",
     },
   },
   create(context) {

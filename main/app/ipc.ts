@@ -10,8 +10,8 @@ import { ipcMain } from 'electron';
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
 import { CALLS, callChannel, pushChannel } from '../contract/api';
 import type { CallReply, DashboardApi, PushSource } from '../contract/api';
-import { dispatchCall } from '../web/dispatch';
-import { createViewThrottle } from '../web/push-throttle';
+import { dispatchCall } from '../contract/dispatch';
+import { createViewThrottle } from '../contract/push-throttle';
 
 export interface IpcOptions {
   /** rendererFile: absolute path of the built renderer's index.html. */

@@ -201,7 +201,8 @@ async function execute(
     case 'link-rule': {
       const id = nodeId(args.id);
       const rule = linkRule(args.rule);
-      const rules = [...sup.get(id).customRules, rule];
+      sup.get(id);
+      const rules = [...sup.faults.of(id).customRules, rule];
       await sup.setLinkRules(id, rules);
       return ok(`node ${id} now has ${rules.length} link rule(s)`);
     }

@@ -234,19 +234,18 @@ export class ClusterDashboard implements DashboardApi, PushSource {
           .map((n) => n.addresses.client),
       options,
       () => {
-        this.sup.extras.workload = wl.view();
-        this.sup.bump();
+        this.sup.setWorkload(wl.view());
       },
     );
     this.workload = wl;
-    this.sup.extras.checker = {
+    this.sup.setChecker({
       state: 'idle',
       result: null,
       operations: 0,
       keys: 0,
       ms: null,
       failure: null,
-    };
+    });
     wl.start();
     this.sup.event(
       null,
@@ -271,15 +270,14 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     if (!wl || wl.history.length === 0)
       throw new Error('no history to check: run the workload first');
     const ops = wl.history.filter((o) => o.outcome !== 'ok' || o.complete !== undefined);
-    this.sup.extras.checker = {
+    this.sup.setChecker({
       state: 'running',
       result: null,
       operations: ops.length,
       keys: 0,
       ms: null,
       failure: null,
-    };
-    this.sup.bump();
+    });
     // Let the 'running' state reach the dashboard before the (synchronous) search starts.
     await new Promise((r) => setTimeout(r, 60));
     const r = check(ops, { timeoutMs: 30_000 });
@@ -297,7 +295,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
           }
         : null,
     };
-    this.sup.extras.checker = view;
+    this.sup.setChecker(view);
     this.sup.event(
       null,
       'checker',

@@ -45,12 +45,17 @@ export class NodeProcess extends EventEmitter {
   private exitWaiters: (() => void)[] = [];
   private starts = 0;
 
-  constructor(readonly o: NodeProcessOptions) {
+  constructor(private readonly options: NodeProcessOptions) {
     super();
   }
 
+  /** setFlags replaces the node's flags for the next start (they change with the membership). */
+  setFlags(flags: string[]): void {
+    this.options.flags = [...flags];
+  }
+
   get commandLine(): string[] {
-    return [this.o.command.exe, ...this.o.command.args, ...this.o.flags];
+    return [this.options.command.exe, ...this.options.command.args, ...this.options.flags];
   }
 
   private setState(s: ProcessState): void {
@@ -63,17 +68,27 @@ export class NodeProcess extends EventEmitter {
   /** start spawns the process and resolves when it reports ready (rejects with its last output if it exits first). */
   start(): Promise<void> {
     if (this.child)
-      return Promise.reject(new Error(`node ${this.o.id} is already running (pid ${this.pid})`));
+      return Promise.reject(
+        new Error(`node ${this.options.id} is already running (pid ${this.pid})`),
+      );
     if (this.starts++ > 0) this.restarts++;
     this.intent = undefined;
     this.exitCode = null;
     this.signal = null;
     this.ready = undefined;
     this.setState('starting');
-    const child = spawn(this.o.command.exe, [...this.o.command.args, ...this.o.flags], {
-      env: { ...process.env, ...this.o.command.env, RAFTDECK_ADMIN_TOKEN: this.o.token },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const child = spawn(
+      this.options.command.exe,
+      [...this.options.command.args, ...this.options.flags],
+      {
+        env: {
+          ...process.env,
+          ...this.options.command.env,
+          RAFTDECK_ADMIN_TOKEN: this.options.token,
+        },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
     this.child = child;
     this.pid = child.pid ?? null;
     this.startedAt = Date.now();
@@ -100,10 +115,10 @@ export class NodeProcess extends EventEmitter {
         child.kill('SIGKILL');
         reject(
           new Error(
-            `node ${this.o.id} did not become ready within ${this.o.readyTimeoutMs ?? 20000} ms`,
+            `node ${this.options.id} did not become ready within ${this.options.readyTimeoutMs ?? 20000} ms`,
           ),
         );
-      }, this.o.readyTimeoutMs ?? 20000);
+      }, this.options.readyTimeoutMs ?? 20000);
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         let nl: number;
@@ -148,7 +163,7 @@ export class NodeProcess extends EventEmitter {
           settled = true;
           reject(
             new Error(
-              `node ${this.o.id} exited (${signal ?? `code ${code}`}) before it was ready: ${this.lastLines.slice(-5).join(' | ')}`,
+              `node ${this.options.id} exited (${signal ?? `code ${code}`}) before it was ready: ${this.lastLines.slice(-5).join(' | ')}`,
             ),
           );
         }
@@ -167,7 +182,7 @@ export class NodeProcess extends EventEmitter {
   private appendLogTail(): void {
     try {
       // node.log may have just been rotated: readLogTail reads on into node.log.1 and older.
-      for (const l of readLogTail(join(this.o.dataDir, 'node.log'), 10)) this.pushLine(l);
+      for (const l of readLogTail(join(this.options.dataDir, 'node.log'), 10)) this.pushLine(l);
     } catch {
       // the log is best effort
     }
@@ -207,7 +222,7 @@ export class NodeProcess extends EventEmitter {
   /** pause freezes the process (SIGSTOP); resume thaws it (SIGCONT). */
   pause(): void {
     if (!this.child || this.pid === null || this.state !== 'running') {
-      throw new Error(`node ${this.o.id} is not running`);
+      throw new Error(`node ${this.options.id} is not running`);
     }
     process.kill(this.pid, 'SIGSTOP');
     this.setState('paused');
@@ -215,7 +230,7 @@ export class NodeProcess extends EventEmitter {
 
   resume(): void {
     if (!this.child || this.pid === null || this.state !== 'paused') {
-      throw new Error(`node ${this.o.id} is not paused`);
+      throw new Error(`node ${this.options.id} is not paused`);
     }
     process.kill(this.pid, 'SIGCONT');
     this.setState('running');

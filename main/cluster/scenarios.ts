@@ -823,7 +823,7 @@ const RESTORE = 'Restore the cluster';
 
 /**
  * runScenario runs one scenario against the supervisor's cluster, narrating its steps in
- * sup.extras.scenario and the event stream, and resolves with the finished run ('passed' or
+ * sup.parts.scenario and the event stream, and resolves with the finished run ('passed' or
  * 'failed'; a failed expectation never throws). The cluster is restored afterwards either way.
  * An unknown name throws, listing the known ones, and so does a cluster that is not running.
  */
@@ -845,8 +845,7 @@ export async function runScenario(sup: Supervisor, name: string): Promise<Scenar
       detail: '',
     })),
   };
-  sup.extras.scenario = run;
-  sup.bump();
+  sup.setScenario(run);
   sup.event(null, 'scenario', `scenario ${name} started: ${sc.description}`);
   const r = new Runner(sup, sc, run);
   let failure: Error | undefined;
@@ -864,7 +863,7 @@ export async function runScenario(sup: Supervisor, name: string): Promise<Scenar
   }
   await r.close();
   run.state = failure ? 'failed' : 'passed';
-  sup.bump();
+  sup.setScenario(run);
   sup.event(
     null,
     'scenario',
@@ -900,7 +899,7 @@ class Runner {
       note: (detail) => {
         if (this.current) {
           this.current.detail = detail;
-          sup.bump();
+          sup.setScenario(this.run);
         }
       },
       expect(cond: unknown, message: string): asserts cond {
@@ -983,7 +982,7 @@ class Runner {
     s.state = 'active';
     s.detail = '';
     this.current = s;
-    this.sup.bump();
+    this.sup.setScenario(this.run);
     this.sup.event(null, 'scenario', `${this.sc.name}: ${text}…`);
     try {
       const detail = await fn();
@@ -997,7 +996,7 @@ class Runner {
       throw e;
     } finally {
       this.current = undefined;
-      this.sup.bump();
+      this.sup.setScenario(this.run);
     }
   }
 

@@ -3,14 +3,14 @@ import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
+  CheckerView,
   ClusterEvent,
   ClusterView,
   EventKind,
-  Health,
   LinkRule,
-  Membership,
-  NodeView,
-  RaftView,
+  ScenarioRun,
+  WorkflowView,
+  WorkloadView,
 } from '../contract/view';
 import { checkBoundFlags } from '../node/flags';
 import type { NodeEvent, NodeStatus } from '../node/node-api';
@@ -30,6 +30,16 @@ import {
   type NodeRecord,
   type Timing,
 } from './manifest';
+import {
+  DEFAULT_THRESHOLDS,
+  electedLeader,
+  projectView,
+  type MemberInput,
+  type ProjectionInput,
+  type ViewParts,
+} from '../view/projection';
+import { FaultModel } from './fault-model';
+import { narrate } from './narration';
 import { defaultNodeCommand, type NodeCommand } from './node-command';
 import { NodeProcess } from './node-process';
 
@@ -62,10 +72,6 @@ export interface Managed {
   status: NodeStatus | undefined;
   statusAt: number;
   autoRestart: boolean;
-  /** customRules: link rules set by hand; partition rules are derived from `partitions`. */
-  customRules: LinkRule[];
-  fsyncDelayMs: number;
-  isolated: boolean;
   /** startRefused: why the supervisor will not start this member again (its data is gone). */
   startRefused: string | null;
 }
@@ -90,7 +96,8 @@ export class Supervisor extends EventEmitter {
   manifest!: ClusterManifest;
   readonly nodes = new Map<NodeId, Managed>();
   state: ClusterView['state'] = 'stopped';
-  partitions: NodeId[][] | null = null;
+  /** faults: the faults this supervisor wants in force (it pushes them to the nodes). */
+  readonly faults = new FaultModel();
   private version = 0;
   private eventSeq = 0;
   private readonly events: ClusterEvent[] = [];
@@ -101,19 +108,61 @@ export class Supervisor extends EventEmitter {
   private lastPushed = -1;
   /** lockFile: the cluster folder's lock, held from start() to stop(). */
   private lockFile: string | undefined;
-  /** extra view parts contributed by workflows, workload, checker and scenarios. */
-  readonly extras: Pick<ClusterView, 'workflows' | 'workload' | 'checker' | 'scenario'> = {
+  /**
+   * viewParts: what workflows, the workload, the checker and scenarios contribute to the view.
+   * Only the setters below change them (each a copy, and each marks the view changed).
+   */
+  private readonly viewParts: ViewParts = {
     workflows: [],
     workload: null,
     checker: { state: 'idle', result: null, operations: 0, keys: 0, ms: null, failure: null },
     scenario: null,
   };
 
-  constructor(readonly o: SupervisorOptions) {
+  constructor(readonly options: SupervisorOptions) {
     super();
     this.setMaxListeners(100);
-    this.dir = resolve(o.dir);
-    this.command = o.command ?? defaultNodeCommand();
+    this.dir = resolve(options.dir);
+    this.command = options.command ?? defaultNodeCommand();
+  }
+
+  /** partitions: the groups that cannot talk across, or null. */
+  get partitions(): NodeId[][] | null {
+    return this.faults.partitions;
+  }
+
+  /** parts: the current view parts (read only; change them through the setters). */
+  get parts(): Readonly<ViewParts> {
+    return this.viewParts;
+  }
+
+  /** putWorkflow adds or updates a workflow's view (a copy; the latest 20 are kept). */
+  putWorkflow(w: WorkflowView): void {
+    const copy = { ...w, steps: w.steps.map((st) => ({ ...st })) };
+    const list = this.viewParts.workflows;
+    const i = list.findIndex((x) => x.id === w.id);
+    if (i >= 0) list[i] = copy;
+    else {
+      list.push(copy);
+      if (list.length > 20) list.splice(0, list.length - 20);
+    }
+    this.bump();
+  }
+
+  setWorkload(w: WorkloadView | null): void {
+    this.viewParts.workload = w;
+    this.bump();
+  }
+
+  setChecker(c: CheckerView): void {
+    this.viewParts.checker = c;
+    this.bump();
+  }
+
+  /** setScenario shows a scenario run (a copy) or none. */
+  setScenario(run: ScenarioRun | null): void {
+    this.viewParts.scenario = run ? { ...run, steps: run.steps.map((st) => ({ ...st })) } : null;
+    this.bump();
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -155,7 +204,8 @@ export class Supervisor extends EventEmitter {
     }
     let nodeFlags: string[] | undefined;
     try {
-      nodeFlags = this.o.nodeFlags === undefined ? undefined : checkBoundFlags(this.o.nodeFlags);
+      nodeFlags =
+        this.options.nodeFlags === undefined ? undefined : checkBoundFlags(this.options.nodeFlags);
     } catch (e) {
       this.releaseFolder();
       this.state = 'stopped';
@@ -179,19 +229,24 @@ export class Supervisor extends EventEmitter {
       }
       if (changed) saveManifest(this.dir, existing);
     } else {
-      const timing: Timing = { tickMs: 10, heartbeatMs: 100, electionMs: 1000, ...this.o.timing };
+      const timing: Timing = {
+        tickMs: 10,
+        heartbeatMs: 100,
+        electionMs: 1000,
+        ...this.options.timing,
+      };
       this.manifest = await newManifest(
-        this.o.nodes ?? 3,
+        this.options.nodes ?? 3,
         timing,
-        this.o.snapshotEntries ?? 10_000,
-        this.o.snapshotChunkBytes ?? 1 << 20,
+        this.options.snapshotEntries ?? 10_000,
+        this.options.snapshotChunkBytes ?? 1 << 20,
       );
       if (nodeFlags !== undefined) this.manifest.nodeFlags = nodeFlags;
       saveManifest(this.dir, this.manifest);
       this.event(
         null,
         'process',
-        `created cluster ${this.manifest.clusterId} with ${this.o.nodes ?? 3} nodes in ${this.dir}`,
+        `created cluster ${this.manifest.clusterId} with ${this.options.nodes ?? 3} nodes in ${this.dir}`,
       );
     }
     const members = this.manifest.nodes.filter((n) => n.state === 'member');
@@ -246,9 +301,6 @@ export class Supervisor extends EventEmitter {
       status: undefined,
       statusAt: 0,
       autoRestart: false,
-      customRules: [],
-      fsyncDelayMs: 0,
-      isolated: false,
       startRefused: null,
     };
     m.proc.on('state', () => this.bump());
@@ -372,7 +424,7 @@ export class Supervisor extends EventEmitter {
     }
     m.startRefused = null;
     // Flags can change (e.g. --peers after a membership change) between starts.
-    m.proc.o.flags = this.flagsFor(m.rec);
+    m.proc.setFlags(this.flagsFor(m.rec));
     // The node reads the secret from its data dir, never from its arguments or environment.
     giveNodePeerSecret(this.nodeDir(m.rec), this.peerSecret as Buffer);
     await m.proc.start();
@@ -391,7 +443,7 @@ export class Supervisor extends EventEmitter {
     if (m.admin || m.connecting || !m.proc.running) return;
     m.connecting = true;
     try {
-      const link = await this.o.connect(m.rec.admin, this.token);
+      const link = await this.options.connect(m.rec.admin, this.token);
       if (!m.proc.running) {
         link.close();
         return;
@@ -424,7 +476,7 @@ export class Supervisor extends EventEmitter {
       if (m.proc.running && this.state !== 'stopping') {
         setTimeout(() => void this.connectAdmin(m), 500).unref();
       }
-      this.o.log?.('warn', `admin connect to node ${m.rec.id} failed`, {
+      this.options.log?.('warn', `admin connect to node ${m.rec.id} failed`, {
         error: (e as Error).message,
       });
     } finally {
@@ -501,26 +553,12 @@ export class Supervisor extends EventEmitter {
 
   // ---------------------------------------------------------------- network faults
 
-  /** rulesFor combines partition, isolation and hand-set rules for one node. */
-  private rulesFor(m: Managed): LinkRule[] {
-    const rules: LinkRule[] = [];
-    if (m.isolated) {
-      rules.push({ to: '*', drop: 1 }, { from: '*', drop: 1 });
-    } else if (this.partitions) {
-      const mine = this.partitions.find((g) => g.includes(m.rec.id)) ?? [m.rec.id];
-      for (const other of this.nodes.keys()) {
-        if (!mine.includes(other)) rules.push({ to: other, drop: 1 }, { from: other, drop: 1 });
-      }
-    }
-    return [...rules, ...m.customRules];
-  }
-
   private async applyFaults(m: Managed): Promise<void> {
     if (!m.admin) return;
-    const rules = this.rulesFor(m);
+    const rules = this.faults.rulesFor(m.rec.id, this.nodes.keys());
     if (rules.length) await m.admin.call('set-faults', { rules });
     else await m.admin.call('clear-faults');
-    await m.admin.call('set-fsync-delay', { ms: m.fsyncDelayMs });
+    await m.admin.call('set-fsync-delay', { ms: this.faults.of(m.rec.id).fsyncDelayMs });
   }
 
   private async applyAllFaults(): Promise<void> {
@@ -538,7 +576,8 @@ export class Supervisor extends EventEmitter {
   }
 
   async isolate(id: NodeId): Promise<void> {
-    this.get(id).isolated = true;
+    this.get(id);
+    this.faults.isolate(id);
     this.event(id, 'fault', `isolated node ${id} from every other node`);
     await this.applyAllFaults();
   }
@@ -553,34 +592,25 @@ export class Supervisor extends EventEmitter {
         seen.add(id);
       }
     }
-    this.partitions = groups.filter((g) => g.length > 0).map((g) => [...g].sort((a, b) => a - b));
-    this.event(
-      null,
-      'fault',
-      `partitioned into ${this.partitions.map((g) => `{${g.join(',')}}`).join(' ')}`,
-    );
+    const set = this.faults.partition(groups);
+    this.event(null, 'fault', `partitioned into ${set.map((g) => `{${g.join(',')}}`).join(' ')}`);
     await this.applyAllFaults();
   }
 
   /** heal removes partitions, isolation and hand-set link rules (slow disks and pauses stay). */
   async heal(): Promise<void> {
-    this.partitions = null;
-    for (const m of this.nodes.values()) {
-      m.isolated = false;
-      m.customRules = [];
-    }
+    this.faults.heal();
     this.event(null, 'fault', 'healed the network');
     await this.applyAllFaults();
   }
 
   async setLinkRules(id: NodeId, rules: LinkRule[]): Promise<void> {
     const m = this.get(id);
-    const prev = m.customRules;
-    m.customRules = rules;
+    const prev = this.faults.setLinkRules(id, rules);
     try {
       await this.applyFaults(m);
     } catch (e) {
-      m.customRules = prev;
+      this.faults.setLinkRules(id, prev);
       throw e;
     }
     this.event(
@@ -595,9 +625,8 @@ export class Supervisor extends EventEmitter {
   }
 
   async setSlowDisk(id: NodeId, ms: number): Promise<void> {
-    const m = this.get(id);
     await this.admin(id).call('set-fsync-delay', { ms });
-    m.fsyncDelayMs = ms;
+    this.faults.setFsyncDelay(id, ms);
     this.event(
       id,
       'fault',
@@ -610,7 +639,7 @@ export class Supervisor extends EventEmitter {
   async clearAllFaults(): Promise<void> {
     for (const m of this.nodes.values()) {
       if (m.proc.state === 'paused') this.resume(m.rec.id);
-      m.fsyncDelayMs = 0;
+      this.faults.setFsyncDelay(m.rec.id, 0);
       if (m.admin) await m.admin.call('set-fsync-delay', { ms: 0 }).catch(() => undefined);
     }
     await this.heal();
@@ -636,6 +665,7 @@ export class Supervisor extends EventEmitter {
     saveManifest(this.dir, this.manifest);
     rmSync(this.nodeDir(m.rec), { recursive: true, force: true });
     this.nodes.delete(id);
+    this.faults.forget(id);
     this.bump();
   }
 
@@ -643,61 +673,16 @@ export class Supervisor extends EventEmitter {
 
   /** leaderId: the running leader with the highest term, per the nodes' own reports. */
   leaderId(): NodeId {
-    let best: NodeStatus | undefined;
-    for (const m of this.nodes.values()) {
-      const s = m.status;
-      if (m.proc.state === 'running' && s && s.role === 'leader' && (!best || s.term > best.term))
-        best = s;
-    }
-    return best?.id ?? 0;
+    return electedLeader(this.members());
   }
 
-  view(): ClusterView {
-    const leader = this.leaderId();
-    const ls = leader ? this.nodes.get(leader)?.status : undefined;
-    const now = Date.now();
-    const nodes: NodeView[] = [...this.nodes.values()]
-      .sort((a, b) => a.rec.id - b.rec.id)
-      .map((m) => this.nodeView(m, ls, now));
-    let term = 0;
-    for (const m of this.nodes.values()) term = Math.max(term, m.status?.term ?? 0);
-    return {
-      clusterId: this.manifest?.clusterId ?? '',
-      dataDir: this.dir,
-      version: this.version,
-      now,
-      state: this.state,
-      nodes,
-      leader,
-      term,
-      commit: ls?.commit ?? 0,
-      partitions: this.partitions,
-      ...this.extras,
-    };
-  }
-
-  private nodeView(m: Managed, ls: NodeStatus | undefined, now: number): NodeView {
-    const s = m.proc.running ? m.status : undefined;
-    const conf = ls ?? s;
-    let membership: Membership = 'unknown';
-    if (m.rec.state === 'removed') membership = 'removed';
-    else if (conf?.voters.includes(m.rec.id)) membership = 'voter';
-    else if (conf?.learners.includes(m.rec.id)) membership = 'learner';
-    else if (!m.rec.founding) membership = 'joining';
-    let lag: number | null = null;
-    if (ls && s) {
-      const pr = ls.progress.find((p) => p.id === m.rec.id);
-      lag = m.rec.id === ls.id ? 0 : pr ? pr.lag : Math.max(0, ls.lastIndex - s.applied);
-    }
-    const age = s ? now - m.statusAt : null;
-    let health: Health;
-    if (m.proc.state === 'paused') health = 'paused';
-    else if (!m.proc.running) health = 'down';
-    else if (!s || (age !== null && age > 2000)) health = 'unreachable';
-    else if (lag !== null && lag > (this.o.lagThreshold ?? 100)) health = 'lagging';
-    else health = 'healthy';
-    return {
+  /** members: every managed node as the view projection takes it. */
+  private members(): MemberInput[] {
+    return [...this.nodes.values()].map((m) => ({
       id: m.rec.id,
+      founding: m.rec.founding,
+      removed: m.rec.state === 'removed',
+      running: m.proc.running,
       process: {
         state: m.proc.state,
         pid: m.proc.running ? m.proc.pid : null,
@@ -712,24 +697,29 @@ export class Supervisor extends EventEmitter {
       addresses: { peer: m.rec.peer, client: m.rec.client, admin: m.rec.admin },
       dataDir: this.nodeDir(m.rec),
       startRefused: m.startRefused,
-      membership,
-      health,
-      raft: s ? raftView(s) : null,
-      statusAgeMs: age,
-      lagBehindLeader: lag,
-      storage: s ? s.storage : null,
-      kv: s ? s.kv : null,
-      faults: { isolated: m.isolated, rules: this.rulesFor(m), fsyncDelayMs: m.fsyncDelayMs },
-      transport: s
-        ? {
-            malformed: s.transport.malformed,
-            dropped: s.transport.dropped,
-            connectedPeers: Object.entries(s.transport.peers ?? {})
-              .filter(([, p]) => (p as { connected?: boolean }).connected)
-              .map(([id]) => Number(id)),
-          }
-        : null,
+      report: m.proc.running ? (m.status ?? null) : null,
+      reportAt: m.statusAt,
+    }));
+  }
+
+  /** projectionInput: everything the view is made of, as the view projection takes it. */
+  projectionInput(): ProjectionInput {
+    return {
+      clusterId: this.manifest?.clusterId ?? '',
+      dataDir: this.dir,
+      version: this.version,
+      now: Date.now(),
+      state: this.state,
+      members: this.members(),
+      faults: this.faults.input(),
+      parts: this.viewParts,
+      thresholds: { lagEntries: this.options.lagThreshold ?? DEFAULT_THRESHOLDS.lagEntries },
     };
+  }
+
+  /** view: the cluster as the dashboard shows it (main/view/projection.ts). */
+  view(): ClusterView {
+    return projectView(this.projectionInput());
   }
 
   /** bump marks the view changed; it is pushed within 50 ms (so at most 20 Hz). */
@@ -783,138 +773,9 @@ export class Supervisor extends EventEmitter {
     return e;
   }
 
+  /** onNodeEvent narrates a node's own event into the cluster's stream (main/cluster/narration.ts). */
   private onNodeEvent(id: NodeId, e: NodeEvent): void {
-    const d = { ...e } as Record<string, unknown>;
-    switch (e.type) {
-      case 'role':
-        this.event(id, 'role', `node ${id} is ${e.role} in term ${e.term}`, d);
-        break;
-      case 'leader':
-        if (e.leader === id)
-          this.event(id, 'leader', `node ${id} became leader of term ${e.term}`, d);
-        break;
-      case 'campaign':
-        this.event(
-          id,
-          'election',
-          `node ${id} ${e.prevote ? 'asks for pre-votes' : 'campaigns'} for term ${e.term}${e.transfer ? ' (leadership transfer)' : ''}`,
-          d,
-        );
-        break;
-      case 'vote':
-        this.event(
-          id,
-          'vote',
-          `node ${id} ${e.granted ? 'granted' : 'refused'} ${e.prevote ? 'pre-vote' : 'vote'} to ${e.candidate} for term ${e.term}${e.granted ? '' : `: ${e.reason}`}`,
-          d,
-        );
-        break;
-      case 'step-down':
-        this.event(id, 'leader', `node ${id} stepped down in term ${e.term} (${e.reason})`, d);
-        break;
-      case 'config':
-        this.event(
-          id,
-          'config',
-          `node ${id} applies config at ${e.index}: ${describeChange(e.change)} → voters [${e.conf.voters.join(',')}] learners [${e.conf.learners.join(',')}]`,
-          d,
-        );
-        break;
-      case 'snapshot-send':
-        this.event(
-          id,
-          'snapshot',
-          `node ${id} sends snapshot ${e.index} (${e.total} bytes) to ${e.to}`,
-          d,
-        );
-        break;
-      case 'snapshot-retry':
-        this.event(
-          id,
-          'snapshot',
-          `node ${id} resends snapshot ${e.index} to ${e.to} from byte ${e.offset} (retry ${e.retries})`,
-          d,
-        );
-        break;
-      case 'snapshot-sent':
-        this.event(
-          id,
-          'snapshot',
-          `node ${id} finished sending snapshot ${e.index} to ${e.to}: ${e.total} bytes in ${e.chunks} chunks, ${e.retries} retries`,
-          d,
-        );
-        break;
-      case 'snapshot-installed':
-        this.event(id, 'snapshot', `node ${id} installed snapshot ${e.index} from ${e.from}`, d);
-        break;
-      case 'compacted':
-        this.event(
-          id,
-          'snapshot',
-          `node ${id} took a snapshot at ${e.index} and compacted its log`,
-          d,
-        );
-        break;
-      case 'transfer':
-        this.event(id, 'leader', `leadership transfer from ${id} to ${e.target}: ${e.status}`, d);
-        break;
-      case 'removed':
-        this.event(
-          id,
-          'config',
-          `node ${id} learnt that it was removed (configuration at ${e.index}); it shuts down`,
-          d,
-        );
-        break;
-      case 'refused':
-        this.event(
-          id,
-          'fault',
-          e.message === 'campaign'
-            ? `node ${id} did not campaign: ${e.reason}`
-            : `node ${id} refused a ${e.message} from node ${e.from}: ${e.reason}`,
-          d,
-        );
-        break;
-      case 'storage-warning':
-        this.event(id, 'storage', `node ${id}: ${e.message}`, d);
-        break;
-      case 'started':
-        this.event(
-          id,
-          'process',
-          `node ${id} recovered ${e.recovered.entries} entries, snapshot ${e.recovered.snapshotIndex}${e.recovered.repairedTail ? ', repaired a torn WAL tail' : ''}`,
-          d,
-        );
-        break;
-      default:
-        break;
-    }
+    const l = narrate(id, e);
+    if (l) this.event(id, l.kind, l.message, { ...e } as Record<string, unknown>);
   }
-}
-
-function describeChange(c: { type: string; node?: number }): string {
-  return c.type === 'bootstrap' ? 'bootstrap' : `${c.type} ${c.node}`;
-}
-
-function raftView(s: NodeStatus): RaftView {
-  return {
-    role: s.role,
-    term: s.term,
-    vote: s.vote,
-    leader: s.leader,
-    commit: s.commit,
-    applied: s.applied,
-    firstIndex: s.firstIndex,
-    lastIndex: s.lastIndex,
-    persistedIndex: s.persistedIndex,
-    snapshotIndex: s.snapshotIndex,
-    snapshotTerm: s.snapshotTerm,
-    voters: s.voters,
-    learners: s.learners,
-    pendingConfIndex: s.pendingConfIndex,
-    transferee: s.transferee,
-    progress: s.progress,
-    snapshotReceiving: s.snapshotReceiving,
-  };
 }

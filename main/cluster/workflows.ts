@@ -55,10 +55,7 @@ export class Workflow {
       steps: steps.map((name) => ({ name, state: 'pending', detail: '', progress: null })),
       error: null,
     };
-    const list = sup.extras.workflows;
-    list.push(this.view);
-    if (list.length > 20) list.splice(0, list.length - 20);
-    sup.bump();
+    sup.putWorkflow(this.view);
   }
 
   private step(i: number): WorkflowStep {
@@ -74,14 +71,14 @@ export class Workflow {
       'workflow',
       `${this.view.kind} ${this.view.node}: ${this.step(i).name}${detail ? ` — ${detail}` : ''}`,
     );
-    this.sup.bump();
+    this.sup.putWorkflow(this.view);
   }
 
   progress(fraction: number | null, detail: string): void {
     const s = this.step(this.cur);
     s.progress = fraction === null ? null : Math.max(0, Math.min(1, fraction));
     s.detail = detail;
-    this.sup.bump();
+    this.sup.putWorkflow(this.view);
   }
 
   finish(i: number, detail?: string): void {
@@ -89,13 +86,13 @@ export class Workflow {
     s.state = 'done';
     s.progress = s.progress === null ? null : 1;
     if (detail !== undefined) s.detail = detail;
-    this.sup.bump();
+    this.sup.putWorkflow(this.view);
   }
 
   /** skip marks a pending step as not needed, saying why. */
   skip(i: number, detail: string): void {
     Object.assign(this.step(i), { state: 'skipped' as StepState, detail });
-    this.sup.bump();
+    this.sup.putWorkflow(this.view);
   }
 
   done(): WorkflowView {
@@ -104,7 +101,7 @@ export class Workflow {
     this.view.state = 'done';
     this.view.finishedAt = Date.now();
     this.sup.event(this.view.node, 'workflow', `${this.view.kind} ${this.view.node}: done`);
-    this.sup.bump();
+    this.sup.putWorkflow(this.view);
     return this.view;
   }
 
@@ -129,7 +126,7 @@ export class Workflow {
       'workflow',
       `${this.view.kind} ${this.view.node}: outcome unknown: ${e.message}`,
     );
-    this.sup.bump();
+    this.sup.putWorkflow(this.view);
     return this.view;
   }
 
@@ -148,7 +145,7 @@ export class Workflow {
       'workflow',
       `${this.view.kind} ${this.view.node} failed: ${e.message}`,
     );
-    this.sup.bump();
+    this.sup.putWorkflow(this.view);
     return this.view;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * view: the data the dashboard shows. Written once, used by the supervisor (which produces it),
- * main/app and main/web (which carry it) and the renderer (which draws it). Plain JSON only.
+ * view: the data the dashboard shows. Written once; produced by the view projection
+ * (main/view/projection.ts) for every implementation of the dashboard API, carried by main/app
+ * and main/web, drawn by the renderer and printed by the CLI. Plain JSON only.
  */
 import type { FollowerStatus, NodeId, Role, Status } from '../raft/types';
 
@@ -56,8 +57,15 @@ export interface NodeView {
   raft: RaftView | null;
   /** statusAgeMs: how old `raft` is. */
   statusAgeMs: number | null;
-  /** lagBehindLeader: the leader's last index minus this node's match (or applied), when known. */
+  /** statusStale: `raft` is older than the projection's staleStatusMs (main/view/projection.ts). */
+  statusStale: boolean;
+  /**
+   * lagBehindLeader: entries behind the leader: the leader's own figure for it when it has one,
+   * else the leader's last index minus this node's applied index; null without a leader.
+   */
   lagBehindLeader: number | null;
+  /** divergence: how this node departs from the leader, in words (empty when it agrees). */
+  divergence: string[];
   storage: {
     walBytes: number;
     segments: number;
@@ -163,6 +171,16 @@ export interface ScenarioRun {
   steps: { text: string; state: StepState; detail: string }[];
 }
 
+export type FaultKind = 'partition' | 'isolated' | 'link-rules' | 'slow-disk' | 'paused' | 'down';
+
+/** ActiveFault: one fault in force, as the dashboard lists it. */
+export interface ActiveFault {
+  key: string;
+  kind: FaultKind;
+  node: NodeId | null;
+  label: string;
+}
+
 export interface ClusterView {
   clusterId: string;
   dataDir: string;
@@ -175,6 +193,10 @@ export interface ClusterView {
   term: number;
   commit: number;
   partitions: NodeId[][] | null;
+  /** faults: every fault in force, cluster-wide first, then per node in id order. */
+  faults: ActiveFault[];
+  /** healthCounts: how many nodes are in each state of health. */
+  healthCounts: Record<Health, number>;
   workflows: WorkflowView[];
   workload: WorkloadView | null;
   checker: CheckerView;

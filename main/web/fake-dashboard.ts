@@ -17,7 +17,6 @@ import type {
   LinkRule,
   Membership,
   NodeId,
-  NodeView,
   ProcessState,
   Role,
   ScenarioInfo,
@@ -29,6 +28,7 @@ import type {
   WorkloadView,
 } from '../contract/view';
 import { seededRng } from '../raft/rng';
+import { projectView, type MemberInput, type MemberReport } from '../view/projection';
 
 export interface FakeDashboardOptions {
   /** tickMs: simulation step; views are pushed once per tick while something changes. */
@@ -231,7 +231,8 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     `that lacks committed entries. Replace it instead: remove node ${id} and add a fresh node ` +
     `(raftdeck replace-node ${id}, or Replace on the Membership page)`;
 
-  for (let i = 1; i <= (options.nodes ?? 3); i++) {
+  const founders = options.nodes ?? 3;
+  for (let i = 1; i <= founders; i++) {
     const n = makeNode(i, 'voter');
     if (options.lostData?.includes(i)) {
       Object.assign(n, { state: 'exited', pid: null, exitCode: 0, startedAt: null });
@@ -567,21 +568,60 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     }
   };
 
-  const healthOf = (n: SimNode, leader: SimNode | undefined): NodeView['health'] => {
-    if (n.state === 'paused') return 'paused';
-    if (n.state !== 'running') return 'down';
-    if (leader && n !== leader && !connected(leader, n)) return 'unreachable';
-    if (!leader && n.isolated) return 'unreachable';
-    if (leader && leader.lastIndex - n.lastIndex > 50) return 'lagging';
-    return 'healthy';
-  };
-
-  const nodeView = (n: SimNode, leader: SimNode | undefined): NodeView => {
+  /** memberOf: node `n` as the view projection takes it (what a supervisor would know of it). */
+  const memberOf = (n: SimNode, leader: SimNode | undefined): MemberInput => {
     const alive = n.state === 'running' || n.state === 'paused';
     const ports = { peer: BASE_PORT + n.id * 3, client: BASE_PORT + n.id * 3 + 1 };
     const walBytes = Math.max(0, n.lastIndex - n.firstIndex + 1) * 96;
+    const addresses = {
+      peer: `127.0.0.1:${ports.peer}`,
+      client: `127.0.0.1:${ports.client}`,
+      admin: `127.0.0.1:${ports.client + 1}`,
+    };
+    const report: MemberReport | null = alive
+      ? {
+          id: n.id,
+          addresses: { [n.id]: addresses.peer },
+          role: n.role,
+          term: n.term,
+          vote: n.vote,
+          leader: n.leader,
+          commit: n.commit,
+          applied: n.applied,
+          firstIndex: n.firstIndex,
+          lastIndex: n.lastIndex,
+          persistedIndex: n.lastIndex,
+          snapshotIndex: n.snapshotIndex,
+          snapshotTerm: n.snapshotTerm,
+          voters: [...voters],
+          learners: [...learners],
+          pendingConfIndex: 0,
+          transferee: 0,
+          progress: n === leader ? progressOf(n) : [],
+          snapshotReceiving: n.snapshotIn,
+          storage: {
+            walBytes,
+            segments: 1 + Math.floor(walBytes / (64 * 1024)),
+            snapshotBytes: n.snapshotIndex > 0 ? 96 * n.snapshotIndex : 0,
+            fsyncDelayMs: n.fsyncDelayMs,
+          },
+          kv: { keys: kv.size, bytes: kv.size * 24 },
+          transport: {
+            malformed: 0,
+            dropped: 0,
+            peers: Object.fromEntries(
+              [...nodes.values()]
+                .filter((p) => p !== n)
+                .map((p) => [String(p.id), { connected: connected(n, p) }]),
+            ),
+          },
+        }
+      : null;
     return {
       id: n.id,
+      founding: n.id <= founders,
+      removed: n.membership === 'removed',
+      running: alive,
       process: {
         state: n.state,
         pid: n.pid,
@@ -604,91 +644,53 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
           `--client=127.0.0.1:${ports.client}`,
         ],
       },
-      addresses: {
-        peer: `127.0.0.1:${ports.peer}`,
-        client: `127.0.0.1:${ports.client}`,
-        admin: `127.0.0.1:${ports.client + 1}`,
-      },
+      addresses,
       dataDir: `${dataDir}/node-${n.id}`,
       startRefused: n.startRefused,
-      membership: n.membership,
-      health: healthOf(n, leader),
-      raft: alive
-        ? {
-            role: n.role,
-            term: n.term,
-            vote: n.vote,
-            leader: n.leader,
-            commit: n.commit,
-            applied: n.applied,
-            firstIndex: n.firstIndex,
-            lastIndex: n.lastIndex,
-            persistedIndex: n.lastIndex,
-            snapshotIndex: n.snapshotIndex,
-            snapshotTerm: n.snapshotTerm,
-            voters: [...voters],
-            learners: [...learners],
-            pendingConfIndex: 0,
-            transferee: 0,
-            progress: n === leader ? progressOf(n) : [],
-            snapshotReceiving: n.snapshotIn,
-          }
-        : null,
-      statusAgeMs: alive ? now - n.statusAt : null,
-      lagBehindLeader: leader && alive ? Math.max(0, leader.lastIndex - n.lastIndex) : null,
-      storage: alive
-        ? {
-            walBytes,
-            segments: 1 + Math.floor(walBytes / (64 * 1024)),
-            snapshotBytes: n.snapshotIndex > 0 ? 96 * n.snapshotIndex : 0,
-            fsyncDelayMs: n.fsyncDelayMs,
-          }
-        : null,
-      kv: alive ? { keys: kv.size, bytes: kv.size * 24 } : null,
-      faults: {
-        isolated: n.isolated,
-        rules: n.rules.map((r) => ({ ...r })),
-        fsyncDelayMs: n.fsyncDelayMs,
-      },
-      transport: alive
-        ? {
-            malformed: 0,
-            dropped: 0,
-            connectedPeers: [...nodes.values()]
-              .filter((p) => p !== n && connected(n, p))
-              .map((p) => p.id),
-          }
-        : null,
+      report,
+      reportAt: n.statusAt,
     };
   };
 
   const buildView = (): ClusterView => {
     const leader = currentLeader();
-    return {
+    const shown = [...nodes.values()].filter(
+      (n) => n.membership !== 'removed' || n.state === 'running',
+    );
+    return projectView({
       clusterId,
       dataDir,
       version,
       now,
       state: 'running',
-      nodes: [...nodes.values()]
-        .filter((n) => n.membership !== 'removed' || n.state === 'running')
-        .map((n) => nodeView(n, leader)),
-      leader: leader?.id ?? 0,
-      term: Math.max(0, ...[...nodes.values()].map((n) => n.term)),
-      commit: leader?.commit ?? Math.max(0, ...[...nodes.values()].map((n) => n.commit)),
-      partitions: partitions ? partitions.map((g) => [...g]) : null,
-      workflows: workflows.map((w) => ({ ...w, steps: w.steps.map((s) => ({ ...s })) })),
-      workload: workload
-        ? {
-            ...workload,
-            options: { ...workload.options },
-            totals: { ...workload.totals },
-            samples: [...workload.samples],
-          }
-        : null,
-      checker: { ...checker },
-      scenario: scenario ? { ...scenario, steps: scenario.steps.map((s) => ({ ...s })) } : null,
-    };
+      members: shown.map((n) => memberOf(n, leader)),
+      faults: {
+        partitions: partitions ? partitions.map((g) => [...g]) : null,
+        nodes: new Map(
+          shown.map((n) => [
+            n.id,
+            {
+              isolated: n.isolated,
+              customRules: n.rules.map((r) => ({ ...r })),
+              fsyncDelayMs: n.fsyncDelayMs,
+            },
+          ]),
+        ),
+      },
+      parts: {
+        workflows: workflows.map((w) => ({ ...w, steps: w.steps.map((s) => ({ ...s })) })),
+        workload: workload
+          ? {
+              ...workload,
+              options: { ...workload.options },
+              totals: { ...workload.totals },
+              samples: [...workload.samples],
+            }
+          : null,
+        checker: { ...checker },
+        scenario: scenario ? { ...scenario, steps: scenario.steps.map((s) => ({ ...s })) } : null,
+      },
+    });
   };
 
   const mustNode = (id: NodeId): SimNode => {

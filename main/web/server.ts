@@ -38,9 +38,9 @@ import type { CallReply, DashboardApi, PushSource } from '../contract/api';
 import type { SocketServerMessage } from '../contract/socket';
 import { SOCKET_PATH } from '../contract/socket';
 import type { ClusterEvent, ClusterView } from '../contract/view';
-import { dispatchCall } from './dispatch';
-import { createViewThrottle } from './push-throttle';
-import type { ViewThrottle } from './push-throttle';
+import { dispatchCall } from '../contract/dispatch';
+import { createViewThrottle } from '../contract/push-throttle';
+import type { ViewThrottle } from '../contract/push-throttle';
 
 /** WebLimits bound the web server (see the file comment). */
 export interface WebLimits {

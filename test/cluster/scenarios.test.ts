@@ -70,7 +70,7 @@ describe.sequential('every scenario on one real 3-node cluster', () => {
       expect(run.steps.every((x) => x.state === 'done')).toBe(true);
       expect(run.steps.length).toBeGreaterThanOrEqual((s.plan?.length ?? 0) + 1);
       // The run was narrated: through the view while it ran, and one event per step.
-      expect(c.sup.extras.scenario).toBe(run);
+      expect(c.sup.parts.scenario).toEqual(run);
       expect(seen).toContain(`${s.name}:running`);
       const mine = events.slice(before).filter((e) => e.message.startsWith(`${s.name}: `));
       for (const step of run.steps) {

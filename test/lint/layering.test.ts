@@ -112,3 +112,56 @@ describe('the renderer stays out of main/', () => {
     expect(errorsOf(await lint('renderer/src/x.ts', code), 'raftdeck/layering')).toHaveLength(1);
   });
 });
+
+describe('the renderer may read the contract and the view projection', () => {
+  it.each([
+    "import type { ClusterView } from '../../main/contract/view';\nexport type V = ClusterView;\n",
+    "import { describeRule } from '../../main/view/faults';\nexport const d = describeRule;\n",
+  ])('accepts %j', async (code) => {
+    expect(await lint('renderer/src/x.ts', code)).toEqual([]);
+  });
+});
+
+describe('main/view is pure', () => {
+  it.each([
+    [
+      "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+      'raftdeck/layering',
+    ],
+    ["import { encode } from '@msgpack/msgpack';\nexport const e = encode;\n", 'raftdeck/layering'],
+    ["import { s } from '../node/storage';\nexport const x = s;\n", 'raftdeck/layering'],
+    ["import { s } from '../cluster/supervisor';\nexport const x = s;\n", 'raftdeck/layering'],
+    ['export const now = Date.now();\n', 'no-restricted-globals'],
+    ['setTimeout(() => {}, 1);\n', 'no-restricted-globals'],
+    ['export const r = Math.random();\n', 'no-restricted-properties'],
+  ])('rejects %j', async (code, rule) => {
+    expect(errorsOf(await lint('main/view/x.ts', code), rule)).toHaveLength(1);
+  });
+
+  it('accepts the contract and the core types', async () => {
+    const code =
+      "import type { ClusterView } from '../contract/view';\nimport type { Status } from '../raft/types';\nexport type A = [ClusterView, Status];\n";
+    expect(await lint('main/view/x.ts', code)).toEqual([]);
+  });
+});
+
+describe('each room of main imports only the rooms below it', () => {
+  it.each([
+    ['main/app/x.ts', "import { f } from '../web/fake-dashboard';\nexport const x = f;\n"],
+    ['main/app/x.ts', "import { s } from '../cluster/supervisor';\nexport const x = s;\n"],
+    ['main/node/x.ts', "import { s } from '../cluster/supervisor';\nexport const x = s;\n"],
+    ['main/contract/x.ts', "import { n } from '../node/node-api';\nexport const x = n;\n"],
+    ['main/cluster/x.ts', "import { w } from '../web/server';\nexport const x = w;\n"],
+  ])('rejects from %s: %j', async (file, code) => {
+    expect(errorsOf(await lint(file, code), 'raftdeck/layering')).toHaveLength(1);
+  });
+
+  it.each([
+    ['main/app/x.ts', "import { o } from '../web/backends';\nexport const x = o;\n"],
+    ['main/app/x.ts', "import { d } from '../contract/dispatch';\nexport const x = d;\n"],
+    ['main/cluster/x.ts', "import { p } from '../view/projection';\nexport const x = p;\n"],
+    ['main/web/x.ts', "import { s } from '../cluster/supervisor';\nexport const x = s;\n"],
+  ])('accepts from %s: %j', async (file, code) => {
+    expect(await lint(file, code)).toEqual([]);
+  });
+});

@@ -8,6 +8,7 @@ import type {
   RaftView,
   Role,
 } from '../../main/contract/view';
+import { completeView } from '../../main/view/projection';
 import type { ConnectionStatus, Transport } from '../../renderer/src/api';
 
 export function raft(overrides: Partial<RaftView> = {}): RaftView {
@@ -69,7 +70,9 @@ export function node(id: number, role: Role | null, overrides: Partial<NodeView>
     health: 'healthy',
     raft: role ? raft({ role, leader: 1 }) : null,
     statusAgeMs: 10,
+    statusStale: false,
     lagBehindLeader: 0,
+    divergence: [],
     storage: null,
     kv: null,
     faults: { isolated: false, rules: [], fsyncDelayMs: 0 },
@@ -78,9 +81,12 @@ export function node(id: number, role: Role | null, overrides: Partial<NodeView>
   };
 }
 
-/** view: a healthy 3-node cluster led by node 1 in term 2, unless overridden. */
+/**
+ * view: a healthy 3-node cluster led by node 1 in term 2, unless overridden; the fields that
+ * follow from the rest (divergence, faults, health counts) are derived as the projection does.
+ */
 export function view(overrides: Partial<ClusterView> = {}): ClusterView {
-  return {
+  return completeView({
     clusterId: 'test',
     dataDir: '/data',
     version: 1,
@@ -102,7 +108,7 @@ export function view(overrides: Partial<ClusterView> = {}): ClusterView {
     checker: { state: 'idle', result: null, operations: 0, keys: 0, ms: null, failure: null },
     scenario: null,
     ...overrides,
-  };
+  });
 }
 
 export interface RecordedCall {

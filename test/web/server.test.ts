@@ -9,13 +9,14 @@ import { WebSocket } from 'ws';
 import type { DashboardApi, PushSource } from '../../main/contract/api';
 import type { SocketServerMessage } from '../../main/contract/socket';
 import type { ClusterEvent, ClusterView } from '../../main/contract/view';
+import { completeView } from '../../main/view/projection';
 import { startWebServer, tokenMatches } from '../../main/web/server';
 import type { WebServer } from '../../main/web/server';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
 function makeView(version: number): ClusterView {
-  return {
+  return completeView({
     clusterId: 'c',
     dataDir: '/d',
     version,
@@ -30,7 +31,7 @@ function makeView(version: number): ClusterView {
     workload: null,
     checker: { state: 'idle', result: null, operations: 0, keys: 0, ms: null, failure: null },
     scenario: null,
-  };
+  });
 }
 
 const calls: { name: string; args: unknown[] }[] = [];

@@ -112,7 +112,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     }
     const narrate = narrator(json);
     timer = setInterval(() => {
-      const r = sup.extras.scenario;
+      const r = sup.parts.scenario;
       if (r && r.name === info.name) narrate(r);
     }, 100);
     const result = await runScenario(sup, info.name);

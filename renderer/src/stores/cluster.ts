@@ -1,14 +1,21 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { ClusterView, NodeId, NodeView } from '../../../main/contract/view';
-import { activeFaults, divergence, lagOf, leaderOf, trackTermStarts } from '../lib/derive';
+import type {
+  ActiveFault,
+  ClusterView,
+  Health,
+  NodeId,
+  NodeView,
+} from '../../../main/contract/view';
+import { leaderOf, trackTermStarts } from '../lib/derive';
 import type { TermStart } from '../lib/derive';
 import { useConnectionStore } from './connection';
 
 /**
  * useClusterStore holds the latest cluster view, as pushed by main (and fetched on every
- * (re)connection), and what the dashboard derives from it: the leader, per-node divergence and
- * lag, health counts, active faults, and where each term's entries begin.
+ * (re)connection), with its fields indexed for the pages: the leader, per-node divergence and
+ * lag, health counts and active faults, all as the view projection (main/view/projection.ts)
+ * computed them, and where each term's entries begin (which only a history of views shows).
  */
 export const useClusterStore = defineStore('cluster', () => {
   const conn = useConnectionStore();
@@ -47,25 +54,16 @@ export const useClusterStore = defineStore('cluster', () => {
   const term = computed(() => view.value?.term ?? 0);
   const voters = computed<NodeId[]>(() => leader.value?.raft?.voters ?? []);
   const learners = computed<NodeId[]>(() => leader.value?.raft?.learners ?? []);
-  const faults = computed(() => activeFaults(view.value));
+  const faults = computed<ActiveFault[]>(() => view.value?.faults ?? []);
 
-  const divergenceById = computed(() => {
-    const m = new Map<NodeId, string[]>();
-    for (const n of nodes.value) m.set(n.id, divergence(n, leader.value));
-    return m;
-  });
+  const divergenceById = computed(() => new Map(nodes.value.map((n) => [n.id, n.divergence])));
 
-  const lagById = computed(() => {
-    const m = new Map<NodeId, number | null>();
-    for (const n of nodes.value) m.set(n.id, lagOf(n, leader.value));
-    return m;
-  });
+  const lagById = computed(() => new Map(nodes.value.map((n) => [n.id, n.lagBehindLeader])));
 
-  const healthCounts = computed(() => {
-    const c = { healthy: 0, lagging: 0, unreachable: 0, down: 0, paused: 0 };
-    for (const n of nodes.value) c[n.health]++;
-    return c;
-  });
+  const healthCounts = computed<Record<Health, number>>(
+    () =>
+      view.value?.healthCounts ?? { healthy: 0, lagging: 0, unreachable: 0, down: 0, paused: 0 },
+  );
 
   /** maxIndex: the largest last index any node reports (the right edge of the log views). */
   const maxIndex = computed(() => Math.max(0, ...nodes.value.map((n) => n.raft?.lastIndex ?? 0)));

@@ -3,8 +3,8 @@
  * WebSocket and HTTP paths of main/web and by main/app's IPC handlers, so that every transport
  * refuses the same arguments with the same messages.
  */
-import type { CallReply, DashboardApi } from '../contract/api';
-import { isCallName, validateCall } from '../contract/validate';
+import type { CallReply, DashboardApi } from './api';
+import { isCallName, validateCall } from './validate';
 
 export async function dispatchCall(
   api: DashboardApi,

@@ -6,7 +6,7 @@
  * the renderer sees >= 10 Hz too. A view whose version equals the last one sent is skipped.
  * Used by main/web (per WebSocket) and main/app (per window).
  */
-import type { ClusterView } from '../contract/view';
+import type { ClusterView } from './view';
 
 export interface ViewThrottle {
   push(view: ClusterView): void;

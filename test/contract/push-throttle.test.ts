@@ -1,7 +1,7 @@
 // The view throttle: at most one view per interval, always the newest, never dropping the last.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterView } from '../../main/contract/view';
-import { createViewThrottle } from '../../main/web/push-throttle';
+import { createViewThrottle } from '../../main/contract/push-throttle';
 
 const v = (version: number) => ({ version }) as ClusterView;
 
