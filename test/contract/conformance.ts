@@ -1,0 +1,261 @@
+/**
+ * conformance: the dashboard API conformance suite. The same scenarios — kill and restart, a
+ * partition and its healing, adding and removing a node, a workload and its check, and the order
+ * of events and views — run against every implementation of DashboardApi + PushSource (the real
+ * cluster's, the fake one), the way test/node/storage/contract.test.ts runs one contract over both
+ * storages. An implementation passes when every page would show the same kind of truth on it.
+ *
+ * Each implementation's test file calls describeConformance with a factory; real timers are used
+ * throughout (the fake ticks on its own timer), and every wait has a deadline that names what it
+ * waited for.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardApi, PushSource } from '../../main/contract/api';
+import type { ClusterEvent, ClusterView, NodeId, WorkflowView } from '../../main/contract/view';
+
+/** Subject: one implementation under test, and how to dispose of it. */
+export interface Subject {
+  api: DashboardApi & PushSource;
+  dispose(): Promise<void>;
+}
+
+export interface ConformanceOptions {
+  /** timeoutMs: deadline for each wait (elections, workflows). */
+  timeoutMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** waitView polls the view until `pred` holds, or fails naming `what` and the last view. */
+async function waitView(
+  api: DashboardApi,
+  what: string,
+  ms: number,
+  pred: (v: ClusterView) => boolean,
+): Promise<ClusterView> {
+  const end = Date.now() + ms;
+  let v = await api.getView();
+  while (!pred(v)) {
+    if (Date.now() > end) {
+      const nodes = v.nodes
+        .map((n) => `${n.id}:${n.process.state}/${n.raft?.role ?? '-'}/${n.membership}`)
+        .join(' ');
+      throw new Error(`timed out after ${ms} ms waiting for ${what}; leader ${v.leader}, ${nodes}`);
+    }
+    await sleep(50);
+    v = await api.getView();
+  }
+  return v;
+}
+
+/** steady: one leader, every node running, following it, and a voter. */
+function steady(v: ClusterView): boolean {
+  return (
+    v.leader !== 0 &&
+    v.nodes.every(
+      (n) =>
+        n.process.state === 'running' &&
+        n.membership === 'voter' &&
+        n.raft !== null &&
+        (n.id === v.leader || n.raft.leader === v.leader),
+    )
+  );
+}
+
+async function workflowEnd(api: DashboardApi, id: string, ms: number): Promise<WorkflowView> {
+  const v = await waitView(api, `workflow ${id} to end`, ms, (x) =>
+    x.workflows.some((w) => w.id === id && w.state !== 'running'),
+  );
+  return v.workflows.find((w) => w.id === id)!;
+}
+
+export function describeConformance(
+  name: string,
+  open: () => Promise<Subject>,
+  options: ConformanceOptions,
+): void {
+  describe(`dashboard API conformance: ${name}`, () => {
+    let s: Subject;
+    const events: ClusterEvent[] = [];
+    const versions: number[] = [];
+    let offEvent: () => void = () => undefined;
+    let offView: () => void = () => undefined;
+    const t = options.timeoutMs;
+
+    beforeAll(async () => {
+      s = await open();
+      offEvent = s.api.onEvent((e) => events.push(e));
+      offView = s.api.onView((v) => versions.push(v.version));
+    }, t * 2);
+
+    afterAll(async () => {
+      offEvent();
+      offView();
+      await s?.dispose();
+    }, t * 2);
+
+    it(
+      'starts as one steady cluster of three voters with one leader',
+      async () => {
+        const v = await waitView(s.api, 'a steady cluster', t, steady);
+        expect(v.nodes.map((n) => n.id)).toEqual([1, 2, 3]);
+        expect(v.state).toBe('running');
+        expect(v.term).toBeGreaterThan(0);
+        expect(v.nodes.find((n) => n.id === v.leader)?.raft?.role).toBe('leader');
+        expect(v.healthCounts.healthy + v.healthCounts.lagging).toBe(3);
+        expect(v.faults).toEqual([]);
+        for (const n of v.nodes) {
+          expect(n.divergence).toEqual([]);
+          expect(n.raft?.voters).toEqual([1, 2, 3]);
+        }
+      },
+      t,
+    );
+
+    it(
+      'kill -9 of the leader: the node is down, another is elected, restart brings it back',
+      async () => {
+        const before = await waitView(s.api, 'a steady cluster', t, steady);
+        const old = before.leader;
+        await s.api.killNode(old);
+        const after = await waitView(
+          s.api,
+          `a leader other than ${old}`,
+          t,
+          (v) => v.leader !== 0 && v.leader !== old,
+        );
+        const dead = after.nodes.find((n) => n.id === old)!;
+        expect(dead.health).toBe('down');
+        expect(dead.raft).toBeNull();
+        expect(after.term).toBeGreaterThan(before.term);
+        expect(after.faults.map((f) => f.key)).toContain(`down-${old}`);
+        await s.api.restartNode(old);
+        const back = await waitView(s.api, `node ${old} back and following`, t, steady);
+        expect(back.nodes.find((n) => n.id === old)?.health).not.toBe('down');
+        expect(back.faults).toEqual([]);
+      },
+      t * 3,
+    );
+
+    it(
+      'a partition cuts a node off and shows as a fault; healing clears it',
+      async () => {
+        const v0 = await waitView(s.api, 'a steady cluster', t, steady);
+        const alone = v0.nodes.map((n) => n.id).find((id) => id !== v0.leader)!;
+        const rest = v0.nodes.map((n) => n.id).filter((id) => id !== alone);
+        await s.api.partition([rest, [alone]]);
+        const cut = await waitView(
+          s.api,
+          `node ${alone} cut off`,
+          t,
+          (v) => v.partitions !== null && rest.includes(v.leader),
+        );
+        expect(cut.partitions).toEqual([rest, [alone]]);
+        expect(cut.faults[0]).toMatchObject({ kind: 'partition', node: null });
+        const rules = cut.nodes.find((n) => n.id === alone)!.faults.rules;
+        for (const other of rest) expect(rules).toContainEqual({ to: other, drop: 1 });
+        await s.api.healNetwork();
+        const healed = await waitView(s.api, 'the network healed', t, (v) => v.partitions === null);
+        expect(healed.faults).toEqual([]);
+        for (const n of healed.nodes) expect(n.faults.rules).toEqual([]);
+        await waitView(s.api, 'a steady cluster after healing', t, steady);
+      },
+      t * 3,
+    );
+
+    it(
+      'adds a fourth node as a voter, then removes it',
+      async () => {
+        await waitView(s.api, 'a steady cluster', t, steady);
+        const add = await s.api.addNode();
+        const added = await workflowEnd(s.api, add.workflowId, t * 2);
+        expect(added).toMatchObject({ kind: 'add-node', state: 'done', error: null });
+        const id: NodeId = added.node;
+        const v4 = await waitView(s.api, `node ${id} a voter`, t, (v) =>
+          v.nodes.some((n) => n.id === id && n.membership === 'voter'),
+        );
+        expect(v4.nodes.find((n) => n.id === v4.leader)?.raft?.voters).toContain(id);
+        const rm = await s.api.removeNode(id);
+        const removed = await workflowEnd(s.api, rm.workflowId, t * 2);
+        expect(removed).toMatchObject({ kind: 'remove-node', node: id, state: 'done' });
+        const v3 = await waitView(s.api, `node ${id} gone`, t, (v) =>
+          v.nodes.every((n) => n.id !== id || n.membership === 'removed'),
+        );
+        expect(v3.nodes.find((n) => n.id === v3.leader)?.raft?.voters).not.toContain(id);
+        await waitView(s.api, 'a steady cluster of three', t, (v) =>
+          steady({ ...v, nodes: v.nodes.filter((n) => n.membership !== 'removed') }),
+        );
+      },
+      t * 6,
+    );
+
+    it('refuses a call on a node that does not exist, with a message naming it', async () => {
+      await expect(s.api.killNode(99)).rejects.toThrow(/99/);
+    });
+
+    it(
+      'runs a workload that shows in the view, and checks its history',
+      async () => {
+        await waitView(s.api, 'a steady cluster', t, steady);
+        await s.api.startWorkload({
+          clients: 2,
+          rate: 50,
+          keys: 5,
+          readRatio: 0.3,
+          casRatio: 0.1,
+          valueBytes: 8,
+          seconds: 0,
+        });
+        const running = await waitView(
+          s.api,
+          'workload samples',
+          t,
+          (v) => (v.workload?.samples.length ?? 0) >= 2 && (v.workload?.totals.ok ?? 0) > 0,
+        );
+        expect(running.workload?.running).toBe(true);
+        await s.api.stopWorkload();
+        const stopped = await waitView(
+          s.api,
+          'the workload stopped',
+          t,
+          (v) => v.workload?.running === false,
+        );
+        expect(stopped.workload?.totals.ok).toBeGreaterThan(0);
+        const checked = await s.api.checkHistory();
+        expect(checked.state).toBe('done');
+        expect(checked.result).toBe('ok');
+        expect(checked.operations).toBeGreaterThan(0);
+        const v = await waitView(
+          s.api,
+          'the checker result in the view',
+          t,
+          (x) => x.checker.state === 'done',
+        );
+        expect(v.checker.result).toBe('ok');
+      },
+      t * 3,
+    );
+
+    it('delivers events in order, the same by push and by getEvents, and views in version order', async () => {
+      expect(events.length).toBeGreaterThan(0);
+      for (let i = 1; i < events.length; i++) {
+        expect(events[i]!.seq).toBeGreaterThan(events[i - 1]!.seq);
+        expect(events[i]!.time).toBeGreaterThanOrEqual(events[i - 1]!.time);
+      }
+      const first = events[0]!.seq;
+      const stored = await s.api.getEvents(first - 1);
+      const pushed = events.map((e) => e.seq);
+      expect(stored.map((e) => e.seq).slice(0, pushed.length)).toEqual(pushed);
+      const later = await s.api.getEvents(events.at(-1)!.seq);
+      expect(later.every((e) => e.seq > events.at(-1)!.seq)).toBe(true);
+      // What happened is in the stream: the kill, a new leader, the partition, both workflows.
+      const kinds = new Set(events.map((e) => e.kind));
+      for (const k of ['fault', 'leader', 'workflow', 'workload'] as const)
+        expect(kinds).toContain(k);
+      expect(versions.length).toBeGreaterThan(0);
+      for (let i = 1; i < versions.length; i++) {
+        expect(versions[i]!).toBeGreaterThanOrEqual(versions[i - 1]!);
+      }
+    });
+  });
+}
