@@ -197,6 +197,8 @@ export interface ClusterView {
   faults: ActiveFault[];
   /** healthCounts: how many nodes are in each state of health. */
   healthCounts: Record<Health, number>;
+  /** thresholds: where the projection starts counting a node as lagging or its status as stale. */
+  thresholds: { lagEntries: number; staleStatusMs: number };
   workflows: WorkflowView[];
   workload: WorkloadView | null;
   checker: CheckerView;

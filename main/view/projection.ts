@@ -15,7 +15,8 @@
  * - health: paused, down (no process), unreachable (no status, or one older than
  *   staleStatusMs), lagging (lag above lagEntries), else healthy;
  * - divergence (completeView): how a member departs from the leader;
- * - faults (completeView): every fault in force; healthCounts: members per health.
+ * - faults (completeView): every fault in force; healthCounts: members per health; the
+ *   thresholds used, so that no screen hard-codes them again.
  */
 import type {
   ClusterView,
@@ -95,8 +96,9 @@ export interface ProjectionInput {
 }
 
 /** BaseView: a ClusterView without the fields completeView derives from the rest. */
-export type BaseView = Omit<ClusterView, 'faults' | 'healthCounts' | 'nodes'> & {
+export type BaseView = Omit<ClusterView, 'faults' | 'healthCounts' | 'nodes' | 'thresholds'> & {
   nodes: Omit<NodeView, 'divergence'>[];
+  thresholds?: Thresholds;
 };
 
 /** electedLeader: the running member reporting itself leader with the highest term (0: none). */
@@ -137,6 +139,7 @@ export function projectView(input: ProjectionInput): ClusterView {
     commit: ls?.commit ?? 0,
     partitions: input.faults.partitions,
     ...input.parts,
+    thresholds: th,
   });
 }
 
@@ -220,7 +223,13 @@ export function completeView(base: BaseView): ClusterView {
     paused: 0,
   };
   for (const n of nodes) healthCounts[n.health]++;
-  return { ...base, nodes, faults: activeFaults({ ...base, nodes }), healthCounts };
+  return {
+    ...base,
+    nodes,
+    faults: activeFaults({ ...base, nodes }),
+    healthCounts,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...base.thresholds },
+  };
 }
 
 type DivergenceInput = Pick<NodeView, 'id' | 'raft' | 'membership'>;

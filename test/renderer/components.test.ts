@@ -4,6 +4,7 @@ import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
+import LagBar from '../../renderer/src/components/node/LagBar.vue';
 import NodeCard from '../../renderer/src/components/node/NodeCard.vue';
 import PartitionEditor from '../../renderer/src/components/faults/PartitionEditor.vue';
 import WorkflowStepper from '../../renderer/src/components/membership/WorkflowStepper.vue';
@@ -364,5 +365,24 @@ describe('LogStrip', () => {
       'applied 85',
       'commit 90',
     ]);
+  });
+});
+
+describe('LagBar', () => {
+  const tone = (lag: number | null) =>
+    mount(LagBar, { props: { lag }, global: { plugins: [pinia] } })
+      .get('.lag')
+      .classes();
+
+  it('turns red where the threshold in the view makes the node lagging, not at a number of its own', () => {
+    expect(cluster().lagEntries).toBe(100);
+    expect(tone(null)).toContain('unknown');
+    expect(tone(40)).toContain('ok');
+    expect(tone(90)).toContain('warn');
+    expect(tone(150)).toContain('bad');
+    t.push('view', view({ version: 7, thresholds: { lagEntries: 400, staleStatusMs: 2000 } }));
+    expect(cluster().lagEntries).toBe(400);
+    expect(tone(150)).toContain('ok');
+    expect(tone(350)).toContain('warn');
   });
 });

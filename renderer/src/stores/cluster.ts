@@ -65,6 +65,9 @@ export const useClusterStore = defineStore('cluster', () => {
       view.value?.healthCounts ?? { healthy: 0, lagging: 0, unreachable: 0, down: 0, paused: 0 },
   );
 
+  /** lagEntries: entries behind the leader past which a node counts as lagging (from the view). */
+  const lagEntries = computed(() => view.value?.thresholds.lagEntries ?? 100);
+
   /** maxIndex: the largest last index any node reports (the right edge of the log views). */
   const maxIndex = computed(() => Math.max(0, ...nodes.value.map((n) => n.raft?.lastIndex ?? 0)));
 
@@ -86,6 +89,7 @@ export const useClusterStore = defineStore('cluster', () => {
     divergenceById,
     lagById,
     healthCounts,
+    lagEntries,
     maxIndex,
     apply,
     refresh,
