@@ -10,14 +10,16 @@ import OverviewPage from '../pages/OverviewPage.vue';
 import ReplicationPage from '../pages/ReplicationPage.vue';
 import ScenariosPage from '../pages/ScenariosPage.vue';
 import SnapshotsPage from '../pages/SnapshotsPage.vue';
-import WorkloadPage from '../pages/WorkloadPage.vue';
 import { PAGES } from './routes';
 import type { Page } from './routes';
 
 export { PAGES, locationOf, whereOf } from './routes';
 export type { Page, Where } from './routes';
 
-const COMPONENTS: Record<Page, Component> = {
+// The workload page is loaded when first opened: its charts bring uPlot, which no other page needs.
+const WorkloadPage = () => import('../pages/WorkloadPage.vue');
+
+const COMPONENTS: Record<Page, Component | (() => Promise<unknown>)> = {
   overview: OverviewPage,
   node: NodePage,
   replication: ReplicationPage,
