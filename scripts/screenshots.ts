@@ -1,7 +1,8 @@
 // screenshots: every dashboard view at 1280×800 in light and dark, against the FAKE cluster of
 // main/web/fake-dashboard.ts, written to test-results/screenshots/<view>-<theme>.png.
+// `--size 1920x1080` takes them at another size, as <view>-<theme>-1920x1080.png.
 // Needs the built renderer (`npm run build`) and Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
-// Run: npm run screenshots
+// Run: npm run screenshots [-- --size WxH]
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -13,6 +14,16 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = `${root}test-results/screenshots`;
 const THEMES = ['light', 'dark'] as const;
+
+/** size: the viewport, 1280×800 unless `--size WxH` says otherwise. */
+function size(): { width: number; height: number; suffix: string } {
+  const i = process.argv.indexOf('--size');
+  if (i < 0) return { width: 1280, height: 800, suffix: '' };
+  const m = /^(\d+)x(\d+)$/.exec(process.argv[i + 1] ?? '');
+  if (!m) throw new Error(`screenshots: --size wants WIDTHxHEIGHT, got ${process.argv[i + 1]}`);
+  return { width: Number(m[1]), height: Number(m[2]), suffix: `-${m[1]}x${m[2]}` };
+}
+const SIZE = size();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,7 +57,7 @@ async function main(): Promise<void> {
     const pages: Record<(typeof THEMES)[number], Page> = {} as never;
     for (const theme of THEMES) {
       const context = await browser.newContext({
-        viewport: { width: 1280, height: 800 },
+        viewport: { width: SIZE.width, height: SIZE.height },
         colorScheme: theme,
         deviceScaleFactor: 1,
       });
@@ -64,14 +75,14 @@ async function main(): Promise<void> {
       for (const theme of THEMES) {
         await pages[theme].evaluate(
           (v) => ((globalThis as unknown as { location: { hash: string } }).location.hash = v),
-          view,
+          `/${view}`,
         );
       }
       await sleep(700);
     };
     const shoot = async (name: string) => {
       for (const theme of THEMES) {
-        const path = `${outDir}/${name}-${theme}.png`;
+        const path = `${outDir}/${name}-${theme}${SIZE.suffix}.png`;
         await pages[theme].screenshot({ path });
         console.log(path);
       }
@@ -98,7 +109,7 @@ async function main(): Promise<void> {
     await sleep(2500);
     await go('overview');
     await shoot('overview');
-    await go('node');
+    await go(`node/${follower}`);
     await shoot('node');
     await go('replication');
     await shoot('replication');

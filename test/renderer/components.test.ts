@@ -4,6 +4,7 @@ import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryHistory } from 'vue-router';
 import LagBar from '../../renderer/src/components/node/LagBar.vue';
 import NodeCard from '../../renderer/src/components/node/NodeCard.vue';
 import PartitionEditor from '../../renderer/src/components/faults/PartitionEditor.vue';
@@ -11,6 +12,7 @@ import WorkflowStepper from '../../renderer/src/components/membership/WorkflowSt
 import CheckerPanel from '../../renderer/src/components/workload/CheckerPanel.vue';
 import LogStrip from '../../renderer/src/components/log/LogStrip.vue';
 import MembershipPage from '../../renderer/src/pages/MembershipPage.vue';
+import { createDeckRouter } from '../../renderer/src/router';
 import { useUiStore } from '../../renderer/src/stores/ui';
 import { startStores } from '../../renderer/src/stores';
 import { useClusterStore } from '../../renderer/src/stores/cluster';
@@ -25,6 +27,7 @@ beforeEach(async () => {
   pinia = createPinia();
   setActivePinia(pinia);
   t = fakeTransport();
+  useUiStore(pinia).attach(createDeckRouter(createMemoryHistory()));
   startStores(pinia, t);
   await flush();
 });

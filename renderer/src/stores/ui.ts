@@ -1,31 +1,12 @@
 import { defineStore } from 'pinia';
-import { computed, ref, watch } from 'vue';
+import { computed, ref, shallowRef, watch } from 'vue';
+import type { Router } from 'vue-router';
 import type { NodeId } from '../../../main/contract/view';
+import { locationOf, whereOf } from '../router/routes';
+import type { Page } from '../router/routes';
 
-export type Page =
-  | 'overview'
-  | 'node'
-  | 'replication'
-  | 'snapshots'
-  | 'membership'
-  | 'faults'
-  | 'client'
-  | 'workload'
-  | 'events'
-  | 'scenarios';
-
-export const PAGES: { id: Page; label: string }[] = [
-  { id: 'overview', label: 'Overview' },
-  { id: 'node', label: 'Node detail' },
-  { id: 'replication', label: 'Replication' },
-  { id: 'snapshots', label: 'Snapshots' },
-  { id: 'membership', label: 'Membership' },
-  { id: 'faults', label: 'Faults' },
-  { id: 'client', label: 'Client console' },
-  { id: 'workload', label: 'Workload' },
-  { id: 'events', label: 'Events' },
-  { id: 'scenarios', label: 'Scenarios' },
-];
+export { PAGES } from '../router/routes';
+export type { Page } from '../router/routes';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
@@ -42,12 +23,31 @@ function storedTheme(): ThemeChoice {
 
 /**
  * useUiStore: which page is shown, which node is selected, and the theme (the system's by
- * default, or chosen; the choice is remembered). The page can also come from the URL hash
- * (`#faults`), which keeps links and screenshots reproducible.
+ * default, or chosen; the choice is remembered). Page and node live in the URL (`#/faults`,
+ * `#/node/3`), kept by the router the store is attached to, so links, reloads, back/forward and
+ * screenshots land where they point; `go` and `openNode` navigate through it. The node last
+ * shown stays selected when another page is open, and the node page opens on it again.
  */
 export const useUiStore = defineStore('ui', () => {
-  const page = ref<Page>('overview');
-  const selectedNode = ref<NodeId | null>(null);
+  const router = shallowRef<Router | null>(null);
+  const where = computed(() => whereOf(router.value?.currentRoute.value ?? null));
+  const page = computed<Page>(() => where.value.page);
+  /** at: the instant the URL names (`?at=`), carried from page to page; null = live. */
+  const at = computed(() => where.value.at);
+  const lastNode = ref<NodeId | null>(null);
+  watch(
+    () => where.value.node,
+    (id) => {
+      if (id !== null) lastNode.value = id;
+    },
+    { immediate: true },
+  );
+  const selectedNode = computed<NodeId | null>({
+    get: () => where.value.node ?? lastNode.value,
+    set: (id) => {
+      if (id !== null) void openNode(id);
+    },
+  });
   const themeChoice = ref<ThemeChoice>(storedTheme());
   const systemDark = ref(
     typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)').matches : true,
@@ -72,18 +72,44 @@ export const useUiStore = defineStore('ui', () => {
     }
   });
 
-  function go(p: Page): void {
-    page.value = p;
+  /** attach: the router whose URL holds the page and node; navigation needs one. */
+  function attach(r: Router): void {
+    router.value = r;
   }
 
-  function openNode(id: NodeId): void {
-    selectedNode.value = id;
-    page.value = 'node';
+  function navigator(): Router {
+    if (!router.value) throw new Error('ui store: no router attached (call attach(router) first)');
+    return router.value;
+  }
+
+  /** go opens a page (the node page on the node last shown), keeping the instant. */
+  async function go(p: Page): Promise<void> {
+    await navigator().push(locationOf({ page: p, node: lastNode.value, at: at.value }));
+  }
+
+  /**
+   * openNode opens a node's page, keeping the instant; `replace` swaps the history entry
+   * instead of adding one (to correct a link, not to go somewhere).
+   */
+  async function openNode(id: NodeId, opts: { replace?: boolean } = {}): Promise<void> {
+    lastNode.value = id;
+    const to = locationOf({ page: 'node', node: id, at: at.value });
+    await (opts.replace ? navigator().replace(to) : navigator().push(to));
   }
 
   function toggleTheme(): void {
     themeChoice.value = theme.value === 'dark' ? 'light' : 'dark';
   }
 
-  return { page, selectedNode, themeChoice, theme, go, openNode, toggleTheme };
+  return {
+    page,
+    at,
+    selectedNode,
+    themeChoice,
+    theme,
+    attach,
+    go,
+    openNode,
+    toggleTheme,
+  };
 });

@@ -1,8 +1,12 @@
 import { defineStore } from 'pinia';
-import { computed, ref, watch } from 'vue';
-import type { WorkloadOptions } from '../../../main/contract/view';
+import { computed, ref, shallowRef, watch } from 'vue';
+import type { WorkloadOptions, WorkloadSample } from '../../../main/contract/view';
+import { trackPeriods } from '../lib/chart';
 import { useClusterStore } from './cluster';
 import { useConnectionStore } from './connection';
+
+/** HISTORY_LIMIT: samples of one run kept for the charts (an hour at one sample a second). */
+export const HISTORY_LIMIT = 3600;
 
 export const DEFAULT_WORKLOAD: WorkloadOptions = {
   clients: 8,
@@ -16,7 +20,10 @@ export const DEFAULT_WORKLOAD: WorkloadOptions = {
 
 /**
  * useWorkloadStore: the workload form, start/stop, and the linearizability check. Figures and
- * the checker's verdict come live from the cluster view.
+ * the checker's verdict come live from the cluster view. For the charts it keeps the run's
+ * samples beyond the view's recent ones (`history`, newest last, up to HISTORY_LIMIT; a new run
+ * starts it again) and the periods during which a fault was in force (`faultPeriods`, as seen in
+ * the views since the dashboard opened; to = null while one still is).
  */
 export const useWorkloadStore = defineStore('workload', () => {
   const conn = useConnectionStore();
@@ -36,6 +43,36 @@ export const useWorkloadStore = defineStore('workload', () => {
     { immediate: true },
   );
 
+  const history = shallowRef<WorkloadSample[]>([]);
+  let historyRun: number | null = null;
+  watch(
+    samples,
+    (list) => {
+      const run = workload.value?.startedAt ?? null;
+      if (run !== historyRun) {
+        historyRun = run;
+        history.value = [];
+      }
+      const kept = history.value;
+      const after = kept[kept.length - 1]?.time ?? -Infinity;
+      const fresh = list.filter((s) => s.time > after);
+      if (fresh.length === 0) return;
+      const next = kept.concat(fresh);
+      history.value = next.length > HISTORY_LIMIT ? next.slice(-HISTORY_LIMIT) : next;
+    },
+    { immediate: true },
+  );
+
+  const faultPeriods = shallowRef<{ from: number; to: number | null }[]>([]);
+  watch(
+    () => cluster.view,
+    (v) => {
+      if (v)
+        faultPeriods.value = trackPeriods(faultPeriods.value, cluster.faults.length > 0, v.now);
+    },
+    { immediate: true },
+  );
+
   const latest = computed(() => samples.value[samples.value.length - 1] ?? null);
 
   return {
@@ -43,6 +80,8 @@ export const useWorkloadStore = defineStore('workload', () => {
     workload,
     running,
     samples,
+    history,
+    faultPeriods,
     latest,
     checker,
     start: () => conn.run('startWorkload', { ...options.value }),
