@@ -40,6 +40,8 @@ export default defineConfig({
     root: resolve(root, 'renderer'),
     build: {
       outDir: resolve(root, 'out/renderer'),
+      // Minified: the dashboard loads faster in a browser tab and the app; source maps stay off.
+      minify: true,
       rolldownOptions: {
         input: {
           index: resolve(root, 'renderer/index.html'),
