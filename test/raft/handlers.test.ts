@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HANDLERS } from '../../main/raft/raft';
 import { MESSAGE_TYPES, ROLES } from '../../main/raft/types';
+import { HANDLERS } from './helpers';
 
 describe('the (role, message type) handler table', () => {
   it('has a handler for every role and every message type', () => {
