@@ -74,7 +74,7 @@ interface ReadyMark {
 type MessageOf<T extends MessageType> = T extends MessageType ? Narrow<Message, T> : never;
 type Narrow<M, T> = M extends { type: infer X } ? (T extends X ? M : never) : never;
 
-/** Handler handles messages of type T in one role; the table below maps every (role, type) pair to one. */
+/** Handler handles messages of type T in one role; Raft.handlers maps every (role, type) pair to one. */
 type Handler<T extends MessageType> = (r: Raft, m: MessageOf<T>) => void;
 
 /** HandlerTable has one handler per message type, each receiving its own message type. */
