@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { decodeConfEntry, isMember } from '../raft/conf';
-import { Raft } from '../raft/raft';
+import { RawNode } from '../raft/raw-node';
 import { seededRng } from '../raft/rng';
 import type {
   ConfChange,
@@ -116,7 +116,7 @@ export class RaftNode implements NodeApi {
   readonly id: NodeId;
   private readonly o: Required<Omit<RaftNodeOptions, 'onRemoved'>> &
     Pick<RaftNodeOptions, 'onRemoved'>;
-  private raft!: Raft;
+  private raft!: RawNode;
   private kv = new KvState();
   private readonly waiters = new Map<number, Waiter>();
   private readonly changeWaiters: ChangeWaiter[] = [];
@@ -218,7 +218,7 @@ export class RaftNode implements NodeApi {
       fresh && !this.o.join
         ? this.o.initialPeers.map((p) => ({ id: p.id, address: formatMemberAddress(p.address) }))
         : undefined;
-    this.raft = new Raft({
+    this.raft = new RawNode({
       id: this.id,
       electionTicks: this.electionTicks,
       heartbeatTicks: this.heartbeatTicks,

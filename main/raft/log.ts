@@ -9,13 +9,36 @@ export interface ConfPoint {
 }
 
 /**
+ * LogView is the read-only face of a node's log: what a host, the simulator and the status may
+ * look at. Only the core changes the log.
+ */
+export interface LogView {
+  readonly prevIndex: number;
+  readonly prevTerm: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly persistedIndex: number;
+  readonly confs: readonly ConfPoint[];
+  firstIndex(): number;
+  lastIndex(): number;
+  lastTerm(): number;
+  term(i: number): number | undefined;
+  entry(i: number): Entry | undefined;
+  conf(): ConfState;
+  confIndex(): number;
+  latestConf(): ConfPoint;
+  confAt(i: number): ConfState;
+  confPointAt(i: number): ConfPoint;
+}
+
+/**
  * RaftLog is a node's log in memory: the entries after a compaction point (prevIndex, prevTerm),
  * the commit and applied indexes, what has been handed to the host for persistence, and the
  * configurations found in it (a configuration takes effect when appended, Raft thesis §4.1).
  *
  * Ordering invariant: prevIndex <= applied <= commit <= lastIndex(), and persistedIndex <= lastIndex().
  */
-export class RaftLog {
+export class RaftLog implements LogView {
   entries: Entry[] = [];
   prevIndex = 0;
   prevTerm = 0;

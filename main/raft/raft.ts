@@ -1,8 +1,11 @@
 import { checkMessage, inBounds } from './bounds';
 import { applyChange, encodeConfEntry, isLearner, isMember, isVoter, quorum } from './conf';
 import { RaftLog } from './log';
-import type { ConfPoint } from './log';
+import type { ConfPoint, LogView } from './log';
 import { Progress } from './progress';
+import { ReadOnly } from './read-only';
+import { SnapshotSender } from './snapshot-send';
+import { Tracker } from './tracker';
 import type {
   AppMsg,
   AppRespMsg,
@@ -15,13 +18,13 @@ import type {
   Message,
   MessageType,
   NodeId,
+  Outgoing,
   ProposeError,
   ProposeResult,
   RaftConfig,
   RaftEvent,
   ReadIndexMsg,
   ReadIndexRespMsg,
-  ReadState,
   Ready,
   Role,
   Snapshot,
@@ -38,11 +41,6 @@ import { MAX_RAFT_NUMBER } from './types';
 
 const EMPTY = new Uint8Array(0);
 
-/** Distributive Omit, so each member of the Message union keeps its own fields. */
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-/** Outgoing is a message before `from` (and, by default, `term`) are filled in. */
-type Outgoing = DistributiveOmit<Message, 'from' | 'term'> & { term?: number };
-
 interface ResolvedConfig {
   electionTicks: number;
   heartbeatTicks: number;
@@ -56,33 +54,6 @@ interface ResolvedConfig {
   maxApplyBytes: number;
   snapshotRetryTicks: number;
 }
-
-/** PendingRead is a ReadIndex request waiting for a quorum to confirm leadership round `seq`. */
-interface PendingRead {
-  ctx: number;
-  from: NodeId;
-  index: number;
-  seq: number;
-}
-
-/**
- * Leaving is a node whose removal the leader committed and that it still tells about it: it keeps
- * replicating to the node until the node has acknowledged `until` (an index at or after its
- * removal, committed), or has been silent for an election timeout. Once told, the node is left
- * be (`toldAt`, in ticks) for an election timeout: answers still in flight are ignored, and only
- * a probe or campaign after that (it did not learn after all) starts telling it again.
- */
-interface Leaving {
-  pr: Progress;
-  until: number;
-  toldAt: number | undefined;
-}
-
-/**
- * MAX_FORWARDED_READS bounds the reads a follower has forwarded to its leader and not yet seen
- * answered; beyond it the oldest is failed (ok=false), so lost answers cannot pile up.
- */
-export const MAX_FORWARDED_READS = 4096;
 
 /** IncomingSnapshot is a follower's partially received InstallSnapshot. */
 interface IncomingSnapshot {
@@ -99,40 +70,56 @@ interface ReadyMark {
   hardState: HardState;
 }
 
-/** Handler handles one message type in one role; the table below maps every (role, type) pair to one. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Handler = (r: Raft, m: any) => void;
+/** MessageOf is the member of the Message union whose type admits T (VoteMsg for 'vote' and for 'preVote'). */
+type MessageOf<T extends MessageType> = T extends MessageType ? Narrow<Message, T> : never;
+type Narrow<M, T> = M extends { type: infer X } ? (T extends X ? M : never) : never;
+
+/** Handler handles messages of type T in one role; Raft.handlers maps every (role, type) pair to one. */
+type Handler<T extends MessageType> = (r: Raft, m: MessageOf<T>) => void;
+
+/** HandlerTable has one handler per message type, each receiving its own message type. */
+export type HandlerTable = { readonly [T in MessageType]: Handler<T> };
+
+/** dispatch calls the handler of the message's type (the key and the message are typed together). */
+function dispatch<T extends MessageType>(
+  table: HandlerTable,
+  type: T,
+  r: Raft,
+  m: MessageOf<T>,
+): void {
+  table[type](r, m);
+}
 
 /**
  * Raft is one node's consensus state machine. It is pure: it performs no I/O, reads no clock and
- * draws randomness only from the injected rng. The host drives it with tick(), step(),
- * propose(), proposeConfChange(), readIndex() and transferLeader(), and collects the work to do
- * with ready() — see Ready for the ordering contract: persist BEFORE send, apply only committed
- * entries — then calls advance().
+ * draws randomness only from the injected rng. Hosts drive it through RawNode (raw-node.ts),
+ * which exposes only what they need: tick(), step(), propose(), proposeConfChange(), readIndex()
+ * and transferLeader() as inputs, and ready() — see Ready for the ordering contract: persist
+ * BEFORE send, apply only committed entries — then advance(). Its state is private; the getters
+ * below are read-only views of it. ReadIndex bookkeeping lives in read-only.ts, the followers'
+ * progress in tracker.ts and snapshot sending in snapshot-send.ts.
  */
 export class Raft {
   readonly id: NodeId;
-  term = 0;
-  vote: NodeId = 0;
-  leader: NodeId = 0;
-  role: Role = 'follower';
-  readonly log = new RaftLog();
+  private currentTerm = 0;
+  private votedFor: NodeId = 0;
+  private leaderId: NodeId = 0;
+  private currentRole: Role = 'follower';
+  private readonly raftLog = new RaftLog();
 
   private readonly cfg: ResolvedConfig;
   private readonly rng: () => number;
-  electionElapsed = 0;
+  private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private votes = new Map<NodeId, boolean>();
-  /** prs: the leader's progress for every other member (and removed nodes until their removal commits). */
-  readonly prs = new Map<NodeId, Progress>();
-  /** leaving: on the leader, removed nodes still being told that their removal committed. */
-  private readonly leaving = new Map<NodeId, Leaving>();
+  /** tracker: on the leader, the progress of every other member and of removed nodes being told. */
+  private readonly tracker = new Tracker();
   /** ticks counts tick() calls: the core's own clock, for what it measures in ticks. */
   private ticks = 0;
-  transferee: NodeId = 0;
-  /** snapshot: the latest local state-machine image, sent to followers that fell behind the log. */
-  snapshot: Snapshot | undefined;
+  private transferee: NodeId = 0;
+  /** latestSnapshot: the latest local state-machine image, sent to followers that fell behind the log. */
+  private latestSnapshot: Snapshot | undefined;
   private pendingSnapshot: Snapshot | undefined;
   private incoming: IncomingSnapshot | undefined;
   /** snapshotParts: what happened to `incoming` since the last Ready. */
@@ -140,7 +127,6 @@ export class Raft {
   private activeConf: ConfPoint;
 
   private msgs: Message[] = [];
-  private readStates: ReadState[] = [];
   private events: RaftEvent[] = [];
   private pendingBcast = false;
   /**
@@ -151,17 +137,9 @@ export class Raft {
    */
   private readonly commitOwed = new Set<NodeId>();
 
-  private readSeq = 0;
-  /**
-   * forwarded: reads this node forwarded to a leader, by ctx, with the node they went to. Only an
-   * answer from that node to a read still outstanding is passed on, so an answer meant for an
-   * earlier incarnation of this node, a duplicate, or one from another node cannot serve a read;
-   * a change of leader or term fails them all at once (the host retries).
-   */
-  private readonly forwarded = new Map<number, NodeId>();
-  private reads: PendingRead[] = [];
-  private readsAwaitingCommit: { ctx: number; from: NodeId }[] = [];
-  private readRoundPending = false;
+  /** readOnly: linearizable reads waiting on this node, and the ReadStates for the next Ready. */
+  private readonly readOnly: ReadOnly;
+  private readonly snapshots: SnapshotSender;
 
   private prevHardState: HardState = { term: 0, vote: 0, commit: 0 };
   private readyMark: ReadyMark | undefined;
@@ -173,7 +151,36 @@ export class Raft {
   /** campaignRefusedTerm: the term at which a campaign was last refused (reported once per term). */
   private campaignRefusedTerm = -1;
   /** refused counts messages dropped because a number in them is out of bounds. */
-  refused = 0;
+  private refused = 0;
+
+  /** term is the current term. */
+  get term(): number {
+    return this.currentTerm;
+  }
+
+  /** vote is the candidate voted for in the current term (0: none). */
+  get vote(): NodeId {
+    return this.votedFor;
+  }
+
+  /** leader is the leader of the current term as far as this node knows (0: none). */
+  get leader(): NodeId {
+    return this.leaderId;
+  }
+
+  get role(): Role {
+    return this.currentRole;
+  }
+
+  /** log is a read-only view of the log. */
+  get log(): LogView {
+    return this.raftLog;
+  }
+
+  /** snapshot is the latest local state-machine image (taken here or installed from the leader). */
+  get snapshot(): Readonly<Snapshot> | undefined {
+    return this.latestSnapshot;
+  }
 
   constructor(c: RaftConfig) {
     if (!Number.isSafeInteger(c.id) || c.id <= 0) throw new Error(`raft: invalid node id ${c.id}`);
@@ -195,6 +202,26 @@ export class Raft {
       maxApplyBytes: c.maxApplyBytes ?? 64 << 20,
       snapshotRetryTicks: Math.max(2, c.heartbeatTicks * 3),
     };
+    this.readOnly = new ReadOnly({
+      id: this.id,
+      log: this.raftLog,
+      term: () => this.currentTerm,
+      readAck: (id) => this.tracker.readAck(id),
+      send: (m) => this.send(m),
+      sendOwedCommit: (id) => this.sendOwedCommit(id),
+    });
+    this.snapshots = new SnapshotSender(
+      {
+        chunkBytes: this.cfg.snapshotChunkBytes,
+        window: this.cfg.snapshotWindow,
+        retryTicks: this.cfg.snapshotRetryTicks,
+      },
+      {
+        latest: () => this.latestSnapshot,
+        send: (m) => this.send(m),
+        event: (e) => this.events.push(e),
+      },
+    );
     const st = c.state;
     if (st && (st.hardState.term > 0 || st.entries.length > 0 || st.snapshot)) {
       this.restoreFrom(c);
@@ -203,7 +230,7 @@ export class Raft {
       const addresses: Record<string, string> = {};
       for (const v of c.initialVoters) addresses[String(v.id)] = v.address;
       const conf: ConfState = { voters: ids, learners: [], addresses };
-      this.log.append([
+      this.raftLog.append([
         {
           index: 1,
           term: 1,
@@ -211,20 +238,20 @@ export class Raft {
           data: encodeConfEntry({ change: { type: 'bootstrap' }, conf }),
         },
       ]);
-      this.term = 1;
-      this.log.commitTo(1);
+      this.currentTerm = 1;
+      this.raftLog.commitTo(1);
     }
-    this.activeConf = this.log.latestConf();
-    this.committedMember = this.log.confs.some(
-      (cp) => cp.index <= this.log.commit && isMember(cp.conf, this.id),
+    this.activeConf = this.raftLog.latestConf();
+    this.committedMember = this.raftLog.confs.some(
+      (cp) => cp.index <= this.raftLog.commit && isMember(cp.conf, this.id),
     );
-    this.role = isLearner(this.log.conf(), this.id) ? 'learner' : 'follower';
+    this.currentRole = isLearner(this.raftLog.conf(), this.id) ? 'learner' : 'follower';
     this.resetRandomizedElectionTimeout();
   }
 
   private restoreFrom(c: RaftConfig): void {
     const st = c.state!;
-    const log = this.log;
+    const log = this.raftLog;
     const numbers: [string, number][] = [
       ['hard state term', st.hardState.term],
       ['hard state vote', st.hardState.vote],
@@ -248,7 +275,7 @@ export class Raft {
     }
     if (st.snapshot) {
       log.restore(st.snapshot.meta);
-      this.snapshot = st.snapshot;
+      this.latestSnapshot = st.snapshot;
     }
     const ents = st.entries.filter((e) => e.index > log.prevIndex);
     if (ents.length > 0 && ents[0]!.index !== log.prevIndex + 1) {
@@ -260,8 +287,8 @@ export class Raft {
     log.unstableFrom = log.lastIndex() + 1;
     log.persistedIndex = log.lastIndex();
     log.truncatedBelow = Infinity;
-    this.term = st.hardState.term;
-    this.vote = st.hardState.vote;
+    this.currentTerm = st.hardState.term;
+    this.votedFor = st.hardState.vote;
     log.commit = Math.min(Math.max(st.hardState.commit, log.prevIndex), log.lastIndex());
     log.applied = Math.min(Math.max(c.applied ?? log.prevIndex, log.prevIndex), log.commit);
     this.prevHardState = { ...st.hardState };
@@ -272,7 +299,7 @@ export class Raft {
   /** tick advances logical time by one tick. */
   tick(): void {
     this.ticks++;
-    if (this.role === 'leader') this.tickHeartbeat();
+    if (this.currentRole === 'leader') this.tickHeartbeat();
     else this.tickElection();
   }
 
@@ -287,9 +314,9 @@ export class Raft {
    * the usual rules, and a leader that is heard from again is followed again.
    */
   leaderGone(id: NodeId): void {
-    if (this.role !== 'follower' || id === 0 || this.leader !== id) return;
+    if (this.currentRole !== 'follower' || id === 0 || this.leaderId !== id) return;
     this.setLeader(0);
-    const others = this.log
+    const others = this.raftLog
       .conf()
       .voters.filter((v) => v !== id)
       .sort((a, b) => a - b);
@@ -311,21 +338,21 @@ export class Raft {
       return;
     }
     if (
-      this.role === 'leader' &&
-      !this.prs.has(m.from) &&
-      !this.leaving.has(m.from) &&
-      !isMember(this.log.conf(), m.from)
+      this.currentRole === 'leader' &&
+      !this.tracker.prs.has(m.from) &&
+      !this.tracker.leaving.has(m.from) &&
+      !isMember(this.raftLog.conf(), m.from)
     ) {
       // A node outside the configuration still talks to us: it was removed (by a committed
       // change: prs keeps a node until its removal commits) and has not learnt it. Tell it.
       this.tellRemoved(m.from);
     }
-    if (m.term > this.term) {
+    if (m.term > this.currentTerm) {
       if (m.type === 'vote' || m.type === 'preVote') {
         // Leader stickiness: while we hear from a live leader, ignore campaigns (unless transfer).
         const inLease =
           this.cfg.checkQuorum &&
-          this.leader !== 0 &&
+          this.leaderId !== 0 &&
           this.electionElapsed < this.cfg.electionTicks;
         if (!m.transfer && inLease) {
           this.events.push({
@@ -334,7 +361,7 @@ export class Raft {
             term: m.term,
             prevote: m.type === 'preVote',
             granted: false,
-            reason: `leader ${this.leader} is alive`,
+            reason: `leader ${this.leaderId} is alive`,
           });
           return;
         }
@@ -342,14 +369,14 @@ export class Raft {
       if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
         // A PreVote and a granted PreVote response never change our term.
       } else {
-        if (this.role === 'leader' && this.transferee !== 0 && m.from === this.transferee) {
+        if (this.currentRole === 'leader' && this.transferee !== 0 && m.from === this.transferee) {
           this.events.push({ type: 'transfer', target: this.transferee, status: 'done' });
           this.transferee = 0;
         }
         const lead = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap' ? m.from : 0;
         this.becomeFollower(m.term, lead, 'higher-term');
       }
-    } else if (m.term < this.term) {
+    } else if (m.term < this.currentTerm) {
       if (
         (this.cfg.checkQuorum || this.cfg.preVote) &&
         (m.type === 'app' || m.type === 'heartbeat')
@@ -369,7 +396,7 @@ export class Raft {
       }
       return;
     }
-    HANDLERS[this.role][m.type](this, m);
+    dispatch(Raft.handlers[this.currentRole], m.type, this, m);
   }
 
   /** propose appends data on the leader; the result says where, or why not. */
@@ -378,15 +405,16 @@ export class Raft {
   }
 
   /** proposeMany appends several entries at once (one broadcast); the result names the last one. */
-  proposeMany(datas: Uint8Array[]): ProposeResult {
+  private proposeMany(datas: Uint8Array[]): ProposeResult {
     const err = this.checkProposable(datas.length);
     if (err) return err;
     const ents: Entry[] = [];
-    let index = this.log.lastIndex();
-    for (const data of datas) ents.push({ index: ++index, term: this.term, type: 'normal', data });
-    this.log.append(ents);
+    let index = this.raftLog.lastIndex();
+    for (const data of datas)
+      ents.push({ index: ++index, term: this.currentTerm, type: 'normal', data });
+    this.raftLog.append(ents);
     this.pendingBcast = true;
-    return { ok: true, index, term: this.term };
+    return { ok: true, index, term: this.currentTerm };
   }
 
   /**
@@ -399,19 +427,19 @@ export class Raft {
     if (err) return err;
     // Not ready first: a new leader may have inherited a config entry it does not yet know to be
     // committed, and committing an entry of its own term settles that one too.
-    if (this.log.term(this.log.commit) !== this.term) {
+    if (this.raftLog.term(this.raftLog.commit) !== this.currentTerm) {
       return this.fail('leader-not-ready', 'the leader has not committed an entry of its term yet');
     }
-    if (this.log.confIndex() > this.log.commit) {
+    if (this.raftLog.confIndex() > this.raftLog.commit) {
       return this.fail(
         'config-change-in-progress',
-        `config entry ${this.log.confIndex()} is not committed yet (commit ${this.log.commit})`,
+        `config entry ${this.raftLog.confIndex()} is not committed yet (commit ${this.raftLog.commit})`,
       );
     }
     if (cc.type === 'promote') {
-      const pr = this.prs.get(cc.node);
-      if (pr && isLearner(this.log.conf(), cc.node)) {
-        const last = this.log.lastIndex();
+      const pr = this.tracker.prs.get(cc.node);
+      if (pr && isLearner(this.raftLog.conf(), cc.node)) {
+        const last = this.raftLog.lastIndex();
         if (pr.match + this.cfg.promoteGap < last) {
           return this.fail(
             'learner-not-caught-up',
@@ -420,15 +448,20 @@ export class Raft {
         }
       }
     }
-    const next = applyChange(this.log.conf(), cc);
+    const next = applyChange(this.raftLog.conf(), cc);
     if (typeof next === 'string') return this.fail('invalid-change', next);
-    const index = this.log.lastIndex() + 1;
-    this.log.append([
-      { index, term: this.term, type: 'conf', data: encodeConfEntry({ change: cc, conf: next }) },
+    const index = this.raftLog.lastIndex() + 1;
+    this.raftLog.append([
+      {
+        index,
+        term: this.currentTerm,
+        type: 'conf',
+        data: encodeConfEntry({ change: cc, conf: next }),
+      },
     ]);
     this.syncConf();
     this.pendingBcast = true;
-    return { ok: true, index, term: this.term };
+    return { ok: true, index, term: this.currentTerm };
   }
 
   /**
@@ -436,20 +469,13 @@ export class Raft {
    * later Ready: serve the read once applied >= its index, or retry when ok is false.
    */
   readIndex(ctx: number): ProposeResult {
-    if (this.role === 'leader') {
-      this.handleRead(ctx, this.id);
-      return { ok: true, index: 0, term: this.term };
+    if (this.currentRole === 'leader') {
+      this.readOnly.request(ctx, this.id);
+      return { ok: true, index: 0, term: this.currentTerm };
     }
-    if (this.leader === 0) return this.fail('not-leader', 'no leader is known');
-    if (this.forwarded.size >= MAX_FORWARDED_READS) {
-      const [oldest] = this.forwarded.keys();
-      this.forwarded.delete(oldest!);
-      this.readStates.push({ ctx: oldest!, index: 0, ok: false });
-    }
-    this.forwarded.delete(ctx);
-    this.forwarded.set(ctx, this.leader);
-    this.send({ type: 'readIndex', to: this.leader, ctx });
-    return { ok: true, index: 0, term: this.term };
+    if (this.leaderId === 0) return this.fail('not-leader', 'no leader is known');
+    this.readOnly.forward(ctx, this.leaderId);
+    return { ok: true, index: 0, term: this.currentTerm };
   }
 
   /**
@@ -457,20 +483,21 @@ export class Raft {
    * gets TimeoutNow. The transfer is abandoned after an election timeout.
    */
   transferLeader(target: NodeId): ProposeResult {
-    if (this.role !== 'leader') return this.fail('not-leader', `node ${this.id} is not the leader`);
-    if (target === this.id) return { ok: true, index: 0, term: this.term };
-    if (!isVoter(this.log.conf(), target) || !this.prs.has(target)) {
+    if (this.currentRole !== 'leader')
+      return this.fail('not-leader', `node ${this.id} is not the leader`);
+    if (target === this.id) return { ok: true, index: 0, term: this.currentTerm };
+    if (!isVoter(this.raftLog.conf(), target) || !this.tracker.prs.has(target)) {
       return this.fail('invalid-change', `node ${target} is not a voter`);
     }
-    if (this.transferee === target) return { ok: true, index: 0, term: this.term };
+    if (this.transferee === target) return { ok: true, index: 0, term: this.currentTerm };
     if (this.transferee !== 0) this.abortTransfer();
     this.transferee = target;
     this.electionElapsed = 0;
     this.events.push({ type: 'transfer', target, status: 'started' });
-    const pr = this.prs.get(target)!;
-    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to: target });
+    const pr = this.tracker.prs.get(target)!;
+    if (pr.match === this.raftLog.lastIndex()) this.send({ type: 'timeoutNow', to: target });
     else this.sendAppend(pr, true);
-    return { ok: true, index: 0, term: this.term };
+    return { ok: true, index: 0, term: this.currentTerm };
   }
 
   /**
@@ -479,18 +506,18 @@ export class Raft {
    * followers receive through InstallSnapshot.
    */
   compact(index: number, data: Uint8Array, keep = 0): SnapshotMeta | undefined {
-    if (this.snapshot && index <= this.snapshot.meta.index) return undefined;
-    if (index > this.log.applied) {
-      throw new Error(`raft: cannot snapshot at ${index}, applied is ${this.log.applied}`);
+    if (this.latestSnapshot && index <= this.latestSnapshot.meta.index) return undefined;
+    if (index > this.raftLog.applied) {
+      throw new Error(`raft: cannot snapshot at ${index}, applied is ${this.raftLog.applied}`);
     }
-    if (index < this.log.prevIndex) return undefined;
+    if (index < this.raftLog.prevIndex) return undefined;
     const meta: SnapshotMeta = {
       index,
-      term: this.log.term(index)!,
-      conf: this.log.confAt(index),
+      term: this.raftLog.term(index)!,
+      conf: this.raftLog.confAt(index),
     };
-    this.snapshot = { meta, data };
-    this.log.compactTo(Math.max(this.log.prevIndex, index - keep));
+    this.latestSnapshot = { meta, data };
+    this.raftLog.compactTo(Math.max(this.raftLog.prevIndex, index - keep));
     this.events.push({ type: 'compacted', index });
     return meta;
   }
@@ -499,19 +526,19 @@ export class Raft {
 
   hasReady(): boolean {
     if (this.readyMark) return false;
-    const log = this.log;
+    const log = this.raftLog;
     return (
       this.pendingBcast ||
-      this.readRoundPending ||
+      this.readOnly.pending ||
       this.msgs.length > 0 ||
-      this.readStates.length > 0 ||
+      this.readOnly.hasStates() ||
       this.events.length > 0 ||
       this.pendingSnapshot !== undefined ||
       this.snapshotParts.length > 0 ||
       log.unstableFrom <= log.lastIndex() ||
       log.applied < Math.min(log.commit, log.lastIndex()) ||
-      this.term !== this.prevHardState.term ||
-      this.vote !== this.prevHardState.vote ||
+      this.currentTerm !== this.prevHardState.term ||
+      this.votedFor !== this.prevHardState.vote ||
       log.commit !== this.prevHardState.commit
     );
   }
@@ -521,9 +548,9 @@ export class Raft {
     if (this.readyMark) throw new Error('raft: ready() called again before advance()');
     this.flush();
     this.noteMembership();
-    const log = this.log;
+    const log = this.raftLog;
     const last = log.lastIndex();
-    const hs: HardState = { term: this.term, vote: this.vote, commit: log.commit };
+    const hs: HardState = { term: this.currentTerm, vote: this.votedFor, commit: log.commit };
     const prev = this.prevHardState;
     const hsChanged = hs.term !== prev.term || hs.vote !== prev.vote || hs.commit !== prev.commit;
     const entries = log.unstableFrom <= last ? log.slice(log.unstableFrom, last + 1) : [];
@@ -537,7 +564,7 @@ export class Raft {
       snapshotParts: this.snapshotParts,
       committedEntries: committed,
       messages: this.msgs,
-      readStates: this.readStates,
+      readStates: this.readOnly.takeStates(),
       events: this.events,
       mustSync:
         entries.length > 0 ||
@@ -553,7 +580,6 @@ export class Raft {
     log.unstableFrom = last + 1;
     log.truncatedBelow = Infinity;
     this.msgs = [];
-    this.readStates = [];
     this.events = [];
     this.snapshotParts = [];
     this.pendingSnapshot = undefined;
@@ -566,37 +592,35 @@ export class Raft {
     if (!mark) throw new Error('raft: advance() without ready()');
     this.readyMark = undefined;
     this.prevHardState = mark.hardState;
-    const log = this.log;
+    const log = this.raftLog;
     if (mark.lastIndex >= 0) {
       const persisted = Math.min(mark.lastIndex, log.truncatedBelow - 1, log.lastIndex());
       if (persisted > log.persistedIndex) log.persistedIndex = persisted;
     }
     if (mark.appliedTo > log.applied) log.applied = mark.appliedTo;
-    if (this.role === 'leader' && this.maybeCommit()) this.pendingBcast = true;
+    if (this.currentRole === 'leader' && this.maybeCommit()) this.pendingBcast = true;
   }
 
   // ---------------------------------------------------------------- status
 
   status(): Status {
-    const log = this.log;
+    const log = this.raftLog;
     const conf = log.conf();
     const last = log.lastIndex();
-    const progress =
-      this.role === 'leader' ? [...this.prs.values()].map((pr) => pr.status(last)) : [];
-    progress.sort((a, b) => a.id - b.id);
+    const progress = this.currentRole === 'leader' ? this.tracker.status(last) : [];
     return {
       id: this.id,
-      role: this.role,
-      term: this.term,
-      vote: this.vote,
-      leader: this.leader,
+      role: this.currentRole,
+      term: this.currentTerm,
+      vote: this.votedFor,
+      leader: this.leaderId,
       commit: log.commit,
       applied: log.applied,
       firstIndex: log.firstIndex(),
       lastIndex: last,
       persistedIndex: log.persistedIndex,
-      snapshotIndex: this.snapshot?.meta.index ?? 0,
-      snapshotTerm: this.snapshot?.meta.term ?? 0,
+      snapshotIndex: this.latestSnapshot?.meta.index ?? 0,
+      snapshotTerm: this.latestSnapshot?.meta.term ?? 0,
       voters: [...conf.voters],
       learners: [...conf.learners],
       addresses: { ...conf.addresses },
@@ -619,7 +643,7 @@ export class Raft {
    * is still joining has never been in a committed configuration, so it is not "removed".)
    */
   private noteMembership(): void {
-    const log = this.log;
+    const log = this.raftLog;
     const cp = log.confPointAt(log.commit);
     if (isMember(cp.conf, this.id)) {
       this.committedMember = true;
@@ -630,8 +654,8 @@ export class Raft {
   }
 
   /** promotable: this node may campaign (it is a voter in its latest configuration). */
-  promotable(): boolean {
-    return isVoter(this.log.conf(), this.id);
+  private promotable(): boolean {
+    return isVoter(this.raftLog.conf(), this.id);
   }
 
   // ---------------------------------------------------------------- role changes
@@ -642,69 +666,63 @@ export class Raft {
   }
 
   private setLeader(id: NodeId): void {
-    if (this.leader !== id) {
-      this.leader = id;
-      this.events.push({ type: 'leader', leader: id, term: this.term });
-      this.failForwardedReads();
+    if (this.leaderId !== id) {
+      this.leaderId = id;
+      this.events.push({ type: 'leader', leader: id, term: this.currentTerm });
+      this.readOnly.failForwarded();
     }
   }
 
-  /** failForwardedReads answers every read forwarded to a leader with ok=false (the host retries). */
-  private failForwardedReads(): void {
-    for (const ctx of this.forwarded.keys()) this.readStates.push({ ctx, index: 0, ok: false });
-    this.forwarded.clear();
-  }
-
   private setRole(role: Role): void {
-    if (this.role !== role) {
-      this.role = role;
-      this.events.push({ type: 'role', role, term: this.term });
+    if (this.currentRole !== role) {
+      this.currentRole = role;
+      this.events.push({ type: 'role', role, term: this.currentTerm });
     }
   }
 
   private reset(term: number): void {
-    if (this.term !== term) {
-      this.term = term;
-      this.vote = 0;
-      this.failForwardedReads();
+    if (this.currentTerm !== term) {
+      this.currentTerm = term;
+      this.votedFor = 0;
+      this.readOnly.failForwarded();
     }
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.votes.clear();
-    this.prs.clear();
-    this.leaving.clear();
+    this.tracker.clear();
     this.pendingBcast = false;
     this.commitOwed.clear();
     if (this.transferee !== 0) this.abortTransfer();
-    this.failPendingReads();
+    this.readOnly.failPending();
   }
 
-  becomeFollower(
+  private becomeFollower(
     term: number,
     leader: NodeId,
     reason?: 'check-quorum' | 'removed' | 'higher-term',
   ): void {
-    const wasLeader = this.role === 'leader';
+    const wasLeader = this.currentRole === 'leader';
     this.reset(term);
     this.setLeader(leader);
-    if (wasLeader && reason) this.events.push({ type: 'step-down', term: this.term, reason });
-    this.setRole(isLearner(this.log.conf(), this.id) ? 'learner' : 'follower');
+    if (wasLeader && reason)
+      this.events.push({ type: 'step-down', term: this.currentTerm, reason });
+    this.setRole(isLearner(this.raftLog.conf(), this.id) ? 'learner' : 'follower');
   }
 
   /** campaign starts a PreVote round, an election, or (after TimeoutNow) an election that bypasses stickiness. */
-  campaign(kind: 'pre' | 'election' | 'transfer'): void {
+  private campaign(kind: 'pre' | 'election' | 'transfer'): void {
     if (!this.promotable()) return;
-    if (this.term + 1 > MAX_RAFT_NUMBER || this.log.lastIndex() + 1 > MAX_RAFT_NUMBER) {
+    if (this.currentTerm + 1 > MAX_RAFT_NUMBER || this.raftLog.lastIndex() + 1 > MAX_RAFT_NUMBER) {
       // Never campaign into a term (or a leader's no-op at an index) beyond the bound every
       // node accepts: the others would refuse it, and no term after it could exist.
-      if (this.campaignRefusedTerm !== this.term) {
-        this.campaignRefusedTerm = this.term;
+      if (this.campaignRefusedTerm !== this.currentTerm) {
+        this.campaignRefusedTerm = this.currentTerm;
         this.events.push({
           type: 'refused',
           from: this.id,
           message: 'campaign',
-          reason: `term ${this.term} or last index ${this.log.lastIndex()} cannot be incremented beyond ${MAX_RAFT_NUMBER}`,
+          reason: `term ${this.currentTerm} or last index ${this.raftLog.lastIndex()} cannot be incremented beyond ${MAX_RAFT_NUMBER}`,
         });
       }
       return;
@@ -716,13 +734,13 @@ export class Raft {
       this.resetRandomizedElectionTimeout();
       this.setLeader(0);
       this.setRole('pre-candidate');
-      voteTerm = this.term + 1;
+      voteTerm = this.currentTerm + 1;
     } else {
-      this.reset(this.term + 1);
-      this.vote = this.id;
+      this.reset(this.currentTerm + 1);
+      this.votedFor = this.id;
       this.setLeader(0);
       this.setRole('candidate');
-      voteTerm = this.term;
+      voteTerm = this.currentTerm;
     }
     this.events.push({
       type: 'campaign',
@@ -737,21 +755,21 @@ export class Raft {
       return;
     }
     const type = kind === 'pre' ? 'preVote' : 'vote';
-    for (const v of this.log.conf().voters) {
+    for (const v of this.raftLog.conf().voters) {
       if (v === this.id) continue;
       this.send({
         type,
         to: v,
         term: voteTerm,
-        lastIndex: this.log.lastIndex(),
-        lastTerm: this.log.lastTerm(),
+        lastIndex: this.raftLog.lastIndex(),
+        lastTerm: this.raftLog.lastTerm(),
         transfer: kind === 'transfer',
       });
     }
   }
 
   private tally(): 'won' | 'lost' | 'pending' {
-    const voters = this.log.conf().voters;
+    const voters = this.raftLog.conf().voters;
     const q = quorum(voters.length);
     let granted = 0;
     let rejected = 0;
@@ -766,29 +784,30 @@ export class Raft {
   }
 
   private becomeLeader(): void {
-    this.reset(this.term);
+    this.reset(this.currentTerm);
     this.setLeader(this.id);
     this.setRole('leader');
-    const conf = this.log.conf();
-    const next = this.log.lastIndex() + 1;
+    const conf = this.raftLog.conf();
+    const next = this.raftLog.lastIndex() + 1;
     for (const id of [...conf.voters, ...conf.learners]) {
-      if (id !== this.id) this.prs.set(id, new Progress(id, next, isLearner(conf, id)));
+      if (id !== this.id) this.tracker.prs.set(id, new Progress(id, next, isLearner(conf, id)));
     }
     // The no-op of this term: it commits everything before it (Figure 8) and unblocks reads.
-    this.log.append([{ index: next, term: this.term, type: 'normal', data: EMPTY }]);
+    this.raftLog.append([{ index: next, term: this.currentTerm, type: 'normal', data: EMPTY }]);
     this.pendingBcast = true;
   }
 
   private stepDownRemoved(): void {
     // Hand over to the most caught-up voter so the cluster does not wait for an election timeout.
     let best: Progress | undefined;
-    for (const v of this.log.conf().voters) {
-      const pr = this.prs.get(v);
+    for (const v of this.raftLog.conf().voters) {
+      const pr = this.tracker.prs.get(v);
       if (pr && (!best || pr.match > best.match)) best = pr;
     }
-    for (const pr of this.prs.values()) this.sendAppend(pr, true);
-    if (best && best.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to: best.id });
-    this.becomeFollower(this.term, 0, 'removed');
+    for (const pr of this.tracker.prs.values()) this.sendAppend(pr, true);
+    if (best && best.match === this.raftLog.lastIndex())
+      this.send({ type: 'timeoutNow', to: best.id });
+    this.becomeFollower(this.currentTerm, 0, 'removed');
   }
 
   private abortTransfer(): void {
@@ -821,7 +840,7 @@ export class Raft {
    */
   private probe(): void {
     this.setLeader(0);
-    for (const v of this.log.conf().voters) {
+    for (const v of this.raftLog.conf().voters) {
       if (v !== this.id) this.send({ type: 'heartbeatResp', to: v, readSeq: 0 });
     }
   }
@@ -832,47 +851,15 @@ export class Raft {
     if (this.electionElapsed >= this.cfg.electionTicks) {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum) {
-        if (!this.quorumActive()) {
-          this.becomeFollower(this.term, 0, 'check-quorum');
+        if (!this.tracker.quorumActive(this.raftLog.conf().voters, this.id)) {
+          this.becomeFollower(this.currentTerm, 0, 'check-quorum');
           return;
         }
       }
-      for (const pr of this.prs.values()) pr.recentActive = false;
-      for (const [id, l] of this.leaving) {
-        // Told an election timeout ago, or silent for one: gone (it exits once it learns), or
-        // unreachable. If it comes back without having learnt, its probe or campaign brings it
-        // back here.
-        if (l.toldAt !== undefined) {
-          if (this.ticks - l.toldAt >= this.cfg.electionTicks) this.leaving.delete(id);
-        } else if (!l.pr.recentActive) {
-          this.leaving.delete(id);
-        } else {
-          l.pr.recentActive = false;
-        }
-      }
+      this.tracker.endActivityWindow(this.ticks, this.cfg.electionTicks);
       if (this.transferee !== 0) this.abortTransfer();
     }
-    for (const pr of this.allProgress()) {
-      if (
-        pr.state === 'snapshot' &&
-        pr.snap &&
-        ++pr.snap.idleTicks >= this.cfg.snapshotRetryTicks
-      ) {
-        const t = pr.snap;
-        t.idleTicks = 0;
-        t.retries++;
-        t.sent = t.acked;
-        t.lastGap = -1;
-        this.events.push({
-          type: 'snapshot-retry',
-          to: pr.id,
-          index: t.index,
-          offset: t.acked,
-          retries: t.retries,
-        });
-        this.sendSnapshotChunks(pr);
-      }
-    }
+    for (const pr of this.tracker.all()) this.snapshots.tick(pr);
     for (const id of this.commitOwed) this.sendOwedCommit(id);
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -880,30 +867,7 @@ export class Raft {
     }
   }
 
-  private quorumActive(): boolean {
-    const voters = this.log.conf().voters;
-    let active = 0;
-    for (const v of voters) {
-      if (v === this.id || this.prs.get(v)?.recentActive) active++;
-    }
-    return active >= quorum(voters.length);
-  }
-
   // ---------------------------------------------------------------- sending
-
-  /** allProgress: the progress of every member, then of every leaving node not yet told. */
-  private *allProgress(): Iterable<Progress> {
-    yield* this.prs.values();
-    for (const l of this.leaving.values()) if (l.toldAt === undefined) yield l.pr;
-  }
-
-  /** progressOf: the leader's progress for a member or a leaving node not yet told. */
-  private progressOf(id: NodeId): Progress | undefined {
-    const pr = this.prs.get(id);
-    if (pr) return pr;
-    const l = this.leaving.get(id);
-    return l && l.toldAt === undefined ? l.pr : undefined;
-  }
 
   /**
    * tellRemoved starts telling node `id`, which is outside the configuration and not being
@@ -912,54 +876,50 @@ export class Raft {
    * shuts down (see the 'removed' event).
    */
   private tellRemoved(id: NodeId): void {
-    const pr = new Progress(id, this.log.lastIndex() + 1, false);
+    const pr = new Progress(id, this.raftLog.lastIndex() + 1, false);
     pr.recentActive = true;
-    this.leaving.set(id, { pr, until: this.log.commit, toldAt: undefined });
+    this.tracker.leaving.set(id, { pr, until: this.raftLog.commit, toldAt: undefined });
     this.sendAppend(pr, true);
   }
 
   private send(m: Outgoing): void {
-    const full = { ...m, from: this.id, term: m.term ?? this.term } as Message;
+    const full = { ...m, from: this.id, term: m.term ?? this.currentTerm } as Message;
     this.msgs.push(full);
   }
 
   /** flush turns deferred broadcasts (proposals, commits) and ReadIndex rounds into messages. */
   private flush(): void {
-    if (this.role !== 'leader') {
+    if (this.currentRole !== 'leader') {
       this.pendingBcast = false;
-      this.readRoundPending = false;
+      this.readOnly.cancelRound();
       return;
     }
     if (this.pendingBcast) {
       this.pendingBcast = false;
-      for (const pr of this.prs.values()) {
+      for (const pr of this.tracker.prs.values()) {
         // Fill the follower's window; a commit with nothing to carry it waits (see commitOwed).
         let sent = false;
         while (this.sendAppend(pr, false)) sent = true;
         if (!sent) this.commitOwed.add(pr.id);
       }
     }
-    if (this.readRoundPending) {
-      this.readRoundPending = false;
-      this.readSeq++;
-      this.bcastHeartbeat();
-    }
+    if (this.readOnly.startRound()) this.bcastHeartbeat();
   }
 
   /** sendOwedCommit sends a follower the commit index it is owed, if it is owed one. */
   private sendOwedCommit(id: NodeId): void {
-    const pr = this.prs.get(id);
+    const pr = this.tracker.prs.get(id);
     if (!pr) this.commitOwed.delete(id);
     else if (this.commitOwed.has(id)) this.sendAppend(pr, true);
   }
 
   private bcastHeartbeat(): void {
-    for (const pr of this.allProgress()) {
+    for (const pr of this.tracker.all()) {
       this.send({
         type: 'heartbeat',
         to: pr.id,
-        commit: Math.min(pr.match, this.log.commit),
-        readSeq: this.readSeq,
+        commit: Math.min(pr.match, this.raftLog.commit),
+        readSeq: this.readOnly.seq,
       });
     }
   }
@@ -967,11 +927,11 @@ export class Raft {
   /** sendAppend sends the follower what it lacks (or a snapshot); returns false if nothing was sent. */
   private sendAppend(pr: Progress, sendIfEmpty: boolean): boolean {
     if (pr.isPaused(this.cfg.maxInflight)) return false;
-    const log = this.log;
+    const log = this.raftLog;
     if (pr.next > log.lastIndex() + 1) pr.next = log.lastIndex() + 1;
     const prevIndex = pr.next - 1;
     const prevTerm = log.term(prevIndex);
-    if (prevTerm === undefined) return this.sendSnapshot(pr);
+    if (prevTerm === undefined) return this.snapshots.start(pr);
     const ents = log.slice(pr.next, log.lastIndex() + 1, this.cfg.maxMsgBytes);
     if (ents.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'app', to: pr.id, prevIndex, prevTerm, entries: ents, commit: log.commit });
@@ -990,82 +950,24 @@ export class Raft {
     return true;
   }
 
-  private sendSnapshot(pr: Progress): boolean {
-    const s = this.snapshot;
-    if (!s) return false;
-    pr.becomeSnapshot({
-      image: s,
-      index: s.meta.index,
-      term: s.meta.term,
-      total: s.data.length,
-      acked: 0,
-      sent: 0,
-      chunks: 0,
-      retries: 0,
-      idleTicks: 0,
-      lastGap: -1,
-    });
-    this.events.push({
-      type: 'snapshot-send',
-      to: pr.id,
-      index: s.meta.index,
-      total: s.data.length,
-    });
-    this.sendSnapshotChunks(pr);
-    return true;
-  }
-
-  /** sendSnapshotChunks keeps up to snapshotWindow chunks in flight from the first unconfirmed byte. */
-  private sendSnapshotChunks(pr: Progress): void {
-    const t = pr.snap;
-    if (!t) return;
-    const latest = this.snapshot;
-    if (t.acked === 0 && latest && latest.meta.index > t.index) {
-      // Nothing of the image it has is confirmed yet: it may as well get the newest one. Once
-      // bytes are confirmed, the transfer keeps its image to the end, whatever we take meanwhile.
-      this.sendSnapshot(pr);
-      return;
-    }
-    const s = t.image;
-    const chunk = this.cfg.snapshotChunkBytes;
-    const limit = t.acked + this.cfg.snapshotWindow * chunk;
-    let first = true;
-    while ((t.sent < t.total && t.sent < limit) || (t.total === 0 && t.sent === 0 && first)) {
-      first = false;
-      const end = Math.min(t.sent + chunk, t.total);
-      this.send({
-        type: 'snap',
-        to: pr.id,
-        meta: s.meta,
-        offset: t.sent,
-        total: t.total,
-        data: s.data.subarray(t.sent, end),
-        done: end === t.total,
-      });
-      t.chunks++;
-      if (t.total === 0) break;
-      t.sent = end;
-    }
-  }
-
   private fail(error: ProposeError, detail: string): ProposeResult {
-    return { ok: false, error, leader: this.leader, detail };
+    return { ok: false, error, leader: this.leaderId, detail };
   }
 
   private checkProposable(entries: number): ProposeResult | undefined {
-    if (this.role !== 'leader') {
+    if (this.currentRole !== 'leader') {
       return this.fail(
         'not-leader',
-        this.leader ? `leader is ${this.leader}` : 'no leader is known',
+        this.leaderId ? `leader is ${this.leaderId}` : 'no leader is known',
       );
     }
     if (this.transferee !== 0) {
       return this.fail('transfer-in-progress', `leadership is moving to ${this.transferee}`);
     }
-    if (this.log.lastIndex() + entries > MAX_RAFT_NUMBER) {
+    if (this.raftLog.lastIndex() + entries > MAX_RAFT_NUMBER) {
       return this.fail(
         'log-full',
-        `${entries} entries after ${this.log.lastIndex()} would pass the largest index ${MAX_RAFT_NUMBER}`,
+        `${entries} entries after ${this.raftLog.lastIndex()} would pass the largest index ${MAX_RAFT_NUMBER}`,
       );
     }
     return undefined;
@@ -1075,15 +977,9 @@ export class Raft {
 
   /** maybeCommit advances commit to the quorum-th largest match index, for entries of this term only (§5.4.2). */
   private maybeCommit(): boolean {
-    const log = this.log;
-    const voters = log.conf().voters;
-    if (voters.length === 0) return false;
-    const matches = voters.map((v) =>
-      v === this.id ? log.persistedIndex : (this.prs.get(v)?.match ?? 0),
-    );
-    matches.sort((a, b) => b - a);
-    const mci = matches[quorum(voters.length) - 1]!;
-    if (mci > log.commit && log.term(mci) === this.term) {
+    const log = this.raftLog;
+    const mci = this.tracker.committed(log.conf().voters, this.id, log.persistedIndex);
+    if (mci > log.commit && log.term(mci) === this.currentTerm) {
       log.commitTo(mci);
       this.onLeaderCommit();
       return true;
@@ -1092,20 +988,16 @@ export class Raft {
   }
 
   private onLeaderCommit(): void {
-    const log = this.log;
-    if (this.readsAwaitingCommit.length > 0 && log.term(log.commit) === this.term) {
-      const waiting = this.readsAwaitingCommit;
-      this.readsAwaitingCommit = [];
-      for (const r of waiting) this.handleRead(r.ctx, r.from);
-    }
+    const log = this.raftLog;
+    this.readOnly.onCommit();
     if (log.confIndex() <= log.commit) {
       const conf = log.conf();
       // A removed node stops being a member; it is told about the commit of its removal until
       // it acknowledges it, or is silent for an election timeout (see tickHeartbeat).
-      for (const pr of [...this.prs.values()]) {
+      for (const pr of [...this.tracker.prs.values()]) {
         if (!isMember(conf, pr.id)) {
-          this.prs.delete(pr.id);
-          this.leaving.set(pr.id, { pr, until: log.confIndex(), toldAt: undefined });
+          this.tracker.prs.delete(pr.id);
+          this.tracker.leaving.set(pr.id, { pr, until: log.confIndex(), toldAt: undefined });
           this.sendAppend(pr, true);
         }
       }
@@ -1114,102 +1006,48 @@ export class Raft {
   }
 
   /** syncConf applies the latest configuration in the log: roles, and on the leader its progress set. */
-  syncConf(): void {
-    const cp = this.log.latestConf();
+  private syncConf(): void {
+    const cp = this.raftLog.latestConf();
     if (cp === this.activeConf) return;
     this.activeConf = cp;
     const conf = cp.conf;
     if (cp.change) this.events.push({ type: 'config', index: cp.index, change: cp.change, conf });
-    if (this.role === 'leader') {
+    if (this.currentRole === 'leader') {
       for (const id of [...conf.voters, ...conf.learners]) {
         if (id === this.id) continue;
-        const pr = this.prs.get(id);
+        const pr = this.tracker.prs.get(id);
         if (pr) pr.learner = isLearner(conf, id);
-        else this.prs.set(id, new Progress(id, this.log.lastIndex() + 1, isLearner(conf, id)));
+        else
+          this.tracker.prs.set(
+            id,
+            new Progress(id, this.raftLog.lastIndex() + 1, isLearner(conf, id)),
+          );
       }
       if (this.transferee !== 0 && !isVoter(conf, this.transferee)) this.abortTransfer();
       if (this.maybeCommit()) this.pendingBcast = true;
-    } else if (this.role === 'follower' || this.role === 'learner') {
+    } else if (this.currentRole === 'follower' || this.currentRole === 'learner') {
       this.setRole(isLearner(conf, this.id) ? 'learner' : 'follower');
     } else if (!isVoter(conf, this.id)) {
-      this.becomeFollower(this.term, 0);
+      this.becomeFollower(this.currentTerm, 0);
     }
-  }
-
-  // ---------------------------------------------------------------- ReadIndex
-
-  private handleRead(ctx: number, from: NodeId): void {
-    const log = this.log;
-    if (log.term(log.commit) !== this.term) {
-      // A new leader does not know the latest commit until an entry of its term commits.
-      this.readsAwaitingCommit.push({ ctx, from });
-      return;
-    }
-    const voters = log.conf().voters;
-    if (voters.length === 1 && voters[0] === this.id) {
-      this.deliverRead({ ctx, from, index: log.commit, seq: 0 }, true);
-      return;
-    }
-    this.reads.push({ ctx, from, index: log.commit, seq: this.readSeq + 1 });
-    this.readRoundPending = true;
-  }
-
-  private releaseReads(): void {
-    const voters = this.log.conf().voters;
-    const q = quorum(voters.length);
-    while (this.reads.length > 0) {
-      const rd = this.reads[0]!;
-      let acks = 0;
-      for (const v of voters) {
-        if (v === this.id || (this.prs.get(v)?.readAck ?? 0) >= rd.seq) acks++;
-      }
-      if (acks < q) return;
-      this.reads.shift();
-      this.deliverRead(rd, true);
-    }
-  }
-
-  private deliverRead(rd: PendingRead, ok: boolean): void {
-    if (rd.from === this.id) {
-      this.readStates.push({ ctx: rd.ctx, index: ok ? rd.index : 0, ok });
-    } else {
-      // The follower serves the read once it has applied rd.index: give it the commit first.
-      if (ok) this.sendOwedCommit(rd.from);
-      this.send({
-        type: 'readIndexResp',
-        to: rd.from,
-        ctx: rd.ctx,
-        index: ok ? rd.index : 0,
-        reject: !ok,
-      });
-    }
-  }
-
-  private failPendingReads(): void {
-    const all = [
-      ...this.reads,
-      ...this.readsAwaitingCommit.map((r) => ({ ...r, index: 0, seq: 0 })),
-    ];
-    this.reads = [];
-    this.readsAwaitingCommit = [];
-    this.readRoundPending = false;
-    for (const rd of all) this.deliverRead(rd, false);
   }
 
   // ---------------------------------------------------------------- handlers
 
   /** handleVote answers RequestVote and PreVote (§5.2, §5.4.1; thesis §9.6). */
-  static handleVote(r: Raft, m: VoteMsg): void {
+  private static handleVote(r: Raft, m: VoteMsg): void {
     const pre = m.type === 'preVote';
     const canVote =
-      r.vote === m.from || (r.vote === 0 && r.leader === 0) || (pre && m.term > r.term);
-    const upToDate = r.log.isUpToDate(m.lastIndex, m.lastTerm);
+      r.votedFor === m.from ||
+      (r.votedFor === 0 && r.leaderId === 0) ||
+      (pre && m.term > r.currentTerm);
+    const upToDate = r.raftLog.isUpToDate(m.lastIndex, m.lastTerm);
     const respType = pre ? 'preVoteResp' : 'voteResp';
     if (canVote && upToDate) {
       r.send({ type: respType, to: m.from, term: m.term, reject: false });
       if (!pre) {
         r.electionElapsed = 0;
-        r.vote = m.from;
+        r.votedFor = m.from;
       }
       r.events.push({
         type: 'vote',
@@ -1222,10 +1060,10 @@ export class Raft {
     } else {
       r.send({ type: respType, to: m.from, reject: true });
       const reason = !canVote
-        ? r.vote !== 0
-          ? `already voted for ${r.vote} in term ${r.term}`
-          : `leader ${r.leader} is known`
-        : `candidate log (${m.lastTerm}/${m.lastIndex}) is behind ours (${r.log.lastTerm()}/${r.log.lastIndex()})`;
+        ? r.votedFor !== 0
+          ? `already voted for ${r.votedFor} in term ${r.currentTerm}`
+          : `leader ${r.leaderId} is known`
+        : `candidate log (${m.lastTerm}/${m.lastIndex}) is behind ours (${r.raftLog.lastTerm()}/${r.raftLog.lastIndex()})`;
       r.events.push({
         type: 'vote',
         candidate: m.from,
@@ -1237,23 +1075,23 @@ export class Raft {
     }
   }
 
-  static handleVoteResp(r: Raft, m: VoteRespMsg): void {
-    if (!isVoter(r.log.conf(), m.from)) return;
+  private static handleVoteResp(r: Raft, m: VoteRespMsg): void {
+    if (!isVoter(r.raftLog.conf(), m.from)) return;
     r.votes.set(m.from, !m.reject);
     const outcome = r.tally();
     if (outcome === 'won') {
-      if (r.role === 'pre-candidate') r.campaign('election');
+      if (r.currentRole === 'pre-candidate') r.campaign('election');
       else r.becomeLeader();
     } else if (outcome === 'lost') {
-      r.becomeFollower(r.term, 0);
+      r.becomeFollower(r.currentTerm, 0);
     }
   }
 
   /** handleAppend is the follower side of AppendEntries (§5.3), with a fast-backtracking hint on reject. */
-  static handleAppend(r: Raft, m: AppMsg): void {
+  private static handleAppend(r: Raft, m: AppMsg): void {
     r.electionElapsed = 0;
     r.setLeader(m.from);
-    const log = r.log;
+    const log = r.raftLog;
     if (m.prevIndex < log.commit) {
       r.send({
         type: 'appResp',
@@ -1289,10 +1127,10 @@ export class Raft {
     });
   }
 
-  static handleHeartbeat(r: Raft, m: HeartbeatMsg): void {
+  private static handleHeartbeat(r: Raft, m: HeartbeatMsg): void {
     r.electionElapsed = 0;
     r.setLeader(m.from);
-    r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
+    r.raftLog.commitTo(Math.min(m.commit, r.raftLog.lastIndex()));
     r.send({ type: 'heartbeatResp', to: m.from, readSeq: m.readSeq });
   }
 
@@ -1303,10 +1141,10 @@ export class Raft {
   }
 
   /** handleSnap receives one InstallSnapshot chunk; the image is installed when the last one arrives. */
-  static handleSnap(r: Raft, m: SnapMsg): void {
+  private static handleSnap(r: Raft, m: SnapMsg): void {
     r.electionElapsed = 0;
     r.setLeader(m.from);
-    const log = r.log;
+    const log = r.raftLog;
     const meta = m.meta;
     const reply = (nextOffset: number, gap: boolean, done: boolean): void =>
       r.send({ type: 'snapResp', to: m.from, snapIndex: meta.index, nextOffset, gap, done });
@@ -1389,33 +1227,31 @@ export class Raft {
     r.incoming = undefined;
     const data = inc.data;
     log.restore(meta);
-    r.snapshot = { meta, data };
-    r.pendingSnapshot = r.snapshot;
+    r.latestSnapshot = { meta, data };
+    r.pendingSnapshot = r.latestSnapshot;
     r.syncConf();
     r.events.push({ type: 'snapshot-installed', index: meta.index, term: meta.term, from: m.from });
     reply(inc.received, false, true);
   }
 
-  static handleTimeoutNow(r: Raft, _m: TimeoutNowMsg): void {
+  private static handleTimeoutNow(r: Raft, _m: TimeoutNowMsg): void {
     r.campaign('transfer');
   }
 
-  static handleReadIndexNotLeader(r: Raft, m: ReadIndexMsg): void {
+  private static handleReadIndexNotLeader(r: Raft, m: ReadIndexMsg): void {
     r.send({ type: 'readIndexResp', to: m.from, ctx: m.ctx, index: 0, reject: true });
   }
 
-  static handleReadIndexResp(r: Raft, m: ReadIndexRespMsg): void {
-    if (r.forwarded.get(m.ctx) !== m.from) return;
-    r.forwarded.delete(m.ctx);
-    r.readStates.push({ ctx: m.ctx, index: m.index, ok: !m.reject });
+  private static handleReadIndexResp(r: Raft, m: ReadIndexRespMsg): void {
+    r.readOnly.answer(m);
   }
 
   /** leaderAppResp processes a follower's AppendEntries answer: progress, commit, pipelining. */
-  static leaderAppResp(r: Raft, m: AppRespMsg): void {
-    const pr = r.progressOf(m.from);
+  private static leaderAppResp(r: Raft, m: AppRespMsg): void {
+    const pr = r.tracker.of(m.from);
     if (!pr) return;
     pr.recentActive = true;
-    const log = r.log;
+    const log = r.raftLog;
     if (m.reject) {
       const hint = m.hintTerm > 0 ? log.findConflictByTerm(m.hintIndex, m.hintTerm) : m.hintIndex;
       if (pr.maybeDecrTo(m.index, hint)) {
@@ -1426,7 +1262,7 @@ export class Raft {
     }
     const wasPaused = pr.isPaused(r.cfg.maxInflight);
     const updated = pr.maybeUpdate(m.index);
-    const leaving = r.leaving.get(m.from);
+    const leaving = r.tracker.leaving.get(m.from);
     if (leaving && pr.match >= leaving.until) {
       // It has the entries through its removal. One more append carries the commit index (the
       // one it acknowledged may have left before the removal committed); then it is left be,
@@ -1448,7 +1284,7 @@ export class Raft {
       pr.freeTo(m.index);
     }
     if (r.maybeCommit()) r.pendingBcast = true;
-    if (r.role !== 'leader') return;
+    if (r.currentRole !== 'leader') return;
     if (wasPaused) r.sendAppend(pr, true);
     while (r.sendAppend(pr, false)) {
       /* keep the pipeline full */
@@ -1458,127 +1294,95 @@ export class Raft {
     }
   }
 
-  static leaderHeartbeatResp(r: Raft, m: HeartbeatRespMsg): void {
-    const pr = r.progressOf(m.from);
+  private static leaderHeartbeatResp(r: Raft, m: HeartbeatRespMsg): void {
+    const pr = r.tracker.of(m.from);
     if (!pr) return;
     pr.recentActive = true;
     pr.paused = false;
     if (pr.state === 'replicate' && pr.inflight.length >= r.cfg.maxInflight) pr.inflight.shift();
-    if (pr.match < r.log.lastIndex()) r.sendAppend(pr, true);
+    if (pr.match < r.raftLog.lastIndex()) r.sendAppend(pr, true);
     if (m.readSeq > pr.readAck) {
       pr.readAck = m.readSeq;
-      r.releaseReads();
+      r.readOnly.release();
     }
   }
 
-  static leaderSnapResp(r: Raft, m: SnapRespMsg): void {
-    const pr = r.progressOf(m.from);
+  private static leaderSnapResp(r: Raft, m: SnapRespMsg): void {
+    const pr = r.tracker.of(m.from);
     if (!pr) return;
     pr.recentActive = true;
-    const t = pr.snap;
-    if (pr.state !== 'snapshot' || !t || m.snapIndex !== t.index) return;
-    t.idleTicks = 0;
-    if (m.done) {
-      r.events.push({
-        type: 'snapshot-sent',
-        to: pr.id,
-        index: t.index,
-        total: t.total,
-        chunks: t.chunks,
-        retries: t.retries,
-      });
-      pr.match = Math.max(pr.match, t.index);
-      pr.becomeProbe();
-      r.sendAppend(pr, true);
-      return;
-    }
-    if (m.gap) {
-      t.acked = m.nextOffset;
-      if (t.lastGap === m.nextOffset) return;
-      t.lastGap = m.nextOffset;
-      t.sent = m.nextOffset;
-      t.retries++;
-      r.events.push({
-        type: 'snapshot-retry',
-        to: pr.id,
-        index: t.index,
-        offset: m.nextOffset,
-        retries: t.retries,
-      });
-    } else if (m.nextOffset > t.acked) {
-      t.acked = m.nextOffset;
-      if (t.sent < t.acked) t.sent = t.acked;
-    }
-    r.sendSnapshotChunks(pr);
+    if (r.snapshots.onResp(pr, m)) r.sendAppend(pr, true);
   }
 
-  static leaderReadIndex(r: Raft, m: ReadIndexMsg): void {
-    r.handleRead(m.ctx, m.from);
+  private static leaderReadIndex(r: Raft, m: ReadIndexMsg): void {
+    r.readOnly.request(m.ctx, m.from);
   }
 
   /** asFollower: a (pre-)candidate that hears from the leader of its term becomes its follower first. */
-  static asFollower(h: Handler): Handler {
-    return (r, m: Message) => {
-      r.becomeFollower(r.term, m.from);
+  private static asFollower<T extends 'app' | 'heartbeat' | 'snap'>(h: Handler<T>): Handler<T> {
+    return (r, m) => {
+      r.becomeFollower(r.currentTerm, m.from);
       h(r, m);
     };
   }
+
+  /**
+   * handlers maps (role, message type) to a handler, dragonboat style. Every pair is present —
+   * an `ignore` is a decision, not an omission — and a test checks the table is complete.
+   */
+  private static readonly handlers: Readonly<Record<Role, HandlerTable>> = Raft.handlerTables();
+
+  private static handlerTables(): Record<Role, HandlerTable> {
+    const ignore = (): void => {};
+    const follower: HandlerTable = {
+      app: Raft.handleAppend,
+      appResp: ignore,
+      vote: Raft.handleVote,
+      preVote: Raft.handleVote,
+      voteResp: ignore,
+      preVoteResp: ignore,
+      heartbeat: Raft.handleHeartbeat,
+      heartbeatResp: ignore,
+      snap: Raft.handleSnap,
+      snapResp: ignore,
+      timeoutNow: Raft.handleTimeoutNow,
+      readIndex: Raft.handleReadIndexNotLeader,
+      readIndexResp: Raft.handleReadIndexResp,
+    };
+    return {
+      follower,
+      learner: { ...follower, timeoutNow: ignore },
+      'pre-candidate': {
+        ...follower,
+        app: Raft.asFollower(Raft.handleAppend),
+        heartbeat: Raft.asFollower(Raft.handleHeartbeat),
+        snap: Raft.asFollower(Raft.handleSnap),
+        preVoteResp: Raft.handleVoteResp,
+        timeoutNow: ignore,
+      },
+      candidate: {
+        ...follower,
+        app: Raft.asFollower(Raft.handleAppend),
+        heartbeat: Raft.asFollower(Raft.handleHeartbeat),
+        snap: Raft.asFollower(Raft.handleSnap),
+        voteResp: Raft.handleVoteResp,
+        timeoutNow: ignore,
+      },
+      leader: {
+        app: ignore,
+        appResp: Raft.leaderAppResp,
+        vote: Raft.handleVote,
+        preVote: Raft.handleVote,
+        voteResp: ignore,
+        preVoteResp: ignore,
+        heartbeat: ignore,
+        heartbeatResp: Raft.leaderHeartbeatResp,
+        snap: ignore,
+        snapResp: Raft.leaderSnapResp,
+        timeoutNow: ignore,
+        readIndex: Raft.leaderReadIndex,
+        readIndexResp: ignore,
+      },
+    };
+  }
 }
-
-const ignore: Handler = () => {};
-
-const followerTable: Record<MessageType, Handler> = {
-  app: Raft.handleAppend,
-  appResp: ignore,
-  vote: Raft.handleVote,
-  preVote: Raft.handleVote,
-  voteResp: ignore,
-  preVoteResp: ignore,
-  heartbeat: Raft.handleHeartbeat,
-  heartbeatResp: ignore,
-  snap: Raft.handleSnap,
-  snapResp: ignore,
-  timeoutNow: Raft.handleTimeoutNow,
-  readIndex: Raft.handleReadIndexNotLeader,
-  readIndexResp: Raft.handleReadIndexResp,
-};
-
-/**
- * HANDLERS maps (role, message type) to a handler, dragonboat style. Every pair is present —
- * an `ignore` is a decision, not an omission — and a test checks the table is complete.
- */
-export const HANDLERS: Record<Role, Record<MessageType, Handler>> = {
-  follower: followerTable,
-  learner: { ...followerTable, timeoutNow: ignore },
-  'pre-candidate': {
-    ...followerTable,
-    app: Raft.asFollower(Raft.handleAppend),
-    heartbeat: Raft.asFollower(Raft.handleHeartbeat),
-    snap: Raft.asFollower(Raft.handleSnap),
-    preVoteResp: Raft.handleVoteResp,
-    timeoutNow: ignore,
-  },
-  candidate: {
-    ...followerTable,
-    app: Raft.asFollower(Raft.handleAppend),
-    heartbeat: Raft.asFollower(Raft.handleHeartbeat),
-    snap: Raft.asFollower(Raft.handleSnap),
-    voteResp: Raft.handleVoteResp,
-    timeoutNow: ignore,
-  },
-  leader: {
-    app: ignore,
-    appResp: Raft.leaderAppResp,
-    vote: Raft.handleVote,
-    preVote: Raft.handleVote,
-    voteResp: ignore,
-    preVoteResp: ignore,
-    heartbeat: ignore,
-    heartbeatResp: Raft.leaderHeartbeatResp,
-    snap: ignore,
-    snapResp: Raft.leaderSnapResp,
-    timeoutNow: ignore,
-    readIndex: Raft.leaderReadIndex,
-    readIndexResp: ignore,
-  },
-};

@@ -185,6 +185,12 @@ export type Message =
 
 export type MessageType = Message['type'];
 
+/** Distributive Omit, so each member of the Message union keeps its own fields. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Outgoing is a message the core is about to send, before `from` (and, by default, `term`) are filled in. */
+export type Outgoing = DistributiveOmit<Message, 'from' | 'term'> & { term?: number };
+
 /** MESSAGE_TYPES lists every message type; the handler table is checked against it. */
 export const MESSAGE_TYPES: readonly MessageType[] = [
   'app',

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Raft } from '../../main/raft/raft';
+import { RawNode } from '../../main/raft/raw-node';
 import { seededRng } from '../../main/raft/rng';
 import { MAX_RAFT_NUMBER } from '../../main/raft/types';
-import type { HeartbeatMsg, Message, RaftEvent } from '../../main/raft/types';
+import type { HeartbeatMsg, Message } from '../../main/raft/types';
 import { SimCluster } from './sim/cluster';
-import { bootstrapEntry, data, drain, rawNode } from './helpers';
-
-function events(r: Raft): RaftEvent[] {
-  const out: RaftEvent[] = [];
-  while (r.hasReady()) {
-    out.push(...r.ready().events);
-    r.advance();
-  }
-  return out;
-}
-
-function elect(c: SimCluster): number {
-  for (let i = 0; i < 500 && !c.leader(); i++) c.rounds(1);
-  c.rounds(3);
-  return c.leader();
-}
+import { bootstrapEntry, data, drain, drainEvents, elect, internals, rawNode } from './helpers';
 
 const heartbeat = (to: number, term: number): HeartbeatMsg => ({
   type: 'heartbeat',
@@ -36,13 +21,13 @@ describe('terms and indexes stay within MAX_RAFT_NUMBER', () => {
     r.step(heartbeat(2, Number.MAX_SAFE_INTEGER));
     expect(r.term).toBe(3);
     expect(r.leader).toBe(0);
-    const evs = events(r);
+    const evs = drainEvents(r);
     expect(evs).toContainEqual(
       expect.objectContaining({ type: 'refused', from: 1, message: 'heartbeat' }),
     );
-    expect(r.refused).toBe(1);
+    expect(internals(r).refused).toBe(1);
     // The node still campaigns into the next term as usual.
-    r.campaign('election');
+    internals(r).campaign('election');
     expect(r.term).toBe(4);
   });
 
@@ -124,8 +109,8 @@ describe('terms and indexes stay within MAX_RAFT_NUMBER', () => {
     for (const m of bad) r.step(m);
     expect(r.term).toBe(1);
     expect(r.log.lastIndex()).toBe(2);
-    expect(r.refused).toBe(bad.length);
-    expect(events(r).filter((e) => e.type === 'refused')).toHaveLength(bad.length);
+    expect(internals(r).refused).toBe(bad.length);
+    expect(drainEvents(r).filter((e) => e.type === 'refused')).toHaveLength(bad.length);
     // The same append within bounds is taken.
     r.step(app({ entries: [entry(3, 2)] }));
     drain(r);
@@ -141,13 +126,13 @@ describe('terms and indexes stay within MAX_RAFT_NUMBER', () => {
     for (let i = 0; i < 100; i++) r.tick();
     expect(r.term).toBe(MAX_RAFT_NUMBER);
     expect(r.role).toBe('follower');
-    const refusals = events(r).filter((e) => e.type === 'refused');
+    const refusals = drainEvents(r).filter((e) => e.type === 'refused');
     expect(refusals).toEqual([expect.objectContaining({ message: 'campaign', from: 2 })]);
   });
 
   it('a leader never appends beyond the largest index', () => {
     const conf = { voters: [1], learners: [], addresses: { '1': 'sim:1' } };
-    const r = new Raft({
+    const r = new RawNode({
       id: 1,
       electionTicks: 10,
       heartbeatTicks: 1,
@@ -158,11 +143,14 @@ describe('terms and indexes stay within MAX_RAFT_NUMBER', () => {
         entries: [],
       },
     });
-    r.campaign('election');
+    internals(r).campaign('election');
     drain(r);
     expect(r.role).toBe('leader');
     expect(r.log.lastIndex()).toBe(MAX_RAFT_NUMBER - 1); // the no-op
-    expect(r.proposeMany([data('a'), data('b')])).toMatchObject({ ok: false, error: 'log-full' });
+    expect(internals(r).proposeMany([data('a'), data('b')])).toMatchObject({
+      ok: false,
+      error: 'log-full',
+    });
     expect(r.propose(data('a'))).toMatchObject({ ok: true, index: MAX_RAFT_NUMBER });
     expect(r.propose(data('b'))).toMatchObject({ ok: false, error: 'log-full' });
   });
@@ -170,7 +158,7 @@ describe('terms and indexes stay within MAX_RAFT_NUMBER', () => {
   it('refuses persisted state beyond the bound, naming what', () => {
     expect(
       () =>
-        new Raft({
+        new RawNode({
           id: 1,
           electionTicks: 10,
           heartbeatTicks: 1,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
-import type { Raft } from '../../main/raft/raft';
+import type { RawNode } from '../../main/raft/raw-node';
 import type { Message, NodeId } from '../../main/raft/types';
-import { drain, ofType, rawNode } from './helpers';
+import { drain, internals, ofType, rawNode } from './helpers';
 
 /** until ticks the whole cluster until cond holds (or fails after limit ticks). */
 function until(c: SimCluster, cond: () => boolean, limit = 500): void {
@@ -14,7 +14,7 @@ function until(c: SimCluster, cond: () => boolean, limit = 500): void {
 }
 
 /** followerOfLeader elects a leader in a 3-node cluster without PreVote and picks a follower. */
-function followerOfLeader(): { leader: NodeId; f: NodeId; fr: Raft } {
+function followerOfLeader(): { leader: NodeId; f: NodeId; fr: RawNode } {
   const c = new SimCluster({ ids: [1, 2, 3], seed: 9, preVote: false });
   until(c, () => c.leader() !== 0);
   const leader = c.leader();
@@ -70,7 +70,7 @@ describe('leader election (§5.2)', () => {
       [2, false],
       [3, true],
     ]);
-    expect(r.vote).toBe(2);
+    expect(internals(r).vote).toBe(2);
     // A retried request from the same candidate is granted again (idempotent).
     r.step({ type: 'vote', from: 2, to: 1, term: 2, lastIndex: 1, lastTerm: 1, transfer: false });
     expect(ofType(drain(r), 'voteResp')[0]!.reject).toBe(false);
@@ -108,8 +108,8 @@ describe('leader election (§5.2)', () => {
   it('dueling candidates settle on one leader with randomized timeouts', () => {
     // Without prevote, force 1 and 3 to campaign at the same moment in the same term.
     const c = new SimCluster({ ids: [1, 2, 3], seed: 5, preVote: false });
-    c.node(1).raft.campaign('election');
-    c.node(3).raft.campaign('election');
+    internals(c.node(1).raft).campaign('election');
+    internals(c.node(3).raft).campaign('election');
     c.process(c.node(1));
     c.process(c.node(3));
     c.stabilize();
@@ -242,7 +242,7 @@ describe('leader election (§5.2)', () => {
     expect(fr.leader).toBe(0);
     fr.step(vote);
     expect(fr.term).toBe(term + 5);
-    expect(fr.vote).toBe(99);
+    expect(internals(fr).vote).toBe(99);
   });
 
   it('leaderGone changes nothing on a leader, and a follower follows a leader heard again', () => {

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
 import { encodeConfEntry } from '../../main/raft/conf';
-import { Raft } from '../../main/raft/raft';
+import { RawNode } from '../../main/raft/raw-node';
 import { seededRng } from '../../main/raft/rng';
-import type { Entry, RaftEvent } from '../../main/raft/types';
-import { drain, rawNode } from './helpers';
-
-function drainEvents(r: Raft): RaftEvent[] {
-  const out: RaftEvent[] = [];
-  while (r.hasReady()) {
-    out.push(...r.ready().events);
-    r.advance();
-  }
-  return out;
-}
-
-function elect(c: SimCluster): number {
-  for (let i = 0; i < 500 && !c.leader(); i++) c.rounds(1);
-  c.rounds(3);
-  return c.leader();
-}
+import type { Entry } from '../../main/raft/types';
+import { drain, drainEvents, elect, internals, rawNode } from './helpers';
 
 describe('membership changes, one server at a time (thesis §4.1)', () => {
   it('a learner catches up, is refused promotion while behind, then becomes a voter', () => {
@@ -98,7 +83,7 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
     c.rounds(10);
     const vr = c.node(victim).raft;
     expect(vr.status().voters).not.toContain(victim);
-    expect(vr.promotable()).toBe(false);
+    expect(internals(vr).promotable()).toBe(false);
     expect(c.node(victim).exited).toBe(true);
     // Even if it kept running, ticking it would never start a campaign.
     const term = vr.term;
@@ -207,7 +192,7 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
     expect(evs).toEqual(['removed@10']);
     // A node still joining was never in a committed configuration: a snapshot from before its
     // addition leaves it out, and that is no removal.
-    const joiner = new Raft({ id: 4, electionTicks: 10, heartbeatTicks: 1, rng: seededRng(4) });
+    const joiner = new RawNode({ id: 4, electionTicks: 10, heartbeatTicks: 1, rng: seededRng(4) });
     joiner.step(snap(4, [1, 2, 3], []));
     const joinEvents = drainEvents(joiner);
     expect(joinEvents.some((e) => e.type === 'snapshot-installed')).toBe(true);
@@ -216,7 +201,7 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
 
   it('allows at most one uncommitted change, and none before the leader commits in its term', () => {
     const r = rawNode(1, [1, 2, 3], { term: 1 });
-    r.campaign('election');
+    internals(r).campaign('election');
     drain(r);
     r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
     drain(r);
@@ -269,7 +254,7 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
       entries: [change],
     });
     drain(r);
-    r.campaign('election');
+    internals(r).campaign('election');
     drain(r);
     r.step({ type: 'voteResp', from: 3, to: 1, term: 2, reject: false });
     drain(r);

@@ -1,23 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
-import type { Raft } from '../../main/raft/raft';
-import type { ReadState } from '../../main/raft/types';
-import { drain, rawNode } from './helpers';
-
-function readStates(r: Raft): ReadState[] {
-  const out: ReadState[] = [];
-  while (r.hasReady()) {
-    out.push(...r.ready().readStates);
-    r.advance();
-  }
-  return out;
-}
-
-function elect(c: SimCluster): number {
-  for (let i = 0; i < 500 && !c.leader(); i++) c.rounds(1);
-  c.rounds(3);
-  return c.leader();
-}
+import { drain, drainReadStates, elect, internals, rawNode } from './helpers';
 
 describe('ReadIndex (thesis §6.4)', () => {
   it('a read at any node returns an index covering every write committed before it began', () => {
@@ -73,7 +56,7 @@ describe('ReadIndex (thesis §6.4)', () => {
     answer(1, 8, 2); // no read of this node waits for tag 8
     answer(1, 7, 2);
     answer(1, 7, 1); // a duplicate, or a late answer to an earlier read with the same tag
-    expect(readStates(f)).toEqual([{ ctx: 7, index: 2, ok: true }]);
+    expect(drainReadStates(f)).toEqual([{ ctx: 7, index: 2, ok: true }]);
   });
 
   it('an answer to a read of the previous incarnation of a node serves no read of the new one', () => {
@@ -87,7 +70,7 @@ describe('ReadIndex (thesis §6.4)', () => {
     g.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 2, readSeq: 0 });
     drain(g);
     g.step({ type: 'readIndexResp', from: 1, to: 2, term: 1, ctx: 7, index: 2, reject: false });
-    expect(readStates(g)).toEqual([]);
+    expect(drainReadStates(g)).toEqual([]);
   });
 
   it('a change of leader fails the reads forwarded to the old one at once', () => {
@@ -98,17 +81,17 @@ describe('ReadIndex (thesis §6.4)', () => {
     f.readIndex(8);
     drain(f);
     f.step({ type: 'heartbeat', from: 3, to: 2, term: 2, commit: 2, readSeq: 0 });
-    expect(readStates(f)).toEqual([
+    expect(drainReadStates(f)).toEqual([
       { ctx: 7, index: 0, ok: false },
       { ctx: 8, index: 0, ok: false },
     ]);
     f.step({ type: 'readIndexResp', from: 1, to: 2, term: 2, ctx: 7, index: 2, reject: false });
-    expect(readStates(f)).toEqual([]);
+    expect(drainReadStates(f)).toEqual([]);
   });
 
   it('a new leader answers no read before an entry of its own term commits', () => {
     const r = rawNode(1, [1, 2, 3], { terms: [1, 1], term: 1, commit: 2 });
-    r.campaign('election');
+    internals(r).campaign('election');
     drain(r);
     r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
     drain(r);

@@ -1,29 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { Raft } from '../../main/raft/raft';
+import { RawNode } from '../../main/raft/raw-node';
 import { seededRng } from '../../main/raft/rng';
 import type { NodeId } from '../../main/raft/types';
 import { SimCluster } from './sim/cluster';
-import { ackApp, data, drain, logWithTerms, ofType, rawNode } from './helpers';
-
-function elect(c: SimCluster, limit = 500): number {
-  for (let i = 0; i < limit && !c.leader(); i++) c.rounds(1);
-  const l = c.leader();
-  if (!l) throw new Error('no leader');
-  c.rounds(3);
-  return l;
-}
+import { ackApp, data, drain, elect, internals, logWithTerms, ofType, rawNode } from './helpers';
 
 describe('log replication (§5.3)', () => {
   it('log matching: a follower with a divergent suffix ends up identical to the leader', () => {
     // Figure 7 style: the follower has extra entries from term 2 that never committed.
     const leader = rawNode(1, [1, 2, 3], { terms: [1, 1, 3, 3, 3], term: 3 });
     const follower = rawNode(2, [1, 2, 3], { terms: [1, 1, 2, 2, 2, 2, 2], term: 2 });
-    const nodes = new Map<number, Raft>([
+    const nodes = new Map<number, RawNode>([
       [1, leader],
       [2, follower],
     ]);
-    leader.becomeFollower(3, 0);
-    leader.campaign('election');
+    internals(leader).becomeFollower(3, 0);
+    internals(leader).campaign('election');
     // Node 3 is down; node 2 votes since leader 1's log (last term 3) is more up-to-date.
     let msgs = drain(leader);
     for (let round = 0; round < 50 && msgs.length; round++) {
@@ -50,8 +42,8 @@ describe('log replication (§5.3)', () => {
   it('Figure 8: a leader never commits an entry of an earlier term by counting replicas (§5.4.2)', () => {
     // Leader 1 in term 4 holds an entry of term 2 at index 3 which a majority also holds.
     const r = rawNode(1, [1, 2, 3, 4, 5], { terms: [1, 2], term: 3 });
-    r.becomeFollower(3, 0);
-    r.campaign('election');
+    internals(r).becomeFollower(3, 0);
+    internals(r).campaign('election');
     drain(r);
     for (const v of [2, 3]) r.step({ type: 'voteResp', from: v, to: 1, term: 4, reject: false });
     expect(r.role).toBe('leader');
@@ -91,7 +83,7 @@ describe('log replication (§5.3)', () => {
 
   it('commit index is the quorum-th largest match index', () => {
     const r = rawNode(1, [1, 2, 3, 4, 5], { terms: [], term: 1 });
-    r.campaign('election');
+    internals(r).campaign('election');
     drain(r);
     for (const v of [2, 3]) r.step({ type: 'voteResp', from: v, to: 1, term: 2, reject: false });
     drain(r);
@@ -111,7 +103,7 @@ describe('log replication (§5.3)', () => {
 
   it('the leader counts its own entry only after its own fsync (advance)', () => {
     const r = rawNode(1, [1, 2, 3], { term: 1 });
-    r.campaign('election');
+    internals(r).campaign('election');
     drain(r);
     r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
     const rd = r.ready(); // the no-op at index 2 is handed out but not yet persisted
@@ -141,7 +133,7 @@ describe('log replication (§5.3)', () => {
     r.advance();
     // With one follower: commit must wait for our own persistence.
     const s = rawNode(1, [1, 2, 3], { term: 1 });
-    s.campaign('election');
+    internals(s).campaign('election');
     drain(s);
     s.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
     s.ready();
@@ -165,7 +157,7 @@ describe('log replication (§5.3)', () => {
     const leaderTerms = [...Array(50).fill(1), ...Array(250).fill(3)] as number[];
     const followerTerms = [...Array(50).fill(1), ...Array(300).fill(2)] as number[];
     const c = new SimCluster({ ids: [1, 2, 3], seed: 1 });
-    const leader = new Raft({
+    const leader = new RawNode({
       id: 1,
       electionTicks: 10,
       heartbeatTicks: 1,
@@ -176,7 +168,7 @@ describe('log replication (§5.3)', () => {
         entries: logWithTerms([1, 2, 3], leaderTerms),
       },
     });
-    const follower = new Raft({
+    const follower = new RawNode({
       id: 2,
       electionTicks: 10,
       heartbeatTicks: 1,
@@ -187,8 +179,8 @@ describe('log replication (§5.3)', () => {
       },
     });
     void c;
-    leader.becomeFollower(3, 0);
-    leader.campaign('election');
+    internals(leader).becomeFollower(3, 0);
+    internals(leader).campaign('election');
     drain(leader);
     leader.step({ type: 'voteResp', from: 3, to: 1, term: 4, reject: false });
     let rejections = 0;
@@ -241,7 +233,7 @@ describe('log replication (§5.3)', () => {
 
   it('batches entries up to maxMsgBytes and pipelines at most maxInflight messages', () => {
     const r = rawNode(1, [1, 2], { term: 1, maxMsgBytes: 200, maxInflight: 3 });
-    r.campaign('election');
+    internals(r).campaign('election');
     drain(r);
     r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
     drain(r);
@@ -283,7 +275,7 @@ describe('log replication (§5.3)', () => {
 
   it('sends a commit alone on the next tick, or before a read answer, not once per commit', () => {
     const r = rawNode(1, [1, 2, 3], { term: 1, heartbeatTicks: 5 });
-    r.campaign('election');
+    internals(r).campaign('election');
     drain(r);
     r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
     drain(r);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MUTATIONS, SimCluster } from './sim/cluster';
 import type { HostMode, Mutation, SimOptions } from './sim/cluster';
 import { runSchedule } from './sim/run';
+import { internals } from './helpers';
 
 /** cluster3 is three nodes on the real host with fixed delays: 1 ms per message, 1 ms per fsync. */
 function cluster3(host: HostMode, o: Partial<SimOptions> = {}): SimCluster {
@@ -60,15 +61,15 @@ function forgottenVote(host: HostMode, mutation?: Mutation) {
   });
   c.cut(1, 2);
   c.runFor(20);
-  c.node(1).raft.campaign('election');
+  internals(c.node(1).raft).campaign('election');
   c.process(c.node(1));
-  for (let i = 0; i < 100 && c.node(3).raft.vote !== 1; i++) c.runFor(0.25);
-  expect(c.node(3).raft.vote).toBe(1);
+  for (let i = 0; i < 100 && internals(c.node(3).raft).vote !== 1; i++) c.runFor(0.25);
+  expect(internals(c.node(3).raft).vote).toBe(1);
   c.crash(3, 0);
   c.cut(1, 3);
   c.restart(3);
   c.runFor(100);
-  c.node(2).raft.campaign('election');
+  internals(c.node(2).raft).campaign('election');
   c.process(c.node(2));
   c.runFor(50);
   return c.violations;

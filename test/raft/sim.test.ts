@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
 import { runSchedule } from './sim/run';
+import { internals } from './helpers';
 
 describe('the randomized simulation', () => {
   it('replays a seed exactly', () => {
@@ -60,7 +61,7 @@ describe('the randomized simulation', () => {
     expect(c.violations).toEqual([]);
     const f = [1, 2, 3].find((id) => id !== l)!;
     const e = c.node(f).raft.log.entry(3)!;
-    c.node(f).raft.log.entries[3 - c.node(f).raft.log.prevIndex - 1] = {
+    internals(c.node(f).raft).log.entries[3 - c.node(f).raft.log.prevIndex - 1] = {
       ...e,
       data: new Uint8Array([1, 2, 3]),
     };

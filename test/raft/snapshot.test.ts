@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FollowerStatus, SnapMsg } from '../../main/raft/types';
 import { SimCluster } from './sim/cluster';
-import type { Raft } from '../../main/raft/raft';
-import type { Message } from '../../main/raft/types';
-import { ofType, rawNode } from './helpers';
-
-function drainAll(r: Raft): Message[] {
-  const out: Message[] = [];
-  while (r.hasReady()) {
-    out.push(...r.ready().messages);
-    r.advance();
-  }
-  return out;
-}
+import { drain, internals, ofType, rawNode } from './helpers';
 
 describe('snapshots and InstallSnapshot', () => {
   it('a follower behind the first log index gets the snapshot in chunks, resuming after a lost chunk', () => {
@@ -121,9 +110,9 @@ describe('snapshots and InstallSnapshot', () => {
 
   it('a transfer that has no byte confirmed yet starts over with a newer image', () => {
     const l = rawNode(1, [1, 2], { terms: [1, 1, 1, 1], term: 1, commit: 5 });
-    l.campaign('election');
+    internals(l).campaign('election');
     l.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
-    drainAll(l);
+    drain(l);
     l.compact(3, new Uint8Array(10));
     // Follower 2 lost its log: it rejects the probe, and is sent snapshot 3.
     const reject = {
@@ -137,11 +126,11 @@ describe('snapshots and InstallSnapshot', () => {
       hintTerm: 0,
     };
     l.step(reject);
-    expect(ofType(drainAll(l), 'snap').map((m) => m.meta.index)).toEqual([3]);
+    expect(ofType(drain(l), 'snap').map((m) => m.meta.index)).toEqual([3]);
     l.compact(5, new Uint8Array(10));
     // Nothing of image 3 is confirmed yet: the retry sends image 5 instead.
     for (let i = 0; i < 3; i++) l.tick();
-    expect(ofType(drainAll(l), 'snap').map((m) => m.meta.index)).toEqual([5]);
+    expect(ofType(drain(l), 'snap').map((m) => m.meta.index)).toEqual([5]);
   });
 
   it('a follower fills the announced image in place and refuses chunks beyond its size', () => {

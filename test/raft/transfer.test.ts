@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from './sim/cluster';
-
-function elect(c: SimCluster): number {
-  for (let i = 0; i < 500 && !c.leader(); i++) c.rounds(1);
-  c.rounds(3);
-  return c.leader();
-}
+import { elect } from './helpers';
 
 describe('leadership transfer (thesis §3.10)', () => {
   it('catches the target up, sends TimeoutNow, and the target leads well before an election timeout', () => {

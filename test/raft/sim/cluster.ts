@@ -1,6 +1,6 @@
 import { ReadTags } from '../../../main/node/read-tags';
 import { isMember, quorum } from '../../../main/raft/conf';
-import { Raft } from '../../../main/raft/raft';
+import { RawNode } from '../../../main/raft/raw-node';
 import { seededRng } from '../../../main/raft/rng';
 import type {
   ConfChange,
@@ -99,7 +99,7 @@ interface Link {
  * replaces, and its data dir (`files`), which survives crashes.
  */
 export class SimNode {
-  raft!: Raft;
+  raft!: RawNode;
   storage!: SimStorage;
   sm: SimStateMachine = { index: 0, hash: 0 };
   alive = false;
@@ -456,7 +456,7 @@ export class SimCluster {
     const fresh = st.hardState.term === 0 && st.entries.length === 0 && !st.snapshot;
     n.inc = ++this.incSeq;
     const inc = n.inc;
-    n.raft = new Raft({
+    n.raft = new RawNode({
       ...this.raftConfig(n.id),
       state: fresh ? undefined : { ...st, entries: st.entries.slice() },
       initialVoters: fresh && !n.join ? n.initialVoters : undefined,
