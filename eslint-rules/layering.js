@@ -7,6 +7,9 @@
 //                     main/raft (types and pure helpers) only.
 //   electron          only main/app/** and preload/** may import it.
 //   main/app, preload only themselves may import their files (the shell stays at the edge).
+//   main/raft/raft    the core's private class: outside main/raft only its test helpers
+//                     (test/raft/helpers.ts, test/raft/handlers.test.ts) may import it;
+//                     hosts drive the core through RawNode (main/raft/raw-node.ts).
 //   main/<room>/**    imports from another room of main only as ROOMS allows (below).
 //   renderer/**       may not import from main/** except the shared contract and view rooms.
 //
@@ -19,6 +22,8 @@ const SHELL = ['main/app', 'preload'];
 const RENDERER = 'renderer';
 const RENDERER_MAY_IMPORT_FROM_MAIN = ['main/contract', 'main/view'];
 const VIEW = 'main/view';
+const CORE_CLASS = 'main/raft/raft';
+const CORE_CLASS_READERS = ['test/raft/helpers.ts', 'test/raft/handlers.test.ts'];
 
 /**
  * ROOMS: for each room of main, the other rooms (or single modules) its files may import. The
@@ -65,6 +70,15 @@ function check(file, spec) {
     return null;
   }
 
+  if (
+    resolved !== null &&
+    (resolved === CORE_CLASS || resolved === `${CORE_CLASS}.ts`) &&
+    !isUnder(file, RAFT) &&
+    !CORE_CLASS_READERS.includes(file)
+  ) {
+    return { messageId: 'coreClass', data: { spec } };
+  }
+
   if (isUnder(file, VIEW)) {
     if (resolved === null) return { messageId: 'viewExternal', data: { spec } };
   }
@@ -107,6 +121,8 @@ const layering = {
       raftExternal:
         "main/raft imports nothing outside itself: '{{spec}}' is a package or builtin. Inject it from the host instead.",
       raftEscape: "main/raft imports nothing outside itself: '{{spec}}' resolves to {{resolved}}.",
+      coreClass:
+        "'{{spec}}' is the core's private class: drive the core through RawNode (main/raft/raw-node.ts).",
       viewExternal:
         "main/view is pure: '{{spec}}' is a package or builtin; it may read main/contract and main/raft only.",
       room: "{{from}} may not import from {{to}} ('{{spec}}'): see ROOMS in eslint-rules/layering.js.",

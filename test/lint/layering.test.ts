@@ -165,3 +165,31 @@ describe('each room of main imports only the rooms below it', () => {
     expect(await lint(file, code)).toEqual([]);
   });
 });
+
+describe('hosts drive the core through RawNode', () => {
+  const code = "import { Raft } from '../raft/raft';\nexport const r = Raft;\n";
+
+  it.each(['main/node/x.ts', 'main/cluster/x.ts'])('rejects the core class in %s', async (file) => {
+    expect(errorsOf(await lint(file, code), 'raftdeck/layering')).toHaveLength(1);
+  });
+
+  it('accepts RawNode', async () => {
+    const raw = "import { RawNode } from '../raft/raw-node';\nexport const r = RawNode;\n";
+    expect(await lint('main/node/x.ts', raw)).toEqual([]);
+  });
+
+  it('accepts the core class in the core and in its test helpers', async () => {
+    expect(
+      await lint(
+        'main/raft/raw-node.ts',
+        "import { Raft } from './raft';\nexport const r = Raft;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await lint(
+        'test/raft/helpers.ts',
+        "import { Raft } from '../../main/raft/raft';\nexport const r = Raft;\n",
+      ),
+    ).toEqual([]);
+  });
+});
