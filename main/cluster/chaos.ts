@@ -363,7 +363,7 @@ export async function runChaos(sup: Supervisor, o: ChaosOptions): Promise<ChaosR
             { to: '*', delayMs: delay },
           ],
         ],
-        [`drop ${drop} of app/appResp`, [{ to: '*', drop, types: ['app', 'appResp'] }]],
+        [`drop ${drop} of app/app-resp`, [{ to: '*', drop, types: ['app', 'app-resp'] }]],
       ];
       const [what, rules] = pick(shapes);
       await sup.setLinkRules(id, rules);

@@ -56,14 +56,14 @@ export function checkMessage(m: Message): string | undefined {
       if (m.prevTerm > m.term) return `prevTerm ${m.prevTerm} is later than term ${m.term}`;
       if (!inBounds(m.commit)) return bad('commit', m.commit);
       return checkEntries(m.entries, m.prevIndex, m.prevTerm, m.term);
-    case 'appResp':
+    case 'app-resp':
       if (!inBounds(m.index)) return bad('index', m.index);
       if (!inBounds(m.hintIndex)) return bad('hintIndex', m.hintIndex);
       if (!inBounds(m.hintTerm)) return bad('hintTerm', m.hintTerm);
       if (m.hintTerm > m.term) return `hintTerm ${m.hintTerm} is later than term ${m.term}`;
       return undefined;
     case 'vote':
-    case 'preVote':
+    case 'pre-vote':
       if (!inBounds(m.lastIndex)) return bad('lastIndex', m.lastIndex);
       if (!inBounds(m.lastTerm)) return bad('lastTerm', m.lastTerm);
       if (m.lastTerm > m.term) return `lastTerm ${m.lastTerm} is later than term ${m.term}`;
@@ -71,7 +71,7 @@ export function checkMessage(m: Message): string | undefined {
     case 'heartbeat':
       if (!inBounds(m.commit)) return bad('commit', m.commit);
       return inBounds(m.readSeq) ? undefined : bad('readSeq', m.readSeq);
-    case 'heartbeatResp':
+    case 'heartbeat-resp':
       return inBounds(m.readSeq) ? undefined : bad('readSeq', m.readSeq);
     case 'snap':
       if (!inBounds(m.meta.index)) return bad('snapshot index', m.meta.index);
@@ -79,17 +79,17 @@ export function checkMessage(m: Message): string | undefined {
       if (m.meta.term > m.term) return `snapshot term ${m.meta.term} is later than term ${m.term}`;
       if (!inBounds(m.offset)) return bad('offset', m.offset);
       return inBounds(m.total) ? undefined : bad('total', m.total);
-    case 'snapResp':
+    case 'snap-resp':
       if (!inBounds(m.snapIndex)) return bad('snapIndex', m.snapIndex);
       return inBounds(m.nextOffset) ? undefined : bad('nextOffset', m.nextOffset);
-    case 'readIndex':
+    case 'read-index':
       return inBounds(m.ctx) ? undefined : bad('ctx', m.ctx);
-    case 'readIndexResp':
+    case 'read-index-resp':
       if (!inBounds(m.ctx)) return bad('ctx', m.ctx);
       return inBounds(m.index) ? undefined : bad('index', m.index);
-    case 'voteResp':
-    case 'preVoteResp':
-    case 'timeoutNow':
+    case 'vote-resp':
+    case 'pre-vote-resp':
+    case 'timeout-now':
       return undefined;
   }
 }

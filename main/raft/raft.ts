@@ -70,7 +70,7 @@ interface ReadyMark {
   hardState: HardState;
 }
 
-/** MessageOf is the member of the Message union whose type admits T (VoteMsg for 'vote' and for 'preVote'). */
+/** MessageOf is the member of the Message union whose type admits T (VoteMsg for 'vote' and for 'pre-vote'). */
 type MessageOf<T extends MessageType> = T extends MessageType ? Narrow<Message, T> : never;
 type Narrow<M, T> = M extends { type: infer X } ? (T extends X ? M : never) : never;
 
@@ -348,7 +348,7 @@ export class Raft {
       this.tellRemoved(m.from);
     }
     if (m.term > this.currentTerm) {
-      if (m.type === 'vote' || m.type === 'preVote') {
+      if (m.type === 'vote' || m.type === 'pre-vote') {
         // Leader stickiness: while we hear from a live leader, ignore campaigns (unless transfer).
         const inLease =
           this.cfg.checkQuorum &&
@@ -359,14 +359,14 @@ export class Raft {
             type: 'vote',
             candidate: m.from,
             term: m.term,
-            prevote: m.type === 'preVote',
+            prevote: m.type === 'pre-vote',
             granted: false,
             reason: `leader ${this.leaderId} is alive`,
           });
           return;
         }
       }
-      if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
+      if (m.type === 'pre-vote' || (m.type === 'pre-vote-resp' && !m.reject)) {
         // A PreVote and a granted PreVote response never change our term.
       } else {
         if (this.currentRole === 'leader' && this.transferee !== 0 && m.from === this.transferee) {
@@ -384,15 +384,15 @@ export class Raft {
         // Tell a stale leader about the newer term, so it steps down (and a node partitioned
         // away with PreVote on does not stay stuck).
         this.send({
-          type: 'appResp',
+          type: 'app-resp',
           to: m.from,
           index: 0,
           reject: false,
           hintIndex: 0,
           hintTerm: 0,
         });
-      } else if (m.type === 'preVote') {
-        this.send({ type: 'preVoteResp', to: m.from, reject: true });
+      } else if (m.type === 'pre-vote') {
+        this.send({ type: 'pre-vote-resp', to: m.from, reject: true });
       }
       return;
     }
@@ -495,7 +495,7 @@ export class Raft {
     this.electionElapsed = 0;
     this.events.push({ type: 'transfer', target, status: 'started' });
     const pr = this.tracker.prs.get(target)!;
-    if (pr.match === this.raftLog.lastIndex()) this.send({ type: 'timeoutNow', to: target });
+    if (pr.match === this.raftLog.lastIndex()) this.send({ type: 'timeout-now', to: target });
     else this.sendAppend(pr, true);
     return { ok: true, index: 0, term: this.currentTerm };
   }
@@ -754,7 +754,7 @@ export class Raft {
       else this.becomeLeader();
       return;
     }
-    const type = kind === 'pre' ? 'preVote' : 'vote';
+    const type = kind === 'pre' ? 'pre-vote' : 'vote';
     for (const v of this.raftLog.conf().voters) {
       if (v === this.id) continue;
       this.send({
@@ -806,7 +806,7 @@ export class Raft {
     }
     for (const pr of this.tracker.prs.values()) this.sendAppend(pr, true);
     if (best && best.match === this.raftLog.lastIndex())
-      this.send({ type: 'timeoutNow', to: best.id });
+      this.send({ type: 'timeout-now', to: best.id });
     this.becomeFollower(this.currentTerm, 0, 'removed');
   }
 
@@ -841,7 +841,7 @@ export class Raft {
   private probe(): void {
     this.setLeader(0);
     for (const v of this.raftLog.conf().voters) {
-      if (v !== this.id) this.send({ type: 'heartbeatResp', to: v, readSeq: 0 });
+      if (v !== this.id) this.send({ type: 'heartbeat-resp', to: v, readSeq: 0 });
     }
   }
 
@@ -1036,13 +1036,13 @@ export class Raft {
 
   /** handleVote answers RequestVote and PreVote (§5.2, §5.4.1; thesis §9.6). */
   private static handleVote(r: Raft, m: VoteMsg): void {
-    const pre = m.type === 'preVote';
+    const pre = m.type === 'pre-vote';
     const canVote =
       r.votedFor === m.from ||
       (r.votedFor === 0 && r.leaderId === 0) ||
       (pre && m.term > r.currentTerm);
     const upToDate = r.raftLog.isUpToDate(m.lastIndex, m.lastTerm);
-    const respType = pre ? 'preVoteResp' : 'voteResp';
+    const respType = pre ? 'pre-vote-resp' : 'vote-resp';
     if (canVote && upToDate) {
       r.send({ type: respType, to: m.from, term: m.term, reject: false });
       if (!pre) {
@@ -1094,7 +1094,7 @@ export class Raft {
     const log = r.raftLog;
     if (m.prevIndex < log.commit) {
       r.send({
-        type: 'appResp',
+        type: 'app-resp',
         to: m.from,
         index: log.commit,
         reject: false,
@@ -1107,7 +1107,7 @@ export class Raft {
     if (lastNew >= 0) {
       r.syncConf();
       r.send({
-        type: 'appResp',
+        type: 'app-resp',
         to: m.from,
         index: lastNew,
         reject: false,
@@ -1118,7 +1118,7 @@ export class Raft {
     }
     const hintIndex = log.findConflictByTerm(Math.min(m.prevIndex, log.lastIndex()), m.prevTerm);
     r.send({
-      type: 'appResp',
+      type: 'app-resp',
       to: m.from,
       index: m.prevIndex,
       reject: true,
@@ -1131,7 +1131,7 @@ export class Raft {
     r.electionElapsed = 0;
     r.setLeader(m.from);
     r.raftLog.commitTo(Math.min(m.commit, r.raftLog.lastIndex()));
-    r.send({ type: 'heartbeatResp', to: m.from, readSeq: m.readSeq });
+    r.send({ type: 'heartbeat-resp', to: m.from, readSeq: m.readSeq });
   }
 
   /** dropIncoming gives up the snapshot being received (if any) and tells the host. */
@@ -1147,11 +1147,11 @@ export class Raft {
     const log = r.raftLog;
     const meta = m.meta;
     const reply = (nextOffset: number, gap: boolean, done: boolean): void =>
-      r.send({ type: 'snapResp', to: m.from, snapIndex: meta.index, nextOffset, gap, done });
+      r.send({ type: 'snap-resp', to: m.from, snapIndex: meta.index, nextOffset, gap, done });
     if (meta.index <= log.commit) {
       r.dropIncoming();
       r.send({
-        type: 'appResp',
+        type: 'app-resp',
         to: m.from,
         index: log.commit,
         reject: false,
@@ -1215,7 +1215,7 @@ export class Raft {
       r.dropIncoming();
       log.commitTo(meta.index);
       r.send({
-        type: 'appResp',
+        type: 'app-resp',
         to: m.from,
         index: meta.index,
         reject: false,
@@ -1239,7 +1239,7 @@ export class Raft {
   }
 
   private static handleReadIndexNotLeader(r: Raft, m: ReadIndexMsg): void {
-    r.send({ type: 'readIndexResp', to: m.from, ctx: m.ctx, index: 0, reject: true });
+    r.send({ type: 'read-index-resp', to: m.from, ctx: m.ctx, index: 0, reject: true });
   }
 
   private static handleReadIndexResp(r: Raft, m: ReadIndexRespMsg): void {
@@ -1290,7 +1290,7 @@ export class Raft {
       /* keep the pipeline full */
     }
     if (m.from === r.transferee && pr.match === log.lastIndex()) {
-      r.send({ type: 'timeoutNow', to: m.from });
+      r.send({ type: 'timeout-now', to: m.from });
     }
   }
 
@@ -1336,52 +1336,52 @@ export class Raft {
     const ignore = (): void => {};
     const follower: HandlerTable = {
       app: Raft.handleAppend,
-      appResp: ignore,
+      'app-resp': ignore,
       vote: Raft.handleVote,
-      preVote: Raft.handleVote,
-      voteResp: ignore,
-      preVoteResp: ignore,
+      'pre-vote': Raft.handleVote,
+      'vote-resp': ignore,
+      'pre-vote-resp': ignore,
       heartbeat: Raft.handleHeartbeat,
-      heartbeatResp: ignore,
+      'heartbeat-resp': ignore,
       snap: Raft.handleSnap,
-      snapResp: ignore,
-      timeoutNow: Raft.handleTimeoutNow,
-      readIndex: Raft.handleReadIndexNotLeader,
-      readIndexResp: Raft.handleReadIndexResp,
+      'snap-resp': ignore,
+      'timeout-now': Raft.handleTimeoutNow,
+      'read-index': Raft.handleReadIndexNotLeader,
+      'read-index-resp': Raft.handleReadIndexResp,
     };
     return {
       follower,
-      learner: { ...follower, timeoutNow: ignore },
+      learner: { ...follower, 'timeout-now': ignore },
       'pre-candidate': {
         ...follower,
         app: Raft.asFollower(Raft.handleAppend),
         heartbeat: Raft.asFollower(Raft.handleHeartbeat),
         snap: Raft.asFollower(Raft.handleSnap),
-        preVoteResp: Raft.handleVoteResp,
-        timeoutNow: ignore,
+        'pre-vote-resp': Raft.handleVoteResp,
+        'timeout-now': ignore,
       },
       candidate: {
         ...follower,
         app: Raft.asFollower(Raft.handleAppend),
         heartbeat: Raft.asFollower(Raft.handleHeartbeat),
         snap: Raft.asFollower(Raft.handleSnap),
-        voteResp: Raft.handleVoteResp,
-        timeoutNow: ignore,
+        'vote-resp': Raft.handleVoteResp,
+        'timeout-now': ignore,
       },
       leader: {
         app: ignore,
-        appResp: Raft.leaderAppResp,
+        'app-resp': Raft.leaderAppResp,
         vote: Raft.handleVote,
-        preVote: Raft.handleVote,
-        voteResp: ignore,
-        preVoteResp: ignore,
+        'pre-vote': Raft.handleVote,
+        'vote-resp': ignore,
+        'pre-vote-resp': ignore,
         heartbeat: ignore,
-        heartbeatResp: Raft.leaderHeartbeatResp,
+        'heartbeat-resp': Raft.leaderHeartbeatResp,
         snap: ignore,
-        snapResp: Raft.leaderSnapResp,
-        timeoutNow: ignore,
-        readIndex: Raft.leaderReadIndex,
-        readIndexResp: ignore,
+        'snap-resp': Raft.leaderSnapResp,
+        'timeout-now': ignore,
+        'read-index': Raft.leaderReadIndex,
+        'read-index-resp': ignore,
       },
     };
   }

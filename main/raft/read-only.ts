@@ -143,7 +143,7 @@ export class ReadOnly {
       // The follower serves the read once it has applied rd.index: give it the commit first.
       if (ok) h.sendOwedCommit(rd.from);
       h.send({
-        type: 'readIndexResp',
+        type: 'read-index-resp',
         to: rd.from,
         ctx: rd.ctx,
         index: ok ? rd.index : 0,
@@ -163,7 +163,7 @@ export class ReadOnly {
     }
     this.forwarded.delete(ctx);
     this.forwarded.set(ctx, leader);
-    this.host.send({ type: 'readIndex', to: leader, ctx });
+    this.host.send({ type: 'read-index', to: leader, ctx });
   }
 
   /** answer passes on the leader's answer to a forwarded read that is still outstanding. */

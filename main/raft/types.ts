@@ -98,7 +98,7 @@ export interface AppMsg extends MsgBase {
  * term is <= the leader's prevTerm, hintTerm is that entry's term.
  */
 export interface AppRespMsg extends MsgBase {
-  type: 'appResp';
+  type: 'app-resp';
   index: number;
   reject: boolean;
   hintIndex: number;
@@ -107,14 +107,14 @@ export interface AppRespMsg extends MsgBase {
 
 /** RequestVote or PreVote. `transfer` marks a campaign started by TimeoutNow, which bypasses leader stickiness. */
 export interface VoteMsg extends MsgBase {
-  type: 'vote' | 'preVote';
+  type: 'vote' | 'pre-vote';
   lastIndex: number;
   lastTerm: number;
   transfer: boolean;
 }
 
 export interface VoteRespMsg extends MsgBase {
-  type: 'voteResp' | 'preVoteResp';
+  type: 'vote-resp' | 'pre-vote-resp';
   reject: boolean;
 }
 
@@ -126,7 +126,7 @@ export interface HeartbeatMsg extends MsgBase {
 }
 
 export interface HeartbeatRespMsg extends MsgBase {
-  type: 'heartbeatResp';
+  type: 'heartbeat-resp';
   readSeq: number;
 }
 
@@ -145,7 +145,7 @@ export interface SnapMsg extends MsgBase {
  * `gap` says a chunk arrived beyond nextOffset (one was lost); `done` says the image is installed.
  */
 export interface SnapRespMsg extends MsgBase {
-  type: 'snapResp';
+  type: 'snap-resp';
   snapIndex: number;
   nextOffset: number;
   gap: boolean;
@@ -154,17 +154,17 @@ export interface SnapRespMsg extends MsgBase {
 
 /** TimeoutNow tells a caught-up transfer target to campaign at once. */
 export interface TimeoutNowMsg extends MsgBase {
-  type: 'timeoutNow';
+  type: 'timeout-now';
 }
 
 /** ReadIndex request forwarded by a follower or learner to the leader; ctx is the requester's own tag. */
 export interface ReadIndexMsg extends MsgBase {
-  type: 'readIndex';
+  type: 'read-index';
   ctx: number;
 }
 
 export interface ReadIndexRespMsg extends MsgBase {
-  type: 'readIndexResp';
+  type: 'read-index-resp';
   ctx: number;
   index: number;
   reject: boolean;
@@ -194,18 +194,18 @@ export type Outgoing = DistributiveOmit<Message, 'from' | 'term'> & { term?: num
 /** MESSAGE_TYPES lists every message type; the handler table is checked against it. */
 export const MESSAGE_TYPES: readonly MessageType[] = [
   'app',
-  'appResp',
+  'app-resp',
   'vote',
-  'preVote',
-  'voteResp',
-  'preVoteResp',
+  'pre-vote',
+  'vote-resp',
+  'pre-vote-resp',
   'heartbeat',
-  'heartbeatResp',
+  'heartbeat-resp',
   'snap',
-  'snapResp',
-  'timeoutNow',
-  'readIndex',
-  'readIndexResp',
+  'snap-resp',
+  'timeout-now',
+  'read-index',
+  'read-index-resp',
 ];
 
 export const ROLES: readonly Role[] = [

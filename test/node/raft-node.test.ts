@@ -361,7 +361,7 @@ describe('RaftNode on an in-memory network', () => {
       readSeq: 0,
     };
     const readOf = (from: number): ReadIndexMsg =>
-      net.sent.filter((m): m is ReadIndexMsg => m.type === 'readIndex' && m.from === from).at(-1)!;
+      net.sent.filter((m): m is ReadIndexMsg => m.type === 'read-index' && m.from === from).at(-1)!;
 
     const first = memMember(net, 2, disk);
     await first.node.start();
@@ -385,7 +385,7 @@ describe('RaftNode on an in-memory network', () => {
     const fresh = await waitFor('the second read to reach the leader', () => readOf(2));
     // The leader's answer to the read of the previous process arrives only now.
     leaderSays(second, {
-      type: 'readIndexResp',
+      type: 'read-index-resp',
       from: 1,
       to: 2,
       term: 2,
@@ -397,7 +397,7 @@ describe('RaftNode on an in-memory network', () => {
     expect(served).toBe(false);
     expect(fresh.ctx).not.toBe(old.ctx);
     leaderSays(second, {
-      type: 'readIndexResp',
+      type: 'read-index-resp',
       from: 1,
       to: 2,
       term: 2,

@@ -104,7 +104,7 @@ describe('terms and indexes stay within MAX_RAFT_NUMBER', () => {
         data: new Uint8Array(0),
         done: true,
       },
-      { type: 'readIndexResp', from: 1, to: 2, term: 2, ctx: -1, index: 1, reject: false },
+      { type: 'read-index-resp', from: 1, to: 2, term: 2, ctx: -1, index: 1, reject: false },
     ];
     for (const m of bad) r.step(m);
     expect(r.term).toBe(1);

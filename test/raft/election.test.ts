@@ -65,7 +65,7 @@ describe('leader election (§5.2)', () => {
     const r = rawNode(1, [1, 2, 3], { term: 1 });
     r.step({ type: 'vote', from: 2, to: 1, term: 2, lastIndex: 1, lastTerm: 1, transfer: false });
     r.step({ type: 'vote', from: 3, to: 1, term: 2, lastIndex: 1, lastTerm: 1, transfer: false });
-    const resps = ofType(drain(r), 'voteResp');
+    const resps = ofType(drain(r), 'vote-resp');
     expect(resps.map((m) => [m.to, m.reject])).toEqual([
       [2, false],
       [3, true],
@@ -73,7 +73,7 @@ describe('leader election (§5.2)', () => {
     expect(internals(r).vote).toBe(2);
     // A retried request from the same candidate is granted again (idempotent).
     r.step({ type: 'vote', from: 2, to: 1, term: 2, lastIndex: 1, lastTerm: 1, transfer: false });
-    expect(ofType(drain(r), 'voteResp')[0]!.reject).toBe(false);
+    expect(ofType(drain(r), 'vote-resp')[0]!.reject).toBe(false);
   });
 
   it('votes only for candidates whose log is at least as up-to-date (§5.4.1)', () => {
@@ -88,7 +88,7 @@ describe('leader election (§5.2)', () => {
     for (const [lastIndex, lastTerm, granted] of cases) {
       const r = rawNode(1, [1, 2, 3], { terms: [2, 2], term: 2 });
       r.step({ type: 'vote', from: 2, to: 1, term: 3, lastIndex, lastTerm, transfer: false });
-      const resp = ofType(drain(r), 'voteResp')[0]!;
+      const resp = ofType(drain(r), 'vote-resp')[0]!;
       expect({ lastIndex, lastTerm, granted: !resp.reject }).toEqual({
         lastIndex,
         lastTerm,

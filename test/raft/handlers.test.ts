@@ -16,7 +16,7 @@ describe('the (role, message type) handler table', () => {
   });
 
   it('gives each handler its own message type (checked by tsc)', () => {
-    const onVote: HandlerTable['preVote'] = (_r, m: VoteMsg) => void m.lastTerm;
+    const onVote: HandlerTable['pre-vote'] = (_r, m: VoteMsg) => void m.lastTerm;
     // @ts-expect-error: the handler of 'app' receives an AppMsg, not a VoteMsg
     const wrong: HandlerTable['app'] = (_r, m: VoteMsg) => void m.lastTerm;
     const onApp: HandlerTable['app'] = (_r, m: AppMsg) => void m.prevIndex;

@@ -92,10 +92,10 @@ export function ofType<T extends Message['type']>(ms: Message[], t: T): MessageO
   return ms.filter((m) => m.type === t) as MessageOf<T>[];
 }
 
-/** ackApp has follower `from` acknowledge the leader's log through `index` (a successful appResp). */
+/** ackApp has follower `from` acknowledge the leader's log through `index` (a successful app-resp). */
 export function ackApp(r: RawNode, from: NodeId, index: number, term = r.term): void {
   r.step({
-    type: 'appResp',
+    type: 'app-resp',
     from,
     to: r.id,
     term,

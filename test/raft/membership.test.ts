@@ -203,14 +203,14 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
     const r = rawNode(1, [1, 2, 3], { term: 1 });
     internals(r).campaign('election');
     drain(r);
-    r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    r.step({ type: 'vote-resp', from: 2, to: 1, term: 2, reject: false });
     drain(r);
     expect(r.proposeConfChange({ type: 'add-learner', node: 4, address: 'x' })).toMatchObject({
       ok: false,
       error: 'leader-not-ready',
     });
     r.step({
-      type: 'appResp',
+      type: 'app-resp',
       from: 2,
       to: 1,
       term: 2,
@@ -256,7 +256,7 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
     drain(r);
     internals(r).campaign('election');
     drain(r);
-    r.step({ type: 'voteResp', from: 3, to: 1, term: 2, reject: false });
+    r.step({ type: 'vote-resp', from: 3, to: 1, term: 2, reject: false });
     drain(r);
     expect(r.role).toBe('leader');
     // Not "a change is in progress": that one commits with the leader's first entry.
@@ -265,7 +265,7 @@ describe('membership changes, one server at a time (thesis §4.1)', () => {
       error: 'leader-not-ready',
     });
     r.step({
-      type: 'appResp',
+      type: 'app-resp',
       from: 3,
       to: 1,
       term: 2,

@@ -51,7 +51,7 @@ describe('ReadIndex (thesis §6.4)', () => {
     drain(f);
     expect(f.readIndex(7).ok).toBe(true);
     const answer = (from: number, ctx: number, index: number) =>
-      f.step({ type: 'readIndexResp', from, to: 2, term: 1, ctx, index, reject: false });
+      f.step({ type: 'read-index-resp', from, to: 2, term: 1, ctx, index, reject: false });
     answer(3, 7, 2); // not the node it was sent to
     answer(1, 8, 2); // no read of this node waits for tag 8
     answer(1, 7, 2);
@@ -69,7 +69,7 @@ describe('ReadIndex (thesis §6.4)', () => {
     const g = rawNode(2, [1, 2, 3], { terms: [1], term: 1, commit: 2 });
     g.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 2, readSeq: 0 });
     drain(g);
-    g.step({ type: 'readIndexResp', from: 1, to: 2, term: 1, ctx: 7, index: 2, reject: false });
+    g.step({ type: 'read-index-resp', from: 1, to: 2, term: 1, ctx: 7, index: 2, reject: false });
     expect(drainReadStates(g)).toEqual([]);
   });
 
@@ -85,7 +85,7 @@ describe('ReadIndex (thesis §6.4)', () => {
       { ctx: 7, index: 0, ok: false },
       { ctx: 8, index: 0, ok: false },
     ]);
-    f.step({ type: 'readIndexResp', from: 1, to: 2, term: 2, ctx: 7, index: 2, reject: false });
+    f.step({ type: 'read-index-resp', from: 1, to: 2, term: 2, ctx: 7, index: 2, reject: false });
     expect(drainReadStates(f)).toEqual([]);
   });
 
@@ -93,7 +93,7 @@ describe('ReadIndex (thesis §6.4)', () => {
     const r = rawNode(1, [1, 2, 3], { terms: [1, 1], term: 1, commit: 2 });
     internals(r).campaign('election');
     drain(r);
-    r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    r.step({ type: 'vote-resp', from: 2, to: 1, term: 2, reject: false });
     drain(r);
     r.readIndex(7);
     const noReads = (): boolean => {
@@ -105,7 +105,7 @@ describe('ReadIndex (thesis §6.4)', () => {
     expect(noReads()).toBe(true);
     // Follower 2 acknowledges the no-op (index 4): commit advances into term 2, then a heartbeat round confirms.
     r.step({
-      type: 'appResp',
+      type: 'app-resp',
       from: 2,
       to: 1,
       term: 2,
@@ -115,7 +115,7 @@ describe('ReadIndex (thesis §6.4)', () => {
       hintTerm: 0,
     });
     drain(r);
-    r.step({ type: 'heartbeatResp', from: 2, to: 1, term: 2, readSeq: 1 });
+    r.step({ type: 'heartbeat-resp', from: 2, to: 1, term: 2, readSeq: 1 });
     const rd = r.ready();
     expect(rd.readStates).toEqual([{ ctx: 7, index: 4, ok: true }]);
     r.advance();

@@ -45,14 +45,14 @@ describe('log replication (§5.3)', () => {
     internals(r).becomeFollower(3, 0);
     internals(r).campaign('election');
     drain(r);
-    for (const v of [2, 3]) r.step({ type: 'voteResp', from: v, to: 1, term: 4, reject: false });
+    for (const v of [2, 3]) r.step({ type: 'vote-resp', from: v, to: 1, term: 4, reject: false });
     expect(r.role).toBe('leader');
     drain(r); // the no-op of term 4 is at index 4 and persisted
     expect(r.log.lastIndex()).toBe(4);
     // Followers 2 and 3 acknowledge index 3 (the term-2 entry): a majority holds it with the leader.
     for (const v of [2, 3]) {
       r.step({
-        type: 'appResp',
+        type: 'app-resp',
         from: v,
         to: 1,
         term: 4,
@@ -67,7 +67,7 @@ describe('log replication (§5.3)', () => {
     // Once the term-4 no-op is on a majority, everything up to it commits at once.
     for (const v of [2, 3]) {
       r.step({
-        type: 'appResp',
+        type: 'app-resp',
         from: v,
         to: 1,
         term: 4,
@@ -85,7 +85,7 @@ describe('log replication (§5.3)', () => {
     const r = rawNode(1, [1, 2, 3, 4, 5], { terms: [], term: 1 });
     internals(r).campaign('election');
     drain(r);
-    for (const v of [2, 3]) r.step({ type: 'voteResp', from: v, to: 1, term: 2, reject: false });
+    for (const v of [2, 3]) r.step({ type: 'vote-resp', from: v, to: 1, term: 2, reject: false });
     drain(r);
     for (let i = 0; i < 8; i++) r.propose(data(`x${i}`));
     drain(r); // leader persisted through index 10
@@ -105,11 +105,11 @@ describe('log replication (§5.3)', () => {
     const r = rawNode(1, [1, 2, 3], { term: 1 });
     internals(r).campaign('election');
     drain(r);
-    r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    r.step({ type: 'vote-resp', from: 2, to: 1, term: 2, reject: false });
     const rd = r.ready(); // the no-op at index 2 is handed out but not yet persisted
     expect(rd.entries.map((e) => e.index)).toEqual([2]);
     r.step({
-      type: 'appResp',
+      type: 'app-resp',
       from: 2,
       to: 1,
       term: 2,
@@ -119,7 +119,7 @@ describe('log replication (§5.3)', () => {
       hintTerm: 0,
     });
     r.step({
-      type: 'appResp',
+      type: 'app-resp',
       from: 3,
       to: 1,
       term: 2,
@@ -135,10 +135,10 @@ describe('log replication (§5.3)', () => {
     const s = rawNode(1, [1, 2, 3], { term: 1 });
     internals(s).campaign('election');
     drain(s);
-    s.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    s.step({ type: 'vote-resp', from: 2, to: 1, term: 2, reject: false });
     s.ready();
     s.step({
-      type: 'appResp',
+      type: 'app-resp',
       from: 2,
       to: 1,
       term: 2,
@@ -182,7 +182,7 @@ describe('log replication (§5.3)', () => {
     internals(leader).becomeFollower(3, 0);
     internals(leader).campaign('election');
     drain(leader);
-    leader.step({ type: 'voteResp', from: 3, to: 1, term: 4, reject: false });
+    leader.step({ type: 'vote-resp', from: 3, to: 1, term: 4, reject: false });
     let rejections = 0;
     let msgs = drain(leader);
     for (let round = 0; round < 100 && msgs.length; round++) {
@@ -191,7 +191,7 @@ describe('log replication (§5.3)', () => {
         if (m.to === 2) {
           follower.step(m);
           const out = drain(follower);
-          rejections += ofType(out, 'appResp').filter((x) => x.reject).length;
+          rejections += ofType(out, 'app-resp').filter((x) => x.reject).length;
           next.push(...out);
         } else if (m.to === 1) {
           leader.step(m);
@@ -235,10 +235,10 @@ describe('log replication (§5.3)', () => {
     const r = rawNode(1, [1, 2], { term: 1, maxMsgBytes: 200, maxInflight: 3 });
     internals(r).campaign('election');
     drain(r);
-    r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    r.step({ type: 'vote-resp', from: 2, to: 1, term: 2, reject: false });
     drain(r);
     r.step({
-      type: 'appResp',
+      type: 'app-resp',
       from: 2,
       to: 1,
       term: 2,
@@ -261,7 +261,7 @@ describe('log replication (§5.3)', () => {
     // One ack frees a slot and the pipeline refills.
     const last = apps[0]!.entries[apps[0]!.entries.length - 1]!.index;
     r.step({
-      type: 'appResp',
+      type: 'app-resp',
       from: 2,
       to: 1,
       term: 2,
@@ -277,7 +277,7 @@ describe('log replication (§5.3)', () => {
     const r = rawNode(1, [1, 2, 3], { term: 1, heartbeatTicks: 5 });
     internals(r).campaign('election');
     drain(r);
-    r.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    r.step({ type: 'vote-resp', from: 2, to: 1, term: 2, reject: false });
     drain(r);
     const ack = (from: NodeId, index: number): void => ackApp(r, from, index);
     ack(2, 2);
@@ -310,12 +310,12 @@ describe('log replication (§5.3)', () => {
     ack(2, next);
     ack(3, next);
     expect(drain(r)).toEqual([]);
-    r.step({ type: 'readIndex', from: 3, to: 1, term: 2, ctx: 7 });
+    r.step({ type: 'read-index', from: 3, to: 1, term: 2, ctx: 7 });
     const round = ofType(drain(r), 'heartbeat');
     expect(round.map((m) => m.to)).toEqual([2, 3]);
-    r.step({ type: 'heartbeatResp', from: 2, to: 1, term: 2, readSeq: round[0]!.readSeq });
+    r.step({ type: 'heartbeat-resp', from: 2, to: 1, term: 2, readSeq: round[0]!.readSeq });
     const answer = drain(r).filter((m) => m.to === 3);
-    expect(answer.map((m) => m.type)).toEqual(['app', 'readIndexResp']);
+    expect(answer.map((m) => m.type)).toEqual(['app', 'read-index-resp']);
     expect((answer[0] as { commit: number }).commit).toBe(next);
     expect((answer[1] as { index: number }).index).toBe(next);
   });
@@ -332,7 +332,7 @@ describe('log replication (§5.3)', () => {
       entries: [],
       commit: 1,
     });
-    const resp = ofType(drain(f), 'appResp')[0]!;
+    const resp = ofType(drain(f), 'app-resp')[0]!;
     expect(resp).toMatchObject({ reject: true, index: 10, hintIndex: 3, hintTerm: 1 });
   });
 });

@@ -144,7 +144,7 @@ function lateReadAnswer(mutation?: Mutation) {
   c.runFor(1000);
   const l = c.leader();
   const [f, g] = others(c, l);
-  c.dropIf = (m) => m.type === 'heartbeatResp' && m.from === g;
+  c.dropIf = (m) => m.type === 'heartbeat-resp' && m.from === g;
   c.runFor(20);
   const first = c.read(f);
   c.runFor(1.5);

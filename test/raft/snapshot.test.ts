@@ -111,12 +111,12 @@ describe('snapshots and InstallSnapshot', () => {
   it('a transfer that has no byte confirmed yet starts over with a newer image', () => {
     const l = rawNode(1, [1, 2], { terms: [1, 1, 1, 1], term: 1, commit: 5 });
     internals(l).campaign('election');
-    l.step({ type: 'voteResp', from: 2, to: 1, term: 2, reject: false });
+    l.step({ type: 'vote-resp', from: 2, to: 1, term: 2, reject: false });
     drain(l);
     l.compact(3, new Uint8Array(10));
     // Follower 2 lost its log: it rejects the probe, and is sent snapshot 3.
     const reject = {
-      type: 'appResp' as const,
+      type: 'app-resp' as const,
       from: 2,
       to: 1,
       term: 2,
@@ -149,7 +149,7 @@ describe('snapshots and InstallSnapshot', () => {
     });
     f.step(chunk(0, [1, 2, 3], 6, false));
     f.step(chunk(3, [4, 5, 6, 7], 6, false));
-    const bad = ofType(f.ready().messages, 'snapResp');
+    const bad = ofType(f.ready().messages, 'snap-resp');
     f.advance();
     expect(bad.map((m) => [m.nextOffset, m.gap])).toEqual([
       [3, false],
@@ -160,7 +160,7 @@ describe('snapshots and InstallSnapshot', () => {
     f.step(chunk(3, [4, 5, 6], 6, true));
     const rd = f.ready();
     expect(Array.from(rd.snapshot!.data)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(ofType(rd.messages, 'snapResp').at(-1)).toMatchObject({ nextOffset: 6, done: true });
+    expect(ofType(rd.messages, 'snap-resp').at(-1)).toMatchObject({ nextOffset: 6, done: true });
   });
 
   it('tells the host of every accepted piece of an incoming image, in order, and of giving it up', () => {

@@ -8,18 +8,18 @@
  * | code | type          | fields after [code, from, to, term]                              |
  * | ---- | ------------- | ---------------------------------------------------------------- |
  * | 1    | app           | prevIndex, prevTerm, commit, entries                             |
- * | 2    | appResp       | index, reject, hintIndex, hintTerm                               |
+ * | 2    | app-resp      | index, reject, hintIndex, hintTerm                               |
  * | 3    | vote          | lastIndex, lastTerm, transfer                                    |
- * | 4    | preVote       | lastIndex, lastTerm, transfer                                    |
- * | 5    | voteResp      | reject                                                           |
- * | 6    | preVoteResp   | reject                                                           |
+ * | 4    | pre-vote      | lastIndex, lastTerm, transfer                                    |
+ * | 5    | vote-resp     | reject                                                           |
+ * | 6    | pre-vote-resp | reject                                                           |
  * | 7    | heartbeat     | commit, readSeq                                                  |
- * | 8    | heartbeatResp | readSeq                                                          |
+ * | 8    | heartbeat-resp | readSeq                                                          |
  * | 9    | snap          | meta, offset, total, data, done                                  |
- * | 10   | snapResp      | snapIndex, nextOffset, gap, done                                 |
- * | 11   | timeoutNow    | (none)                                                           |
- * | 12   | readIndex     | ctx                                                              |
- * | 13   | readIndexResp | ctx, index, reject                                               |
+ * | 10   | snap-resp     | snapIndex, nextOffset, gap, done                                 |
+ * | 11   | timeout-now   | (none)                                                           |
+ * | 12   | read-index    | ctx                                                              |
+ * | 13   | read-index-resp | ctx, index, reject                                               |
  *
  * `entries` is one flat array of 4 items per entry: index, term, entry type (0 normal, 1 conf),
  * data (msgpack bin). `meta` is [index, term, [voters, learners, addresses]] where addresses is a
@@ -41,18 +41,18 @@ import { checkMsgpackStructure } from './msgpack-guard';
 /** MESSAGE_TYPE_CODES maps each message type to its wire code. Codes are never reused. */
 export const MESSAGE_TYPE_CODES: Readonly<Record<MessageType, number>> = {
   app: 1,
-  appResp: 2,
+  'app-resp': 2,
   vote: 3,
-  preVote: 4,
-  voteResp: 5,
-  preVoteResp: 6,
+  'pre-vote': 4,
+  'vote-resp': 5,
+  'pre-vote-resp': 6,
   heartbeat: 7,
-  heartbeatResp: 8,
+  'heartbeat-resp': 8,
   snap: 9,
-  snapResp: 10,
-  timeoutNow: 11,
-  readIndex: 12,
-  readIndexResp: 13,
+  'snap-resp': 10,
+  'timeout-now': 11,
+  'read-index': 12,
+  'read-index-resp': 13,
 };
 
 /** CODE_TO_TYPE is the inverse of MESSAGE_TYPE_CODES (index = code). */
@@ -64,18 +64,18 @@ for (const [type, code] of Object.entries(MESSAGE_TYPE_CODES)) {
 /** MESSAGE_ARITY: the number of items in each message's array, type code included. */
 const MESSAGE_ARITY: Readonly<Record<MessageType, number>> = {
   app: 8,
-  appResp: 8,
+  'app-resp': 8,
   vote: 7,
-  preVote: 7,
-  voteResp: 5,
-  preVoteResp: 5,
+  'pre-vote': 7,
+  'vote-resp': 5,
+  'pre-vote-resp': 5,
   heartbeat: 6,
-  heartbeatResp: 5,
+  'heartbeat-resp': 5,
   snap: 9,
-  snapResp: 8,
-  timeoutNow: 4,
-  readIndex: 5,
-  readIndexResp: 7,
+  'snap-resp': 8,
+  'timeout-now': 4,
+  'read-index': 5,
+  'read-index-resp': 7,
 };
 
 /** ENTRY_TYPE_CODES maps an entry type to its wire code. */
@@ -298,10 +298,10 @@ function toWire(m: Message): unknown[] {
       }
       return [1, m.from, m.to, m.term, m.prevIndex, m.prevTerm, m.commit, flat];
     }
-    case 'appResp':
+    case 'app-resp':
       return [2, m.from, m.to, m.term, m.index, m.reject, m.hintIndex, m.hintTerm];
     case 'vote':
-    case 'preVote':
+    case 'pre-vote':
       return [
         MESSAGE_TYPE_CODES[m.type],
         m.from,
@@ -311,12 +311,12 @@ function toWire(m: Message): unknown[] {
         m.lastTerm,
         m.transfer,
       ];
-    case 'voteResp':
-    case 'preVoteResp':
+    case 'vote-resp':
+    case 'pre-vote-resp':
       return [MESSAGE_TYPE_CODES[m.type], m.from, m.to, m.term, m.reject];
     case 'heartbeat':
       return [7, m.from, m.to, m.term, m.commit, m.readSeq];
-    case 'heartbeatResp':
+    case 'heartbeat-resp':
       return [8, m.from, m.to, m.term, m.readSeq];
     case 'snap':
       return [
@@ -330,13 +330,13 @@ function toWire(m: Message): unknown[] {
         m.data,
         m.done,
       ];
-    case 'snapResp':
+    case 'snap-resp':
       return [10, m.from, m.to, m.term, m.snapIndex, m.nextOffset, m.gap, m.done];
-    case 'timeoutNow':
+    case 'timeout-now':
       return [11, m.from, m.to, m.term];
-    case 'readIndex':
+    case 'read-index':
       return [12, m.from, m.to, m.term, m.ctx];
-    case 'readIndexResp':
+    case 'read-index-resp':
       return [13, m.from, m.to, m.term, m.ctx, m.index, m.reject];
     default:
       throw new TypeError(`unknown message type ${String((m as { type: unknown }).type)}`);
@@ -535,19 +535,19 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
       const entries = entriesFromWire(v[7], prevIndex, prevTerm, term, limits);
       return { type, from, to, term, prevIndex, prevTerm, entries, commit };
     }
-    case 'appResp':
+    case 'app-resp':
       return {
         type,
         from,
         to,
         term,
-        index: raftNumber(v[4], 'appResp.index'),
-        reject: bool(v[5], 'appResp.reject'),
-        hintIndex: raftNumber(v[6], 'appResp.hintIndex'),
-        hintTerm: raftNumber(v[7], 'appResp.hintTerm'),
+        index: raftNumber(v[4], 'app-resp.index'),
+        reject: bool(v[5], 'app-resp.reject'),
+        hintIndex: raftNumber(v[6], 'app-resp.hintIndex'),
+        hintTerm: raftNumber(v[7], 'app-resp.hintTerm'),
       };
     case 'vote':
-    case 'preVote':
+    case 'pre-vote':
       return {
         type,
         from,
@@ -557,8 +557,8 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
         lastTerm: raftNumber(v[5], `${type}.lastTerm`),
         transfer: bool(v[6], `${type}.transfer`),
       };
-    case 'voteResp':
-    case 'preVoteResp':
+    case 'vote-resp':
+    case 'pre-vote-resp':
       return { type, from, to, term, reject: bool(v[4], `${type}.reject`) };
     case 'heartbeat':
       return {
@@ -569,8 +569,8 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
         commit: raftNumber(v[4], 'heartbeat.commit'),
         readSeq: uint(v[5], 'heartbeat.readSeq'),
       };
-    case 'heartbeatResp':
-      return { type, from, to, term, readSeq: uint(v[4], 'heartbeatResp.readSeq') };
+    case 'heartbeat-resp':
+      return { type, from, to, term, readSeq: uint(v[4], 'heartbeat-resp.readSeq') };
     case 'snap': {
       const meta = metaFromWire(v[4], limits);
       const offset = uint(v[5], 'snap.offset');
@@ -594,30 +594,30 @@ function fromWire(v: unknown, limits: CodecLimits): Message {
       }
       return { type, from, to, term, meta, offset, total, data, done };
     }
-    case 'snapResp':
+    case 'snap-resp':
       return {
         type,
         from,
         to,
         term,
-        snapIndex: raftNumber(v[4], 'snapResp.snapIndex'),
-        nextOffset: uint(v[5], 'snapResp.nextOffset'),
-        gap: bool(v[6], 'snapResp.gap'),
-        done: bool(v[7], 'snapResp.done'),
+        snapIndex: raftNumber(v[4], 'snap-resp.snapIndex'),
+        nextOffset: uint(v[5], 'snap-resp.nextOffset'),
+        gap: bool(v[6], 'snap-resp.gap'),
+        done: bool(v[7], 'snap-resp.done'),
       };
-    case 'timeoutNow':
+    case 'timeout-now':
       return { type, from, to, term };
-    case 'readIndex':
-      return { type, from, to, term, ctx: raftNumber(v[4], 'readIndex.ctx') };
-    case 'readIndexResp':
+    case 'read-index':
+      return { type, from, to, term, ctx: raftNumber(v[4], 'read-index.ctx') };
+    case 'read-index-resp':
       return {
         type,
         from,
         to,
         term,
-        ctx: raftNumber(v[4], 'readIndexResp.ctx'),
-        index: raftNumber(v[5], 'readIndexResp.index'),
-        reject: bool(v[6], 'readIndexResp.reject'),
+        ctx: raftNumber(v[4], 'read-index-resp.ctx'),
+        index: raftNumber(v[5], 'read-index-resp.index'),
+        reject: bool(v[6], 'read-index-resp.reject'),
       };
   }
 }

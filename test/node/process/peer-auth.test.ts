@@ -332,7 +332,7 @@ describe('the bounds of the peer port, on a real node', () => {
     for (let i = 1; i <= 5; i++) {
       const p = await openPeer(port);
       await p.handshake({ clusterId: c.clusterId, from: 9, to: 1 }, c.secret);
-      p.send({ type: 'heartbeatResp', from: 9, to: 1, term: 0, readSeq: 0 });
+      p.send({ type: 'heartbeat-resp', from: 9, to: 1, term: 0, readSeq: 0 });
       await waitFor(`message ${i} from node 9`, async () => {
         const s = await status(c, 1);
         return s.transport.peers['9']?.received === i;

@@ -174,7 +174,7 @@ describe('codec round trip', () => {
 
   it('encodeShared results are overwritten by the next encode; encode results are not', () => {
     const codec = new MessageCodec();
-    const [a, b] = sampleMessages().filter((x) => x.type === 'vote' || x.type === 'voteResp');
+    const [a, b] = sampleMessages().filter((x) => x.type === 'vote' || x.type === 'vote-resp');
     const kept = codec.encode(a);
     const copy = [...kept];
     codec.encodeShared(b);
@@ -187,7 +187,7 @@ describe('codec validation', () => {
     expect(reject(encode([1, 1, 2, 3, -1, 0, 0, []]))).toBe(
       'app.prevIndex must be an integer in 0..2^52 (MAX_RAFT_NUMBER), got number -1',
     );
-    expect(reject(encode([2, 1, 2, 3, -5, false, 0, 0]))).toMatch(/^appResp.index must be/);
+    expect(reject(encode([2, 1, 2, 3, -5, false, 0, 0]))).toMatch(/^app-resp.index must be/);
   });
 
   it('rejects a non-integer term', () => {
@@ -214,17 +214,17 @@ describe('codec validation', () => {
       [[1, 1, 2, 3, big, 0, 0, []], 'app.prevIndex'],
       [[1, 1, 2, 3, 0, 0, big, []], 'app.commit'],
       [[1, 1, 2, big, 0, big, 0, []], 'app.term'],
-      [[2, 1, 2, 3, big, false, 0, 0], 'appResp.index'],
-      [[2, 1, 2, 3, 5, true, big, 0], 'appResp.hintIndex'],
-      [[2, 1, 2, 3, 5, true, 0, big], 'appResp.hintTerm'],
+      [[2, 1, 2, 3, big, false, 0, 0], 'app-resp.index'],
+      [[2, 1, 2, 3, 5, true, big, 0], 'app-resp.hintIndex'],
+      [[2, 1, 2, 3, 5, true, 0, big], 'app-resp.hintTerm'],
       [[3, 1, 2, 3, big, 0, false], 'vote.lastIndex'],
-      [[4, 1, 2, 3, 0, big, false], 'preVote.lastTerm'],
+      [[4, 1, 2, 3, 0, big, false], 'pre-vote.lastTerm'],
       [[9, 1, 2, 3, [big, 1, conf], 0, 0, new Uint8Array(0), true], 'snap.meta.index'],
       [[9, 1, 2, 3, [5, big, conf], 0, 0, new Uint8Array(0), true], 'snap.meta.term'],
-      [[10, 1, 2, 3, big, 0, false, false], 'snapResp.snapIndex'],
-      [[12, 1, 2, 3, big], 'readIndex.ctx'],
-      [[13, 1, 2, 3, big, 0, false], 'readIndexResp.ctx'],
-      [[13, 1, 2, 3, 0, big, false], 'readIndexResp.index'],
+      [[10, 1, 2, 3, big, 0, false, false], 'snap-resp.snapIndex'],
+      [[12, 1, 2, 3, big], 'read-index.ctx'],
+      [[13, 1, 2, 3, big, 0, false], 'read-index-resp.ctx'],
+      [[13, 1, 2, 3, 0, big, false], 'read-index-resp.index'],
     ];
     for (const [wire, field] of cases) {
       expect(reject(encode(wire)), field).toBe(
@@ -245,7 +245,7 @@ describe('codec validation', () => {
     expect(reject(encode([3, 1, 2, '4', 0, 0, false]))).toBe(
       'vote.term must be an integer in 0..2^52 (MAX_RAFT_NUMBER), got string "4"',
     );
-    expect(reject(encode([12, 1, 2, 3, 'ctx']))).toMatch(/^readIndex.ctx must be/);
+    expect(reject(encode([12, 1, 2, 3, 'ctx']))).toMatch(/^read-index.ctx must be/);
   });
 
   it('rejects an unknown type code with its own error', () => {
@@ -324,9 +324,11 @@ describe('codec validation', () => {
   });
 
   it('rejects booleans sent as numbers and the wrong number of fields', () => {
-    expect(reject(encode([5, 1, 2, 3, 0]))).toBe('voteResp.reject must be a boolean, got number 0');
-    expect(reject(encode([5, 1, 2, 3]))).toBe('voteResp must have 5 items, got 4');
-    expect(reject(encode([5, 1, 2, 3, true, 0]))).toBe('voteResp must have 5 items, got 6');
+    expect(reject(encode([5, 1, 2, 3, 0]))).toBe(
+      'vote-resp.reject must be a boolean, got number 0',
+    );
+    expect(reject(encode([5, 1, 2, 3]))).toBe('vote-resp must have 5 items, got 4');
+    expect(reject(encode([5, 1, 2, 3, true, 0]))).toBe('vote-resp must have 5 items, got 6');
     expect(reject(encode([]))).toBe('message array is empty');
     expect(reject(encode({ type: 1 }))).toBe('message must be an array, got map');
   });

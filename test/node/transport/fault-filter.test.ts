@@ -61,11 +61,11 @@ describe('FaultFilter', () => {
   it("drops by type: only 'vote' to node 3", () => {
     filter.setRules([{ to: 3, drop: 1, types: ['vote'] }]);
     expect(filter.apply('send', vote(1, 3, 'vote'), deliver)).toBe('drop');
-    expect(filter.apply('send', vote(1, 3, 'preVote'), deliver)).toBe('pass');
+    expect(filter.apply('send', vote(1, 3, 'pre-vote'), deliver)).toBe('pass');
     expect(filter.apply('send', vote(1, 2, 'vote'), deliver)).toBe('pass');
     expect(filter.apply('send', heartbeat(1, 3, 1), deliver)).toBe('pass');
     expect(delivered.map((m) => `${m.type}->${m.to}`)).toEqual([
-      'preVote->3',
+      'pre-vote->3',
       'vote->2',
       'heartbeat->3',
     ]);

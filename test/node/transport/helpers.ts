@@ -54,14 +54,14 @@ export function sampleMessages(): Message[] {
       entries: [{ index: 2 ** 40 + 1, term: 5, type: 'normal', data: new Uint8Array(0) }],
       commit: 2 ** 40,
     },
-    { ...h, type: 'appResp', index: 13, reject: false, hintIndex: 0, hintTerm: 0 },
-    { ...h, type: 'appResp', index: 10, reject: true, hintIndex: 7, hintTerm: 2 },
+    { ...h, type: 'app-resp', index: 13, reject: false, hintIndex: 0, hintTerm: 0 },
+    { ...h, type: 'app-resp', index: 10, reject: true, hintIndex: 7, hintTerm: 2 },
     { ...h, type: 'vote', lastIndex: 13, lastTerm: 3, transfer: false },
-    { ...h, type: 'preVote', lastIndex: 13, lastTerm: 3, transfer: true },
-    { ...h, type: 'voteResp', reject: false },
-    { ...h, type: 'preVoteResp', reject: true },
+    { ...h, type: 'pre-vote', lastIndex: 13, lastTerm: 3, transfer: true },
+    { ...h, type: 'vote-resp', reject: false },
+    { ...h, type: 'pre-vote-resp', reject: true },
     { ...h, type: 'heartbeat', commit: 12, readSeq: 77 },
-    { ...h, type: 'heartbeatResp', readSeq: 77 },
+    { ...h, type: 'heartbeat-resp', readSeq: 77 },
     { ...h, type: 'snap', meta: META, offset: 0, total: 10, data: bytes(1, 2, 3, 4), done: false },
     {
       ...h,
@@ -72,10 +72,10 @@ export function sampleMessages(): Message[] {
       data: bytes(5, 6, 7, 8, 9, 10),
       done: true,
     },
-    { ...h, type: 'snapResp', snapIndex: 120, nextOffset: 4, gap: true, done: false },
-    { ...h, type: 'timeoutNow' },
-    { ...h, type: 'readIndex', ctx: 42 },
-    { ...h, type: 'readIndexResp', ctx: 42, index: 12, reject: false },
+    { ...h, type: 'snap-resp', snapIndex: 120, nextOffset: 4, gap: true, done: false },
+    { ...h, type: 'timeout-now' },
+    { ...h, type: 'read-index', ctx: 42 },
+    { ...h, type: 'read-index-resp', ctx: 42, index: 12, reject: false },
   ];
 }
 
@@ -84,7 +84,7 @@ export function heartbeat(from: number, to: number, readSeq: number): Message {
 }
 
 export function vote(from: number, to: number, type: MessageType = 'vote'): Message {
-  if (type !== 'vote' && type !== 'preVote') throw new Error('vote() makes votes only');
+  if (type !== 'vote' && type !== 'pre-vote') throw new Error('vote() makes votes only');
   return { type, from, to, term: 2, lastIndex: 0, lastTerm: 0, transfer: false };
 }
 

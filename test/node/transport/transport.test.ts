@@ -341,9 +341,9 @@ describe('TcpTransport', () => {
     await assertDelivers(a, b);
     b.received.length = 0;
     a.t.faults.setRules([{ to: 2, drop: 1, types: ['vote'] }]);
-    a.t.send([vote(1, 2), heartbeat(1, 2, 1), vote(1, 2, 'preVote')]);
+    a.t.send([vote(1, 2), heartbeat(1, 2, 1), vote(1, 2, 'pre-vote')]);
     await waitFor('non-vote messages', () => b.received.length === 2);
-    expect(b.received.map((m) => m.type)).toEqual(['heartbeat', 'preVote']);
+    expect(b.received.map((m) => m.type)).toEqual(['heartbeat', 'pre-vote']);
     expect(a.t.stats().peers['2'].faultDropped).toBe(1);
 
     a.t.faults.setRules([{ to: 2, delayMs: 100 }]);

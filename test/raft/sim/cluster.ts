@@ -989,7 +989,7 @@ export class SimCluster {
     // What each acknowledgement claims, as of this Ready: (index, term) durable once it is.
     const ackTerms = new Map<Message, number>();
     for (const m of rd.messages) {
-      if (m.type === 'appResp' && !m.reject && m.index > 0) {
+      if (m.type === 'app-resp' && !m.reject && m.index > 0) {
         const t = r.log.term(m.index);
         if (t !== undefined) ackTerms.set(m, t);
       }
@@ -1231,21 +1231,21 @@ export class SimCluster {
   private checkSent(n: SimNode, m: Message, ackTerm: number | undefined): void {
     const d = n.files.hardState;
     const what = `node ${n.id} sent ${m.type} (term ${m.term}) to ${m.to}`;
-    if (m.type !== 'preVote' && m.type !== 'preVoteResp' && m.term > d.term) {
+    if (m.type !== 'pre-vote' && m.type !== 'pre-vote-resp' && m.term > d.term) {
       this.violate(`${what} before its term was durable (the disk has term ${d.term})`);
     } else if (
-      ((m.type === 'voteResp' && !m.reject) || m.type === 'vote') &&
+      ((m.type === 'vote-resp' && !m.reject) || m.type === 'vote') &&
       d.term === m.term &&
       d.vote !== (m.type === 'vote' ? n.id : m.to)
     ) {
       this.violate(`${what} before its vote was durable (the disk has vote ${d.vote})`);
     }
-    if (ackTerm !== undefined && m.type === 'appResp' && !n.files.holds(m.index, ackTerm)) {
+    if (ackTerm !== undefined && m.type === 'app-resp' && !n.files.holds(m.index, ackTerm)) {
       this.violate(
         `${what} acknowledging entry ${m.index} (term ${ackTerm}) before it was durable`,
       );
     }
-    if (m.type === 'snapResp' && m.done && (n.files.snapshot?.meta.index ?? 0) < m.snapIndex) {
+    if (m.type === 'snap-resp' && m.done && (n.files.snapshot?.meta.index ?? 0) < m.snapIndex) {
       this.violate(`${what} acknowledging snapshot ${m.snapIndex} before it was durable`);
     }
   }
