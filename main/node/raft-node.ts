@@ -84,7 +84,7 @@ interface ChangeWait {
   what: string;
 }
 
-/** PendingRead is a read waiting, by its tag, for its read index and then for that index applied. */
+/** PendingRead is a read waiting, by its tag, for its read index, then for that index applied. */
 interface PendingRead {
   key: string;
   /** index: the read index, once the core gave it (undefined until then). */

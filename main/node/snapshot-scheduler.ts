@@ -136,7 +136,7 @@ export class SnapshotScheduler {
     this.requests.failAll(err);
   }
 
-  /** maybeStart starts writing a snapshot when one is due or asked for and none is being written. */
+  /** maybeStart starts writing a snapshot when one is due (or asked for) and none is written. */
   maybeStart(): void {
     const h = this.host;
     if (this.writing !== undefined || h.stopped()) return;

@@ -30,9 +30,10 @@ interface Waiter<K, T, D> {
 /**
  * Waiters is a registry of callers waiting for something the node learns later (a write applied,
  * a read index reached, a change committed, leadership moved, a snapshot written). Each caller
- * holds a promise; the node settles it through the registry by key or by a decision over all of them,
- * fails them all at once when it stops, or the caller's timer rejects it with the registry's
- * timeout error. Whichever comes first wins: a settled waiter leaves no entry and no timer behind.
+ * holds a promise; the node settles it through the registry by key or by a decision over all of
+ * them, or fails them all at once when it stops, or the caller's timer rejects it with the
+ * registry's timeout error. Whichever comes first wins: a settled waiter leaves no entry and no
+ * timer behind.
  *
  * Several waiters may wait on one key. Ordering: settle() settles a key's waiters in the order
  * they came; settleWhere() and failAll() visit keys in the order their first waiter came (a key
