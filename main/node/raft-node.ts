@@ -12,7 +12,7 @@ import type {
   RaftEvent,
   Ready,
 } from '../raft/types';
-import { decodeCommand, encodeCommand, KvState, type KvSnapshotJob } from './kv/kv-state';
+import { decodeCommand, encodeCommand, KvState } from './kv/kv-state';
 import type { KvCommand, KvResult } from './kv/kv-state';
 import type { JsonLog } from './logger';
 import {
@@ -32,9 +32,11 @@ import type {
   ServerStats,
 } from './node-api';
 import { ReadTags } from './read-tags';
+import { SnapshotScheduler, type SnapshotTaken } from './snapshot-scheduler';
 import type { Storage } from './storage/storage';
 import type { FaultFilter, FaultRule } from './transport/fault-filter';
 import type { Transport } from './transport/transport';
+import { done, failed, Waiters } from './waiters';
 
 /** RaftNodeOptions configures one node process's Raft host. */
 export interface RaftNodeOptions {
@@ -74,33 +76,19 @@ export interface RaftNodeOptions {
   onRemoved?: () => void;
 }
 
-interface Waiter {
+/** ChangeWait is a membership change waiting, at its entry's index, to be seen applied. */
+interface ChangeWait {
+  /** term: the term the change was proposed in. */
   term: number;
-  resolve: (r: KvResult) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  /** what: the change, in words, for the timeout error. */
+  what: string;
 }
 
-/** SnapshotRequest is a caller of snapshotNow() waiting for the snapshot. */
-interface SnapshotRequest {
-  resolve: (r: { index: number; bytes: number }) => void;
-  reject: (e: Error) => void;
-}
-
-interface ChangeWaiter {
-  index: number;
-  term: number;
-  resolve: (r: ChangeOutcome) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
+/** PendingRead is a read waiting, by its tag, for its read index, then for that index applied. */
 interface PendingRead {
   key: string;
-  index: number;
-  resolve: (v: Uint8Array | null) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  /** index: the read index, once the core gave it (undefined until then). */
+  index: number | undefined;
 }
 
 /**
@@ -118,24 +106,28 @@ export class RaftNode implements NodeApi {
     Pick<RaftNodeOptions, 'onRemoved'>;
   private raft!: RawNode;
   private kv = new KvState();
-  private readonly waiters = new Map<number, Waiter>();
-  private readonly changeWaiters: ChangeWaiter[] = [];
-  private readonly transferWaiters: {
-    target: NodeId;
-    resolve: (r: ChangeOutcome) => void;
-    reject: (e: Error) => void;
-    timer: NodeJS.Timeout;
-  }[] = [];
-  private readonly reads = new Map<number, PendingRead>();
-  private readonly readsAwaitingApply: PendingRead[] = [];
+  /** proposals: writes waiting to be seen applied, by log index, with the term proposed in. */
+  private readonly proposals = new Waiters<number, KvResult, number>(
+    (index, _term, ms) =>
+      new OutcomeUnknownError(`the write at index ${index} was not seen applied within ${ms} ms`),
+  );
+  /** changes: membership changes waiting to be seen applied, by their entry's index. */
+  private readonly changes = new Waiters<number, ChangeOutcome, ChangeWait>(
+    (index, w, ms) =>
+      new OutcomeUnknownError(`${w.what} (entry ${index}) was not committed within ${ms} ms`),
+  );
+  /** transfers: leadership transfers waiting for their target to lead, by target. */
+  private readonly transfers = new Waiters<NodeId, ChangeOutcome>(
+    (id, _, ms) => new Error(`leadership did not move to ${id} within ${ms} ms`),
+  );
+  /** reads: reads waiting for their read index and for it to be applied, by read tag. */
+  private readonly reads = new Waiters<number, Uint8Array | null, PendingRead>(
+    (_, pr, ms) => new Error(`read of '${pr.key}' timed out after ${ms} ms`),
+  );
   /** readTags: the ctx of each read; unique across restarts (see ReadTags). */
   private readonly readTags = new ReadTags();
-  private snapshotRequests: SnapshotRequest[] = [];
-  private lastSnapshotIndex = 0;
-  /** bytesSinceSnapshot: entry bytes applied after the last snapshot's index. */
-  private bytesSinceSnapshot = 0;
-  /** snapshotTask: the snapshot being written beside the Ready loop, if any. */
-  private snapshotTask: Promise<void> | undefined;
+  /** snapshots: when to take a snapshot of the node's own, and writing it beside the Ready loop. */
+  private readonly snapshots: SnapshotScheduler;
 
   private readonly listeners = new Set<(e: NodeEvent) => void>();
   private readonly events: NodeEvent[] = [];
@@ -194,6 +186,28 @@ export class RaftNode implements NodeApi {
       this.heartbeatTicks + 1,
       Math.round(this.o.electionMs / this.o.tickMs),
     );
+    this.snapshots = new SnapshotScheduler(
+      {
+        log: this.o.log,
+        appliedIndex: () => this.kv.appliedIndex,
+        stateBytes: () => this.kv.bytes,
+        startImage: () => this.kv.startSnapshot(),
+        compact: (index, data, keep) => this.raft.compact(index, data, keep),
+        currentBytes: () => this.raft.snapshot?.data.length ?? 0,
+        save: (snap) => this.o.storage.saveSnapshot(snap),
+        stopped: () => this.stoppedError(),
+        compacted: () => this.schedule(),
+        finished: () => {
+          if (!this.stopped && !this.running) this.loopDone = this.loop();
+        },
+        fatal: (err) => this.die(err),
+      },
+      {
+        every: this.o.snapshotEntries,
+        keep: this.o.snapshotKeep,
+        stepKeys: this.o.snapshotStepKeys,
+      },
+    );
   }
 
   /** start loads durable state, rebuilds the state machine and begins ticking. */
@@ -209,7 +223,7 @@ export class RaftNode implements NodeApi {
     }
     if (state.snapshot) {
       this.kv = KvState.restore(state.snapshot.data);
-      this.lastSnapshotIndex = state.snapshot.meta.index;
+      this.snapshots.installed(state.snapshot.meta.index);
     }
     this.durableTerm = state.hardState.term;
     this.durableVote = state.hardState.vote;
@@ -314,9 +328,9 @@ export class RaftNode implements NodeApi {
         this.raft.advance();
         this.version++;
         this.updatePeers();
-        this.maybeSnapshot();
+        this.snapshots.maybeStart();
       }
-      this.maybeSnapshot();
+      this.snapshots.maybeStart();
     } catch (e) {
       this.die(e as Error);
     } finally {
@@ -338,7 +352,7 @@ export class RaftNode implements NodeApi {
     const st = this.o.storage;
     if (rd.snapshot) {
       // A snapshot of our own still being written is older; let it finish first.
-      await this.snapshotTask;
+      await this.snapshots.task;
       await st.saveSnapshot(rd.snapshot);
     }
     if (rd.entries.length > 0) st.append(rd.entries);
@@ -354,40 +368,38 @@ export class RaftNode implements NodeApi {
   private applyReady(rd: Ready): void {
     if (rd.snapshot) {
       this.kv = KvState.restore(rd.snapshot.data);
-      this.lastSnapshotIndex = rd.snapshot.meta.index;
-      this.bytesSinceSnapshot = 0;
+      this.snapshots.installed(rd.snapshot.meta.index);
       this.o.log.info('installed snapshot', {
         index: rd.snapshot.meta.index,
         bytes: rd.snapshot.data.length,
       });
       this.settleChangesBySnapshot(rd.snapshot.meta);
       // Writes waiting at or below the snapshot may or may not be in it.
-      for (const [index, w] of this.waiters) {
-        if (index <= rd.snapshot.meta.index) {
-          this.waiters.delete(index);
-          clearTimeout(w.timer);
-          w.reject(
-            new OutcomeUnknownError(
-              'a snapshot replaced the log before the write was seen applied',
-            ),
-          );
-        }
-      }
+      const at = rd.snapshot.meta.index;
+      this.proposals.settleWhere((index) =>
+        index <= at
+          ? failed(
+              new OutcomeUnknownError(
+                'a snapshot replaced the log before the write was seen applied',
+              ),
+            )
+          : undefined,
+      );
     }
     for (const e of rd.committedEntries) this.applyEntry(e);
     for (const rs of rd.readStates) {
-      const pr = this.reads.get(rs.ctx);
-      if (!pr) continue;
-      this.reads.delete(rs.ctx);
+      const pr = this.reads.data(rs.ctx);
+      if (!pr || pr.index !== undefined) continue;
       if (!rs.ok) {
-        clearTimeout(pr.timer);
-        pr.reject(
-          new NotLeaderError(this.leaderHint(), 'leadership changed during the read; retry'),
+        this.reads.settle(
+          rs.ctx,
+          failed(
+            new NotLeaderError(this.leaderHint(), 'leadership changed during the read; retry'),
+          ),
         );
         continue;
       }
       pr.index = rs.index;
-      this.readsAwaitingApply.push(pr);
     }
     this.releaseReads();
     for (const ev of rd.events) this.onRaftEvent(ev);
@@ -414,9 +426,8 @@ export class RaftNode implements NodeApi {
 
   private applyEntry(e: Entry): void {
     const data = e.data; // entries replayed from the WAL make a view each time it is read
-    this.bytesSinceSnapshot += data.length;
-    if (this.changeWaiters.length > 0) this.settleChange(e.index, e.term);
-    const w = this.waiters.get(e.index);
+    this.snapshots.applied(data.length);
+    if (this.changes.size > 0) this.settleChange(e.index, e.term);
     if (e.type === 'conf') {
       this.kv.skip(e.index);
       const ce = decodeConfEntry(data);
@@ -441,41 +452,29 @@ export class RaftNode implements NodeApi {
         this.kv.skip(e.index);
         result = { ok: false, error: 'stale-request', detail: 'unreadable command' };
       }
-      if (w) {
-        this.waiters.delete(e.index);
-        clearTimeout(w.timer);
-        if (w.term === e.term) w.resolve(result);
-        else
-          w.reject(
-            new NotLeaderError(
-              this.leaderHint(),
-              'the write was overwritten by a new leader; retry',
-            ),
-          );
-      }
+      this.proposals.settle(e.index, (_, term) =>
+        term === e.term ? done(result) : failed(this.overwritten()),
+      );
       return;
     }
-    if (w) {
-      this.waiters.delete(e.index);
-      clearTimeout(w.timer);
-      w.reject(
-        new NotLeaderError(this.leaderHint(), 'the write was overwritten by a new leader; retry'),
-      );
-    }
+    this.proposals.settle(e.index, () => failed(this.overwritten()));
   }
 
+  /** overwritten: the error of a write whose index a new leader's entry took. */
+  private overwritten(): NotLeaderError {
+    return new NotLeaderError(
+      this.leaderHint(),
+      'the write was overwritten by a new leader; retry',
+    );
+  }
+
+  /** releaseReads answers the reads whose read index is applied, in the order they were asked. */
   private releaseReads(): void {
+    if (this.reads.size === 0) return;
     const applied = this.kv.appliedIndex;
-    for (let i = 0; i < this.readsAwaitingApply.length;) {
-      const pr = this.readsAwaitingApply[i]!;
-      if (pr.index <= applied) {
-        this.readsAwaitingApply.splice(i, 1);
-        clearTimeout(pr.timer);
-        pr.resolve(this.kv.get(pr.key) ?? null);
-      } else {
-        i++;
-      }
-    }
+    this.reads.settleWhere((_, pr) =>
+      pr.index !== undefined && pr.index <= applied ? done(this.kv.get(pr.key) ?? null) : undefined,
+    );
   }
 
   /**
@@ -484,13 +483,14 @@ export class RaftNode implements NodeApi {
    * change was lost to a new leader.
    */
   private settleChange(index: number, term: number): void {
-    const k = this.changeWaiters.findIndex((w) => w.index === index);
-    if (k < 0) return;
-    const w = this.changeWaiters[k]!;
-    this.changeWaiters.splice(k, 1);
-    clearTimeout(w.timer);
-    if (term === w.term) w.resolve({ index: w.index, term: w.term });
-    else w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
+    this.changes.settle(index, (_, w) =>
+      term === w.term ? done({ index, term: w.term }) : failed(this.changeLost(index)),
+    );
+  }
+
+  /** changeLost: the error of a change whose entry a new leader's entry (of a later term) took. */
+  private changeLost(index: number): Error {
+    return new Error(`the change at ${index} was lost to a new leader; retry`);
   }
 
   /**
@@ -501,138 +501,53 @@ export class RaftNode implements NodeApi {
    * so, never as done.
    */
   private settleChangesBySnapshot(meta: { index: number; term: number }): void {
-    for (let i = 0; i < this.changeWaiters.length;) {
-      const w = this.changeWaiters[i]!;
-      if (w.index > meta.index) {
-        i++;
-        continue;
-      }
-      this.changeWaiters.splice(i, 1);
-      clearTimeout(w.timer);
-      if (w.index === meta.index && w.term === meta.term) {
-        w.resolve({ index: w.index, term: w.term });
-      } else if (meta.term < w.term) {
-        w.reject(new Error(`the change at ${w.index} was lost to a new leader; retry`));
-      } else {
-        w.reject(
-          new OutcomeUnknownError(
-            `a snapshot from the leader (index ${meta.index}, term ${meta.term}) replaced the log before the change at ${w.index} (term ${w.term}) was seen applied; whether it committed is unknown: check the configuration`,
-          ),
-        );
-      }
-    }
-  }
-
-  private settleChanges(): void {
-    const log = this.raft.log;
-    // The state machine's index, not log.applied: this runs before advance() moves log.applied.
-    const applied = this.kv.appliedIndex;
-    for (let i = 0; i < this.changeWaiters.length;) {
-      const w = this.changeWaiters[i]!;
-      if (applied >= w.index) {
-        // Applied without the entry being seen (it is settled in applyEntry): nothing says
-        // what committed there.
-        this.changeWaiters.splice(i, 1);
-        clearTimeout(w.timer);
-        w.reject(
-          new OutcomeUnknownError(
-            `the change at ${w.index} was not seen applied (applied ${applied}); whether it committed is unknown: check the configuration`,
-          ),
-        );
-      } else if (
-        log.commit < w.index &&
-        this.raft.role !== 'leader' &&
-        !isMember(log.conf(), this.id)
-      ) {
-        // A leader that removed itself and lost leadership before the commit will never hear the
-        // outcome: the next leader no longer talks to it. Say so now instead of timing out. (One
-        // that saw the commit and stepped down on it applies the entry in a later Ready.)
-        this.changeWaiters.splice(i, 1);
-        clearTimeout(w.timer);
-        w.reject(
-          new OutcomeUnknownError(
-            `node ${this.id} lost leadership before the change at ${w.index} committed and is not in the new configuration, so it cannot learn the outcome; ask the current leader`,
-          ),
-        );
-      } else {
-        i++;
-      }
-    }
-  }
-
-  private checkTransfers(): void {
-    for (let i = 0; i < this.transferWaiters.length;) {
-      const w = this.transferWaiters[i]!;
-      if (this.raft.leader === w.target) {
-        this.transferWaiters.splice(i, 1);
-        clearTimeout(w.timer);
-        w.resolve({ index: this.raft.log.lastIndex(), term: this.raft.term });
-      } else {
-        i++;
-      }
-    }
-  }
-
-  /**
-   * maybeSnapshot starts writing a snapshot when one is due (or asked for) and none is being
-   * written. It runs beside the Ready loop: the image is taken as of now and encoded in steps
-   * while entries go on being applied, then the log is compacted and the file saved.
-   */
-  private maybeSnapshot(): void {
-    if (this.snapshotTask !== undefined || this.stopped) return;
-    const applied = this.kv.appliedIndex;
-    // Due after snapshotEntries entries, once they also hold half as many bytes as the state: a
-    // snapshot rewrites the whole state, so that keeps its cost in proportion to what was written.
-    const due =
-      this.o.snapshotEntries > 0 &&
-      applied - this.lastSnapshotIndex >= this.o.snapshotEntries &&
-      this.bytesSinceSnapshot * 2 >= this.kv.bytes;
-    const requests = this.snapshotRequests;
-    if (!due && requests.length === 0) return;
-    this.snapshotRequests = [];
-    if (applied <= this.lastSnapshotIndex) {
-      for (const r of requests)
-        r.resolve({ index: this.lastSnapshotIndex, bytes: this.raft.snapshot?.data.length ?? 0 });
-      return;
-    }
-    this.bytesSinceSnapshot = 0;
-    this.snapshotTask = this.writeSnapshot(this.kv.startSnapshot(), requests).finally(() => {
-      this.snapshotTask = undefined;
-      // Requests that came meanwhile, or a snapshot due again under heavy load.
-      if (!this.stopped && !this.running) this.loopDone = this.loop();
+    this.changes.settleWhere((index, w) => {
+      if (index > meta.index) return undefined;
+      if (index === meta.index && w.term === meta.term) return done({ index, term: w.term });
+      if (meta.term < w.term) return failed(this.changeLost(index));
+      return failed(
+        new OutcomeUnknownError(
+          `a snapshot from the leader (index ${meta.index}, term ${meta.term}) replaced the log before the change at ${index} (term ${w.term}) was seen applied; whether it committed is unknown: check the configuration`,
+        ),
+      );
     });
   }
 
-  private async writeSnapshot(job: KvSnapshotJob, requests: SnapshotRequest[]): Promise<void> {
-    const started = Date.now();
-    try {
-      let data: Uint8Array | undefined;
-      while ((data = job.step(this.o.snapshotStepKeys)) === undefined) {
-        await new Promise((r) => setImmediate(r));
-        if (this.stopped) {
-          job.abort();
-          throw this.stoppedError() ?? new Error('node stopped');
-        }
+  private settleChanges(): void {
+    if (this.changes.size === 0) return;
+    const log = this.raft.log;
+    // The state machine's index, not log.applied: this runs before advance() moves log.applied.
+    const applied = this.kv.appliedIndex;
+    this.changes.settleWhere((index) => {
+      if (applied >= index) {
+        // Applied without the entry being seen (it is settled in applyEntry): nothing says
+        // what committed there.
+        return failed(
+          new OutcomeUnknownError(
+            `the change at ${index} was not seen applied (applied ${applied}); whether it committed is unknown: check the configuration`,
+          ),
+        );
       }
-      const meta = this.raft.compact(job.index, data, this.o.snapshotKeep);
-      if (!meta) {
-        // A snapshot from the leader replaced the log meanwhile.
-        for (const r of requests) r.resolve({ index: this.lastSnapshotIndex, bytes: 0 });
-        return;
+      if (log.commit < index && this.raft.role !== 'leader' && !isMember(log.conf(), this.id)) {
+        // A leader that removed itself and lost leadership before the commit will never hear the
+        // outcome: the next leader no longer talks to it. Say so now instead of timing out. (One
+        // that saw the commit and stepped down on it applies the entry in a later Ready.)
+        return failed(
+          new OutcomeUnknownError(
+            `node ${this.id} lost leadership before the change at ${index} committed and is not in the new configuration, so it cannot learn the outcome; ask the current leader`,
+          ),
+        );
       }
-      this.schedule();
-      await this.o.storage.saveSnapshot({ meta, data });
-      this.lastSnapshotIndex = meta.index;
-      this.o.log.info('snapshot taken', {
-        index: meta.index,
-        bytes: data.length,
-        ms: Date.now() - started,
-      });
-      for (const r of requests) r.resolve({ index: meta.index, bytes: data.length });
-    } catch (e) {
-      for (const r of requests) r.reject(e as Error);
-      if (!this.stopped) this.die(e as Error);
-    }
+      return undefined;
+    });
+  }
+
+  /** checkTransfers answers the transfers whose target now leads, in the order they were asked. */
+  private checkTransfers(): void {
+    if (this.transfers.size === 0) return;
+    this.transfers.settle(this.raft.leader, () =>
+      done({ index: this.raft.log.lastIndex(), term: this.raft.term }),
+    );
   }
 
   /**
@@ -762,17 +677,7 @@ export class RaftNode implements NodeApi {
     const r = this.raft.propose(encodeCommand(cmd));
     if (!r.ok) return Promise.reject(this.proposeError(r));
     this.schedule();
-    return new Promise<KvResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(r.index);
-        reject(
-          new OutcomeUnknownError(
-            `the write at index ${r.index} was not seen applied within ${this.o.requestTimeoutMs} ms`,
-          ),
-        );
-      }, this.o.requestTimeoutMs);
-      this.waiters.set(r.index, { term: r.term, resolve, reject, timer });
-    });
+    return this.proposals.wait(r.index, this.o.requestTimeoutMs, r.term);
   }
 
   get(key: string): Promise<Uint8Array | null> {
@@ -782,16 +687,7 @@ export class RaftNode implements NodeApi {
     const r = this.raft.readIndex(ctx);
     if (!r.ok) return Promise.reject(this.proposeError(r));
     this.schedule();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.reads.delete(ctx);
-        const k = this.readsAwaitingApply.indexOf(pr);
-        if (k >= 0) this.readsAwaitingApply.splice(k, 1);
-        reject(new Error(`read of '${key}' timed out after ${this.o.requestTimeoutMs} ms`));
-      }, this.o.requestTimeoutMs);
-      const pr: PendingRead = { key, index: 0, resolve, reject, timer };
-      this.reads.set(ctx, pr);
-    });
+    return this.reads.wait(ctx, this.o.requestTimeoutMs, { key, index: undefined });
   }
 
   // ---------------------------------------------------------------- admin API
@@ -800,18 +696,7 @@ export class RaftNode implements NodeApi {
     if (!r.ok) return Promise.reject(this.proposeError(r));
     this.version++;
     this.schedule();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const k = this.changeWaiters.findIndex((w) => w.index === r.index);
-        if (k >= 0) this.changeWaiters.splice(k, 1);
-        reject(
-          new OutcomeUnknownError(
-            `${what} (entry ${r.index}) was not committed within ${this.o.requestTimeoutMs} ms`,
-          ),
-        );
-      }, this.o.requestTimeoutMs);
-      this.changeWaiters.push({ index: r.index, term: r.term, resolve, reject, timer });
-    });
+    return this.changes.wait(r.index, this.o.requestTimeoutMs, { term: r.term, what });
   }
 
   /**
@@ -854,23 +739,15 @@ export class RaftNode implements NodeApi {
     this.schedule();
     if (this.raft.leader === id)
       return Promise.resolve({ index: this.raft.log.lastIndex(), term: this.raft.term });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const k = this.transferWaiters.findIndex((w) => w.timer === timer);
-        if (k >= 0) this.transferWaiters.splice(k, 1);
-        reject(new Error(`leadership did not move to ${id} within ${2 * this.o.electionMs} ms`));
-      }, 2 * this.o.electionMs);
-      this.transferWaiters.push({ target: id, resolve, reject, timer });
-    });
+    return this.transfers.wait(id, 2 * this.o.electionMs, undefined);
   }
 
-  snapshotNow(): Promise<{ index: number; bytes: number }> {
+  snapshotNow(): Promise<SnapshotTaken> {
     const stopped = this.stoppedError();
     if (stopped) return Promise.reject(stopped);
-    return new Promise((resolve, reject) => {
-      this.snapshotRequests.push({ resolve, reject });
-      if (!this.running) this.loopDone = this.loop();
-    });
+    const taken = this.snapshots.request();
+    if (!this.running) this.loopDone = this.loop();
+    return taken;
   }
 
   setFaults(rules: FaultRule[]): void {
@@ -904,29 +781,14 @@ export class RaftNode implements NodeApi {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     await this.loopDone.catch(() => undefined);
-    await this.snapshotTask;
-    const fail = (e: Error): void => {
-      for (const w of this.waiters.values()) {
-        clearTimeout(w.timer);
-        w.reject(e);
-      }
-      this.waiters.clear();
-      for (const pr of [...this.reads.values(), ...this.readsAwaitingApply]) {
-        clearTimeout(pr.timer);
-        pr.reject(new Error('node shut down'));
-      }
-      this.reads.clear();
-      this.readsAwaitingApply.length = 0;
-      for (const w of this.changeWaiters.splice(0)) {
-        clearTimeout(w.timer);
-        w.reject(e);
-      }
-      for (const w of this.transferWaiters.splice(0)) {
-        clearTimeout(w.timer);
-        w.reject(e);
-      }
-    };
-    fail(new OutcomeUnknownError('node shut down with the request in flight'));
+    await this.snapshots.task;
+    const inFlight = new OutcomeUnknownError('node shut down with the request in flight');
+    this.proposals.failAll(inFlight);
+    this.reads.failAll(new Error('node shut down'));
+    this.changes.failAll(inFlight);
+    this.transfers.failAll(inFlight);
+    // Requests that came after the last snapshot started: no snapshot will serve them now.
+    this.snapshots.failRequests(this.stoppedError() ?? new Error('node is shutting down'));
     await this.o.transport.close().catch(() => undefined);
     if (!this.fatal) await this.o.storage.close().catch(() => undefined);
     for (const cb of this.shutdownHooks) cb();

@@ -301,6 +301,7 @@ describe('RaftNode on an in-memory network', () => {
     id: number,
     disk: MemoryDisk = new MemoryDisk(),
     onRemoved?: () => void,
+    requestTimeoutMs = 5000,
   ): Member & { mem: MemTransport; disk: MemoryDisk } {
     const mem = net.transport(id);
     const storage = new MemoryStorage(disk);
@@ -324,7 +325,7 @@ describe('RaftNode on an in-memory network', () => {
       snapshotEntries: 0,
       snapshotKeep: 5,
       snapshotChunkBytes: 1024,
-      requestTimeoutMs: 5000,
+      requestTimeoutMs,
       onFatal: (e) => {
         throw e;
       },
@@ -447,6 +448,61 @@ describe('RaftNode on an in-memory network', () => {
     expect(peers().sort()).toEqual(
       ms.filter((m) => m !== victim && m !== leader).map((m) => m.node.id),
     );
+  });
+
+  it('a cut-off leader keeps its callers waiting through its step-down, until their own timeouts name what they waited for', async () => {
+    const net = new MemNetwork();
+    const ms = [1, 2, 3].map((id) => memMember(net, id, new MemoryDisk(), undefined, 700));
+    await Promise.all(ms.map((m) => m.node.start()));
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    await waitFor('the leader to commit in its term', () => {
+      const st = leader.node.status();
+      return st.commit === st.lastIndex && st.applied === st.commit ? true : undefined;
+    });
+    const a = leader.node.id;
+    const target = ms.find((m) => m !== leader)!.node.id;
+    net.drop = (m) => m.from === a || m.to === a;
+    const at = leader.node.status().lastIndex + 1;
+    const outcome = (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        () => 'done',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    const write = outcome(
+      leader.node.propose({ clientId: 'c', seq: 1, cmd: { op: 'put', key: 'k', value: b('v') } }),
+    );
+    const change = outcome(leader.node.addLearner(9, addr(9)));
+    const transfer = outcome(leader.node.transferLeader(target));
+    expect(await transfer).toBe(`Error: leadership did not move to ${target} within 400 ms`);
+    expect(await write).toBe(
+      `OutcomeUnknownError: the write at index ${at} was not seen applied within 700 ms`,
+    );
+    expect(await change).toBe(
+      `OutcomeUnknownError: adding learner 9 (entry ${at + 1}) was not committed within 700 ms`,
+    );
+    // Check quorum took leadership away long before: stepping down answers none of them.
+    expect(leader.node.status().role).not.toBe('leader');
+  });
+
+  it('shutting down answers the writes and reads in flight', async () => {
+    const net = new MemNetwork();
+    const ms = [1, 2, 3].map((id) => memMember(net, id));
+    await Promise.all(ms.map((m) => m.node.start()));
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    const a = leader.node.id;
+    net.drop = (m) => m.from === a || m.to === a;
+    const outcome = (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        () => 'done',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    const write = outcome(
+      leader.node.propose({ clientId: 'c', seq: 1, cmd: { op: 'put', key: 'k', value: b('v') } }),
+    );
+    const read = outcome(leader.node.get('k'));
+    await leader.node.shutdown('test');
+    expect(await write).toBe('OutcomeUnknownError: node shut down with the request in flight');
+    expect(await read).toBe('Error: node shut down');
   });
 
   it('a change whose entry a snapshot from the new leader replaced is reported unknown, not done', async () => {
