@@ -12,8 +12,8 @@ export function version(): string {
 
 /** usage is the top-level help: every command with its summary. */
 export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}  ${c.spec.summary}`);
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `raftdeck ${version()}: operations tool for a local Raft cluster of real node processes
 
 Usage:
@@ -51,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`raftdeck: unknown command '${rest[0]}' (see raftdeck --help)\n`);
       return EXIT.usage;
     }
-    process.stdout.write(topic ? commandHelp(topic.spec) : usage());
+    process.stdout.write(topic ? commandHelp(topic) : usage());
     return EXIT.ok;
   }
   if (first === '--version' || first === '-v' || first === 'version') {
@@ -67,15 +67,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return EXIT.usage;
   }
-  const name = command.spec.name;
+  const name = command.name;
   try {
-    const args = parseArgs(command.spec, rest);
+    const args = parseArgs(command, rest);
     if (args.help) {
-      process.stdout.write(commandHelp(command.spec));
+      process.stdout.write(commandHelp(command));
       return EXIT.ok;
     }
-    const mod = await command.load();
-    return await mod.run(args, name);
+    return await command.run(args);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(
