@@ -3,14 +3,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../main/cli/args';
-import { COMMANDS, findCommand } from '../../main/cli/commands';
+import { COMMAND_NAMES, loadCommand, loadCommands } from '../../main/cli/commands';
 import { killAll, ROOT, runCli } from './run-cli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'raftdeck-cli-args-'));
+const COMMANDS = await loadCommands();
+const findCommand = (name: string) => COMMANDS.find((c) => c.name === name);
 
 afterAll(() => {
   killAll();
   rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('the command registry', () => {
+  it('lists every command under its own name, and loads one by name', async () => {
+    expect(COMMANDS.map((c) => c.name)).toEqual(COMMAND_NAMES);
+    expect(COMMAND_NAMES).toContain('put');
+    expect((await loadCommand('put'))?.summary).toBe('write a key');
+    expect(await loadCommand('nosuch')).toBeUndefined();
+    expect(await loadCommand('toString')).toBeUndefined();
+  });
 });
 
 describe('parseArgs', () => {

@@ -11,16 +11,16 @@ const pct = (sorted: number[], p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
 
 async function run(args: ParsedArgs): Promise<number> {
+  const reads = args.number('reads')!;
+  const cas = args.number('cas')!;
+  if (reads + cas > 1)
+    throw new UsageError(`--reads (${reads}) plus --cas (${cas}) must be at most 1`);
   const [{ historyToJson }, { check }, { Workload }, { KvClient, KvError }] = await Promise.all([
     import('../../cluster/checker/history'),
     import('../../cluster/checker/porcupine'),
     import('../../cluster/workload'),
     import('../../node/client'),
   ]);
-  const reads = args.number('reads')!;
-  const cas = args.number('cas')!;
-  if (reads + cas > 1)
-    throw new UsageError(`--reads (${reads}) plus --cas (${cas}) must be at most 1`);
   const historyFile = args.string('history');
   const json = args.flag('json');
   const ep = clientEndpoints(args);

@@ -37,10 +37,7 @@ function narrator(json: boolean): (run: ScenarioRun) => void {
 }
 
 async function run(args: ParsedArgs): Promise<number> {
-  const [{ listScenarios, runScenario }, { forceKill, hostCluster }] = await Promise.all([
-    import('../../cluster/scenarios'),
-    import('../host'),
-  ]);
+  const { listScenarios, runScenario } = await import('../../cluster/scenarios');
   const json = args.flag('json');
   const scenarios = listScenarios();
   if (args.flag('list')) {
@@ -65,6 +62,7 @@ async function run(args: ParsedArgs): Promise<number> {
       `no scenario '${name}' (one of ${scenarios.map((s) => s.name).join(', ')})`,
     );
 
+  const { forceKill, hostCluster } = await import('../host');
   const given = args.string('data');
   const dir =
     given !== undefined ? resolve(given) : mkdtempSync(join(tmpdir(), 'raftdeck-scenario-'));
