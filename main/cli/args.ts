@@ -1,10 +1,14 @@
 /**
- * args: the command line's own small parser. Every command declares its positionals and options
- * (CommandSpec); parseArgs checks a command's arguments against it and throws a UsageError (exit
- * code 2) with one line naming the first problem. Options are `--name value` or `--name=value`;
- * booleans take no value; `--` ends the options (so a value may start with a dash); `-h` is
- * `--help`.
+ * args: how a command's arguments are read. Every command declares its positionals and options
+ * (CommandSpec, beside its code in commands/<name>.ts); parseArgs reads the arguments with
+ * node:util parseArgs and checks them against the spec, and throws a UsageError (exit code 2)
+ * with one line naming the first problem. Options are `--name value` or `--name=value`; booleans
+ * take no value; `--` ends the options (so a positional may start with a dash); `-h` is `--help`.
  */
+import { parseArgs as utilParseArgs } from 'node:util';
+
+/** DEFAULT_DATA_DIR: where a cluster lives unless --data says otherwise. */
+export const DEFAULT_DATA_DIR = './.raftdeck-data';
 
 /** EXIT: the command line's exit codes. */
 export const EXIT = {
@@ -57,6 +61,8 @@ export interface OptionSpec {
 /** PositionalSpec declares one positional argument. */
 export interface PositionalSpec {
   name: string;
+  /** type: 'node-id' checks that the argument is a node id (a positive integer). */
+  type?: 'node-id';
   optional?: boolean;
   /** variadic: takes every remaining positional (at least one unless optional). */
   variadic?: boolean;
@@ -74,6 +80,15 @@ export interface CommandSpec {
   examples?: string[];
   /** exitCodes: one line per code, shown in help. */
   exitCodes?: string[];
+}
+
+/**
+ * Command is one `raftdeck` command, declared in its own file under commands/: its spec (what help
+ * prints and parseArgs accepts) and `run`, which carries it out with the parsed arguments and
+ * resolves with the exit code.
+ */
+export interface Command extends CommandSpec {
+  run(args: ParsedArgs): Promise<number>;
 }
 
 /** ParsedArgs is a command's arguments after parseArgs, with defaults filled in. */
@@ -104,6 +119,7 @@ export class ParsedArgs {
 const INT = /^-?\d+$/;
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i;
 
+/** readValue checks an option's raw value against its type and bounds. */
 function readValue(spec: OptionSpec, raw: string): OptionValue {
   const where = `--${spec.name}`;
   if (spec.type === 'string') {
@@ -126,48 +142,96 @@ function readValue(spec: OptionSpec, raw: string): OptionValue {
   return n;
 }
 
-/** parseArgs reads argv against the command's spec; it throws a UsageError. */
+/** UtilOptions: options as node:util parseArgs declares them. */
+type UtilOptions = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** Token is one argument as node:util parseArgs reports it; `index` is its place in the args. */
+type Token =
+  | { kind: 'option'; name: string; rawName: string; index: number; value?: string }
+  | { kind: 'positional'; index: number; value: string }
+  | { kind: 'option-terminator'; index: number };
+
+/** tokensOf runs node:util parseArgs over args, positionals allowed; strict mode throws. */
+function tokensOf(options: UtilOptions, args: string[], strict: boolean): Token[] {
+  return utilParseArgs({ args, options, strict, allowPositionals: true, tokens: true })
+    .tokens as Token[];
+}
+
+/** utilOptions is the spec's options as node:util parseArgs declares them, with `-h, --help`. */
+function utilOptions(spec: CommandSpec): UtilOptions {
+  const options: UtilOptions = { help: { type: 'boolean', short: 'h' } };
+  for (const o of spec.options)
+    options[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string' };
+  return options;
+}
+
+/**
+ * joinDashValues writes `--name VALUE` as `--name=VALUE` when VALUE starts with a dash and the
+ * option takes a value: such an option always takes the next argument (`--ms -5` is read, and
+ * refused as below the minimum), where node:util would call it ambiguous.
+ */
+function joinDashValues(spec: CommandSpec, argv: readonly string[]): string[] {
+  const takesValue = new Set(spec.options.filter((o) => o.type !== 'boolean').map((o) => o.name));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && takesValue.has(arg.slice(2)) && next?.startsWith('-')) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** strictProblem names the first argument node:util's strict mode refused, in the house's words. */
+function strictProblem(spec: CommandSpec, args: string[], e: Error): string {
+  const declared = utilOptions(spec);
+  for (const t of tokensOf(declared, args, false)) {
+    if (t.kind !== 'option') continue;
+    const o = declared[t.name];
+    if (!o) return `unknown option '${t.rawName.startsWith('--') ? t.rawName : args[t.index]}'`;
+    if (o.type === 'boolean' && t.value !== undefined) return `--${t.name} takes no value`;
+    if (o.type === 'string' && t.value === undefined) return `--${t.name} needs a value`;
+  }
+  return e.message;
+}
+
+/**
+ * parseArgs reads argv against the command's spec with node:util parseArgs (strict, positionals
+ * allowed), then checks what the spec declares: option types and bounds first, then (unless help
+ * was asked for) the positionals; it throws a UsageError naming the first problem.
+ */
 export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
+  const args = joinDashValues(spec, argv);
+  let tokens: Token[];
+  try {
+    tokens = tokensOf(utilOptions(spec), args, true);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw e;
+    throw new UsageError(strictProblem(spec, args, e as Error));
+  }
   const byName = new Map(spec.options.map((o) => [o.name, o]));
   const values = new Map<string, OptionValue>();
   const given = new Set<string>();
   const positionals: string[] = [];
   let help = false;
-  let optionsEnded = false;
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (optionsEnded || arg === '-' || !arg.startsWith('-')) {
-      positionals.push(arg);
-      continue;
-    }
-    if (arg === '--') {
-      optionsEnded = true;
-      continue;
-    }
-    if (arg === '-h' || arg === '--help') {
+  for (const t of tokens) {
+    if (t.kind === 'positional') positionals.push(t.value);
+    if (t.kind !== 'option') continue;
+    if (t.name === 'help') {
       help = true;
       continue;
     }
-    if (!arg.startsWith('--')) throw new UsageError(`unknown option '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq >= 0 ? eq : undefined);
-    const o = byName.get(name);
-    if (!o) throw new UsageError(`unknown option '--${name}'`);
-    if (given.has(name)) throw new UsageError(`--${name} is given twice`);
-    given.add(name);
-    if (o.type === 'boolean') {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      values.set(name, true);
-      continue;
-    }
-    let raw: string;
-    if (eq >= 0) raw = arg.slice(eq + 1);
-    else {
-      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
-      raw = argv[++i]!;
-    }
-    values.set(name, readValue(o, raw));
+    if (given.has(t.name)) throw new UsageError(`--${t.name} is given twice`);
+    given.add(t.name);
+    const o = byName.get(t.name)!;
+    values.set(t.name, o.type === 'boolean' ? true : readValue(o, t.value ?? ''));
   }
 
   if (help) return new ParsedArgs(positionals, values, given, true);
@@ -184,6 +248,9 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     const extra = positionals[spec.positionals.length]!;
     throw new UsageError(`unexpected argument '${extra}'`);
   }
+  spec.positionals.forEach((p, i) => {
+    if (p.type === 'node-id' && positionals[i] !== undefined) parseNodeId(positionals[i], p.name);
+  });
   return new ParsedArgs(positionals, values, given, false);
 }
 

@@ -7,8 +7,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadManifest, type ClusterManifest } from '../cluster/manifest';
-import { CliError, UsageError, parseAddress, type ParsedArgs } from './args';
-import { DEFAULT_DATA_DIR } from './commands';
+import { CliError, DEFAULT_DATA_DIR, UsageError, parseAddress, type ParsedArgs } from './args';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const CONTROL_FILE = 'control.json';

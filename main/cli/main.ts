@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT, UsageError, commandHelp, parseArgs } from './args';
-import { COMMANDS, findCommand } from './commands';
+import { loadCommand, loadCommands } from './commands';
 
 /** version reads the package's version. */
 export function version(): string {
@@ -11,9 +11,10 @@ export function version(): string {
 }
 
 /** usage is the top-level help: every command with its summary. */
-export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}  ${c.spec.summary}`);
+export async function usage(): Promise<string> {
+  const commands = await loadCommands();
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `raftdeck ${version()}: operations tool for a local Raft cluster of real node processes
 
 Usage:
@@ -42,23 +43,23 @@ function oneLine(message: string): string {
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined) {
-    process.stderr.write(usage());
+    process.stderr.write(await usage());
     return EXIT.usage;
   }
   if (first === '--help' || first === '-h' || first === 'help') {
-    const topic = rest[0] === undefined ? undefined : findCommand(rest[0]);
+    const topic = rest[0] === undefined ? undefined : await loadCommand(rest[0]);
     if (rest[0] !== undefined && !topic) {
       process.stderr.write(`raftdeck: unknown command '${rest[0]}' (see raftdeck --help)\n`);
       return EXIT.usage;
     }
-    process.stdout.write(topic ? commandHelp(topic.spec) : usage());
+    process.stdout.write(topic ? commandHelp(topic) : await usage());
     return EXIT.ok;
   }
   if (first === '--version' || first === '-v' || first === 'version') {
     process.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
-  const command = findCommand(first);
+  const command = await loadCommand(first);
   if (!command) {
     process.stderr.write(
       first.startsWith('-')
@@ -67,15 +68,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return EXIT.usage;
   }
-  const name = command.spec.name;
+  const name = command.name;
   try {
-    const args = parseArgs(command.spec, rest);
+    const args = parseArgs(command, rest);
     if (args.help) {
-      process.stdout.write(commandHelp(command.spec));
+      process.stdout.write(commandHelp(command));
       return EXIT.ok;
     }
-    const mod = await command.load();
-    return await mod.run(args, name);
+    return await command.run(args);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(

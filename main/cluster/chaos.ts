@@ -9,7 +9,7 @@ import type { ClusterView, HistoryOp, LinkRule } from '../contract/view';
 import { KvClient } from '../node/client';
 import type { NodeId } from '../raft/types';
 import { check, type Verdict } from './checker/porcupine';
-import { agreedLeader, describeView } from './scenarios';
+import { agreedLeader, describeView } from './scenarios/context';
 import type { Supervisor } from './supervisor';
 import { addNode, removeNode } from './workflows';
 import { Workload } from './workload';

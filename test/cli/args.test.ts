@@ -3,19 +3,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../main/cli/args';
-import { COMMANDS, findCommand } from '../../main/cli/commands';
+import { COMMAND_NAMES, loadCommand, loadCommands } from '../../main/cli/commands';
 import { killAll, ROOT, runCli } from './run-cli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'raftdeck-cli-args-'));
+const COMMANDS = await loadCommands();
+const findCommand = (name: string) => COMMANDS.find((c) => c.name === name);
 
 afterAll(() => {
   killAll();
   rmSync(tmp, { recursive: true, force: true });
 });
 
+describe('the command registry', () => {
+  it('lists every command under its own name, and loads one by name', async () => {
+    expect(COMMANDS.map((c) => c.name)).toEqual(COMMAND_NAMES);
+    expect(COMMAND_NAMES).toContain('put');
+    expect((await loadCommand('put'))?.summary).toBe('write a key');
+    expect(await loadCommand('nosuch')).toBeUndefined();
+    expect(await loadCommand('toString')).toBeUndefined();
+  });
+});
+
 describe('parseArgs', () => {
-  const put = findCommand('put')!.spec;
-  const start = findCommand('start')!.spec;
+  const put = findCommand('put')!;
+  const start = findCommand('start')!;
 
   it('reads positionals, --name value, --name=value and defaults', () => {
     const a = parseArgs(put, ['k', 'v', '--timeout-ms=700', '--json']);
@@ -31,6 +43,28 @@ describe('parseArgs', () => {
 
   it('takes values that start with a dash after --', () => {
     expect(parseArgs(put, ['k', '--', '-5']).positionals).toEqual(['k', '-5']);
+  });
+
+  it('gives an option the next argument even when it starts with a dash', () => {
+    const fault = findCommand('fault')!;
+    expect(parseArgs(put, ['k', 'v', '--data', '-x']).string('data')).toBe('-x');
+    expect(() => parseArgs(fault, ['delay', '1', '--to', '2', '--ms', '-5'])).toThrow(
+      /--ms must be at least 0, not -5/,
+    );
+    expect(() => parseArgs(put, ['k', 'v', '--timeout-ms', '--json'])).toThrow(
+      /--timeout-ms must be an integer, not '--json'/,
+    );
+  });
+
+  it('checks what the spec declares: node ids, an option given once, -h', () => {
+    const remove = findCommand('remove-node')!;
+    expect(parseArgs(remove, ['3']).positionals).toEqual(['3']);
+    expect(() => parseArgs(remove, ['0'])).toThrow(/ID must be a node id/);
+    expect(() => parseArgs(put, ['k', 'v', '--json', '--json'])).toThrow(/--json is given twice/);
+    expect(() => parseArgs(put, ['k', 'v', '-x'])).toThrow(/unknown option '-x'/);
+    const help = parseArgs(put, ['-h']);
+    expect(help.help).toBe(true);
+    expect(help.positionals).toEqual([]);
   });
 
   it('rejects bad arguments with one line', () => {
@@ -54,16 +88,16 @@ describe('raftdeck command line', () => {
   it('--help and --version', async () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of COMMANDS) expect(top.stdout).toContain(c.spec.name);
+    for (const c of COMMANDS) expect(top.stdout).toContain(c.name);
     const v = await runCli(['--version']);
     expect(v.code).toBe(0);
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('--help for every command exits 0', async () => {
-    const results = await Promise.all(COMMANDS.map((c) => runCli([c.spec.name, '--help'])));
+    const results = await Promise.all(COMMANDS.map((c) => runCli([c.name, '--help'])));
     results.forEach((r, i) => {
-      const name = COMMANDS[i]!.spec.name;
+      const name = COMMANDS[i]!.name;
       expect(r.code, `${name} --help: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain(`raftdeck ${name}`);
       expect(r.stdout).toContain('Options:');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterEvent, ScenarioRun } from '../../main/contract/view';
-import { SCENARIOS, agreedLeader, listScenarios, runScenario } from '../../main/cluster/scenarios';
+import { SCENARIOS, listScenarios, runScenario } from '../../main/cluster/scenarios';
+import { agreedLeader } from '../../main/cluster/scenarios/context';
 import { startCluster, type TestCluster } from './cluster-harness';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -7,14 +7,15 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, type ParsedArgs } from '../args';
+import { EXIT, type ParsedArgs, type Command } from '../args';
+import { serveOptions } from '../options';
 import { appDataDir, chooseLaunch, openerCommand, thisMachine } from '../app-launch';
 import { serveDashboard } from './serve';
 
 /** APP_ROOT: the folder whose package.json names the built Electron main (`electron .`). */
 const APP_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export async function run(args: ParsedArgs): Promise<number> {
+async function run(args: ParsedArgs): Promise<number> {
   const machine = thisMachine(APP_ROOT);
   const launch = chooseLaunch(machine);
   if (launch.mode === 'electron') return runElectron(launch.binary, args);
@@ -55,3 +56,34 @@ function runElectron(binary: string, args: ParsedArgs): Promise<number> {
     });
   });
 }
+
+export const appCommand: Command = {
+  name: 'app',
+  summary: 'the desktop app; browser mode where it cannot open (what npm start runs)',
+  usage: ['app [--data DIR] [--port N] [--no-open]'],
+  description: `Opens the desktop dashboard over the app's cluster (started on first launch, brought back
+on later ones). Where the desktop window cannot open — Electron's binary is not installed (its
+download was skipped with ELECTRON_SKIP_BINARY_DOWNLOAD, or failed behind a proxy), or there is no
+display — it says why in one line and serves the same dashboard in browser mode over the same
+folder, printing its URL (as \`serve\` does) and opening the default browser when there is a display.
+
+The app's folder is RAFTDECK_DATA if set, else "raftdeck/cluster" in the user's application data
+(~/.config on Linux).`,
+  positionals: [],
+  options: [
+    {
+      name: 'data',
+      type: 'string',
+      value: 'DIR',
+      help: "the cluster folder (default: the app's folder, see above)",
+    },
+    { name: 'no-open', type: 'boolean', help: 'in browser mode, do not open a browser' },
+    ...serveOptions,
+  ],
+  exitCodes: [
+    '0  closed (desktop) or stopped by Ctrl-C / SIGTERM (browser mode)',
+    '1  could not start',
+    '2  bad arguments',
+  ],
+  run,
+};

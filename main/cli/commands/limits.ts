@@ -4,11 +4,11 @@
  * status), and the control port and, under `raftdeck serve`, the web server (from the control
  * port's `stats` command).
  */
-import { AdminClient } from '../../node/admin-client';
 import type { ServerStats } from '../../node/node-api';
 import type { TransportStats } from '../../node/transport/transport';
 import type { WebServerStats } from '../../web/server';
-import { CliError, EXIT, type ParsedArgs } from '../args';
+import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
+import { dataOption, jsonOption, timeoutOption } from '../options';
 import { dataDir, readAdminToken, readManifest } from '../cluster-files';
 import { controlCall } from '../control-client';
 import type { ControlServerStats } from '../control-server';
@@ -108,7 +108,8 @@ export function limitRows(r: LimitsReport): string[][] {
   return rows;
 }
 
-export async function run(args: ParsedArgs): Promise<number> {
+async function run(args: ParsedArgs): Promise<number> {
+  const { AdminClient } = await import('../../node/admin-client');
   const dir = dataDir(args);
   const manifest = readManifest(dir);
   const token = readAdminToken(dir);
@@ -171,3 +172,19 @@ export async function run(args: ParsedArgs): Promise<number> {
   );
   return EXIT.ok;
 }
+
+export const limitsCommand: Command = {
+  name: 'limits',
+  summary: 'the bounds of every port, and what they refused or closed',
+  usage: ['limits [--data DIR] [--json]'],
+  description: `Shows the bounds of every port of the running cluster in DIR and what they have refused or
+closed since they started: each node's peer port (connections, handshakes still to complete and
+their timeout), client port (connections, idle timeout), admin port
+(connections waiting for their token, sessions, timeouts), budget for incomplete frames and log;
+the control port; and, under \`raftdeck serve\`, the web server. The nodes' figures come from
+their admin status, the others from the control port.`,
+  positionals: [],
+  options: [dataOption(), jsonOption, timeoutOption(2000, 'how long to wait for each node')],
+  exitCodes: ['0  figures printed', '1  nothing answered', '2  bad arguments'],
+  run,
+};

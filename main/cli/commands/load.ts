@@ -1,22 +1,26 @@
 /** load: a client workload against a running cluster, with live numbers and an optional check. */
 import { resolve } from 'node:path';
 import type { Operation } from '../../cluster/checker/history';
-import { historyToJson } from '../../cluster/checker/history';
-import { check } from '../../cluster/checker/porcupine';
-import { Workload } from '../../cluster/workload';
-import { KvClient, KvError } from '../../node/client';
-import { CliError, EXIT, UsageError, type ParsedArgs } from '../args';
+import type { Workload } from '../../cluster/workload';
+import { CliError, EXIT, UsageError, type ParsedArgs, type Command } from '../args';
+import { dataOption, endpointsOption, jsonOption } from '../options';
 import { clientEndpoints, writePrivate } from '../cluster-files';
 import { verdictCode, verdictJson, verdictText } from '../verdict';
 
 const pct = (sorted: number[], p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
 
-export async function run(args: ParsedArgs): Promise<number> {
+async function run(args: ParsedArgs): Promise<number> {
   const reads = args.number('reads')!;
   const cas = args.number('cas')!;
   if (reads + cas > 1)
     throw new UsageError(`--reads (${reads}) plus --cas (${cas}) must be at most 1`);
+  const [{ historyToJson }, { check }, { Workload }, { KvClient, KvError }] = await Promise.all([
+    import('../../cluster/checker/history'),
+    import('../../cluster/checker/porcupine'),
+    import('../../cluster/workload'),
+    import('../../node/client'),
+  ]);
   const historyFile = args.string('history');
   const json = args.flag('json');
   const ep = clientEndpoints(args);
@@ -113,3 +117,106 @@ export async function run(args: ParsedArgs): Promise<number> {
   else process.stdout.write(`check: ${verdictText(r, history.length)}`);
   return verdictCode(r);
 }
+
+export const loadCommand: Command = {
+  name: 'load',
+  summary: 'run a client workload; optionally check linearizability',
+  usage: [
+    'load [--clients 8] [--seconds 30] [--keys 20] [--reads 0.5] [--cas 0.1] [--rate 0] [--check] [--history FILE]',
+  ],
+  description: `Runs N concurrent clients against a running cluster, each with one operation in flight, over a key
+space with a read / write / compare-and-set mix, and prints throughput and latency every second and
+totals at the end. Every operation is recorded; --check runs the linearizability checker on the
+history, --history writes it to FILE (JSON, readable by \`raftdeck check\`).`,
+  positionals: [],
+  options: [
+    {
+      name: 'clients',
+      type: 'int',
+      value: 'N',
+      help: 'concurrent clients',
+      default: 8,
+      min: 1,
+      max: 256,
+    },
+    {
+      name: 'seconds',
+      type: 'number',
+      value: 'S',
+      help: 'how long to run',
+      default: 30,
+      min: 0.1,
+      max: 86_400,
+    },
+    {
+      name: 'keys',
+      type: 'int',
+      value: 'N',
+      help: 'size of the key space',
+      default: 20,
+      min: 1,
+      max: 1_000_000,
+    },
+    {
+      name: 'reads',
+      type: 'number',
+      value: 'R',
+      help: 'fraction of reads',
+      default: 0.5,
+      min: 0,
+      max: 1,
+    },
+    {
+      name: 'cas',
+      type: 'number',
+      value: 'C',
+      help: 'fraction of compare-and-sets (the rest are puts)',
+      default: 0.1,
+      min: 0,
+      max: 1,
+    },
+    {
+      name: 'rate',
+      type: 'number',
+      value: 'OPS',
+      help: 'target operations per second over all clients (0: as fast as possible)',
+      default: 0,
+      min: 0,
+      max: 1_000_000,
+    },
+    {
+      name: 'check',
+      type: 'boolean',
+      help: 'check the history for linearizability at the end',
+    },
+    {
+      name: 'check-timeout-ms',
+      type: 'int',
+      value: 'N',
+      help: 'time allowed for the check',
+      default: 60_000,
+      min: 100,
+      max: 3_600_000,
+    },
+    {
+      name: 'history',
+      type: 'string',
+      value: 'FILE',
+      help: 'write the recorded history to FILE',
+    },
+    endpointsOption,
+    dataOption('the cluster folder whose cluster.json lists the nodes'),
+    jsonOption,
+  ],
+  examples: [
+    'raftdeck load --clients 8 --seconds 30 --check',
+    'raftdeck load --seconds 10 --rate 500 --history run.json',
+  ],
+  exitCodes: [
+    '0  done (and linearizable, with --check)',
+    '1  no node reachable, or not linearizable',
+    '2  bad arguments',
+    '3  the check was undecided in the time allowed',
+  ],
+  run,
+};

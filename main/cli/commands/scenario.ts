@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { listScenarios, runScenario } from '../../cluster/scenarios';
 import type { ClusterEvent, ScenarioRun } from '../../contract/view';
-import { EXIT, UsageError, type ParsedArgs } from '../args';
+import { EXIT, UsageError, type ParsedArgs, type Command } from '../args';
+import { jsonOption } from '../options';
 import { eventLine, table } from '../format';
-import { forceKill, hostCluster, type HostedCluster } from '../host';
+import type { HostedCluster } from '../host';
 
 const MARK: Record<string, string> = {
   pending: ' ',
@@ -36,7 +36,8 @@ function narrator(json: boolean): (run: ScenarioRun) => void {
   };
 }
 
-export async function run(args: ParsedArgs): Promise<number> {
+async function run(args: ParsedArgs): Promise<number> {
+  const { listScenarios, runScenario } = await import('../../cluster/scenarios');
   const json = args.flag('json');
   const scenarios = listScenarios();
   if (args.flag('list')) {
@@ -61,6 +62,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       `no scenario '${name}' (one of ${scenarios.map((s) => s.name).join(', ')})`,
     );
 
+  const { forceKill, hostCluster } = await import('../host');
   const given = args.string('data');
   const dir =
     given !== undefined ? resolve(given) : mkdtempSync(join(tmpdir(), 'raftdeck-scenario-'));
@@ -141,3 +143,38 @@ export async function run(args: ParsedArgs): Promise<number> {
     if (temporary && args.flag('keep') && !json) process.stdout.write(`kept ${dir}\n`);
   }
 }
+
+export const scenarioCommand: Command = {
+  name: 'scenario',
+  summary: 'run a scripted scenario on a temporary cluster',
+  usage: ['scenario NAME [--data DIR] [--keep]', 'scenario --list'],
+  description: `Runs a scripted sequence of faults and expectations (a leader crash, a partition, a membership
+change under load, ...) and narrates each step. Without --data it starts its own temporary cluster
+with short timeouts in a temporary folder and removes it afterwards; with --data it runs the
+cluster in DIR (which must not be running already).`,
+  positionals: [{ name: 'NAME', optional: true }],
+  options: [
+    { name: 'list', type: 'boolean', help: 'list the scenarios' },
+    {
+      name: 'data',
+      type: 'string',
+      value: 'DIR',
+      help: 'run on the cluster in DIR instead of a temporary one',
+    },
+    {
+      name: 'nodes',
+      type: 'int',
+      value: 'N',
+      help: 'voters of the temporary cluster',
+      default: 3,
+      min: 1,
+      max: 9,
+    },
+    { name: 'keep', type: 'boolean', help: 'keep the temporary folder (its path is printed)' },
+    { name: 'verbose', type: 'boolean', help: 'also print the cluster events' },
+    jsonOption,
+  ],
+  examples: ['raftdeck scenario --list', 'raftdeck scenario leader-crash'],
+  exitCodes: ['0  passed', '1  failed', '2  bad arguments (or an unknown scenario)'],
+  run,
+};

@@ -6,16 +6,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CliError, EXIT, type ParsedArgs } from '../args';
+import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
+import { dataOption, serveOptions } from '../options';
 import { dataDir } from '../cluster-files';
-import {
-  controlLimitsOf,
-  nodeFlagsOf,
-  forceKill,
-  hostCluster,
-  waitForSignal,
-  type HostedCluster,
-} from '../host';
+import type { HostedCluster } from '../host';
 
 type WebModule = typeof import('../../web/server');
 type DashboardModule = typeof import('../../cluster/dashboard');
@@ -37,7 +31,7 @@ async function browserMode(): Promise<{ web: WebModule; dash: DashboardModule }>
   return { web, dash };
 }
 
-export function run(args: ParsedArgs): Promise<number> {
+function run(args: ParsedArgs): Promise<number> {
   return serveDashboard(args, dataDir(args));
 }
 
@@ -51,6 +45,8 @@ export async function serveDashboard(
   onUrl?: (url: string) => void,
 ): Promise<number> {
   const { web, dash } = await browserMode();
+  const { controlLimitsOf, nodeFlagsOf, forceKill, hostCluster, waitForSignal } =
+    await import('../host');
   const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
   if (!existsSync(join(staticDir, 'index.html')))
     throw new CliError(
@@ -107,3 +103,16 @@ export async function serveDashboard(
     signal.dispose();
   }
 }
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'the dashboard in a browser, over a cluster it runs',
+  usage: ['serve [--port N] [--nodes N] [--data DIR]'],
+  description: `Starts the cluster in DIR (like \`raftdeck start\`) and serves the dashboard on
+http://127.0.0.1:PORT with a session token; open the printed URL in a browser. The other commands
+work against it as they do against \`raftdeck start\`. Ctrl-C stops everything.`,
+  positionals: [],
+  options: [dataOption(), ...serveOptions],
+  exitCodes: ['0  stopped by Ctrl-C / SIGTERM', '1  could not start', '2  bad arguments'],
+  run,
+};

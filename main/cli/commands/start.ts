@@ -4,17 +4,11 @@
  * while stopping kills what is left with SIGKILL.
  */
 import type { ClusterEvent } from '../../contract/view';
-import { EXIT, UsageError, type ParsedArgs } from '../args';
+import { EXIT, UsageError, type ParsedArgs, type Command } from '../args';
+import { dataOption, hostOptions } from '../options';
 import { dataDir } from '../cluster-files';
 import { eventLine, fit, nodeRows, rowsTable } from '../format';
-import {
-  controlLimitsOf,
-  nodeFlagsOf,
-  forceKill,
-  hostCluster,
-  waitForSignal,
-  type HostedCluster,
-} from '../host';
+import type { HostedCluster } from '../host';
 
 const line = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -109,7 +103,7 @@ function runTable(h: HostedCluster): () => void {
   };
 }
 
-export async function run(args: ParsedArgs): Promise<number> {
+async function run(args: ParsedArgs): Promise<number> {
   const heartbeatMs = args.number('heartbeat-ms')!;
   const electionMs = args.number('election-ms')!;
   if (electionMs <= heartbeatMs)
@@ -118,6 +112,8 @@ export async function run(args: ParsedArgs): Promise<number> {
     );
   const json = args.flag('json') || !process.stdout.isTTY;
   const dir = dataDir(args);
+  const { controlLimitsOf, nodeFlagsOf, forceKill, hostCluster, waitForSignal } =
+    await import('../host');
   process.stdout.on('error', () => undefined);
 
   let hosted: HostedCluster | undefined;
@@ -148,3 +144,58 @@ export async function run(args: ParsedArgs): Promise<number> {
     signal.dispose();
   }
 }
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'run a cluster in the foreground with a live status table',
+  usage: ['start [--nodes 3] [--data DIR] [--json] [--heartbeat-ms 100] [--election-ms 1000]'],
+  description: `Starts a cluster of real node processes in DIR (or brings back the one DIR holds, with its own
+node count and timing) and shows a live status table: each node's process, role, term, commit,
+applied, lag and health, and the latest events. When stdout is not a terminal, or with --json,
+it prints one JSON object per line instead: first {"event":"started",...} with every node's id,
+pid and addresses, then "view" and "cluster-event" lines.
+
+While it runs, the other commands reach the cluster through DIR: cluster.json (addresses),
+admin-token (the nodes' admin token, mode 0600) and control.json (a loopback control port for
+faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exits 0.`,
+  positionals: [],
+  options: [
+    {
+      name: 'nodes',
+      type: 'int',
+      value: 'N',
+      help: 'voters of a new cluster',
+      default: 3,
+      min: 1,
+      max: 9,
+    },
+    dataOption(),
+    { name: 'json', type: 'boolean', help: 'one JSON object per line instead of the table' },
+    {
+      name: 'heartbeat-ms',
+      type: 'int',
+      value: 'N',
+      help: 'heartbeat interval of a new cluster',
+      default: 100,
+      min: 10,
+      max: 60_000,
+    },
+    {
+      name: 'election-ms',
+      type: 'int',
+      value: 'N',
+      help: 'election timeout of a new cluster',
+      default: 1000,
+      min: 20,
+      max: 600_000,
+    },
+    ...hostOptions,
+  ],
+  examples: ['raftdeck start', 'raftdeck start --nodes 5 --data /tmp/demo --json'],
+  exitCodes: [
+    '0  stopped by Ctrl-C / SIGTERM',
+    '1  the cluster could not start',
+    '2  bad arguments',
+  ],
+  run,
+};

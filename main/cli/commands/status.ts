@@ -1,7 +1,7 @@
 /** status: one table from every node's admin interface, with the token of the running cluster. */
-import { AdminClient } from '../../node/admin-client';
 import type { NodeStatus } from '../../node/node-api';
-import { CliError, EXIT, type ParsedArgs } from '../args';
+import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
+import { dataOption, jsonOption, timeoutOption } from '../options';
 import { dataDir, readAdminToken, readManifest } from '../cluster-files';
 import { table } from '../format';
 
@@ -15,6 +15,7 @@ interface NodeReport {
 }
 
 async function ask(admin: string, token: string, ms: number): Promise<NodeStatus> {
+  const { AdminClient } = await import('../../node/admin-client');
   const c = await AdminClient.connect(admin, token, { connectTimeoutMs: ms, callTimeoutMs: ms });
   try {
     return await c.status();
@@ -25,7 +26,7 @@ async function ask(admin: string, token: string, ms: number): Promise<NodeStatus
 
 const LAGGING = 100;
 
-export async function run(args: ParsedArgs): Promise<number> {
+async function run(args: ParsedArgs): Promise<number> {
   const dir = dataDir(args);
   const manifest = readManifest(dir);
   const token = readAdminToken(dir);
@@ -149,3 +150,16 @@ export async function run(args: ParsedArgs): Promise<number> {
   for (const r of rows) if (r.error) process.stdout.write(`node ${r.id}: ${r.error}\n`);
   return EXIT.ok;
 }
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "one status table from every node's admin interface",
+  usage: ['status [--data DIR] [--json]'],
+  description: `Asks every node listed in DIR/cluster.json for its status over the admin interface (with the
+token in DIR/admin-token, written by a running \`raftdeck start\`) and prints one table: role,
+term, leader, commit, applied, last index, lag behind the leader and health.`,
+  positionals: [],
+  options: [dataOption(), jsonOption, timeoutOption(2000, 'how long to wait for each node')],
+  exitCodes: ['0  at least one node answered', '1  no node answered', '2  bad arguments'],
+  run,
+};

@@ -1,11 +1,12 @@
 /**
- * control: the commands that act on a running `raftdeck start` through its control port: faults,
- * heal, and the membership workflows (whose steps are printed as they happen).
+ * fault: injects a fault into the running cluster through its control port: a process fault
+ * (kill, stop, restart, pause, resume, isolate), a partition, a link rule (delay, drop), a slow
+ * disk, or `clear`. Which options apply depends on the kind, checked here.
  */
-import { EXIT, UsageError, parseNodeId, type ParsedArgs } from '../args';
-import { dataDir } from '../cluster-files';
-import { controlCall } from '../control-client';
-import type { ControlCommand, ControlStep } from '../control-protocol';
+import { UsageError, parseNodeId, type Command, type ParsedArgs } from '../args';
+import type { ControlCommand } from '../control-protocol';
+import { runControl } from '../control-run';
+import { CONTROL_EXIT, CONTROL_NOTE, controlDataOption } from '../options';
 
 const PROCESS_FAULTS = ['kill', 'stop', 'restart', 'pause', 'resume', 'isolate'] as const;
 const FAULT_KINDS = [...PROCESS_FAULTS, 'partition', 'delay', 'drop', 'slow-disk', 'clear'];
@@ -23,8 +24,8 @@ function peer(raw: string | undefined, kind: string): number | '*' {
   return raw === '*' ? '*' : parseNodeId(raw, '--to');
 }
 
-/** faultCommand reads `fault KIND ...` into a control command. */
-export function faultCommand(args: ParsedArgs): ControlCommand {
+/** readFault reads `fault KIND ...` into a control command. */
+export function readFault(args: ParsedArgs): ControlCommand {
   const [kind, ...rest] = args.positionals;
   if (!FAULT_KINDS.includes(kind!))
     throw new UsageError(`unknown fault '${kind}' (one of ${FAULT_KINDS.join(', ')})`);
@@ -96,72 +97,71 @@ export function faultCommand(args: ParsedArgs): ControlCommand {
   }
 }
 
-const MARK: Record<ControlStep['state'], string> = {
-  pending: ' ',
-  active: '…',
-  done: '✓',
-  failed: '✗',
-  skipped: '-',
-  unknown: '?',
+export const faultCommand: Command = {
+  name: 'fault',
+  summary: 'inject a fault (kill, pause, isolate, partition, delay, drop, slow disk)',
+  usage: [
+    'fault kill|stop|restart|pause|resume|isolate ID',
+    'fault partition 1,2 3',
+    'fault delay ID --to PEER --ms N [--jitter N]',
+    'fault drop ID --to PEER --p 0.3',
+    'fault slow-disk ID --ms N',
+    'fault clear',
+  ],
+  description: `Injects a fault into the running cluster:
+  kill ID       SIGKILL the node's process          stop ID      stop it gracefully
+  restart ID    (re)start the node's process        pause ID     SIGSTOP (resume ID: SIGCONT)
+  isolate ID    cut the node off from every peer
+  partition G1 G2 ...   split into groups (comma-separated ids) that cannot talk across;
+                        nodes in no group stand alone
+  delay ID --to PEER --ms N [--jitter N]   delay what ID sends to PEER ('*' = every peer)
+  drop ID --to PEER --p P                  drop what ID sends to PEER with probability P
+  slow-disk ID --ms N   add N ms to every fsync of ID (0 restores it)
+  clear         heal the network, restore disks, resume paused nodes
+Link rules add up until \`raftdeck heal\`.
+
+${CONTROL_NOTE}`,
+  positionals: [{ name: 'KIND' }, { name: 'ARGS', optional: true, variadic: true }],
+  options: [
+    {
+      name: 'to',
+      type: 'string',
+      value: 'PEER',
+      help: 'the peer a delay or drop applies to (an id, or * for all)',
+    },
+    {
+      name: 'ms',
+      type: 'int',
+      value: 'N',
+      help: 'milliseconds of delay (delay) or per fsync (slow-disk)',
+      min: 0,
+      max: 600_000,
+    },
+    {
+      name: 'jitter',
+      type: 'int',
+      value: 'N',
+      help: 'random ± milliseconds added to a delay',
+      min: 0,
+      max: 600_000,
+    },
+    {
+      name: 'p',
+      type: 'number',
+      value: 'P',
+      help: 'probability of dropping a message, 0 to 1',
+      min: 0,
+      max: 1,
+    },
+    controlDataOption,
+  ],
+  examples: [
+    'raftdeck fault kill 2',
+    'raftdeck fault partition 1,2 3',
+    'raftdeck fault delay 1 --to 2 --ms 200 --jitter 50',
+  ],
+  exitCodes: CONTROL_EXIT,
+  run(args) {
+    return runControl(args, 'fault', readFault(args), false);
+  },
 };
-
-/** stepPrinter prints each step when its state changes, and its progress at most once a second. */
-function stepPrinter(): (s: ControlStep) => void {
-  const last = new Map<number, { state: string; at: number }>();
-  return (s) => {
-    const prev = last.get(s.index);
-    const now = Date.now();
-    if (prev && prev.state === s.state && now - prev.at < 1000) return;
-    last.set(s.index, { state: s.state, at: now });
-    const pct =
-      s.state === 'active' && s.progress !== null ? ` ${Math.round(s.progress * 100)}%` : '';
-    const detail = s.detail ? `: ${s.detail}` : '';
-    process.stdout.write(`  ${MARK[s.state]} ${s.name}${pct}${detail}\n`);
-  };
-}
-
-export async function run(args: ParsedArgs, name: string): Promise<number> {
-  let command: ControlCommand;
-  switch (name) {
-    case 'add-node':
-      command = { cmd: 'add-node', args: {} };
-      break;
-    case 'remove-node':
-      command = { cmd: 'remove-node', args: { id: parseNodeId(args.positionals[0]) } };
-      break;
-    case 'replace-node':
-      command = { cmd: 'replace-node', args: { id: parseNodeId(args.positionals[0]) } };
-      break;
-    case 'transfer-leader':
-      command = { cmd: 'transfer-leader', args: { id: parseNodeId(args.positionals[0]) } };
-      break;
-    case 'heal':
-      command = { cmd: 'heal', args: {} };
-      break;
-    default:
-      command = faultCommand(args);
-  }
-  const workflow = ['add-node', 'remove-node', 'replace-node', 'transfer-leader'].includes(name);
-  let headed = false;
-  const printStep = stepPrinter();
-  const result = await controlCall(dataDir(args), command, (s) => {
-    if (!headed) {
-      headed = true;
-      process.stdout.write(`${s.kind} ${s.node}:\n`);
-    }
-    printStep(s);
-  });
-  if (result.ok) {
-    process.stdout.write(`${result.message}\n`);
-    return EXIT.ok;
-  }
-  if (result.unknown) {
-    // Made, but not known to have taken effect: neither done nor failed (exit 3, like a write).
-    process.stderr.write(`raftdeck ${name}: ${result.message}\n`);
-    return EXIT.unknown;
-  }
-  process.stderr.write(
-    `raftdeck ${name}: ${workflow && headed ? '' : 'failed: '}${result.message}\n`,
-  );
-  return EXIT.failed;
-}

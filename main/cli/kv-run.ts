@@ -1,45 +1,23 @@
-/** kv: put, get, del and cas against the cluster's client servers, saying which node answered. */
-import { KvClient, KvError, UnknownOutcomeError, type KvOperation } from '../../node/client';
-import { CliError, EXIT, UsageError, type ParsedArgs } from '../args';
-import { clientEndpoints, type Endpoints } from '../cluster-files';
+/** kv-run: how put, get, del and cas reach the cluster's client servers and say which node answered. */
+import { KvClient, KvError, UnknownOutcomeError, type KvOperation } from '../node/client';
+import { CliError, EXIT, type ParsedArgs } from './args';
+import { clientEndpoints, type Endpoints } from './cluster-files';
 
 const dec = new TextDecoder();
 const text = (v: Uint8Array | null): string | null => (v === null ? null : dec.decode(v));
 const show = (v: string | null): string => (v === null ? 'absent' : JSON.stringify(v));
-
-/** operation reads the command's positionals into one key-value operation. */
-function operation(name: string, args: ParsedArgs): KvOperation {
-  const [key, a, b] = args.positionals;
-  const arity = (n: number, form: string): void => {
-    if (args.positionals.length > n)
-      throw new UsageError(`unexpected argument '${args.positionals[n]}' (usage: ${form})`);
-  };
-  switch (name) {
-    case 'put':
-      return { op: 'put', key: key!, value: a! };
-    case 'get':
-      return { op: 'get', key: key! };
-    case 'del':
-      return { op: 'del', key: key! };
-    case 'cas':
-      if (args.flag('absent')) {
-        arity(2, 'cas KEY --absent NEW');
-        return { op: 'cas', key: key!, expected: null, value: a! };
-      }
-      if (b === undefined) throw new UsageError('missing NEW (usage: cas KEY OLD NEW)');
-      return { op: 'cas', key: key!, expected: a === '-' ? null : a!, value: b };
-    default:
-      throw new UsageError(`unknown key-value command ${name}`);
-  }
-}
 
 function who(ep: Endpoints, address: string): string {
   const id = ep.ids.get(address);
   return id === undefined ? address : `node ${id} at ${address}`;
 }
 
-export async function run(args: ParsedArgs, name: string): Promise<number> {
-  const op = operation(name, args);
+/**
+ * runKv carries out one key-value operation against the cluster (--endpoints, or the nodes listed
+ * in DIR/cluster.json) and prints its result and the node that answered; it resolves with the
+ * exit code (1 when a cas did not swap, 3 when a write's outcome is unknown).
+ */
+export async function runKv(op: KvOperation, args: ParsedArgs): Promise<number> {
   const ep = clientEndpoints(args);
   const json = args.flag('json');
   const client = new KvClient({ endpoints: ep.addresses, timeoutMs: args.number('timeout-ms') });

@@ -1,0 +1,92 @@
+/**
+ * scenarios: scripted sequences of faults and expectations against a live cluster, for demos (the
+ * dashboard narrates them step by step) and as tests. Each scenario is data (a name, a title, what
+ * it expects, the plan of its steps) plus code that carries the steps out and checks every
+ * expectation, in its own file here; context.ts holds what they share, runner.ts one run. A
+ * scenario restores the cluster when it ends (network healed, paused nodes resumed, stopped nodes
+ * restarted, as many voters as before), so scenarios can run back to back.
+ */
+import type { ScenarioInfo, ScenarioRun, StepState } from '../../contract/view';
+import type { Supervisor } from '../supervisor';
+import { addRemoveUnderLoad } from './add-remove-under-load';
+import { publishRun, secs, type Scenario } from './context';
+import { laggingSnapshot } from './lagging-snapshot';
+import { leaderCrash } from './leader-crash';
+import { leaderIsolated } from './leader-isolated';
+import { leadershipTransfer } from './leadership-transfer';
+import { minorityPartition } from './minority-partition';
+import { prevoteStableTerm } from './prevote-stable-term';
+import { removeLeader } from './remove-leader';
+import { RESTORE, Runner } from './runner';
+
+/** SCENARIOS: every scenario, in the order they are listed and run by the tests. */
+export const SCENARIOS: Scenario[] = [
+  leaderCrash,
+  minorityPartition,
+  leaderIsolated,
+  prevoteStableTerm,
+  laggingSnapshot,
+  addRemoveUnderLoad,
+  removeLeader,
+  leadershipTransfer,
+];
+
+/** listScenarios describes every scenario (name, title, what it expects). */
+export function listScenarios(): ScenarioInfo[] {
+  return SCENARIOS.map((s) => ({ name: s.name, title: s.title, description: s.description }));
+}
+
+/**
+ * runScenario runs one scenario against the supervisor's cluster, narrating its steps in the
+ * cluster view's scenario (publishRun) and the event stream, and resolves with the finished run
+ * ('passed' or 'failed'; a failed expectation never throws). The cluster is restored afterwards
+ * either way. An unknown name throws, listing the known ones, and so does a cluster that is not
+ * running.
+ */
+export async function runScenario(sup: Supervisor, name: string): Promise<ScenarioRun> {
+  const sc = SCENARIOS.find((s) => s.name === name);
+  if (!sc) {
+    throw new Error(
+      `no scenario named '${name}'; known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
+  }
+  if (sup.state !== 'running') throw new Error(`the cluster is ${sup.state}; start it first`);
+  const run: ScenarioRun = {
+    name,
+    state: 'running',
+    startedAt: Date.now(),
+    steps: [...(sc.plan ?? []), RESTORE].map((text) => ({
+      text,
+      state: 'pending' as StepState,
+      detail: '',
+    })),
+  };
+  publishRun(sup, run);
+  sup.event(null, 'scenario', `scenario ${name} started: ${sc.description}`);
+  const r = new Runner(sup, sc, run);
+  let failure: Error | undefined;
+  try {
+    await sc.run(r.ctx);
+  } catch (e) {
+    failure = e as Error;
+  }
+  for (const s of run.steps) if (s.state === 'pending' && s.text !== RESTORE) s.state = 'skipped';
+  publishRun(sup, run);
+  await r.cleanup();
+  try {
+    await r.ctx.step(RESTORE, () => r.restore());
+  } catch (e) {
+    failure ??= e as Error;
+  }
+  await r.close();
+  run.state = failure ? 'failed' : 'passed';
+  publishRun(sup, run);
+  sup.event(
+    null,
+    'scenario',
+    failure
+      ? `scenario ${name} failed: ${failure.message}`
+      : `scenario ${name} passed in ${secs(Date.now() - run.startedAt)}`,
+  );
+  return run;
+}
