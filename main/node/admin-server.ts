@@ -18,6 +18,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { NodeId } from '../raft/types';
 import { NotLeaderError, OutcomeUnknownError, type NodeApi, type NodeEvent } from './node-api';
+import type { AdminServerStats } from './server-stats';
 import { InvalidFaultRuleError, type FaultRule } from './transport/fault-filter';
 import type { FrameBudget } from './transport/frame-budget';
 import {
@@ -308,30 +309,6 @@ export interface AdminServerOptions {
 }
 
 type Push = { push: 'event'; event: NodeEvent } | { push: 'log'; line: Record<string, unknown> };
-
-/** AdminServerStats are the server's bounds, and counts since it started. */
-export interface AdminServerStats {
-  limits: {
-    maxPending: number;
-    maxSessions: number;
-    authTimeoutMs: number;
-    idleTimeoutMs: number;
-    maxInFlight: number;
-  };
-  /** pending: connections not yet authenticated; sessions: authenticated ones. */
-  pending: number;
-  sessions: number;
-  accepted: number;
-  /** unauthorized: refused for a wrong or missing token, or none within authTimeoutMs. */
-  unauthorized: number;
-  /** evictedPending: closed unauthenticated to make room for a newer connection. */
-  evictedPending: number;
-  /** refusedSessions: authenticated while maxSessions were open, and refused. */
-  refusedSessions: number;
-  idleClosed: number;
-  /** overBudget: connections closed to keep incomplete frames within the process budget. */
-  overBudget: number;
-}
 
 /** AdminServer accepts admin connections for one node. */
 export class AdminServer {

@@ -15,6 +15,7 @@
 import type { Socket } from 'node:net';
 import type { KvCommand, KvOp, KvResult } from './kv/kv-state';
 import { NotLeaderError, OutcomeUnknownError, type NodeApi } from './node-api';
+import type { ClientServerStats } from './server-stats';
 import type { FrameBudget } from './transport/frame-budget';
 import {
   FrameConnection,
@@ -256,30 +257,6 @@ function failureResponse(id: number, e: unknown, write: boolean): ClientResponse
     return errorResponse(id, 'unknown-outcome', message);
   }
   return errorResponse(id, 'unavailable', message);
-}
-
-/** ClientServerStats are the server's bounds, and counts since it started. */
-export interface ClientServerStats {
-  limits: { maxConnections: number; idleTimeoutMs: number; maxInFlight: number };
-  /** connections: open now; idle: of those, with no request in flight; accepted: ever. */
-  connections: number;
-  idle: number;
-  accepted: number;
-  /** requests: valid requests handed to the node. */
-  requests: number;
-  badRequests: number;
-  /** busy: requests refused with `unavailable` because too many were in flight. */
-  busy: number;
-  /** malformedFrames, oversizedFrames: unreadable frames (each closed its connection). */
-  malformedFrames: number;
-  oversizedFrames: number;
-  /** overBudget: connections closed to keep incomplete frames within the process budget. */
-  overBudget: number;
-  /** idleClosed: closed after idleTimeoutMs; evicted: idle ones closed to make room for a new one. */
-  idleClosed: number;
-  evicted: number;
-  /** refused: new connections turned away because every open one had a request in flight. */
-  refused: number;
 }
 
 export interface ClientServerOptions {

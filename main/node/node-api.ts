@@ -1,5 +1,4 @@
-import type { AdminServerStats } from './admin-server';
-import type { ClientServerStats } from './client-server';
+import type { AdminServerStats, ClientServerStats } from './server-stats';
 import type { FaultRule, FaultRuleStatus } from './transport/fault-filter';
 import type { FrameBudgetStats } from './transport/frame-budget';
 import type { TransportStats } from './transport/transport';

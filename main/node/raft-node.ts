@@ -102,7 +102,7 @@ interface PendingRead {
  */
 export class RaftNode implements NodeApi {
   readonly id: NodeId;
-  private readonly o: Required<Omit<RaftNodeOptions, 'onRemoved'>> &
+  private readonly options: Required<Omit<RaftNodeOptions, 'onRemoved'>> &
     Pick<RaftNodeOptions, 'onRemoved'>;
   private raft!: RawNode;
   private kv = new KvState();
@@ -168,7 +168,7 @@ export class RaftNode implements NodeApi {
 
   constructor(opts: RaftNodeOptions) {
     this.id = opts.id;
-    this.o = {
+    this.options = {
       tickMs: 10,
       heartbeatMs: 100,
       electionMs: 1000,
@@ -180,21 +180,21 @@ export class RaftNode implements NodeApi {
       requestTimeoutMs: 10_000,
       ...opts,
     };
-    this.peerLingerMs = 2 * this.o.electionMs;
-    this.heartbeatTicks = Math.max(1, Math.round(this.o.heartbeatMs / this.o.tickMs));
+    this.peerLingerMs = 2 * this.options.electionMs;
+    this.heartbeatTicks = Math.max(1, Math.round(this.options.heartbeatMs / this.options.tickMs));
     this.electionTicks = Math.max(
       this.heartbeatTicks + 1,
-      Math.round(this.o.electionMs / this.o.tickMs),
+      Math.round(this.options.electionMs / this.options.tickMs),
     );
     this.snapshots = new SnapshotScheduler(
       {
-        log: this.o.log,
+        log: this.options.log,
         appliedIndex: () => this.kv.appliedIndex,
         stateBytes: () => this.kv.bytes,
         startImage: () => this.kv.startSnapshot(),
         compact: (index, data, keep) => this.raft.compact(index, data, keep),
         currentBytes: () => this.raft.snapshot?.data.length ?? 0,
-        save: (snap) => this.o.storage.saveSnapshot(snap),
+        save: (snap) => this.options.storage.saveSnapshot(snap),
         stopped: () => this.stoppedError(),
         compacted: () => this.schedule(),
         finished: () => {
@@ -203,19 +203,19 @@ export class RaftNode implements NodeApi {
         fatal: (err) => this.die(err),
       },
       {
-        every: this.o.snapshotEntries,
-        keep: this.o.snapshotKeep,
-        stepKeys: this.o.snapshotStepKeys,
+        every: this.options.snapshotEntries,
+        keep: this.options.snapshotKeep,
+        stepKeys: this.options.snapshotStepKeys,
       },
     );
   }
 
   /** start loads durable state, rebuilds the state machine and begins ticking. */
   async start(): Promise<void> {
-    const loaded = await this.o.storage.load();
+    const loaded = await this.options.storage.load();
     const { info, ...state } = loaded;
     if (info.repairedTail) {
-      this.o.log.warn('repaired a torn WAL tail', { ...info.repairedTail });
+      this.options.log.warn('repaired a torn WAL tail', { ...info.repairedTail });
       this.emit({
         type: 'storage-warning',
         message: `repaired torn WAL tail in ${info.repairedTail.file} at offset ${info.repairedTail.offset}`,
@@ -229,8 +229,8 @@ export class RaftNode implements NodeApi {
     this.durableVote = state.hardState.vote;
     const fresh = state.hardState.term === 0 && state.entries.length === 0 && !state.snapshot;
     const initialVoters =
-      fresh && !this.o.join
-        ? this.o.initialPeers.map((p) => ({ id: p.id, address: formatMemberAddress(p.address) }))
+      fresh && !this.options.join
+        ? this.options.initialPeers.map((p) => ({ id: p.id, address: formatMemberAddress(p.address) }))
         : undefined;
     this.raft = new RawNode({
       id: this.id,
@@ -239,12 +239,12 @@ export class RaftNode implements NodeApi {
       rng: seededRng(randomInt(0, 2 ** 31)),
       preVote: true,
       checkQuorum: true,
-      snapshotChunkBytes: this.o.snapshotChunkBytes,
-      promoteGap: this.o.promoteGap,
+      snapshotChunkBytes: this.options.snapshotChunkBytes,
+      promoteGap: this.options.promoteGap,
       state: fresh ? undefined : state,
       initialVoters,
     });
-    this.o.log.info('node started', {
+    this.options.log.info('node started', {
       pid: process.pid,
       term: state.hardState.term,
       entries: state.entries.length,
@@ -261,23 +261,23 @@ export class RaftNode implements NodeApi {
       },
     });
     this.updatePeers();
-    this.o.transport.onMessage((m) => {
+    this.options.transport.onMessage((m) => {
       if (this.stopped) return;
       this.raft.step(m);
       this.schedule();
     });
-    this.o.transport.onPeerGone?.((peer) => {
+    this.options.transport.onPeerGone?.((peer) => {
       if (this.stopped || this.raft.role !== 'follower' || this.raft.leader !== peer) return;
       // Its port refuses connections: the leader's process is gone, and waiting out a whole
       // election timeout would only leave the cluster without a leader for longer.
-      this.o.log.info('leader is gone (its port refuses connections); campaigning early', {
+      this.options.log.info('leader is gone (its port refuses connections); campaigning early', {
         leader: peer,
         term: this.raft.term,
       });
       this.raft.leaderGone(peer);
       this.schedule();
     });
-    this.ticker = setInterval(() => this.onTick(), this.o.tickMs);
+    this.ticker = setInterval(() => this.onTick(), this.options.tickMs);
     this.schedule();
   }
 
@@ -310,20 +310,20 @@ export class RaftNode implements NodeApi {
         // §10.2.1): the core counts the leader's own copy only after advance(), so commit still
         // waits for the local fsync. Everything else — every acknowledgement, every vote, and any
         // message of a Ready that changes term or vote — goes out only after persisting.
-        for (const part of rd.snapshotParts) this.o.storage.receiveSnapshot(part);
+        for (const part of rd.snapshotParts) this.options.storage.receiveSnapshot(part);
         const early = this.leaderMessagesBeforeSync(rd);
         if (early.length > 0) {
           // Out before the local write is even started: the followers' fsyncs run beside ours.
-          this.o.transport.send(early);
-          this.o.transport.flush();
+          this.options.transport.send(early);
+          this.options.transport.flush();
         }
         await this.persist(rd);
         if (this.stopped) return;
-        this.o.transport.send(
+        this.options.transport.send(
           early.length > 0 ? rd.messages.filter((m) => !early.includes(m)) : rd.messages,
         );
         // Restoring a large snapshot takes a while; the sender waits for its acknowledgement.
-        if (rd.snapshot) this.o.transport.flush();
+        if (rd.snapshot) this.options.transport.flush();
         this.applyReady(rd);
         this.raft.advance();
         this.version++;
@@ -349,7 +349,7 @@ export class RaftNode implements NodeApi {
 
   /** persist makes the Ready durable: snapshot first, then entries and hard state, one sync. */
   private async persist(rd: Ready): Promise<void> {
-    const st = this.o.storage;
+    const st = this.options.storage;
     if (rd.snapshot) {
       // A snapshot of our own still being written is older; let it finish first.
       await this.snapshots.task;
@@ -369,7 +369,7 @@ export class RaftNode implements NodeApi {
     if (rd.snapshot) {
       this.kv = KvState.restore(rd.snapshot.data);
       this.snapshots.installed(rd.snapshot.meta.index);
-      this.o.log.info('installed snapshot', {
+      this.options.log.info('installed snapshot', {
         index: rd.snapshot.meta.index,
         bytes: rd.snapshot.data.length,
       });
@@ -415,11 +415,11 @@ export class RaftNode implements NodeApi {
   private maybeLeave(): void {
     if (this.removedAt === 0 || this.removing || this.kv.appliedIndex < this.removedAt) return;
     this.removing = true;
-    this.o.log.info('this node was removed from the cluster; shutting down', {
+    this.options.log.info('this node was removed from the cluster; shutting down', {
       index: this.removedAt,
     });
     setTimeout(
-      () => void this.shutdown('removed from the cluster').then(() => this.o.onRemoved?.()),
+      () => void this.shutdown('removed from the cluster').then(() => this.options.onRemoved?.()),
       300,
     ).unref();
   }
@@ -431,7 +431,7 @@ export class RaftNode implements NodeApi {
     if (e.type === 'conf') {
       this.kv.skip(e.index);
       const ce = decodeConfEntry(data);
-      this.o.log.info('applied config change', {
+      this.options.log.info('applied config change', {
         index: e.index,
         change: ce.change,
         voters: ce.conf.voters,
@@ -445,7 +445,7 @@ export class RaftNode implements NodeApi {
         result = this.kv.apply(e.index, decodeCommand(data));
       } catch (err) {
         // A payload the state machine cannot read is skipped the same way on every replica.
-        this.o.log.error('skipping unreadable entry', {
+        this.options.log.error('skipping unreadable entry', {
           index: e.index,
           error: (err as Error).message,
         });
@@ -564,7 +564,7 @@ export class RaftNode implements NodeApi {
     if (conf !== this.peersConf) {
       this.peersConf = conf;
       changed = true;
-      for (const p of this.o.initialPeers) this.knownPeers[String(p.id)] ??= p.address.peer;
+      for (const p of this.options.initialPeers) this.knownPeers[String(p.id)] ??= p.address.peer;
       for (const [id, addr] of Object.entries(conf.addresses))
         this.knownPeers[id] = parseMemberAddress(addr).peer;
     }
@@ -581,7 +581,7 @@ export class RaftNode implements NodeApi {
     }
     if (!changed) return;
     const ids = new Set<NodeId>([...conf.voters, ...conf.learners, ...this.strangers.keys()]);
-    if (conf.voters.length === 0) for (const p of this.o.initialPeers) ids.add(p.id);
+    if (conf.voters.length === 0) for (const p of this.options.initialPeers) ids.add(p.id);
     ids.delete(this.id);
     const peers: Record<string, string> = {};
     for (const id of [...ids].sort((a, b) => a - b)) {
@@ -594,16 +594,16 @@ export class RaftNode implements NodeApi {
     if (key === this.peerIds && this.peersSet) return;
     this.peersSet = true;
     this.peerIds = key;
-    this.o.transport.setPeers(peers);
+    this.options.transport.setPeers(peers);
   }
 
   private die(err: Error): void {
     if (this.fatal) return;
     this.fatal = err;
-    this.o.log.error('fatal storage error; stopping', { error: err.message });
+    this.options.log.error('fatal storage error; stopping', { error: err.message });
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    this.o.onFatal(err);
+    this.options.onFatal(err);
   }
 
   // ---------------------------------------------------------------- events
@@ -616,9 +616,9 @@ export class RaftNode implements NodeApi {
       ev.type === 'config' ||
       ev.type === 'removed'
     ) {
-      this.o.log.info(`raft ${ev.type}`, { ...ev });
+      this.options.log.info(`raft ${ev.type}`, { ...ev });
     } else if (ev.type === 'refused') {
-      this.o.log.warn('refused a message with a number out of bounds', { ...ev });
+      this.options.log.warn('refused a message with a number out of bounds', { ...ev });
     }
     if (ev.type === 'removed') this.removedAt = ev.index;
     this.emit(ev);
@@ -632,7 +632,7 @@ export class RaftNode implements NodeApi {
       try {
         l(e);
       } catch (err) {
-        this.o.log.warn('event listener failed', { error: (err as Error).message });
+        this.options.log.warn('event listener failed', { error: (err as Error).message });
       }
     }
   }
@@ -647,7 +647,7 @@ export class RaftNode implements NodeApi {
   }
 
   recentLogs(n: number): Record<string, unknown>[] {
-    return this.o.log.recent(n);
+    return this.options.log.recent(n);
   }
 
   // ---------------------------------------------------------------- client API
@@ -677,7 +677,7 @@ export class RaftNode implements NodeApi {
     const r = this.raft.propose(encodeCommand(cmd));
     if (!r.ok) return Promise.reject(this.proposeError(r));
     this.schedule();
-    return this.proposals.wait(r.index, this.o.requestTimeoutMs, r.term);
+    return this.proposals.wait(r.index, this.options.requestTimeoutMs, r.term);
   }
 
   get(key: string): Promise<Uint8Array | null> {
@@ -687,7 +687,7 @@ export class RaftNode implements NodeApi {
     const r = this.raft.readIndex(ctx);
     if (!r.ok) return Promise.reject(this.proposeError(r));
     this.schedule();
-    return this.reads.wait(ctx, this.o.requestTimeoutMs, { key, index: undefined });
+    return this.reads.wait(ctx, this.options.requestTimeoutMs, { key, index: undefined });
   }
 
   // ---------------------------------------------------------------- admin API
@@ -696,7 +696,7 @@ export class RaftNode implements NodeApi {
     if (!r.ok) return Promise.reject(this.proposeError(r));
     this.version++;
     this.schedule();
-    return this.changes.wait(r.index, this.o.requestTimeoutMs, { term: r.term, what });
+    return this.changes.wait(r.index, this.options.requestTimeoutMs, { term: r.term, what });
   }
 
   /**
@@ -705,14 +705,14 @@ export class RaftNode implements NodeApi {
    * two, so it is waited out for up to an election timeout instead of failing the caller.
    */
   private async proposeChange(cc: ConfChange, what: string): Promise<ChangeOutcome> {
-    const deadline = Date.now() + this.o.electionMs;
+    const deadline = Date.now() + this.options.electionMs;
     for (;;) {
       const stopped = this.stoppedError();
       if (stopped) throw stopped;
       const r = this.raft.proposeConfChange(cc);
       if (r.ok || r.error !== 'leader-not-ready' || Date.now() > deadline)
         return this.change(r, what);
-      await new Promise((resolve) => setTimeout(resolve, this.o.tickMs));
+      await new Promise((resolve) => setTimeout(resolve, this.options.tickMs));
     }
   }
 
@@ -739,7 +739,7 @@ export class RaftNode implements NodeApi {
     this.schedule();
     if (this.raft.leader === id)
       return Promise.resolve({ index: this.raft.log.lastIndex(), term: this.raft.term });
-    return this.transfers.wait(id, 2 * this.o.electionMs, undefined);
+    return this.transfers.wait(id, 2 * this.options.electionMs, undefined);
   }
 
   snapshotNow(): Promise<SnapshotTaken> {
@@ -751,16 +751,16 @@ export class RaftNode implements NodeApi {
   }
 
   setFaults(rules: FaultRule[]): void {
-    this.o.faults.setRules(rules);
+    this.options.faults.setRules(rules);
     this.version++;
-    this.o.log.info('faults set', { rules });
+    this.options.log.info('faults set', { rules });
     this.emit({ type: 'faults', rules, fsyncDelayMs: this.fsyncDelayMs });
   }
 
   clearFaults(): void {
-    this.o.faults.clear();
+    this.options.faults.clear();
     this.version++;
-    this.o.log.info('faults cleared');
+    this.options.log.info('faults cleared');
     this.emit({ type: 'faults', rules: [], fsyncDelayMs: this.fsyncDelayMs });
   }
 
@@ -768,15 +768,15 @@ export class RaftNode implements NodeApi {
     if (!Number.isFinite(ms) || ms < 0 || ms > 60_000)
       throw new Error(`fsync delay must be 0..60000 ms, got ${ms}`);
     this.fsyncDelayMs = ms;
-    this.o.storage.setFsyncDelay(ms);
+    this.options.storage.setFsyncDelay(ms);
     this.version++;
-    this.o.log.info('fsync delay set', { ms });
-    this.emit({ type: 'faults', rules: this.o.faults.list(), fsyncDelayMs: ms });
+    this.options.log.info('fsync delay set', { ms });
+    this.emit({ type: 'faults', rules: this.options.faults.list(), fsyncDelayMs: ms });
   }
 
   async shutdown(reason: string): Promise<void> {
     if (this.stopped && !this.fatal) return;
-    this.o.log.info('shutting down', { reason });
+    this.options.log.info('shutting down', { reason });
     this.emit({ type: 'shutdown', reason });
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
@@ -789,15 +789,15 @@ export class RaftNode implements NodeApi {
     this.transfers.failAll(inFlight);
     // Requests that came after the last snapshot started: no snapshot will serve them now.
     this.snapshots.failRequests(this.stoppedError() ?? new Error('node is shutting down'));
-    await this.o.transport.close().catch(() => undefined);
-    if (!this.fatal) await this.o.storage.close().catch(() => undefined);
+    await this.options.transport.close().catch(() => undefined);
+    if (!this.fatal) await this.options.storage.close().catch(() => undefined);
     for (const cb of this.shutdownHooks) cb();
   }
 
   /** setAddresses records where the client and admin servers ended up listening. */
   setAddresses(client: string, admin: string): void {
-    this.o.clientAddress = client;
-    this.o.adminAddress = admin;
+    this.options.clientAddress = client;
+    this.options.adminAddress = admin;
     this.version++;
   }
 
@@ -815,26 +815,26 @@ export class RaftNode implements NodeApi {
 
   status(): NodeStatus {
     const s = this.raft.status();
-    const sizes = this.o.storage.sizes();
+    const sizes = this.options.storage.sizes();
     return {
       ...s,
       version: this.version,
-      clusterId: this.o.clusterId,
+      clusterId: this.options.clusterId,
       pid: process.pid,
-      dataDir: this.o.dataDir,
+      dataDir: this.options.dataDir,
       startedAt: this.startedAt,
       now: Date.now(),
-      peerAddress: this.o.peerAddress,
-      clientAddress: this.o.clientAddress,
-      adminAddress: this.o.adminAddress,
+      peerAddress: this.options.peerAddress,
+      clientAddress: this.options.clientAddress,
+      adminAddress: this.options.adminAddress,
       storage: { ...sizes, fsyncDelayMs: this.fsyncDelayMs },
-      transport: this.o.transport.stats(),
-      faults: this.o.faults.list(),
+      transport: this.options.transport.stats(),
+      faults: this.options.faults.list(),
       kv: { keys: this.kv.size, bytes: this.kv.bytes },
       timing: {
-        tickMs: this.o.tickMs,
-        heartbeatMs: this.o.heartbeatMs,
-        electionMs: this.o.electionMs,
+        tickMs: this.options.tickMs,
+        heartbeatMs: this.options.heartbeatMs,
+        electionMs: this.options.electionMs,
       },
       servers: this.serverStats?.(),
     };
