@@ -230,7 +230,10 @@ export class RaftNode implements NodeApi {
     const fresh = state.hardState.term === 0 && state.entries.length === 0 && !state.snapshot;
     const initialVoters =
       fresh && !this.options.join
-        ? this.options.initialPeers.map((p) => ({ id: p.id, address: formatMemberAddress(p.address) }))
+        ? this.options.initialPeers.map((p) => ({
+            id: p.id,
+            address: formatMemberAddress(p.address),
+          }))
         : undefined;
     this.raft = new RawNode({
       id: this.id,

@@ -58,7 +58,7 @@ describe('useClusterStore', () => {
           node(2, 'follower', {
             health: 'unreachable',
             raft: raft({ term: 2, leader: 0, lastIndex: 150 }),
-            faults: { isolated: true, rules: [], fsyncDelayMs: 0 },
+            faults: { isolated: true, rules: [], custom: [], fsyncDelayMs: 0 },
             lagBehindLeader: 50,
           }),
           node(3, null, {

@@ -127,7 +127,11 @@ async function run(args: ParsedArgs): Promise<number> {
       clusterId: manifest.clusterId,
       dir,
       leader: leader?.id ?? 0,
+      leadership: view.leadership,
       term,
+      commit: view.commit,
+      commitBy: view.commitBy,
+      quorum: view.quorum,
       nodes: rows,
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -135,7 +139,7 @@ async function run(args: ParsedArgs): Promise<number> {
   }
   const d = (v: number | null): string | number => (v === null ? '-' : v);
   process.stdout.write(
-    `cluster ${manifest.clusterId}: ${leader ? `leader ${leader.id}` : 'no leader'}, term ${term}, ${reached.length} of ${reports.length} nodes answered\n\n`,
+    `cluster ${manifest.clusterId}: ${leader ? `leader ${leader.id}` : 'no leader'}, term ${term}, commit ${view.commit}${leader || !view.commitBy ? '' : ` (node ${view.commitBy})`}, ${reached.length} of ${reports.length} nodes answered\n${view.quorum.text}\n\n`,
   );
   process.stdout.write(
     `${table(
