@@ -11,6 +11,7 @@ import { EVENT_GROUPS, useEventsStore } from '../../renderer/src/stores/events';
 import { useFaultsStore } from '../../renderer/src/stores/faults';
 import { useKvStore } from '../../renderer/src/stores/kv';
 import { useMembershipStore } from '../../renderer/src/stores/membership';
+import { toLine } from '../../renderer/src/stores/node-logs';
 import { useToastStore } from '../../renderer/src/stores/toasts';
 import { useWorkloadStore } from '../../renderer/src/stores/workload';
 import { fakeTransport, flush, node, raft, view } from './helpers';
@@ -264,5 +265,14 @@ describe('actions forward one call each', () => {
     expect(useToastStore().toasts.map((x) => x.message)).toContain(
       'killNode: node 9 is not running',
     );
+  });
+});
+
+describe('node log lines', () => {
+  it('read the node’s own time field, so lines show a wall-clock time, not t=…', () => {
+    const line = toLine({ t: 1_796_542_083_203, level: 'warn', msg: 'slow fsync', ms: 40 });
+    expect(line.time).toBe(1_796_542_083_203);
+    expect(line.fields).toEqual({ ms: 40 });
+    expect(line.level).toBe('warn');
   });
 });
