@@ -217,9 +217,10 @@ async function execute(
     case 'heal':
       await sup.heal();
       return ok('healed the network');
-    case 'clear-faults':
-      await sup.clearAllFaults();
-      return ok('cleared every fault');
+    case 'clear-faults': {
+      const { summary } = await sup.clearAllFaults();
+      return ok(`cleared every fault: ${summary}`);
+    }
     case 'add-node':
       return followWorkflow(addNode(sup), send);
     case 'remove-node':

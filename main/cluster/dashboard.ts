@@ -102,7 +102,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     return this.sup.setSlowDisk(id, fsyncDelayMs);
   }
 
-  clearAllFaults(): Promise<void> {
+  clearAllFaults(): Promise<{ summary: string }> {
     return this.sup.clearAllFaults();
   }
 

@@ -635,14 +635,48 @@ export class Supervisor extends EventEmitter {
     this.bump();
   }
 
-  /** clearAllFaults heals the network, restores disks and resumes paused nodes. */
-  async clearAllFaults(): Promise<void> {
+  /**
+   * clearAllFaults heals the network, restores disks, resumes paused nodes and starts killed or
+   * stopped members again (not one whose data folder is gone: it must be replaced). It returns
+   * what it did, in words, and says it in the event stream.
+   */
+  async clearAllFaults(): Promise<{ summary: string }> {
+    const did: string[] = [];
+    const partitioned = this.faults.partitions !== null;
+    const isolated = [...this.nodes.keys()].filter((id) => this.faults.of(id).isolated);
+    const ruled = [...this.nodes.keys()].filter((id) => this.faults.of(id).customRules.length > 0);
     for (const m of this.nodes.values()) {
-      if (m.proc.state === 'paused') this.resume(m.rec.id);
-      this.faults.setFsyncDelay(m.rec.id, 0);
+      const id = m.rec.id;
+      if (m.proc.state === 'paused') {
+        this.resume(id);
+        did.push(`resumed node ${id}`);
+      }
+      if (this.faults.of(id).fsyncDelayMs > 0) did.push(`restored the disk of node ${id}`);
+      this.faults.setFsyncDelay(id, 0);
       if (m.admin) await m.admin.call('set-fsync-delay', { ms: 0 }).catch(() => undefined);
     }
     await this.heal();
+    if (partitioned) did.push('healed the partition');
+    for (const id of isolated) did.push(`reconnected node ${id}`);
+    for (const id of ruled) did.push(`cleared the link rules of node ${id}`);
+    const failed: string[] = [];
+    for (const m of this.nodes.values()) {
+      if (m.rec.state !== 'member' || m.proc.running) continue;
+      if (m.startRefused !== null || this.lostData(m.rec) !== null) {
+        failed.push(`node ${m.rec.id} was not started: its data folder is gone (replace it)`);
+        continue;
+      }
+      try {
+        await this.startNode(m.rec.id);
+        did.push(`started node ${m.rec.id} again`);
+      } catch (e) {
+        failed.push(`node ${m.rec.id} did not start: ${(e as Error).message}`);
+      }
+    }
+    const summary =
+      [did.length ? did.join(', ') : 'no fault was in force', ...failed].join('; ') + '.';
+    this.event(null, 'fault', `cleared all faults: ${summary}`);
+    return { summary };
   }
 
   // ---------------------------------------------------------------- membership records

@@ -41,7 +41,11 @@ export interface DashboardApi {
   healNetwork(): Promise<void>;
   setLinkRules(id: NodeId, rules: LinkRule[]): Promise<void>;
   setSlowDisk(id: NodeId, fsyncDelayMs: number): Promise<void>;
-  clearAllFaults(): Promise<void>;
+  /**
+   * clearAllFaults heals the network, restores disks, resumes paused nodes and starts killed or
+   * stopped members again (not one whose data folder is gone); `summary` says what it did.
+   */
+  clearAllFaults(): Promise<{ summary: string }>;
 
   addNode(): Promise<{ workflowId: string }>;
   removeNode(id: NodeId): Promise<{ workflowId: string }>;

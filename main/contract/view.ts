@@ -13,8 +13,11 @@ export type ProcessState = 'starting' | 'running' | 'paused' | 'stopped' | 'cras
 /** Membership of a node as the cluster configuration records it. */
 export type Membership = 'voter' | 'learner' | 'joining' | 'removed' | 'unknown';
 
-/** Health at a glance: healthy, lagging (behind the leader), unreachable (no status), down, paused. */
-export type Health = 'healthy' | 'lagging' | 'unreachable' | 'down' | 'paused';
+/**
+ * Health at a glance: healthy, lagging (behind the leader), cut-off (running and reporting, but it
+ * knows no leader, or another one than the cluster's), unreachable (no status), down, paused.
+ */
+export type Health = 'healthy' | 'lagging' | 'cut-off' | 'unreachable' | 'down' | 'paused';
 
 /** LinkRule: one network fault rule on a node (see the node's fault filter). */
 export interface LinkRule {
@@ -66,6 +69,12 @@ export interface NodeView {
   lagBehindLeader: number | null;
   /** divergence: how this node departs from the leader, in words (empty when it agrees). */
   divergence: string[];
+  /**
+   * probing: the leader does not know yet how far this node's log matches its own (a new leader
+   * probes each follower first); lagBehindLeader then comes from the node's own report (null
+   * without one), never from the leader's guess of the whole log.
+   */
+  probing: boolean;
   storage: {
     walBytes: number;
     segments: number;
@@ -73,7 +82,11 @@ export interface NodeView {
     fsyncDelayMs: number;
   } | null;
   kv: { keys: number; bytes: number } | null;
-  faults: { isolated: boolean; rules: LinkRule[]; fsyncDelayMs: number };
+  /**
+   * faults: `rules` are all the rules the node's filter holds (from the partition, isolation and
+   * hand-set ones); `custom` only the hand-set ones.
+   */
+  faults: { isolated: boolean; rules: LinkRule[]; custom: LinkRule[]; fsyncDelayMs: number };
   transport: { malformed: number; dropped: number; connectedPeers: number[] } | null;
 }
 
@@ -171,6 +184,31 @@ export interface ScenarioRun {
   steps: { text: string; state: StepState; detail: string }[];
 }
 
+/**
+ * Leadership: 'led' (a running leader), 'silent' (no running leader, but nodes still follow
+ * `leader`, which has not been heard from for `silentMs`; nobody campaigns yet), 'electing'
+ * (some node is a pre-candidate or candidate), 'none' (no leader, nobody follows or campaigns).
+ */
+export type Leadership =
+  | { state: 'led'; leader: NodeId }
+  | { state: 'silent'; leader: NodeId; silentMs: number | null }
+  | { state: 'electing'; candidates: NodeId[] }
+  | { state: 'none' };
+
+/**
+ * Quorum: `voters` in the latest configuration; a commit needs `needed` of them; so the cluster
+ * tolerates `tolerates` failures. `reachable`: voters running, reporting and not cut off;
+ * `lost`: fewer than `needed` are; `text`: all of it in one line.
+ */
+export interface Quorum {
+  voters: number;
+  needed: number;
+  tolerates: number;
+  reachable: number;
+  lost: boolean;
+  text: string;
+}
+
 export type FaultKind = 'partition' | 'isolated' | 'link-rules' | 'slow-disk' | 'paused' | 'down';
 
 /** ActiveFault: one fault in force, as the dashboard lists it. */
@@ -190,8 +228,22 @@ export interface ClusterView {
   state: 'starting' | 'running' | 'stopping' | 'stopped';
   nodes: NodeView[];
   leader: NodeId;
+  /** leadership: who leads, in words a presenter can read out (see Leadership). */
+  leadership: Leadership;
   term: number;
+  /**
+   * commit: the leader's commit index, or with no leader the highest any node reports (never 0
+   * for a cluster that has committed); commitBy: the node it comes from (0: none).
+   */
   commit: number;
+  commitBy: NodeId;
+  /**
+   * config: the latest configuration known: the leader's, or with no leader the one of the node
+   * with the longest log; `from` is that node (0: none).
+   */
+  config: { voters: NodeId[]; learners: NodeId[]; from: NodeId };
+  /** quorum: the voters, how many a commit needs, how many failures that tolerates, who is reachable. */
+  quorum: Quorum;
   partitions: NodeId[][] | null;
   /** faults: every fault in force, cluster-wide first, then per node in id order. */
   faults: ActiveFault[];

@@ -77,12 +77,14 @@ export function activeFaults(view: Pick<ClusterView, 'nodes' | 'partitions'>): A
         label: `node ${n.id} isolated`,
       });
     }
-    if (n.faults.rules.length > 0) {
+    // The partition and isolation are listed once above; only hand-set rules are faults of
+    // their own (the derived rules stay one click away, on the node).
+    if (n.faults.custom.length > 0) {
       out.push({
         key: `rules-${n.id}`,
         kind: 'link-rules',
         node: n.id,
-        label: `node ${n.id}: ${n.faults.rules.map(describeRule).join('; ')}`,
+        label: `node ${n.id}: ${n.faults.custom.map(describeRule).join('; ')}`,
       });
     }
     if (n.faults.fsyncDelayMs > 0) {

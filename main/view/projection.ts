@@ -7,13 +7,24 @@
  *
  * The rules, in one list:
  * - leader: the running (not paused) member reporting itself leader with the highest term;
- * - term: the highest term any member reported; commit: the leader's commit (0 without one);
- * - membership: removed if the cluster removed it, else voter/learner as the leader's (or, with no
- *   leader, the member's own) configuration says, else joining (a member added later) or unknown;
- * - lag: 0 for the leader; the leader's progress for it when it has one; else the leader's last
- *   index minus the member's applied index; unknown without a leader;
+ * - leadership: led; else electing while a member is (pre-)candidate; else silent while members
+ *   still follow a leader that is not running (for how long it has not reported); else none;
+ * - term: the highest term any member reported; commit: the leader's commit, else the highest
+ *   any member reports, with the member it comes from;
+ * - config: the leader's configuration, else that of the member with the longest log;
+ * - membership: removed if the cluster removed it, else voter/learner as `config` says, else
+ *   joining (a member added later) or unknown;
+ * - lag: 0 for the leader; the leader's progress for it when it has one and knows its match;
+ *   else (no progress, or the leader still probes it: 'probe' with no match known, when the
+ *   leader's figure would be its whole log) the leader's last index minus the member's applied
+ *   index; unknown without a leader or without a report;
  * - health: paused, down (no process), unreachable (no status, or one older than
- *   staleStatusMs), lagging (lag above lagEntries), else healthy;
+ *   staleStatusMs), cut-off (it knows no leader or another one than the cluster's, or campaigns
+ *   while there is one; with no leader at all, every reporting member is), lagging (lag above
+ *   lagEntries), else healthy;
+ * - quorum: voters of `config`, a majority of them needed, reachable = running, reporting and
+ *   not cut-off voters (or all reporting voters while nobody leads: they are what an election
+ *   has);
  * - divergence (completeView): how a member departs from the leader;
  * - faults (completeView): every fault in force; healthCounts: members per health; the
  *   thresholds used, so that no screen hard-codes them again.
@@ -21,10 +32,12 @@
 import type {
   ClusterView,
   Health,
+  Leadership,
   LinkRule,
   Membership,
   NodeId,
   NodeView,
+  Quorum,
   RaftView,
 } from '../contract/view';
 import type { Status } from '../raft/types';
@@ -96,9 +109,23 @@ export interface ProjectionInput {
 }
 
 /** BaseView: a ClusterView without the fields completeView derives from the rest. */
-export type BaseView = Omit<ClusterView, 'faults' | 'healthCounts' | 'nodes' | 'thresholds'> & {
+export type BaseView = Omit<
+  ClusterView,
+  | 'faults'
+  | 'healthCounts'
+  | 'nodes'
+  | 'thresholds'
+  | 'quorum'
+  | 'leadership'
+  | 'commitBy'
+  | 'config'
+> & {
   nodes: Omit<NodeView, 'divergence'>[];
   thresholds?: Thresholds;
+  /** leadership, commitBy, config: when absent (a view written by hand), taken from the leader. */
+  leadership?: Leadership;
+  commitBy?: NodeId;
+  config?: ClusterView['config'];
 };
 
 /** electedLeader: the running member reporting itself leader with the highest term (0: none). */
@@ -124,9 +151,23 @@ export function projectView(input: ProjectionInput): ClusterView {
   const all = input.members.map((m) => m.id);
   let term = 0;
   for (const m of input.members) term = Math.max(term, m.report?.term ?? 0);
+  const reporting = input.members.filter((m) => m.running && m.report);
+  const commitFrom = ls
+    ? input.members.find((m) => m.id === leader)!
+    : reporting.reduce<MemberInput | undefined>(
+        (best, m) => (!best || m.report!.commit > best.report!.commit ? m : best),
+        undefined,
+      );
+  const confFrom = ls
+    ? input.members.find((m) => m.id === leader)!
+    : reporting.reduce<MemberInput | undefined>(
+        (best, m) => (!best || m.report!.lastIndex > best.report!.lastIndex ? m : best),
+        undefined,
+      );
+  const conf = confFrom?.report ?? null;
   const nodes = [...input.members]
     .sort((a, b) => a.id - b.id)
-    .map((m) => memberView(m, ls, leader, input, all, th));
+    .map((m) => memberView(m, ls, leader, conf, input, all, th));
   return completeView({
     clusterId: input.clusterId,
     dataDir: input.dataDir,
@@ -135,12 +176,41 @@ export function projectView(input: ProjectionInput): ClusterView {
     state: input.state,
     nodes,
     leader,
+    leadership: leadershipOf(leader, input),
     term,
-    commit: ls?.commit ?? 0,
+    commit: commitFrom?.report?.commit ?? 0,
+    commitBy: commitFrom?.report ? commitFrom.id : 0,
+    config: {
+      voters: conf ? [...conf.voters] : [],
+      learners: conf ? [...conf.learners] : [],
+      from: confFrom?.report ? confFrom.id : 0,
+    },
     partitions: input.faults.partitions,
     ...input.parts,
     thresholds: th,
   });
+}
+
+/** leadershipOf: led, electing, silent or none (see Leadership in main/contract/view.ts). */
+function leadershipOf(leader: NodeId, input: ProjectionInput): Leadership {
+  if (leader !== 0) return { state: 'led', leader };
+  const live = input.members.filter((m) => m.running && m.process.state === 'running' && m.report);
+  const candidates = live
+    .filter((m) => m.report!.role === 'pre-candidate' || m.report!.role === 'candidate')
+    .map((m) => m.id)
+    .sort((a, b) => a - b);
+  if (candidates.length > 0) return { state: 'electing', candidates };
+  const followed = live.map((m) => m.report!.leader).filter((l) => l !== 0);
+  if (followed.length > 0) {
+    // The leader most of them still follow; it stopped reporting when it went silent.
+    const counts = new Map<NodeId, number>();
+    for (const l of followed) counts.set(l, (counts.get(l) ?? 0) + 1);
+    const silent = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+    const m = input.members.find((x) => x.id === silent);
+    const silentMs = m && m.reportAt > 0 ? Math.max(0, input.now - m.reportAt) : null;
+    return { state: 'silent', leader: silent, silentMs };
+  }
+  return { state: 'none' };
 }
 
 function membershipOf(m: MemberInput, conf: Status | null): Membership {
@@ -150,19 +220,42 @@ function membershipOf(m: MemberInput, conf: Status | null): Membership {
   return m.founding ? 'unknown' : 'joining';
 }
 
+/** probing: the leader has yet to learn how far member `m`'s log matches its own. */
+function probing(m: MemberInput, ls: MemberReport | null, leader: NodeId): boolean {
+  if (!ls || m.id === leader) return false;
+  const pr = ls.progress.find((p) => p.id === m.id);
+  return pr !== undefined && pr.state === 'probe' && pr.match === 0;
+}
+
 /** lagOf: entries the member is behind the leader `ls` (null: unknown). */
 function lagOf(m: MemberInput, ls: MemberReport | null, leader: NodeId): number | null {
   if (!ls) return null;
   if (m.id === leader) return 0;
   const pr = ls.progress.find((p) => p.id === m.id);
-  if (pr) return pr.lag;
+  if (pr && !probing(m, ls, leader)) return pr.lag;
+  // No figure from the leader (or only its guess while it probes): the member's own report.
   return m.report ? Math.max(0, ls.lastIndex - m.report.applied) : null;
 }
 
-function healthOf(m: MemberInput, age: number | null, lag: number | null, th: Thresholds): Health {
+/** cutOff: member `m` knows no leader, or (with a leader) follows another or claims to lead. */
+function cutOff(m: MemberInput, leader: NodeId): boolean {
+  const r = m.report;
+  if (!r || m.id === leader) return false;
+  if (leader === 0) return r.leader === 0 && r.role !== 'leader';
+  return r.leader !== leader || r.role === 'leader';
+}
+
+function healthOf(
+  m: MemberInput,
+  age: number | null,
+  lag: number | null,
+  leader: NodeId,
+  th: Thresholds,
+): Health {
   if (m.process.state === 'paused') return 'paused';
   if (!m.running) return 'down';
   if (!m.report || (age !== null && age > th.staleStatusMs)) return 'unreachable';
+  if (cutOff(m, leader)) return 'cut-off';
   if (lag !== null && lag > th.lagEntries) return 'lagging';
   return 'healthy';
 }
@@ -171,6 +264,7 @@ function memberView(
   m: MemberInput,
   ls: MemberReport | null,
   leader: NodeId,
+  conf: Status | null,
   input: ProjectionInput,
   all: NodeId[],
   th: Thresholds,
@@ -186,15 +280,21 @@ function memberView(
     addresses: m.addresses,
     dataDir: m.dataDir,
     startRefused: m.startRefused,
-    membership: membershipOf(m, ls ?? s),
-    health: healthOf(m, age, lag, th),
+    membership: membershipOf(m, conf ?? s),
+    health: healthOf(m, age, lag, leader, th),
     raft: s ? raftView(s) : null,
     statusAgeMs: age,
     statusStale: age !== null && age > th.staleStatusMs,
     lagBehindLeader: lag,
+    probing: probing(m, ls, leader),
     storage: s ? { ...s.storage } : null,
     kv: s ? { ...s.kv } : null,
-    faults: { isolated: faults.isolated, rules, fsyncDelayMs: faults.fsyncDelayMs },
+    faults: {
+      isolated: faults.isolated,
+      rules,
+      custom: [...faults.customRules],
+      fsyncDelayMs: faults.fsyncDelayMs,
+    },
     transport: s
       ? {
           malformed: s.transport.malformed,
@@ -218,18 +318,58 @@ export function completeView(base: BaseView): ClusterView {
   const healthCounts: Record<Health, number> = {
     healthy: 0,
     lagging: 0,
+    'cut-off': 0,
     unreachable: 0,
     down: 0,
     paused: 0,
   };
   for (const n of nodes) healthCounts[n.health]++;
+  const lr = leader?.raft;
+  const config = base.config ?? {
+    voters: lr ? [...lr.voters] : [],
+    learners: lr ? [...lr.learners] : [],
+    from: lr ? base.leader : 0,
+  };
   return {
     ...base,
+    leadership:
+      base.leadership ??
+      (base.leader !== 0 ? { state: 'led', leader: base.leader } : { state: 'none' }),
+    commitBy: base.commitBy ?? (lr ? base.leader : 0),
+    config,
     nodes,
     faults: activeFaults({ ...base, nodes }),
     healthCounts,
+    quorum: quorumOf(config.voters, nodes, base.leader),
     thresholds: { ...DEFAULT_THRESHOLDS, ...base.thresholds },
   };
+}
+
+/**
+ * quorumOf: the quorum of `voters` and how many of them the cluster can count on: running,
+ * reporting, not paused and not cut off from the leader (with no leader, every reporting voter:
+ * they are what an election has).
+ */
+export function quorumOf(
+  voters: readonly NodeId[],
+  nodes: readonly NodeView[],
+  leader: NodeId,
+): Quorum {
+  const n = voters.length;
+  const needed = Math.floor(n / 2) + 1;
+  const tolerates = Math.max(0, n - needed);
+  const ok = new Set<Health>(
+    leader !== 0 ? ['healthy', 'lagging'] : ['healthy', 'lagging', 'cut-off'],
+  );
+  const reachable = nodes.filter((x) => voters.includes(x.id) && ok.has(x.health)).length;
+  const lost = n > 0 && reachable < needed;
+  const text =
+    n === 0
+      ? 'no configuration known'
+      : lost
+        ? `no quorum: ${n - reachable} of ${n} voters down or cut off — writes cannot commit`
+        : `${n} voter${n === 1 ? '' : 's'} · quorum ${needed} · tolerates ${tolerates} failure${tolerates === 1 ? '' : 's'} · ${reachable} reachable`;
+  return { voters: n, needed, tolerates, reachable, lost, text };
 }
 
 type DivergenceInput = Pick<NodeView, 'id' | 'raft' | 'membership'>;

@@ -1080,14 +1080,36 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       );
     },
     async clearAllFaults() {
+      const did: string[] = [];
+      if (partitions) did.push('healed the partition');
       partitions = null;
+      const failed: string[] = [];
       for (const n of nodes.values()) {
+        if (n.isolated) did.push(`reconnected node ${n.id}`);
+        if (n.rules.length) did.push(`cleared the link rules of node ${n.id}`);
+        if (n.fsyncDelayMs) did.push(`restored the disk of node ${n.id}`);
         n.isolated = false;
         n.rules = [];
         n.fsyncDelayMs = 0;
-        if (n.state === 'paused') n.state = 'running';
+        if (n.state === 'paused') {
+          n.state = 'running';
+          did.push(`resumed node ${n.id}`);
+        }
+        if (n.membership !== 'removed' && n.state !== 'running' && n.state !== 'starting') {
+          if (n.startRefused) {
+            failed.push(`node ${n.id} was not started: its data folder is gone (replace it)`);
+          } else {
+            n.restarts++;
+            n.restartAt = null;
+            startProcess(n, 'started again');
+            did.push(`started node ${n.id} again`);
+          }
+        }
       }
-      emit('fault', null, 'fault cleared: all faults');
+      const summary =
+        [did.length ? did.join(', ') : 'no fault was in force', ...failed].join('; ') + '.';
+      emit('fault', null, `cleared all faults: ${summary}`);
+      return { summary };
     },
     async addNode() {
       if (workflows.some((w) => w.state === 'running' && w.kind !== 'transfer-leader')) {

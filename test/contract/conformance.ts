@@ -164,6 +164,32 @@ export function describeConformance(
     );
 
     it(
+      'clear all heals the network and brings a killed node back, and says what it did',
+      async () => {
+        const v0 = await waitView(s.api, 'a steady cluster', t, steady);
+        const [a, b] = v0.nodes.map((n) => n.id).filter((id) => id !== v0.leader) as [
+          NodeId,
+          NodeId,
+        ];
+        await s.api.killNode(a);
+        await s.api.partition([[v0.leader, a], [b]]);
+        await waitView(s.api, `node ${a} down`, t, (v) =>
+          v.nodes.some((n) => n.id === a && n.health === 'down'),
+        );
+        const { summary } = await s.api.clearAllFaults();
+        expect(summary).toContain('healed the partition');
+        expect(summary).toContain(`started node ${a} again`);
+        const back = await waitView(s.api, 'a steady cluster after clearing all', t, steady);
+        expect(back.faults).toEqual([]);
+        expect(back.partitions).toBeNull();
+        const events = await s.api.getEvents(0);
+        expect(
+          events.some((e) => e.kind === 'fault' && e.message.startsWith('cleared all faults: ')),
+        ).toBe(true);
+      },
+      t * 3,
+    );
+    it(
       'adds a fourth node as a voter, then removes it',
       async () => {
         await waitView(s.api, 'a steady cluster', t, steady);

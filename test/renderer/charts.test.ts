@@ -160,7 +160,7 @@ describe('the workload store keeps the run for the charts', () => {
   it('faultPeriods: from the view in which a fault appears to the one in which it is gone', async () => {
     const store = useWorkloadStore();
     const isolated = node(3, 'follower', {
-      faults: { isolated: true, rules: [], fsyncDelayMs: 0 },
+      faults: { isolated: true, rules: [], custom: [], fsyncDelayMs: 0 },
     });
     await push(null, { now: 2_000_000 });
     await push(null, { now: 2_001_000, nodes: [...view().nodes.slice(0, 2), isolated] });

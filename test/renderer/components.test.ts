@@ -5,6 +5,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryHistory } from 'vue-router';
+import TopBar from '../../renderer/src/components/common/TopBar.vue';
 import LagBar from '../../renderer/src/components/node/LagBar.vue';
 import NodeCard from '../../renderer/src/components/node/NodeCard.vue';
 import PartitionEditor from '../../renderer/src/components/faults/PartitionEditor.vue';
@@ -387,5 +388,67 @@ describe('LagBar', () => {
     expect(cluster().lagEntries).toBe(400);
     expect(tone(150)).toContain('ok');
     expect(tone(350)).toContain('warn');
+  });
+
+  it('says when the leader is still probing, instead of a number it does not know', () => {
+    const text = (lag: number | null, probing: boolean) =>
+      mount(LagBar, { props: { lag, probing }, global: { plugins: [pinia] } })
+        .get('.value')
+        .text();
+    expect(text(null, true)).toBe('probing…');
+    expect(text(1, true)).toBe('1 behind · probing');
+    expect(text(1, false)).toBe('1 behind');
+  });
+});
+
+describe('TopBar at the edges', () => {
+  const mountBar = () => mount(TopBar, { global: { plugins: [pinia] } });
+
+  it('names the quorum while healthy', () => {
+    expect(mountBar().get('[data-test=top-quorum]').text()).toBe(
+      '3 voters · quorum 2 · tolerates 1 failure · 3 reachable',
+    );
+  });
+
+  it('says the leader is silent rather than "electing", and keeps the commit with whose it is', async () => {
+    t.push(
+      'view',
+      view({
+        version: 12,
+        leader: 0,
+        leadership: { state: 'silent', leader: 2, silentMs: 400 },
+        commit: 57,
+        commitBy: 3,
+        config: { voters: [1, 2, 3], learners: [], from: 3 },
+        nodes: [node(1, 'follower'), node(3, 'follower')],
+      }),
+    );
+    await flush();
+    const w = mountBar();
+    expect(w.get('[data-test=top-leader]').text()).toBe('leader 2 silent for 0.4 s');
+    expect(w.get('[data-test=top-commit]').text()).toBe('57 (node 3)');
+  });
+
+  it('says "electing" with the candidates once a node campaigns, and when quorum is lost', async () => {
+    t.push(
+      'view',
+      view({
+        version: 13,
+        leader: 0,
+        leadership: { state: 'electing', candidates: [3] },
+        config: { voters: [1, 2, 3], learners: [], from: 3 },
+        nodes: [
+          node(1, null, { health: 'down' }),
+          node(2, null, { health: 'down' }),
+          node(3, 'pre-candidate', { health: 'cut-off' }),
+        ],
+      }),
+    );
+    await flush();
+    const w = mountBar();
+    expect(w.get('[data-test=top-leader]').text()).toBe('electing (node 3)');
+    const q = w.get('[data-test=top-quorum]');
+    expect(q.text()).toBe('no quorum: 2 of 3 voters down or cut off — writes cannot commit');
+    expect(q.classes()).toContain('lost');
   });
 });

@@ -73,9 +73,10 @@ export function node(id: number, role: Role | null, overrides: Partial<NodeView>
     statusStale: false,
     lagBehindLeader: 0,
     divergence: [],
+    probing: false,
     storage: null,
     kv: null,
-    faults: { isolated: false, rules: [], fsyncDelayMs: 0 },
+    faults: { isolated: false, rules: [], custom: [], fsyncDelayMs: 0 },
     transport: null,
     ...overrides,
   };

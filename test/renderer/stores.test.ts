@@ -7,10 +7,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { startStores } from '../../renderer/src/stores';
 import { useClusterStore } from '../../renderer/src/stores/cluster';
 import { useConnectionStore } from '../../renderer/src/stores/connection';
-import { useEventsStore } from '../../renderer/src/stores/events';
+import { EVENT_GROUPS, useEventsStore } from '../../renderer/src/stores/events';
 import { useFaultsStore } from '../../renderer/src/stores/faults';
 import { useKvStore } from '../../renderer/src/stores/kv';
 import { useMembershipStore } from '../../renderer/src/stores/membership';
+import { toLine } from '../../renderer/src/stores/node-logs';
 import { useToastStore } from '../../renderer/src/stores/toasts';
 import { useWorkloadStore } from '../../renderer/src/stores/workload';
 import { fakeTransport, flush, node, raft, view } from './helpers';
@@ -58,7 +59,7 @@ describe('useClusterStore', () => {
           node(2, 'follower', {
             health: 'unreachable',
             raft: raft({ term: 2, leader: 0, lastIndex: 150 }),
-            faults: { isolated: true, rules: [], fsyncDelayMs: 0 },
+            faults: { isolated: true, rules: [], custom: [], fsyncDelayMs: 0 },
             lagBehindLeader: 50,
           }),
           node(3, null, {
@@ -123,6 +124,19 @@ describe('useEventsStore', () => {
     expect(events.filtered.map((x) => x.seq)).toEqual([1]);
   });
 
+  it('counts process start-ups under Processes, not under Faults', () => {
+    const faults = EVENT_GROUPS.find((g) => g.id === 'faults')!;
+    const processes = EVENT_GROUPS.find((g) => g.id === 'processes')!;
+    expect(faults.kinds).toEqual(['fault']);
+    expect(processes.kinds).toContain('process');
+    const events = useEventsStore();
+    t.push('event', { seq: 1, time: 1, node: 1, kind: 'process', message: 'node 1 started' });
+    events.groups = ['faults'];
+    expect(events.filtered).toEqual([]);
+    events.groups = ['processes'];
+    expect(events.filtered.map((e) => e.seq)).toEqual([1]);
+  });
+
   it('catches up from the last seq on reconnect', async () => {
     const events = useEventsStore();
     t.push('event', { seq: 7, time: 1, node: null, kind: 'fault', message: 'x' });
@@ -169,6 +183,23 @@ describe('actions forward one call each', () => {
     expect(await faults.partition([[1, 2, 3]])).toBe(false);
     expect(t.calls.length).toBe(before);
     expect(useToastStore().toasts[0]?.message).toMatch(/two groups/);
+  });
+
+  it('membership shows the latest change when none runs, not "none yet" above a list', () => {
+    const membership = useMembershipStore();
+    const wf = (id: string, startedAt: number) => ({
+      id,
+      kind: 'add-node' as const,
+      node: 4,
+      state: 'done' as const,
+      startedAt,
+      finishedAt: startedAt + 1000,
+      steps: [],
+      error: null,
+    });
+    expect(membership.focused).toBeNull();
+    t.push('view', view({ version: 20, workflows: [wf('older', 1000), wf('newer', 5000)] }));
+    expect(membership.focused?.id).toBe('newer');
   });
 
   it('membership follows the workflow a button started', async () => {
@@ -234,5 +265,14 @@ describe('actions forward one call each', () => {
     expect(useToastStore().toasts.map((x) => x.message)).toContain(
       'killNode: node 9 is not running',
     );
+  });
+});
+
+describe('node log lines', () => {
+  it('read the node’s own time field, so lines show a wall-clock time, not t=…', () => {
+    const line = toLine({ t: 1_796_542_083_203, level: 'warn', msg: 'slow fsync', ms: 40 });
+    expect(line.time).toBe(1_796_542_083_203);
+    expect(line.fields).toEqual({ ms: 40 });
+    expect(line.level).toBe('warn');
   });
 });

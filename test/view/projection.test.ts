@@ -66,7 +66,14 @@ describe('a healthy cluster', () => {
       expect(n.raft?.term).toBe(v.term);
     }
     expect(v.faults).toEqual([]);
-    expect(v.healthCounts).toEqual({ healthy: 3, lagging: 0, unreachable: 0, down: 0, paused: 0 });
+    expect(v.healthCounts).toEqual({
+      healthy: 3,
+      lagging: 0,
+      'cut-off': 0,
+      unreachable: 0,
+      down: 0,
+      paused: 0,
+    });
   });
 
   it('carries the process, addresses and connected peers of each member', () => {
@@ -217,10 +224,14 @@ describe('a node joining as a learner', () => {
     );
   });
 
-  it('takes its lag from the leader’s progress for it', () => {
+  it('while the leader probes it, takes its lag from its own report, and says it is probing', () => {
     const pr = leaderReport.progress.find((p) => p.id === learner.id)!;
-    expect(pr.learner).toBe(true);
-    expect(byId(v.nodes, learner.id).lagBehindLeader).toBe(pr.lag);
+    expect(pr).toMatchObject({ learner: true, state: 'probe', match: 0 });
+    const n = byId(v.nodes, learner.id);
+    expect(n.probing).toBe(true);
+    expect(n.lagBehindLeader).toBe(leaderReport.lastIndex - learner.report!.applied);
+    for (const other of v.nodes.filter((x) => x.id !== learner.id))
+      expect(other.probing).toBe(false);
   });
 
   it('shows it as a voter once the workflow has promoted it', () => {
@@ -301,5 +312,122 @@ describe('completeView', () => {
     expect(byId(edited.nodes, alone).divergence).toEqual(['knows no leader']);
     expect(edited.faults).toEqual(v.faults);
     expect(edited.healthCounts.down).toBe(v.healthCounts.down + 1);
+  });
+});
+
+describe('at the edges, the figures say what is true', () => {
+  it('healthy: led, commit from the leader, the quorum named', () => {
+    const v = projectView(recorded('healthy'));
+    expect(v.leadership).toEqual({ state: 'led', leader: v.leader });
+    expect(v.commitBy).toBe(v.leader);
+    expect(v.config).toEqual({ voters: [1, 2, 3], learners: [], from: v.leader });
+    expect(v.quorum).toEqual({
+      voters: 3,
+      needed: 2,
+      tolerates: 1,
+      reachable: 3,
+      lost: false,
+      text: '3 voters · quorum 2 · tolerates 1 failure · 3 reachable',
+    });
+  });
+
+  it('leader killed: the others still follow it, so it is "silent", not "electing"; commit is kept', () => {
+    const input = recorded('leader-killed');
+    const v = projectView(input);
+    const dead = input.members.find((m) => !m.running)!;
+    expect(v.leadership).toMatchObject({ state: 'silent', leader: dead.id });
+    const silent = v.leadership as { silentMs: number | null };
+    expect(silent.silentMs).toBe(input.now - dead.reportAt);
+    const best = Math.max(...input.members.map((m) => m.report?.commit ?? 0));
+    expect(best).toBeGreaterThan(0);
+    expect(v.commit).toBe(best);
+    expect(input.members.find((m) => m.id === v.commitBy)?.report?.commit).toBe(best);
+    // The killed node is still a voter of the configuration the others hold.
+    expect(byId(v.nodes, dead.id).membership).toBe('voter');
+    expect(v.config.voters).toEqual([1, 2, 3]);
+    expect(v.quorum).toMatchObject({ voters: 3, reachable: 2, lost: false });
+  });
+
+  it('partition: the cut-off node is not healthy, and the partition is one fault', () => {
+    const input = recorded('partition');
+    const v = projectView(input);
+    const alone = input.faults.partitions![1]![0]!;
+    expect(byId(v.nodes, alone).health).toBe('cut-off');
+    for (const n of v.nodes.filter((x) => x.id !== alone)) expect(n.health).toBe('healthy');
+    expect(v.faults).toEqual([
+      {
+        key: 'partition',
+        kind: 'partition',
+        node: null,
+        label: `partition {${input.faults.partitions![0]!.join(', ')}} | {${alone}}`,
+      },
+    ]);
+    // The derived rules are still there, one click away, and no rule was set by hand.
+    expect(byId(v.nodes, alone).faults.rules.length).toBeGreaterThan(0);
+    expect(byId(v.nodes, alone).faults.custom).toEqual([]);
+    expect(v.quorum).toMatchObject({ reachable: 2, lost: false });
+    expect(v.healthCounts['cut-off']).toBe(1);
+  });
+
+  it('a hand-set link rule is a fault of its own', () => {
+    const input = recorded('healthy');
+    const nodes = new Map(input.faults.nodes);
+    nodes.set(2, { isolated: false, customRules: [{ to: 3, drop: 0.5 }], fsyncDelayMs: 0 });
+    const v = projectView({ ...input, faults: { partitions: null, nodes } });
+    expect(v.faults).toEqual([
+      { key: 'rules-2', kind: 'link-rules', node: 2, label: 'node 2: →3 drop 50%' },
+    ]);
+  });
+
+  it('quorum lost: says so in words, keeps the commit, and the killed voters stay voters', () => {
+    const input = recorded('quorum-loss');
+    const v = projectView(input);
+    const survivor = input.members.find((m) => m.running)!;
+    expect(v.quorum.lost).toBe(true);
+    expect(v.quorum.text).toBe('no quorum: 2 of 3 voters down or cut off — writes cannot commit');
+    expect(v.commit).toBe(survivor.report!.commit);
+    expect(v.commit).toBeGreaterThan(0);
+    expect(v.commitBy).toBe(survivor.id);
+    for (const n of v.nodes) expect(n.membership).toBe('voter');
+    expect(byId(v.nodes, survivor.id).health).toBe('cut-off');
+    if (survivor.report!.role === 'pre-candidate' || survivor.report!.role === 'candidate') {
+      expect(v.leadership).toEqual({ state: 'electing', candidates: [survivor.id] });
+    }
+  });
+
+  it('paused leader: "silent" for as long as it has not reported, the followers healthy', () => {
+    const input = recorded('paused-leader');
+    const v = projectView(input);
+    const paused = input.members.find((m) => m.process.state === 'paused')!;
+    expect(v.leadership).toEqual({
+      state: 'silent',
+      leader: paused.id,
+      silentMs: input.now - paused.reportAt,
+    });
+    for (const n of v.nodes.filter((x) => x.id !== paused.id)) expect(n.health).toBe('healthy');
+  });
+
+  it('a new leader probing a follower one entry behind shows 1 behind, not its whole log', () => {
+    const input = recorded('healthy');
+    const leader = reporting(input, 'leader')[0]!;
+    const f = reporting(input, 'follower')[0]!;
+    const report = {
+      ...leader.report!,
+      lastIndex: 50_016,
+      progress: leader.report!.progress.map((p) =>
+        p.id === f.id ? { ...p, state: 'probe' as const, match: 0, lag: 50_016 } : p,
+      ),
+    };
+    const members = input.members.map((m) =>
+      m.id === leader.id
+        ? { ...m, report }
+        : m.id === f.id
+          ? { ...m, report: { ...m.report!, applied: 50_015 } }
+          : m,
+    );
+    const n = byId(projectView({ ...input, members }).nodes, f.id);
+    expect(n.probing).toBe(true);
+    expect(n.lagBehindLeader).toBe(1);
+    expect(n.health).toBe('healthy');
   });
 });

@@ -1,5 +1,7 @@
 /** status: one table from every node's admin interface, with the token of the running cluster. */
+import type { CheckerView, NodeView } from '../../contract/view';
 import type { NodeStatus } from '../../node/node-api';
+import { projectView, type MemberInput } from '../../view/projection';
 import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
 import { dataOption, jsonOption, timeoutOption } from '../options';
 import { dataDir, readAdminToken, readManifest } from '../cluster-files';
@@ -24,7 +26,14 @@ async function ask(admin: string, token: string, ms: number): Promise<NodeStatus
   }
 }
 
-const LAGGING = 100;
+const IDLE_CHECKER: CheckerView = {
+  state: 'idle',
+  result: null,
+  operations: 0,
+  keys: 0,
+  ms: null,
+  failure: null,
+};
 
 async function run(args: ParsedArgs): Promise<number> {
   const dir = dataDir(args);
@@ -49,22 +58,46 @@ async function run(args: ParsedArgs): Promise<number> {
       `no node's admin interface answered (tried ${reports.map((r) => r.admin).join(', ')}): is \`raftdeck start --data ${dir}\` running?`,
     );
 
-  let leader: NodeStatus | undefined;
-  for (const r of reached)
-    if (r.status!.role === 'leader' && (!leader || r.status!.term > leader.term)) leader = r.status;
-  const term = Math.max(...reached.map((r) => r.status!.term));
-  const lagOf = (s: NodeStatus | undefined): number | null => {
-    if (!s || !leader) return null;
-    if (s.id === leader.id) return 0;
-    const p = leader.progress.find((f) => f.id === s.id);
-    return p ? p.lag : Math.max(0, leader.lastIndex - s.applied);
-  };
-  const healthOf = (r: NodeReport): string => {
-    if (!r.status) return 'unreachable';
-    const lag = lagOf(r.status);
-    if (lag !== null && lag > LAGGING) return 'lagging';
-    return 'healthy';
-  };
+  // The figures come from the view projection, as on the dashboard: the same leader, lag and
+  // health rules. A node that answered is running; one that did not is unreachable.
+  const now = Date.now();
+  const view = projectView({
+    clusterId: manifest.clusterId,
+    dataDir: dir,
+    version: 0,
+    now,
+    state: 'running',
+    members: members.map((n, i): MemberInput => {
+      const s = reports[i]!.status;
+      return {
+        id: n.id,
+        founding: n.founding,
+        removed: false,
+        running: true,
+        process: {
+          state: 'running',
+          pid: s?.pid ?? null,
+          exitCode: null,
+          signal: null,
+          restarts: 0,
+          startedAt: s?.startedAt ?? null,
+          autoRestart: false,
+          lastLines: [],
+          commandLine: [],
+        },
+        addresses: { peer: n.peer, client: n.client, admin: n.admin },
+        dataDir: n.dir,
+        startRefused: null,
+        report: s ?? null,
+        reportAt: now,
+      };
+    }),
+    faults: { partitions: null, nodes: new Map() },
+    parts: { workflows: [], workload: null, checker: IDLE_CHECKER, scenario: null },
+  });
+  const leader = reached.find((r) => r.id === view.leader)?.status;
+  const term = view.term;
+  const nodeOf = (id: number): NodeView => view.nodes.find((x) => x.id === id)!;
   const rows = reports.map((r) => {
     const s = r.status;
     return {
@@ -84,8 +117,8 @@ async function run(args: ParsedArgs): Promise<number> {
       snapshotIndex: s?.snapshotIndex ?? null,
       voters: s?.voters ?? null,
       learners: s?.learners ?? null,
-      lag: lagOf(s),
-      health: healthOf(r),
+      lag: nodeOf(r.id).lagBehindLeader,
+      health: nodeOf(r.id).health,
     };
   });
 
@@ -94,7 +127,11 @@ async function run(args: ParsedArgs): Promise<number> {
       clusterId: manifest.clusterId,
       dir,
       leader: leader?.id ?? 0,
+      leadership: view.leadership,
       term,
+      commit: view.commit,
+      commitBy: view.commitBy,
+      quorum: view.quorum,
       nodes: rows,
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -102,7 +139,7 @@ async function run(args: ParsedArgs): Promise<number> {
   }
   const d = (v: number | null): string | number => (v === null ? '-' : v);
   process.stdout.write(
-    `cluster ${manifest.clusterId}: ${leader ? `leader ${leader.id}` : 'no leader'}, term ${term}, ${reached.length} of ${reports.length} nodes answered\n\n`,
+    `cluster ${manifest.clusterId}: ${leader ? `leader ${leader.id}` : 'no leader'}, term ${term}, commit ${view.commit}${leader || !view.commitBy ? '' : ` (node ${view.commitBy})`}, ${reached.length} of ${reports.length} nodes answered\n${view.quorum.text}\n\n`,
   );
   process.stdout.write(
     `${table(

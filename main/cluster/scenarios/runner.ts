@@ -233,7 +233,8 @@ export class Runner {
   async restore(): Promise<string> {
     const did: string[] = [];
     const sup = this.sup;
-    await sup.clearAllFaults();
+    const cleared = await sup.clearAllFaults();
+    if (!cleared.summary.startsWith('no fault')) did.push(cleared.summary.replace(/\.$/, ''));
     for (const [id, m] of sup.nodes) {
       if (m.rec.state === 'member' && !m.proc.running) {
         await sup.startNode(id);

@@ -52,8 +52,9 @@ export const useClusterStore = defineStore('cluster', () => {
   const leader = computed(() => leaderOf(view.value));
   const leaderId = computed<NodeId>(() => view.value?.leader ?? 0);
   const term = computed(() => view.value?.term ?? 0);
-  const voters = computed<NodeId[]>(() => leader.value?.raft?.voters ?? []);
-  const learners = computed<NodeId[]>(() => leader.value?.raft?.learners ?? []);
+  /** voters, learners: the latest configuration known (the leader's, else the longest log's). */
+  const voters = computed<NodeId[]>(() => view.value?.config.voters ?? []);
+  const learners = computed<NodeId[]>(() => view.value?.config.learners ?? []);
   const faults = computed<ActiveFault[]>(() => view.value?.faults ?? []);
 
   const divergenceById = computed(() => new Map(nodes.value.map((n) => [n.id, n.divergence])));
@@ -62,7 +63,14 @@ export const useClusterStore = defineStore('cluster', () => {
 
   const healthCounts = computed<Record<Health, number>>(
     () =>
-      view.value?.healthCounts ?? { healthy: 0, lagging: 0, unreachable: 0, down: 0, paused: 0 },
+      view.value?.healthCounts ?? {
+        healthy: 0,
+        lagging: 0,
+        'cut-off': 0,
+        unreachable: 0,
+        down: 0,
+        paused: 0,
+      },
   );
 
   /** lagEntries: entries behind the leader past which a node counts as lagging (from the view). */

@@ -10,7 +10,9 @@ export const EVENT_GROUPS: { id: string; label: string; kinds: EventKind[] }[] =
   { id: 'votes', label: 'Votes', kinds: ['vote'] },
   { id: 'config', label: 'Config', kinds: ['config', 'workflow'] },
   { id: 'snapshots', label: 'Snapshots', kinds: ['snapshot', 'storage'] },
-  { id: 'faults', label: 'Faults', kinds: ['fault', 'process'] },
+  // Faults are what was injected; processes starting, exiting and restarting are their own group.
+  { id: 'faults', label: 'Faults', kinds: ['fault'] },
+  { id: 'processes', label: 'Processes', kinds: ['process'] },
   { id: 'client', label: 'Client', kinds: ['client', 'workload', 'checker'] },
   { id: 'scenario', label: 'Scenarios', kinds: ['scenario'] },
 ];

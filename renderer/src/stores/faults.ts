@@ -43,7 +43,11 @@ export const useFaultsStore = defineStore('faults', () => {
     busyNode,
     partition,
     heal: () => conn.run('healNetwork'),
-    clearAll: () => conn.run('clearAllFaults'),
+    /** clearAll clears every fault and brings stopped nodes back, and says what it did. */
+    clearAll: async (): Promise<void> => {
+      const r = await conn.run('clearAllFaults');
+      if (r) toasts.success(`Cleared all faults: ${r.summary}`);
+    },
     setLinkRules: (id: NodeId, rules: LinkRule[]) => conn.run('setLinkRules', id, rules),
     setSlowDisk: (id: NodeId, ms: number) => conn.run('setSlowDisk', id, ms),
     setAutoRestart: (id: NodeId, on: boolean) => conn.run('setAutoRestart', id, on),

@@ -24,8 +24,13 @@ export const useMembershipStore = defineStore('membership', () => {
       (n) => n.startRefused !== null && n.membership !== 'removed',
     ),
   );
+  /** focused: the workflow picked, else the one running, else the latest (never "none yet" above a list). */
   const focused = computed(
-    () => workflows.value.find((w) => w.id === focusedId.value) ?? running.value[0] ?? null,
+    () =>
+      workflows.value.find((w) => w.id === focusedId.value) ??
+      running.value[0] ??
+      workflows.value[0] ??
+      null,
   );
 
   async function follow(p: Promise<{ workflowId: string } | undefined>): Promise<void> {

@@ -13,10 +13,20 @@ export interface LogLine {
   fields: Record<string, unknown>;
 }
 
-/** toLine reads one structured log record, whatever extra fields it has. */
+/**
+ * toLine reads one structured log record, whatever extra fields it has. The node writes its time
+ * as `t` (epoch ms); `time` and `ts` are read too.
+ */
 export function toLine(r: Record<string, unknown>): LogLine {
-  const { time, ts, level, msg, message, ...fields } = r;
-  const t = typeof time === 'number' ? time : typeof ts === 'number' ? ts : null;
+  const { t: at, time, ts, level, msg, message, ...fields } = r;
+  const t =
+    typeof at === 'number'
+      ? at
+      : typeof time === 'number'
+        ? time
+        : typeof ts === 'number'
+          ? ts
+          : null;
   return {
     time: t,
     level: typeof level === 'string' ? level : 'info',
