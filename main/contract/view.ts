@@ -55,6 +55,12 @@ export interface NodeView {
    */
   startRefused: string | null;
   membership: Membership;
+  /**
+   * role: the role to show: the node's own (raft.role), except that a node the configuration
+   * makes a learner shows as learner while it still calls itself follower (it has not received
+   * that configuration yet); null while it reports nothing.
+   */
+  role: Role | null;
   health: Health;
   /** raft: latest status from the node, or null if none yet / unreachable. */
   raft: RaftView | null;

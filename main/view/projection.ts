@@ -13,7 +13,8 @@
  *   any member reports, with the member it comes from;
  * - config: the leader's configuration, else that of the member with the longest log;
  * - membership: removed if the cluster removed it, else voter/learner as `config` says, else
- *   joining (a member added later) or unknown;
+ *   joining (a member added later) or unknown; role: its own, but learner for a learner of
+ *   `config` that still calls itself follower;
  * - lag: 0 for the leader; the leader's progress for it when it has one and knows its match;
  *   else (no progress, or the leader still probes it: 'probe' with no match known, when the
  *   leader's figure would be its whole log) the leader's last index minus the member's applied
@@ -281,6 +282,11 @@ function memberView(
     dataDir: m.dataDir,
     startRefused: m.startRefused,
     membership: membershipOf(m, conf ?? s),
+    role: s
+      ? s.role === 'follower' && membershipOf(m, conf ?? s) === 'learner'
+        ? 'learner'
+        : s.role
+      : null,
     health: healthOf(m, age, lag, leader, th),
     raft: s ? raftView(s) : null,
     statusAgeMs: age,

@@ -452,3 +452,45 @@ describe('TopBar at the edges', () => {
     expect(q.classes()).toContain('lost');
   });
 });
+
+describe('MembershipPage says what adding a voter does, and why it cannot', () => {
+  it('an even count tolerates no more failures than before, and the page says so', () => {
+    const w = mount(MembershipPage, { global: { plugins: [pinia] } });
+    expect(w.get('[data-test=add-hint]').text()).toBe(
+      'As a voter it makes 4: quorum 3, tolerates 1 failure — no more than now, and one more node must be up.',
+    );
+    expect(w.get('[data-test=quorum]').text()).toBe(
+      '3 voters · quorum 2 · tolerates 1 failure · 3 reachable',
+    );
+  });
+
+  it('without a leader, Add node is disabled and says why', async () => {
+    t.push(
+      'view',
+      view({ version: 30, leader: 0, nodes: [node(1, 'follower'), node(2, 'follower')] }),
+    );
+    await flush();
+    const w = mount(MembershipPage, { global: { plugins: [pinia] } });
+    expect(w.get('[data-test=add-node]').attributes('disabled')).toBeDefined();
+    expect(w.get('[data-test=add-hint]').text()).toBe('Add node: needs a leader');
+  });
+
+  it('shows a learner that still calls itself follower as a learner', async () => {
+    t.push(
+      'view',
+      view({
+        version: 31,
+        nodes: [
+          node(1, 'leader', { raft: raft({ role: 'leader', voters: [1, 2, 3], learners: [4] }) }),
+          node(2, 'follower'),
+          node(3, 'follower'),
+          node(4, 'follower', { membership: 'learner', role: 'learner' }),
+        ],
+      }),
+    );
+    await flush();
+    const w = mount(MembershipPage, { global: { plugins: [pinia] } });
+    const row = w.findAll('tbody tr').find((r) => r.text().includes('Node 4'))!;
+    expect(row.text()).toContain('Learner');
+  });
+});

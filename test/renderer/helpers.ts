@@ -67,6 +67,7 @@ export function node(id: number, role: Role | null, overrides: Partial<NodeView>
     dataDir: `/data/node-${id}`,
     startRefused: null,
     membership: 'voter',
+    role,
     health: 'healthy',
     raft: role ? raft({ role, leader: 1 }) : null,
     statusAgeMs: 10,

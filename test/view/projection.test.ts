@@ -216,9 +216,12 @@ describe('a node joining as a learner', () => {
   const learner = input.members.find((m) => !m.founding)!;
   const leaderReport = reporting(input, 'leader')[0]!.report!;
 
-  it('shows it as a learner from the leader’s configuration', () => {
+  it('shows it as a learner from the leader’s configuration, in role too', () => {
     expect(leaderReport.learners).toContain(learner.id);
     expect(byId(v.nodes, learner.id).membership).toBe('learner');
+    // It still calls itself follower: it has not received the configuration yet.
+    expect(learner.report!.role).toBe('follower');
+    expect(byId(v.nodes, learner.id).role).toBe('learner');
     expect(v.nodes.filter((n) => n.membership === 'voter').map((n) => n.id)).toEqual(
       leaderReport.voters,
     );
