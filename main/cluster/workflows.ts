@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { StepState, WorkflowKind, WorkflowStep, WorkflowView } from '../contract/view';
 import type { NodeStatus } from '../node/node-api';
 import type { NodeId } from '../raft/types';
+import { formatBytes } from '../view/format';
 import type { Managed, Supervisor } from './supervisor';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -318,6 +319,23 @@ async function committedWith(
   }
 }
 
+/**
+ * snapshotProgress: the catch-up step's progress while a snapshot is sent: one source for the
+ * bar and the words, the bytes the new node acknowledged.
+ */
+export function snapshotProgress(t: {
+  index: number;
+  acked: number;
+  total: number;
+  chunks: number;
+  retries: number;
+}): { fraction: number; detail: string } {
+  return {
+    fraction: Math.min(1, t.acked / Math.max(1, t.total)),
+    detail: `receiving snapshot ${t.index}: ${formatBytes(t.acked)} of ${formatBytes(t.total)} (${t.chunks} chunks, ${t.retries} retries)`,
+  };
+}
+
 async function catchUp(sup: Supervisor, wf: Workflow, id: NodeId, ms = 300_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
@@ -327,10 +345,8 @@ async function catchUp(sup: Supervisor, wf: Workflow, id: NodeId, ms = 300_000):
       const last = Math.max(1, leader.lastIndex);
       if (pr.snapshot) {
         const t = pr.snapshot;
-        wf.progress(
-          (t.acked / Math.max(1, t.total)) * 0.9,
-          `receiving snapshot ${t.index}: ${t.acked} of ${t.total} bytes (${t.chunks} chunks, ${t.retries} retries)`,
-        );
+        const p = snapshotProgress(t);
+        wf.progress(p.fraction, p.detail);
       } else {
         wf.progress(pr.match / last, `match ${pr.match} of ${leader.lastIndex} (${pr.lag} behind)`);
       }

@@ -6,6 +6,8 @@
  */
 import type { ClusterView, NodeView } from '../../../main/contract/view';
 
+export { formatBytes } from '../../../main/view/format';
+
 /** leaderOf returns the node the cluster view names as leader, if it is in the view. */
 export function leaderOf(view: ClusterView | null): NodeView | undefined {
   if (!view || view.leader === 0) return undefined;
@@ -30,19 +32,6 @@ export function trackTermStarts(starts: TermStart[], view: ClusterView): TermSta
   if (last && last.term >= l.term) return starts;
   const index = Math.max(last?.index ?? 0, Math.min(l.lastIndex, l.commit + 1));
   return [...starts, { term: l.term, index }].slice(-64);
-}
-
-/** formatBytes: 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
 }
 
 /** formatAgo: how long ago `t` was, relative to `now` ("3.2 s", "4 min"). */
