@@ -1,5 +1,6 @@
 /** load: a client workload against a running cluster, with live numbers and an optional check. */
 import { resolve } from 'node:path';
+import type { WorkloadSample } from '../../contract/view';
 import type { Operation } from '../../cluster/checker/history';
 import type { Workload } from '../../cluster/workload';
 import { CliError, EXIT, UsageError, type ParsedArgs, type Command } from '../args';
@@ -43,8 +44,7 @@ async function run(args: ParsedArgs): Promise<number> {
     await probe.close();
   }
 
-  let printed = 0;
-  let t = 0;
+  const lines = new SampleLines();
   const wl: Workload = new Workload(
     () => ep.addresses,
     {
@@ -56,18 +56,7 @@ async function run(args: ParsedArgs): Promise<number> {
       rate: args.number('rate')!,
     },
     () => {
-      // The sample taken as the workload stops covers a partial second; the totals report it.
-      if (!wl.isRunning) return;
-      const samples = wl.view().samples;
-      const fresh = samples.filter((s) => s.time > printed);
-      for (const s of fresh) {
-        printed = s.time;
-        t++;
-        say(
-          `${String(t).padStart(4)} s  ${String(s.opsPerSec).padStart(6)} ops/s  p50 ${s.p50Ms.toFixed(1).padStart(6)} ms  p99 ${s.p99Ms.toFixed(1).padStart(6)} ms  errors ${s.errors}  unknown ${s.unknown}`,
-          { event: 'sample', second: t, ...s },
-        );
-      }
+      for (const l of lines.take(wl.view().samples, wl.isRunning)) say(l.text, l.event);
     },
   );
   const o = wl.options;
@@ -80,9 +69,12 @@ async function run(args: ParsedArgs): Promise<number> {
   const started = performance.now();
   wl.start();
   await wl.done();
+  const loadEnded = performance.now();
   await wl.stop();
   process.off('SIGINT', stop);
   const elapsed = (performance.now() - started) / 1000;
+  // Operations in flight when the time is up are waited for (up to their timeout), and say so.
+  const tail = (performance.now() - loadEnded) / 1000;
 
   const history = wl.history as Operation[];
   const lat = history
@@ -91,7 +83,7 @@ async function run(args: ParsedArgs): Promise<number> {
     .sort((a, b) => a - b);
   const tot = wl.totals;
   say(
-    `total: ${history.length} operations in ${elapsed.toFixed(1)} s (${Math.round(tot.ok / elapsed)} ok/s): ${tot.ok} ok, ${tot.failed} failed, ${tot.unknown} unknown; ${tot.reads} reads, ${tot.writes} writes; latency p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`,
+    `total: ${history.length} operations in ${elapsed.toFixed(1)} s${tail >= 0.1 ? ` (${(elapsed - tail).toFixed(1)} s of load, ${tail.toFixed(1)} s for the last operations to finish)` : ''} (${Math.round(tot.ok / elapsed)} ok/s): ${tot.ok} ok, ${tot.failed} failed, ${tot.unknown} unknown; ${tot.reads} reads, ${tot.writes} writes; latency p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`,
     {
       event: 'load-done',
       operations: history.length,
@@ -220,3 +212,43 @@ history, --history writes it to FILE (JSON, readable by \`raftdeck check\`).`,
   ],
   run,
 };
+
+/**
+ * SampleLines turns the workload's samples into the lines `load` prints, each sample once: one a
+ * second while the load runs, and the last, partial window (taken as it stops, with what the
+ * operations still in flight then did) labelled with its length, so the lines add up to the
+ * totals.
+ */
+export class SampleLines {
+  private printed = 0;
+  private seconds = 0;
+  private last = 0;
+
+  take(
+    samples: readonly WorkloadSample[],
+    running: boolean,
+  ): { text: string; event: Record<string, unknown> }[] {
+    const out: { text: string; event: Record<string, unknown> }[] = [];
+    const fresh = samples.filter((s) => s.time > this.printed);
+    fresh.forEach((s, i) => {
+      const final = !running && i === fresh.length - 1;
+      const span = this.last ? (s.time - this.last) / 1000 : 1;
+      this.printed = s.time;
+      this.last = s.time;
+      const tail = `p50 ${s.p50Ms.toFixed(1).padStart(6)} ms  p99 ${s.p99Ms.toFixed(1).padStart(6)} ms  errors ${s.errors}  unknown ${s.unknown}`;
+      if (final && span < 0.95) {
+        out.push({
+          text: `${`+${span.toFixed(1)}`.padStart(4)} s  ${String(s.opsPerSec).padStart(6)} ops    ${tail}  (last ${span.toFixed(1)} s)`,
+          event: { event: 'sample', second: this.seconds + span, partial: true, ...s },
+        });
+        return;
+      }
+      this.seconds++;
+      out.push({
+        text: `${String(this.seconds).padStart(4)} s  ${String(s.opsPerSec).padStart(6)} ops/s  ${tail}`,
+        event: { event: 'sample', second: this.seconds, ...s },
+      });
+    });
+    return out;
+  }
+}
