@@ -169,4 +169,26 @@ describe('the workload store keeps the run for the charts', () => {
     await push(null, { now: 2_003_000 });
     expect(store.faultPeriods).toEqual([{ from: 2_001_000, to: 2_003_000 }]);
   });
+
+  it('summary: a finished run says how long it ran, its average and its latency, not its last second', async () => {
+    const store = useWorkloadStore();
+    await push(wl(0, 10_000));
+    expect(store.summary).toBeNull();
+    const done: WorkloadView = {
+      ...wl(0, 10_000),
+      running: false,
+      stoppedAt: 10_500,
+      totals: { ok: 2100, failed: 0, unknown: 0, reads: 1000, writes: 1100 },
+    };
+    // The last, partial second is slow: the summary is the run's, not that second's.
+    done.samples.push({ ...sample(10_500), opsPerSec: 3, p50Ms: 150, p99Ms: 166 });
+    await push(done);
+    expect(store.summary).toEqual({
+      seconds: 10.5,
+      stoppedAt: 10_500,
+      opsPerSec: 200,
+      p50Ms: 2,
+      p99Ms: 166,
+    });
+  });
 });

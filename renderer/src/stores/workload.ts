@@ -75,6 +75,25 @@ export const useWorkloadStore = defineStore('workload', () => {
 
   const latest = computed(() => samples.value[samples.value.length - 1] ?? null);
 
+  /**
+   * summary: a finished run in a few figures (null while it runs, or before any run): how long it
+   * ran, its average ok/s over that time, the median of its per-second p50 and its worst p99.
+   */
+  const summary = computed(() => {
+    const w = workload.value;
+    if (!w || w.running || w.stoppedAt === null) return null;
+    const seconds = Math.max(0.001, (w.stoppedAt - w.startedAt) / 1000);
+    const loaded = history.value.filter((s) => s.opsPerSec > 0);
+    const p50s = loaded.map((s) => s.p50Ms).sort((a, b) => a - b);
+    return {
+      seconds,
+      stoppedAt: w.stoppedAt,
+      opsPerSec: Math.round(w.totals.ok / seconds),
+      p50Ms: p50s.length ? p50s[Math.floor(p50s.length / 2)]! : null,
+      p99Ms: loaded.length ? Math.max(...loaded.map((s) => s.p99Ms)) : null,
+    };
+  });
+
   return {
     options,
     workload,
@@ -83,6 +102,7 @@ export const useWorkloadStore = defineStore('workload', () => {
     history,
     faultPeriods,
     latest,
+    summary,
     checker,
     start: () => conn.run('startWorkload', { ...options.value }),
     stop: () => conn.run('stopWorkload'),
