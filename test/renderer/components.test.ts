@@ -492,5 +492,20 @@ describe('MembershipPage says what adding a voter does, and why it cannot', () =
     const w = mount(MembershipPage, { global: { plugins: [pinia] } });
     const row = w.findAll('tbody tr').find((r) => r.text().includes('Node 4'))!;
     expect(row.text()).toContain('Learner');
+    const make = row.get('[data-action=transfer-4]');
+    expect(make.attributes('disabled')).toBeDefined();
+    expect(make.attributes('title')).toBe('Make leader: node 4 is a learner');
+  });
+
+  it('Remove without a leader is disabled and says why', async () => {
+    t.push(
+      'view',
+      view({ version: 32, leader: 0, nodes: [node(1, 'follower'), node(2, 'follower')] }),
+    );
+    await flush();
+    const w = mount(MembershipPage, { global: { plugins: [pinia] } });
+    const remove = w.get('[data-action=remove-2]');
+    expect(remove.attributes('disabled')).toBeDefined();
+    expect(remove.attributes('title')).toBe('Remove: needs a leader');
   });
 });
