@@ -115,6 +115,11 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster
       .getByRole('group', { name: `Node ${old} actions` })
       .getByRole('button', { name: 'Kill' })
       .click();
+    // Kill asks first, naming the node and that it is the leader.
+    const dialog = page.getByRole('alertdialog');
+    expect(await dialog.textContent()).toContain(`Kill node ${old}, the leader?`);
+    await shot('confirm-kill');
+    await page.locator('[data-test=confirm-yes]').click();
     await until(
       'the leader process to be killed',
       () => local.sup.view().nodes.find((n) => n.id === old)!.process.state === 'crashed',

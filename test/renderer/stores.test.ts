@@ -3,9 +3,10 @@
 // follow, and every action reaches the transport as exactly one call with the right arguments.
 import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStores } from '../../renderer/src/stores';
 import { useClusterStore } from '../../renderer/src/stores/cluster';
+import { useConfirmStore } from '../../renderer/src/stores/confirm';
 import { useConnectionStore } from '../../renderer/src/stores/connection';
 import { EVENT_GROUPS, useEventsStore } from '../../renderer/src/stores/events';
 import { useFaultsStore } from '../../renderer/src/stores/faults';
@@ -151,6 +152,10 @@ describe('useEventsStore', () => {
 });
 
 describe('actions forward one call each', () => {
+  // These check the calls; confirmations (on by default) are covered below.
+  beforeEach(() => useConfirmStore().setEnabled(false));
+  afterEach(() => useConfirmStore().setEnabled(true));
+
   it('faults', async () => {
     const faults = useFaultsStore();
     await faults.nodeAction('kill', 2);
@@ -251,6 +256,7 @@ describe('actions forward one call each', () => {
   });
 
   it('a failed call becomes a toast with its message and clears busy', async () => {
+    useConfirmStore().setEnabled(false);
     const conn = useConnectionStore();
     let release: (v: unknown) => void = () => undefined;
     t.answers.killNode = () =>
@@ -265,6 +271,7 @@ describe('actions forward one call each', () => {
     expect(useToastStore().toasts.map((x) => x.message)).toContain(
       'killNode: node 9 is not running',
     );
+    useConfirmStore().setEnabled(true);
   });
 });
 
@@ -274,5 +281,40 @@ describe('node log lines', () => {
     expect(line.time).toBe(1_796_542_083_203);
     expect(line.fields).toEqual({ ms: 40 });
     expect(line.level).toBe('warn');
+  });
+});
+
+describe('confirmations before Kill and Remove', () => {
+  it('Kill asks, naming the node and its role; Cancel sends nothing, confirming sends the call', async () => {
+    const confirm = useConfirmStore();
+    expect(confirm.enabled).toBe(true);
+    const faults = useFaultsStore();
+    const cancelled = faults.nodeAction('kill', 1);
+    expect(confirm.open?.text).toMatch(/^Kill node 1, the leader\?/);
+    confirm.reply(false);
+    await cancelled;
+    expect(t.calls.filter((c) => c.name === 'killNode')).toEqual([]);
+    const confirmed = faults.nodeAction('kill', 1);
+    confirm.reply(true);
+    await confirmed;
+    expect(t.calls.filter((c) => c.name === 'killNode')).toEqual([{ name: 'killNode', args: [1] }]);
+  });
+
+  it('Remove says the data folder is deleted; with confirmations off it asks nothing', async () => {
+    const confirm = useConfirmStore();
+    const membership = useMembershipStore();
+    t.answers.removeNode = () => ({ workflowId: 'wf-rm' });
+    const asked = membership.removeNode(2);
+    expect(confirm.open?.text).toBe(
+      'Remove node 2, a follower? It leaves the configuration and its data folder is deleted.',
+    );
+    confirm.reply(false);
+    await asked;
+    expect(t.calls.some((c) => c.name === 'removeNode')).toBe(false);
+    confirm.setEnabled(false);
+    await membership.removeNode(2);
+    expect(confirm.open).toBeNull();
+    expect(t.calls.filter((c) => c.name === 'removeNode')).toHaveLength(1);
+    confirm.setEnabled(true);
   });
 });

@@ -1,5 +1,7 @@
 import { defineStore } from 'pinia';
 import type { LinkRule, NodeId } from '../../../main/contract/view';
+import { useClusterStore } from './cluster';
+import { useConfirmStore } from './confirm';
 import { useConnectionStore } from './connection';
 import { useToastStore } from './toasts';
 
@@ -22,7 +24,17 @@ export const useFaultsStore = defineStore('faults', () => {
   const conn = useConnectionStore();
   const toasts = useToastStore();
 
+  const cluster = useClusterStore();
+  const confirm = useConfirmStore();
+
   async function nodeAction(action: NodeAction, id: NodeId): Promise<void> {
+    if (action === 'kill' && confirm.enabled) {
+      const ok = await confirm.ask({
+        text: `Kill node ${id}${describeNode(cluster, id)}? Its process gets SIGKILL, with no chance to finish what it is writing.`,
+        action: `Kill node ${id}`,
+      });
+      if (!ok) return;
+    }
     await conn.run(CALL_OF[action], id);
   }
 
@@ -53,3 +65,11 @@ export const useFaultsStore = defineStore('faults', () => {
     setAutoRestart: (id: NodeId, on: boolean) => conn.run('setAutoRestart', id, on),
   };
 });
+
+/** describeNode: ", the leader" / ", a learner" / "": how to name node `id` in a question. */
+export function describeNode(cluster: ReturnType<typeof useClusterStore>, id: NodeId): string {
+  if (cluster.leaderId === id) return ', the leader';
+  const n = cluster.node(id);
+  if (n?.membership === 'learner') return ', a learner';
+  return n?.role ? `, a ${n.role}` : '';
+}

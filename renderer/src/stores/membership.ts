@@ -2,6 +2,8 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { NodeId, WorkflowView } from '../../../main/contract/view';
 import { useClusterStore } from './cluster';
+import { useConfirmStore } from './confirm';
+import { describeNode } from './faults';
 import { useConnectionStore } from './connection';
 
 /**
@@ -13,6 +15,7 @@ import { useConnectionStore } from './connection';
 export const useMembershipStore = defineStore('membership', () => {
   const conn = useConnectionStore();
   const cluster = useClusterStore();
+  const confirm = useConfirmStore();
   const focusedId = ref<string | null>(null);
 
   const workflows = computed<WorkflowView[]>(() =>
@@ -45,7 +48,13 @@ export const useMembershipStore = defineStore('membership', () => {
     refused,
     focused,
     addNode: () => follow(conn.run('addNode')),
-    removeNode: (id: NodeId) => follow(conn.run('removeNode', id)),
+    removeNode: async (id: NodeId): Promise<void> => {
+      const ok = await confirm.ask({
+        text: `Remove node ${id}${describeNode(cluster, id)}? It leaves the configuration and its data folder is deleted.`,
+        action: `Remove node ${id}`,
+      });
+      if (ok) await follow(conn.run('removeNode', id));
+    },
     replaceNode: (id: NodeId) => follow(conn.run('replaceNode', id)),
     transferLeader: (id: NodeId) => follow(conn.run('transferLeader', id)),
     focus: (id: string) => {
