@@ -7,6 +7,7 @@ import type {
   NodeId,
   NodeView,
 } from '../../../main/contract/view';
+import { noHealthCounts } from '../../../main/view/projection';
 import { leaderOf, trackTermStarts } from '../lib/derive';
 import type { TermStart } from '../lib/derive';
 import { useConnectionStore } from './connection';
@@ -62,15 +63,7 @@ export const useClusterStore = defineStore('cluster', () => {
   const lagById = computed(() => new Map(nodes.value.map((n) => [n.id, n.lagBehindLeader])));
 
   const healthCounts = computed<Record<Health, number>>(
-    () =>
-      view.value?.healthCounts ?? {
-        healthy: 0,
-        lagging: 0,
-        'cut-off': 0,
-        unreachable: 0,
-        down: 0,
-        paused: 0,
-      },
+    () => view.value?.healthCounts ?? noHealthCounts(),
   );
 
   /** lagEntries: entries behind the leader past which a node counts as lagging (from the view). */
