@@ -318,3 +318,12 @@ describe('confirmations before Kill and Remove', () => {
     confirm.setEnabled(true);
   });
 });
+
+describe('the timeline node filter', () => {
+  it('keeps a node that was removed, as long as the stream names it', () => {
+    const events = useEventsStore();
+    t.push('event', { seq: 1, time: 1, node: 4, kind: 'workflow', message: 'remove-node 4: done' });
+    t.push('event', { seq: 2, time: 2, node: null, kind: 'fault', message: 'healed' });
+    expect(events.nodeIds([1, 2, 3])).toEqual([1, 2, 3, 4]);
+  });
+});
