@@ -6,6 +6,7 @@ import type { Pinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryHistory } from 'vue-router';
 import TopBar from '../../renderer/src/components/common/TopBar.vue';
+import ConnectionBanner from '../../renderer/src/components/common/ConnectionBanner.vue';
 import EventList from '../../renderer/src/components/events/EventList.vue';
 import LagBar from '../../renderer/src/components/node/LagBar.vue';
 import NodeCard from '../../renderer/src/components/node/NodeCard.vue';
@@ -523,5 +524,19 @@ describe('EventList', () => {
     const m = w.get('[data-test=event-message]');
     expect(m.text()).toBe(message);
     expect(m.attributes('title')).toBe(message);
+  });
+});
+
+describe('ConnectionBanner', () => {
+  it('after several failed attempts, says the server may have moved and how to get back', async () => {
+    const w = mount(ConnectionBanner, { global: { plugins: [pinia] } });
+    t.setStatus({ state: 'reconnecting', attempt: 1, retryAt: null, error: 'closed' });
+    await flush();
+    expect(w.find('[data-test=server-moved]').exists()).toBe(false);
+    t.setStatus({ state: 'reconnecting', attempt: 3, retryAt: null, error: 'closed' });
+    await flush();
+    expect(w.get('[data-test=server-moved]').text()).toContain(
+      'it listens on a new port with a new token: open the URL it printed',
+    );
   });
 });
