@@ -66,6 +66,20 @@ export const useClusterStore = defineStore('cluster', () => {
     () => view.value?.healthCounts ?? noHealthCounts(),
   );
 
+  /**
+   * leadershipText: who leads, in the projection's words, when nobody does (never "electing"
+   * before a node campaigns): "leader 2 silent for 0.4 s", "electing (node 3)", "none".
+   */
+  const leadershipText = computed(() => {
+    const l = view.value?.leadership;
+    if (!l || l.state === 'led') return '';
+    if (l.state === 'silent')
+      return `leader ${l.leader} silent${l.silentMs !== null ? ` for ${(l.silentMs / 1000).toFixed(1)} s` : ''}`;
+    if (l.state === 'electing')
+      return `electing (${l.candidates.length === 1 ? 'node' : 'nodes'} ${l.candidates.join(', ')})`;
+    return 'none';
+  });
+
   /** lagEntries: entries behind the leader past which a node counts as lagging (from the view). */
   const lagEntries = computed(() => view.value?.thresholds.lagEntries ?? 100);
 
@@ -91,6 +105,7 @@ export const useClusterStore = defineStore('cluster', () => {
     lagById,
     healthCounts,
     lagEntries,
+    leadershipText,
     maxIndex,
     apply,
     refresh,
