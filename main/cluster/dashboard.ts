@@ -18,6 +18,7 @@ import { historyToJson } from './checker/history';
 import { listScenarios, runScenario } from './scenarios';
 import { connectAdmin } from './admin-link';
 import type { NodeCommand } from './node-command';
+import { IDLE_CHECKER } from '../view/projection';
 import { Supervisor } from './supervisor';
 import { Workload } from './workload';
 import { addNode, removeNode, replaceNode, transferLeader } from './workflows';
@@ -238,14 +239,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
       },
     );
     this.workload = wl;
-    this.sup.setChecker({
-      state: 'idle',
-      result: null,
-      operations: 0,
-      keys: 0,
-      ms: null,
-      failure: null,
-    });
+    this.sup.setChecker({ ...IDLE_CHECKER });
     wl.start();
     this.sup.event(
       null,

@@ -32,6 +32,7 @@ import {
 } from './manifest';
 import {
   DEFAULT_THRESHOLDS,
+  IDLE_CHECKER,
   electedLeader,
   projectView,
   type MemberInput,
@@ -115,7 +116,7 @@ export class Supervisor extends EventEmitter {
   private readonly viewParts: ViewParts = {
     workflows: [],
     workload: null,
-    checker: { state: 'idle', result: null, operations: 0, keys: 0, ms: null, failure: null },
+    checker: { ...IDLE_CHECKER },
     scenario: null,
   };
 

@@ -31,6 +31,7 @@
  *   thresholds used, so that no screen hard-codes them again.
  */
 import type {
+  CheckerView,
   ClusterView,
   Health,
   Leadership,
@@ -56,6 +57,21 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   lagEntries: 100,
   staleStatusMs: 2000,
 });
+
+/** IDLE_CHECKER: the checker's part of the view before any check. */
+export const IDLE_CHECKER: Readonly<CheckerView> = Object.freeze({
+  state: 'idle',
+  result: null,
+  operations: 0,
+  keys: 0,
+  ms: null,
+  failure: null,
+});
+
+/** noHealthCounts: every state of health at 0. */
+export function noHealthCounts(): Record<Health, number> {
+  return { healthy: 0, lagging: 0, 'cut-off': 0, unreachable: 0, down: 0, paused: 0 };
+}
 
 /** MemberReport: what a member reports about itself (the node's status, or an imitation of it). */
 export interface MemberReport extends Status {
@@ -321,14 +337,7 @@ function memberView(
 export function completeView(base: BaseView): ClusterView {
   const leader = base.leader === 0 ? undefined : base.nodes.find((n) => n.id === base.leader);
   const nodes: NodeView[] = base.nodes.map((n) => ({ ...n, divergence: divergence(n, leader) }));
-  const healthCounts: Record<Health, number> = {
-    healthy: 0,
-    lagging: 0,
-    'cut-off': 0,
-    unreachable: 0,
-    down: 0,
-    paused: 0,
-  };
+  const healthCounts = noHealthCounts();
   for (const n of nodes) healthCounts[n.health]++;
   const lr = leader?.raft;
   const config = base.config ?? {

@@ -28,7 +28,7 @@ import type {
   WorkloadView,
 } from '../contract/view';
 import { seededRng } from '../raft/rng';
-import { projectView, type MemberInput, type MemberReport } from '../view/projection';
+import { IDLE_CHECKER, projectView, type MemberInput, type MemberReport } from '../view/projection';
 
 export interface FakeDashboardOptions {
   /** tickMs: simulation step; views are pushed once per tick while something changes. */
@@ -148,14 +148,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
   let workload: WorkloadView | null = null;
   let workloadCarry = 0;
   let lastSampleAt = 0;
-  let checker: CheckerView = {
-    state: 'idle',
-    result: null,
-    operations: 0,
-    keys: 0,
-    ms: null,
-    failure: null,
-  };
+  let checker: CheckerView = { ...IDLE_CHECKER };
   let scenario: ScenarioRun | null = null;
   const kv = new Map<string, string>();
   const history: HistoryOp[] = [];

@@ -195,6 +195,65 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster
     );
   }, 60_000);
 
+  it('a partition and quorum loss read right on screen, and Clear all brings everything back', async () => {
+    await until('a leader', () => local.sup.view().leader !== 0, 30_000);
+    const leader = local.sup.view().leader;
+    const others = local.sup
+      .view()
+      .nodes.filter((n) => n.membership === 'voter' && n.id !== leader)
+      .map((n) => n.id);
+    const alone = others[0]!;
+    await local.api.partition([
+      local.sup
+        .view()
+        .nodes.map((n) => n.id)
+        .filter((id) => id !== alone),
+      [alone],
+    ]);
+    await go('overview');
+    await until('the cut-off node badged cut-off', async () =>
+      (
+        await page.locator('[data-test=node-card]', { hasText: `Node ${alone}` }).textContent()
+      )?.includes('cut-off'),
+    );
+    // One partition is one fault, not a list of per-link rules.
+    const strip = (await page.locator('section[aria-label="Active faults"]').textContent()) ?? '';
+    expect(strip).toContain('1 active fault');
+    expect(strip).toContain('partition');
+    await shot('partition');
+
+    // Quorum lost: every voter but one killed; the top bar says so in words, and keeps the commit.
+    const voters = local.sup.view().config.voters;
+    const survivor = voters.find((v) => v !== leader) ?? voters[0]!;
+    await local.api.healNetwork();
+    for (const v of voters) if (v !== survivor) await local.api.killNode(v);
+    const quorum = page.locator('[data-test=top-quorum]');
+    await until('the top bar to say the quorum is lost', async () =>
+      (await quorum.textContent())?.includes('no quorum:'),
+    );
+    expect(await page.locator('[data-test=top-commit]').textContent()).not.toMatch(/^\s*0\s*$/);
+    await shot('quorum-lost');
+
+    await go('faults');
+    await page.getByRole('button', { name: 'Clear all faults' }).click();
+    await until(
+      'every node back and a leader',
+      () => {
+        const v = local.sup.view();
+        return v.leader !== 0 && v.nodes.every((n) => n.process.state === 'running');
+      },
+      40_000,
+    );
+    await until(
+      'the quorum back on screen',
+      async () => !(await quorum.textContent())?.includes('no quorum'),
+    );
+    await until(
+      'the toast saying what Clear all did',
+      async () => (await page.getByText(/Cleared all faults: .*started node/).count()) > 0,
+    );
+  }, 120_000);
+
   it('starting the workload moves the charts and the checker reports ok', async () => {
     await go('workload');
     await page.locator('[data-test="start-workload"]').click();

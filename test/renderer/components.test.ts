@@ -6,6 +6,8 @@ import type { Pinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryHistory } from 'vue-router';
 import TopBar from '../../renderer/src/components/common/TopBar.vue';
+import ConnectionBanner from '../../renderer/src/components/common/ConnectionBanner.vue';
+import EventList from '../../renderer/src/components/events/EventList.vue';
 import LagBar from '../../renderer/src/components/node/LagBar.vue';
 import NodeCard from '../../renderer/src/components/node/NodeCard.vue';
 import PartitionEditor from '../../renderer/src/components/faults/PartitionEditor.vue';
@@ -507,5 +509,34 @@ describe('MembershipPage says what adding a voter does, and why it cannot', () =
     const remove = w.get('[data-action=remove-2]');
     expect(remove.attributes('disabled')).toBeDefined();
     expect(remove.attributes('title')).toBe('Remove: needs a leader');
+  });
+});
+
+describe('EventList', () => {
+  it('shows a long event message whole, as text and as its tooltip', () => {
+    const message =
+      'node 3 applies config at 41: add-learner 4 → voters [1,2,3] learners [4] (a line longer than any row at 1280 px)';
+    const router = createDeckRouter(createMemoryHistory());
+    const w = mount(EventList, {
+      props: { events: [{ seq: 1, time: 1, node: 3, kind: 'config', message }], compact: true },
+      global: { plugins: [pinia, router] },
+    });
+    const m = w.get('[data-test=event-message]');
+    expect(m.text()).toBe(message);
+    expect(m.attributes('title')).toBe(message);
+  });
+});
+
+describe('ConnectionBanner', () => {
+  it('after several failed attempts, says the server may have moved and how to get back', async () => {
+    const w = mount(ConnectionBanner, { global: { plugins: [pinia] } });
+    t.setStatus({ state: 'reconnecting', attempt: 1, retryAt: null, error: 'closed' });
+    await flush();
+    expect(w.find('[data-test=server-moved]').exists()).toBe(false);
+    t.setStatus({ state: 'reconnecting', attempt: 3, retryAt: null, error: 'closed' });
+    await flush();
+    expect(w.get('[data-test=server-moved]').text()).toContain(
+      'it listens on a new port with a new token: open the URL it printed',
+    );
   });
 });

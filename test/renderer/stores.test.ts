@@ -318,3 +318,52 @@ describe('confirmations before Kill and Remove', () => {
     confirm.setEnabled(true);
   });
 });
+
+describe('the timeline node filter', () => {
+  it('keeps a node that was removed, as long as the stream names it', () => {
+    const events = useEventsStore();
+    t.push('event', { seq: 1, time: 1, node: 4, kind: 'workflow', message: 'remove-node 4: done' });
+    t.push('event', { seq: 2, time: 2, node: null, kind: 'fault', message: 'healed' });
+    expect(events.nodeIds([1, 2, 3])).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('the client console', () => {
+  it('a put that fails while the quorum is lost says so, not only "no leader is known"', async () => {
+    const kv = useKvStore();
+    t.push(
+      'view',
+      view({
+        version: 40,
+        leader: 0,
+        nodes: [
+          node(1, null, { health: 'down' }),
+          node(2, null, { health: 'down' }),
+          node(3, 'pre-candidate'),
+        ],
+        config: { voters: [1, 2, 3], learners: [], from: 3 },
+      }),
+    );
+    t.answers.kvPut = () => ({
+      ok: false,
+      value: null,
+      prev: null,
+      error: 'no leader is known',
+      servedBy: null,
+      ms: 5000,
+    });
+    const r = await kv.execute('put', 'k', 'v');
+    expect(r.outcome?.error).toBe('no leader is known');
+    expect(r.why).toBe('no quorum: 2 of 3 voters down or cut off — writes cannot commit');
+    t.push('view', view({ version: 41 }));
+    t.answers.kvPut = () => ({
+      ok: false,
+      value: null,
+      prev: null,
+      error: 'boom',
+      servedBy: 1,
+      ms: 1,
+    });
+    expect((await kv.execute('put', 'k', 'v')).why).toBeNull();
+  });
+});

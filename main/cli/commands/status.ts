@@ -1,7 +1,7 @@
 /** status: one table from every node's admin interface, with the token of the running cluster. */
-import type { CheckerView, NodeView } from '../../contract/view';
+import type { NodeView } from '../../contract/view';
 import type { NodeStatus } from '../../node/node-api';
-import { projectView, type MemberInput } from '../../view/projection';
+import { IDLE_CHECKER, projectView, type MemberInput } from '../../view/projection';
 import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
 import { dataOption, jsonOption, timeoutOption } from '../options';
 import { dataDir, readAdminToken, readManifest } from '../cluster-files';
@@ -25,15 +25,6 @@ async function ask(admin: string, token: string, ms: number): Promise<NodeStatus
     await c.close();
   }
 }
-
-const IDLE_CHECKER: CheckerView = {
-  state: 'idle',
-  result: null,
-  operations: 0,
-  keys: 0,
-  ms: null,
-  failure: null,
-};
 
 async function run(args: ParsedArgs): Promise<number> {
   const dir = dataDir(args);
@@ -93,7 +84,7 @@ async function run(args: ParsedArgs): Promise<number> {
       };
     }),
     faults: { partitions: null, nodes: new Map() },
-    parts: { workflows: [], workload: null, checker: IDLE_CHECKER, scenario: null },
+    parts: { workflows: [], workload: null, checker: { ...IDLE_CHECKER }, scenario: null },
   });
   const leader = reached.find((r) => r.id === view.leader)?.status;
   const term = view.term;

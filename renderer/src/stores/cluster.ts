@@ -7,6 +7,7 @@ import type {
   NodeId,
   NodeView,
 } from '../../../main/contract/view';
+import { noHealthCounts } from '../../../main/view/projection';
 import { leaderOf, trackTermStarts } from '../lib/derive';
 import type { TermStart } from '../lib/derive';
 import { useConnectionStore } from './connection';
@@ -62,16 +63,22 @@ export const useClusterStore = defineStore('cluster', () => {
   const lagById = computed(() => new Map(nodes.value.map((n) => [n.id, n.lagBehindLeader])));
 
   const healthCounts = computed<Record<Health, number>>(
-    () =>
-      view.value?.healthCounts ?? {
-        healthy: 0,
-        lagging: 0,
-        'cut-off': 0,
-        unreachable: 0,
-        down: 0,
-        paused: 0,
-      },
+    () => view.value?.healthCounts ?? noHealthCounts(),
   );
+
+  /**
+   * leadershipText: who leads, in the projection's words, when nobody does (never "electing"
+   * before a node campaigns): "leader 2 silent for 0.4 s", "electing (node 3)", "none".
+   */
+  const leadershipText = computed(() => {
+    const l = view.value?.leadership;
+    if (!l || l.state === 'led') return '';
+    if (l.state === 'silent')
+      return `leader ${l.leader} silent${l.silentMs !== null ? ` for ${(l.silentMs / 1000).toFixed(1)} s` : ''}`;
+    if (l.state === 'electing')
+      return `electing (${l.candidates.length === 1 ? 'node' : 'nodes'} ${l.candidates.join(', ')})`;
+    return 'none';
+  });
 
   /** lagEntries: entries behind the leader past which a node counts as lagging (from the view). */
   const lagEntries = computed(() => view.value?.thresholds.lagEntries ?? 100);
@@ -98,6 +105,7 @@ export const useClusterStore = defineStore('cluster', () => {
     lagById,
     healthCounts,
     lagEntries,
+    leadershipText,
     maxIndex,
     apply,
     refresh,

@@ -35,6 +35,16 @@ export const useEventsStore = defineStore('events', () => {
 
   const lastSeq = computed(() => events.value[events.value.length - 1]?.seq ?? 0);
 
+  /**
+   * nodeIds: every node the stream names, with `current` (the nodes in the view): a node removed
+   * since keeps its place in the timeline's node filter.
+   */
+  function nodeIds(current: readonly NodeId[]): NodeId[] {
+    const ids = new Set<NodeId>(current);
+    for (const e of events.value) if (e.node !== null) ids.add(e.node);
+    return [...ids].sort((a, b) => a - b);
+  }
+
   function add(batch: ClusterEvent[]): void {
     const list = events.value;
     let changed = false;
@@ -103,6 +113,7 @@ export const useEventsStore = defineStore('events', () => {
   }
 
   return {
+    nodeIds,
     events,
     groups,
     node,

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { KvOutcome } from '../../../main/contract/api';
+import { useClusterStore } from './cluster';
 import { useConnectionStore } from './connection';
 
 export type KvOp = 'put' | 'get' | 'del' | 'cas';
@@ -14,6 +15,8 @@ export interface KvRecord {
   at: number;
   outcome: KvOutcome | null;
   error: string | null;
+  /** why: for a failed operation while the quorum is lost, the quorum in words (else null). */
+  why: string | null;
 }
 
 /**
@@ -22,6 +25,7 @@ export interface KvRecord {
  */
 export const useKvStore = defineStore('kv', () => {
   const conn = useConnectionStore();
+  const cluster = useClusterStore();
   const records = ref<KvRecord[]>([]);
   let nextId = 1;
 
@@ -40,6 +44,7 @@ export const useKvStore = defineStore('kv', () => {
       at: Date.now(),
       outcome: null,
       error: null,
+      why: null,
     };
     try {
       if (op === 'put') record.outcome = await conn.call('kvPut', key, value ?? '');
@@ -49,6 +54,11 @@ export const useKvStore = defineStore('kv', () => {
     } catch (err) {
       record.error = err instanceof Error ? err.message : String(err);
     }
+    // "no leader is known" after a timeout says little: when the quorum is lost, say that.
+    const failed =
+      record.error !== null || (record.outcome !== null && record.outcome.error !== null);
+    const q = cluster.view?.quorum;
+    if (failed && q?.lost) record.why = q.text;
     records.value = [record, ...records.value].slice(0, 200);
     return record;
   }
