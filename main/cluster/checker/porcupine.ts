@@ -531,8 +531,18 @@ export function describeOp(op: Operation): string {
       break;
     }
   }
-  const end = op.outcome === 'unknown' ? '…' : String(op.complete);
-  return `#${op.id} ${what} by client ${op.client} [${op.invoke}, ${end}]`;
+  const end = op.outcome === 'unknown' ? '…' : showTime(op.complete);
+  return `#${op.id} ${what} by client ${op.client} [${showTime(op.invoke)}, ${end}]`;
+}
+
+/**
+ * showTime writes a time of the history (ms, often a float from performance.now()) with at most
+ * one decimal: 22.18144000000001 reads 22.2, 50 reads 50.
+ */
+export function showTime(t: number | undefined): string {
+  if (t === undefined) return '…';
+  if (!Number.isFinite(t)) return String(t);
+  return String(Math.round(t * 10) / 10);
 }
 
 /** writes reports whether operation i, if it takes effect, leaves the value v. */
@@ -655,7 +665,7 @@ function describeFailure(key: string, p: Prepared, d: Deepest, maxWindow: number
     `key ${JSON.stringify(key)} is not linearizable.`,
     `The longest linearizable prefix found has ${d.sequence.length} of ${n} operations ` +
       `and leaves the value ${showValue(p.values[d.state])}${wrote}.`,
-    `${describeOp(blocking)} had to take effect before it completed at ${deadline}, ` +
+    `${describeOp(blocking)} had to take effect before it completed at ${showTime(deadline)}, ` +
       `but none of the ${d.pending.length} operation(s) invoked by then can go next:`,
     ...pendingIdx.map((i) => `  - ${whyNot(p, d.state, i, deadline)}`),
   ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { check } from '../../../main/cluster/checker/porcupine';
+import { check, describeOp, showTime } from '../../../main/cluster/checker/porcupine';
 import { cas, del, get, history, put } from './helpers';
 
 const ids = (ops: { id: number }[]): number[] => ops.map((op) => op.id).sort((a, b) => a - b);
@@ -277,5 +277,24 @@ describe('check: time bound', () => {
     expect(r.result).toBe('not-linearizable');
     expect(r.failure!.key).toBe('bad');
     expect(r.perKey.find((k) => k.key === 'slow')!.result).toBe('unknown');
+  });
+});
+
+describe('times in explanations', () => {
+  it('are written with at most one decimal, never as a raw float', () => {
+    expect(showTime(22.18144000000001)).toBe('22.2');
+    expect(showTime(50)).toBe('50');
+    expect(showTime(undefined)).toBe('…');
+    const line = describeOp({
+      id: 2,
+      client: 'b',
+      op: 'get',
+      key: 'k',
+      invoke: 40.04999999999,
+      complete: 22.18144000000001 + 30,
+      outcome: 'ok',
+      output: { value: '1' },
+    });
+    expect(line).toBe('#2 get read "1" by client b [40, 52.2]');
   });
 });
