@@ -6,6 +6,7 @@ import type { Pinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryHistory } from 'vue-router';
 import TopBar from '../../renderer/src/components/common/TopBar.vue';
+import NodeActions from '../../renderer/src/components/faults/NodeActions.vue';
 import ConnectionBanner from '../../renderer/src/components/common/ConnectionBanner.vue';
 import EventList from '../../renderer/src/components/events/EventList.vue';
 import LagBar from '../../renderer/src/components/node/LagBar.vue';
@@ -538,5 +539,18 @@ describe('ConnectionBanner', () => {
     expect(w.get('[data-test=server-moved]').text()).toContain(
       'it listens on a new port with a new token: open the URL it printed',
     );
+  });
+});
+
+describe('NodeActions', () => {
+  it('disabled actions say why', () => {
+    const w = mount(NodeActions, {
+      props: { node: cluster().node(2)! },
+      global: { plugins: [pinia] },
+    });
+    const resume = w.get('[data-action=resume-2]');
+    expect(resume.attributes('disabled')).toBeDefined();
+    expect(resume.attributes('title')).toBe('Resume: node 2 is not paused');
+    expect(w.get('[data-action=kill-2]').attributes('title')).toBe('Kill node 2');
   });
 });
