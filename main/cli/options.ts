@@ -100,6 +100,17 @@ export const hostOptions: OptionSpec[] = [
   },
 ];
 
+/** nodesOption: how many voters a new cluster starts with (start, serve, app). */
+export const nodesOption: OptionSpec = {
+  name: 'nodes',
+  type: 'int',
+  value: 'N',
+  help: 'voters of a new cluster',
+  default: 3,
+  min: 1,
+  max: 9,
+};
+
 /** serveOptions: how `serve` and `app` serve the dashboard (the data folder aside). */
 export const serveOptions: OptionSpec[] = [
   {
@@ -111,15 +122,7 @@ export const serveOptions: OptionSpec[] = [
     min: 0,
     max: 65_535,
   },
-  {
-    name: 'nodes',
-    type: 'int',
-    value: 'N',
-    help: 'voters of a new cluster',
-    default: 3,
-    min: 1,
-    max: 9,
-  },
+  nodesOption,
   {
     name: 'web-max-pending',
     type: 'int',

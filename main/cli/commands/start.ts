@@ -5,7 +5,7 @@
  */
 import type { ClusterEvent } from '../../contract/view';
 import { EXIT, UsageError, type ParsedArgs, type Command } from '../args';
-import { dataOption, hostOptions } from '../options';
+import { nodesOption, dataOption, hostOptions } from '../options';
 import { dataDir } from '../cluster-files';
 import { eventLine, fit, nodeRows, rowsTable } from '../format';
 import type { HostedCluster } from '../host';
@@ -160,15 +160,7 @@ admin-token (the nodes' admin token, mode 0600) and control.json (a loopback con
 faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exits 0.`,
   positionals: [],
   options: [
-    {
-      name: 'nodes',
-      type: 'int',
-      value: 'N',
-      help: 'voters of a new cluster',
-      default: 3,
-      min: 1,
-      max: 9,
-    },
+    nodesOption,
     dataOption(),
     { name: 'json', type: 'boolean', help: 'one JSON object per line instead of the table' },
     {
