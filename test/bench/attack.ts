@@ -35,11 +35,17 @@ import { KvClient } from '../../main/node/client';
 import { MAX_CLIENT_FRAME_BYTES } from '../../main/node/client-server';
 import type { NodeStatus } from '../../main/node/node-api';
 import { PEER_SECRET_FILE, readPeerSecret } from '../../main/node/peer-secret';
-import { MessageCodec } from '../../main/node/transport/codec';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../main/node/transport/framing';
 import { encodeProof } from '../../main/node/transport/hello';
 import type { Message } from '../../main/raft/types';
-import { RawPeer } from '../node/raw-peer';
+import {
+  FORGE_WAYS,
+  RawPeer,
+  forgeEveryWay,
+  forgedTermHeartbeat,
+  forgedWipe,
+  type Forged,
+} from '../node/raw-peer';
 import { outsiderHello, type FloodCounts, type FloodOptions } from './attack-flood';
 import {
   installSignalHandlers,
@@ -917,17 +923,7 @@ function insiderAttack(count: number, announce: number, send: number): Attack {
 /** FORGED_KEYS: keys written before the forgeries and read back after them. */
 const FORGED_KEYS = 20;
 
-/** MAX_SAFE_TERM: 2^53 − 1, a term that cannot be incremented. */
-const MAX_SAFE_TERM = Number.MAX_SAFE_INTEGER;
-
-const codec = new MessageCodec();
-
-/**
- * forgeAll tries every way a process that knows the cluster id has of getting `msgs` delivered
- * to node `to` as node `from`: a version 1 hello; a version 2 hello with a made-up proof right
- * behind it; the same proof sent after the challenge; and the acceptor's own proof sent back.
- * The messages follow each attempt at once. It resolves with the error each connection got.
- */
+/** forgeAll: forgeEveryWay, as the error each connection got, named by how it tried. */
 async function forgeAll(
   port: number,
   clusterId: string,
@@ -935,31 +931,12 @@ async function forgeAll(
   to: number,
   msgs: Message[],
 ): Promise<Record<string, string>> {
-  const frames = Buffer.concat(msgs.map((m) => codec.encodeFrame(m)));
-  const madeUp = Buffer.alloc(32, 0x5a);
-  const opened: Record<string, RawPeer> = {};
-  const open = async (name: string): Promise<RawPeer> => (opened[name] = await RawPeer.open(port));
-  const v1 = await open('v1 hello');
-  v1.sendHello({ clusterId, from, to, version: 1 });
-  v1.write(frames);
-  const pipelined = await open('made-up proof at once');
-  pipelined.sendHello({ clusterId, from, to });
-  pipelined.write(encodeProof(madeUp));
-  pipelined.write(frames);
-  const patient = await open('made-up proof after the challenge');
-  patient.sendHello({ clusterId, from, to });
-  await patient.challenge().catch(() => undefined);
-  patient.write(encodeProof(madeUp));
-  patient.write(frames);
-  const reflect = await open('the acceptor’s own proof');
-  reflect.sendHello({ clusterId, from, to });
-  const c = await reflect.challenge().catch(() => undefined);
-  if (c?.proof instanceof Uint8Array) reflect.write(encodeProof(c.proof));
-  reflect.write(frames);
+  const forged = await forgeEveryWay(port, clusterId, from, to, msgs);
   const out: Record<string, string> = {};
-  for (const [name, p] of Object.entries(opened)) {
-    await p.waitClosed(5000).catch(() => undefined);
-    out[name] = p.closed ? (p.errors()[0]?.error ?? 'closed without an error frame') : 'open';
+  for (const [way, p] of Object.entries(forged) as [keyof Forged, RawPeer][]) {
+    out[FORGE_WAYS[way]] = p.closed
+      ? (p.errors()[0]?.error ?? 'closed without an error frame')
+      : 'open';
     p.close();
   }
   return out;
@@ -987,29 +964,8 @@ function forgedAttack(): Attack {
         const refusals: Record<string, number> = {};
         for (const n of host.nodes) {
           const from = host.nodes.find((x) => x.id !== n.id)!.id;
-          const heartbeat: Message = {
-            type: 'heartbeat',
-            from,
-            to: n.id,
-            term: MAX_SAFE_TERM,
-            commit: 0,
-            readSeq: 0,
-          };
-          const snap: Message = {
-            type: 'snap',
-            from,
-            to: n.id,
-            term: term + 1,
-            meta: {
-              index: 1_000_000,
-              term: term + 1,
-              conf: { voters: [from], learners: [], addresses: {} },
-            },
-            offset: 0,
-            total: 0,
-            data: new Uint8Array(0),
-            done: true,
-          };
+          const heartbeat = forgedTermHeartbeat(from, n.id);
+          const snap = forgedWipe(from, n.id, term + 1);
           for (const msgs of [[heartbeat], [snap]]) {
             const got = await forgeAll(portOf(n.peer), host.clusterId, from, n.id, msgs);
             for (const [how, error] of Object.entries(got)) {

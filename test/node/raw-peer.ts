@@ -180,3 +180,79 @@ export class RawPeer {
     }
   }
 }
+
+/** Forged: the four connections forgeEveryWay opened, each after the acceptor closed it. */
+export interface Forged {
+  v1: RawPeer;
+  pipelined: RawPeer;
+  patient: RawPeer;
+  reflect: RawPeer;
+}
+
+/** FORGE_WAYS: what each way of forgeEveryWay is, in words (for reports). */
+export const FORGE_WAYS: Readonly<Record<keyof Forged, string>> = {
+  v1: 'v1 hello',
+  pipelined: 'made-up proof at once',
+  patient: 'made-up proof after the challenge',
+  reflect: 'the acceptor’s own proof',
+};
+
+/**
+ * forgeEveryWay tries every way a process that knows the cluster id (but not the secret) has of
+ * getting `msgs` delivered to node `to` as node `from`: a version 1 hello; a version 2 hello with
+ * a made-up proof right behind it; the same after the challenge; and the acceptor's own proof
+ * sent back as the dialer's. The messages follow each attempt at once. It resolves once every
+ * connection is closed (or 5 s passed); the caller reads their frames and closes them.
+ */
+export async function forgeEveryWay(
+  port: number,
+  clusterId: string,
+  from: number,
+  to: number,
+  msgs: readonly Message[],
+): Promise<Forged> {
+  const frames = Buffer.concat(msgs.map((m) => encodeFrame(encodeMessage(m))));
+  const v1 = await RawPeer.open(port);
+  v1.sendHello({ clusterId, from, to, version: 1 });
+  v1.write(frames);
+  const pipelined = await RawPeer.open(port);
+  pipelined.sendHello({ clusterId, from, to });
+  pipelined.sendRandomProof();
+  pipelined.write(frames);
+  const patient = await RawPeer.open(port);
+  patient.sendHello({ clusterId, from, to });
+  await patient.challenge().catch(() => undefined);
+  patient.sendRandomProof();
+  patient.write(frames);
+  const reflect = await RawPeer.open(port);
+  reflect.sendHello({ clusterId, from, to });
+  const c = await reflect.challenge().catch(() => undefined);
+  if (c?.proof instanceof Uint8Array) reflect.write(encodeProof(c.proof));
+  reflect.write(frames);
+  const forged: Forged = { v1, pipelined, patient, reflect };
+  await Promise.all(Object.values(forged).map((p) => p.waitClosed(5000).catch(() => undefined)));
+  return forged;
+}
+
+/** forgedTermHeartbeat: a heartbeat at term 2^53 − 1, a term that cannot be incremented. */
+export function forgedTermHeartbeat(from: number, to: number): Message {
+  return { type: 'heartbeat', from, to, term: Number.MAX_SAFE_INTEGER, commit: 0, readSeq: 0 };
+}
+
+/**
+ * forgedWipe: an InstallSnapshot with an empty image at index 1,000,000 that makes `from` the
+ * only voter: the forgery that once wiped every acknowledged key.
+ */
+export function forgedWipe(from: number, to: number, term: number): Message {
+  return {
+    type: 'snap',
+    from,
+    to,
+    term,
+    meta: { index: 1_000_000, term, conf: { voters: [from], learners: [], addresses: {} } },
+    offset: 0,
+    total: 0,
+    data: new Uint8Array(0),
+    done: true,
+  };
+}

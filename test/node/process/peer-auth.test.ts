@@ -11,12 +11,10 @@ import { AdminClient } from '../../../main/node/admin-client';
 import { KvClient } from '../../../main/node/client';
 import type { NodeStatus } from '../../../main/node/node-api';
 import { peerSecretPath, writePeerSecret } from '../../../main/node/peer-secret';
-import { MessageCodec } from '../../../main/node/transport/codec';
 import { FrameDecoder } from '../../../main/node/transport/framing';
-import { encodeProof } from '../../../main/node/transport/hello';
 import { newNonce } from '../../../main/node/transport/peer-auth';
 import type { Message } from '../../../main/raft/types';
-import { RawPeer } from '../raw-peer';
+import { RawPeer, forgeEveryWay, forgedTermHeartbeat, forgedWipe } from '../raw-peer';
 import { TestCluster, waitFor } from './harness';
 
 const text = (v: Uint8Array | null): string | null => (v ? new TextDecoder().decode(v) : null);
@@ -64,36 +62,11 @@ async function openPeer(port: number): Promise<RawPeer> {
   return p;
 }
 
-const codec = new MessageCodec();
-
-/**
- * forge tries every way a stranger who knows the cluster id has of getting `msgs` delivered to
- * node `to` as node `from`: a version 1 hello; a version 2 hello with a made-up proof, sent at
- * once or after the challenge; and the acceptor's own proof sent back as the dialer's.
- */
+/** forge: forgeEveryWay, with every connection closed when the test ends. */
 async function forge(port: number, clusterId: string, from: number, to: number, msgs: Message[]) {
-  const bodies = msgs.map((m) => codec.encodeFrame(m));
-  const v1 = await openPeer(port);
-  v1.sendHello({ clusterId, from, to, version: 1 });
-  for (const b of bodies) v1.write(b);
-  const pipelined = await openPeer(port);
-  pipelined.sendHello({ clusterId, from, to });
-  pipelined.sendRandomProof();
-  for (const b of bodies) pipelined.write(b);
-  const patient = await openPeer(port);
-  patient.sendHello({ clusterId, from, to });
-  await patient.challenge();
-  patient.sendRandomProof();
-  for (const b of bodies) patient.write(b);
-  const reflect = await openPeer(port);
-  reflect.sendHello({ clusterId, from, to });
-  const c = await reflect.challenge();
-  reflect.write(encodeProof(c.proof as Uint8Array));
-  for (const b of bodies) reflect.write(b);
-  await Promise.all(
-    [v1, pipelined, patient, reflect].map((p) => p.waitClosed(5000).catch(() => undefined)),
-  );
-  return { v1, pipelined, patient, reflect };
+  const forged = await forgeEveryWay(port, clusterId, from, to, msgs);
+  for (const p of Object.values(forged)) cleanups.push(() => p.close());
+  return forged;
 }
 
 describe('a process that knows the cluster id but not the peer secret', () => {
@@ -106,21 +79,7 @@ describe('a process that knows the cluster id but not the peer secret', () => {
     for (const to of [1, 2, 3]) {
       const from = to === 1 ? 2 : 1;
       const port = portOf(c.specs.get(to)!.peer);
-      const snap: Message = {
-        type: 'snap',
-        from,
-        to,
-        term: term + 1,
-        meta: {
-          index: 1_000_000,
-          term: term + 1,
-          conf: { voters: [from], learners: [], addresses: {} },
-        },
-        offset: 0,
-        total: 0,
-        data: new Uint8Array(0),
-        done: true,
-      };
+      const snap = forgedWipe(from, to, term + 1);
       const r = await forge(port, c.clusterId, from, to, [snap]);
       expect(r.v1.errors().map((e) => e.error)).toEqual(['version-mismatch']);
       expect(r.pipelined.errors().map((e) => e.error)).toEqual(['auth-failed']);
@@ -130,8 +89,7 @@ describe('a process that knows the cluster id but not the peer secret', () => {
     for (const to of [1, 2, 3]) {
       const from = to === 1 ? 2 : 1;
       const port = portOf(c.specs.get(to)!.peer);
-      const hb: Message = { type: 'heartbeat', from, to, term: 2 ** 53 - 1, commit: 0, readSeq: 0 };
-      await forge(port, c.clusterId, from, to, [hb]);
+      await forge(port, c.clusterId, from, to, [forgedTermHeartbeat(from, to)]);
     }
     await sleep(1000);
     const after = await Promise.all([1, 2, 3].map((id) => status(c, id)));
