@@ -103,6 +103,14 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((m) => m.node.shutdown('test over')));
 });
 
+/** outcomeOf: how a request ended, as text: 'done', or the error's name and message. */
+function outcomeOf(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => 'done',
+    (e: Error) => `${e.name}: ${e.message}`,
+  );
+}
+
 describe('RaftNode on real TCP transports', () => {
   it('elects a leader, replicates writes, serves linearizable reads anywhere and redirects writes', async () => {
     const ms = await cluster(3);
@@ -463,16 +471,11 @@ describe('RaftNode on an in-memory network', () => {
     const target = ms.find((m) => m !== leader)!.node.id;
     net.drop = (m) => m.from === a || m.to === a;
     const at = leader.node.status().lastIndex + 1;
-    const outcome = (p: Promise<unknown>): Promise<string> =>
-      p.then(
-        () => 'done',
-        (e: Error) => `${e.name}: ${e.message}`,
-      );
-    const write = outcome(
+    const write = outcomeOf(
       leader.node.propose({ clientId: 'c', seq: 1, cmd: { op: 'put', key: 'k', value: b('v') } }),
     );
-    const change = outcome(leader.node.addLearner(9, addr(9)));
-    const transfer = outcome(leader.node.transferLeader(target));
+    const change = outcomeOf(leader.node.addLearner(9, addr(9)));
+    const transfer = outcomeOf(leader.node.transferLeader(target));
     expect(await transfer).toBe(`Error: leadership did not move to ${target} within 400 ms`);
     expect(await write).toBe(
       `OutcomeUnknownError: the write at index ${at} was not seen applied within 700 ms`,
@@ -491,15 +494,10 @@ describe('RaftNode on an in-memory network', () => {
     const leader = await waitFor('a leader', () => leaderOf(ms));
     const a = leader.node.id;
     net.drop = (m) => m.from === a || m.to === a;
-    const outcome = (p: Promise<unknown>): Promise<string> =>
-      p.then(
-        () => 'done',
-        (e: Error) => `${e.name}: ${e.message}`,
-      );
-    const write = outcome(
+    const write = outcomeOf(
       leader.node.propose({ clientId: 'c', seq: 1, cmd: { op: 'put', key: 'k', value: b('v') } }),
     );
-    const read = outcome(leader.node.get('k'));
+    const read = outcomeOf(leader.node.get('k'));
     await leader.node.shutdown('test');
     expect(await write).toBe('OutcomeUnknownError: node shut down with the request in flight');
     expect(await read).toBe('Error: node shut down');
