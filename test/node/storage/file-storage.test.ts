@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, slotOffset } from '../../../main/node/storage/checkpoint-file';
 import { crc32c } from '../../../main/node/storage/crc32c';
 import { FileStorage, type FileStorageOptions } from '../../../main/node/storage/file-storage';
-import { nodeFs } from '../../../main/node/storage/fs-ops';
+import { nodeFs, type StorageFs } from '../../../main/node/storage/fs-ops';
 import { StorageCorruptError } from '../../../main/node/storage/storage';
 import type { Snapshot } from '../../../main/raft/types';
 import { LogModel, entries, entry, payload, plain } from './fixtures/entries';
@@ -104,6 +104,34 @@ describe('FileStorage', () => {
   }
 
   const checkpointFile = (): string => join(dir, 'checkpoint');
+
+  /**
+   * durableCheckpoint: file system hooks that keep a copy of the checkpoint file each time an
+   * fdatasync of it makes it durable (`copy()`); `before` runs ahead of each such fdatasync (a
+   * test holds it there).
+   */
+  function durableCheckpoint(before: () => Promise<void> = async () => undefined): {
+    copy(): Buffer | undefined;
+    fs: Partial<StorageFs>;
+  } {
+    const fds = new Set<number>();
+    let copy: Buffer | undefined;
+    return {
+      copy: () => copy,
+      fs: {
+        open: async (path, flags) => {
+          const fd = await nodeFs.open(path, flags);
+          if (path.endsWith('checkpoint')) fds.add(fd);
+          return fd;
+        },
+        fdatasync: async (fd) => {
+          if (fds.has(fd)) await before();
+          await nodeFs.fdatasync(fd);
+          if (fds.has(fd)) copy = readFileSync(checkpointFile());
+        },
+      },
+    };
+  }
 
   /**
    * neverAcknowledged makes `write` the sync a crash interrupted: its batch reaches the segment
@@ -1040,24 +1068,10 @@ describe('FileStorage', () => {
     // compaction running meanwhile must not delete.
     let hold: (() => void) | undefined;
     let holding = false;
-    let durable: Buffer | undefined;
-    const cpFds = new Set<number>();
-    const s = store({
-      segmentBytes: 600,
-      checkpointSyncMs: 1e9,
-      fs: {
-        open: async (path, flags) => {
-          const fd = await nodeFs.open(path, flags);
-          if (path.endsWith('checkpoint')) cpFds.add(fd);
-          return fd;
-        },
-        fdatasync: async (fd) => {
-          if (cpFds.has(fd) && holding) await new Promise<void>((resolve) => (hold = resolve));
-          await nodeFs.fdatasync(fd);
-          if (cpFds.has(fd)) durable = readFileSync(checkpointFile());
-        },
-      },
+    const checkpoint = durableCheckpoint(async () => {
+      if (holding) await new Promise<void>((resolve) => (hold = resolve));
     });
+    const s = store({ segmentBytes: 600, checkpointSyncMs: 1e9, fs: checkpoint.fs });
     await s.load();
     // Six syncs of one entry and a snapshot record fill segment 1 just past 600 bytes.
     for (let i = 1; i <= 6; i++) {
@@ -1075,7 +1089,7 @@ describe('FileStorage', () => {
       for (let i = 0; i < 200 && hold === undefined; i++)
         await new Promise((r) => setTimeout(r, 5));
       expect(walFiles()).toHaveLength(2);
-      stale = durable!;
+      stale = checkpoint.copy()!;
       expect(decodeCheckpoint(checkpointFile(), stale).seq).toBe(1);
       await s.compact(6);
       expect(walFiles()).toHaveLength(2);
@@ -1095,23 +1109,8 @@ describe('FileStorage', () => {
     // After a new segment is recorded (the checkpoint naming it made durable), the other slot
     // still names the segment before. A power cut that tears the newer slot while it is being
     // written again leaves that older checkpoint as the one read: its segment must be there.
-    let durable: Buffer | undefined;
-    const cpFds = new Set<number>();
-    const s = store({
-      segmentBytes: 600,
-      checkpointSyncMs: 1e9,
-      fs: {
-        open: async (path, flags) => {
-          const fd = await nodeFs.open(path, flags);
-          if (path.endsWith('checkpoint')) cpFds.add(fd);
-          return fd;
-        },
-        fdatasync: async (fd) => {
-          await nodeFs.fdatasync(fd);
-          if (cpFds.has(fd)) durable = readFileSync(checkpointFile());
-        },
-      },
-    });
+    const checkpoint = durableCheckpoint();
+    const s = store({ segmentBytes: 600, checkpointSyncMs: 1e9, fs: checkpoint.fs });
     await s.load();
     for (let i = 1; i <= 8; i++) {
       s.append([entry(i, 1, 40)]);
@@ -1119,7 +1118,7 @@ describe('FileStorage', () => {
     }
     // Entry 8 started segment 2; the checkpoint naming it is durable, the other slot names 1.
     expect(walFiles()).toHaveLength(2);
-    const cut = Buffer.from(durable!);
+    const cut = Buffer.from(checkpoint.copy()!);
     const newest = decodeCheckpoint(checkpointFile(), cut);
     expect(newest.seq).toBe(2);
     s.append([entry(9, 1, 40)]);
