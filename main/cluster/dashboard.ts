@@ -103,8 +103,9 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     return this.sup.setSlowDisk(id, fsyncDelayMs);
   }
 
-  clearAllFaults(): Promise<{ summary: string }> {
-    return this.sup.clearAllFaults();
+  async clearAllFaults(): Promise<{ summary: string }> {
+    const { summary } = await this.sup.clearAllFaults();
+    return { summary };
   }
 
   // ---------------------------------------------------------------- membership

@@ -39,6 +39,7 @@ import {
   type ProjectionInput,
   type ViewParts,
 } from '../view/projection';
+import { describeCleared } from '../view/faults';
 import { FaultModel } from './fault-model';
 import { narrate } from './narration';
 import { defaultNodeCommand, type NodeCommand } from './node-command';
@@ -639,9 +640,10 @@ export class Supervisor extends EventEmitter {
   /**
    * clearAllFaults heals the network, restores disks, resumes paused nodes and starts killed or
    * stopped members again (not one whose data folder is gone: it must be replaced). It returns
-   * what it did, in words, and says it in the event stream.
+   * what it did, in words (and what it could not do, one line each), and says it in the event
+   * stream.
    */
-  async clearAllFaults(): Promise<{ summary: string }> {
+  async clearAllFaults(): Promise<{ summary: string; failed: string[] }> {
     const did: string[] = [];
     const partitioned = this.faults.partitions !== null;
     const isolated = [...this.nodes.keys()].filter((id) => this.faults.of(id).isolated);
@@ -674,10 +676,9 @@ export class Supervisor extends EventEmitter {
         failed.push(`node ${m.rec.id} did not start: ${(e as Error).message}`);
       }
     }
-    const summary =
-      [did.length ? did.join(', ') : 'no fault was in force', ...failed].join('; ') + '.';
+    const summary = describeCleared(did, failed);
     this.event(null, 'fault', `cleared all faults: ${summary}`);
-    return { summary };
+    return { summary, failed };
   }
 
   // ---------------------------------------------------------------- membership records

@@ -115,3 +115,11 @@ export function describeRule(r: LinkRule): string {
 export function formatGroups(groups: readonly (readonly number[])[]): string {
   return groups.map((g) => `{${g.join(',')}}`).join(' | ');
 }
+
+/**
+ * describeCleared: what clearing all faults did, in one sentence: the steps taken (or that none
+ * was in force), then what could not be done.
+ */
+export function describeCleared(did: readonly string[], failed: readonly string[]): string {
+  return `${[did.length ? did.join(', ') : 'no fault was in force', ...failed].join('; ')}.`;
+}

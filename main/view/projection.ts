@@ -33,6 +33,7 @@
 import type {
   CheckerView,
   ClusterView,
+  FollowerStatus,
   Health,
   Leadership,
   LinkRule,
@@ -237,11 +238,19 @@ function membershipOf(m: MemberInput, conf: Status | null): Membership {
   return m.founding ? 'unknown' : 'joining';
 }
 
+/**
+ * leaderProbes: the leader's progress for a follower says it has yet to learn how far that log
+ * matches its own ('probe' with no match known): its lag figure is then a guess of the whole log.
+ */
+export function leaderProbes(pr: Pick<FollowerStatus, 'state' | 'match'>): boolean {
+  return pr.state === 'probe' && pr.match === 0;
+}
+
 /** probing: the leader has yet to learn how far member `m`'s log matches its own. */
 function probing(m: MemberInput, ls: MemberReport | null, leader: NodeId): boolean {
   if (!ls || m.id === leader) return false;
   const pr = ls.progress.find((p) => p.id === m.id);
-  return pr !== undefined && pr.state === 'probe' && pr.match === 0;
+  return pr !== undefined && leaderProbes(pr);
 }
 
 /** lagOf: entries the member is behind the leader `ls` (null: unknown). */
@@ -291,18 +300,15 @@ function memberView(
   const lag = lagOf(m, ls, leader);
   const faults = input.faults.nodes.get(m.id) ?? NO_FAULTS;
   const rules: LinkRule[] = linkRulesFor(m.id, faults, input.faults.partitions, all);
+  const membership = membershipOf(m, conf ?? s);
   return {
     id: m.id,
     process: m.process,
     addresses: m.addresses,
     dataDir: m.dataDir,
     startRefused: m.startRefused,
-    membership: membershipOf(m, conf ?? s),
-    role: s
-      ? s.role === 'follower' && membershipOf(m, conf ?? s) === 'learner'
-        ? 'learner'
-        : s.role
-      : null,
+    membership,
+    role: s ? (s.role === 'follower' && membership === 'learner' ? 'learner' : s.role) : null,
     health: healthOf(m, age, lag, leader, th),
     raft: s ? raftView(s) : null,
     statusAgeMs: age,
@@ -360,6 +366,12 @@ export function completeView(base: BaseView): ClusterView {
   };
 }
 
+/** quorumSize: how many of `voters` a commit needs, and how many failures that tolerates. */
+export function quorumSize(voters: number): { needed: number; tolerates: number } {
+  const needed = Math.floor(voters / 2) + 1;
+  return { needed, tolerates: Math.max(0, voters - needed) };
+}
+
 /**
  * quorumOf: the quorum of `voters` and how many of them the cluster can count on: running,
  * reporting, not paused and not cut off from the leader (with no leader, every reporting voter:
@@ -371,8 +383,7 @@ export function quorumOf(
   leader: NodeId,
 ): Quorum {
   const n = voters.length;
-  const needed = Math.floor(n / 2) + 1;
-  const tolerates = Math.max(0, n - needed);
+  const { needed, tolerates } = quorumSize(n);
   const ok = new Set<Health>(
     leader !== 0 ? ['healthy', 'lagging'] : ['healthy', 'lagging', 'cut-off'],
   );

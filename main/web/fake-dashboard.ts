@@ -28,6 +28,7 @@ import type {
   WorkloadView,
 } from '../contract/view';
 import { seededRng } from '../raft/rng';
+import { describeCleared } from '../view/faults';
 import { IDLE_CHECKER, projectView, type MemberInput, type MemberReport } from '../view/projection';
 
 export interface FakeDashboardOptions {
@@ -1099,8 +1100,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
           }
         }
       }
-      const summary =
-        [did.length ? did.join(', ') : 'no fault was in force', ...failed].join('; ') + '.';
+      const summary = describeCleared(did, failed);
       emit('fault', null, `cleared all faults: ${summary}`);
       return { summary };
     },

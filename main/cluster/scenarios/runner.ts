@@ -233,14 +233,11 @@ export class Runner {
   async restore(): Promise<string> {
     const did: string[] = [];
     const sup = this.sup;
+    // Clearing all faults also starts every member that is down; one that does not start fails
+    // the restore.
     const cleared = await sup.clearAllFaults();
+    if (cleared.failed.length > 0) throw new ScenarioFailure(cleared.failed.join('; '));
     if (!cleared.summary.startsWith('no fault')) did.push(cleared.summary.replace(/\.$/, ''));
-    for (const [id, m] of sup.nodes) {
-      if (m.rec.state === 'member' && !m.proc.running) {
-        await sup.startNode(id);
-        did.push(`restarted node ${id}`);
-      }
-    }
     await this.ctx.waitLeader('a leader after restoring', 30_000);
     while (this.voters().length < this.startVoters) {
       const { wf, run } = await addNode(sup);
