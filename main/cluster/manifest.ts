@@ -122,14 +122,36 @@ export function giveNodePeerSecret(nodeDir: string, secret: Uint8Array): void {
   writePeerSecret(file, secret);
 }
 
+/** DEFAULT_PORT_RANGE is where new nodes' ports are picked: below Linux's ephemeral range. */
+export const DEFAULT_PORT_RANGE = { lo: 20000, hi: 32767 };
+
 /**
- * freePort finds a free loopback port to listen on. It picks from 20000-32767, below Linux's
- * ephemeral range (32768-60999), so an outgoing connection cannot take the port between the check
- * and the node's listen; `taken` holds ports already handed out.
+ * portRange reads RAFTDECK_PORT_RANGE ("LO-HI", inclusive) or returns DEFAULT_PORT_RANGE. A range
+ * that is not two ports with LO <= HI is an error naming the value, never a silent default.
+ */
+export function portRange(env: NodeJS.ProcessEnv = process.env): { lo: number; hi: number } {
+  const raw = env.RAFTDECK_PORT_RANGE;
+  if (raw === undefined || raw === '') return DEFAULT_PORT_RANGE;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw.trim());
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1024 || hi > 65535 || lo > hi) {
+    throw new Error(
+      `RAFTDECK_PORT_RANGE=${JSON.stringify(raw)} is not a port range: expected LO-HI with 1024 <= LO <= HI <= 65535`,
+    );
+  }
+  return { lo, hi };
+}
+
+/**
+ * freePort finds a free loopback port to listen on. It picks from portRange() (by default
+ * 20000-32767, below Linux's ephemeral range 32768-60999, so an outgoing connection cannot take
+ * the port between the check and the node's listen); `taken` holds ports already handed out.
  */
 export async function freePort(taken: Set<number> = new Set()): Promise<number> {
+  const { lo, hi } = portRange();
   for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12768);
+    const port = lo + Math.floor(Math.random() * (hi - lo + 1));
     if (taken.has(port)) continue;
     const free = await new Promise<boolean>((resolve) => {
       const s = createServer();
@@ -141,7 +163,7 @@ export async function freePort(taken: Set<number> = new Set()): Promise<number> 
       return port;
     }
   }
-  throw new Error('could not find a free loopback port in 20000-32767');
+  throw new Error(`could not find a free loopback port in ${lo}-${hi}`);
 }
 
 /** portOf returns the port of "host:port". */
