@@ -33,6 +33,7 @@ import type {
   SnapMsg,
   SnapRespMsg,
   Status,
+  Campaign,
   TimeoutNowMsg,
   VoteMsg,
   VoteRespMsg,
@@ -634,6 +635,32 @@ export class Raft {
             total: this.incoming.total,
           }
         : undefined,
+      timer: {
+        electionElapsed: this.electionElapsed,
+        electionTimeout: this.randomizedElectionTimeout,
+        electionTicks: this.cfg.electionTicks,
+        heartbeatElapsed: this.heartbeatElapsed,
+        heartbeatTicks: this.cfg.heartbeatTicks,
+      },
+      campaign: this.campaignStatus(),
+    };
+  }
+
+  /** campaignStatus: the votes answered so far while this node campaigns (see Status.campaign). */
+  private campaignStatus(): Campaign | undefined {
+    const role = this.currentRole;
+    if (role !== 'pre-candidate' && role !== 'candidate') return undefined;
+    const granted: NodeId[] = [];
+    const rejected: NodeId[] = [];
+    for (const [id, g] of this.votes) (g ? granted : rejected).push(id);
+    granted.sort((a, b) => a - b);
+    rejected.sort((a, b) => a - b);
+    return {
+      kind: role === 'pre-candidate' ? 'pre-vote' : 'vote',
+      // A pre-candidate asks for the term it would campaign in.
+      term: role === 'pre-candidate' ? this.currentTerm + 1 : this.currentTerm,
+      granted,
+      rejected,
     };
   }
 

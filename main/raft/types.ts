@@ -349,6 +349,32 @@ export interface Status {
   progress: FollowerStatus[];
   /** snapshotReceiving: on a follower, bytes received of an incoming snapshot. */
   snapshotReceiving: { index: number; received: number; total: number } | undefined;
+  /** timer: where this node's election and heartbeat clocks stand, in ticks. */
+  timer: ElectionTimer;
+  /** campaign: on a pre-candidate or candidate, the answers it has so far; else undefined. */
+  campaign: Campaign | undefined;
+}
+
+/**
+ * ElectionTimer: a node's clocks in ticks. A follower, learner or (pre-)candidate campaigns when
+ * electionElapsed reaches electionTimeout (randomized in [electionTicks, 2*electionTicks) each
+ * time it resets: on a heartbeat or append from its leader, on granting a vote, on a new term); a
+ * leader sends heartbeats when heartbeatElapsed reaches heartbeatTicks.
+ */
+export interface ElectionTimer {
+  electionElapsed: number;
+  electionTimeout: number;
+  electionTicks: number;
+  heartbeatElapsed: number;
+  heartbeatTicks: number;
+}
+
+/** Campaign: the votes a (pre-)candidate has asked for in `term`: who granted, who refused. */
+export interface Campaign {
+  kind: 'pre-vote' | 'vote';
+  term: number;
+  granted: NodeId[];
+  rejected: NodeId[];
 }
 
 export type ProposeError =

@@ -442,5 +442,7 @@ export function raftView(s: Status): RaftView {
     transferee: s.transferee,
     progress: s.progress,
     snapshotReceiving: s.snapshotReceiving,
+    timer: s.timer,
+    campaign: s.campaign,
   };
 }

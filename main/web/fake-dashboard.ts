@@ -593,6 +593,15 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
           transferee: 0,
           progress: n === leader ? progressOf(n) : [],
           snapshotReceiving: n.snapshotIn,
+          // The imitation's clocks, in 10 ms ticks as a node with default timing counts them.
+          timer: {
+            electionElapsed: n === leader ? 0 : Math.floor((now - n.lastHeardLeader) / 10),
+            electionTimeout: Math.max(1, Math.round((n.electionAt - n.lastHeardLeader) / 10)),
+            electionTicks: 100,
+            heartbeatElapsed: 0,
+            heartbeatTicks: 10,
+          },
+          campaign: undefined,
           storage: {
             walBytes,
             segments: 1 + Math.floor(walBytes / (64 * 1024)),

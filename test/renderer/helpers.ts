@@ -30,6 +30,14 @@ export function raft(overrides: Partial<RaftView> = {}): RaftView {
     transferee: 0,
     progress: [],
     snapshotReceiving: undefined,
+    timer: {
+      electionElapsed: 0,
+      electionTimeout: 150,
+      electionTicks: 100,
+      heartbeatElapsed: 0,
+      heartbeatTicks: 10,
+    },
+    campaign: undefined,
     ...overrides,
   };
 }
