@@ -7,7 +7,9 @@ import type {
   CheckerView,
   ClusterEvent,
   ClusterView,
+  LinkDetail,
   LinkRule,
+  MessageBatch,
   NodeId,
   ScenarioInfo,
   WorkloadOptions,
@@ -69,6 +71,21 @@ export interface DashboardApi {
 
   listScenarios(): Promise<ScenarioInfo[]>;
   runScenario(name: string): Promise<void>;
+  /** pauseScenario holds the running scenario before its next step (an error if none runs). */
+  pauseScenario(): Promise<void>;
+  /** resumeScenario lets a paused scenario go on. */
+  resumeScenario(): Promise<void>;
+  /** stepScenario runs the next step of a paused scenario, then holds it again. */
+  stepScenario(): Promise<void>;
+
+  /**
+   * setPace slows every node of the cluster down `pace` times (1 = real time; see PaceView), now
+   * and for nodes that start later, and sets whether followers campaign at once when their
+   * leader's process is gone.
+   */
+  setPace(pace: number, fastFailover: boolean): Promise<void>;
+  /** linkDetail: the counters and latest messages of the link from → to (see LinkDetail). */
+  linkDetail(from: NodeId, to: NodeId): Promise<LinkDetail>;
 
   nodeLogs(id: NodeId, lines: number): Promise<Record<string, unknown>[]>;
 }
@@ -106,6 +123,11 @@ export const CALLS = [
   'exportEvents',
   'listScenarios',
   'runScenario',
+  'pauseScenario',
+  'resumeScenario',
+  'stepScenario',
+  'setPace',
+  'linkDetail',
   'nodeLogs',
 ] as const satisfies readonly CallName[];
 
@@ -117,10 +139,12 @@ export const CALLS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
 export interface DashboardPushes {
   view: ClusterView;
   event: ClusterEvent;
+  /** messages: sampled messages the nodes sent, for the Topology view (see MessageBatch). */
+  messages: MessageBatch;
 }
 
 export type PushName = keyof DashboardPushes;
-export const PUSHES = ['view', 'event'] as const satisfies readonly PushName[];
+export const PUSHES = ['view', 'event', 'messages'] as const satisfies readonly PushName[];
 
 /**
  * PushSource is where main gets the pushes from: the supervisor (or a stand-in) calls each
@@ -129,6 +153,7 @@ export const PUSHES = ['view', 'event'] as const satisfies readonly PushName[];
 export interface PushSource {
   onView(cb: (view: ClusterView) => void): () => void;
   onEvent(cb: (event: ClusterEvent) => void): () => void;
+  onMessages(cb: (batch: MessageBatch) => void): () => void;
 }
 
 /** PushHandler receives one push of the named kind. */
@@ -157,7 +182,9 @@ export type {
   CheckerView,
   ClusterEvent,
   ClusterView,
+  LinkDetail,
   LinkRule,
+  MessageBatch,
   NodeId,
   ScenarioInfo,
   WorkloadOptions,

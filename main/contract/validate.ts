@@ -7,6 +7,7 @@
  */
 import { MESSAGE_TYPES } from '../raft/types';
 import { CALLS } from './api';
+import { MAX_PACE } from './view';
 import type { CallName } from './api';
 
 /** LIMITS: the bounds the validator enforces; forms in the renderer use the same numbers. */
@@ -235,6 +236,17 @@ const SPECS: { readonly [K in CallName]: readonly ArgSpec[] } = {
   exportEvents: [],
   listScenarios: [],
   runScenario: [{ name: 'name', check: str(1, LIMITS.scenarioNameLength) }],
+  pauseScenario: [],
+  resumeScenario: [],
+  stepScenario: [],
+  setPace: [
+    { name: 'pace', check: int(1, MAX_PACE) },
+    { name: 'fastFailover', check: bool },
+  ],
+  linkDetail: [
+    { name: 'from', check: nodeId },
+    { name: 'to', check: nodeId },
+  ],
   nodeLogs: [id, { name: 'lines', check: int(1, LIMITS.maxLogLines) }],
 };
 

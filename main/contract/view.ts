@@ -3,9 +3,10 @@
  * (main/view/projection.ts) for every implementation of the dashboard API, carried by main/app
  * and main/web, drawn by the renderer and printed by the CLI. Plain JSON only.
  */
-import type { FollowerStatus, NodeId, Role, Status } from '../raft/types';
+import type { MessageTrace } from '../raft/message-header';
+import type { Campaign, ElectionTimer, FollowerStatus, NodeId, Role, Status } from '../raft/types';
 
-export type { FollowerStatus, NodeId, Role };
+export type { Campaign, ElectionTimer, FollowerStatus, MessageTrace, NodeId, Role };
 
 /** ProcessState: what the supervisor knows about a node's OS process. */
 export type ProcessState = 'starting' | 'running' | 'paused' | 'stopped' | 'crashed' | 'exited';
@@ -94,6 +95,116 @@ export interface NodeView {
    */
   faults: { isolated: boolean; rules: LinkRule[]; custom: LinkRule[]; fsyncDelayMs: number };
   transport: { malformed: number; dropped: number; connectedPeers: number[] } | null;
+  /** timer: the node's election (or, on a leader, heartbeat) timer in ms; null without a report. */
+  timer: TimerView | null;
+}
+
+/**
+ * TimerView: one node's timer as the Topology view draws it, in milliseconds at the cluster's
+ * pace. 'election' on a follower, learner or (pre-)candidate: it fills as the node hears nothing
+ * from a leader and campaigns when full; 'heartbeat' on a leader: it fills until the next
+ * heartbeat round. `fraction` is elapsedMs / timeoutMs in [0, 1]; `at` is when the node reported
+ * it (the view's clock), so a drawing can advance it between views at 1 ms per ms.
+ */
+export interface TimerView {
+  kind: 'election' | 'heartbeat';
+  elapsedMs: number;
+  timeoutMs: number;
+  fraction: number;
+  at: number;
+}
+
+/**
+ * LinkState: the state of the directed link from one node to another, from the fault model and
+ * the processes: 'up'; 'cut' (every message dropped: a partition, an isolation or a drop-all
+ * rule); 'faulty' (some loss or delay, or a rule on some message types); 'down' (either end's
+ * process is not running).
+ */
+export type LinkState = 'up' | 'cut' | 'faulty' | 'down';
+
+/**
+ * LinkView: the directed link `from` → `to` between two members. `rule` words the fault rules
+ * on it (null when none); `oneWay`: this direction is cut or faulty while the reverse is up;
+ * msgsPerSec and bytesPerSec: what the sender sent on it over the last second (0 without
+ * figures); `connected`: the sender holds an open connection to the receiver.
+ */
+export interface LinkView {
+  from: NodeId;
+  to: NodeId;
+  state: LinkState;
+  rule: string | null;
+  drop: number;
+  delayMs: number;
+  oneWay: boolean;
+  msgsPerSec: number;
+  bytesPerSec: number;
+  connected: boolean;
+}
+
+/**
+ * CommitQuorum: on a leader, how its last entry stands: `index` (the leader's last index),
+ * `acked` the voters whose log holds it (the leader included), `needed` a majority of voters,
+ * `committed` whether the leader's commit index has reached it; `commit` the leader's commit
+ * index; `text` all of it in words ("2 of 3 acked entry 1234 · committed").
+ */
+export interface CommitQuorum {
+  index: number;
+  commit: number;
+  acked: NodeId[];
+  needed: number;
+  voters: number;
+  committed: boolean;
+  text: string;
+}
+
+/**
+ * PaceView: how much slower than real time the cluster runs (1 = real time; 20 = every tick,
+ * heartbeat and election timeout 20 times longer, and every message held for MESSAGE_FLIGHT_MS
+ * × pace on its way), and whether a follower campaigns at once when its leader's process is
+ * gone (fastFailover; otherwise it waits for its election timeout).
+ */
+export interface PaceView {
+  pace: number;
+  fastFailover: boolean;
+}
+
+/** PACES: the paces the dashboard offers; setPace accepts any in [1, MAX_PACE]. */
+export const PACES: readonly number[] = [1, 5, 20, 50];
+export const MAX_PACE = 100;
+/** MESSAGE_FLIGHT_MS: per unit of pace above 1, how long every message is held on its way. */
+export const MESSAGE_FLIGHT_MS = 10;
+
+/**
+ * MessageBatch: messages the nodes sent, sampled (at most a few per link and type per second;
+ * votes and snapshot chunks are rarer than that and all come through), for the Topology view to
+ * draw in flight. `skipped` counts, per link "from-to", those sent but not sampled since the
+ * previous batch.
+ */
+export interface MessageBatch {
+  traces: MessageTrace[];
+  skipped: Record<string, number>;
+}
+
+/** TypeCounts: the messages of one type on one link, as each end counted them. */
+export interface TypeCounts {
+  type: string;
+  sent: number;
+  sentBytes: number;
+  received: number;
+  receivedBytes: number;
+  faultDropped: number;
+  faultDelayed: number;
+}
+
+/**
+ * LinkDetail: what the Topology view shows for a clicked link: the link, its counters by message
+ * type since the nodes started (sender's sent and fault counts, receiver's received), and the
+ * latest messages on it as the sender recorded them, oldest first.
+ */
+export interface LinkDetail {
+  link: LinkView;
+  byType: TypeCounts[];
+  recent: MessageTrace[];
 }
 
 export type WorkflowKind = 'add-node' | 'remove-node' | 'replace-node' | 'transfer-leader';
@@ -187,6 +298,11 @@ export interface ScenarioRun {
   name: string;
   state: 'running' | 'passed' | 'failed';
   startedAt: number;
+  /**
+   * paused: the run waits before its next step until resumed or stepped (pauseScenario holds it
+   * after the step in progress; stepScenario runs one more step, then holds again).
+   */
+  paused: boolean;
   steps: { text: string; state: StepState; detail: string }[];
 }
 
@@ -261,6 +377,12 @@ export interface ClusterView {
   workload: WorkloadView | null;
   checker: CheckerView;
   scenario: ScenarioRun | null;
+  /** pace: the cluster's demo pace (1 = real time). */
+  pace: PaceView;
+  /** links: every directed link between members that are not removed, by (from, to). */
+  links: LinkView[];
+  /** commitQuorum: how the leader's last entry stands; null without a leader. */
+  commitQuorum: CommitQuorum | null;
 }
 
 export type EventKind =

@@ -37,14 +37,19 @@ import type {
   Health,
   Leadership,
   LinkRule,
+  LinkView,
   Membership,
   NodeId,
   NodeView,
+  PaceView,
   Quorum,
   RaftView,
 } from '../contract/view';
 import type { Status } from '../raft/types';
 import { activeFaults, linkRulesFor, NO_FAULTS, type NodeFaults } from './faults';
+import { commitQuorumOf, linksOf, quorumSize, REAL_TIME, timerOf, type LinkRate } from './topology';
+
+export { quorumSize };
 
 /** Thresholds: where a member's figures start to count against its health. */
 export interface Thresholds {
@@ -83,7 +88,12 @@ export interface MemberReport extends Status {
     dropped: number;
     peers?: Readonly<Record<string, { connected?: boolean } | undefined>>;
   };
+  /** timing: the length of a tick at real time, and the pace it runs at (1 when absent). */
+  timing?: { tickMs: number; pace?: number };
 }
+
+/** DEFAULT_TICK_MS: a node's tick when its report does not say. */
+const DEFAULT_TICK_MS = 10;
 
 /** MemberInput: one member as the process owner knows it. */
 export interface MemberInput {
@@ -124,6 +134,10 @@ export interface ProjectionInput {
   faults: FaultInput;
   parts: ViewParts;
   thresholds?: Partial<Thresholds>;
+  /** pace: the cluster's demo pace (REAL_TIME when absent). */
+  pace?: PaceView;
+  /** traffic: what each sender sent per link over the last second, by linkKey (none: 0). */
+  traffic?: ReadonlyMap<string, LinkRate>;
 }
 
 /** BaseView: a ClusterView without the fields completeView derives from the rest. */
@@ -137,9 +151,15 @@ export type BaseView = Omit<
   | 'leadership'
   | 'commitBy'
   | 'config'
+  | 'pace'
+  | 'links'
+  | 'commitQuorum'
 > & {
   nodes: Omit<NodeView, 'divergence'>[];
   thresholds?: Thresholds;
+  /** pace, links: when absent, real time and the links of the fault model without traffic. */
+  pace?: PaceView;
+  links?: LinkView[];
   /** leadership, commitBy, config: when absent (a view written by hand), taken from the leader. */
   leadership?: Leadership;
   commitBy?: NodeId;
@@ -206,6 +226,8 @@ export function projectView(input: ProjectionInput): ClusterView {
     partitions: input.faults.partitions,
     ...input.parts,
     thresholds: th,
+    pace: input.pace ?? REAL_TIME,
+    links: linksOf(nodes, input.faults.partitions, input.traffic),
   });
 }
 
@@ -301,6 +323,8 @@ function memberView(
   const faults = input.faults.nodes.get(m.id) ?? NO_FAULTS;
   const rules: LinkRule[] = linkRulesFor(m.id, faults, input.faults.partitions, all);
   const membership = membershipOf(m, conf ?? s);
+  const role = s ? (s.role === 'follower' && membership === 'learner' ? 'learner' : s.role) : null;
+  const tickMs = (s?.timing?.tickMs ?? DEFAULT_TICK_MS) * (s?.timing?.pace ?? 1);
   return {
     id: m.id,
     process: m.process,
@@ -308,7 +332,7 @@ function memberView(
     dataDir: m.dataDir,
     startRefused: m.startRefused,
     membership,
-    role: s ? (s.role === 'follower' && membership === 'learner' ? 'learner' : s.role) : null,
+    role,
     health: healthOf(m, age, lag, leader, th),
     raft: s ? raftView(s) : null,
     statusAgeMs: age,
@@ -332,6 +356,8 @@ function memberView(
             .map(([id]) => Number(id)),
         }
       : null,
+    // A node of an earlier version does not report its timers.
+    timer: s?.timer ? timerOf(s.role, s.timer, tickMs, m.reportAt) : null,
   };
 }
 
@@ -363,13 +389,10 @@ export function completeView(base: BaseView): ClusterView {
     healthCounts,
     quorum: quorumOf(config.voters, nodes, base.leader),
     thresholds: { ...DEFAULT_THRESHOLDS, ...base.thresholds },
+    pace: base.pace ?? REAL_TIME,
+    links: base.links ?? linksOf(nodes, base.partitions),
+    commitQuorum: commitQuorumOf(leader, config.voters),
   };
-}
-
-/** quorumSize: how many of `voters` a commit needs, and how many failures that tolerates. */
-export function quorumSize(voters: number): { needed: number; tolerates: number } {
-  const needed = Math.floor(voters / 2) + 1;
-  return { needed, tolerates: Math.max(0, voters - needed) };
 }
 
 /**

@@ -87,6 +87,15 @@ export function node(id: number, role: Role | null, overrides: Partial<NodeView>
     kv: null,
     faults: { isolated: false, rules: [], custom: [], fsyncDelayMs: 0 },
     transport: null,
+    timer: role
+      ? {
+          kind: role === 'leader' ? 'heartbeat' : 'election',
+          elapsedMs: 0,
+          timeoutMs: role === 'leader' ? 100 : 1500,
+          fraction: 0,
+          at: 0,
+        }
+      : null,
     ...overrides,
   };
 }

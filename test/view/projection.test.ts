@@ -158,6 +158,21 @@ describe('a partition {leader, follower} | {follower}', () => {
     ]);
   });
 
+  it('draws the links across the partition as cut and those within a side as up', () => {
+    for (const other of majority) {
+      for (const [from, to] of [
+        [other, alone],
+        [alone, other],
+      ] as const) {
+        const l = v.links.find((x) => x.from === from && x.to === to)!;
+        expect(l).toMatchObject({ state: 'cut', rule: 'partition', oneWay: false });
+      }
+    }
+    const inside = v.links.find((x) => x.from === majority[0] && x.to === majority[1])!;
+    expect(inside.state).toBe('up');
+    expect(inside.connected).toBe(true);
+  });
+
   it('lists the partition first among the faults', () => {
     expect(v.faults[0]).toEqual({
       key: 'partition',
