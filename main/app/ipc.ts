@@ -66,11 +66,14 @@ export function bindIpc(
   const views = createViewThrottle((view) => send(pushChannel('view'), view));
   const offView = api.onView((view) => views.push(view));
   const offEvent = api.onEvent((event) => send(pushChannel('event'), event));
+  // The source sends at most 20 batches a second, each bounded; IPC has no backlog to watch.
+  const offMessages = api.onMessages((batch) => send(pushChannel('messages'), batch));
 
   return () => {
     for (const name of CALLS) ipcMain.removeHandler(callChannel(name));
     views.dispose();
     offView();
     offEvent();
+    offMessages();
   };
 }

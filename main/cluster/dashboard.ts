@@ -4,8 +4,11 @@ import type {
   CheckerView,
   ClusterEvent,
   ClusterView,
+  LinkDetail,
   LinkRule,
+  MessageBatch,
   NodeId,
+  PaceView,
   ScenarioInfo,
   WorkloadOptions,
 } from '../contract/view';
@@ -16,6 +19,7 @@ import type { FaultRule } from '../node/transport/fault-filter';
 import { check } from './checker/porcupine';
 import { historyToJson } from './checker/history';
 import { listScenarios, runScenario } from './scenarios';
+import { ScenarioControl } from './scenarios/control';
 import { connectAdmin } from './admin-link';
 import type { NodeCommand } from './node-command';
 import { IDLE_CHECKER } from '../view/projection';
@@ -36,6 +40,8 @@ export class ClusterDashboard implements DashboardApi, PushSource {
   private kvEndpoints = '';
   private workload: Workload | undefined;
   private scenarioRunning = false;
+  /** control: pause, step and resume of the running scenario (none when no scenario runs). */
+  private control: ScenarioControl | undefined;
 
   constructor(readonly sup: Supervisor) {}
 
@@ -45,6 +51,10 @@ export class ClusterDashboard implements DashboardApi, PushSource {
 
   onEvent(cb: (event: ClusterEvent) => void): () => void {
     return this.sup.onEvent(cb);
+  }
+
+  onMessages(cb: (batch: MessageBatch) => void): () => void {
+    return this.sup.onMessages(cb);
   }
 
   async getView(): Promise<ClusterView> {
@@ -329,14 +339,44 @@ export class ClusterDashboard implements DashboardApi, PushSource {
       );
     }
     this.scenarioRunning = true;
+    const control = new ScenarioControl();
+    this.control = control;
     // The scenario narrates itself through the view; the call returns once it has started.
-    void runScenario(this.sup, name)
+    void runScenario(this.sup, name, control)
       .catch((e: Error) =>
         this.sup.event(null, 'scenario', `scenario ${name} could not run: ${e.message}`),
       )
       .finally(() => {
         this.scenarioRunning = false;
+        if (this.control === control) this.control = undefined;
       });
+  }
+
+  private running(): ScenarioControl {
+    if (!this.control) throw new Error('no scenario is running');
+    return this.control;
+  }
+
+  async pauseScenario(): Promise<void> {
+    this.running().pause();
+  }
+
+  async resumeScenario(): Promise<void> {
+    this.running().resume();
+  }
+
+  async stepScenario(): Promise<void> {
+    this.running().step();
+  }
+
+  // ---------------------------------------------------------------- pace and links
+
+  setPace(pace: number, fastFailover: boolean): Promise<void> {
+    return this.sup.setPace(pace, fastFailover);
+  }
+
+  linkDetail(from: NodeId, to: NodeId): Promise<LinkDetail> {
+    return this.sup.linkDetail(from, to);
   }
 
   /**
@@ -378,12 +418,15 @@ export async function startDashboard(options: {
   dir: string;
   nodes?: number;
   command?: NodeCommand;
+  /** pace: the demo pace to start the nodes at (default real time). */
+  pace?: PaceView;
 }): Promise<LocalDashboard> {
   const sup = new Supervisor({
     dir: options.dir,
     nodes: options.nodes ?? 3,
     connect: connectAdmin,
     command: options.command,
+    pace: options.pace,
   });
   await sup.start();
   const api = new ClusterDashboard(sup);

@@ -7,8 +7,12 @@ import type {
   ClusterEvent,
   ClusterView,
   EventKind,
+  LinkDetail,
   LinkRule,
+  MessageBatch,
+  PaceView,
   ScenarioRun,
+  TypeCounts,
   WorkflowView,
   WorkloadView,
 } from '../contract/view';
@@ -16,8 +20,9 @@ import { checkBoundFlags } from '../node/flags';
 import type { NodeEvent, NodeStatus } from '../node/node-api';
 import { makePrivateDir, tightenTree } from '../node/private-files';
 import { acquireLock, releaseLock } from '../node/storage/data-dir-lock';
-import type { NodeId } from '../raft/types';
-import type { AdminConnect, AdminLink } from './admin-link';
+import type { MessageTrace } from '../raft/message-header';
+import { MESSAGE_TYPES, type NodeId } from '../raft/types';
+import type { AdminConnect, AdminLink, NodeMessages } from './admin-link';
 import {
   clusterPeerSecret,
   giveNodePeerSecret,
@@ -40,6 +45,9 @@ import {
   type ViewParts,
 } from '../view/projection';
 import { describeCleared } from '../view/faults';
+import { checkPace, describePace } from '../view/pace';
+import { linkKey, REAL_TIME } from '../view/topology';
+import { sentToPeers, TrafficMeter, type TypeCounters } from '../view/traffic';
 import { FaultModel } from './fault-model';
 import { narrate } from './narration';
 import { defaultNodeCommand, type NodeCommand } from './node-command';
@@ -62,6 +70,8 @@ export interface SupervisorOptions {
   nodeFlags?: string[];
   /** lagThreshold: entries behind the leader before a node counts as lagging. */
   lagThreshold?: number;
+  /** pace: the demo pace to start every node at (default real time, fast failover on). */
+  pace?: PaceView;
   log?: (level: string, msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -76,7 +86,37 @@ export interface Managed {
   autoRestart: boolean;
   /** startRefused: why the supervisor will not start this member again (its data is gone). */
   startRefused: string | null;
+  /** pace: the pace the node is known to run at (from its flags or set-pace); undefined: unsure. */
+  pace: PaceView | undefined;
 }
+
+/** PeerTypeCounts: a node's counters of one message type on one peer (monotonic since it started). */
+interface PeerTypeCounts extends TypeCounters {
+  received?: number;
+  receivedBytes?: number;
+  faultDropped?: number;
+  faultDelayed?: number;
+}
+
+/** typesOn: what `status` counted by message type on its link with `peer` (none: undefined). */
+function typesOn(
+  status: NodeStatus | undefined,
+  peer: NodeId,
+): Partial<Record<string, PeerTypeCounts>> | undefined {
+  const p = status?.transport.peers[String(peer)] as
+    { types?: Partial<Record<string, PeerTypeCounts>> } | undefined;
+  return p?.types;
+}
+
+/** MESSAGES_PER_LINK_HZ: how many messages of each type a node samples per link per second. */
+export const MESSAGES_PER_LINK_HZ = 10;
+/** MAX_BATCH_TRACES: the most traces one merged batch holds; more are counted as skipped. */
+export const MAX_BATCH_TRACES = 2000;
+/** RECENT_ON_LINK: how many of a link's latest messages linkDetail returns. */
+export const RECENT_ON_LINK = 50;
+
+const samePace = (a: PaceView | undefined, b: PaceView): boolean =>
+  a !== undefined && a.pace === b.pace && a.fastFailover === b.fastFailover;
 
 export class SupervisorError extends Error {
   constructor(message: string) {
@@ -100,6 +140,13 @@ export class Supervisor extends EventEmitter {
   state: ClusterView['state'] = 'stopped';
   /** faults: the faults this supervisor wants in force (it pushes them to the nodes). */
   readonly faults = new FaultModel();
+  /** paceView: the pace every node runs at (see setPace). */
+  private paceView: PaceView;
+  /** traffic: per-link rates from the nodes' per-type counters. */
+  private readonly traffic = new TrafficMeter();
+  /** pendingTraces, pendingSkipped: sampled messages not yet pushed (see flushMessages). */
+  private pendingTraces: MessageTrace[] = [];
+  private pendingSkipped: Record<string, number> = {};
   private version = 0;
   private eventSeq = 0;
   private readonly events: ClusterEvent[] = [];
@@ -126,6 +173,13 @@ export class Supervisor extends EventEmitter {
     this.setMaxListeners(100);
     this.dir = resolve(options.dir);
     this.command = options.command ?? defaultNodeCommand();
+    const p = options.pace ?? REAL_TIME;
+    this.paceView = { pace: checkPace(p.pace), fastFailover: p.fastFailover };
+  }
+
+  /** pace: the cluster's demo pace (a copy). */
+  get pace(): PaceView {
+    return { ...this.paceView };
   }
 
   /** partitions: the groups that cannot talk across, or null. */
@@ -253,7 +307,10 @@ export class Supervisor extends EventEmitter {
     }
     const members = this.manifest.nodes.filter((n) => n.state === 'member');
     for (const rec of members) this.manage(rec);
-    this.pushTimer = setInterval(() => this.maybePush(), 50);
+    this.pushTimer = setInterval(() => {
+      this.maybePush();
+      this.flushMessages();
+    }, 50);
     this.pushTimer.unref();
     const results = await Promise.allSettled(members.map((r) => this.startNode(r.id)));
     const failed = results
@@ -304,6 +361,7 @@ export class Supervisor extends EventEmitter {
       statusAt: 0,
       autoRestart: false,
       startRefused: null,
+      pace: undefined,
     };
     m.proc.on('state', () => this.bump());
     m.proc.on(
@@ -317,6 +375,8 @@ export class Supervisor extends EventEmitter {
         m.admin?.close();
         m.admin = undefined;
         m.status = undefined;
+        m.pace = undefined;
+        this.traffic.forget(rec.id);
         const how = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
         this.event(
           rec.id,
@@ -386,7 +446,18 @@ export class Supervisor extends EventEmitter {
       '--snapshot-chunk-bytes',
       String(m.snapshotChunkBytes),
       ...(m.nodeFlags ?? []),
+      ...this.paceFlags(),
     ];
+  }
+
+  /**
+   * paceFlags: the flags that start a node at the cluster's pace; none at real time with fast
+   * failover on, the nodes' own defaults (so a node of an earlier version still starts).
+   */
+  private paceFlags(): string[] {
+    const p = this.paceView;
+    if (samePace(REAL_TIME, p)) return [];
+    return ['--pace', String(p.pace), '--fast-failover', p.fastFailover ? 'on' : 'off'];
   }
 
   /**
@@ -427,9 +498,11 @@ export class Supervisor extends EventEmitter {
     m.startRefused = null;
     // Flags can change (e.g. --peers after a membership change) between starts.
     m.proc.setFlags(this.flagsFor(m.rec));
+    const startedAt = { ...this.paceView };
     // The node reads the secret from its data dir, never from its arguments or environment.
     giveNodePeerSecret(this.nodeDir(m.rec), this.peerSecret as Buffer);
     await m.proc.start();
+    m.pace = startedAt;
     if (!m.rec.started) {
       m.rec.started = true;
       saveManifest(this.dir, this.manifest);
@@ -456,15 +529,27 @@ export class Supervisor extends EventEmitter {
       void this.applyFaults(m).catch((e: Error) =>
         this.event(m.rec.id, 'fault', `could not re-apply faults: ${e.message}`),
       );
+      // Likewise the pace, if it changed while the node could not be told.
+      void this.applyPace(m).catch((e: Error) =>
+        this.event(m.rec.id, 'process', `could not set the pace: ${e.message}`),
+      );
       link.subscribe(
-        { status: true, events: true, hz: 20 },
+        {
+          status: true,
+          events: true,
+          hz: 20,
+          messages: true,
+          messagesPerLinkHz: MESSAGES_PER_LINK_HZ,
+        },
         {
           status: (s) => {
             m.status = s;
             m.statusAt = Date.now();
+            this.traffic.feed(m.rec.id, m.statusAt, sentToPeers(s.transport.peers));
             this.bump();
           },
           event: (e) => this.onNodeEvent(m.rec.id, e),
+          messages: (b) => this.onNodeMessages(b),
           close: () => {
             if (m.admin === link) m.admin = undefined;
             // Reconnect while the process lives (e.g. after a pause the socket may have died).
@@ -551,6 +636,127 @@ export class Supervisor extends EventEmitter {
   setAutoRestart(id: NodeId, on: boolean): void {
     this.get(id).autoRestart = on;
     this.event(id, 'process', `auto-restart ${on ? 'on' : 'off'} for node ${id}`);
+  }
+
+  // ---------------------------------------------------------------- pace
+
+  /**
+   * setPace slows every node down `pace` times (1 = real time) and sets whether followers
+   * campaign at once when their leader's process is gone: running nodes through set-pace now,
+   * nodes that start later through their flags, and a node whose admin link was down when it
+   * reconnects. The view shows the pace at once; a node that did not take it is named in an event
+   * and gets it again when its link comes back.
+   */
+  async setPace(pace: number, fastFailover: boolean): Promise<void> {
+    try {
+      checkPace(pace);
+    } catch (e) {
+      throw new SupervisorError((e as Error).message);
+    }
+    const before = this.paceView;
+    this.paceView = { pace, fastFailover };
+    this.bump();
+    if (!samePace(before, this.paceView)) this.event(null, 'process', describePace(this.paceView));
+    const errors: string[] = [];
+    await Promise.all(
+      [...this.nodes.values()]
+        .filter((m) => m.proc.running && m.admin)
+        .map((m) =>
+          this.applyPace(m).catch((e: Error) => errors.push(`node ${m.rec.id}: ${e.message}`)),
+        ),
+    );
+    if (errors.length)
+      this.event(null, 'process', `some nodes did not take the new pace: ${errors.join('; ')}`);
+  }
+
+  /** applyPace tells a node the cluster's pace unless it is known to run at it already. */
+  private async applyPace(m: Managed): Promise<void> {
+    if (!m.admin || samePace(m.pace, this.paceView)) return;
+    const want = { ...this.paceView };
+    m.pace = undefined;
+    await m.admin.call('set-pace', { pace: want.pace, fastFailover: want.fastFailover });
+    m.pace = want;
+    // The pace may have changed again while the call was on its way.
+    if (!samePace(want, this.paceView)) await this.applyPace(m);
+  }
+
+  // ---------------------------------------------------------------- messages and links
+
+  /** onNodeMessages adds a node's sampled messages to the next batch (bounded; see flushMessages). */
+  private onNodeMessages(b: NodeMessages): void {
+    if (this.listenerCount('messages') === 0) return;
+    for (const t of b.traces) {
+      if (t.dir !== 'out') continue;
+      if (this.pendingTraces.length < MAX_BATCH_TRACES) this.pendingTraces.push(t);
+      else this.skip(linkKey(t.from, t.to), 1);
+    }
+    for (const [key, n] of Object.entries(b.skipped)) this.skip(key, n);
+  }
+
+  private skip(key: string, n: number): void {
+    this.pendingSkipped[key] = (this.pendingSkipped[key] ?? 0) + n;
+  }
+
+  /**
+   * flushMessages pushes the messages gathered since the last push as one batch, oldest first;
+   * called every 50 ms, so at most 20 batches a second, each at most MAX_BATCH_TRACES traces.
+   */
+  private flushMessages(): void {
+    if (this.pendingTraces.length === 0 && Object.keys(this.pendingSkipped).length === 0) return;
+    const batch: MessageBatch = {
+      traces: this.pendingTraces.sort((a, b) => a.time - b.time || a.seq - b.seq),
+      skipped: this.pendingSkipped,
+    };
+    this.pendingTraces = [];
+    this.pendingSkipped = {};
+    this.emit('messages', batch);
+  }
+
+  onMessages(cb: (batch: MessageBatch) => void): () => void {
+    this.on('messages', cb);
+    return () => this.off('messages', cb);
+  }
+
+  /**
+   * linkDetail: the link from → to as the view shows it, its counters by message type (the
+   * sender's sent and fault counts, the receiver's received), and the sender's latest messages
+   * on it. Both must be members; the sender must be running (its messages are in its memory).
+   */
+  async linkDetail(from: NodeId, to: NodeId): Promise<LinkDetail> {
+    if (from === to)
+      throw new SupervisorError(`a link joins two nodes, not node ${from} to itself`);
+    const sender = this.get(from);
+    const receiver = this.get(to);
+    const link = this.view().links.find((l) => l.from === from && l.to === to);
+    if (!link) throw new SupervisorError(`no link ${from} → ${to}: both must be members`);
+    if (!sender.admin) {
+      throw new SupervisorError(
+        `node ${from} is ${sender.proc.state}: its messages to node ${to} are not reachable`,
+      );
+    }
+    const out = typesOn(sender.status, to) ?? {};
+    const inn = typesOn(receiver.status, from) ?? {};
+    const byType: TypeCounts[] = [];
+    for (const type of MESSAGE_TYPES) {
+      const o = out[type];
+      const i = inn[type];
+      if (!o && !i) continue;
+      byType.push({
+        type,
+        sent: o?.sent ?? 0,
+        sentBytes: o?.sentBytes ?? 0,
+        received: i?.received ?? 0,
+        receivedBytes: i?.receivedBytes ?? 0,
+        faultDropped: o?.faultDropped ?? 0,
+        faultDelayed: o?.faultDelayed ?? 0,
+      });
+    }
+    const r = await sender.admin.call<{ traces: MessageTrace[]; nextSeq: number }>('messages', {
+      peer: to,
+      limit: 1024,
+    });
+    const recent = r.traces.filter((t) => t.dir === 'out' && t.to === to).slice(-RECENT_ON_LINK);
+    return { link, byType, recent };
   }
 
   // ---------------------------------------------------------------- network faults
@@ -750,6 +956,8 @@ export class Supervisor extends EventEmitter {
       faults: this.faults.input(),
       parts: this.viewParts,
       thresholds: { lagEntries: this.options.lagThreshold ?? DEFAULT_THRESHOLDS.lagEntries },
+      pace: this.pace,
+      traffic: this.traffic.rates(Date.now()),
     };
   }
 

@@ -151,9 +151,15 @@ export class Workflow {
   }
 }
 
+/**
+ * paced: a time limit at the cluster's pace. Every limit below is stated for real time; a cluster
+ * slowed down N times gets N times as long (elections, catch-up and exits all take N times longer).
+ */
+const paced = (sup: Supervisor, ms: number): number => ms * sup.pace.pace;
+
 /** waitLeader returns the current leader's status, waiting up to ms for one to appear. */
 async function waitLeader(sup: Supervisor, ms = 5000): Promise<NodeStatus> {
-  const end = Date.now() + ms;
+  const end = Date.now() + paced(sup, ms);
   for (;;) {
     const id = sup.leaderId();
     const s = id ? sup.nodes.get(id)?.status : undefined;
@@ -175,9 +181,10 @@ async function callLeader<T>(
   args: Record<string, unknown>,
   ms = 15_000,
 ): Promise<T> {
-  const end = Date.now() + ms;
+  const end = Date.now() + paced(sup, ms);
   for (;;) {
-    const leader = await waitLeader(sup, Math.max(1000, end - Date.now()));
+    // end is at the pace already; waitLeader scales what it is given.
+    const leader = await waitLeader(sup, Math.max(1000, end - Date.now()) / sup.pace.pace);
     try {
       return await sup.admin(leader.id).call<T>(op, args);
     } catch (e) {
@@ -264,6 +271,7 @@ async function join(
   }
   wf.begin(first + 4);
   await waitFor(
+    sup,
     10_000,
     () => {
       const l = sup.leaderId();
@@ -308,7 +316,7 @@ async function committedWith(
   member: boolean,
   ms: number,
 ): Promise<NodeStatus | null> {
-  const end = Date.now() + ms;
+  const end = Date.now() + paced(sup, ms);
   for (;;) {
     const l = sup.leaderId();
     const s = l !== 0 && l !== id ? sup.nodes.get(l)?.status : undefined;
@@ -337,7 +345,7 @@ export function snapshotProgress(t: {
 }
 
 async function catchUp(sup: Supervisor, wf: Workflow, id: NodeId, ms = 300_000): Promise<void> {
-  const end = Date.now() + ms;
+  const end = Date.now() + paced(sup, ms);
   for (;;) {
     const leader = await waitLeader(sup);
     const pr = leader.progress.find((p) => p.id === id);
@@ -361,8 +369,13 @@ async function catchUp(sup: Supervisor, wf: Workflow, id: NodeId, ms = 300_000):
   }
 }
 
-async function waitFor(ms: number, cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + ms;
+async function waitFor(
+  sup: Supervisor,
+  ms: number,
+  cond: () => boolean,
+  what: string,
+): Promise<void> {
+  const end = Date.now() + paced(sup, ms);
   while (!cond()) {
     if (Date.now() > end) throw new WorkflowError(`timed out waiting for ${what}`);
     await sleep(50);
@@ -445,7 +458,7 @@ async function leave(
   }
   wf.begin(first + 2);
   const wasRunning = m.proc.running;
-  const end = Date.now() + (seesRemoval ? 10_000 : 0);
+  const end = Date.now() + (seesRemoval ? paced(sup, 10_000) : 0);
   while (m.proc.running && Date.now() < end) await sleep(50);
   if (m.proc.running) {
     await m.proc.stop();
@@ -533,7 +546,7 @@ export async function transferLeader(
         await sup.admin(leader.id).call('transfer-leader', { nodeId: id });
       }
       wf.begin(1);
-      await waitFor(5000, () => sup.leaderId() === id, `node ${id} to lead`);
+      await waitFor(sup, 5000, () => sup.leaderId() === id, `node ${id} to lead`);
       return wf.done();
     } catch (e) {
       return wf.end(e as Error);

@@ -3,8 +3,10 @@
  * without real nodes. It simulates a small cluster coarsely, in one process, on a timer: no Raft
  * runs here. Elections happen when the leader goes away, commit follows the majority, logs are
  * compacted, a new node walks learner → catching up (snapshot, then log) → voter, the workload
- * produces samples and a history, and every change is an event. Numbers are plausible, not
- * measured. Never use it to judge the real cluster: `npm run serve -- --fake` labels itself.
+ * produces samples and a history, and every change is an event. The messages its simulation
+ * implies (heartbeats, appends and their answers, votes, snapshot chunks) are counted per link and
+ * type, sampled and pushed as a real cluster's are; the pace stretches its timers and holds its
+ * messages as real nodes do. Numbers are plausible, not measured. Never use it to judge the real cluster: `npm run serve -- --fake` labels itself.
  */
 import type { DashboardApi, KvOutcome, PushSource } from '../contract/api';
 import type {
@@ -14,21 +16,32 @@ import type {
   EventKind,
   FollowerStatus,
   HistoryOp,
+  LinkDetail,
   LinkRule,
   Membership,
+  MessageBatch,
+  MessageTrace,
   NodeId,
+  PaceView,
   ProcessState,
   Role,
   ScenarioInfo,
   ScenarioRun,
   StepState,
+  TypeCounts,
   WorkflowKind,
   WorkflowView,
   WorkloadOptions,
   WorkloadView,
 } from '../contract/view';
+import { ScenarioControl } from '../cluster/scenarios/control';
+import type { MessageHeader } from '../raft/message-header';
 import { seededRng } from '../raft/rng';
+import { MESSAGE_TYPES } from '../raft/types';
 import { describeCleared } from '../view/faults';
+import { checkPace, describePace, messageDelayMs } from '../view/pace';
+import { linkKey } from '../view/topology';
+import { TrafficMeter, type SentCounts } from '../view/traffic';
 import { IDLE_CHECKER, projectView, type MemberInput, type MemberReport } from '../view/projection';
 
 export interface FakeDashboardOptions {
@@ -104,6 +117,16 @@ const BASE_PORT = 7400;
 const ELECTION_MS: [number, number] = [800, 1600];
 const CHECK_QUORUM_MS = 1200;
 const PROMOTE_GAP = 20;
+/** HEARTBEAT_MS: a leader's round at real time; slowed down, one round per HEARTBEAT_MS × pace. */
+const HEARTBEAT_MS = 100;
+/** SAMPLES_PER_LINK_HZ: traces of one type pushed per link per second, as the supervisor asks. */
+const SAMPLES_PER_LINK_HZ = 10;
+const MAX_BATCH_TRACES = 2000;
+const RECENT_ON_LINK = 50;
+/** HEADER_BYTES: what a message without entries or chunk costs on the wire (plausible). */
+const HEADER_BYTES = 48;
+
+type LinkCounts = Omit<TypeCounts, 'type'>;
 
 const SCENARIOS: ScenarioInfo[] = [
   {
@@ -151,6 +174,20 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
   let lastSampleAt = 0;
   let checker: CheckerView = { ...IDLE_CHECKER };
   let scenario: ScenarioRun | null = null;
+  let control: ScenarioControl | undefined;
+  let pace: PaceView = { pace: 1, fastFailover: true };
+  /** lastRound: when the leader last sent its round of heartbeats or appends. */
+  let lastRound = 0;
+  const messageSubs = new Set<(b: MessageBatch) => void>();
+  /** linkCounts: per link "from-to", per message type, what the simulation sent on it. */
+  const linkCounts = new Map<string, Map<string, LinkCounts>>();
+  const recentOnLink = new Map<string, MessageTrace[]>();
+  const traceSeq = new Map<NodeId, number>();
+  const sampled = new Map<string, { second: number; n: number }>();
+  const traffic = new TrafficMeter();
+  let pendingTraces: MessageTrace[] = [];
+  let pendingSkipped: Record<string, number> = {};
+  let lastFlush = 0;
   const kv = new Map<string, string>();
   const history: HistoryOp[] = [];
   let opId = 0;
@@ -184,7 +221,10 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     changed();
   };
 
-  const electionDelay = () => ELECTION_MS[0] + rng() * (ELECTION_MS[1] - ELECTION_MS[0]);
+  const electionDelay = () =>
+    (ELECTION_MS[0] + rng() * (ELECTION_MS[1] - ELECTION_MS[0])) * pace.pace;
+  /** electionMin: the shortest election timeout at the pace. */
+  const electionMin = () => ELECTION_MS[0] * pace.pace;
 
   const makeNode = (id: NodeId, membership: Membership): SimNode => ({
     id,
@@ -259,6 +299,93 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       .filter((n) => up(n) && n.role === 'leader')
       .sort((a, b) => b.term - a.term)[0];
 
+  /**
+   * send records one message the simulation implies from `from` to `to`: counted on its link and
+   * type (dropped when the link is down, held for the pace), kept among the link's latest, and
+   * sampled into the next batch (at most SAMPLES_PER_LINK_HZ per link and type per second).
+   */
+  const send = (from: SimNode, to: SimNode, h: Omit<MessageHeader, 'from' | 'to'>) => {
+    const key = linkKey(from.id, to.id);
+    const delivered = connected(from, to);
+    const bytes = HEADER_BYTES + (h.entryBytes ?? 0);
+    const delayMs = messageDelayMs(pace.pace);
+    let byType = linkCounts.get(key);
+    if (!byType) linkCounts.set(key, (byType = new Map()));
+    let c = byType.get(h.type);
+    if (!c) {
+      c = {
+        sent: 0,
+        sentBytes: 0,
+        received: 0,
+        receivedBytes: 0,
+        faultDropped: 0,
+        faultDelayed: 0,
+      };
+      byType.set(h.type, c);
+    }
+    c.sent++;
+    c.sentBytes += bytes;
+    if (delivered) {
+      c.received++;
+      c.receivedBytes += bytes;
+    } else c.faultDropped++;
+    const seqNo = (traceSeq.get(from.id) ?? 0) + 1;
+    traceSeq.set(from.id, seqNo);
+    const trace: MessageTrace = {
+      from: from.id,
+      to: to.id,
+      ...h,
+      seq: seqNo,
+      time: now,
+      dir: 'out',
+      fate: !delivered ? 'dropped' : delayMs > 0 ? 'delayed' : 'sent',
+      delayMs: delivered ? delayMs : 0,
+      bytes,
+    };
+    let recent = recentOnLink.get(key);
+    if (!recent) recentOnLink.set(key, (recent = []));
+    recent.push(trace);
+    if (recent.length > RECENT_ON_LINK) recent.shift();
+    if (messageSubs.size === 0) return;
+    const sampleKey = `${key}-${h.type}`;
+    const second = Math.floor(now / 1000);
+    let sm = sampled.get(sampleKey);
+    if (!sm || sm.second !== second) sampled.set(sampleKey, (sm = { second, n: 0 }));
+    if (sm.n < SAMPLES_PER_LINK_HZ && pendingTraces.length < MAX_BATCH_TRACES) {
+      sm.n++;
+      pendingTraces.push(trace);
+    } else pendingSkipped[key] = (pendingSkipped[key] ?? 0) + 1;
+  };
+
+  /** flushMessages pushes the sampled messages as one batch, at most every 50 ms. */
+  const flushMessages = () => {
+    if (now - lastFlush < 50) return;
+    if (pendingTraces.length === 0 && Object.keys(pendingSkipped).length === 0) return;
+    lastFlush = now;
+    const batch: MessageBatch = { traces: pendingTraces, skipped: pendingSkipped };
+    pendingTraces = [];
+    pendingSkipped = {};
+    for (const cb of messageSubs) cb(batch);
+  };
+
+  /** feedTraffic gives the rate meter what every node has sent to each peer so far. */
+  const feedTraffic = () => {
+    const byFrom = new Map<NodeId, Map<NodeId, SentCounts>>();
+    for (const [key, byType] of linkCounts) {
+      const [from, to] = key.split('-').map(Number) as [NodeId, NodeId];
+      let m = byFrom.get(from);
+      if (!m) byFrom.set(from, (m = new Map()));
+      let msgs = 0;
+      let bytes = 0;
+      for (const c of byType.values()) {
+        msgs += c.sent;
+        bytes += c.sentBytes;
+      }
+      m.set(to, { msgs, bytes });
+    }
+    for (const [from, sent] of byFrom) if (up(nodes.get(from))) traffic.feed(from, now, sent);
+  };
+
   const setRole = (n: SimNode, role: Role, why: string) => {
     if (n.role === role) return;
     n.role = role;
@@ -274,6 +401,11 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     for (const v of voterIds) {
       const peer = nodes.get(v)!;
       if (peer === n) continue;
+      const ask = { index: n.lastIndex, logTerm: n.term - 1 };
+      send(n, peer, { type: 'pre-vote', term: n.term, ...ask });
+      send(peer, n, { type: 'pre-vote-resp', term: n.term, reject: false });
+      send(n, peer, { type: 'vote', term: n.term, ...ask });
+      send(peer, n, { type: 'vote-resp', term: n.term, reject: false });
       peer.term = n.term;
       peer.vote = n.id;
       peer.leader = 0;
@@ -323,8 +455,12 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
 
   const replicate = (leader: SimNode) => {
     for (const peer of nodes.values()) {
-      if (peer === leader || !connected(leader, peer)) continue;
-      if (peer.membership === 'removed') continue;
+      if (peer === leader || peer.membership === 'removed') continue;
+      if (!connected(leader, peer)) {
+        // Sent into a cut link (or to a stopped process): counted as dropped.
+        if (up(peer)) send(leader, peer, { type: 'heartbeat', term: leader.term, commit: 0 });
+        continue;
+      }
       peer.lastHeardLeader = now;
       if (peer.term < leader.term) peer.term = leader.term;
       if (peer.leader !== leader.id) {
@@ -333,6 +469,25 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       }
       const transfer = transfers.get(peer.id);
       if (transfer) {
+        const chunk = Math.min(chunkBytes, transfer.total - transfer.acked);
+        send(leader, peer, {
+          type: 'snap',
+          term: leader.term,
+          index: transfer.index,
+          logTerm: transfer.term,
+          snapOffset: transfer.acked,
+          snapTotal: transfer.total,
+          entryBytes: chunk,
+          done: transfer.acked + chunk >= transfer.total,
+        });
+        send(peer, leader, {
+          type: 'snap-resp',
+          term: leader.term,
+          index: transfer.index,
+          snapOffset: transfer.acked + chunk,
+          done: transfer.acked + chunk >= transfer.total,
+          reject: false,
+        });
         transfer.sent = Math.min(transfer.total, transfer.acked + chunkBytes * 2);
         transfer.acked = Math.min(transfer.total, transfer.acked + chunkBytes);
         transfer.chunks++;
@@ -381,7 +536,24 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       }
       if (peer.lastIndex > leader.lastIndex) peer.lastIndex = leader.lastIndex;
       const batch = peer.fsyncDelayMs > 0 ? 8 : 120;
+      const prev = peer.lastIndex;
       peer.lastIndex = Math.min(leader.lastIndex, peer.lastIndex + batch);
+      const entries = peer.lastIndex - prev;
+      if (entries > 0) {
+        send(leader, peer, {
+          type: 'app',
+          term: leader.term,
+          index: prev,
+          logTerm: leader.term,
+          entries,
+          entryBytes: entries * 32,
+          commit: leader.commit,
+        });
+        send(peer, leader, { type: 'app-resp', term: leader.term, index: peer.lastIndex });
+      } else {
+        send(leader, peer, { type: 'heartbeat', term: leader.term, commit: leader.commit });
+        send(peer, leader, { type: 'heartbeat-resp', term: leader.term });
+      }
     }
     const matches = voters
       .map((v) => nodes.get(v)!)
@@ -514,7 +686,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     for (const n of nodes.values()) {
       if (!up(n) || n.role !== 'leader') continue;
       if (reachableVoters(n) >= quorum()) n.lastHeardLeader = now;
-      else if (now - n.lastHeardLeader > CHECK_QUORUM_MS) {
+      else if (now - n.lastHeardLeader > CHECK_QUORUM_MS * pace.pace) {
         emit('leader', n.id, `node ${n.id} steps down: no quorum (check-quorum)`, {
           term: n.term,
           reason: 'check-quorum',
@@ -528,7 +700,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     // majority, so a cut-off node does not inflate its term.
     for (const n of nodes.values()) {
       if (!up(n) || n.role === 'leader' || !voters.includes(n.id)) continue;
-      if (now - n.lastHeardLeader < ELECTION_MS[0]) continue;
+      if (now - n.lastHeardLeader < electionMin()) continue;
       if (n.leader !== 0) {
         n.leader = 0;
         changed();
@@ -538,10 +710,21 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       const reach = voters.filter((v) => {
         const peer = nodes.get(v);
         // Leader stickiness: a voter that still hears from a leader refuses to vote.
-        return connected(n, peer) && (peer === n || now - peer!.lastHeardLeader >= ELECTION_MS[0]);
+        return connected(n, peer) && (peer === n || now - peer!.lastHeardLeader >= electionMin());
       });
       if (reach.length < quorum()) {
         if (n.role !== 'pre-candidate') setRole(n, 'pre-candidate', 'pre-vote without quorum');
+        for (const v of voters) {
+          const peer = nodes.get(v);
+          if (peer && peer !== n && up(peer)) {
+            send(n, peer, {
+              type: 'pre-vote',
+              term: n.term + 1,
+              index: n.lastIndex,
+              logTerm: n.term,
+            });
+          }
+        }
         continue;
       }
       const best = Math.max(...reach.map((v) => nodes.get(v)!.lastIndex));
@@ -551,8 +734,14 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     }
 
     const leader = currentLeader();
-    if (leader) replicate(leader);
+    // Slowed down, the leader sends a round every HEARTBEAT_MS × pace; at real time every tick.
+    if (leader && (pace.pace === 1 || now - lastRound >= HEARTBEAT_MS * pace.pace)) {
+      lastRound = now;
+      replicate(leader);
+    }
     tickWorkload(leader);
+    feedTraffic();
+    flushMessages();
     for (const job of [...workflowJobs.values()]) job();
     for (const n of nodes.values()) if (up(n)) n.statusAt = now;
     if (leader || version !== before || workload?.running) {
@@ -561,6 +750,9 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       for (const cb of viewSubs) cb(view);
     }
   };
+
+  /** tick10: the length of a default node's 10 ms tick at the pace. */
+  const tick10 = () => 10 * pace.pace;
 
   /** memberOf: node `n` as the view projection takes it (what a supervisor would know of it). */
   const memberOf = (n: SimNode, leader: SimNode | undefined): MemberInput => {
@@ -593,14 +785,17 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
           transferee: 0,
           progress: n === leader ? progressOf(n) : [],
           snapshotReceiving: n.snapshotIn,
-          // The imitation's clocks, in 10 ms ticks as a node with default timing counts them.
+          // The imitation's clocks, in 10 ms ticks (× the pace) as a node with default timing
+          // counts them.
           timer: {
-            electionElapsed: n === leader ? 0 : Math.floor((now - n.lastHeardLeader) / 10),
-            electionTimeout: Math.max(1, Math.round((n.electionAt - n.lastHeardLeader) / 10)),
+            electionElapsed: n === leader ? 0 : Math.floor((now - n.lastHeardLeader) / tick10()),
+            electionTimeout: Math.max(1, Math.round((n.electionAt - n.lastHeardLeader) / tick10())),
             electionTicks: 100,
-            heartbeatElapsed: 0,
+            heartbeatElapsed:
+              n === leader ? Math.min(10, Math.floor((now - lastRound) / tick10())) : 0,
             heartbeatTicks: 10,
           },
+          timing: { tickMs: 10, pace: pace.pace },
           campaign: undefined,
           storage: {
             walBytes,
@@ -666,6 +861,8 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       version,
       now,
       state: 'running',
+      pace: { ...pace },
+      traffic: traffic.rates(now),
       members: shown.map((n) => memberOf(n, leader)),
       faults: {
         partitions: partitions ? partitions.map((g) => [...g]) : null,
@@ -726,6 +923,17 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     n.pid = null;
     transfers.delete(n.id);
     n.snapshotIn = undefined;
+    traffic.forget(n.id);
+    // Its port now refuses connections: with fast failover the followers campaign at once.
+    if (n.role === 'leader' && pace.fastFailover) {
+      for (const v of voters) {
+        const peer = nodes.get(v);
+        if (peer && peer !== n && up(peer) && peer.leader === n.id) {
+          peer.lastHeardLeader = Math.min(peer.lastHeardLeader, now - electionMin());
+          peer.electionAt = now;
+        }
+      }
+    }
     if (n.autoRestart && state === 'crashed') {
       n.restarts++;
       n.restartAt = now + 1500;
@@ -940,36 +1148,56 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       ],
     };
     const plan = steps[name]!;
-    scenario = {
+    const run: ScenarioRun = {
       name,
       state: 'running',
       startedAt: Date.now(),
+      paused: false,
       steps: plan.map((s) => ({ text: s.text, state: 'pending' as StepState, detail: '' })),
     };
+    scenario = run;
+    const ctl = new ScenarioControl();
+    control = ctl;
+    ctl.bind((paused) => {
+      run.paused = paused;
+      emit('scenario', null, `${name}: ${paused ? 'paused before the next step' : 'resumed'}`);
+    });
     emit('scenario', null, `scenario ${name} started`);
-    for (let i = 0; i < plan.length; i++) {
-      const step = scenario.steps[i]!;
-      step.state = 'active';
-      changed();
-      try {
-        step.detail = await plan[i]!.run();
-        step.state = 'done';
-        emit('scenario', null, `${name}: ${step.text} — ${step.detail}`);
-        await sleep(600);
-      } catch (err) {
-        step.state = 'failed';
-        step.detail = (err as Error).message;
-        scenario.state = 'failed';
-        emit('scenario', null, `scenario ${name} failed: ${step.detail}`);
-        return;
+    try {
+      for (let i = 0; i < plan.length; i++) {
+        await ctl.gate();
+        const step = run.steps[i]!;
+        step.state = 'active';
+        changed();
+        try {
+          step.detail = await plan[i]!.run();
+          step.state = 'done';
+          emit('scenario', null, `${name}: ${step.text} — ${step.detail}`);
+          await sleep(600 * pace.pace);
+        } catch (err) {
+          step.state = 'failed';
+          step.detail = (err as Error).message;
+          run.state = 'failed';
+          emit('scenario', null, `scenario ${name} failed: ${step.detail}`);
+          return;
+        }
       }
+      run.state = 'passed';
+      emit('scenario', null, `scenario ${name} passed`);
+    } finally {
+      run.paused = false;
+      if (control === ctl) control = undefined;
+      changed();
     }
-    scenario.state = 'passed';
-    emit('scenario', null, `scenario ${name} passed`);
+  };
+
+  const runningControl = (): ScenarioControl => {
+    if (!control) throw new Error('no scenario is running');
+    return control;
   };
 
   const waitLeader = async (timeoutMs = 6000): Promise<NodeId> => {
-    const until = Date.now() + timeoutMs;
+    const until = Date.now() + timeoutMs * pace.pace;
     while (Date.now() < until) {
       const l = currentLeader();
       if (l) return l.id;
@@ -1448,6 +1676,47 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       if (scenario?.state === 'running') throw new Error(`scenario ${scenario.name} is running`);
       void runScenarioSteps(name).catch(() => undefined);
     },
+    async pauseScenario() {
+      runningControl().pause();
+    },
+    async resumeScenario() {
+      runningControl().resume();
+    },
+    async stepScenario() {
+      runningControl().step();
+    },
+    async setPace(p, fastFailover) {
+      checkPace(p);
+      const before = pace;
+      pace = { pace: p, fastFailover };
+      // Timers already running keep their end; new ones are drawn at the new pace.
+      if (before.pace !== p || before.fastFailover !== fastFailover) {
+        emit('process', null, describePace(pace));
+      }
+      changed();
+    },
+    async linkDetail(from, to): Promise<LinkDetail> {
+      if (from === to) throw new Error(`a link joins two nodes, not node ${from} to itself`);
+      const sender = mustNode(from);
+      mustNode(to);
+      const link = buildView().links.find((l) => l.from === from && l.to === to);
+      if (!link) throw new Error(`no link ${from} → ${to}: both must be members`);
+      if (sender.state !== 'running' && sender.state !== 'paused') {
+        throw new Error(
+          `node ${from} is ${sender.state}: its messages to node ${to} are not reachable`,
+        );
+      }
+      const key = linkKey(from, to);
+      const byType = linkCounts.get(key);
+      return {
+        link,
+        byType: MESSAGE_TYPES.filter((t) => byType?.has(t)).map((type) => ({
+          type,
+          ...byType!.get(type)!,
+        })),
+        recent: (recentOnLink.get(key) ?? []).map((t) => ({ ...t })),
+      };
+    },
     async nodeLogs(id, lines) {
       const n = nodes.get(id);
       if (!n) throw new Error(`no node ${id}`);
@@ -1464,6 +1733,10 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       eventSubs.add(cb);
       return () => eventSubs.delete(cb);
     },
+    onMessages(cb) {
+      messageSubs.add(cb);
+      return () => messageSubs.delete(cb);
+    },
     tick,
     dispose() {
       if (timer !== undefined) clearInterval(timer);
@@ -1472,6 +1745,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       timeouts.clear();
       viewSubs.clear();
       eventSubs.clear();
+      messageSubs.clear();
     },
   };
 

@@ -10,7 +10,9 @@
  *      scripts and styles, the same bytes the desktop app ships) are served without it.
  *   3. Origin, when the browser sends one (always on a WebSocket upgrade): same origin only.
  *   4. Every call's arguments: the shared validator (contract/validate.ts), 400 with its message.
- * Views are pushed throttled (push-throttle.ts), events as they happen.
+ * Views are pushed throttled (push-throttle.ts), events as they happen, message batches as
+ * they come (at most 20 a second from the source) but never to a socket that holds more than
+ * MAX_MESSAGES_BUFFERED unsent bytes: a slow page misses batches instead of growing memory.
  *
  * Bounds (WebLimits), so that local processes without the token cannot keep the dashboard out:
  * a connection counts as pending until one of its requests carries the token. Pending
@@ -37,7 +39,7 @@ import type { WebSocket } from 'ws';
 import type { CallReply, DashboardApi, PushSource } from '../contract/api';
 import type { SocketServerMessage } from '../contract/socket';
 import { SOCKET_PATH } from '../contract/socket';
-import type { ClusterEvent, ClusterView } from '../contract/view';
+import type { ClusterEvent, ClusterView, MessageBatch } from '../contract/view';
 import { dispatchCall } from '../contract/dispatch';
 import { createViewThrottle } from '../contract/push-throttle';
 import type { ViewThrottle } from '../contract/push-throttle';
@@ -85,6 +87,8 @@ export interface WebServerStats {
   refusedSockets: number;
   /** unanswered: WebSockets closed for not answering a ping. */
   unanswered: number;
+  /** messagesDropped: message batches not sent to a socket that was behind (see MAX_MESSAGES_BUFFERED). */
+  messagesDropped: number;
 }
 
 export interface WebServerOptions {
@@ -124,6 +128,8 @@ interface Conn {
 
 const MAX_BODY = 1024 * 1024;
 const MAX_BUFFERED = 16 * 1024 * 1024;
+/** MAX_MESSAGES_BUFFERED: past this many unsent bytes, a socket's message batches are dropped. */
+export const MAX_MESSAGES_BUFFERED = 256 * 1024;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -200,6 +206,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     refusedSessions: 0,
     refusedSockets: 0,
     unanswered: 0,
+    messagesDropped: 0,
   };
   const forget = (c: Conn): void => {
     pending.delete(c);
@@ -550,6 +557,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const offEvent = pushes.onEvent((event: ClusterEvent) => {
     for (const ws of clients.keys()) sendTo(ws, { type: 'push', push: 'event', payload: event });
   });
+  const offMessages = pushes.onMessages((batch: MessageBatch) => {
+    for (const ws of clients.keys()) {
+      if (ws.bufferedAmount > MAX_MESSAGES_BUFFERED) {
+        counts.messagesDropped++;
+        continue;
+      }
+      sendTo(ws, { type: 'push', push: 'messages', payload: batch });
+    }
+  });
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -575,6 +591,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       for (const c of conns.values()) clearTimeout(c.timer);
       offView();
       offEvent();
+      offMessages();
       for (const [ws, throttle] of clients) {
         throttle.dispose();
         ws.terminate();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { CALLS, type DashboardApi, type PushSource } from '../../main/contract/api';
 import { SOCKET_PATH, type SocketCall, type SocketServerMessage } from '../../main/contract/socket';
-import type { ClusterEvent, ClusterView } from '../../main/contract/view';
+import type { ClusterEvent, ClusterView, MessageBatch } from '../../main/contract/view';
 import { createFakeDashboard } from '../../main/web/fake-dashboard';
 import { startWebServer } from '../../main/web/server';
 import { describeConformance } from './conformance';
@@ -29,6 +29,7 @@ async function openPage(url: string, origin: string): Promise<Page> {
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const viewSubs = new Set<(v: ClusterView) => void>();
   const eventSubs = new Set<(e: ClusterEvent) => void>();
+  const messageSubs = new Set<(b: MessageBatch) => void>();
   ws.on('message', (data) => {
     const m = JSON.parse(String(data)) as SocketServerMessage;
     if (m.type === 'reply') {
@@ -38,6 +39,8 @@ async function openPage(url: string, origin: string): Promise<Page> {
       else w?.reject(new Error(m.error));
     } else if (m.push === 'view') {
       for (const cb of viewSubs) cb(m.payload);
+    } else if (m.push === 'messages') {
+      for (const cb of messageSubs) cb(m.payload);
     } else {
       for (const cb of eventSubs) cb(m.payload);
     }
@@ -56,6 +59,7 @@ async function openPage(url: string, origin: string): Promise<Page> {
       ...(api as unknown as DashboardApi),
       onView: (cb) => (viewSubs.add(cb), () => viewSubs.delete(cb)),
       onEvent: (cb) => (eventSubs.add(cb), () => eventSubs.delete(cb)),
+      onMessages: (cb) => (messageSubs.add(cb), () => messageSubs.delete(cb)),
     },
     close: () => ws.close(),
   };

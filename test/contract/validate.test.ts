@@ -52,6 +52,11 @@ const GOOD: Record<CallName, unknown[]> = {
   exportEvents: [],
   listScenarios: [],
   runScenario: ['leader-crash'],
+  pauseScenario: [],
+  resumeScenario: [],
+  stepScenario: [],
+  setPace: [20, false],
+  linkDetail: [1, 2],
   nodeLogs: [1, 200],
 };
 
@@ -116,6 +121,12 @@ const BAD: [CallName, unknown[], RegExp][] = [
   ['startWorkload', [{ ...workload, rate: Infinity }], /field 'rate'/],
   ['startWorkload', ['fast'], /startWorkload: argument 1 'options' must be an object/],
   ['runScenario', [''], /runScenario: argument 1 'name' must be a string of 1\.\.128/],
+  ['setPace', [0, false], /setPace: argument 1 'pace' must be an integer in 1\.\.100 \(got 0\)/],
+  ['setPace', [101, true], /setPace: argument 1 'pace'/],
+  ['setPace', [2.5, true], /setPace: argument 1 'pace'/],
+  ['setPace', [5, 'off'], /setPace: argument 2 'fastFailover' must be true or false/],
+  ['linkDetail', [0, 2], /linkDetail: argument 1 'from' must be a node id/],
+  ['linkDetail', [1], /linkDetail: argument 2 'to' .*\(missing\)/],
   ['nodeLogs', [1, 0], /nodeLogs: argument 2 'lines' must be an integer in 1\.\.5000/],
   ['nodeLogs', [1, 10_000], /nodeLogs: argument 2 'lines'/],
 ];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LinkRule, NodeView } from '../../main/contract/view';
 import { commitQuorumOf, linksOf, timerOf } from '../../main/view/topology';
-import { follower, node, raft } from '../renderer/helpers';
+import { follower, node, raft } from './fixtures';
 
 const ids = [1, 2, 3];
 const three = (over: Partial<Record<number, Partial<NodeView>>> = {}): NodeView[] =>

@@ -19,7 +19,11 @@ const TOKEN = 'test-token-0123456789abcdef';
 const api = new Proxy({} as DashboardApi, {
   get: () => async () => ({ ok: true }),
 });
-const pushes: PushSource = { onView: () => () => undefined, onEvent: () => () => undefined };
+const pushes: PushSource = {
+  onView: () => () => undefined,
+  onEvent: () => () => undefined,
+  onMessages: () => () => undefined,
+};
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { DashboardApi, PushSource } from '../../main/contract/api';
 import type { SocketServerMessage } from '../../main/contract/socket';
-import type { ClusterEvent, ClusterView } from '../../main/contract/view';
+import type { ClusterEvent, ClusterView, MessageBatch } from '../../main/contract/view';
 import { completeView } from '../../main/view/projection';
 import { startWebServer, tokenMatches } from '../../main/web/server';
 import type { WebServer } from '../../main/web/server';
@@ -49,9 +49,11 @@ const api = new Proxy({} as DashboardApi, {
 });
 const viewSubs = new Set<(v: ClusterView) => void>();
 const eventSubs = new Set<(e: ClusterEvent) => void>();
+const messageSubs = new Set<(b: MessageBatch) => void>();
 const pushes: PushSource = {
   onView: (cb) => (viewSubs.add(cb), () => viewSubs.delete(cb)),
   onEvent: (cb) => (eventSubs.add(cb), () => eventSubs.delete(cb)),
+  onMessages: (cb) => (messageSubs.add(cb), () => messageSubs.delete(cb)),
 };
 
 let server: WebServer;

@@ -34,8 +34,13 @@ export type ViewPredicate<T> = (v: ClusterView) => T | false | null | undefined 
 /** ScenarioContext is what a scenario's code works with. */
 export interface ScenarioContext {
   readonly sup: Supervisor;
-  /** electionMs: the cluster's election timeout; expectations are stated in multiples of it. */
+  /**
+   * electionMs: the cluster's election timeout at real time; expectations are stated in multiples
+   * of it, and every wait (waitFor, holds, waitLeader) lasts pace() times longer.
+   */
   readonly electionMs: number;
+  /** pace: the cluster's current pace (1 = real time). */
+  pace(): number;
   /** workflows: the membership workflows, each returning {wf, run}. */
   readonly workflows: {
     addNode: typeof addNode;
@@ -152,6 +157,26 @@ export function settled(v: ClusterView): NodeId {
       n.raft.applied >= lr.commit - 20,
   );
   return ok ? leader : 0;
+}
+
+/** leaderGone: the node's process is gone (killed, stopped or exited), not paused or cut off. */
+export function leaderGone(v: ClusterView, id: NodeId): boolean {
+  const state = v.nodes.find((n) => n.id === id)?.process.state;
+  return state === 'crashed' || state === 'stopped' || state === 'exited';
+}
+
+/**
+ * failoverPath says how the followers came to campaign after their leader went away: at once
+ * when fast failover is on and the leader's process is gone (its port refuses connections), else
+ * after their election timeout — fast failover off, or a leader that is paused or cut off, whose
+ * port does not refuse.
+ */
+export function failoverPath(fastFailover: boolean, gone: boolean): string {
+  if (gone && fastFailover) {
+    return "followers campaigned at once: the leader's port refused connections (fast failover)";
+  }
+  if (gone) return 'followers campaigned after the election timeout (fast failover is off)';
+  return "followers campaigned after the election timeout: a paused or cut-off leader's port does not refuse connections";
 }
 
 /** secs formats milliseconds as seconds for the narration. */

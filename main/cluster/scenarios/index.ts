@@ -10,6 +10,7 @@ import type { ScenarioInfo, ScenarioRun, StepState } from '../../contract/view';
 import type { Supervisor } from '../supervisor';
 import { addRemoveUnderLoad } from './add-remove-under-load';
 import { publishRun, secs, type Scenario } from './context';
+import type { ScenarioControl } from './control';
 import { laggingSnapshot } from './lagging-snapshot';
 import { leaderCrash } from './leader-crash';
 import { leaderIsolated } from './leader-isolated';
@@ -41,9 +42,14 @@ export function listScenarios(): ScenarioInfo[] {
  * cluster view's scenario (publishRun) and the event stream, and resolves with the finished run
  * ('passed' or 'failed'; a failed expectation never throws). The cluster is restored afterwards
  * either way. An unknown name throws, listing the known ones, and so does a cluster that is not
- * running.
+ * running. `control`, when given, pauses, steps and resumes the run between its steps; every wait
+ * of the run is stated for real time and lasts `pace` times longer on a slowed-down cluster.
  */
-export async function runScenario(sup: Supervisor, name: string): Promise<ScenarioRun> {
+export async function runScenario(
+  sup: Supervisor,
+  name: string,
+  control?: ScenarioControl,
+): Promise<ScenarioRun> {
   const sc = SCENARIOS.find((s) => s.name === name);
   if (!sc) {
     throw new Error(
@@ -55,15 +61,21 @@ export async function runScenario(sup: Supervisor, name: string): Promise<Scenar
     name,
     state: 'running',
     startedAt: Date.now(),
+    paused: control?.paused ?? false,
     steps: [...(sc.plan ?? []), RESTORE].map((text) => ({
       text,
       state: 'pending' as StepState,
       detail: '',
     })),
   };
+  control?.bind((paused) => {
+    run.paused = paused;
+    publishRun(sup, run);
+    sup.event(null, 'scenario', `${name}: ${paused ? 'paused before the next step' : 'resumed'}`);
+  });
   publishRun(sup, run);
   sup.event(null, 'scenario', `scenario ${name} started: ${sc.description}`);
-  const r = new Runner(sup, sc, run);
+  const r = new Runner(sup, sc, run, control);
   let failure: Error | undefined;
   try {
     await sc.run(r.ctx);
@@ -79,6 +91,8 @@ export async function runScenario(sup: Supervisor, name: string): Promise<Scenar
     failure ??= e as Error;
   }
   await r.close();
+  control?.bind(() => undefined);
+  run.paused = false;
   run.state = failure ? 'failed' : 'passed';
   publishRun(sup, run);
   sup.event(

@@ -1,4 +1,12 @@
-import { agreedLeader, ledAt, type Scenario, type ScenarioContext, secs } from './context';
+import {
+  agreedLeader,
+  failoverPath,
+  leaderGone,
+  ledAt,
+  type Scenario,
+  type ScenarioContext,
+  secs,
+} from './context';
 
 /** leaderCrash: kill -9 the leader; a new one is elected; the old one rejoins as a follower. */
 export const leaderCrash: Scenario = {
@@ -45,7 +53,9 @@ export const leaderCrash: Scenario = {
         Math.max(5000, 10 * E),
       );
       const took = ledAt(ctx, next, mark) - killedAt;
-      return `node ${next} leads term ${ctx.node(next).raft!.term} after ${secs(took)} (${(took / E).toFixed(1)} election timeouts)`;
+      const v = ctx.view();
+      const path = failoverPath(v.pace.fastFailover, leaderGone(v, old));
+      return `node ${next} leads term ${ctx.node(next).raft!.term} after ${secs(took)} (${(took / (E * ctx.pace())).toFixed(1)} election timeouts); ${path}`;
     });
     await ctx.step('Writes continue', async () => {
       const before = ctx.node(next).raft!.commit;

@@ -1,4 +1,12 @@
-import { agreedLeader, describeView, type Scenario, type ScenarioContext, secs } from './context';
+import {
+  agreedLeader,
+  describeView,
+  failoverPath,
+  leaderGone,
+  type Scenario,
+  type ScenarioContext,
+  secs,
+} from './context';
 
 /** leaderIsolated: the leader alone in a minority steps down; the majority elects; heal → one leader. */
 export const leaderIsolated: Scenario = {
@@ -63,7 +71,9 @@ export const leaderIsolated: Scenario = {
         Math.max(5000, 10 * E),
       );
       const n = await ctx.writeMany(10, 'isolated/');
-      return `node ${next} leads term ${ctx.node(next).raft!.term}; ${n} writes committed`;
+      const v = ctx.view();
+      const path = failoverPath(v.pace.fastFailover, leaderGone(v, old));
+      return `node ${next} leads term ${ctx.node(next).raft!.term}; ${n} writes committed; ${path}`;
     });
     await ctx.step('Heal; one leader, followed by all', async () => {
       await ctx.sup.heal();

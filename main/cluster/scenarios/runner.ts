@@ -9,6 +9,7 @@ import type { NodeId } from '../../raft/types';
 import type { Supervisor } from '../supervisor';
 import { addNode, removeNode, transferLeader } from '../workflows';
 import { Workload } from '../workload';
+import type { ScenarioControl } from './control';
 import {
   ScenarioFailure,
   agreedLeader,
@@ -40,6 +41,7 @@ export class Runner {
     private readonly sup: Supervisor,
     private readonly sc: Scenario,
     private readonly run: ScenarioRun,
+    private readonly control?: ScenarioControl,
   ) {
     const electionMs = sup.manifest.timing.electionMs;
     const v0 = sup.view();
@@ -48,6 +50,7 @@ export class Runner {
     const ctx: ScenarioContext = {
       sup,
       electionMs,
+      pace: () => sup.pace.pace,
       workflows: { addNode, removeNode, transferLeader },
       step: (text, fn) => this.step(text, fn),
       note: (detail) => {
@@ -61,7 +64,7 @@ export class Runner {
       },
       waitFor: (what, predicate, timeoutMs) => this.waitFor(what, predicate, timeoutMs),
       holds: async (what, predicate, ms) => {
-        const end = Date.now() + ms;
+        const end = Date.now() + ms * sup.pace.pace;
         while (Date.now() < end) {
           if (!predicate(sup.view())) {
             throw new ScenarioFailure(`expected ${what}, but: ${describeView(sup.view())}`);
@@ -126,6 +129,8 @@ export class Runner {
   }
 
   private async step(text: string, fn: StepFn): Promise<void> {
+    // A paused run holds here, between steps, until it is stepped or resumed.
+    await this.control?.gate();
     let s = this.run.steps.find((x) => x.text === text && x.state === 'pending');
     if (!s) {
       s = { text, state: 'pending', detail: '' };
@@ -160,14 +165,16 @@ export class Runner {
     predicate: ViewPredicate<T>,
     timeoutMs = 10_000,
   ): Promise<T> {
-    const end = Date.now() + timeoutMs;
+    // Limits are stated for real time; a cluster slowed down N times gets N times as long.
+    const limit = timeoutMs * this.sup.pace.pace;
+    const end = Date.now() + limit;
     for (;;) {
       const v = this.sup.view();
       const r = predicate(v);
       if (r) return r;
       if (Date.now() > end) {
         throw new ScenarioFailure(
-          `timed out after ${secs(timeoutMs)} waiting for ${what}; cluster: ${describeView(v)}`,
+          `timed out after ${secs(limit)} waiting for ${what}; cluster: ${describeView(v)}`,
         );
       }
       await sleep(25);
