@@ -740,7 +740,8 @@ export class Supervisor extends EventEmitter {
     for (const type of MESSAGE_TYPES) {
       const o = out[type];
       const i = inn[type];
-      if (!o && !i) continue;
+      // The receiver's entry also counts what it sent back; only what it received is this link's.
+      if (!o?.sent && !o?.faultDropped && !i?.received) continue;
       byType.push({
         type,
         sent: o?.sent ?? 0,

@@ -11,7 +11,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardApi, PushSource } from '../../main/contract/api';
-import type { ClusterEvent, ClusterView, NodeId, WorkflowView } from '../../main/contract/view';
+import type {
+  ClusterEvent,
+  ClusterView,
+  LinkDetail,
+  MessageBatch,
+  NodeId,
+  WorkflowView,
+} from '../../main/contract/view';
 
 /** Subject: one implementation under test, and how to dispose of it. */
 export interface Subject {
@@ -47,6 +54,28 @@ async function waitView(
   }
   return v;
 }
+
+/** until polls `fn` until it answers truthy, or fails naming `what`. */
+async function until<T>(
+  what: string,
+  ms: number,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** finished: how many steps of the view's scenario run have ended (done, failed or skipped). */
+const finished = (v: ClusterView): number =>
+  v.scenario?.steps.filter((st) => st.state !== 'pending' && st.state !== 'active').length ?? 0;
+/** holding: the scenario run is paused with no step in progress. */
+const holding = (v: ClusterView): boolean =>
+  v.scenario?.paused === true && !v.scenario.steps.some((st) => st.state === 'active');
 
 /** steady: one leader, every node running, following it, and a voter. */
 function steady(v: ClusterView): boolean {
@@ -260,6 +289,153 @@ export function describeConformance(
         expect(v.checker.result).toBe('ok');
       },
       t * 3,
+    );
+
+    it(
+      'setPace slows the cluster down: the view shows the pace and the nodes their stretched timers',
+      async () => {
+        const v0 = await waitView(s.api, 'a steady cluster', t, steady);
+        const beat = v0.nodes.find((n) => n.id === v0.leader)!.timer!;
+        expect(beat.kind).toBe('heartbeat');
+        await s.api.setPace(5, false);
+        try {
+          const slow = await waitView(s.api, 'the leader to report its heartbeat at 5×', t, (v) => {
+            const l = v.nodes.find((n) => n.id === v.leader);
+            return v.pace.pace === 5 && l?.timer?.timeoutMs === beat.timeoutMs * 5;
+          });
+          expect(slow.pace).toEqual({ pace: 5, fastFailover: false });
+          const events = await s.api.getEvents(0);
+          expect(events.some((e) => /^pace 5×/.test(e.message))).toBe(true);
+        } finally {
+          // Back to real time whatever happened, so the next scenarios run at it.
+          await s.api.setPace(1, true);
+        }
+        const back = await waitView(s.api, 'the heartbeat back at real time', t, (v) => {
+          const l = v.nodes.find((n) => n.id === v.leader);
+          return v.pace.pace === 1 && l?.timer?.timeoutMs === beat.timeoutMs;
+        });
+        expect(back.pace).toEqual({ pace: 1, fastFailover: true });
+        await waitView(s.api, 'a steady cluster at real time', t, steady);
+      },
+      t * 3,
+    );
+
+    it(
+      'links across a partition are cut both ways, the others stay up, and healing brings them back',
+      async () => {
+        const v0 = await waitView(s.api, 'a steady cluster', t, steady);
+        expect(v0.links).toHaveLength(6);
+        expect(v0.links.every((l) => l.state === 'up')).toBe(true);
+        const alone = v0.nodes.map((n) => n.id).find((id) => id !== v0.leader)!;
+        const rest = v0.nodes.map((n) => n.id).filter((id) => id !== alone);
+        await s.api.partition([rest, [alone]]);
+        const cut = await waitView(s.api, `the links of node ${alone} cut`, t, (v) =>
+          v.links.filter((l) => l.from === alone || l.to === alone).every((l) => l.state === 'cut'),
+        );
+        const across = cut.links.filter((l) => l.from === alone || l.to === alone);
+        expect(across).toHaveLength(4);
+        for (const l of across) expect(l.rule).toMatch(/partition/);
+        const within = cut.links.filter((l) => l.from !== alone && l.to !== alone);
+        expect(within.map((l) => l.state)).toEqual(['up', 'up']);
+        await s.api.healNetwork();
+        const healed = await waitView(s.api, 'every link up again', t, (v) =>
+          v.links.every((l) => l.state === 'up'),
+        );
+        expect(healed.links.every((l) => l.rule === null)).toBe(true);
+        await waitView(s.api, 'a steady cluster after healing', t, steady);
+      },
+      t * 3,
+    );
+
+    it(
+      "pushes sampled messages, among them the leader's heartbeats",
+      async () => {
+        const v = await waitView(s.api, 'a steady cluster', t, steady);
+        const batches: MessageBatch[] = [];
+        const off = s.api.onMessages((b) => batches.push(b));
+        try {
+          const beat = await until('a heartbeat from the leader in a batch', t, () =>
+            batches
+              .flatMap((b) => b.traces)
+              .find((tr) => tr.type === 'heartbeat' && tr.from === v.leader),
+          );
+          expect(beat.dir).toBe('out');
+          expect(v.nodes.map((n) => n.id)).toContain(beat.to);
+          expect(beat.term).toBeGreaterThan(0);
+          expect(beat.bytes).toBeGreaterThan(0);
+          expect(beat.time).toBeGreaterThan(0);
+          for (const b of batches) {
+            expect(b.traces.every((tr) => tr.dir === 'out')).toBe(true);
+            for (let i = 1; i < b.traces.length; i++) {
+              expect(b.traces[i]!.time).toBeGreaterThanOrEqual(b.traces[i - 1]!.time);
+            }
+          }
+        } finally {
+          off();
+        }
+      },
+      t * 2,
+    );
+
+    it(
+      "linkDetail gives a live link's counters by type and its latest messages",
+      async () => {
+        const v = await waitView(s.api, 'a steady cluster', t, steady);
+        const f = v.nodes.map((n) => n.id).find((id) => id !== v.leader)!;
+        const d: LinkDetail = await until(
+          `heartbeats counted on ${v.leader} → ${f}`,
+          t,
+          async () => {
+            const x = await s.api.linkDetail(v.leader, f);
+            const hb = x.byType.find((c) => c.type === 'heartbeat');
+            return hb && hb.sent > 0 && hb.received > 0 && x.recent.length > 0 ? x : undefined;
+          },
+        );
+        expect(d.link).toMatchObject({ from: v.leader, to: f, state: 'up' });
+        const hb = d.byType.find((c) => c.type === 'heartbeat')!;
+        expect(hb.sentBytes).toBeGreaterThan(0);
+        expect(hb.received).toBeLessThanOrEqual(hb.sent);
+        expect(d.recent.length).toBeLessThanOrEqual(50);
+        for (const tr of d.recent) expect(tr).toMatchObject({ from: v.leader, to: f, dir: 'out' });
+        await expect(s.api.linkDetail(v.leader, 99)).rejects.toThrow(/99/);
+      },
+      t * 2,
+    );
+
+    it(
+      'a scenario pauses between steps, steps one at a time, and resumes to its end',
+      async () => {
+        await waitView(s.api, 'a steady cluster', t, steady);
+        await s.api.runScenario('leader-crash');
+        await s.api.pauseScenario();
+        const held = await waitView(s.api, 'the run held between steps', t * 2, holding);
+        const k = finished(held);
+        await sleep(1500);
+        const still = await s.api.getView();
+        expect(holding(still)).toBe(true);
+        expect(finished(still)).toBe(k);
+        await s.api.stepScenario();
+        const stepped = await waitView(
+          s.api,
+          'exactly one more step',
+          t * 2,
+          (v) => finished(v) > k && holding(v),
+        );
+        expect(finished(stepped)).toBe(k + 1);
+        await s.api.resumeScenario();
+        const end = await waitView(
+          s.api,
+          'the scenario to end',
+          t * 4,
+          (v) => v.scenario?.state !== 'running',
+        );
+        const steps = end.scenario!.steps.map((st) => `${st.state} ${st.text}: ${st.detail}`);
+        expect(end.scenario?.state, steps.join('\n')).toBe('passed');
+        expect(end.scenario).toMatchObject({ name: 'leader-crash', paused: false });
+        await expect(s.api.pauseScenario()).rejects.toThrow(/no scenario is running/);
+        await waitView(s.api, 'a steady cluster after the scenario', t, steady);
+      },
+      t * 10,
     );
 
     it('delivers events in order, the same by push and by getEvents, and views in version order', async () => {
