@@ -25,7 +25,8 @@ export type ControlCommand =
   | { cmd: 'link-rule'; args: { id: number; rule: LinkRule } }
   | { cmd: 'slow-disk'; args: { id: number; ms: number } }
   | { cmd: 'heal' | 'clear-faults' | 'add-node' | 'stats'; args: Record<string, never> }
-  | { cmd: 'remove-node' | 'replace-node' | 'transfer-leader'; args: { id: number } };
+  | { cmd: 'remove-node' | 'replace-node' | 'transfer-leader'; args: { id: number } }
+  | { cmd: 'pace'; args: { pace: number; fastFailover: boolean } };
 
 /** ControlStep is one workflow step as it changes. */
 export interface ControlStep {

@@ -12,7 +12,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { LinkRule, WorkflowView } from '../contract/view';
+import { MAX_PACE, type LinkRule, type WorkflowView } from '../contract/view';
+import { describePace } from '../view/pace';
 import type { Supervisor } from '../cluster/supervisor';
 import {
   addNode,
@@ -217,6 +218,15 @@ async function execute(
     case 'heal':
       await sup.heal();
       return ok('healed the network');
+    case 'pace': {
+      const pace = args.pace;
+      if (typeof pace !== 'number' || !Number.isInteger(pace) || pace < 1 || pace > MAX_PACE)
+        throw new BadRequest(`pace must be an integer from 1 to ${MAX_PACE}`);
+      if (typeof args.fastFailover !== 'boolean')
+        throw new BadRequest('fastFailover must be true or false');
+      await sup.setPace(pace, args.fastFailover);
+      return ok(describePace(sup.pace));
+    }
     case 'clear-faults': {
       const { summary } = await sup.clearAllFaults();
       return ok(`cleared every fault: ${summary}`);

@@ -30,6 +30,8 @@ export interface HostOptions {
   controlLimits?: Partial<ControlLimits>;
   /** nodeFlags: bounds for every node (SupervisorOptions.nodeFlags). */
   nodeFlags?: string[];
+  /** pace: the demo pace to start every node at (SupervisorOptions.pace). */
+  pace?: SupervisorOptions['pace'];
 }
 
 /** HostedCluster is a running cluster with its control port. */
@@ -57,6 +59,7 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     snapshotEntries: o.snapshotEntries,
     snapshotChunkBytes: o.snapshotChunkBytes,
     nodeFlags: o.nodeFlags,
+    pace: o.pace,
     connect: connectAdmin,
     command: cliNodeCommand(),
   });

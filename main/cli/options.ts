@@ -3,7 +3,9 @@
  * --timeout-ms, the bounds of a hosted cluster and of the web server) and the exit-code lines the
  * key-value and membership commands have in common.
  */
-import { DEFAULT_DATA_DIR, type OptionSpec } from './args';
+import type { PaceView } from '../contract/view';
+import { defaultFastFailover } from '../view/pace';
+import { DEFAULT_DATA_DIR, UsageError, type OptionSpec, type ParsedArgs } from './args';
 
 /** dataOption: `--data DIR`, the cluster folder; `help` says which folder it is for this command. */
 export const dataOption = (help = 'the cluster folder'): OptionSpec => ({
@@ -152,3 +154,41 @@ export const serveOptions: OptionSpec[] = [
   },
   ...hostOptions,
 ];
+
+/** paceOption: `--pace N`, the demo pace (start, serve, scenario, pace). */
+export const paceOption: OptionSpec = {
+  name: 'pace',
+  type: 'int',
+  value: 'N',
+  help: 'run every node N times slower than real time: ticks, heartbeats and election timeouts N times longer, every message held 10×N ms',
+  default: 1,
+  min: 1,
+  max: 100,
+};
+
+/** fastFailoverOption: `--fast-failover on|off`, with its default by the pace. */
+export const fastFailoverOption: OptionSpec = {
+  name: 'fast-failover',
+  type: 'string',
+  value: 'on|off',
+  help: "followers campaign at once when the leader's process is gone (default: on at --pace 1, off slower, so an election timeout is seen)",
+};
+
+/** paceOptions: the options that set the pace of a cluster a command starts. */
+export const paceOptions: OptionSpec[] = [paceOption, fastFailoverOption];
+
+/**
+ * paceOf reads --pace and --fast-failover: the pace (1 when not given) and fast failover as
+ * given, else on at real time and off when slowed down.
+ */
+export function paceOf(args: ParsedArgs): PaceView {
+  return paceFrom(args.number('pace') ?? 1, args.string('fast-failover'));
+}
+
+/** paceFrom: the pace `pace` with `--fast-failover` as given (`ff`), else by the pace's default. */
+export function paceFrom(pace: number, ff: string | undefined): PaceView {
+  if (ff === undefined) return { pace, fastFailover: defaultFastFailover(pace) };
+  if (ff !== 'on' && ff !== 'off')
+    throw new UsageError(`--fast-failover must be on or off, not ${JSON.stringify(ff)}`);
+  return { pace, fastFailover: ff === 'on' };
+}

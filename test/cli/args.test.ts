@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../main/cli/args';
 import { COMMAND_NAMES, loadCommand, loadCommands } from '../../main/cli/commands';
+import { paceOf } from '../../main/cli/options';
 import { killAll, ROOT, runCli } from './run-cli';
 
 const tmp = mkdtempSync(join(tmpdir(), 'raftdeck-cli-args-'));
@@ -130,6 +131,13 @@ describe('raftdeck command line', () => {
       [['check', 'f', '--format', 'xml'], /--format must be json or jepsen/],
       [['scenario'], /missing NAME/],
       [['scenario', 'no-such-scenario'], /no scenario 'no-such-scenario'/],
+      [['pace'], /missing N/],
+      [['pace', '0'], /N must be a whole number from 1 to 100, not "0"/],
+      [['pace', 'fast'], /N must be a whole number/],
+      [['pace', '5', '--fast-failover', 'maybe'], /--fast-failover must be on or off, not "maybe"/],
+      [['start', '--pace', '101'], /--pace must be/],
+      [['start', '--fast-failover', 'yes'], /--fast-failover must be on or off/],
+      [['scenario', 'leader-crash', '--pace', '0'], /--pace must be/],
     ];
     const results = await Promise.all(cases.map(([argv]) => runCli(argv)));
     results.forEach((r, i) => {
@@ -142,7 +150,7 @@ describe('raftdeck command line', () => {
 
   it('commands that need a running cluster say what they tried, exit 1', async () => {
     const empty = join(tmp, 'empty');
-    const [status, kill, get, refused] = await Promise.all([
+    const [status, kill, get, refused, pace] = await Promise.all([
       runCli(['status', '--data', empty]),
       runCli(['fault', 'kill', '1', '--data', empty]),
       runCli(['get', 'k', '--endpoints', '127.0.0.1:1', '--timeout-ms', '300']),
@@ -156,6 +164,7 @@ describe('raftdeck command line', () => {
         );
         return runCli(['heal', '--data', dir]);
       })(),
+      runCli(['pace', '20', '--data', empty]),
     ]);
     expect(status.code).toBe(1);
     expect(status.stderr).toMatch(/no cluster in .*empty/);
@@ -165,6 +174,21 @@ describe('raftdeck command line', () => {
     expect(get.stderr).toMatch(/tried 127\.0\.0\.1:1/);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/cannot reach the control port at 127\.0\.0\.1:1/);
+    expect(pace.code).toBe(1);
+    expect(pace.stderr).toMatch(/no running cluster in .*empty/);
+  });
+
+  it('the pace options: fast failover on at real time and off slowed down, unless given', () => {
+    const start = findCommand('start')!;
+    const of = (argv: string[]) => paceOf(parseArgs(start, argv));
+    expect(of([])).toEqual({ pace: 1, fastFailover: true });
+    expect(of(['--pace', '5'])).toEqual({ pace: 5, fastFailover: false });
+    expect(of(['--pace', '5', '--fast-failover', 'on'])).toEqual({ pace: 5, fastFailover: true });
+    expect(of(['--fast-failover', 'off'])).toEqual({ pace: 1, fastFailover: false });
+    for (const name of ['start', 'serve', 'scenario']) {
+      const names = findCommand(name)!.options.map((o) => o.name);
+      expect(names).toEqual(expect.arrayContaining(['pace', 'fast-failover']));
+    }
   });
 
   it('check: Jepsen histories with known verdicts, and a bad file', async () => {

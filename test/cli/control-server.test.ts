@@ -78,6 +78,41 @@ function silent(port: number): Promise<Socket> {
 const closed = (s: Socket): Promise<void> =>
   new Promise((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())));
 
+describe('the pace command of the control port', () => {
+  it('sets the pace of the cluster and answers with it in words; refuses a bad one', async () => {
+    const calls: [number, boolean][] = [];
+    let pace = { pace: 1, fastFailover: true };
+    const sup = {
+      setPace: async (p: number, ff: boolean) => {
+        calls.push([p, ff]);
+        pace = { pace: p, fastFailover: ff };
+      },
+      get pace() {
+        return pace;
+      },
+    } as unknown as Supervisor;
+    const { dir } = await start(sup, {});
+    const r = await controlCall(dir, { cmd: 'pace', args: { pace: 20, fastFailover: false } });
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(/^pace 20×: .*held 200 ms.*fast failover off/);
+    expect(calls).toEqual([[20, false]]);
+    const bad = await controlCall(dir, { cmd: 'pace', args: { pace: 0, fastFailover: true } });
+    expect(bad).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/pace must be an integer from 1 to 100/),
+    });
+    const noFlag = await controlCall(dir, {
+      cmd: 'pace',
+      args: { pace: 5 } as unknown as { pace: number; fastFailover: boolean },
+    });
+    expect(noFlag).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/fastFailover must be true or false/),
+    });
+    expect(calls).toHaveLength(1);
+  });
+});
+
 describe('control port bounds', () => {
   it('answers a command with the token however many silent connections are open', async () => {
     const f = fakeSupervisor();

@@ -23,6 +23,7 @@ const FILES: Record<string, () => Promise<Command>> = {
   'transfer-leader': async () => (await import('./transfer-leader')).transferLeaderCommand,
   fault: async () => (await import('./fault')).faultCommand,
   heal: async () => (await import('./heal')).healCommand,
+  pace: async () => (await import('./pace')).paceCommand,
   load: async () => (await import('./load')).loadCommand,
   check: async () => (await import('./check')).checkCommand,
   scenario: async () => (await import('./scenario')).scenarioCommand,

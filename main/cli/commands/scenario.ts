@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ClusterEvent, ScenarioRun } from '../../contract/view';
 import { EXIT, UsageError, type ParsedArgs, type Command } from '../args';
-import { jsonOption } from '../options';
+import { jsonOption, paceOf, paceOptions } from '../options';
 import { eventLine, table } from '../format';
 import type { HostedCluster } from '../host';
 
@@ -62,6 +62,7 @@ async function run(args: ParsedArgs): Promise<number> {
       `no scenario '${name}' (one of ${scenarios.map((s) => s.name).join(', ')})`,
     );
 
+  const pace = paceOf(args);
   const { forceKill, hostCluster } = await import('../host');
   const given = args.string('data');
   const dir =
@@ -97,8 +98,9 @@ async function run(args: ParsedArgs): Promise<number> {
             timing: { heartbeatMs: 50, electionMs: 500 },
             snapshotEntries: 300,
             snapshotChunkBytes: 8192,
+            pace,
           }
-        : { dir },
+        : { dir, pace },
     );
     const sup = hosted.sup;
     if (json)
@@ -147,11 +149,15 @@ async function run(args: ParsedArgs): Promise<number> {
 export const scenarioCommand: Command = {
   name: 'scenario',
   summary: 'run a scripted scenario on a temporary cluster',
-  usage: ['scenario NAME [--data DIR] [--keep]', 'scenario --list'],
+  usage: [
+    'scenario NAME [--data DIR] [--keep] [--pace N] [--fast-failover on|off]',
+    'scenario --list',
+  ],
   description: `Runs a scripted sequence of faults and expectations (a leader crash, a partition, a membership
 change under load, ...) and narrates each step. Without --data it starts its own temporary cluster
 with short timeouts in a temporary folder and removes it afterwards; with --data it runs the
-cluster in DIR (which must not be running already).`,
+cluster in DIR (which must not be running already). With --pace N every node runs N times slower and
+every wait of the scenario lasts N times longer; the narration says which failover path happened.`,
   positionals: [{ name: 'NAME', optional: true }],
   options: [
     { name: 'list', type: 'boolean', help: 'list the scenarios' },
@@ -172,9 +178,14 @@ cluster in DIR (which must not be running already).`,
     },
     { name: 'keep', type: 'boolean', help: 'keep the temporary folder (its path is printed)' },
     { name: 'verbose', type: 'boolean', help: 'also print the cluster events' },
+    ...paceOptions,
     jsonOption,
   ],
-  examples: ['raftdeck scenario --list', 'raftdeck scenario leader-crash'],
+  examples: [
+    'raftdeck scenario --list',
+    'raftdeck scenario leader-crash',
+    'raftdeck scenario leader-crash --pace 5',
+  ],
   exitCodes: ['0  passed', '1  failed', '2  bad arguments (or an unknown scenario)'],
   run,
 };

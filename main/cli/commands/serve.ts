@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
-import { dataOption, serveOptions } from '../options';
+import { dataOption, paceOf, paceOptions, serveOptions } from '../options';
 import { dataDir } from '../cluster-files';
 import type { HostedCluster } from '../host';
 
@@ -44,6 +44,8 @@ export async function serveDashboard(
   dir: string,
   onUrl?: (url: string) => void,
 ): Promise<number> {
+  // `app` has no pace options: its cluster starts at real time.
+  const pace = paceOf(args);
   const { web, dash } = await browserMode();
   const { controlLimitsOf, nodeFlagsOf, forceKill, hostCluster, waitForSignal } =
     await import('../host');
@@ -64,6 +66,7 @@ export async function serveDashboard(
       nodes: args.number('nodes'),
       controlLimits: controlLimitsOf(args),
       nodeFlags: nodeFlagsOf(args),
+      pace,
     });
     const dashboard = new dash.ClusterDashboard(hosted.sup);
     let server;
@@ -107,12 +110,13 @@ export async function serveDashboard(
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'the dashboard in a browser, over a cluster it runs',
-  usage: ['serve [--port N] [--nodes N] [--data DIR]'],
+  usage: ['serve [--port N] [--nodes N] [--data DIR] [--pace N] [--fast-failover on|off]'],
   description: `Starts the cluster in DIR (like \`raftdeck start\`) and serves the dashboard on
 http://127.0.0.1:PORT with a session token; open the printed URL in a browser. The other commands
-work against it as they do against \`raftdeck start\`. Ctrl-C stops everything.`,
+work against it as they do against \`raftdeck start\`. Ctrl-C stops everything. --pace N slows
+the nodes down N times for a demo (the dashboard's pace control and \`raftdeck pace\` change it).`,
   positionals: [],
-  options: [dataOption(), ...serveOptions],
+  options: [dataOption(), ...serveOptions, ...paceOptions],
   exitCodes: ['0  stopped by Ctrl-C / SIGTERM', '1  could not start', '2  bad arguments'],
   run,
 };

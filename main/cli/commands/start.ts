@@ -5,7 +5,7 @@
  */
 import type { ClusterEvent } from '../../contract/view';
 import { EXIT, UsageError, type ParsedArgs, type Command } from '../args';
-import { nodesOption, dataOption, hostOptions } from '../options';
+import { nodesOption, dataOption, hostOptions, paceOf, paceOptions } from '../options';
 import { dataDir } from '../cluster-files';
 import { eventLine, fit, nodeRows, rowsTable } from '../format';
 import type { HostedCluster } from '../host';
@@ -24,6 +24,7 @@ function startedLine(h: HostedCluster): Record<string, unknown> {
     pid: process.pid,
     control: `127.0.0.1:${h.control.port}`,
     timing: h.sup.manifest.timing,
+    pace: h.sup.pace,
     nodes: v.nodes.map((n) => ({
       id: n.id,
       pid: n.process.pid,
@@ -83,7 +84,7 @@ function runTable(h: HostedCluster): () => void {
     const leader = v.leader ? `leader ${v.leader}` : 'no leader';
     const head = [
       `raftdeck  cluster ${v.clusterId}  ${v.nodes.length} nodes  ${leader}  term ${v.term}  commit ${v.commit}${v.partitions ? `  partitioned ${v.partitions.map((g) => `{${g.join(',')}}`).join(' ')}` : ''}`,
-      `data ${v.dataDir}  control 127.0.0.1:${h.control.port}  Ctrl-C to stop`,
+      `data ${v.dataDir}  control 127.0.0.1:${h.control.port}${v.pace.pace === 1 ? '' : `  pace ${v.pace.pace}×`}  Ctrl-C to stop`,
       '',
       ...rowsTable(nodeRows(v)).split('\n'),
       '',
@@ -112,6 +113,7 @@ async function run(args: ParsedArgs): Promise<number> {
     );
   const json = args.flag('json') || !process.stdout.isTTY;
   const dir = dataDir(args);
+  const pace = paceOf(args);
   const { controlLimitsOf, nodeFlagsOf, forceKill, hostCluster, waitForSignal } =
     await import('../host');
   process.stdout.on('error', () => undefined);
@@ -130,6 +132,7 @@ async function run(args: ParsedArgs): Promise<number> {
       timing: { heartbeatMs, electionMs },
       controlLimits: controlLimitsOf(args),
       nodeFlags: nodeFlagsOf(args),
+      pace,
     });
     const end = json ? runJson(hosted) : runTable(hosted);
     const sig = await signal.promise;
@@ -148,7 +151,9 @@ async function run(args: ParsedArgs): Promise<number> {
 export const startCommand: Command = {
   name: 'start',
   summary: 'run a cluster in the foreground with a live status table',
-  usage: ['start [--nodes 3] [--data DIR] [--json] [--heartbeat-ms 100] [--election-ms 1000]'],
+  usage: [
+    'start [--nodes 3] [--data DIR] [--json] [--heartbeat-ms 100] [--election-ms 1000] [--pace N] [--fast-failover on|off]',
+  ],
   description: `Starts a cluster of real node processes in DIR (or brings back the one DIR holds, with its own
 node count and timing) and shows a live status table: each node's process, role, term, commit,
 applied, lag and health, and the latest events. When stdout is not a terminal, or with --json,
@@ -157,7 +162,9 @@ pid and addresses, then "view" and "cluster-event" lines.
 
 While it runs, the other commands reach the cluster through DIR: cluster.json (addresses),
 admin-token (the nodes' admin token, mode 0600) and control.json (a loopback control port for
-faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exits 0.`,
+faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exits 0.
+
+--pace N slows every node down N times for a demo (\`raftdeck pace\` changes it while it runs).`,
   positionals: [],
   options: [
     nodesOption,
@@ -181,9 +188,14 @@ faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exit
       min: 20,
       max: 600_000,
     },
+    ...paceOptions,
     ...hostOptions,
   ],
-  examples: ['raftdeck start', 'raftdeck start --nodes 5 --data /tmp/demo --json'],
+  examples: [
+    'raftdeck start',
+    'raftdeck start --nodes 5 --data /tmp/demo --json',
+    'raftdeck start --pace 20',
+  ],
   exitCodes: [
     '0  stopped by Ctrl-C / SIGTERM',
     '1  the cluster could not start',
