@@ -207,7 +207,9 @@ export async function runChaos(sup: Supervisor, o: ChaosOptions): Promise<ChaosR
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
   const between = (lo: number, hi: number): number => lo + rng() * (hi - lo);
 
-  const waitView = async (what: string, pred: (v: ClusterView) => boolean, ms: number) => {
+  // Limits are stated for real time; a cluster slowed down N times gets N times as long.
+  const waitView = async (what: string, pred: (v: ClusterView) => boolean, realMs: number) => {
+    const ms = realMs * sup.pace.pace;
     const end = Date.now() + ms;
     while (!pred(sup.view())) {
       if (Date.now() > end)
@@ -218,7 +220,9 @@ export async function runChaos(sup: Supervisor, o: ChaosOptions): Promise<ChaosR
     }
   };
 
-  log(`chaos: seed ${seed}, ${o.seconds} s, ${clients} clients over ${keys} keys`);
+  log(
+    `chaos: seed ${seed}, ${o.seconds} s, ${clients} clients over ${keys} keys, pace ${sup.pace.pace}×`,
+  );
   await waitView('a leader', (v) => agreedLeader(v) !== 0, 30_000);
 
   const endpoints = (): string[] =>

@@ -9,6 +9,10 @@ import { seededRng } from '../../main/raft/rng';
 const SECONDS = Number(process.env.RAFTDECK_CHAOS_SECONDS ?? 60);
 // RAFTDECK_CHAOS_SEED picks the fault schedule; CI runs a fixed one so a failure replays exactly.
 const DEFAULT_SEED = 2;
+// RAFTDECK_CHAOS_PACE_SECONDS sets the length of the run at 5× pace (10 s by default, as in CI):
+// Raft's safety must not depend on the pace, so a short run slowed down 5 times checks it.
+const PACE_SECONDS = Number(process.env.RAFTDECK_CHAOS_PACE_SECONDS ?? 10);
+const PACE = 5;
 
 let nextId = 0;
 function op(o: Partial<HistoryOp> & Pick<HistoryOp, 'op' | 'invoke'>): HistoryOp {
@@ -164,3 +168,49 @@ describe.sequential(`chaos: ${SECONDS} s of random faults under 8 clients`, () =
     SECONDS * 1000 + 300_000,
   );
 });
+
+describe.sequential(
+  `chaos: ${PACE_SECONDS} s of random faults under 8 clients at ${PACE}× pace`,
+  () => {
+    let c: TestCluster;
+
+    beforeAll(async () => {
+      // Slowed down, without fast failover: every election waits out its stretched timeout.
+      c = await startCluster('chaos-pace', { pace: { pace: PACE, fastFailover: false } });
+    }, 60_000);
+
+    afterAll(async () => {
+      await c?.teardown();
+    }, 60_000);
+
+    it(
+      `keeps the history linearizable and loses no acknowledged write at ${PACE}× pace`,
+      async () => {
+        const lines: string[] = [];
+        const report = await runChaos(c.sup, {
+          seconds: PACE_SECONDS,
+          clients: 8,
+          seed: Number(process.env.RAFTDECK_CHAOS_SEED ?? DEFAULT_SEED),
+          // A membership change at 5× would take most of a short run.
+          membership: false,
+          onLog: (line) => lines.push(line),
+        });
+        const summary = [
+          `seed ${report.seed} at ${PACE}×: ${report.ops} ops, ${report.unknown} unknown, ${report.failed} failed`,
+          ...lines,
+          ...report.lost,
+          report.failure ?? '',
+        ].join('\n');
+        if (process.env.RAFTDECK_CHAOS_VERBOSE) console.log(summary);
+        expect(c.sup.view().pace).toEqual({ pace: PACE, fastFailover: false });
+        expect(report.verdict, summary).toBe('ok');
+        expect(report.lostWrites, summary).toBe(0);
+        expect(report.converged, summary).toBe(true);
+        expect(report.finalReads, summary).toBe(20);
+        expect(report.ok, summary).toBeGreaterThan(0);
+        expect(report.faults.length, summary).toBeGreaterThanOrEqual(Math.floor(PACE_SECONDS / 4));
+      },
+      PACE_SECONDS * 1000 + 300_000,
+    );
+  },
+);
