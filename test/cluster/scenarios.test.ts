@@ -14,6 +14,14 @@ function failed(run: ScenarioRun): string {
     .join('\n');
 }
 
+/** FAILOVER: how the narration must say the followers came to campaign, at real time. */
+const FAILOVER: Record<string, RegExp> = {
+  'leader-crash':
+    /followers campaigned at once: the leader's port refused connections \(fast failover\)/,
+  'leader-isolated':
+    /followers campaigned after the election timeout: a paused or cut-off leader's port does not refuse connections/,
+};
+
 describe('scenario list', () => {
   it('lists every scenario with a title and what it expects', () => {
     const list = listScenarios();
@@ -78,6 +86,8 @@ describe.sequential('every scenario on one real 3-node cluster', () => {
         expect(mine.some((e) => e.message.startsWith(`${s.name}: ${step.text} — `))).toBe(true);
       }
       expect(events.at(-1)!.message).toMatch(new RegExp(`scenario ${s.name} passed`));
+      const path = FAILOVER[s.name];
+      if (path) expect(run.steps.map((x) => x.detail).join('\n')).toMatch(path);
     }, 120_000);
   }
 });
