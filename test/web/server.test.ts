@@ -242,6 +242,52 @@ describe('the WebSocket', () => {
     c.ws.close();
   });
 
+  it('pushes message batches, and skips them for a socket that is behind instead of closing it', async () => {
+    const c = await connect(`?token=${TOKEN}`);
+    await waitFor(() => c.messages.find((m) => m.type === 'push' && m.push === 'view'));
+    const trace = {
+      from: 1,
+      to: 2,
+      type: 'heartbeat' as const,
+      term: 2,
+      commit: 9,
+      seq: 1,
+      time: 1,
+      dir: 'out' as const,
+      fate: 'sent' as const,
+      delayMs: 0,
+      bytes: 40,
+    };
+    for (const cb of messageSubs) cb({ traces: [trace], skipped: { '1-3': 2 } });
+    const first = await waitFor(() =>
+      c.messages.find((m) => m.type === 'push' && m.push === 'messages'),
+    );
+    expect(first).toMatchObject({ payload: { traces: [trace], skipped: { '1-3': 2 } } });
+    // The page stops reading: batches pile up in its socket until they are skipped.
+    const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const big = {
+      traces: Array.from({ length: 500 }, (_, i) => ({ ...trace, seq: i })),
+      skipped: {},
+    };
+    const before = server.stats().messagesDropped;
+    for (let i = 0; i < 150 && server.stats().messagesDropped === before; i++) {
+      for (const cb of messageSubs) cb(big);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(server.stats().messagesDropped).toBeGreaterThan(before);
+    socket.resume();
+    // Still open: an event pushed now arrives.
+    for (const cb of eventSubs)
+      cb({ seq: 77, time: 1, node: null, kind: 'fault', message: 'after' });
+    await waitFor(
+      () => c.messages.find((m) => m.type === 'push' && m.push === 'event' && m.payload.seq === 77),
+      10_000,
+    );
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
+    c.ws.close();
+  });
+
   it('closes a socket that sends something other than a call', async () => {
     const c = await connect(`?token=${TOKEN}`);
     const closed = new Promise<number>((r) => c.ws.on('close', (code) => r(code)));
