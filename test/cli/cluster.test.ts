@@ -73,6 +73,8 @@ describe('raftdeck start and the commands that act on it', () => {
       for (const a of [n.client, n.admin, n.peer]) expect(a).toMatch(/^127\.0\.0\.1:\d+$/);
     }
     expect(cluster.lines[0]!.event).toBe('started');
+    // Started without --pace: real time, followers campaign at once when the leader is gone.
+    expect(cluster.lines[0]!.pace).toEqual({ pace: 1, fastFailover: true });
     for (const f of ['admin-token', 'control.json', 'cluster.json', 'peer-secret']) {
       expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
     }
