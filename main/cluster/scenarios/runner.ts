@@ -203,7 +203,8 @@ export class Runner {
     if (!c) {
       c = new KvClient({
         endpoints,
-        timeoutMs: 10_000,
+        // Slowed down, a write takes as many more round trips' time (and elections as long).
+        timeoutMs: 10_000 * this.sup.pace.pace,
         clientId: `scenario-${this.sc.name}-${this.clients.size}-${Date.now()}`,
       });
       this.clients.set(key, c);
