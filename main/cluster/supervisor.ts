@@ -631,6 +631,10 @@ export class Supervisor extends EventEmitter {
     const m = this.get(id);
     m.proc.resume();
     this.event(id, 'fault', `resumed node ${id} (SIGCONT)`);
+    // A paused node is not told a new pace (it could not answer); it is told now.
+    void this.applyPace(m).catch((e: Error) =>
+      this.event(id, 'process', `could not set the pace: ${e.message}`),
+    );
   }
 
   setAutoRestart(id: NodeId, on: boolean): void {
@@ -644,8 +648,8 @@ export class Supervisor extends EventEmitter {
    * setPace slows every node down `pace` times (1 = real time) and sets whether followers
    * campaign at once when their leader's process is gone: running nodes through set-pace now,
    * nodes that start later through their flags, and a node whose admin link was down when it
-   * reconnects. The view shows the pace at once; a node that did not take it is named in an event
-   * and gets it again when its link comes back.
+   * reconnects or is resumed (a paused node is not waited for). The view shows the pace at once; a
+   * node that did not take it is named in an event and gets it again when its link comes back.
    */
   async setPace(pace: number, fastFailover: boolean): Promise<void> {
     try {
@@ -660,7 +664,7 @@ export class Supervisor extends EventEmitter {
     const errors: string[] = [];
     await Promise.all(
       [...this.nodes.values()]
-        .filter((m) => m.proc.running && m.admin)
+        .filter((m) => m.proc.state === 'running' && m.admin)
         .map((m) =>
           this.applyPace(m).catch((e: Error) => errors.push(`node ${m.rec.id}: ${e.message}`)),
         ),

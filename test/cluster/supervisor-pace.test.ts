@@ -237,6 +237,21 @@ describe('the pace of a supervised cluster', () => {
     expect(link(s, 1).ops('set-pace')).toHaveLength(1);
   });
 
+  it('a paused node is not waited for; it is told the pace when it is resumed', async () => {
+    const s = await started();
+    s.pause(3);
+    // Its link would answer nothing while it is stopped; the call must not wait on it.
+    link(s, 3).answers.set('set-pace', () => new Promise(() => undefined));
+    const at = Date.now();
+    await s.setPace(5, false);
+    expect(Date.now() - at).toBeLessThan(1000);
+    expect(link(s, 3).ops('set-pace')).toEqual([]);
+    link(s, 3).answers.delete('set-pace');
+    s.resume(3);
+    await until('set-pace on the resumed node', () => link(s, 3).ops('set-pace').length > 0);
+    expect(link(s, 3).ops('set-pace')).toEqual([{ pace: 5, fastFailover: false }]);
+  });
+
   it('workflow limits stretch with the pace', async () => {
     const s = await started();
     await s.setPace(2, true);
