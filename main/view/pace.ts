@@ -32,3 +32,19 @@ export function describePace(p: PaceView): string {
     `message held ${messageDelayMs(p.pace)} ms on its way; ${failover}`
   );
 }
+
+/** PaceTiming: what a node's status says of its pace (a node of an earlier version says nothing). */
+export interface PaceTiming {
+  pace?: number;
+  fastFailover?: boolean;
+}
+
+/**
+ * reportedPace: the pace the nodes report of themselves, from the first report that gives it
+ * (every node of a cluster runs the same one), or null when none does.
+ */
+export function reportedPace(timings: readonly (PaceTiming | undefined)[]): PaceView | null {
+  const t = timings.find((x) => typeof x?.pace === 'number');
+  if (!t || t.pace === undefined) return null;
+  return { pace: t.pace, fastFailover: t.fastFailover ?? defaultFastFailover(t.pace) };
+}

@@ -1,6 +1,7 @@
 /** status: one table from every node's admin interface, with the token of the running cluster. */
 import type { NodeView } from '../../contract/view';
 import type { NodeStatus } from '../../node/node-api';
+import { describePace, reportedPace, type PaceTiming } from '../../view/pace';
 import { IDLE_CHECKER, projectView, type MemberInput } from '../../view/projection';
 import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
 import { dataOption, jsonOption, timeoutOption } from '../options';
@@ -87,6 +88,7 @@ async function run(args: ParsedArgs): Promise<number> {
     parts: { workflows: [], workload: null, checker: { ...IDLE_CHECKER }, scenario: null },
   });
   const leader = reached.find((r) => r.id === view.leader)?.status;
+  const pace = reportedPace(reached.map((r) => r.status?.timing as PaceTiming | undefined));
   const term = view.term;
   const nodeOf = (id: number): NodeView => view.nodes.find((x) => x.id === id)!;
   const rows = reports.map((r) => {
@@ -123,6 +125,7 @@ async function run(args: ParsedArgs): Promise<number> {
       commit: view.commit,
       commitBy: view.commitBy,
       quorum: view.quorum,
+      pace,
       nodes: rows,
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -130,7 +133,7 @@ async function run(args: ParsedArgs): Promise<number> {
   }
   const d = (v: number | null): string | number => (v === null ? '-' : v);
   process.stdout.write(
-    `cluster ${manifest.clusterId}: ${leader ? `leader ${leader.id}` : 'no leader'}, term ${term}, commit ${view.commit}${leader || !view.commitBy ? '' : ` (node ${view.commitBy})`}, ${reached.length} of ${reports.length} nodes answered\n${view.quorum.text}\n\n`,
+    `cluster ${manifest.clusterId}: ${leader ? `leader ${leader.id}` : 'no leader'}, term ${term}, commit ${view.commit}${leader || !view.commitBy ? '' : ` (node ${view.commitBy})`}, ${reached.length} of ${reports.length} nodes answered\n${view.quorum.text}\n${pace && pace.pace !== 1 ? `${describePace(pace)}\n` : ''}\n`,
   );
   process.stdout.write(
     `${table(
