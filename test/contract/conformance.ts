@@ -393,8 +393,9 @@ export function describeConformance(
         );
         expect(d.link).toMatchObject({ from: v.leader, to: f, state: 'up' });
         const hb = d.byType.find((c) => c.type === 'heartbeat')!;
+        // received comes from the receiver's own report, taken at another moment than the
+        // sender's: it is counted (above) but not compared with sent.
         expect(hb.sentBytes).toBeGreaterThan(0);
-        expect(hb.received).toBeLessThanOrEqual(hb.sent);
         expect(d.recent.length).toBeLessThanOrEqual(50);
         for (const tr of d.recent) expect(tr).toMatchObject({ from: v.leader, to: f, dir: 'out' });
         await expect(s.api.linkDetail(v.leader, 99)).rejects.toThrow(/99/);
