@@ -458,7 +458,8 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       if (peer === leader || peer.membership === 'removed') continue;
       if (!connected(leader, peer)) {
         // Sent into a cut link (or to a stopped process): counted as dropped.
-        if (up(peer)) send(leader, peer, { type: 'heartbeat', term: leader.term, commit: 0 });
+        if (up(peer))
+          send(leader, peer, { type: 'heartbeat', term: leader.term, commit: leader.commit });
         continue;
       }
       peer.lastHeardLeader = now;
