@@ -171,7 +171,7 @@ export interface PaceView {
 /** PACES: the paces the dashboard offers; setPace accepts any in [1, MAX_PACE]. */
 export const PACES: readonly number[] = [1, 5, 20, 50];
 export const MAX_PACE = 100;
-/** MESSAGE_FLIGHT_MS: per unit of pace above 1, how long every message is held on its way. */
+/** MESSAGE_FLIGHT_MS: at a pace P > 1 every message is held MESSAGE_FLIGHT_MS × P on its way. */
 export const MESSAGE_FLIGHT_MS = 10;
 
 /**
