@@ -11,6 +11,7 @@ import {
   labelLineY,
   lane,
   MIN_HEIGHT,
+  MIN_WIDTH,
   LANE_OFFSET,
   layoutTopology,
   linkWidth,
@@ -49,14 +50,14 @@ describe('layoutTopology', () => {
     for (const h of [MIN_HEIGHT, HEIGHT]) {
       for (const n of [3, 5, 7, 9]) {
         const ids = Array.from({ length: n }, (_, i) => i + 1);
-        const l = layoutTopology(ids, n === 9 ? [10] : [], 1000, h);
+        const l = layoutTopology(ids, n === 9 ? [10] : [], MIN_WIDTH, h);
         const first = l.nodes.get(1)!;
         expect(first.x).toBeCloseTo(l.width / 2, 0);
         expect(first.y).toBeLessThan(l.cy);
         // clockwise in y-down coordinates: the second is right of the first
         expect(l.nodes.get(2)!.x).toBeGreaterThan(first.x);
         // a drawing too small for the ring grows, keeping its aspect
-        expect(l.width / l.height).toBeCloseTo(1000 / h, 1);
+        expect(l.width / l.height).toBeCloseTo(MIN_WIDTH / h, 1);
         expect(l.height).toBeGreaterThanOrEqual(h);
         for (const b of boxes(l)) {
           expect(b.x1).toBeGreaterThanOrEqual(0);
@@ -80,8 +81,9 @@ describe('layoutTopology', () => {
   it('never lets two nodes (with their timer arcs) overlap, up to 9 voters and 3 learners', () => {
     const nine = [1, 2, 3, 4, 5, 6, 7, 8, 9];
     for (const [voters, apart, w, h] of [
-      [nine, [], 1000, MIN_HEIGHT],
-      [[1, 2, 3, 4, 5, 6], [7, 8, 9], 1000, MIN_HEIGHT],
+      [nine, [], MIN_WIDTH, MIN_HEIGHT],
+      [[1, 2, 3, 4, 5, 6], [7, 8, 9], MIN_WIDTH, MIN_HEIGHT],
+      [[1, 2, 3, 4, 5], [6], MIN_WIDTH, MIN_HEIGHT],
       [nine, [10, 11, 12], 1200, HEIGHT],
       [nine, [10, 11, 12], 1700, HEIGHT],
     ] as const) {
@@ -129,9 +131,9 @@ describe('layoutTopology', () => {
 
   it('drawingSize keeps one unit per pixel in its height range, the width by aspect', () => {
     expect(drawingSize(1600, 700)).toEqual({ width: 1600, height: 700 });
-    expect(drawingSize(1020, 560)).toEqual({ width: Math.round((640 * 1020) / 560), height: 640 });
+    expect(drawingSize(1020, 540)).toEqual({ width: Math.round((600 * 1020) / 540), height: 600 });
     expect(drawingSize(1660, 900)).toEqual({ width: Math.round((800 * 1660) / 900), height: 800 });
-    expect(drawingSize(400, 800)).toEqual({ width: 1000, height: 800 });
+    expect(drawingSize(400, 800)).toEqual({ width: MIN_WIDTH, height: 800 });
     expect(drawingSize(4000, 800)).toEqual({ width: 1700, height: 800 });
     expect(drawingSize(0, 0)).toEqual({ width: 1200, height: HEIGHT });
   });

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { MessageTrace, TimerView } from '../../main/contract/view';
 import {
   addSample,
+  DOT_R,
   DotQueue,
   dotAt,
+  dotFrame,
   dotsOf,
   DROP_HOLD_MS,
   formatTransfer,
@@ -134,6 +136,31 @@ describe('dots', () => {
     expect(q.notDrawn(10)).toBe(2);
     expect(q.notDrawn(10 + NOT_DRAWN_WINDOW_MS + 1)).toBe(0);
     expect(q.prune(10_000)).toBe(0);
+  });
+});
+
+describe('a frame of dots', () => {
+  const lane = { x1: 0, y1: 0, x2: 100, y2: 0 };
+  it('draws each dot in flight as a circle in its style, a × where it was dropped', () => {
+    const dots = dotsOf(
+      [
+        trace({ type: 'vote' }),
+        trace({ type: 'vote-resp', from: 2, to: 1 }),
+        trace({ type: 'app', fate: 'dropped' }),
+        trace({ type: 'app', from: 1, to: 9 }),
+      ],
+      0,
+    );
+    const f = dotFrame(dots, 300, (from, to) => (to === 9 ? undefined : lane));
+    expect(f.shown).toBe(3);
+    // a quarter-circle arc pair per dot, centred on its point
+    expect(f.paths.get('vote req')).toBe(
+      `M${75 - DOT_R} 0a${DOT_R} ${DOT_R} 0 1 0 ${2 * DOT_R} 0a${DOT_R} ${DOT_R} 0 1 0 ${-2 * DOT_R} 0`,
+    );
+    expect(f.paths.get('vote resp')).toMatch(/^M/);
+    expect(f.paths.has('append req')).toBe(true);
+    expect(f.crosses).toMatch(new RegExp(`^M${50 - DOT_R} ${-DOT_R}l`));
+    expect(dotFrame(dots, -1, () => lane).shown).toBe(0);
   });
 });
 

@@ -184,7 +184,8 @@ describe('the Topology page', () => {
     const n3 = w.get('[data-node="3"]');
     expect(n3.classes()).toContain('down');
     expect(n3.get('[data-test=role-word]').text()).toBe('KILLED (SIGKILL)');
-    expect(n3.find('circle[data-timer]').exists()).toBe(false);
+    expect(w.find('circle[data-timer="3"]').exists()).toBe(false);
+    expect(w.find('circle[data-timer="2"]').exists()).toBe(true);
     expect(w.get('[data-link="1-3"]').attributes('data-state')).toBe('down');
     expect(w.get('[data-link="1-2"]').attributes('data-state')).toBe('up');
   });
@@ -334,6 +335,16 @@ describe('what moves', () => {
     );
   });
 
+  /** circles: the dots drawn, as [style, x, y] from the dot paths' data. */
+  const circles = (w: VueWrapper): [string, number, number][] =>
+    w
+      .findAll('path.topo-dots')
+      .flatMap((p) =>
+        [...(p.attributes('d') ?? '').matchAll(/M([-\d.]+) ([-\d.]+)/g)].map(
+          (m): [string, number, number] => [p.classes().join(' '), Number(m[1]), Number(m[2])],
+        ),
+      );
+
   it('a message becomes a dot that flies from its sender to its receiver, coloured by type', async () => {
     const w = open(TopologyCanvas);
     await flush();
@@ -347,22 +358,18 @@ describe('what moves', () => {
     });
     const start = now();
     canvas.paint(start + 1);
-    const dots = w.findAll('g.topo-dot:not([display])');
-    expect(dots).toHaveLength(2);
-    expect(dots[0]!.classes()).toEqual(expect.arrayContaining(['f-vote', 'req']));
-    expect(dots[1]!.classes()).toContain('resp');
-    const pos = (): number[] =>
-      /translate\(([-\d.]+) ([-\d.]+)\)/
-        .exec(w.findAll('g.topo-dot')[0]!.attributes('transform')!)!
-        .slice(1)
-        .map(Number);
-    const [x1] = pos();
+    const first = circles(w);
+    expect(first.map((c) => c[0]).sort()).toEqual([
+      'topo-dots f-vote req',
+      'topo-dots f-vote resp',
+    ]);
     canvas.paint(start + 350);
-    const [x2] = pos();
-    // node 2 is right of the top, node 3 lower right: the dot moves towards 3
-    expect(x2).not.toBe(x1);
+    const later = circles(w);
+    const req = (cs: [string, number, number][]) => cs.find((c) => c[0].endsWith('req'))!;
+    // node 2 is lower right, node 3 lower left: the request moves left towards 3
+    expect(req(later)[1]).toBeLessThan(req(first)[1] - 50);
     canvas.paint(start + 2000);
-    expect(w.findAll('g.topo-dot:not([display])')).toHaveLength(0);
+    expect(circles(w)).toHaveLength(0);
   });
 
   it('a dropped message stops mid-way with a ×', async () => {
@@ -371,8 +378,11 @@ describe('what moves', () => {
     const canvas = w.vm as unknown as { paint(now: number): void };
     t.push('messages', { traces: [trace({ fate: 'dropped' })], skipped: {} });
     const start = now();
+    canvas.paint(start + 100);
+    expect(w.get('path.topo-x').attributes('d')).toBe('');
     canvas.paint(start + 300);
-    expect(w.get('g.topo-dot').classes()).toContain('stopped');
+    expect(w.get('path.topo-x').attributes('d')).toMatch(/^M/);
+    expect(circles(w)).toHaveLength(1);
   });
 
   it('caps the dots drawn at once and says how many it left out', async () => {
@@ -384,7 +394,7 @@ describe('what moves', () => {
     );
     t.push('messages', { traces, skipped: {} });
     canvas.paint(now() + 200);
-    expect(w.findAll('g.topo-dot:not([display])').length).toBeLessThanOrEqual(MAX_DOTS);
+    expect(circles(w)).toHaveLength(MAX_DOTS);
     expect(w.get('[data-test=not-drawn]').text()).toBe('+10 not drawn');
   });
 

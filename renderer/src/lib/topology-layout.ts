@@ -57,7 +57,9 @@ export interface Layout {
 /** HEIGHT: the drawing's largest height in user units; its width follows the space's aspect. */
 export const HEIGHT = 800;
 /** MIN_HEIGHT: the drawing's least height: below it the drawing scales down as a whole. */
-export const MIN_HEIGHT = 640;
+export const MIN_HEIGHT = 600;
+/** MIN_WIDTH: the drawing's least width: a narrower space scales the drawing down as a whole. */
+export const MIN_WIDTH = 800;
 /** TIMER_GAP: the timer arc's distance outside the node's circle. */
 export const TIMER_GAP = 9;
 /** LABEL_LINE: the line height of a node's label block. */
@@ -74,13 +76,13 @@ const LEARNER_ROW = 130;
 /**
  * drawingSize: the size in user units of the drawing that fills a space of the given pixel size:
  * one unit per pixel for heights between MIN_HEIGHT and HEIGHT (so text keeps its size), scaled
- * beyond; the width follows the aspect within [1000, 1700] (a narrow space scales the whole
+ * beyond; the width follows the aspect within [MIN_WIDTH, 1700] (a narrow space scales the whole
  * drawing down rather than squeeze the ring, and a wide one does not stretch it thin).
  */
 export function drawingSize(pxWidth: number, pxHeight: number): { width: number; height: number } {
   if (!(pxWidth > 0) || !(pxHeight > 0)) return { width: 1200, height: HEIGHT };
   const height = Math.round(Math.min(HEIGHT, Math.max(MIN_HEIGHT, pxHeight)));
-  const width = Math.round(Math.min(1700, Math.max(1000, (height * pxWidth) / pxHeight)));
+  const width = Math.round(Math.min(1700, Math.max(MIN_WIDTH, (height * pxWidth) / pxHeight)));
   return { width, height };
 }
 

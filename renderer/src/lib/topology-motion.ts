@@ -6,6 +6,8 @@
  * nothing here reads a clock.
  */
 import type { MessageTrace, NodeId, TimerView } from '../../../main/contract/view';
+import { pointAt } from './topology-layout';
+import type { Segment } from './topology-layout';
 
 /**
  * timerFraction: how full a node's timer is `sinceArrival` ms after its view arrived. The report
@@ -249,4 +251,59 @@ export function formatTransfer(sent: number, total: number, rate: number | null)
   const digits = total >= 100 * MIB ? 0 : 1;
   const head = `${(sent / MIB).toFixed(digits)} of ${(total / MIB).toFixed(digits)} MiB`;
   return rate === null ? head : `${head} · ${(rate / MIB).toFixed(1)} MiB/s`;
+}
+
+/** DOT_R: a dot's radius; the × of a dropped message spans the same. */
+export const DOT_R = 7;
+
+/** DotFrame: every dot in the air at one instant, as SVG path data by style. */
+export interface DotFrame {
+  /** paths: by "family req|resp" (e.g. "vote req"), one circle per dot. */
+  paths: Map<string, string>;
+  /** crosses: a × on every dot stopped where its message was dropped. */
+  crosses: string;
+  /** shown: how many dots are drawn. */
+  shown: number;
+}
+
+/** STYLE_KEYS: every "family req|resp" a DotFrame may hold, for the paths that draw them. */
+export const STYLE_KEYS: string[] = FAMILIES.flatMap((f) => [
+  `${f.family} req`,
+  `${f.family} resp`,
+]);
+
+/**
+ * dotFrame: where every dot is at `now`, as path data: one path per style holding a circle per
+ * dot, so that a frame updates a few elements however many dots fly. `laneOf` gives the lane a
+ * dot travels (none: not drawn); points are rounded to 0.1 unit.
+ */
+export function dotFrame(
+  dots: readonly Dot[],
+  now: number,
+  laneOf: (from: NodeId, to: NodeId) => Segment | undefined,
+): DotFrame {
+  const parts = new Map<string, string[]>();
+  const crosses: string[] = [];
+  let shown = 0;
+  const r = DOT_R;
+  for (const d of dots) {
+    const seg = laneOf(d.from, d.to);
+    if (!seg) continue;
+    const at = dotAt(d, now);
+    if (at.phase === 'waiting' || at.phase === 'gone') continue;
+    const p = pointAt(seg, at.t);
+    const x = Math.round(p.x * 10) / 10;
+    const y = Math.round(p.y * 10) / 10;
+    const key = `${d.family} ${d.request ? 'req' : 'resp'}`;
+    let list = parts.get(key);
+    if (!list) parts.set(key, (list = []));
+    list.push(`M${x - r} ${y}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`);
+    if (at.phase === 'stopped') {
+      crosses.push(`M${x - r} ${y - r}l${2 * r} ${2 * r}m0 ${-2 * r}l${-2 * r} ${2 * r}`);
+    }
+    shown++;
+  }
+  const paths = new Map<string, string>();
+  for (const [k, v] of parts) paths.set(k, v.join(''));
+  return { paths, crosses: crosses.join(''), shown };
 }
