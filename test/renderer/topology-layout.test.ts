@@ -131,7 +131,7 @@ describe('layoutTopology', () => {
 
   it('drawingSize keeps one unit per pixel in its height range, the width by aspect', () => {
     expect(drawingSize(1600, 700)).toEqual({ width: 1600, height: 700 });
-    expect(drawingSize(1020, 540)).toEqual({ width: Math.round((600 * 1020) / 540), height: 600 });
+    expect(drawingSize(1020, 500)).toEqual({ width: Math.round((560 * 1020) / 500), height: 560 });
     expect(drawingSize(1660, 900)).toEqual({ width: Math.round((800 * 1660) / 900), height: 800 });
     expect(drawingSize(400, 800)).toEqual({ width: MIN_WIDTH, height: 800 });
     expect(drawingSize(4000, 800)).toEqual({ width: 1700, height: 800 });

@@ -501,6 +501,10 @@ describe('the scenario narration', () => {
     expect(w.get('[data-test=narration-current]').text()).toContain('Kill the leader');
     expect(w.get('[data-test=narration-current]').text()).toContain('expect a new leader');
     expect(w.get('[data-test=narration-steps] li.done').text()).toContain('✓');
+    // each step's mark names its step (the marks stand alone when the narration is a band)
+    expect(w.get('[data-test=narration-steps] li.pending .mark').attributes('title')).toBe(
+      'The old leader rejoins',
+    );
     expect(w.get('[data-test=scenario-step]').attributes('disabled')).toBeDefined();
     await w.get('[data-test=scenario-pause]').trigger('click');
     expect(t.calls.at(-1)!.name).toBe('pauseScenario');

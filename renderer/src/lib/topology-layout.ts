@@ -57,17 +57,17 @@ export interface Layout {
 /** HEIGHT: the drawing's largest height in user units; its width follows the space's aspect. */
 export const HEIGHT = 800;
 /** MIN_HEIGHT: the drawing's least height: below it the drawing scales down as a whole. */
-export const MIN_HEIGHT = 600;
+export const MIN_HEIGHT = 560;
 /** MIN_WIDTH: the drawing's least width: a narrower space scales the drawing down as a whole. */
 export const MIN_WIDTH = 800;
 /** TIMER_GAP: the timer arc's distance outside the node's circle. */
 export const TIMER_GAP = 9;
 /** LABEL_LINE: the line height of a node's label block. */
-export const LABEL_LINE = 21;
+export const LABEL_LINE = 22;
 /** LABEL_LINES: the most lines a label block has (role, term, log and commit, health). */
 export const LABEL_LINES = 4;
 /** LABEL_WIDTH: the room kept beside a side node for its label block. */
-const LABEL_WIDTH = 190;
+const LABEL_WIDTH = 210;
 /** EDGE: the room kept between a label block and the drawing's edge. */
 const EDGE = 14;
 /** LEARNER_ROW: the height kept below the ring for members set apart. */
@@ -172,7 +172,7 @@ export function layoutTopology(
  */
 function ringRy(n: number, rx: number, fit: number, r: number): number {
   if (n < 2) return fit;
-  const need = 2 * (r + TIMER_GAP) + 24;
+  const need = 2 * (r + TIMER_GAP) + 40;
   const closest = (ry: number): number => {
     let min = Infinity;
     for (let i = 0; i < n; i++) {
