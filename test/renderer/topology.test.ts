@@ -24,6 +24,7 @@ import TopologyPage from '../../renderer/src/pages/TopologyPage.vue';
 import { createDeckRouter } from '../../renderer/src/router';
 import { startStores } from '../../renderer/src/stores';
 import { useConfirmStore } from '../../renderer/src/stores/confirm';
+import { useMessagesStore } from '../../renderer/src/stores/messages';
 import { useUiStore } from '../../renderer/src/stores/ui';
 import { fakeTransport, flush, follower, node, raft, view } from './helpers';
 import type { FakeTransport } from './helpers';
@@ -430,6 +431,31 @@ describe('what moves', () => {
     const done = w.get('[data-band="1-3"] .band-done').attributes('d')!;
     const track = w.get('[data-band="1-3"] .band-track').attributes('d')!;
     expect(done).not.toBe(track);
+  });
+});
+
+describe('the messages store', () => {
+  it('passes each pushed batch to whoever listens, until they stop', () => {
+    const store = useMessagesStore();
+    const got: number[] = [];
+    const stop = store.listen((b) => got.push(b.traces.length));
+    t.push('messages', { traces: [trace(), trace()], skipped: {} });
+    stop();
+    t.push('messages', { traces: [trace()], skipped: {} });
+    expect(got).toEqual([2]);
+    expect(store.batches).toBe(2);
+  });
+
+  it('a Topology view that is closed stops drawing: no dots are kept for it', async () => {
+    const w = open(TopologyCanvas);
+    await flush();
+    const canvas = w.vm as unknown as { queue: { dots: unknown[] } };
+    t.push('messages', { traces: [trace()], skipped: {} });
+    expect(canvas.queue.dots).toHaveLength(1);
+    w.unmount();
+    mounted = mounted.filter((m) => m !== w);
+    t.push('messages', { traces: [trace()], skipped: {} });
+    expect(canvas.queue.dots).toHaveLength(0);
   });
 });
 
