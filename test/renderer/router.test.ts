@@ -69,11 +69,16 @@ describe('deep links', () => {
     expect(useUiStore().page).toBe('events');
   });
 
-  it('the root and unknown paths open the overview', async () => {
+  it('the root and unknown paths open the topology, and the overview keeps its own page', async () => {
     await open('/');
-    expect(title()).toBe('Cluster overview');
-    expect(path()).toBe('/overview');
+    expect(title()).toBe('Topology');
+    expect(path()).toBe('/topology');
+    expect(navItem('topology').text()).toContain('Topology');
     await router.push('/no-such-page');
+    await flush();
+    expect(title()).toBe('Topology');
+    expect(path()).toBe('/topology');
+    await navItem('overview').trigger('click');
     await flush();
     expect(title()).toBe('Cluster overview');
     expect(path()).toBe('/overview');
@@ -140,12 +145,15 @@ describe('navigation goes through the router', () => {
 
   it('Alt+digit jumps to a page', async () => {
     await open('/overview');
-    window.dispatchEvent(new KeyboardEvent('keydown', { key: '9', altKey: true }));
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: '0', altKey: true }));
     await flush();
     expect(path()).toBe('/events');
-    window.dispatchEvent(new KeyboardEvent('keydown', { key: '3', altKey: true }));
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: '4', altKey: true }));
     await flush();
     expect(path()).toBe('/replication');
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: '1', altKey: true }));
+    await flush();
+    expect(path()).toBe('/topology');
   });
 
   it("an event's node links to that node's page", async () => {

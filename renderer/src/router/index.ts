@@ -10,16 +10,18 @@ import OverviewPage from '../pages/OverviewPage.vue';
 import ReplicationPage from '../pages/ReplicationPage.vue';
 import ScenariosPage from '../pages/ScenariosPage.vue';
 import SnapshotsPage from '../pages/SnapshotsPage.vue';
-import { PAGES } from './routes';
+import TopologyPage from '../pages/TopologyPage.vue';
+import { HOME, PAGES } from './routes';
 import type { Page } from './routes';
 
-export { PAGES, locationOf, whereOf } from './routes';
+export { HOME, PAGES, locationOf, whereOf } from './routes';
 export type { Page, Where } from './routes';
 
 // The workload page is loaded when first opened: its charts bring uPlot, which no other page needs.
 const WorkloadPage = () => import('../pages/WorkloadPage.vue');
 
 const COMPONENTS: Record<Page, Component | (() => Promise<unknown>)> = {
+  topology: TopologyPage,
   overview: OverviewPage,
   node: NodePage,
   replication: ReplicationPage,
@@ -34,16 +36,17 @@ const COMPONENTS: Record<Page, Component | (() => Promise<unknown>)> = {
 
 /**
  * ROUTES: one route per page, named as the page; the node page takes an optional node id
- * (`/node/3`). The root and any unknown path lead to the overview, keeping the query (`?at=`).
+ * (`/node/3`). The root and any unknown path lead to the home page (the topology), keeping the
+ * query (`?at=`).
  */
 export const ROUTES: RouteRecordRaw[] = [
-  { path: '/', redirect: (to) => ({ path: '/overview', query: to.query }) },
+  { path: '/', redirect: (to) => ({ path: `/${HOME}`, query: to.query }) },
   ...PAGES.map((p): RouteRecordRaw => ({
     path: p.id === 'node' ? '/node/:id(\\d+)?' : `/${p.id}`,
     name: p.id,
     component: COMPONENTS[p.id],
   })),
-  { path: '/:unknown(.*)*', redirect: (to) => ({ path: '/overview', query: to.query }) },
+  { path: '/:unknown(.*)*', redirect: (to) => ({ path: `/${HOME}`, query: to.query }) },
 ];
 
 /**

@@ -2,6 +2,7 @@ import type { RouteLocationNormalizedLoaded, RouteLocationRaw } from 'vue-router
 import type { NodeId } from '../../../main/contract/view';
 
 export type Page =
+  | 'topology'
   | 'overview'
   | 'node'
   | 'replication'
@@ -13,8 +14,12 @@ export type Page =
   | 'events'
   | 'scenarios';
 
-/** PAGES: every page in the order of the side navigation (and of Alt+1 … Alt+0). */
+/**
+ * PAGES: every page in the order of the side navigation (and of Alt+1 … Alt+0, for the first
+ * ten). The first is the home page.
+ */
 export const PAGES: { id: Page; label: string }[] = [
+  { id: 'topology', label: 'Topology' },
   { id: 'overview', label: 'Overview' },
   { id: 'node', label: 'Node detail' },
   { id: 'replication', label: 'Replication' },
@@ -40,10 +45,13 @@ export interface Where {
 
 const isPage = (name: unknown): name is Page => PAGES.some((p) => p.id === name);
 
-/** whereOf reads a resolved route; an unnamed or unknown route is the overview. */
+/** HOME: the page the root and unknown paths open. */
+export const HOME: Page = 'topology';
+
+/** whereOf reads a resolved route; an unnamed or unknown route is the home page. */
 export function whereOf(route: RouteLocationNormalizedLoaded | null): Where {
-  if (!route) return { page: 'overview', node: null, at: null };
-  const page = isPage(route.name) ? route.name : 'overview';
+  if (!route) return { page: HOME, node: null, at: null };
+  const page = isPage(route.name) ? route.name : HOME;
   const id = page === 'node' ? route.params.id : undefined;
   const node = typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : null;
   const q = route.query.at;

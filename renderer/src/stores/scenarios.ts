@@ -32,5 +32,8 @@ export const useScenariosStore = defineStore('scenarios', () => {
     load,
     start,
     run: (name: string) => conn.run('runScenario', name),
+    pause: () => conn.run('pauseScenario'),
+    resume: () => conn.run('resumeScenario'),
+    step: () => conn.run('stepScenario'),
   };
 });
