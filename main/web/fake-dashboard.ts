@@ -790,7 +790,11 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
           // counts them.
           timer: {
             electionElapsed: n === leader ? 0 : Math.floor((now - n.lastHeardLeader) / tick10()),
-            electionTimeout: Math.max(1, Math.round((n.electionAt - n.lastHeardLeader) / tick10())),
+            // It campaigns once it has heard nothing for electionMin and its electionAt passed.
+            electionTimeout: Math.max(
+              1,
+              Math.round(Math.max(electionMin(), n.electionAt - n.lastHeardLeader) / tick10()),
+            ),
             electionTicks: 100,
             heartbeatElapsed:
               n === leader ? Math.min(10, Math.floor((now - lastRound) / tick10())) : 0,

@@ -22,6 +22,18 @@ afterEach(() => {
 });
 
 describe('fake dashboard', () => {
+  it('reports follower timers that fill over an election timeout, not at once', async () => {
+    await vi.advanceTimersByTimeAsync(3000);
+    const v = await fake.getView();
+    const followers = v.nodes.filter((n) => n.id !== v.leader && n.role === 'follower');
+    expect(followers.length).toBeGreaterThan(0);
+    for (const f of followers) {
+      expect(f.timer).toMatchObject({ kind: 'election' });
+      expect(f.timer!.timeoutMs).toBeGreaterThanOrEqual(800);
+      expect(f.timer!.fraction).toBeLessThan(1);
+    }
+  });
+
   it('elects a leader, and a new one in a higher term when the leader is killed', async () => {
     const events: ClusterEvent[] = [];
     fake.onEvent((e) => events.push(e));
