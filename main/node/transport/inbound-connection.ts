@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { NodeId } from '../../raft/types';
 import { MalformedMessageError, UnknownMessageTypeError } from './codec';
 import type { FrameBudget, FrameBudgetError } from './frame-budget';
-import { FrameDecoder, FrameTooLargeError } from './framing';
+import { FRAME_HEADER_BYTES, FrameDecoder, FrameTooLargeError } from './framing';
 import {
   MAX_HELLO_BYTES,
   checkHello,
@@ -238,7 +238,7 @@ export class InboundConnection {
       return;
     }
     this.ctx.counters.count('received', peer);
-    this.ctx.deliver(m);
+    this.ctx.deliver(m, FRAME_HEADER_BYTES + body.length);
   }
 
   /** strike counts a bad message and disconnects a peer with too many in the window. */
