@@ -246,7 +246,8 @@ export class AdminClient {
   /**
    * subscribe asks for pushes and routes them to `handlers` (replacing earlier handlers). Events
    * are first replayed (the node's latest 200), then follow live; status comes at up to `hz` while
-   * it changes and at least once a second.
+   * it changes and at least once a second; with `messages`, samples of the messages the node
+   * sends come at most every 50 ms, `messagesPerLinkHz` per link and message type per second.
    */
   subscribe(
     options: Partial<SubscribeOptions>,

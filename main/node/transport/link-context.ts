@@ -42,8 +42,11 @@ export interface LinkContext {
    * 0 at pace 1). The transport changes it at run time.
    */
   paceHoldMs: number;
-  /** deliver hands a validated inbound message, whose frame was `bytes` long, to the receive path. */
-  deliver(m: Message, bytes: number): void;
+  /**
+   * deliver hands a validated inbound message, whose frame was `bytes` long, to the receive path;
+   * `now` is when the bytes that completed it were read (ms since the epoch).
+   */
+  deliver(m: Message, bytes: number, now: number): void;
   /** refused reports that a peer's port refused a connection: no process listens there. */
   refused(peer: NodeId): void;
 }

@@ -179,6 +179,22 @@ export class CounterTable {
     row[code * TC_FIELDS + field] += n;
   }
 
+  /**
+   * countTypeBytes counts one message of `bytes` bytes: TC.sent (with TC.sentBytes, the field
+   * after it) or TC.received (with TC.receivedBytes), in one lookup.
+   */
+  countTypeBytes(peer: NodeId, code: number, field: 0 | 2, bytes: number): void {
+    let row = this.typeRows.get(peer);
+    if (row === undefined) {
+      if (this.typeRows.size >= MAX_TRACKED_PEERS) return;
+      row = new Float64Array(TC_ROW);
+      this.typeRows.set(peer, row);
+    }
+    const at = code * TC_FIELDS + field;
+    row[at] += 1;
+    row[at + 1] += bytes;
+  }
+
   /** types: the per-type counters of `peer`, only of types with a count. */
   types(peer: NodeId): Partial<Record<MessageType, TypeCounters>> {
     const out: Partial<Record<MessageType, TypeCounters>> = {};

@@ -277,6 +277,9 @@ export class TcpTransport implements Transport {
   private closed = false;
   private closing: Promise<void> | undefined;
   private pace = 1;
+  /** sending: send() is running; sendTime: its clock reading (ms since the epoch). */
+  private sending = false;
+  private sendTime = 0;
   private readonly sendNow = (m: Message, heldMs: number): void => this.enqueue(m, heldMs);
   private readonly receiveNow = (m: Message): void => this.dispatch(m);
 
@@ -330,7 +333,7 @@ export class TcpTransport implements Transport {
       log: options.log ?? stderrLogger,
       rng,
       paceHoldMs: 0,
-      deliver: (m, bytes) => this.receive(m, bytes),
+      deliver: (m, bytes, now) => this.receive(m, bytes, now),
       refused: (peer) => {
         if (!this.closed) this.goneHandler?.(peer);
       },
@@ -414,25 +417,34 @@ export class TcpTransport implements Transport {
   }
 
   send(msgs: readonly Message[]): void {
-    for (let i = 0; i < msgs.length; i++) {
-      const m = msgs[i];
-      if (this.closed) {
-        this.counters.count('dropped', m.to);
-        this.traces.record(OUT, FATE.dropped, m, 0, 0, Date.now());
-        continue;
-      }
-      const verdict = this.faults.apply('send', m, this.sendNow);
-      if (verdict === 'pass') continue;
-      const code = MESSAGE_TYPE_CODES[m.type];
-      if (verdict === 'drop') {
-        this.counters.count('faultDropped', m.to);
-        this.counters.countType(m.to, code, TC.faultDropped);
-        this.traces.record(OUT, FATE.dropped, m, 0, 0, Date.now());
-      } else {
-        // Traced when released (enqueue), with how long it was held.
-        this.counters.count('faultDelayed', m.to);
-        this.counters.countType(m.to, code, TC.faultDelayed);
-      }
+    // One clock reading for the batch: its messages are handed over together.
+    const now = Date.now();
+    this.sendTime = now;
+    this.sending = true;
+    try {
+      for (let i = 0; i < msgs.length; i++) this.sendOne(msgs[i], now);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private sendOne(m: Message, now: number): void {
+    if (this.closed) {
+      this.counters.count('dropped', m.to);
+      this.traces.record(OUT, FATE.dropped, m, 0, 0, now);
+      return;
+    }
+    const verdict = this.faults.apply('send', m, this.sendNow);
+    if (verdict === 'pass') return;
+    const code = MESSAGE_TYPE_CODES[m.type];
+    if (verdict === 'drop') {
+      this.counters.count('faultDropped', m.to);
+      this.counters.countType(m.to, code, TC.faultDropped);
+      this.traces.record(OUT, FATE.dropped, m, 0, 0, now);
+    } else {
+      // Traced when released (enqueue), with how long it was held.
+      this.counters.count('faultDelayed', m.to);
+      this.counters.countType(m.to, code, TC.faultDelayed);
     }
   }
 
@@ -446,7 +458,7 @@ export class TcpTransport implements Transport {
    * was given to send(), `delayMs` the filter's hold plus the pace's) or dropped.
    */
   private enqueue(m: Message, heldMs: number): void {
-    const now = Date.now();
+    const now = this.sending ? this.sendTime : Date.now();
     if (this.closed) {
       this.counters.count('dropped', m.to);
       this.traces.record(OUT, FATE.dropped, m, heldMs, 0, now - heldMs);
@@ -488,21 +500,18 @@ export class TcpTransport implements Transport {
       return;
     }
     const code = MESSAGE_TYPE_CODES[m.type];
-    this.counters.countType(m.to, code, TC.sent);
-    this.counters.countType(m.to, code, TC.sentBytes, bytes);
+    this.counters.countTypeBytes(m.to, code, TC.sent, bytes);
     const delay = heldMs + hold;
     this.traces.record(OUT, delay > 0 ? FATE.delayed : FATE.sent, m, delay, bytes, now - heldMs);
   }
 
   /**
-   * receive counts and traces an inbound message (its frame `bytes` long) and passes it through
-   * the receive side of the fault filter.
+   * receive counts and traces an inbound message (its frame `bytes` long, read at `now`) and
+   * passes it through the receive side of the fault filter.
    */
-  private receive(m: Message, bytes: number): void {
-    const now = Date.now();
+  private receive(m: Message, bytes: number, now: number): void {
     const code = MESSAGE_TYPE_CODES[m.type];
-    this.counters.countType(m.from, code, TC.received);
-    this.counters.countType(m.from, code, TC.receivedBytes, bytes);
+    this.counters.countTypeBytes(m.from, code, TC.received, bytes);
     const verdict = this.faults.apply('receive', m, this.receiveNow);
     if (verdict === 'pass') {
       this.traces.record(IN, FATE.received, m, 0, bytes, now);

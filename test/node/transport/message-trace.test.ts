@@ -182,10 +182,8 @@ describe('CounterTable per message type', () => {
     const snap = MESSAGE_TYPE_CODES.snap;
     c.countType(2, hb, TC.sent);
     c.countType(2, hb, TC.sentBytes, 21);
-    c.countType(2, hb, TC.sent);
-    c.countType(2, hb, TC.sentBytes, 21);
-    c.countType(2, snap, TC.received);
-    c.countType(2, snap, TC.receivedBytes, 4096);
+    c.countTypeBytes(2, hb, TC.sent, 21);
+    c.countTypeBytes(2, snap, TC.received, 4096);
     c.countType(3, hb, TC.faultDropped);
     c.countType(3, hb, TC.faultDelayed, 2);
     const zero = {
