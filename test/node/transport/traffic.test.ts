@@ -166,6 +166,24 @@ describe('TcpTransport traffic', () => {
     expect(() => a.t.setPace(101)).toThrow(RangeError);
   });
 
+  it("adds a fault rule's delay and the pace's hold", async () => {
+    const [a, b] = await pair();
+    a.t.setPace(5);
+    a.t.faults.setRules([{ to: 2, delayMs: 60 }]);
+    const start = a.t.traces.nextSeq;
+    const t0 = Date.now();
+    a.t.send([heartbeat(1, 2, 1)]);
+    await waitFor('the heartbeat', () => b.received.length === 1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(60 + MESSAGE_FLIGHT_MS * 5 - 5);
+    const [t] = a.t.traces.read({ since: start }).traces;
+    expect(t.fate).toBe('delayed');
+    expect(t.delayMs).toBeGreaterThanOrEqual(60 + MESSAGE_FLIGHT_MS * 5 - 1);
+    expect(t.delayMs).toBeLessThanOrEqual(60 + MESSAGE_FLIGHT_MS * 5 + 30);
+    expect(t.time).toBeLessThan(t0 + 30);
+    // Only the rule's delay is a fault.
+    expect(a.t.stats().peers['2'].types.heartbeat?.faultDelayed).toBe(1);
+  });
+
   it('starts at the pace it is given', async () => {
     const [a, b] = await pair({ pace: 5 });
     const t0 = Date.now();
