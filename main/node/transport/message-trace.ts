@@ -2,8 +2,9 @@
  * message-trace: what the transport remembers of the messages it sends and receives, without
  * their payloads: a bounded ring of recent message headers (TraceRing), and a sampler that picks
  * at most N of the messages sent per link and message type per second for a live stream
- * (TraceSampler). The ring keeps its fields in preallocated typed arrays, so recording a message
- * allocates nothing; a MessageTrace object is built only when a trace is read.
+ * (TraceSampler). The ring keeps its fields in one preallocated Float64Array, a trace's fields
+ * side by side, so recording a message allocates nothing; a MessageTrace object is built only
+ * when a trace is read.
  */
 import type { MessageFate, MessageHeader, MessageTrace } from '../../raft/message-header';
 import type { Message, MessageType, NodeId } from '../../raft/types';
@@ -34,6 +35,25 @@ export const FATE: Readonly<Record<MessageFate, number>> = {
 const REJECT = 1;
 const DONE = 2;
 
+/** The fields of a trace's slot in TraceRing.slots (STRIDE numbers per trace). */
+const F_TIME = 0;
+const F_FROM = 1;
+const F_TO = 2;
+const F_TERM = 3;
+const F_INDEX = 4;
+const F_LOG_TERM = 5;
+const F_ENTRIES = 6;
+const F_ENTRY_BYTES = 7;
+const F_COMMIT = 8;
+const F_HINT = 9;
+const F_SNAP_OFFSET = 10;
+const F_SNAP_TOTAL = 11;
+const F_DELAY = 12;
+const F_BYTES = 13;
+/** F_PACKED: type code | dir << 5 | fate << 6 | flags << 8. */
+const F_PACKED = 14;
+const STRIDE = 16;
+
 /** TraceQuery: which traces a read wants (see TraceRing.read). */
 export interface TraceQuery {
   /** since: the first seq wanted (default: the oldest kept). */
@@ -63,24 +83,12 @@ export class TraceRing {
   readonly capacity: number;
   /** nextSeq: the seq the next trace gets. */
   nextSeq = 1;
-  private readonly time: Float64Array;
-  private readonly from: Float64Array;
-  private readonly to: Float64Array;
-  private readonly term: Float64Array;
-  private readonly index: Float64Array;
-  private readonly logTerm: Float64Array;
-  private readonly entries: Float64Array;
-  private readonly entryBytes: Float64Array;
-  private readonly commit: Float64Array;
-  private readonly hint: Float64Array;
-  private readonly snapOffset: Float64Array;
-  private readonly snapTotal: Float64Array;
-  private readonly delayMs: Float64Array;
-  private readonly bytes: Float64Array;
-  private readonly type: Uint8Array;
-  private readonly dir: Uint8Array;
-  private readonly fate: Uint8Array;
-  private readonly flags: Uint8Array;
+  /**
+   * slots: STRIDE numbers per trace, side by side (a record touches two cache lines, not one
+   * per field). Fields a message type does not have keep a previous trace's values and are
+   * never read for it.
+   */
+  private readonly slots: Float64Array;
   private listeners: TraceListener[] = [];
 
   constructor(capacity = DEFAULT_TRACE_CAPACITY) {
@@ -88,25 +96,7 @@ export class TraceRing {
       throw new RangeError(`trace capacity must be a positive integer, got ${capacity}`);
     }
     this.capacity = capacity;
-    const f = (): Float64Array => new Float64Array(capacity);
-    this.time = f();
-    this.from = f();
-    this.to = f();
-    this.term = f();
-    this.index = f();
-    this.logTerm = f();
-    this.entries = f();
-    this.entryBytes = f();
-    this.commit = f();
-    this.hint = f();
-    this.snapOffset = f();
-    this.snapTotal = f();
-    this.delayMs = f();
-    this.bytes = f();
-    this.type = new Uint8Array(capacity);
-    this.dir = new Uint8Array(capacity);
-    this.fate = new Uint8Array(capacity);
-    this.flags = new Uint8Array(capacity);
+    this.slots = new Float64Array(capacity * STRIDE);
   }
 
   /** oldestSeq: the seq of the oldest trace still kept (nextSeq when there is none). */
@@ -127,61 +117,59 @@ export class TraceRing {
     time: number,
   ): number {
     const seq = this.nextSeq++;
-    const i = seq % this.capacity;
-    this.time[i] = time;
-    this.from[i] = m.from;
-    this.to[i] = m.to;
-    this.term[i] = m.term;
-    this.type[i] = MESSAGE_TYPE_CODES[m.type];
-    this.dir[i] = dir;
-    this.fate[i] = fate;
-    this.delayMs[i] = delayMs;
-    this.bytes[i] = bytes;
+    const at = (seq % this.capacity) * STRIDE;
+    const f = this.slots;
+    f[at + F_TIME] = time;
+    f[at + F_FROM] = m.from;
+    f[at + F_TO] = m.to;
+    f[at + F_TERM] = m.term;
+    f[at + F_DELAY] = delayMs;
+    f[at + F_BYTES] = bytes;
     let flags = 0;
     switch (m.type) {
       case 'app': {
-        this.index[i] = m.prevIndex;
-        this.logTerm[i] = m.prevTerm;
+        f[at + F_INDEX] = m.prevIndex;
+        f[at + F_LOG_TERM] = m.prevTerm;
         const es = m.entries;
-        this.entries[i] = es.length;
+        f[at + F_ENTRIES] = es.length;
         let n = 0;
         for (let k = 0; k < es.length; k++) n += es[k].data.length;
-        this.entryBytes[i] = n;
-        this.commit[i] = m.commit;
+        f[at + F_ENTRY_BYTES] = n;
+        f[at + F_COMMIT] = m.commit;
         break;
       }
       case 'app-resp':
-        this.index[i] = m.index;
+        f[at + F_INDEX] = m.index;
         if (m.reject) flags = REJECT;
-        this.hint[i] = m.hintIndex;
+        f[at + F_HINT] = m.hintIndex;
         break;
       case 'vote':
       case 'pre-vote':
-        this.index[i] = m.lastIndex;
-        this.logTerm[i] = m.lastTerm;
+        f[at + F_INDEX] = m.lastIndex;
+        f[at + F_LOG_TERM] = m.lastTerm;
         break;
       case 'vote-resp':
       case 'pre-vote-resp':
         if (m.reject) flags = REJECT;
         break;
       case 'heartbeat':
-        this.commit[i] = m.commit;
+        f[at + F_COMMIT] = m.commit;
         break;
       case 'snap':
-        this.index[i] = m.meta.index;
-        this.logTerm[i] = m.meta.term;
-        this.snapOffset[i] = m.offset;
-        this.snapTotal[i] = m.total;
-        this.entryBytes[i] = m.data.length;
+        f[at + F_INDEX] = m.meta.index;
+        f[at + F_LOG_TERM] = m.meta.term;
+        f[at + F_SNAP_OFFSET] = m.offset;
+        f[at + F_SNAP_TOTAL] = m.total;
+        f[at + F_ENTRY_BYTES] = m.data.length;
         if (m.done) flags = DONE;
         break;
       case 'snap-resp':
-        this.index[i] = m.snapIndex;
-        this.snapOffset[i] = m.nextOffset;
+        f[at + F_INDEX] = m.snapIndex;
+        f[at + F_SNAP_OFFSET] = m.nextOffset;
         flags = (m.done ? DONE : 0) | (m.gap ? REJECT : 0);
         break;
       case 'read-index-resp':
-        this.index[i] = m.index;
+        f[at + F_INDEX] = m.index;
         if (m.reject) flags = REJECT;
         break;
       case 'heartbeat-resp':
@@ -189,7 +177,8 @@ export class TraceRing {
       case 'read-index':
         break;
     }
-    this.flags[i] = flags;
+    // type code (< 32), dir, fate and flags in one number.
+    f[at + F_PACKED] = MESSAGE_TYPE_CODES[m.type] | (dir << 5) | (fate << 6) | (flags << 8);
     if (dir === OUT && this.listeners.length > 0) {
       for (const l of this.listeners) l.offer(this, seq);
     }
@@ -203,15 +192,15 @@ export class TraceRing {
 
   /** toOf, fromOf, typeCodeOf: fields of a kept trace, without building it. */
   toOf(seq: number): NodeId {
-    return this.to[seq % this.capacity];
+    return this.slots[(seq % this.capacity) * STRIDE + F_TO];
   }
 
   fromOf(seq: number): NodeId {
-    return this.from[seq % this.capacity];
+    return this.slots[(seq % this.capacity) * STRIDE + F_FROM];
   }
 
   typeCodeOf(seq: number): number {
-    return this.type[seq % this.capacity];
+    return this.slots[(seq % this.capacity) * STRIDE + F_PACKED] & 31;
   }
 
   /**
@@ -220,51 +209,53 @@ export class TraceRing {
    */
   trace(seq: number): MessageTrace | undefined {
     if (!this.has(seq)) return undefined;
-    const i = seq % this.capacity;
-    const type = messageTypeOfCode(this.type[i]) as MessageType;
-    const h: MessageHeader = { from: this.from[i], to: this.to[i], type, term: this.term[i] };
-    const flags = this.flags[i];
+    const at = (seq % this.capacity) * STRIDE;
+    const f = this.slots;
+    const packed = f[at + F_PACKED];
+    const type = messageTypeOfCode(packed & 31) as MessageType;
+    const flags = packed >> 8;
+    const h: MessageHeader = { from: f[at + F_FROM], to: f[at + F_TO], type, term: f[at + F_TERM] };
     switch (type) {
       case 'app':
-        h.index = this.index[i];
-        h.logTerm = this.logTerm[i];
-        h.entries = this.entries[i];
-        h.entryBytes = this.entryBytes[i];
-        h.commit = this.commit[i];
+        h.index = f[at + F_INDEX];
+        h.logTerm = f[at + F_LOG_TERM];
+        h.entries = f[at + F_ENTRIES];
+        h.entryBytes = f[at + F_ENTRY_BYTES];
+        h.commit = f[at + F_COMMIT];
         break;
       case 'app-resp':
-        h.index = this.index[i];
+        h.index = f[at + F_INDEX];
         h.reject = (flags & REJECT) !== 0;
-        if (h.reject) h.hint = this.hint[i];
+        if (h.reject) h.hint = f[at + F_HINT];
         break;
       case 'vote':
       case 'pre-vote':
-        h.index = this.index[i];
-        h.logTerm = this.logTerm[i];
+        h.index = f[at + F_INDEX];
+        h.logTerm = f[at + F_LOG_TERM];
         break;
       case 'vote-resp':
       case 'pre-vote-resp':
         h.reject = (flags & REJECT) !== 0;
         break;
       case 'heartbeat':
-        h.commit = this.commit[i];
+        h.commit = f[at + F_COMMIT];
         break;
       case 'snap':
-        h.index = this.index[i];
-        h.logTerm = this.logTerm[i];
-        h.snapOffset = this.snapOffset[i];
-        h.snapTotal = this.snapTotal[i];
-        h.entryBytes = this.entryBytes[i];
+        h.index = f[at + F_INDEX];
+        h.logTerm = f[at + F_LOG_TERM];
+        h.snapOffset = f[at + F_SNAP_OFFSET];
+        h.snapTotal = f[at + F_SNAP_TOTAL];
+        h.entryBytes = f[at + F_ENTRY_BYTES];
         h.done = (flags & DONE) !== 0;
         break;
       case 'snap-resp':
-        h.index = this.index[i];
-        h.snapOffset = this.snapOffset[i];
+        h.index = f[at + F_INDEX];
+        h.snapOffset = f[at + F_SNAP_OFFSET];
         h.done = (flags & DONE) !== 0;
         h.reject = (flags & REJECT) !== 0;
         break;
       case 'read-index-resp':
-        h.index = this.index[i];
+        h.index = f[at + F_INDEX];
         h.reject = (flags & REJECT) !== 0;
         break;
       case 'heartbeat-resp':
@@ -275,11 +266,11 @@ export class TraceRing {
     return {
       ...h,
       seq,
-      time: this.time[i],
-      dir: this.dir[i] === OUT ? 'out' : 'in',
-      fate: FATES[this.fate[i]],
-      delayMs: this.delayMs[i],
-      bytes: this.bytes[i],
+      time: f[at + F_TIME],
+      dir: ((packed >> 5) & 1) === OUT ? 'out' : 'in',
+      fate: FATES[(packed >> 6) & 3],
+      delayMs: f[at + F_DELAY],
+      bytes: f[at + F_BYTES],
     };
   }
 
@@ -296,10 +287,7 @@ export class TraceRing {
     const end = this.nextSeq;
     const peer = q.peer;
     for (; seq < end && traces.length < limit; seq++) {
-      if (peer !== undefined) {
-        const i = seq % this.capacity;
-        if (this.from[i] !== peer && this.to[i] !== peer) continue;
-      }
+      if (peer !== undefined && this.fromOf(seq) !== peer && this.toOf(seq) !== peer) continue;
       traces.push(this.trace(seq) as MessageTrace);
     }
     return { traces, nextSeq: Math.max(seq, q.since ?? 0) };
