@@ -131,6 +131,7 @@ describe('admin: messages, set-pace', () => {
     node.now = () => now;
     const a = await setup(node);
     const batches: { at: number; batch: SampledTraces }[] = [];
+    const subscribed = performance.now();
     const opts = await a.subscribe(
       { messages: true, messagesPerLinkHz: 4 },
       { messages: (batch) => batches.push({ at: performance.now(), batch }) },
@@ -161,10 +162,10 @@ describe('admin: messages, set-pace', () => {
     expect(skipped).toEqual({ '1-2': 26, '1-3': 26 });
     const seqs = traces.map((t) => t.seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
-    // Batched: never two pushes within much less than 50 ms.
-    for (let i = 1; i < batches.length; i++) {
-      expect(batches[i].at - batches[i - 1].at).toBeGreaterThanOrEqual(40);
-    }
+    // Batched: at most one push per 50 ms (counted, not timed on arrival: TCP may hand two over
+    // at once).
+    const span = batches[batches.length - 1].at - subscribed;
+    expect(batches.length).toBeLessThanOrEqual(Math.ceil(span / 50) + 2);
     // Nothing new: nothing pushed.
     const count = batches.length;
     await sleep(150);

@@ -252,6 +252,7 @@ describe('real nodes at a demo pace', () => {
     const la = await admin(c, l.id);
     const batches: { at: number; b: SampledTraces }[] = [];
     const budget = 5;
+    const subscribed = performance.now();
     await la.subscribe(
       { messages: true, messagesPerLinkHz: budget },
       { messages: (b) => batches.push({ at: performance.now(), b }) },
@@ -294,8 +295,8 @@ describe('real nodes at a demo pace', () => {
         expect(ts[i + 2 * budget].time - ts[i].time, k).toBeGreaterThan(1000);
       }
     }
-    for (let i = 1; i < batches.length; i++) {
-      expect(batches[i].at - batches[i - 1].at).toBeGreaterThanOrEqual(40);
-    }
+    // At most one push per 50 ms (counted, not timed on arrival: TCP may hand two over at once).
+    const span = batches[batches.length - 1].at - subscribed;
+    expect(batches.length).toBeLessThanOrEqual(Math.ceil(span / 50) + 2);
   }, 90_000);
 });
