@@ -1,13 +1,21 @@
 /**
  * admin-client is the supervisor's side of the admin protocol (docs/protocol.md, "Admin
- * protocol"): connect with the node's admin token, call ops, and receive status, event and log
- * pushes. Every failure is an AdminError whose message names the address, e.g.
+ * protocol"): connect with the node's admin token, call ops, and receive status, event, log
+ * and message pushes. Every failure is an AdminError whose message names the address, e.g.
  * "admin 127.0.0.1:9101: connection refused".
  */
 import type { NodeId } from '../raft/types';
 import type { AdminErrorCode as ServerErrorCode, SubscribeOptions } from './admin-server';
-import type { ChangeOutcome, MemberAddress, NodeEvent, NodeStatus } from './node-api';
+import type {
+  ChangeOutcome,
+  MemberAddress,
+  NodeEvent,
+  NodeStatus,
+  Pace,
+  PaceChange,
+} from './node-api';
 import type { FaultRule } from './transport/fault-filter';
+import type { SampledTraces, TraceQuery, TraceRead } from './transport/message-trace';
 import { FrameConnection, WireFormat, dial, describeSocketError, isRecord, isUint } from './wire';
 
 /** AdminErrorCode: the server's codes, plus what can go wrong on the way. */
@@ -62,6 +70,8 @@ export interface AdminOps {
   'set-faults': { args: { rules: FaultRule[] }; result: Record<string, never> };
   'clear-faults': { args: Record<string, never>; result: Record<string, never> };
   'set-fsync-delay': { args: { ms: number }; result: Record<string, never> };
+  'set-pace': { args: Pace; result: PaceChange };
+  messages: { args: TraceQuery; result: TraceRead };
   shutdown: { args: { reason?: string }; result: Record<string, never> };
 }
 
@@ -72,6 +82,11 @@ export interface AdminPushHandlers {
   status?(status: NodeStatus): void;
   event?(event: NodeEvent): void;
   log?(line: Record<string, unknown>): void;
+  /**
+   * messages: a batch of sampled headers of messages the node sent (oldest first), and per link
+   * ("from-to") how many were left out since the previous batch.
+   */
+  messages?(batch: SampledTraces): void;
   /** overflow: the subscriber was too slow and `dropped` events or log lines were lost. */
   overflow?(dropped: number): void;
   /** closed: the connection ended; nothing more will be pushed. */
@@ -231,7 +246,8 @@ export class AdminClient {
   /**
    * subscribe asks for pushes and routes them to `handlers` (replacing earlier handlers). Events
    * are first replayed (the node's latest 200), then follow live; status comes at up to `hz` while
-   * it changes and at least once a second.
+   * it changes and at least once a second; with `messages`, samples of the messages the node
+   * sends come at most every 50 ms, `messagesPerLinkHz` per link and message type per second.
    */
   subscribe(
     options: Partial<SubscribeOptions>,
@@ -285,6 +301,16 @@ export class AdminClient {
 
   async setFsyncDelay(ms: number): Promise<void> {
     await this.call('set-fsync-delay', { ms });
+  }
+
+  /** setPace sets the node's demo pace and fast failover; the result says what was before. */
+  setPace(p: Pace): Promise<PaceChange> {
+    return this.call('set-pace', { pace: p.pace, fastFailover: p.fastFailover });
+  }
+
+  /** messages reads the node's ring of recent message headers, oldest first. */
+  messages(q: TraceQuery = {}): Promise<TraceRead> {
+    return this.call('messages', q);
   }
 
   /** shutdown asks the node to stop; it answers first, then shuts down and closes connections. */
@@ -346,6 +372,12 @@ export class AdminClient {
           break;
         case 'log':
           h.log?.(v.line as Record<string, unknown>);
+          break;
+        case 'messages':
+          h.messages?.({
+            traces: Array.isArray(v.traces) ? (v.traces as SampledTraces['traces']) : [],
+            skipped: isRecord(v.skipped) ? (v.skipped as Record<string, number>) : {},
+          });
           break;
         case 'overflow':
           h.overflow?.(typeof v.dropped === 'number' ? v.dropped : 0);

@@ -17,10 +17,24 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { NodeId } from '../raft/types';
-import { NotLeaderError, OutcomeUnknownError, type NodeApi, type NodeEvent } from './node-api';
+import {
+  NotLeaderError,
+  OutcomeUnknownError,
+  type MessageSampler,
+  type NodeApi,
+  type NodeEvent,
+} from './node-api';
 import type { AdminServerStats } from './server-stats';
 import { InvalidFaultRuleError, type FaultRule } from './transport/fault-filter';
 import type { FrameBudget } from './transport/frame-budget';
+import {
+  DEFAULT_MESSAGES_PER_LINK_HZ,
+  DEFAULT_TRACE_READ,
+  MAX_MESSAGES_PER_LINK_HZ,
+  MAX_TRACE_READ,
+  type SampledTraces,
+} from './transport/message-trace';
+import { isPace, MAX_PACE, MIN_PACE } from './transport/pace';
 import {
   FrameConnection,
   TcpListener,
@@ -56,6 +70,9 @@ export const DEFAULT_HZ = 10;
 /** REPLAY_EVENTS / REPLAY_LOGS: how much history a new subscriber is sent first. */
 export const REPLAY_EVENTS = 200;
 export const REPLAY_LOGS = 200;
+
+/** MESSAGES_PUSH_MS: a messages subscriber gets a batch at most this often. */
+export const MESSAGES_PUSH_MS = 50;
 
 /** KEEPALIVE_MS: a status subscriber gets a status at least this often, changed or not. */
 export const KEEPALIVE_MS = 1000;
@@ -104,6 +121,8 @@ export type AdminOp =
   | 'set-faults'
   | 'clear-faults'
   | 'set-fsync-delay'
+  | 'set-pace'
+  | 'messages'
   | 'shutdown';
 
 /** AdminErrorCode is the `error` of a failed response. */
@@ -115,6 +134,10 @@ export interface SubscribeOptions {
   status: boolean;
   logs: boolean;
   hz: number;
+  /** messages: push samples of the messages the node sends (push "messages"). */
+  messages: boolean;
+  /** messagesPerLinkHz: at most this many per link and message type per second (1..1000, default 10). */
+  messagesPerLinkHz: number;
 }
 
 /** AdminRequest is a validated request. */
@@ -125,11 +148,16 @@ export type AdminRequest =
   | { op: 'promote' | 'remove' | 'transfer-leader'; nodeId: NodeId }
   | { op: 'set-faults'; rules: FaultRule[] }
   | { op: 'set-fsync-delay'; ms: number }
+  | { op: 'set-pace'; pace: number; fastFailover: boolean }
+  | { op: 'messages'; since?: number; peer?: NodeId; limit: number }
   | { op: 'shutdown'; reason: string };
 
 const ARGS: Readonly<Record<AdminOp, { required: string[]; optional: string[] }>> = {
   status: { required: [], optional: [] },
-  subscribe: { required: [], optional: ['events', 'status', 'logs', 'hz'] },
+  subscribe: {
+    required: [],
+    optional: ['events', 'status', 'logs', 'hz', 'messages', 'messagesPerLinkHz'],
+  },
   unsubscribe: { required: [], optional: [] },
   'add-learner': { required: ['nodeId', 'peerAddress', 'clientAddress'], optional: [] },
   promote: { required: ['nodeId'], optional: [] },
@@ -139,6 +167,8 @@ const ARGS: Readonly<Record<AdminOp, { required: string[]; optional: string[] }>
   'set-faults': { required: ['rules'], optional: [] },
   'clear-faults': { required: [], optional: [] },
   'set-fsync-delay': { required: ['ms'], optional: [] },
+  'set-pace': { required: ['pace', 'fastFailover'], optional: [] },
+  messages: { required: [], optional: ['since', 'peer', 'limit'] },
   shutdown: { required: [], optional: ['reason'] },
 };
 
@@ -202,7 +232,56 @@ export function parseAdminRequest(op: string, v: Record<string, unknown>): Admin
       if (typeof hz !== 'number' || !(hz > 0 && hz <= MAX_HZ)) {
         throw new BadRequest(`hz must be a number in (0, ${MAX_HZ}], got ${describeValue(hz)}`);
       }
-      return { op: o, events: flag('events'), status: flag('status'), logs: flag('logs'), hz };
+      const perLink = get('messagesPerLinkHz') ?? DEFAULT_MESSAGES_PER_LINK_HZ;
+      if (!isUint(perLink) || perLink < 1 || perLink > MAX_MESSAGES_PER_LINK_HZ) {
+        throw new BadRequest(
+          `messagesPerLinkHz must be an integer in 1..${MAX_MESSAGES_PER_LINK_HZ}, got ${describeValue(perLink)}`,
+        );
+      }
+      return {
+        op: o,
+        events: flag('events'),
+        status: flag('status'),
+        logs: flag('logs'),
+        hz,
+        messages: flag('messages'),
+        messagesPerLinkHz: perLink,
+      };
+    }
+    case 'set-pace': {
+      const pace = get('pace');
+      if (!isPace(pace)) {
+        throw new BadRequest(
+          `pace must be an integer in ${MIN_PACE}..${MAX_PACE}, got ${describeValue(pace)}`,
+        );
+      }
+      const fast = get('fastFailover');
+      if (typeof fast !== 'boolean') {
+        throw new BadRequest(`fastFailover must be a bool, got ${describeValue(fast)}`);
+      }
+      return { op: o, pace, fastFailover: fast };
+    }
+    case 'messages': {
+      const since = get('since');
+      if (since !== undefined && !isUint(since)) {
+        throw new BadRequest(`since must be an unsigned integer, got ${describeValue(since)}`);
+      }
+      const peer = get('peer');
+      if (peer !== undefined && (!isUint(peer) || peer === 0)) {
+        throw new BadRequest(`peer must be a positive integer, got ${describeValue(peer)}`);
+      }
+      const limit = get('limit') ?? DEFAULT_TRACE_READ;
+      if (!isUint(limit) || limit < 1 || limit > MAX_TRACE_READ) {
+        throw new BadRequest(
+          `limit must be an integer in 1..${MAX_TRACE_READ}, got ${describeValue(limit)}`,
+        );
+      }
+      return {
+        op: o,
+        ...(since !== undefined ? { since } : {}),
+        ...(peer !== undefined ? { peer } : {}),
+        limit,
+      };
     }
     case 'add-learner':
       return {
@@ -308,7 +387,10 @@ export interface AdminServerOptions {
   log?: WireLogger;
 }
 
-type Push = { push: 'event'; event: NodeEvent } | { push: 'log'; line: Record<string, unknown> };
+type Push =
+  | { push: 'event'; event: NodeEvent }
+  | { push: 'log'; line: Record<string, unknown> }
+  | ({ push: 'messages' } & SampledTraces);
 
 /** AdminServer accepts admin connections for one node. */
 export class AdminServer {
@@ -467,6 +549,8 @@ class AdminSession {
   private sub: SubscribeOptions | undefined;
   private unsubscribeEvents: (() => void) | undefined;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
+  private sampler: MessageSampler | undefined;
+  private samplerTimer: ReturnType<typeof setInterval> | undefined;
   private lastStatusVersion = -1;
   private lastStatusAt = 0;
   private statusHeld = false;
@@ -540,7 +624,7 @@ class AdminSession {
    */
   idleSince(): number {
     const sub = this.sub;
-    const pushed = sub !== undefined && (sub.events || sub.status || sub.logs);
+    const pushed = sub !== undefined && (sub.events || sub.status || sub.logs || sub.messages);
     if (!this.authed || this.inFlight > 0 || pushed) return Infinity;
     return this.lastActive;
   }
@@ -619,8 +703,11 @@ class AdminSession {
     }
     if (req.op === 'subscribe') {
       // Answered before anything is pushed: the response, then the replay, then live pushes.
-      const { events, status, logs, hz } = req;
-      this.reply(id, { ok: true, result: { events, status, logs, hz } });
+      const { events, status, logs, hz, messages, messagesPerLinkHz } = req;
+      this.reply(id, {
+        ok: true,
+        result: { events, status, logs, hz, messages, messagesPerLinkHz },
+      });
       this.subscribe(req);
       return;
     }
@@ -683,6 +770,12 @@ class AdminSession {
       case 'set-fsync-delay':
         node.setFsyncDelay(req.ms);
         return {};
+      case 'set-pace':
+        return node.setPace({ pace: req.pace, fastFailover: req.fastFailover });
+      case 'messages': {
+        const { op: _, ...q } = req;
+        return node.messages(q);
+      }
       case 'shutdown':
         // Answered first; the node is shut down once the answer is on its way.
         return {};
@@ -719,10 +812,34 @@ class AdminSession {
       this.poll();
       this.pollTimer = setInterval(() => this.poll(), 1000 / o.hz);
     }
+    if (!o.messages || o.messagesPerLinkHz !== had?.messagesPerLinkHz) this.stopSampling();
+    if (o.messages && this.sampler === undefined) {
+      this.sampler = node.sampleMessages(o.messagesPerLinkHz);
+      this.samplerTimer = setInterval(() => this.pushMessages(), MESSAGES_PUSH_MS);
+    }
+  }
+
+  /**
+   * pushMessages sends what the sampler picked and skipped since the last push, if anything;
+   * while the connection is congested it waits (the sampler keeps a bounded number of traces and
+   * counts the rest as skipped).
+   */
+  private pushMessages(): void {
+    const sampler = this.sampler;
+    if (sampler === undefined || !this.conn.open || sampler.empty || this.congested()) return;
+    this.conn.send({ push: 'messages', ...sampler.drain() });
+  }
+
+  private stopSampling(): void {
+    if (this.samplerTimer !== undefined) clearInterval(this.samplerTimer);
+    this.samplerTimer = undefined;
+    this.sampler?.close();
+    this.sampler = undefined;
   }
 
   private stopSubscription(): void {
     this.sub = undefined;
+    this.stopSampling();
     if (this.unsubscribeEvents !== undefined) this.unsubscribeEvents();
     this.unsubscribeEvents = undefined;
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);

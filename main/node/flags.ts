@@ -10,6 +10,7 @@ import { DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_BYTES, DEFAULT_REPEAT_LIMIT } from '.
 import type { MemberAddress } from './node-api';
 import { parseMemberAddress } from './node-api';
 import { DEFAULT_PEER_PORT_LIMITS } from './transport/transport';
+import { MAX_PACE, MESSAGE_FLIGHT_MS, MIN_PACE } from './transport/pace';
 
 /** MIN_PARTIAL_FRAME_BUDGET: one whole frame of the largest size, header included. */
 const MIN_PARTIAL_FRAME_BUDGET = DEFAULT_MAX_FRAME_BYTES + FRAME_HEADER_BYTES;
@@ -38,6 +39,10 @@ export interface NodeFlags {
   tickMs: number;
   heartbeatMs: number;
   electionMs: number;
+  /** pace: the demo pace to start at (ticks last tickMs × pace; messages held 10 ms × pace). */
+  pace: number;
+  /** fastFailover: campaign at once when the leader's port refuses connections. */
+  fastFailover: boolean;
   snapshotEntries: number;
   snapshotKeep: number;
   snapshotChunkBytes: number;
@@ -82,6 +87,11 @@ export const NODE_USAGE = `usage: raftdeck-node --id N --cluster-id ID --data DI
   --tick-ms N              logical clock tick (default 10)
   --heartbeat-ms N         heartbeat interval (default 100)
   --election-ms N          election timeout (default 1000)
+  --pace N                 demo pace, 1..100 (default 1): each tick lasts tick-ms × N, so
+                           heartbeats and election timeouts last N times as long, and above 1
+                           every message sent is held ${MESSAGE_FLIGHT_MS} ms × N; the admin op set-pace changes it
+  --fast-failover on|off   campaign at once when the leader's port refuses connections, instead
+                           of waiting for the election timeout (default on)
   --snapshot-entries N     snapshot after N applied entries holding at least half the state's
                            bytes (default 10000; 0 = only on request)
   --snapshot-keep N        entries kept behind a snapshot (default 1000)
@@ -175,6 +185,8 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
     tickMs: 10,
     heartbeatMs: 100,
     electionMs: 1000,
+    pace: 1,
+    fastFailover: true,
     snapshotEntries: 10_000,
     snapshotKeep: 1000,
     snapshotChunkBytes: 1 << 20,
@@ -241,6 +253,16 @@ export function parseNodeFlags(argv: string[]): NodeFlags {
       case '--election-ms':
         f.electionMs = int(k, val(), 2, 600_000);
         break;
+      case '--pace':
+        f.pace = int(k, val(), MIN_PACE, MAX_PACE);
+        break;
+      case '--fast-failover': {
+        const v = val();
+        if (v !== 'on' && v !== 'off')
+          throw new FlagError(`--fast-failover: expected on or off, got '${v}'`);
+        f.fastFailover = v === 'on';
+        break;
+      }
       case '--snapshot-entries':
         f.snapshotEntries = int(k, val(), 0, 1e9);
         break;

@@ -133,6 +133,8 @@ async function main(): Promise<void> {
     tickMs: flags.tickMs,
     heartbeatMs: flags.heartbeatMs,
     electionMs: flags.electionMs,
+    pace: flags.pace,
+    fastFailover: flags.fastFailover,
     snapshotEntries: flags.snapshotEntries,
     snapshotKeep: flags.snapshotKeep,
     snapshotChunkBytes: flags.snapshotChunkBytes,

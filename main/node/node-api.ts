@@ -1,6 +1,7 @@
 import type { AdminServerStats, ClientServerStats } from './server-stats';
 import type { FaultRule, FaultRuleStatus } from './transport/fault-filter';
 import type { FrameBudgetStats } from './transport/frame-budget';
+import type { SampledTraces, TraceQuery, TraceRead } from './transport/message-trace';
 import type { TransportStats } from './transport/transport';
 import type { KvCommand, KvResult } from './kv/kv-state';
 import type { NodeId, RaftEvent, Status } from '../raft/types';
@@ -67,7 +68,40 @@ export type NodeEventBody =
       pid: number;
       recovered: { entries: number; snapshotIndex: number; repairedTail: boolean };
     }
-  | { type: 'shutdown'; reason: string };
+  | { type: 'shutdown'; reason: string }
+  /** pace: the demo pace or the fast-failover switch was set (see NodeApi.setPace). */
+  | { type: 'pace'; pace: number; fastFailover: boolean; previous: Pace }
+  /**
+   * leader-gone: a follower found its leader's port refusing connections (the leader's process
+   * is gone). With fast failover on it campaigns at once (`campaign: true`); with it off it waits
+   * for its election timeout (`campaign: false`). Reported once per leader and term.
+   */
+  | { type: 'leader-gone'; leader: NodeId; term: number; campaign: boolean };
+
+/**
+ * Pace: the node's demo pace (an integer in 1..100: ticks last tickMs × pace, and every message
+ * sent is held MESSAGE_FLIGHT_MS × pace when pace > 1) and whether a follower campaigns at once
+ * when its leader's port refuses connections (fastFailover).
+ */
+export interface Pace {
+  pace: number;
+  fastFailover: boolean;
+}
+
+/** PaceChange: the result of setting the pace: what is in effect now, and what was before. */
+export interface PaceChange extends Pace {
+  previous: Pace;
+}
+
+/**
+ * MessageSampler: a live sample of the messages a node sends (TraceSampler): drain() returns
+ * what was picked and skipped since the last drain; close() stops sampling.
+ */
+export interface MessageSampler {
+  readonly empty: boolean;
+  drain(): SampledTraces;
+  close(): void;
+}
 
 /** NodeEvent is one entry of the node's event stream (Raft transitions plus node-level happenings). */
 export type NodeEvent = { seq: number; time: number; node: NodeId } & NodeEventBody;
@@ -100,7 +134,17 @@ export interface NodeStatus extends Status {
   transport: TransportStats;
   faults: FaultRuleStatus[];
   kv: { keys: number; bytes: number };
-  timing: { tickMs: number; heartbeatMs: number; electionMs: number };
+  /**
+   * timing: the configured tick, heartbeat and election timeout (ms at pace 1), the demo pace
+   * (each lasts `pace` times as long) and whether fast failover is on.
+   */
+  timing: {
+    tickMs: number;
+    heartbeatMs: number;
+    electionMs: number;
+    pace: number;
+    fastFailover: boolean;
+  };
   /** servers: the ports' bounds and counts (absent until the client and admin ports listen). */
   servers?: ServerStats;
 }
@@ -137,6 +181,12 @@ export interface NodeApi {
   setFaults(rules: FaultRule[]): void;
   clearFaults(): void;
   setFsyncDelay(ms: number): void;
+  /** setPace sets the demo pace and fast failover (see Pace); setting the same again changes nothing. */
+  setPace(p: Pace): PaceChange;
+  /** messages reads the ring of recent message headers (TraceRing.read). */
+  messages(q: TraceQuery): TraceRead;
+  /** sampleMessages starts a live sample of the messages sent, `perLinkHz` per link and type per second. */
+  sampleMessages(perLinkHz: number): MessageSampler;
   /** shutdown stops the node gracefully; the process exits afterwards. */
   shutdown(reason: string): Promise<void>;
 }

@@ -29,12 +29,17 @@ import type {
   NodeEvent,
   NodeEventBody,
   NodeStatus,
+  MessageSampler,
+  Pace,
+  PaceChange,
   ServerStats,
 } from './node-api';
 import { ReadTags } from './read-tags';
 import { SnapshotScheduler, type SnapshotTaken } from './snapshot-scheduler';
 import type { Storage } from './storage/storage';
 import type { FaultFilter, FaultRule } from './transport/fault-filter';
+import { TraceSampler, type TraceQuery, type TraceRead } from './transport/message-trace';
+import { isPace } from './transport/pace';
 import type { Transport } from './transport/transport';
 import { done, failed, Waiters } from './waiters';
 
@@ -57,6 +62,10 @@ export interface RaftNodeOptions {
   tickMs?: number;
   heartbeatMs?: number;
   electionMs?: number;
+  /** pace: the demo pace to start at (1..100, default 1; see Pace in node-api.ts). */
+  pace?: number;
+  /** fastFailover: campaign at once when the leader's port refuses connections (default true). */
+  fastFailover?: boolean;
   /**
    * snapshotEntries: take a snapshot after this many applied entries, once they hold at least half
    * as many bytes as the state (0: only on request).
@@ -161,6 +170,10 @@ export class RaftNode implements NodeApi {
   private readonly shutdownHooks: (() => void)[] = [];
   private serverStats: (() => ServerStats) | undefined;
   private readonly startedAt = Date.now();
+  /** pace: the demo pace and fast failover in effect (see setPace). */
+  private pace: Pace;
+  /** goneSeen: "leader@term" of the last leader-gone reported (once per leader and term). */
+  private goneSeen = '';
   private readonly heartbeatTicks: number;
   private readonly electionTicks: number;
   /** peerLingerMs: how long a node outside the configuration stays a peer after the last message to it. */
@@ -178,8 +191,14 @@ export class RaftNode implements NodeApi {
       snapshotChunkBytes: 1 << 20,
       promoteGap: 100,
       requestTimeoutMs: 10_000,
+      pace: 1,
+      fastFailover: true,
       ...opts,
     };
+    if (!isPace(this.options.pace)) {
+      throw new RangeError(`pace must be an integer in 1..100, got ${this.options.pace}`);
+    }
+    this.pace = { pace: this.options.pace, fastFailover: this.options.fastFailover };
     this.peerLingerMs = 2 * this.options.electionMs;
     this.heartbeatTicks = Math.max(1, Math.round(this.options.heartbeatMs / this.options.tickMs));
     this.electionTicks = Math.max(
@@ -269,18 +288,41 @@ export class RaftNode implements NodeApi {
       this.raft.step(m);
       this.schedule();
     });
-    this.options.transport.onPeerGone?.((peer) => {
-      if (this.stopped || this.raft.role !== 'follower' || this.raft.leader !== peer) return;
-      // Its port refuses connections: the leader's process is gone, and waiting out a whole
-      // election timeout would only leave the cluster without a leader for longer.
-      this.options.log.info('leader is gone (its port refuses connections); campaigning early', {
-        leader: peer,
-        term: this.raft.term,
-      });
-      this.raft.leaderGone(peer);
-      this.schedule();
-    });
-    this.ticker = setInterval(() => this.onTick(), this.options.tickMs);
+    this.options.transport.onPeerGone?.((peer) => this.onLeaderGone(peer));
+    this.options.transport.setPace?.(this.pace.pace);
+    this.startTicker();
+    this.schedule();
+  }
+
+  /** startTicker (re)starts the tick timer: one tick every tickMs × pace. */
+  private startTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = setInterval(() => this.onTick(), this.options.tickMs * this.pace.pace);
+  }
+
+  /**
+   * onLeaderGone: a peer's port refused a connection. If it is this follower's leader, its
+   * process is gone: with fast failover on, the follower campaigns at once, since waiting out a
+   * whole election timeout would only leave the cluster without a leader for longer; with it off
+   * (so that a demo shows a real election timeout) it waits. Either way it says which, once per
+   * leader and term.
+   */
+  private onLeaderGone(peer: NodeId): void {
+    if (this.stopped || this.raft.role !== 'follower' || this.raft.leader !== peer) return;
+    const campaign = this.pace.fastFailover;
+    const key = `${peer}@${this.raft.term}`;
+    if (key !== this.goneSeen) {
+      this.goneSeen = key;
+      this.options.log.info(
+        campaign
+          ? 'leader is gone (its port refuses connections); campaigning early'
+          : 'leader is gone (its port refuses connections); fast failover is off, waiting for the election timeout',
+        { leader: peer, term: this.raft.term, fastFailover: campaign },
+      );
+      this.emit({ type: 'leader-gone', leader: peer, term: this.raft.term, campaign });
+    }
+    if (!campaign) return;
+    this.raft.leaderGone(peer);
     this.schedule();
   }
 
@@ -578,7 +620,7 @@ export class RaftNode implements NodeApi {
       this.strangers.set(m.to, now);
     }
     for (const [id, at] of this.strangers) {
-      if (now - at <= this.peerLingerMs) continue;
+      if (now - at <= this.peerLingerMs * this.pace.pace) continue;
       this.strangers.delete(id);
       changed = true;
     }
@@ -708,7 +750,7 @@ export class RaftNode implements NodeApi {
    * two, so it is waited out for up to an election timeout instead of failing the caller.
    */
   private async proposeChange(cc: ConfChange, what: string): Promise<ChangeOutcome> {
-    const deadline = Date.now() + this.options.electionMs;
+    const deadline = Date.now() + this.options.electionMs * this.pace.pace;
     for (;;) {
       const stopped = this.stoppedError();
       if (stopped) throw stopped;
@@ -742,7 +784,7 @@ export class RaftNode implements NodeApi {
     this.schedule();
     if (this.raft.leader === id)
       return Promise.resolve({ index: this.raft.log.lastIndex(), term: this.raft.term });
-    return this.transfers.wait(id, 2 * this.options.electionMs, undefined);
+    return this.transfers.wait(id, 2 * this.options.electionMs * this.pace.pace, undefined);
   }
 
   snapshotNow(): Promise<SnapshotTaken> {
@@ -775,6 +817,40 @@ export class RaftNode implements NodeApi {
     this.version++;
     this.options.log.info('fsync delay set', { ms });
     this.emit({ type: 'faults', rules: this.options.faults.list(), fsyncDelayMs: ms });
+  }
+
+  setPace(p: Pace): PaceChange {
+    if (!isPace(p.pace)) throw new Error(`pace must be an integer in 1..100, got ${p.pace}`);
+    const previous = this.pace;
+    if (previous.pace === p.pace && previous.fastFailover === p.fastFailover) {
+      return { ...previous, previous };
+    }
+    this.pace = { pace: p.pace, fastFailover: p.fastFailover };
+    this.options.transport.setPace?.(p.pace);
+    if (previous.pace !== p.pace && this.ticker !== undefined && !this.stopped) this.startTicker();
+    this.version++;
+    this.options.log.info('pace set', { ...this.pace, previous });
+    this.emit({ type: 'pace', ...this.pace, previous });
+    return { ...this.pace, previous };
+  }
+
+  messages(q: TraceQuery): TraceRead {
+    const ring = this.options.transport.traces;
+    if (ring === undefined) return { traces: [], nextSeq: q.since ?? 0 };
+    return ring.read(q);
+  }
+
+  sampleMessages(perLinkHz: number): MessageSampler {
+    const ring = this.options.transport.traces;
+    const sampler = new TraceSampler(perLinkHz);
+    const stop = ring?.listen(sampler);
+    return {
+      get empty() {
+        return sampler.empty;
+      },
+      drain: () => sampler.drain(),
+      close: () => stop?.(),
+    };
   }
 
   async shutdown(reason: string): Promise<void> {
@@ -838,6 +914,8 @@ export class RaftNode implements NodeApi {
         tickMs: this.options.tickMs,
         heartbeatMs: this.options.heartbeatMs,
         electionMs: this.options.electionMs,
+        pace: this.pace.pace,
+        fastFailover: this.pace.fastFailover,
       },
       servers: this.serverStats?.(),
     };

@@ -10,11 +10,20 @@ import {
   type ChangeOutcome,
   type LeaderHint,
   type MemberAddress,
+  type MessageSampler,
   type NodeApi,
   type NodeEvent,
   type NodeEventBody,
   type NodeStatus,
+  type Pace,
+  type PaceChange,
 } from '../../main/node/node-api';
+import {
+  TraceRing,
+  TraceSampler,
+  type TraceQuery,
+  type TraceRead,
+} from '../../main/node/transport/message-trace';
 import { FaultFilter, type FaultRule } from '../../main/node/transport/fault-filter';
 import { newCounters } from '../../main/node/transport/stats';
 import { idlePeerPortStats } from '../../main/node/transport/transport';
@@ -55,6 +64,11 @@ export class FakeNode implements NodeApi {
   version = 1;
   fsyncDelayMs = 0;
   readonly faults = new FaultFilter();
+  /** traces: the ring `messages` reads and samplers listen to; a test records into it. */
+  readonly traces = new TraceRing();
+  /** now: the clock samplers use (a test may replace it). */
+  now: () => number = Date.now;
+  pace: Pace = { pace: 1, fastFailover: true };
   private index = 0;
   private eventSeq = 0;
   private readonly events: NodeEvent[] = [];
@@ -148,7 +162,7 @@ export class FakeNode implements NodeApi {
       transport: { ...newCounters(), peers: {}, peerPort: idlePeerPortStats() },
       faults: this.faults.list(),
       kv: { keys: this.kv.size, bytes: this.kv.bytes },
-      timing: { tickMs: 10, heartbeatMs: 50, electionMs: 500 },
+      timing: { tickMs: 10, heartbeatMs: 50, electionMs: 500, ...this.pace },
     };
   }
 
@@ -220,6 +234,32 @@ export class FakeNode implements NodeApi {
     this.calls.push({ op: 'setFsyncDelay', args: [ms] });
     this.fsyncDelayMs = ms;
     this.version += 1;
+  }
+
+  setPace(p: Pace): PaceChange {
+    this.calls.push({ op: 'setPace', args: [p] });
+    const previous = this.pace;
+    this.pace = { ...p };
+    this.version += 1;
+    return { ...this.pace, previous };
+  }
+
+  messages(q: TraceQuery): TraceRead {
+    this.calls.push({ op: 'messages', args: [q] });
+    return this.traces.read(q);
+  }
+
+  sampleMessages(perLinkHz: number): MessageSampler {
+    this.calls.push({ op: 'sampleMessages', args: [perLinkHz] });
+    const sampler = new TraceSampler(perLinkHz, () => this.now());
+    const stop = this.traces.listen(sampler);
+    return {
+      get empty() {
+        return sampler.empty;
+      },
+      drain: () => sampler.drain(),
+      close: stop,
+    };
   }
 
   async shutdown(reason: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KvState } from '../../main/node/kv/kv-state';
 import { JsonLog } from '../../main/node/logger';
-import { NotLeaderError } from '../../main/node/node-api';
+import { NotLeaderError, type NodeEvent } from '../../main/node/node-api';
 import { RaftNode } from '../../main/node/raft-node';
 import { MemoryDisk, MemoryStorage } from '../../main/node/storage/memory-storage';
 import type { Message, ReadIndexMsg, SnapshotPart } from '../../main/raft/types';
@@ -133,6 +133,57 @@ describe('RaftNode on real TCP transports', () => {
     expect((err as NotLeaderError).hint.leaderClientAddress).toBe(
       leader.node.status().clientAddress,
     );
+  });
+
+  it('setPace stretches the tick and holds every message sent, live; the same pace again changes nothing', async () => {
+    const ms = await cluster(3);
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    const events: NodeEvent[] = [];
+    leader.node.subscribe((e) => events.push(e));
+    const version = leader.node.status().version;
+    for (const m of ms) {
+      expect(m.node.setPace({ pace: 10, fastFailover: false })).toEqual({
+        pace: 10,
+        fastFailover: false,
+        previous: { pace: 1, fastFailover: true },
+      });
+    }
+    expect(leader.node.setPace({ pace: 10, fastFailover: false }).previous).toEqual({
+      pace: 10,
+      fastFailover: false,
+    });
+    expect(events.filter((e) => e.type === 'pace')).toEqual([
+      expect.objectContaining({
+        type: 'pace',
+        pace: 10,
+        fastFailover: false,
+        previous: { pace: 1, fastFailover: true },
+      }),
+    ]);
+    const st = leader.node.status();
+    expect(st.version).toBeGreaterThan(version);
+    expect(st.timing).toMatchObject({ tickMs: 5, pace: 10, fastFailover: false });
+    expect(leader.transport.currentPace).toBe(10);
+    // Heartbeats every 4 ticks of 50 ms, each held 100 ms.
+    const from = leader.transport.traces.nextSeq;
+    const to = ms.find((m) => m !== leader)!.node.id;
+    const hbs = await waitFor('five heartbeats to one follower', () => {
+      const mine = leader.node
+        .messages({ since: from, peer: to, limit: 4096 })
+        .traces.filter((t) => t.type === 'heartbeat' && t.dir === 'out');
+      return mine.length >= 5 ? mine : undefined;
+    });
+    for (const t of hbs)
+      expect([t.fate, t.delayMs >= 100, t.delayMs <= 140]).toEqual(['delayed', true, true]);
+    const spacing = hbs.slice(1).map((t, i) => t.time - hbs[i].time);
+    expect(Math.min(...spacing.slice(1))).toBeGreaterThanOrEqual(150);
+    // The cluster still works at this pace.
+    const r = await leader.node.propose({
+      clientId: 'p',
+      seq: 1,
+      cmd: { op: 'put', key: 'k', value: b('v') },
+    });
+    expect(r.ok).toBe(true);
   });
 
   it('isolating the leader with fault rules moves leadership; clearing them lets it rejoin', async () => {

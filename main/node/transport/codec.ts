@@ -61,6 +61,14 @@ for (const [type, code] of Object.entries(MESSAGE_TYPE_CODES)) {
   CODE_TO_TYPE[code] = type as MessageType;
 }
 
+/** messageTypeOfCode: the message type of a wire code, or undefined for a code not in use. */
+export function messageTypeOfCode(code: number): MessageType | undefined {
+  return CODE_TO_TYPE[code];
+}
+
+/** MAX_MESSAGE_TYPE_CODE: the largest wire code in use (tables indexed by code have one more slot). */
+export const MAX_MESSAGE_TYPE_CODE = CODE_TO_TYPE.length - 1;
+
 /** MESSAGE_ARITY: the number of items in each message's array, type code included. */
 const MESSAGE_ARITY: Readonly<Record<MessageType, number>> = {
   app: 8,

@@ -74,10 +74,14 @@ interface ActiveRule {
   spent: boolean;
 }
 
+/** Deliver passes a message on; `heldMs` is how long the filter held it (0: not at all). */
+export type Deliver = (m: Message, heldMs: number) => void;
+
 interface Held {
   at: number;
+  since: number;
   m: Message;
-  deliver: (m: Message) => void;
+  deliver: Deliver;
 }
 
 /** DelayLine releases one link's delayed messages in order. */
@@ -129,6 +133,8 @@ export class FaultFilter {
   private readonly lines = new Map<string, DelayLine>();
   private readonly jittered = new Set<ReturnType<typeof setTimeout>>();
   private disposed = false;
+  /** lastDelayMs: after apply() answered 'delay', how long the message is to be held. */
+  lastDelayMs = 0;
 
   constructor(options: FaultFilterOptions = {}) {
     this.rng = options.rng ?? Math.random;
@@ -178,12 +184,13 @@ export class FaultFilter {
 
   /**
    * apply passes `m` to `deliver` now, later, or never, and says which. `deliver` is called at
-   * most once; exceptions it throws from a timer are swallowed.
+   * most once, with how long the message was held; exceptions it throws from a timer are
+   * swallowed. After a 'delay', lastDelayMs says how long the message is to be held.
    */
-  apply(direction: FaultDirection, m: Message, deliver: (m: Message) => void): FaultVerdict {
+  apply(direction: FaultDirection, m: Message, deliver: Deliver): FaultVerdict {
     if (this.rules.length === 0 || this.disposed) {
       if (this.disposed) return 'drop';
-      deliver(m);
+      deliver(m, 0);
       return 'pass';
     }
     const peer = direction === 'send' ? m.to : m.from;
@@ -212,7 +219,7 @@ export class FaultFilter {
       }
     }
     if (delaying === undefined) {
-      deliver(m);
+      deliver(m, 0);
       return 'pass';
     }
     for (const r of delaying) r.delayed += 1;
@@ -220,11 +227,13 @@ export class FaultFilter {
       const ms = Math.max(0, delay + (this.rng() * 2 - 1) * jitter);
       const timer = setTimeout(() => {
         this.jittered.delete(timer);
-        safely(deliver, m);
+        safely(deliver, m, ms);
       }, ms);
       this.jittered.add(timer);
+      this.lastDelayMs = ms;
     } else {
-      this.holdInOrder(`${direction}:${peer}`, Date.now() + delay, m, deliver);
+      const now = Date.now();
+      this.lastDelayMs = this.holdInOrder(`${direction}:${peer}`, now, now + delay, m, deliver);
     }
     return 'delay';
   }
@@ -239,7 +248,8 @@ export class FaultFilter {
     this.rules = [];
   }
 
-  private holdInOrder(key: string, at: number, m: Message, deliver: (m: Message) => void): void {
+  /** holdInOrder queues `m` on its link's delay line and returns how long it will be held. */
+  private holdInOrder(key: string, now: number, at: number, m: Message, deliver: Deliver): number {
     let line = this.lines.get(key);
     if (line === undefined) {
       line = { queue: [], head: 0, last: 0, timer: undefined };
@@ -247,8 +257,9 @@ export class FaultFilter {
     }
     const when = Math.max(at, line.last);
     line.last = when;
-    line.queue.push({ at: when, m, deliver });
+    line.queue.push({ at: when, since: now, m, deliver });
     if (line.timer === undefined) this.arm(key, line);
+    return when - now;
   }
 
   private arm(key: string, line: DelayLine): void {
@@ -263,7 +274,7 @@ export class FaultFilter {
       const h = line.queue[line.head];
       line.queue[line.head] = undefined as unknown as Held;
       line.head += 1;
-      safely(h.deliver, h.m);
+      safely(h.deliver, h.m, now - h.since);
       if (this.disposed) return;
     }
     if (line.head < line.queue.length) {
@@ -278,9 +289,9 @@ export class FaultFilter {
   }
 }
 
-function safely(deliver: (m: Message) => void, m: Message): void {
+function safely(deliver: Deliver, m: Message, heldMs: number): void {
   try {
-    deliver(m);
+    deliver(m, heldMs);
   } catch {
     // A delivery callback must not break the timer that released it.
   }

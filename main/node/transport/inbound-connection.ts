@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { NodeId } from '../../raft/types';
 import { MalformedMessageError, UnknownMessageTypeError } from './codec';
 import type { FrameBudget, FrameBudgetError } from './frame-budget';
-import { FrameDecoder, FrameTooLargeError } from './framing';
+import { FRAME_HEADER_BYTES, FrameDecoder, FrameTooLargeError } from './framing';
 import {
   MAX_HELLO_BYTES,
   checkHello,
@@ -123,11 +123,13 @@ export class InboundConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
+    // One clock reading per chunk read: the frames it completes arrived together.
+    const now = Date.now();
     try {
       for (const body of this.frames.push(chunk)) {
         if (this.stage === 'hello') this.onHello(body);
         else if (this.stage === 'proof') this.onProof(body);
-        else this.onMessage(this.peer as NodeId, body);
+        else this.onMessage(this.peer as NodeId, body, now);
         if (this.closing) return;
       }
     } catch (e) {
@@ -218,7 +220,7 @@ export class InboundConnection {
     this.hooks.refused(this);
   }
 
-  private onMessage(peer: NodeId, body: Uint8Array): void {
+  private onMessage(peer: NodeId, body: Uint8Array, now: number): void {
     let m;
     try {
       m = this.ctx.codec.decode(body);
@@ -238,7 +240,7 @@ export class InboundConnection {
       return;
     }
     this.ctx.counters.count('received', peer);
-    this.ctx.deliver(m);
+    this.ctx.deliver(m, FRAME_HEADER_BYTES + body.length, now);
   }
 
   /** strike counts a bad message and disconnects a peer with too many in the window. */

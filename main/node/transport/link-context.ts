@@ -37,8 +37,16 @@ export interface LinkContext {
   readonly codec: MessageCodec;
   readonly log: TransportLogger;
   readonly rng: () => number;
-  /** deliver hands a validated inbound message to the receive path. */
-  deliver(m: Message): void;
+  /**
+   * paceHoldMs: how long an outbound link holds each frame before writing it (the pace's hold;
+   * 0 at pace 1). The transport changes it at run time.
+   */
+  paceHoldMs: number;
+  /**
+   * deliver hands a validated inbound message, whose frame was `bytes` long, to the receive path;
+   * `now` is when the bytes that completed it were read (ms since the epoch).
+   */
+  deliver(m: Message, bytes: number, now: number): void;
   /** refused reports that a peer's port refused a connection: no process listens there. */
   refused(peer: NodeId): void;
 }

@@ -12,6 +12,10 @@
  * the next attempt are dropped too (see enqueue): Raft retransmits what matters from its own
  * state, and a backlog of stale messages replayed on the new connection would only delay the
  * fresh ones behind it.
+ *
+ * Pace: at a pace above 1 every frame is held MESSAGE_FLIGHT_MS × pace before it joins the queue
+ * (transport/pace.ts), in order; held frames are dropped with the queue when the connection is
+ * lost.
  */
 import { connect, type Socket } from 'node:net';
 import type { NodeId } from '../../raft/types';
@@ -38,6 +42,12 @@ export interface PeerAddress {
   port: number;
 }
 
+/** HeldFrame: a frame the pace holds until `due` (ms since the epoch). */
+interface HeldFrame {
+  due: number;
+  frame: OutFrame;
+}
+
 /** BATCH_BYTES: frames taken from the queue per corked write. */
 const BATCH_BYTES = 256 * 1024;
 
@@ -59,6 +69,11 @@ export class OutboundLink {
   private waitingDrain = false;
   private refused = false;
   private dialerNonce: Buffer | undefined;
+  /** held: frames the pace holds, oldest first from heldHead, each with when it is due. */
+  private held: HeldFrame[] = [];
+  private heldHead = 0;
+  private heldTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastDue = 0;
 
   constructor(
     readonly peer: NodeId,
@@ -85,15 +100,86 @@ export class OutboundLink {
    * peer is known to be unreachable (between a failed connection and the next attempt) frames are
    * dropped and counted: Raft resends what matters, and replaying a backlog of stale messages to a
    * peer that comes back only delays it (and would hold memory for a peer that is down for good).
+   * At a pace above 1 the frame is first held (see hold). Returns -1 if the frame was dropped,
+   * else how long it is held (ms; 0 when not).
    */
-  enqueue(frame: OutFrame): void {
-    if (this.state === 'closed' || (this.state === 'idle' && this.retryTimer !== undefined)) {
+  enqueue(frame: OutFrame): number {
+    if (this.unreachable()) {
       this.ctx.counters.count('dropped', this.peer);
-      return;
+      return -1;
     }
+    const hold = this.ctx.paceHoldMs;
+    if (hold > 0 || this.held.length > this.heldHead) return this.hold(frame, hold);
+    this.queueFrame(frame);
+    return 0;
+  }
+
+  /** unreachable: the link is closed, or the peer failed and the next attempt is pending. */
+  private unreachable(): boolean {
+    return this.state === 'closed' || (this.state === 'idle' && this.retryTimer !== undefined);
+  }
+
+  private queueFrame(frame: OutFrame): void {
     const dropped = this.queue.push(frame);
     if (dropped > 0) this.ctx.counters.count('dropped', this.peer, dropped);
     if (this.state === 'open') this.scheduleFlush();
+  }
+
+  /**
+   * hold keeps a frame for `ms` (the pace's hold) before it joins the queue, and returns how long
+   * it will be held. Frames leave in the order they came: one is never released before a frame
+   * held earlier, so when the pace drops, newer frames wait behind older ones.
+   */
+  private hold(frame: OutFrame, ms: number): number {
+    const now = Date.now();
+    const due = Math.max(now + ms, this.lastDue);
+    this.lastDue = due;
+    this.held.push({ due, frame });
+    if (this.heldTimer === undefined) this.armHeld(now);
+    return due - now;
+  }
+
+  private armHeld(now: number): void {
+    const wait = Math.max(0, this.held[this.heldHead].due - now);
+    this.heldTimer = setTimeout(() => this.guard(() => this.releaseHeld()), wait);
+  }
+
+  /** releaseHeld moves the frames that are due to the queue (dropping them if the peer is down). */
+  private releaseHeld(): void {
+    this.heldTimer = undefined;
+    const now = Date.now();
+    while (this.heldHead < this.held.length && this.held[this.heldHead].due <= now) {
+      const { frame } = this.held[this.heldHead];
+      this.held[this.heldHead] = undefined as unknown as HeldFrame;
+      this.heldHead += 1;
+      if (this.unreachable()) this.ctx.counters.count('dropped', this.peer);
+      else this.queueFrame(frame);
+    }
+    if (this.heldHead >= this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+      return;
+    }
+    if (this.heldHead >= 1024) {
+      this.held = this.held.slice(this.heldHead);
+      this.heldHead = 0;
+    }
+    this.armHeld(now);
+  }
+
+  /** dropHeld drops every held frame (the link closed or lost its connection). */
+  private dropHeld(): void {
+    if (this.heldTimer !== undefined) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    const n = this.held.length - this.heldHead;
+    this.held = [];
+    this.heldHead = 0;
+    if (n > 0) this.ctx.counters.count('dropped', this.peer, n);
+  }
+
+  /** heldFrames: frames the pace holds now. */
+  get heldFrames(): number {
+    return this.held.length - this.heldHead;
   }
 
   /** close ends the link for good; queued frames are dropped. */
@@ -101,6 +187,7 @@ export class OutboundLink {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.clearTimers();
+    this.dropHeld();
     const dropped = this.queue.clear();
     if (dropped > 0) this.ctx.counters.count('dropped', this.peer, dropped);
     const s = this.socket;
@@ -280,6 +367,7 @@ export class OutboundLink {
     if (this.state === 'open') this.ctx.counters.count('disconnects', this.peer);
     if (this.state === 'closed') return;
     this.state = 'idle';
+    this.dropHeld();
     const dropped = this.queue.clear();
     if (dropped > 0) this.ctx.counters.count('dropped', this.peer, dropped);
     this.scheduleRetry();

@@ -1,7 +1,8 @@
 /**
  * stats: the counters a transport keeps, in total and per peer.
  */
-import type { NodeId } from '../../raft/types';
+import type { MessageType, NodeId } from '../../raft/types';
+import { MAX_MESSAGE_TYPE_CODE, messageTypeOfCode } from './codec';
 
 /** TransportCounters are monotonic counts since the transport was created. */
 export interface TransportCounters {
@@ -42,8 +43,50 @@ export interface TransportCounters {
   disconnects: number;
 }
 
+/**
+ * TypeCounters: one peer's messages of one type, since the transport was created. `sent` counts
+ * messages encoded and queued on the peer's connection (a connection lost later may still drop
+ * them: see `dropped`), `sentBytes` their frames' bytes (length prefix included); `received`
+ * and `receivedBytes` count valid messages read from the peer; `faultDropped` and
+ * `faultDelayed` what fault rules dropped or delayed, in either direction (the pace's hold is
+ * not a fault and is not counted here).
+ */
+export interface TypeCounters {
+  sent: number;
+  sentBytes: number;
+  received: number;
+  receivedBytes: number;
+  faultDropped: number;
+  faultDelayed: number;
+}
+
+/** TYPE_COUNTER_NAMES: the fields of TypeCounters, in the order a TypeTable stores them. */
+export const TYPE_COUNTER_NAMES = [
+  'sent',
+  'sentBytes',
+  'received',
+  'receivedBytes',
+  'faultDropped',
+  'faultDelayed',
+] as const satisfies readonly (keyof TypeCounters)[];
+
+/** TypeCounter: the position of a TypeCounters field in a TypeTable row. */
+export const TC = {
+  sent: 0,
+  sentBytes: 1,
+  received: 2,
+  receivedBytes: 3,
+  faultDropped: 4,
+  faultDelayed: 5,
+} as const satisfies Record<keyof TypeCounters, number>;
+
+const TC_FIELDS = TYPE_COUNTER_NAMES.length;
+const TC_ROW = (MAX_MESSAGE_TYPE_CODE + 1) * TC_FIELDS;
+
 /** PeerStats is one peer's counters plus the state of its links. */
 export interface PeerStats extends TransportCounters {
+  /** types: the peer's counters per message type; only types seen appear. */
+  types: Partial<Record<MessageType, TypeCounters>>;
   address: string | undefined;
   /** connected: the outbound connection to the peer is open. */
   connected: boolean;
@@ -113,10 +156,68 @@ export function newCounters(): TransportCounters {
 /** MAX_TRACKED_PEERS bounds the per-peer table; ids beyond it are counted in the totals only. */
 const MAX_TRACKED_PEERS = 4096;
 
-/** CounterTable keeps totals and per-peer counters together. */
+/**
+ * CounterTable keeps totals and per-peer counters together, and per peer a row of counters per
+ * message type (a Float64Array indexed by type code × field, so counting allocates nothing).
+ */
 export class CounterTable {
   readonly total = newCounters();
   readonly peers = new Map<NodeId, TransportCounters>();
+  private readonly typeRows = new Map<NodeId, Float64Array>();
+
+  /**
+   * countType adds `n` to field `field` (a TC value) of message type `code` (its wire code) for
+   * `peer`. Peers beyond MAX_TRACKED_PEERS are not counted per type.
+   */
+  countType(peer: NodeId, code: number, field: number, n = 1): void {
+    let row = this.typeRows.get(peer);
+    if (row === undefined) {
+      if (this.typeRows.size >= MAX_TRACKED_PEERS) return;
+      row = new Float64Array(TC_ROW);
+      this.typeRows.set(peer, row);
+    }
+    row[code * TC_FIELDS + field] += n;
+  }
+
+  /**
+   * countTypeBytes counts one message of `bytes` bytes: TC.sent (with TC.sentBytes, the field
+   * after it) or TC.received (with TC.receivedBytes), in one lookup.
+   */
+  countTypeBytes(peer: NodeId, code: number, field: 0 | 2, bytes: number): void {
+    let row = this.typeRows.get(peer);
+    if (row === undefined) {
+      if (this.typeRows.size >= MAX_TRACKED_PEERS) return;
+      row = new Float64Array(TC_ROW);
+      this.typeRows.set(peer, row);
+    }
+    const at = code * TC_FIELDS + field;
+    row[at] += 1;
+    row[at + 1] += bytes;
+  }
+
+  /** types: the per-type counters of `peer`, only of types with a count. */
+  types(peer: NodeId): Partial<Record<MessageType, TypeCounters>> {
+    const out: Partial<Record<MessageType, TypeCounters>> = {};
+    const row = this.typeRows.get(peer);
+    if (row === undefined) return out;
+    for (let code = 0; code <= MAX_MESSAGE_TYPE_CODE; code++) {
+      const type = messageTypeOfCode(code);
+      if (type === undefined) continue;
+      const at = code * TC_FIELDS;
+      let any = false;
+      for (let k = 0; k < TC_FIELDS; k++) if (row[at + k] !== 0) any = true;
+      if (!any) continue;
+      out[type] = {
+        sent: row[at + TC.sent],
+        sentBytes: row[at + TC.sentBytes],
+        received: row[at + TC.received],
+        receivedBytes: row[at + TC.receivedBytes],
+        faultDropped: row[at + TC.faultDropped],
+        faultDelayed: row[at + TC.faultDelayed],
+      };
+    }
+    return out;
+  }
 
   /** count adds n to a counter, in the total and (when known) for the peer. */
   count(name: CounterName, peer: NodeId | undefined, n = 1): void {

@@ -7,10 +7,14 @@
  * Ordering: messages passed to send() for one peer leave in the order given (unless the fault
  * filter delays some with jitter), and each connection delivers in order. Nothing is delivered
  * twice; anything may be lost (queue overflow, reconnects, faults), which Raft tolerates.
+ *
+ * Telemetry: counters per peer and per message type (stats()), and a ring of the latest message
+ * headers, sent and received, with what became of each (`traces`, message-trace.ts). At a pace
+ * above 1 (setPace) every message sent is held MESSAGE_FLIGHT_MS × pace before it is written.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Message, NodeId } from '../../raft/types';
-import { MessageCodec } from './codec';
+import { MESSAGE_TYPE_CODES, MessageCodec } from './codec';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_HEADER_BYTES,
@@ -18,6 +22,8 @@ import {
   type OutFrame,
 } from './framing';
 import { FaultFilter } from './fault-filter';
+import { DEFAULT_TRACE_CAPACITY, FATE, IN, OUT, TraceRing } from './message-trace';
+import { isPace, paceHoldMs } from './pace';
 import { InboundConnection } from './inbound-connection';
 import type { LinkContext, LinkSettings, TransportLogger } from './link-context';
 import { OutboundLink, type PeerAddress } from './outbound-link';
@@ -26,6 +32,7 @@ import { DEFAULT_FRAME_BUDGET_BYTES, FrameBudget } from './frame-budget';
 import { PEER_SECRET_BYTES } from './peer-auth';
 import {
   CounterTable,
+  TC,
   type PeerPortLimits,
   type PeerPortStats,
   type PeerStats,
@@ -39,6 +46,7 @@ export type {
   PeerStats,
   TransportCounters,
   TransportStats,
+  TypeCounters,
 } from './stats';
 
 /** MessageHandler receives every valid inbound message, one at a time, in arrival order. */
@@ -63,6 +71,13 @@ export interface Transport {
    * a connection (nothing listens there). A transport that cannot tell never calls it.
    */
   onPeerGone?(handler: (peer: NodeId) => void): void;
+  /**
+   * setPace makes the transport hold every message it sends MESSAGE_FLIGHT_MS × pace before
+   * writing it (not at all at pace 1). A transport without a pace leaves it out.
+   */
+  setPace?(pace: number): void;
+  /** traces: the ring of the latest message headers, if the transport keeps one. */
+  readonly traces?: TraceRing;
   /** setPeers sets where every peer listens; peers no longer listed are disconnected. */
   setPeers(peers: PeerAddresses): void;
   /** listen starts accepting connections and resolves with the bound address. */
@@ -107,6 +122,10 @@ export interface TcpTransportOptions {
   rng?: () => number;
   /** faults: the fault filter to apply (a new, empty one by default). */
   faults?: FaultFilter;
+  /** traceCapacity: message headers kept in `traces` (default DEFAULT_TRACE_CAPACITY). */
+  traceCapacity?: number;
+  /** pace: the demo pace to start at (default 1; see setPace). */
+  pace?: number;
   log?: TransportLogger;
 }
 
@@ -232,6 +251,8 @@ export class TcpTransport implements Transport {
   readonly id: NodeId;
   /** faults: the fault filter on this node's links; change its rules at any time. */
   readonly faults: FaultFilter;
+  /** traces: the latest message headers this transport sent or received. */
+  readonly traces: TraceRing;
   private readonly host: string;
   private port: number;
   private readonly ctx: LinkContext;
@@ -255,7 +276,11 @@ export class TcpTransport implements Transport {
   private goneHandler: ((peer: NodeId) => void) | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
-  private readonly sendNow = (m: Message): void => this.enqueue(m);
+  private pace = 1;
+  /** sending: send() is running; sendTime: its clock reading (ms since the epoch). */
+  private sending = false;
+  private sendTime = 0;
+  private readonly sendNow = (m: Message, heldMs: number): void => this.enqueue(m, heldMs);
   private readonly receiveNow = (m: Message): void => this.dispatch(m);
 
   constructor(options: TcpTransportOptions) {
@@ -294,6 +319,7 @@ export class TcpTransport implements Transport {
     }
     const rng = options.rng ?? Math.random;
     this.faults = options.faults ?? new FaultFilter({ rng });
+    this.traces = new TraceRing(options.traceCapacity ?? DEFAULT_TRACE_CAPACITY);
     this.ctx = {
       self: this.id,
       clusterId: options.clusterId,
@@ -306,11 +332,29 @@ export class TcpTransport implements Transport {
       }),
       log: options.log ?? stderrLogger,
       rng,
-      deliver: (m) => this.receive(m),
+      paceHoldMs: 0,
+      deliver: (m, bytes, now) => this.receive(m, bytes, now),
       refused: (peer) => {
         if (!this.closed) this.goneHandler?.(peer);
       },
     };
+    this.setPace(options.pace ?? 1);
+  }
+
+  /**
+   * setPace sets the demo pace: at pace P > 1 every message sent is held MESSAGE_FLIGHT_MS × P
+   * before it is written (pace.ts). Messages already held keep their release time. Throws
+   * RangeError for a pace that is not an integer in [MIN_PACE, MAX_PACE].
+   */
+  setPace(pace: number): void {
+    if (!isPace(pace)) throw new RangeError(`pace must be an integer in 1..100, got ${pace}`);
+    this.pace = pace;
+    this.ctx.paceHoldMs = paceHoldMs(pace);
+  }
+
+  /** currentPace: the pace set last. */
+  get currentPace(): number {
+    return this.pace;
   }
 
   /** address: where this transport listens (after listen()). */
@@ -373,15 +417,34 @@ export class TcpTransport implements Transport {
   }
 
   send(msgs: readonly Message[]): void {
-    for (let i = 0; i < msgs.length; i++) {
-      const m = msgs[i];
-      if (this.closed) {
-        this.counters.count('dropped', m.to);
-        continue;
-      }
-      const verdict = this.faults.apply('send', m, this.sendNow);
-      if (verdict === 'drop') this.counters.count('faultDropped', m.to);
-      else if (verdict === 'delay') this.counters.count('faultDelayed', m.to);
+    // One clock reading for the batch: its messages are handed over together.
+    const now = Date.now();
+    this.sendTime = now;
+    this.sending = true;
+    try {
+      for (let i = 0; i < msgs.length; i++) this.sendOne(msgs[i], now);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private sendOne(m: Message, now: number): void {
+    if (this.closed) {
+      this.counters.count('dropped', m.to);
+      this.traces.record(OUT, FATE.dropped, m, 0, 0, now);
+      return;
+    }
+    const verdict = this.faults.apply('send', m, this.sendNow);
+    if (verdict === 'pass') return;
+    const code = MESSAGE_TYPE_CODES[m.type];
+    if (verdict === 'drop') {
+      this.counters.count('faultDropped', m.to);
+      this.counters.countType(m.to, code, TC.faultDropped);
+      this.traces.record(OUT, FATE.dropped, m, 0, 0, now);
+    } else {
+      // Traced when released (enqueue), with how long it was held.
+      this.counters.count('faultDelayed', m.to);
+      this.counters.countType(m.to, code, TC.faultDelayed);
     }
   }
 
@@ -389,14 +452,21 @@ export class TcpTransport implements Transport {
     for (const link of this.links.values()) link.flushNow();
   }
 
-  /** enqueue encodes a message that passed the send filter and queues it on its link. */
-  private enqueue(m: Message): void {
+  /**
+   * enqueue encodes a message that passed the send filter (after holding it `heldMs`) and queues
+   * it on its link, and traces it: sent, delayed (by the filter or the pace; `time` is when it
+   * was given to send(), `delayMs` the filter's hold plus the pace's) or dropped.
+   */
+  private enqueue(m: Message, heldMs: number): void {
+    const now = this.sending ? this.sendTime : Date.now();
     if (this.closed) {
       this.counters.count('dropped', m.to);
+      this.traces.record(OUT, FATE.dropped, m, heldMs, 0, now - heldMs);
       return;
     }
     const link = this.links.get(m.to);
     if (link === undefined) {
+      this.traces.record(OUT, FATE.dropped, m, heldMs, 0, now - heldMs);
       this.counters.count('dropped', m.to === this.id ? undefined : m.to);
       this.ctx.log('debug', `dropped ${m.type} to node ${m.to}: no address for it`, {
         peer: m.to,
@@ -408,12 +478,15 @@ export class TcpTransport implements Transport {
       frame = this.ctx.codec.encodeOutFrame(m);
     } catch (e) {
       this.counters.count('dropped', m.to);
+      this.traces.record(OUT, FATE.dropped, m, heldMs, 0, now - heldMs);
       this.ctx.log('error', `cannot encode ${m.type} to node ${m.to}: ${(e as Error).message}`);
       return;
     }
-    const body = outFrameBytes(frame) - FRAME_HEADER_BYTES;
+    const bytes = outFrameBytes(frame);
+    const body = bytes - FRAME_HEADER_BYTES;
     if (body > this.ctx.settings.maxFrameBytes) {
       this.counters.count('dropped', m.to);
+      this.traces.record(OUT, FATE.dropped, m, heldMs, bytes, now - heldMs);
       this.ctx.log(
         'warn',
         `dropped ${m.type} to node ${m.to}: ${body} bytes exceed the frame limit`,
@@ -421,14 +494,36 @@ export class TcpTransport implements Transport {
       );
       return;
     }
-    link.enqueue(frame);
+    const hold = link.enqueue(frame);
+    if (hold < 0) {
+      this.traces.record(OUT, FATE.dropped, m, heldMs, bytes, now - heldMs);
+      return;
+    }
+    const code = MESSAGE_TYPE_CODES[m.type];
+    this.counters.countTypeBytes(m.to, code, TC.sent, bytes);
+    const delay = heldMs + hold;
+    this.traces.record(OUT, delay > 0 ? FATE.delayed : FATE.sent, m, delay, bytes, now - heldMs);
   }
 
-  /** receive passes an inbound message through the receive side of the fault filter. */
-  private receive(m: Message): void {
+  /**
+   * receive counts and traces an inbound message (its frame `bytes` long, read at `now`) and
+   * passes it through the receive side of the fault filter.
+   */
+  private receive(m: Message, bytes: number, now: number): void {
+    const code = MESSAGE_TYPE_CODES[m.type];
+    this.counters.countTypeBytes(m.from, code, TC.received, bytes);
     const verdict = this.faults.apply('receive', m, this.receiveNow);
-    if (verdict === 'drop') this.counters.count('faultDropped', m.from);
-    else if (verdict === 'delay') this.counters.count('faultDelayed', m.from);
+    if (verdict === 'pass') {
+      this.traces.record(IN, FATE.received, m, 0, bytes, now);
+    } else if (verdict === 'drop') {
+      this.counters.count('faultDropped', m.from);
+      this.counters.countType(m.from, code, TC.faultDropped);
+      this.traces.record(IN, FATE.dropped, m, 0, bytes, now);
+    } else {
+      this.counters.count('faultDelayed', m.from);
+      this.counters.countType(m.from, code, TC.faultDelayed);
+      this.traces.record(IN, FATE.delayed, m, this.faults.lastDelayMs, bytes, now);
+    }
   }
 
   private dispatch(m: Message): void {
@@ -532,6 +627,7 @@ export class TcpTransport implements Transport {
       const link = this.links.get(id);
       peers[String(id)] = {
         ...c,
+        types: this.counters.types(id),
         address: link?.addressText,
         connected: link?.connected ?? false,
         inbound: this.inboundByPeer.has(id),

@@ -235,7 +235,14 @@ describe('admin subscriptions', () => {
     const a = await admin(address);
     const events: NodeEvent[] = [];
     const opts = await a.subscribe({ events: true }, { event: (e) => events.push(e) });
-    expect(opts).toEqual({ events: true, status: false, logs: false, hz: 10 });
+    expect(opts).toEqual({
+      events: true,
+      status: false,
+      logs: false,
+      hz: 10,
+      messages: false,
+      messagesPerLinkHz: 10,
+    });
     await waitFor(() => events.length === 3);
     node.emit({ type: 'leader', leader: 1, term: 3 });
     node.emit({ type: 'shutdown', reason: 'test' });
