@@ -64,7 +64,7 @@ export const connectAdmin: AdminConnect = async (address, token) => {
         log: h.log,
         messages: h.messages,
         closed: (e: AdminError) => h.close?.(e),
-      } as AdminPushHandlers;
+      } satisfies AdminPushHandlers;
       c.subscribe(opts as Partial<SubscribeOptions>, handlers).catch((e: Error) => {
         if (opts.messages && e instanceof AdminError && e.code === 'bad-request') {
           const plain = { ...opts };

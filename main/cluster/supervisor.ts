@@ -21,7 +21,7 @@ import type { NodeEvent, NodeStatus } from '../node/node-api';
 import { makePrivateDir, tightenTree } from '../node/private-files';
 import { acquireLock, releaseLock } from '../node/storage/data-dir-lock';
 import type { MessageTrace } from '../raft/message-header';
-import { MESSAGE_TYPES, type NodeId } from '../raft/types';
+import { MESSAGE_TYPES, type MessageType, type NodeId } from '../raft/types';
 import type { AdminConnect, AdminLink, NodeMessages } from './admin-link';
 import {
   clusterPeerSecret,
@@ -47,7 +47,8 @@ import {
 import { describeCleared } from '../view/faults';
 import { checkPace, describePace } from '../view/pace';
 import { linkKey, REAL_TIME } from '../view/topology';
-import { sentToPeers, TrafficMeter, type TypeCounters } from '../view/traffic';
+import { sentToPeers, TrafficMeter } from '../view/traffic';
+import type { TypeCounters as PeerTypeCounters } from '../node/transport/stats';
 import { FaultModel } from './fault-model';
 import { narrate } from './narration';
 import { defaultNodeCommand, type NodeCommand } from './node-command';
@@ -90,22 +91,12 @@ export interface Managed {
   pace: PaceView | undefined;
 }
 
-/** PeerTypeCounts: a node's counters of one message type on one peer (monotonic since it started). */
-interface PeerTypeCounts extends TypeCounters {
-  received?: number;
-  receivedBytes?: number;
-  faultDropped?: number;
-  faultDelayed?: number;
-}
-
 /** typesOn: what `status` counted by message type on its link with `peer` (none: undefined). */
 function typesOn(
   status: NodeStatus | undefined,
   peer: NodeId,
-): Partial<Record<string, PeerTypeCounts>> | undefined {
-  const p = status?.transport.peers[String(peer)] as
-    { types?: Partial<Record<string, PeerTypeCounts>> } | undefined;
-  return p?.types;
+): Partial<Record<MessageType, PeerTypeCounters>> | undefined {
+  return status?.transport.peers[String(peer)]?.types;
 }
 
 /** MESSAGES_PER_LINK_HZ: how many messages of each type a node samples per link per second. */

@@ -101,10 +101,12 @@ export interface TypeCounters {
  * sentToPeers: a node's per-peer traffic summed over every message type, from its transport's
  * `peers[id].types` counters (a node that does not report types gives none).
  */
-export function sentToPeers(peers: Readonly<Record<string, object>>): Map<NodeId, SentCounts> {
+export function sentToPeers(
+  peers: Readonly<Record<string, { types?: Readonly<Record<string, TypeCounters | undefined>> }>>,
+): Map<NodeId, SentCounts> {
   const out = new Map<NodeId, SentCounts>();
   for (const [id, p] of Object.entries(peers)) {
-    const types = (p as { types?: Readonly<Record<string, TypeCounters | undefined>> }).types;
+    const types = p.types;
     if (!types) continue;
     let msgs = 0;
     let bytes = 0;
