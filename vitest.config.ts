@@ -9,7 +9,6 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',
-    setupFiles: ['test/setup/port-range.ts'],
     testTimeout: 30_000,
   },
 });

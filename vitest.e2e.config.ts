@@ -7,7 +7,6 @@ export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.ts'],
     environment: 'node',
-    setupFiles: ['test/setup/port-range.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: false,

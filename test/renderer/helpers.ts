@@ -1,104 +1,13 @@
 // Builders for renderer tests: cluster views and nodes with sensible defaults, and a transport
 // that records calls, answers them from a table, and lets the test push views and events.
 import type { CallName, DashboardApi, PushHandler, PushName } from '../../main/contract/api';
-import type {
-  ClusterView,
-  FollowerStatus,
-  NodeView,
-  RaftView,
-  Role,
-} from '../../main/contract/view';
+import type { ClusterView } from '../../main/contract/view';
 import { completeView } from '../../main/view/projection';
+import { follower, node, raft } from '../view/fixtures';
 import type { ConnectionStatus, Transport } from '../../renderer/src/api';
 
-export function raft(overrides: Partial<RaftView> = {}): RaftView {
-  return {
-    role: 'follower',
-    term: 2,
-    vote: 1,
-    leader: 1,
-    commit: 100,
-    applied: 100,
-    firstIndex: 1,
-    lastIndex: 100,
-    persistedIndex: 100,
-    snapshotIndex: 0,
-    snapshotTerm: 0,
-    voters: [1, 2, 3],
-    learners: [],
-    pendingConfIndex: 0,
-    transferee: 0,
-    progress: [],
-    snapshotReceiving: undefined,
-    timer: {
-      electionElapsed: 0,
-      electionTimeout: 150,
-      electionTicks: 100,
-      heartbeatElapsed: 0,
-      heartbeatTicks: 10,
-    },
-    campaign: undefined,
-    ...overrides,
-  };
-}
-
-export function follower(id: number, overrides: Partial<FollowerStatus> = {}): FollowerStatus {
-  return {
-    id,
-    learner: false,
-    match: 100,
-    next: 101,
-    state: 'replicate',
-    inflight: 0,
-    active: true,
-    lag: 0,
-    snapshot: undefined,
-    ...overrides,
-  };
-}
-
-export function node(id: number, role: Role | null, overrides: Partial<NodeView> = {}): NodeView {
-  return {
-    id,
-    process: {
-      state: 'running',
-      pid: 1000 + id,
-      exitCode: null,
-      signal: null,
-      restarts: 0,
-      startedAt: 0,
-      autoRestart: false,
-      lastLines: [],
-      commandLine: ['node', 'out/main/node.js', `--id=${id}`],
-    },
-    addresses: { peer: `127.0.0.1:${7000 + id}`, client: '', admin: '' },
-    dataDir: `/data/node-${id}`,
-    startRefused: null,
-    membership: 'voter',
-    role,
-    health: 'healthy',
-    raft: role ? raft({ role, leader: 1 }) : null,
-    statusAgeMs: 10,
-    statusStale: false,
-    lagBehindLeader: 0,
-    divergence: [],
-    probing: false,
-    storage: null,
-    kv: null,
-    faults: { isolated: false, rules: [], custom: [], fsyncDelayMs: 0 },
-    transport: null,
-    timer: role
-      ? {
-          kind: role === 'leader' ? 'heartbeat' : 'election',
-          elapsedMs: 0,
-          timeoutMs: role === 'leader' ? 100 : 1500,
-          fraction: 0,
-          at: 0,
-        }
-      : null,
-    ...overrides,
-  };
-}
+// The node and Raft builders are shared with the view tests.
+export { follower, node, raft };
 
 /**
  * view: a healthy 3-node cluster led by node 1 in term 2, unless overridden; the fields that

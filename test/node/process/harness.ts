@@ -12,6 +12,13 @@ export const NODE_ENTRY = fileURLToPath(new URL('../../../main/node/index.ts', i
 
 export { freePort };
 
+/**
+ * handedOut: every port this test process gave a node. Ports are picked before any node listens
+ * (and again after a node was stopped), so a probe alone would hand one port to two nodes, or a
+ * stopped node's port to a new one; the set keeps each port to the node it was picked for.
+ */
+const handedOut = new Set<number>();
+
 export interface NodeSpec {
   id: number;
   peer: string;
@@ -50,9 +57,9 @@ export class TestCluster {
       this.writeSecret(dataDir);
       this.specs.set(id, {
         id,
-        peer: `127.0.0.1:${await freePort()}`,
-        client: `127.0.0.1:${await freePort()}`,
-        admin: `127.0.0.1:${await freePort()}`,
+        peer: `127.0.0.1:${await freePort(handedOut)}`,
+        client: `127.0.0.1:${await freePort(handedOut)}`,
+        admin: `127.0.0.1:${await freePort(handedOut)}`,
         dataDir,
       });
     }
