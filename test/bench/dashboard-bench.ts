@@ -7,7 +7,8 @@
  *      `--seconds` at 1280×800. Main-thread time from the DevTools Protocol (Performance.getMetrics
  *      before and after), frame intervals from a requestAnimationFrame loop in the page, long
  *      tasks from a PerformanceObserver, and the CPU time of Chromium's processes from /proc.
- *      Pages: overview and replication, and workload (the live charts); `--pages` to choose.
+ *      Pages: overview and replication, workload (the live charts), and topology at real time and
+ *      slowed down 20 times (`topology@20`: messages held 200 ms, drawn in flight); `--pages`.
  *   2. Start to a leader on screen: startDashboard({ dir: a fresh temp dir, nodes: 3 }) spawns 3
  *      real node processes; then startWebServer and page.goto; the clock stops when the overview
  *      shows exactly one node card with the Leader badge (as test/e2e/dashboard.e2e.ts checks).
@@ -440,9 +441,14 @@ async function measureRenderer(
 
   const results: PageResult[] = [];
   for (const name of pages) {
+    // "topology@20": the page with the cluster slowed down 20 times (fast failover off).
+    const [hash, at] = name.split('@') as [string, string | undefined];
+    const pace = at === undefined ? 1 : Number(at);
+    if (!Number.isInteger(pace) || pace < 1) throw new Error(`bad pace in page "${name}"`);
+    await fake.setPace(pace, pace === 1);
     await page.evaluate((v) => {
       (globalThis as unknown as { location: { hash: string } }).location.hash = v;
-    }, name);
+    }, hash);
     await sleep(WARMUP_MS);
     results.push(await watchPage(page, name, seconds, views));
   }
@@ -786,7 +792,7 @@ async function main(): Promise<void> {
     options: {
       seconds: { type: 'string', default: '20' },
       runs: { type: 'string', default: '3' },
-      pages: { type: 'string', default: 'overview,replication,workload' },
+      pages: { type: 'string', default: 'overview,replication,workload,topology,topology@20' },
       only: { type: 'string', default: 'renderer,start' },
       'no-write': { type: 'boolean', default: false },
       doc: { type: 'string', default: join(root, 'docs', 'benchmarks.md') },
