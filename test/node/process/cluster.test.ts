@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../../main/node/admin-client';
 import { KvClient } from '../../../main/node/client';
 import type { NodeStatus } from '../../../main/node/node-api';
-import { TestCluster, waitFor } from './harness';
+import { nodeStatus, TestCluster, waitFor } from './harness';
 
 const text = (v: Uint8Array | null): string | null => (v ? new TextDecoder().decode(v) : null);
 
@@ -17,20 +17,7 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function status(c: TestCluster, id: number): Promise<NodeStatus | undefined> {
-  try {
-    const a = await AdminClient.connect(c.specs.get(id)!.admin, c.token, {
-      connectTimeoutMs: 1000,
-    });
-    try {
-      return await a.status();
-    } finally {
-      await a.close();
-    }
-  } catch {
-    return undefined;
-  }
-}
+const status = nodeStatus;
 
 async function leader(c: TestCluster, among: number[]): Promise<NodeStatus> {
   return waitFor('a leader', async () => {

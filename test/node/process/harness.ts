@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../main/cluster/manifest';
+import { AdminClient } from '../../../main/node/admin-client';
+import type { NodeStatus } from '../../../main/node/node-api';
 import { newPeerSecret, peerSecretPath, writePeerSecret } from '../../../main/node/peer-secret';
 import { makePrivateDir } from '../../../main/node/private-files';
 
@@ -221,5 +223,21 @@ export async function waitFor<T>(
     if (Date.now() > end)
       throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** nodeStatus: node `id`'s status through its admin port, or undefined when it does not answer. */
+export async function nodeStatus(c: TestCluster, id: number): Promise<NodeStatus | undefined> {
+  try {
+    const a = await AdminClient.connect(c.specs.get(id)!.admin, c.token, {
+      connectTimeoutMs: 1000,
+    });
+    try {
+      return await a.status();
+    } finally {
+      await a.close();
+    }
+  } catch {
+    return undefined;
   }
 }

@@ -12,7 +12,7 @@ import type { NodeEvent, NodeStatus } from '../../../main/node/node-api';
 import { MESSAGE_FLIGHT_MS } from '../../../main/node/transport/pace';
 import type { SampledTraces } from '../../../main/node/transport/message-trace';
 import type { MessageTrace } from '../../../main/raft/message-header';
-import { TestCluster, waitFor } from './harness';
+import { nodeStatus, TestCluster, waitFor } from './harness';
 
 let cluster: TestCluster | undefined;
 const admins: AdminClient[] = [];
@@ -31,20 +31,7 @@ async function admin(c: TestCluster, id: number): Promise<AdminClient> {
   return a;
 }
 
-async function status(c: TestCluster, id: number): Promise<NodeStatus | undefined> {
-  try {
-    const a = await AdminClient.connect(c.specs.get(id)!.admin, c.token, {
-      connectTimeoutMs: 1000,
-    });
-    try {
-      return await a.status();
-    } finally {
-      await a.close();
-    }
-  } catch {
-    return undefined;
-  }
-}
+const status = nodeStatus;
 
 async function leader(c: TestCluster, among: number[], ms = 15_000): Promise<NodeStatus> {
   return waitFor(
