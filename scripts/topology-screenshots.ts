@@ -1,16 +1,19 @@
 // Screenshots of the Topology view against the FAKE cluster (main/web/fake-dashboard.ts), at
-// 1920×1080 and 1280×800, light and dark, into test-results/topology/: a healthy cluster under
-// load with messages in flight (and four frames in a row of them moving), a partition, a
-// minority that campaigns, an election with vote answers, a node catching up by snapshot, a
-// scenario narrated with its controls, a link's detail, and 9 nodes under load. Needs
-// `npx electron-vite build` and Chromium (/usr/bin/chromium or CHROMIUM_PATH).
+// 1920×1080 and 1280×800, light and dark, into test-results/topology/. The fake is served as it
+// is: the pages see only its views, events and message batches, and every change comes from a
+// call of its dashboard API (workload, partition, pace, kill, add node, scenario pause/resume),
+// so the pictures show what the fake simulates, no more. Moments are waited for, not staged:
+// the script polls the fake's view or the page until what a picture is about is on screen.
 //
-// The fake does not simulate messages, pace or campaigns: this script adds them around it.
-// `messages` batches are made up from each view (heartbeats and appends between the leader and
-// its followers, votes around a campaign, snapshot chunks to a node catching up, dropped ones
-// on cut links) and pushed into the page's WebSocket when the server does not push any itself;
-// calls the fake lacks (setPace, linkDetail, scenario pause/step/resume) are answered here.
-// Numbers are plausible, not measured.
+// Captures: a healthy cluster under load with messages in flight (and four frames in a row of
+// them moving); a minority cut off by a partition, campaigning as pre-candidates; the pace at 20×
+// on the top bar; the leader killed at 20× without fast failover: the followers' election timers
+// filling, then the election's votes in flight (shot on the first frame that draws them, the
+// page's animation held while the shot is taken), and a candidate or pre-candidate if one is
+// drawn before the new leader (the fake elects within one step, so it shows none); dragging a
+// node to partition; a link's detail; an added node catching up by snapshot (three frames); a
+// narrated scenario paused between steps, and its end; and 9 nodes under load with a rough cost.
+// Needs `npx electron-vite build` and Chromium (/usr/bin/chromium or CHROMIUM_PATH).
 //
 // Run: npx tsx scripts/topology-screenshots.ts [--nine: only the nine nodes, with a rough cost]
 import { mkdirSync } from 'node:fs';
@@ -18,19 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import type { DashboardApi, PushSource } from '../main/contract/api';
-import type {
-  ClusterEvent,
-  ClusterView,
-  LinkDetail,
-  MessageBatch,
-  MessageTrace,
-  NodeId,
-  PaceView,
-} from '../main/contract/view';
-import { MESSAGE_FLIGHT_MS } from '../main/contract/view';
+import type { NodeId } from '../main/contract/view';
 import { createFakeDashboard } from '../main/web/fake-dashboard';
-import type { FakeDashboard } from '../main/web/fake-dashboard';
 import { createSessionToken, startWebServer } from '../main/web/server';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
 
@@ -44,24 +36,6 @@ const SIZES = [
 ] as const;
 const THEMES = ['light', 'dark'] as const;
 
-/**
- * TAP_SOCKET: a page script that keeps a handle on the page's WebSocket, so that made-up batches
- * can be delivered through it as if the server had pushed them (plain JavaScript: a function
- * handed to the page would carry the compiler's helpers with it).
- */
-const TAP_SOCKET = `(() => {
-  const Native = globalThis.WebSocket;
-  class Tapped extends Native {
-    constructor(url, protocols) {
-      super(url, protocols);
-      globalThis.__topoInject = (m) => {
-        if (this.readyState === 1 && this.onmessage) this.onmessage(new MessageEvent('message', { data: m }));
-      };
-    }
-  }
-  globalThis.WebSocket = Tapped;
-})();`;
-
 /** FRAME_WATCH: a page script recording the longest gap between animation frames from now on. */
 const FRAME_WATCH = `(() => {
   let last = performance.now();
@@ -74,231 +48,79 @@ const FRAME_WATCH = `(() => {
   requestAnimationFrame(f);
 })()`;
 
-/** Staging: what this script lays over the fake's views. */
-interface Staging {
-  pace: PaceView;
-  /** election: show node `candidate` campaigning, with these answers. */
-  election: { candidate: NodeId; granted: NodeId[]; rejected: NodeId[] } | null;
-  paused: boolean;
-  /** heard: when each node last heard its leader (the fake's own timers are not usable). */
-  heard: Map<NodeId, number>;
-}
+/** CAMPAIGNING: a node drawn as a candidate or a pre-candidate. */
+const CAMPAIGNING = '[data-role="candidate"], [data-role="pre-candidate"]';
 
-/** traceMaker: made-up messages for a view, as the nodes would have sent them. */
-function traceMaker(): (v: ClusterView) => MessageTrace[] {
-  let seq = 0;
-  let beat = 0;
-  return (v) => {
-    beat++;
-    const out: MessageTrace[] = [];
-    const delay = v.pace.pace > 1 ? MESSAGE_FLIGHT_MS * v.pace.pace : 0;
-    const linkState = (from: NodeId, to: NodeId) =>
-      v.links.find((l) => l.from === from && l.to === to)?.state ?? 'down';
-    const add = (from: NodeId, to: NodeId, type: MessageTrace['type'], extra = {}) => {
-      const state = linkState(from, to);
-      if (state === 'down') return;
-      out.push({
-        from,
-        to,
-        type,
-        term: v.term,
-        seq: ++seq,
-        time: v.now + Math.round(Math.random() * 90),
-        dir: 'out',
-        fate: state === 'cut' ? 'dropped' : delay ? 'delayed' : 'sent',
-        delayMs: delay,
-        bytes: type === 'app' ? 400 : type === 'snap' ? 65_536 : 40,
-        ...extra,
-      });
-    };
-    const leader = v.nodes.find((n) => n.id === v.leader && n.role === 'leader');
-    for (const n of v.nodes) {
-      if (n.process.state !== 'running') continue;
-      const c = n.raft?.campaign;
-      if ((n.role === 'candidate' || n.role === 'pre-candidate') && beat % 3 === 0) {
-        const type = c?.kind === 'vote' || n.role === 'candidate' ? 'vote' : 'pre-vote';
-        for (const p of v.config.voters) if (p !== n.id) add(n.id, p, type);
-        for (const p of c?.granted ?? []) if (p !== n.id) add(p, n.id, `${type}-resp`);
-        for (const p of c?.rejected ?? []) add(p, n.id, `${type}-resp`, { reject: true });
-      }
-    }
-    if (leader?.raft) {
-      const busy = v.workload?.running === true;
-      for (const p of leader.raft.progress) {
-        if (p.snapshot) {
-          add(leader.id, p.id, 'snap', {
-            snapOffset: p.snapshot.sent,
-            snapTotal: p.snapshot.total,
-          });
-          if (beat % 2 === 0) add(p.id, leader.id, 'snap-resp', { snapOffset: p.snapshot.acked });
-          continue;
-        }
-        if (busy) {
-          add(leader.id, p.id, 'app', { entries: 3, index: p.match, commit: leader.raft.commit });
-          if (beat % 2 === 0) add(p.id, leader.id, 'app-resp', { index: p.match });
-        } else if (beat % 2 === 0) {
-          add(leader.id, p.id, 'heartbeat', { commit: leader.raft.commit });
-          add(p.id, leader.id, 'heartbeat-resp');
-        }
-      }
-    }
-    return out;
-  };
-}
+/**
+ * HOLD_FRAMES: a page script that lets the script hold the page's animation frames: while
+ * `__holdFrames` is set, every frame callback waits, so the picture stays on the frame last drawn
+ * (a shutter: what is on it is what the page drew; plain JavaScript, as in FRAME_WATCH).
+ */
+const HOLD_FRAMES = `(() => {
+  const raf = globalThis.requestAnimationFrame.bind(globalThis);
+  globalThis.__holdFrames = false;
+  globalThis.requestAnimationFrame = (cb) =>
+    raf(function later(t) {
+      if (globalThis.__holdFrames) raf(later);
+      else cb(t);
+    });
+})();`;
 
-/** stage: a view with this script's pace, campaign and scenario state laid over it. */
-function stage(v: ClusterView, s: Staging): ClusterView {
-  const beat = 100 * s.pace.pace;
-  const leaderUp = v.nodes.some((n) => n.id === v.leader && n.process.state === 'running');
-  const nodes = v.nodes.map((n0) => {
-    let n = n0;
-    if (!n.raft) return n;
-    if (n.role === 'leader') {
-      const elapsedMs = v.now % beat;
-      const timer = { kind: 'heartbeat' as const, elapsedMs, timeoutMs: beat, at: v.now };
-      n = { ...n, timer: { ...timer, fraction: elapsedMs / beat } };
-    } else {
-      const up = v.links.find((l) => l.from === v.leader && l.to === n.id)?.state === 'up';
-      if ((leaderUp && up) || !s.heard.has(n.id)) s.heard.set(n.id, v.now - (v.now % beat));
-      const timeoutMs = (1000 + ((n.id * 397) % 1000)) * s.pace.pace;
-      const elapsedMs = Math.min(timeoutMs, v.now - s.heard.get(n.id)!);
-      const timer = { kind: 'election' as const, elapsedMs, timeoutMs, at: v.now };
-      n = { ...n, timer: { ...timer, fraction: elapsedMs / timeoutMs } };
-    }
-    if (!n.raft) return n;
-    if (s.election && n.id === s.election.candidate) {
-      const role = 'candidate' as const;
-      const campaign = {
-        kind: 'vote' as const,
-        term: v.term + 1,
-        granted: [n.id, ...s.election.granted],
-        rejected: s.election.rejected,
+/**
+ * shootOnDots: the page shot on the first frame that draws a dot of `family` ("vote"…), held
+ * there while the shot is taken: such a dot crosses its link in under half a second, less than
+ * a shot takes on a busy machine.
+ */
+async function shootOnDots(page: Page, family: string, path: string, ms: number): Promise<void> {
+  await page.waitForFunction(
+    (f) => {
+      const g = globalThis as unknown as {
+        __holdFrames: boolean;
+        document: { querySelectorAll(s: string): unknown };
       };
-      return { ...n, role, raft: { ...n.raft, role, term: v.term + 1, campaign } };
-    }
-    if (n.role === 'pre-candidate' && !n.raft.campaign) {
-      const campaign = {
-        kind: 'pre-vote' as const,
-        term: n.raft.term + 1,
-        granted: [n.id],
-        rejected: [],
-      };
-      return { ...n, raft: { ...n.raft, campaign } };
-    }
-    return n;
-  });
-  const scenario = v.scenario ? { ...v.scenario, paused: s.paused } : null;
-  let leadership = v.leadership;
-  if (s.election) leadership = { state: 'electing', candidates: [s.election.candidate] };
-  return { ...v, nodes, pace: s.pace, scenario, leadership };
+      const els = g.document.querySelectorAll(`path.topo-dots.f-${f}`) as unknown as {
+        getAttribute(a: string): string | null;
+      }[];
+      const drawn = [...els].some((e) => (e.getAttribute('d') ?? '') !== '');
+      if (drawn) g.__holdFrames = true;
+      return drawn;
+    },
+    family,
+    { polling: 'raf', timeout: ms },
+  );
+  try {
+    await page.screenshot({ path });
+  } finally {
+    await page.evaluate(() => {
+      (globalThis as unknown as { __holdFrames: boolean }).__holdFrames = false;
+    });
+  }
 }
 
-/** wrap: the fake with staged views, made-up messages and the calls it lacks. */
-function wrap(fake: FakeDashboard, s: Staging): { api: DashboardApi; pushes: PushSource } {
-  const batchSubs = new Set<(b: MessageBatch) => void>();
-  const make = traceMaker();
-  const recent = new Map<string, MessageTrace[]>();
-  fake.onView((v) => {
-    const traces = make(stage(v, s));
-    for (const t of traces) {
-      const key = `${t.from}-${t.to}`;
-      const list = recent.get(key) ?? [];
-      list.push(t);
-      recent.set(key, list.slice(-30));
-    }
-    const batch: MessageBatch = { traces, skipped: {} };
-    for (const cb of batchSubs) cb(batch);
-  });
-  const extra = {
-    async setPace(pace: number, fastFailover: boolean) {
-      s.pace = { pace, fastFailover };
-    },
-    async linkDetail(from: NodeId, to: NodeId): Promise<LinkDetail> {
-      const v = stage(await fake.getView(), s);
-      const link = v.links.find((l) => l.from === from && l.to === to);
-      if (!link) throw new Error(`no link ${from} → ${to}`);
-      const list = recent.get(`${from}-${to}`) ?? [];
-      const types = [...new Set(list.map((t) => t.type))];
-      const byType = types.map((type) => {
-        const of = list.filter((t) => t.type === type);
-        const dropped = of.filter((t) => t.fate === 'dropped').length;
-        return {
-          type,
-          sent: of.length * 37,
-          sentBytes: of.reduce((a, t) => a + t.bytes, 0) * 37,
-          received: (of.length - dropped) * 37,
-          receivedBytes: 0,
-          faultDropped: dropped * 37,
-          faultDelayed: of.filter((t) => t.fate === 'delayed').length * 37,
-        };
-      });
-      return { link, byType, recent: list.slice(-14) };
-    },
-    async pauseScenario() {
-      s.paused = true;
-    },
-    async resumeScenario() {
-      s.paused = false;
-    },
-    async stepScenario() {},
-  };
-  const api = new Proxy(fake as unknown as DashboardApi, {
-    get(target, prop) {
-      if (prop === 'getView') return async () => stage(await fake.getView(), s);
-      if (prop in extra) return extra[prop as keyof typeof extra];
-      return (target as unknown as Record<string | symbol, unknown>)[prop];
-    },
-  });
-  const pushes: PushSource = {
-    onView: (cb) => fake.onView((v) => cb(stage(v, s))),
-    onEvent: (cb: (e: ClusterEvent) => void) => fake.onEvent(cb),
-    onMessages: (cb) => {
-      batchSubs.add(cb);
-      return () => batchSubs.delete(cb);
-    },
-  };
-  return { api, pushes };
+/** until polls `f` every 50 ms until it holds; an error naming `what` after `ms`. */
+async function until(what: string, f: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`topology-screenshots: timed out waiting for ${what}`);
+    await sleep(50);
+  }
 }
 
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (process.argv.includes('--nine')) return nine();
-  const staging: Staging = {
-    pace: { pace: 1, fastFailover: true },
-    election: null,
-    paused: false,
-    heard: new Map(),
-  };
   const fake = createFakeDashboard({
     nodes: 5,
     snapshotEvery: 200,
     snapshotBytes: 8 * 1024 * 1024,
     chunkBytes: 96 * 1024,
   });
-  const { api, pushes } = wrap(fake, staging);
   const server = await startWebServer({
-    api,
-    pushes,
+    api: fake,
+    pushes: fake,
     port: 0,
     token: createSessionToken(),
     staticDir: join(root, 'out', 'renderer'),
-  });
-  // Batches go to every page through its WebSocket unless the server pushes them itself.
-  const pages: Page[] = [];
-  let serverPushesMessages = false;
-  pushes.onMessages((b) => {
-    if (serverPushesMessages) return;
-    for (const p of pages) {
-      void p
-        .evaluate(
-          (payload) => {
-            const g = globalThis as unknown as { __topoInject?: (m: string) => void };
-            g.__topoInject?.(payload);
-          },
-          JSON.stringify({ type: 'push', push: 'messages', payload: b }),
-        )
-        .catch(() => undefined);
-    }
   });
 
   let browser: Browser | undefined;
@@ -310,29 +132,36 @@ async function main(): Promise<void> {
         colorScheme: theme,
         deviceScaleFactor: 1,
       });
-      await context.addInitScript({ content: TAP_SOCKET });
+      await context.addInitScript({ content: HOLD_FRAMES });
       const page = await context.newPage();
       page.on('pageerror', (err) => console.error(`[${theme}] page error:`, err.message));
-      page.on('websocket', (ws) =>
-        ws.on('framereceived', (f) => {
-          if (typeof f.payload === 'string' && f.payload.includes('"push":"messages"')) {
-            serverPushesMessages = true;
-          }
-        }),
-      );
       await page.goto(`${server.url.split('#')[0]}#/topology`);
-      pages.push(page);
       return { page, size, theme };
     };
     const shots: Awaited<ReturnType<typeof open>>[] = [];
     for (const size of SIZES) for (const theme of THEMES) shots.push(await open(size, theme));
+    const fileOf = (name: string, s: (typeof shots)[number]) =>
+      join(out, `${name}-${s.theme}-${s.size.suffix}.png`);
 
     const shoot = async (name: string): Promise<void> => {
       for (const s of shots) {
-        const path = join(out, `${name}-${s.theme}-${s.size.suffix}.png`);
-        await s.page.screenshot({ path });
-        console.log(path);
+        await s.page.screenshot({ path: fileOf(name, s) });
+        console.log(fileOf(name, s));
       }
+    };
+    /** shootWhen: each page shot as soon as `ready` holds on it (all pages at once). */
+    const shootWhen = async (
+      name: string,
+      ready: (p: Page) => Promise<boolean>,
+      ms = 10_000,
+    ): Promise<void> => {
+      await Promise.all(
+        shots.map(async (s) => {
+          await until(`${name} on the ${s.theme} ${s.size.suffix} page`, () => ready(s.page), ms);
+          await s.page.screenshot({ path: fileOf(name, s) });
+          console.log(fileOf(name, s));
+        }),
+      );
     };
     const hash = async (h: string): Promise<void> => {
       for (const s of shots) {
@@ -343,13 +172,15 @@ async function main(): Promise<void> {
       await sleep(500);
     };
     const view = () => fake.getView();
-    const until = async (what: string, f: () => Promise<boolean>, ms = 30_000) => {
-      const end = Date.now() + ms;
-      while (!(await f())) {
-        if (Date.now() > end)
-          throw new Error(`topology-screenshots: timed out waiting for ${what}`);
-        await sleep(100);
-      }
+    const shows = (sel: string) => async (p: Page) => (await p.locator(sel).count()) > 0;
+    const allFollow = async () => {
+      const v = await view();
+      return (
+        v.leader !== 0 &&
+        v.nodes.every(
+          (n) => n.id === v.leader || (n.process.state === 'running' && n.role === 'follower'),
+        )
+      );
     };
 
     await until('a leader', async () => (await view()).leader !== 0);
@@ -373,32 +204,59 @@ async function main(): Promise<void> {
       await sleep(120);
     }
 
-    // A slow pace, shown on the top bar.
-    staging.pace = { pace: 20, fastFailover: false };
-    await sleep(1200);
+    // A minority partition: the cut links, and the cut-off pair campaigning (pre-vote, which
+    // cannot reach a majority, so their term stays).
+    {
+      const v = await view();
+      const ids = v.nodes.map((n) => n.id);
+      const minority = ids.filter((id) => id !== v.leader).slice(0, 2);
+      await fake.partition([ids.filter((id) => !minority.includes(id)), minority]);
+      await shootWhen('partition', shows(CAMPAIGNING));
+      await fake.healNetwork();
+      await until('the minority to follow again', allFollow);
+      await sleep(1000);
+    }
+
+    // A slow pace, shown on the top bar; the failover waits for a real election timeout.
+    await fake.setPace(20, false);
+    await sleep(2500);
     await shoot('pace-20');
 
-    // A minority partition: the cut links, the minority campaigning (pre-vote).
-    const l = (await view()).leader;
-    const ids = (await view()).nodes.map((n) => n.id);
-    const others = ids.filter((id) => id !== l);
-    const minority = others.slice(0, 2);
-    await fake.partition([ids.filter((id) => !minority.includes(id)), minority]);
-    await sleep(2500);
-    await shoot('partition');
-    await fake.healNetwork();
-    await sleep(1500);
-
-    // An election with vote answers (staged over the fake, which elects at once).
-    const l2 = (await view()).leader;
-    const rest = (await view()).nodes.map((n) => n.id).filter((id) => id !== l2);
-    staging.election = { candidate: rest[0]!, granted: [rest[1]!], rejected: [rest[2]!] };
-    await fake.killNode(l2);
-    await sleep(900);
-    await shoot('election');
-    staging.election = null;
-    await fake.restartNode(l2);
-    await until('a leader again', async () => (await view()).leader !== 0);
+    // An election: the leader killed; the followers' timers fill over the stretched election
+    // timeout, then they elect, and the votes fly.
+    {
+      const old = (await view()).leader;
+      const offVotes = fake.onEvent((e) => {
+        if (e.kind === 'vote' || e.kind === 'election') console.log(e.message);
+      });
+      await fake.killNode(old);
+      console.log(`killed leader ${old} at 20× without fast failover`);
+      await sleep(10_000);
+      await shoot('election-timers');
+      // Each page is shot on the first frame that draws the election's votes, watched from now.
+      const votes = Promise.all(
+        shots.map(async (s) => {
+          await shootOnDots(s.page, 'vote', fileOf('election-votes', s), 90_000);
+          console.log(fileOf('election-votes', s));
+        }),
+      );
+      let campaigning = false;
+      await until(
+        'a candidate, a pre-candidate or a new leader',
+        async () => {
+          campaigning = (await big.page.locator(CAMPAIGNING).count()) > 0;
+          return campaigning || (await view()).leader !== 0;
+        },
+        90_000,
+      );
+      if (campaigning) await shoot('election-candidate');
+      else console.log('no candidate or pre-candidate was drawn before the new leader');
+      await votes;
+      offVotes();
+      await fake.restartNode(old);
+      await until('the old leader to follow', allFollow, 30_000);
+    }
+    await fake.setPace(1, true);
     await sleep(1000);
 
     // Dragging a node to partition, on the dark 1920 page: mid-drag (the hint says what a drop
@@ -428,23 +286,50 @@ async function main(): Promise<void> {
       await sleep(300);
     }
 
-    // A link's detail.
-    for (const s of shots) {
-      const pair = s.page.locator('[data-pair] .hit').first();
-      await pair.click({ force: true });
+    // A link's detail: the leader and one follower, as the fake counted them. A click on the
+    // link a third of the way from the leader (its middle carries the label).
+    {
+      const v = await view();
+      // A follower not receiving a snapshot (its band would lie over the link).
+      const lv = v.nodes.find((n) => n.id === v.leader)!;
+      const f: NodeId = lv.raft!.progress.find((p) => !p.snapshot && !p.learner)!.id;
+      for (const s of shots) {
+        const centre = async (id: NodeId) => {
+          const b = (await s.page.locator(`[data-node="${id}"] .body`).boundingBox())!;
+          return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+        };
+        const a = await centre(v.leader);
+        const b = await centre(f);
+        await s.page.mouse.click(a.x + (b.x - a.x) / 3, a.y + (b.y - a.y) / 3);
+        const panel = s.page.locator('[data-test=link-panel]');
+        await panel.waitFor({ timeout: 5000 });
+        await panel
+          .locator('[data-test=link-state]')
+          .waitFor({ timeout: 5000 })
+          .catch(async () => {
+            throw new Error(`the link panel says: ${await panel.innerText()}`);
+          });
+      }
+      await sleep(1000);
+      await shoot('link-detail');
+      for (const s of shots)
+        await s.page.locator('[data-test=link-panel] [aria-label=Close]').click();
     }
-    await sleep(1500);
-    await shoot('link-detail');
-    for (const s of shots)
-      await s.page.locator('[data-test=link-panel] [aria-label=Close]').click();
 
-    // A new node catching up by snapshot: the band along its link.
-    await fake.addNode();
-    await until('a snapshot transfer', async () => {
+    // A new node catching up by snapshot: the band along its link. First the snapshots the
+    // minority of the partition may still be receiving (the leader compacted past them) finish.
+    const transferTo = async (id: NodeId | null) => {
       const v = await view();
       const lv = v.nodes.find((n) => n.id === v.leader);
-      return lv?.raft?.progress.some((p) => p.snapshot && p.snapshot.sent > 0) ?? false;
-    });
+      const all = lv?.raft?.progress.filter((p) => p.snapshot && p.snapshot.sent > 0) ?? [];
+      return all.some((p) => id === null || p.id === id);
+    };
+    await until('earlier snapshots to finish', async () => !(await transferTo(null)), 60_000);
+    const before = new Set((await view()).nodes.map((n) => n.id));
+    await fake.addNode();
+    await until('the new node', async () => (await view()).nodes.some((n) => !before.has(n.id)));
+    const added = (await view()).nodes.find((n) => !before.has(n.id))!.id;
+    await until(`a snapshot transfer to node ${added}`, () => transferTo(added));
     for (let i = 1; i <= 3; i++) {
       await sleep(250);
       await shoot(`snapshot-${i}`);
@@ -455,15 +340,21 @@ async function main(): Promise<void> {
       30_000,
     );
 
-    // A scenario narrated over the topology, paused between steps.
+    // A scenario narrated over the topology, paused between steps once the leader is isolated.
     await fake.stopWorkload();
-    staging.pace = { pace: 1, fastFailover: true };
     await fake.runScenario('partitioned-leader');
-    await sleep(1800);
-    staging.paused = true;
-    await sleep(600);
+    await until('the leader to be isolated', async () => {
+      const sc = (await view()).scenario;
+      return (sc?.steps[1]?.state ?? 'pending') !== 'pending';
+    });
+    await fake.pauseScenario();
+    await until('the scenario to hold', async () => {
+      const sc = (await view()).scenario;
+      return sc?.paused === true && !sc.steps.some((s) => s.state === 'active');
+    });
+    await sleep(1500);
     await shoot('scenario');
-    staging.paused = false;
+    await fake.resumeScenario();
     await until(
       'the scenario to end',
       async () => (await view()).scenario?.state !== 'running',
@@ -484,17 +375,10 @@ async function main(): Promise<void> {
 }
 
 async function nine(): Promise<void> {
-  const staging: Staging = {
-    pace: { pace: 1, fastFailover: true },
-    election: null,
-    paused: false,
-    heard: new Map(),
-  };
   const fake = createFakeDashboard({ nodes: 9 });
-  const { api, pushes } = wrap(fake, staging);
   const server = await startWebServer({
-    api,
-    pushes,
+    api: fake,
+    pushes: fake,
     port: 0,
     token: createSessionToken(),
     staticDir: join(root, 'out', 'renderer'),
@@ -506,18 +390,7 @@ async function nine(): Promise<void> {
         viewport: { width: size.width, height: size.height },
         colorScheme: 'dark',
       });
-      await context.addInitScript({ content: TAP_SOCKET });
       const page = await context.newPage();
-      const off = pushes.onMessages((b) => {
-        void page
-          .evaluate(
-            (m) => {
-              (globalThis as unknown as { __topoInject?: (x: string) => void }).__topoInject?.(m);
-            },
-            JSON.stringify({ type: 'push', push: 'messages', payload: b }),
-          )
-          .catch(() => undefined);
-      });
       await page.goto(`${server.url.split('#')[0]}#/topology`);
       while ((await fake.getView()).leader === 0) await sleep(100);
       await fake.startWorkload({
@@ -552,7 +425,6 @@ async function nine(): Promise<void> {
         `nine nodes at ${size.suffix}: main thread ${(((b1 - b0) / 10) * 100).toFixed(1)} % ` +
           `of a core, longest frame gap ${worst.toFixed(0)} ms`,
       );
-      off();
       await fake.stopWorkload();
       await context.close();
     }
