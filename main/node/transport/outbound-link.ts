@@ -19,7 +19,13 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { NodeId } from '../../raft/types';
-import { FrameDecoder, FrameTooLargeError, writeBatch, type OutFrame } from './framing';
+import {
+  FrameDecoder,
+  FrameTooLargeError,
+  outFrameBytes,
+  writeBatch,
+  type OutFrame,
+} from './framing';
 import {
   MAX_HELLO_BYTES,
   decodeChallengeReply,
@@ -71,6 +77,8 @@ export class OutboundLink {
   private dialerNonce: Buffer | undefined;
   /** held: frames the pace holds, oldest first from heldHead, each with when it is due. */
   private held: HeldFrame[] = [];
+  /** heldBytes: the bytes of the frames the pace holds now. */
+  private heldBytes = 0;
   private heldHead = 0;
   private heldTimer: ReturnType<typeof setTimeout> | undefined;
   private lastDue = 0;
@@ -128,9 +136,17 @@ export class OutboundLink {
   /**
    * hold keeps a frame for `ms` (the pace's hold) before it joins the queue, and returns how long
    * it will be held. Frames leave in the order they came: one is never released before a frame
-   * held earlier, so when the pace drops, newer frames wait behind older ones.
+   * held earlier, so when the pace drops, newer frames wait behind older ones. The held frames
+   * have the queue's bounds (messages and bytes): a frame beyond them is dropped (-1), not held.
    */
   private hold(frame: OutFrame, ms: number): number {
+    const size = outFrameBytes(frame);
+    const { maxMessages, maxBytes } = this.queue.limits;
+    if (this.heldFrames + 1 > maxMessages || this.heldBytes + size > maxBytes) {
+      this.ctx.counters.count('dropped', this.peer);
+      return -1;
+    }
+    this.heldBytes += size;
     const now = Date.now();
     const due = Math.max(now + ms, this.lastDue);
     this.lastDue = due;
@@ -152,6 +168,7 @@ export class OutboundLink {
       const { frame } = this.held[this.heldHead];
       this.held[this.heldHead] = undefined as unknown as HeldFrame;
       this.heldHead += 1;
+      this.heldBytes -= outFrameBytes(frame);
       if (this.unreachable()) this.ctx.counters.count('dropped', this.peer);
       else this.queueFrame(frame);
     }
@@ -174,6 +191,7 @@ export class OutboundLink {
     const n = this.held.length - this.heldHead;
     this.held = [];
     this.heldHead = 0;
+    this.heldBytes = 0;
     if (n > 0) this.ctx.counters.count('dropped', this.peer, n);
   }
 

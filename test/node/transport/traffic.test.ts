@@ -184,6 +184,20 @@ describe('TcpTransport traffic', () => {
     expect(a.t.stats().peers['2'].types.heartbeat?.faultDelayed).toBe(1);
   });
 
+  it('holds no more frames than the queue may hold, dropping the ones beyond', async () => {
+    const [a, b] = await pair({ queue: { maxMessages: 3 } });
+    a.t.setPace(10);
+    const start = a.t.traces.nextSeq;
+    const dropped0 = a.t.stats().peers['2'].dropped;
+    a.t.send([1, 2, 3, 4, 5].map((i) => heartbeat(1, 2, i)));
+    await waitFor('the held heartbeats', () => b.received.length === 3);
+    await new Promise((r) => setTimeout(r, MESSAGE_FLIGHT_MS * 10 + 50));
+    expect(b.received.length).toBe(3);
+    const fates = a.t.traces.read({ since: start }).traces.map((t) => t.fate);
+    expect(fates).toEqual(['delayed', 'delayed', 'delayed', 'dropped', 'dropped']);
+    expect(a.t.stats().peers['2'].dropped - dropped0).toBe(2);
+  });
+
   it('starts at the pace it is given', async () => {
     const [a, b] = await pair({ pace: 5 });
     const t0 = Date.now();
