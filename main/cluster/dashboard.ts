@@ -6,9 +6,14 @@ import type {
   ClusterView,
   LinkDetail,
   LinkRule,
+  LogInspection,
+  LogQuery,
   MessageBatch,
+  MessageTrace,
   NodeId,
   PaceView,
+  RecordedMoment,
+  RecordingInfo,
   ScenarioInfo,
   WorkloadOptions,
 } from '../contract/view';
@@ -23,7 +28,10 @@ import { ScenarioControl } from './scenarios/control';
 import { connectAdmin } from './admin-link';
 import type { NodeCommand } from './node-command';
 import { IDLE_CHECKER } from '../view/projection';
-import { Supervisor } from './supervisor';
+import { MemoryRecording } from './recording/memory-recording';
+import { recordPushes } from './recording/recording';
+import type { Recording } from './recording/recording';
+import { Supervisor, SupervisorError } from './supervisor';
 import { Workload } from './workload';
 import { addNode, removeNode, replaceNode, transferLeader } from './workflows';
 
@@ -43,7 +51,18 @@ export class ClusterDashboard implements DashboardApi, PushSource {
   /** control: pause, step and resume of the running scenario (none when no scenario runs). */
   private control: ScenarioControl | undefined;
 
-  constructor(readonly sup: Supervisor) {}
+  private readonly stopRecording: () => void;
+
+  /**
+   * The dashboard records everything the supervisor pushes into `recording` (kept in memory
+   * unless one is given) from the moment it is made, for time travel.
+   */
+  constructor(
+    readonly sup: Supervisor,
+    readonly recording: Recording = new MemoryRecording(),
+  ) {
+    this.stopRecording = recordPushes(sup, recording);
+  }
 
   onView(cb: (view: ClusterView) => void): () => void {
     return this.sup.onView(cb);
@@ -397,10 +416,37 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     return out;
   }
 
-  /** close stops what the dashboard itself started (the workload and the console client). */
+  // ---------------------------------------------------------------- time travel
+
+  recordingInfo(): Promise<RecordingInfo> {
+    return this.recording.info();
+  }
+
+  viewAt(time: number): Promise<RecordedMoment> {
+    return this.recording.viewAt(time);
+  }
+
+  recordedEvents(from: number, to: number, limit: number): Promise<ClusterEvent[]> {
+    return this.recording.events(from, to, limit);
+  }
+
+  recordedMessages(from: number, to: number, limit: number): Promise<MessageTrace[]> {
+    return this.recording.messages(from, to, limit);
+  }
+
+  async logEntries(query: LogQuery): Promise<LogInspection> {
+    throw new SupervisorError(`log inspection from ${query.from} is not available yet`);
+  }
+
+  /**
+   * close stops what the dashboard itself started (the workload and the console client) and
+   * closes the recording after writing what is pending.
+   */
   async close(): Promise<void> {
     await this.workload?.stop();
     await this.kv?.close();
+    this.stopRecording();
+    await this.recording.close();
   }
 }
 

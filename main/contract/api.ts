@@ -9,8 +9,13 @@ import type {
   ClusterView,
   LinkDetail,
   LinkRule,
+  LogInspection,
+  LogQuery,
   MessageBatch,
+  MessageTrace,
   NodeId,
+  RecordedMoment,
+  RecordingInfo,
   ScenarioInfo,
   WorkloadOptions,
 } from './view';
@@ -88,6 +93,23 @@ export interface DashboardApi {
   linkDetail(from: NodeId, to: NodeId): Promise<LinkDetail>;
 
   nodeLogs(id: NodeId, lines: number): Promise<Record<string, unknown>[]>;
+
+  /** recordingInfo: what the cluster's recording holds (see RecordingInfo). */
+  recordingInfo(): Promise<RecordingInfo>;
+  /** viewAt: the cluster as recorded at `time` (ms since the epoch); see RecordedMoment. */
+  viewAt(time: number): Promise<RecordedMoment>;
+  /**
+   * recordedEvents: the events recorded with from <= time <= to, oldest first, at most `limit`
+   * (the latest ones when there are more).
+   */
+  recordedEvents(from: number, to: number, limit: number): Promise<ClusterEvent[]>;
+  /**
+   * recordedMessages: the sampled messages recorded (the `messages` push) with from <= time <= to,
+   * oldest first, at most `limit` (the latest ones when there are more).
+   */
+  recordedMessages(from: number, to: number, limit: number): Promise<MessageTrace[]>;
+  /** logEntries: entries of the members' logs, decoded, side by side (see LogQuery, LogInspection). */
+  logEntries(query: LogQuery): Promise<LogInspection>;
 }
 
 export type CallName = keyof DashboardApi;
@@ -129,7 +151,36 @@ export const CALLS = [
   'setPace',
   'linkDetail',
   'nodeLogs',
+  'recordingInfo',
+  'viewAt',
+  'recordedEvents',
+  'recordedMessages',
+  'logEntries',
 ] as const satisfies readonly CallName[];
+
+/**
+ * READ_ONLY_CALLS: the calls that only look; every other call changes the cluster (or its
+ * workload, checker or scenario), and is refused while the dashboard replays a recorded moment and
+ * by a recording opened without a cluster.
+ */
+export const READ_ONLY_CALLS = [
+  'getView',
+  'getEvents',
+  'exportHistory',
+  'exportEvents',
+  'listScenarios',
+  'linkDetail',
+  'nodeLogs',
+  'recordingInfo',
+  'viewAt',
+  'recordedEvents',
+  'recordedMessages',
+  'logEntries',
+] as const satisfies readonly CallName[];
+
+const READ_ONLY_SET: ReadonlySet<string> = new Set(READ_ONLY_CALLS);
+/** changesCluster: whether a call changes something (it is not in READ_ONLY_CALLS). */
+export const changesCluster = (name: CallName): boolean => !READ_ONLY_SET.has(name);
 
 type Missing = Exclude<CallName, (typeof CALLS)[number]>;
 /** A compile error here names a DashboardApi method missing from CALLS. */
@@ -184,8 +235,13 @@ export type {
   ClusterView,
   LinkDetail,
   LinkRule,
+  LogInspection,
+  LogQuery,
   MessageBatch,
+  MessageTrace,
   NodeId,
+  RecordedMoment,
+  RecordingInfo,
   ScenarioInfo,
   WorkloadOptions,
 };

@@ -7,7 +7,7 @@
  */
 import { MESSAGE_TYPES } from '../raft/types';
 import { CALLS } from './api';
-import { MAX_PACE } from './view';
+import { LOG_QUERY_MAX, MAX_PACE, RECORDED_LIMIT } from './view';
 import type { CallName } from './api';
 
 /** LIMITS: the bounds the validator enforces; forms in the renderer use the same numbers. */
@@ -23,6 +23,10 @@ export const LIMITS = {
   maxRules: 64,
   maxDelayMs: 60_000,
   maxFsyncDelayMs: 10_000,
+  /** maxTime: the latest instant (ms since the epoch) a call may name: the year 2286. */
+  maxTime: 10_000_000_000_000,
+  /** maxLogIndex: the highest log index a query may name. */
+  maxLogIndex: Number.MAX_SAFE_INTEGER,
   workload: {
     clients: { min: 1, max: 256 },
     rate: { min: 0, max: 100_000 },
@@ -201,6 +205,22 @@ const workloadOptions: Check = (v) => {
   return null;
 };
 
+const LOG_QUERY_KEYS = new Set(['from', 'count', 'key']);
+
+const logQuery: Check = (v) => {
+  if (!isPlainObject(v)) return 'must be an object { from, count, key? }';
+  for (const k of Object.keys(v)) if (!LOG_QUERY_KEYS.has(k)) return `has an unknown field '${k}'`;
+  const from = int(1, LIMITS.maxLogIndex)(v.from);
+  if (from !== null) return `field 'from' ${from} (got ${describe(v.from)})`;
+  const count = int(1, LOG_QUERY_MAX)(v.count);
+  if (count !== null) return `field 'count' ${count} (got ${describe(v.count)})`;
+  if (v.key !== undefined) {
+    const key = str(1, LIMITS.keyLength)(v.key);
+    if (key !== null) return `field 'key' ${key} (got ${describe(v.key)})`;
+  }
+  return null;
+};
+
 const id: ArgSpec = { name: 'id', check: nodeId };
 const key: ArgSpec = { name: 'key', check: str(1, LIMITS.keyLength) };
 const value: ArgSpec = { name: 'value', check: str(0, LIMITS.valueLength) };
@@ -248,6 +268,19 @@ const SPECS: { readonly [K in CallName]: readonly ArgSpec[] } = {
     { name: 'to', check: nodeId },
   ],
   nodeLogs: [id, { name: 'lines', check: int(1, LIMITS.maxLogLines) }],
+  recordingInfo: [],
+  viewAt: [{ name: 'time', check: int(0, LIMITS.maxTime) }],
+  recordedEvents: [
+    { name: 'from', check: int(0, LIMITS.maxTime) },
+    { name: 'to', check: int(0, LIMITS.maxTime) },
+    { name: 'limit', check: int(1, RECORDED_LIMIT) },
+  ],
+  recordedMessages: [
+    { name: 'from', check: int(0, LIMITS.maxTime) },
+    { name: 'to', check: int(0, LIMITS.maxTime) },
+    { name: 'limit', check: int(1, RECORDED_LIMIT) },
+  ],
+  logEntries: [{ name: 'query', check: logQuery }],
 };
 
 const CALL_SET: ReadonlySet<string> = new Set(CALLS);

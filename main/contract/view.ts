@@ -410,3 +410,134 @@ export interface ClusterEvent {
   message: string;
   data?: Record<string, unknown>;
 }
+
+/**
+ * RecordingInfo: what the cluster's recording holds. `source` 'live': the cluster runs and the
+ * supervisor appends to the recording in its folder as it goes; 'file': a recording opened
+ * without a cluster (`raftdeck replay FILE`), so nothing can be changed and there is no live view.
+ * `from`/`to`: the first and last instants recorded (null while empty); `bytes` on disk against
+ * `limitBytes` (the oldest segments are dropped beyond it); `recording`: new moments are still
+ * being added; `notes`: what a reader should know, in words (a damaged segment skipped, an unknown
+ * format version, the oldest segments dropped, recording stopped after a write error).
+ */
+export interface RecordingInfo {
+  source: 'live' | 'file';
+  path: string;
+  clusterId: string;
+  formatVersion: number;
+  from: number | null;
+  to: number | null;
+  bytes: number;
+  limitBytes: number;
+  segments: number;
+  recording: boolean;
+  notes: string[];
+}
+
+/**
+ * RecordedMoment: the cluster as recorded at instant `time`: `view` is the latest view recorded
+ * at or before it (null before the first), `viewTime` when that view was recorded.
+ */
+export interface RecordedMoment {
+  time: number;
+  view: ClusterView | null;
+  viewTime: number | null;
+}
+
+/** RECORDED_LIMIT: the most events or messages one recordedEvents/recordedMessages call answers. */
+export const RECORDED_LIMIT = 10_000;
+
+/**
+ * LogEntryKind: what an entry is: the leader's no-op (empty entry of a new term), a key-value
+ * command, a configuration change, or something that does not decode ('unknown').
+ */
+export type LogEntryKind = 'noop' | 'put' | 'del' | 'cas' | 'config' | 'unknown';
+
+/**
+ * LogEntryView: one log entry decoded for a person. `bytes`: its payload size. For put/del/cas:
+ * `key`, `value` and `expected` as text previews (at most PREVIEW_CHARS characters; `valueBytes`
+ * the whole value's size) and the client session (`client`, `seq`) that proposed it. For config:
+ * `config` says what it changes ("add learner 4", "promote 4", "remove 2"). `summary`: the entry
+ * in one line. `error`: why it did not decode (kind 'unknown').
+ */
+export interface LogEntryView {
+  index: number;
+  term: number;
+  kind: LogEntryKind;
+  bytes: number;
+  summary: string;
+  key?: string;
+  value?: string | null;
+  valueBytes?: number;
+  expected?: string | null;
+  client?: string;
+  seq?: number;
+  config?: string;
+  error?: string;
+}
+
+/** PREVIEW_CHARS: the longest key or value preview a LogEntryView carries. */
+export const PREVIEW_CHARS = 120;
+
+/**
+ * EntryHolder: how one node's log stands at one index. 'holds': the same term as the reference
+ * node's entry; 'conflict': another term (its own entry is in `entry`, to show side by side);
+ * 'missing': beyond its last index; 'compacted': below its first index (folded into its snapshot
+ * at `snapshotIndex`); 'unreachable': the node did not answer (`error`). Times (ms since the
+ * epoch, the node's clock) are when that node appended, committed and applied the entry, where it
+ * still remembers (null otherwise).
+ */
+export interface EntryHolder {
+  node: NodeId;
+  state: 'holds' | 'conflict' | 'missing' | 'compacted' | 'unreachable';
+  term: number | null;
+  entry: LogEntryView | null;
+  appendedAt: number | null;
+  committedAt: number | null;
+  appliedAt: number | null;
+  snapshotIndex: number | null;
+  error: string | null;
+}
+
+/** LogRow: one index: the reference node's entry (null where it has none) and every node's. */
+export interface LogRow {
+  index: number;
+  entry: LogEntryView | null;
+  holders: EntryHolder[];
+}
+
+/**
+ * LogQuery: which entries to inspect: `count` entries from index `from`; with `key`, only entries
+ * on that key, searching forward from `from` (a bounded scan; `LogInspection.scannedTo` says how
+ * far it got).
+ */
+export interface LogQuery {
+  from: number;
+  count: number;
+  key?: string;
+}
+
+/**
+ * LogInspection: the answer to a LogQuery. `reference`: the node whose log the rows follow (the
+ * leader, else the running node with the longest log; 0 if none answered). `nodes`: each member's
+ * log bounds as it reported them. `rows` in index order. `scannedTo`: the last index looked at.
+ * `note`: why fewer rows came than asked (the byte bound, the end of the log, compaction), or null.
+ */
+export interface LogInspection {
+  reference: NodeId;
+  nodes: {
+    id: NodeId;
+    firstIndex: number | null;
+    lastIndex: number | null;
+    snapshotIndex: number | null;
+    commit: number | null;
+    applied: number | null;
+    error: string | null;
+  }[];
+  rows: LogRow[];
+  scannedTo: number;
+  note: string | null;
+}
+
+/** LOG_QUERY_MAX: the most entries one logEntries call answers. */
+export const LOG_QUERY_MAX = 200;

@@ -8,6 +8,8 @@
  * type, sampled and pushed as a real cluster's are; the pace stretches its timers and holds its
  * messages as real nodes do. Numbers are plausible, not measured. Never use it to judge the real cluster: `npm run serve -- --fake` labels itself.
  */
+import { MemoryRecording } from '../cluster/recording/memory-recording';
+import { recordPushes } from '../cluster/recording/recording';
 import type { DashboardApi, KvOutcome, PushSource } from '../contract/api';
 import type {
   CheckerView,
@@ -1722,6 +1724,21 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
         recent: (recentOnLink.get(key) ?? []).map((t) => ({ ...t })),
       };
     },
+    recordingInfo() {
+      return recording.info();
+    },
+    viewAt(time) {
+      return recording.viewAt(time);
+    },
+    recordedEvents(from, to, limit) {
+      return recording.events(from, to, limit);
+    },
+    recordedMessages(from, to, limit) {
+      return recording.messages(from, to, limit);
+    },
+    async logEntries(query) {
+      throw new Error(`log inspection from ${query.from} is not available yet`);
+    },
     async nodeLogs(id, lines) {
       const n = nodes.get(id);
       if (!n) throw new Error(`no node ${id}`);
@@ -1744,6 +1761,8 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     },
     tick,
     dispose() {
+      stopRecording();
+      void recording.close();
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
       for (const t of timeouts) clearTimeout(t);
@@ -1753,6 +1772,10 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       messageSubs.clear();
     },
   };
+
+  // The fake records what it pushes, as the real dashboard does, so time travel works on it.
+  const recording = new MemoryRecording();
+  const stopRecording = recordPushes(api, recording);
 
   for (const n of nodes.values()) log(n, 'info', `node ${n.id} started`, { pid: n.pid });
   emit('process', null, `fake cluster ${clusterId} started with ${nodes.size} nodes`);

@@ -58,10 +58,44 @@ const GOOD: Record<CallName, unknown[]> = {
   setPace: [20, false],
   linkDetail: [1, 2],
   nodeLogs: [1, 200],
+  recordingInfo: [],
+  viewAt: [1_765_000_000_000],
+  recordedEvents: [0, 1_765_000_000_000, 500],
+  recordedMessages: [1_765_000_000_000, 1_765_000_001_000, 10_000],
+  logEntries: [{ from: 1, count: 50, key: 'k1' }],
 };
 
 /** BAD: for every call with arguments, bad values and the argument the message must name. */
 const BAD: [CallName, unknown[], RegExp][] = [
+  [
+    'viewAt',
+    [-5],
+    /viewAt: argument 1 'time' must be an integer in 0\.\.10000000000000 \(got -5\)/,
+  ],
+  ['viewAt', [1e14], /viewAt: argument 1 'time'/],
+  [
+    'recordedEvents',
+    [0, 10, 10_001],
+    /recordedEvents: argument 3 'limit' must be an integer in 1\.\.10000/,
+  ],
+  ['recordedMessages', [0, 'x', 5], /recordedMessages: argument 2 'to'.*\(got "x"\)/],
+  [
+    'logEntries',
+    [{ from: 0, count: 5 }],
+    /logEntries: argument 1 'query' field 'from' must be an integer in 1\.\./,
+  ],
+  [
+    'logEntries',
+    [{ from: 1, count: 201 }],
+    /'query' field 'count' must be an integer in 1\.\.200 \(got 201\)/,
+  ],
+  [
+    'logEntries',
+    [{ from: 1, count: 5, key: '' }],
+    /'query' field 'key' must be a string of 1\.\.256/,
+  ],
+  ['logEntries', [{ from: 1, count: 5, term: 2 }], /'query' has an unknown field 'term'/],
+  ['logEntries', [7], /'query' must be an object/],
   ['getEvents', [-1], /getEvents: argument 1 'sinceSeq' must be an integer/],
   ['getEvents', [1.5], /'sinceSeq'/],
   ['killNode', [0], /killNode: argument 1 'id' must be a node id .*\(got 0\)/],
