@@ -14,6 +14,7 @@ import type {
   Pace,
   PaceChange,
 } from './node-api';
+import type { LogReadResult } from './log-inspect';
 import type { FaultRule } from './transport/fault-filter';
 import type { SampledTraces, TraceQuery, TraceRead } from './transport/message-trace';
 import { FrameConnection, WireFormat, dial, describeSocketError, isRecord, isUint } from './wire';
@@ -54,6 +55,14 @@ export class AdminError extends Error {
   }
 }
 
+/**
+ * LogEntriesArgs: the arguments of `log-entries`: `from` (with `count`, and `key` to search) or
+ * `indexes`; `maxBytes` bounds the payload bytes decoded.
+ */
+export type LogEntriesArgs =
+  | { from: number; count?: number; maxBytes?: number; key?: string }
+  | { indexes: number[]; maxBytes?: number };
+
 /** AdminOps: each op's arguments and result. */
 export interface AdminOps {
   status: { args: Record<string, never>; result: NodeStatus };
@@ -72,6 +81,7 @@ export interface AdminOps {
   'set-fsync-delay': { args: { ms: number }; result: Record<string, never> };
   'set-pace': { args: Pace; result: PaceChange };
   messages: { args: TraceQuery; result: TraceRead };
+  'log-entries': { args: LogEntriesArgs; result: LogReadResult };
   shutdown: { args: { reason?: string }; result: Record<string, never> };
 }
 
@@ -306,6 +316,11 @@ export class AdminClient {
   /** setPace sets the node's demo pace and fast failover; the result says what was before. */
   setPace(p: Pace): Promise<PaceChange> {
     return this.call('set-pace', { pace: p.pace, fastFailover: p.fastFailover });
+  }
+
+  /** logEntries reads entries of the node's log, decoded (op `log-entries`). */
+  logEntries(args: LogEntriesArgs): Promise<LogReadResult> {
+    return this.call('log-entries', args);
   }
 
   /** messages reads the node's ring of recent message headers, oldest first. */

@@ -25,6 +25,12 @@ import {
   type NodeEvent,
 } from './node-api';
 import type { AdminServerStats } from './server-stats';
+import {
+  LOG_READ_DEFAULT_BYTES,
+  LOG_READ_MAX,
+  LOG_READ_MAX_BYTES,
+  type LogRead,
+} from './log-inspect';
 import { InvalidFaultRuleError, type FaultRule } from './transport/fault-filter';
 import type { FrameBudget } from './transport/frame-budget';
 import {
@@ -123,6 +129,7 @@ export type AdminOp =
   | 'set-fsync-delay'
   | 'set-pace'
   | 'messages'
+  | 'log-entries'
   | 'shutdown';
 
 /** AdminErrorCode is the `error` of a failed response. */
@@ -150,6 +157,7 @@ export type AdminRequest =
   | { op: 'set-fsync-delay'; ms: number }
   | { op: 'set-pace'; pace: number; fastFailover: boolean }
   | { op: 'messages'; since?: number; peer?: NodeId; limit: number }
+  | { op: 'log-entries'; read: LogRead }
   | { op: 'shutdown'; reason: string };
 
 const ARGS: Readonly<Record<AdminOp, { required: string[]; optional: string[] }>> = {
@@ -169,6 +177,7 @@ const ARGS: Readonly<Record<AdminOp, { required: string[]; optional: string[] }>
   'set-fsync-delay': { required: ['ms'], optional: [] },
   'set-pace': { required: ['pace', 'fastFailover'], optional: [] },
   messages: { required: [], optional: ['since', 'peer', 'limit'] },
+  'log-entries': { required: [], optional: ['from', 'count', 'maxBytes', 'key', 'indexes'] },
   shutdown: { required: [], optional: ['reason'] },
 };
 
@@ -283,6 +292,8 @@ export function parseAdminRequest(op: string, v: Record<string, unknown>): Admin
         limit,
       };
     }
+    case 'log-entries':
+      return { op: o, read: parseLogRead(get) };
     case 'add-learner':
       return {
         op: o,
@@ -313,6 +324,59 @@ export function parseAdminRequest(op: string, v: Record<string, unknown>): Admin
       return { op: o, reason };
     }
   }
+}
+
+/** MAX_LOG_KEY_BYTES: the longest key a `log-entries` search takes (the client port's key bound). */
+export const MAX_LOG_KEY_BYTES = 4096;
+
+/**
+ * parseLogRead checks the arguments of `log-entries`: exactly one of `from` (a range, or with
+ * `key` a search) and `indexes`; `count` and `maxBytes` within their caps.
+ */
+function parseLogRead(get: (k: string) => unknown): LogRead {
+  const from = get('from');
+  const indexes = get('indexes');
+  const key = get('key');
+  const count = get('count');
+  if ((from === undefined) === (indexes === undefined)) {
+    throw new BadRequest('log-entries takes exactly one of from and indexes');
+  }
+  const maxBytes = get('maxBytes') ?? LOG_READ_DEFAULT_BYTES;
+  if (!isUint(maxBytes) || maxBytes < 1 || maxBytes > LOG_READ_MAX_BYTES) {
+    throw new BadRequest(
+      `maxBytes must be an integer in 1..${LOG_READ_MAX_BYTES}, got ${describeValue(maxBytes)}`,
+    );
+  }
+  if (indexes !== undefined) {
+    if (key !== undefined || count !== undefined) {
+      throw new BadRequest('log-entries with indexes takes no key or count');
+    }
+    if (!Array.isArray(indexes) || indexes.length < 1 || indexes.length > LOG_READ_MAX) {
+      throw new BadRequest(
+        `indexes must be an array of 1..${LOG_READ_MAX} indexes, got ${Array.isArray(indexes) ? `${indexes.length} items` : describeValue(indexes)}`,
+      );
+    }
+    indexes.forEach((i: unknown, k) => {
+      if (!isUint(i) || i === 0) {
+        throw new BadRequest(`indexes[${k}] must be a positive integer, got ${describeValue(i)}`);
+      }
+    });
+    return { indexes: indexes as number[], maxBytes };
+  }
+  if (!isUint(from) || from === 0) {
+    throw new BadRequest(`from must be a positive integer, got ${describeValue(from)}`);
+  }
+  const n = count ?? 100;
+  if (!isUint(n) || n < 1 || n > LOG_READ_MAX) {
+    throw new BadRequest(`count must be an integer in 1..${LOG_READ_MAX}, got ${describeValue(n)}`);
+  }
+  if (key === undefined) return { from, count: n, maxBytes };
+  if (typeof key !== 'string' || key.length === 0 || utf8Length(key) > MAX_LOG_KEY_BYTES) {
+    throw new BadRequest(
+      `key must be a str of 1..${MAX_LOG_KEY_BYTES} bytes, got ${typeof key === 'string' ? `${utf8Length(key)} bytes` : describeValue(key)}`,
+    );
+  }
+  return { from, count: n, maxBytes, key };
 }
 
 /**
@@ -776,6 +840,8 @@ class AdminSession {
         const { op: _, ...q } = req;
         return node.messages(q);
       }
+      case 'log-entries':
+        return node.logEntries(req.read);
       case 'shutdown':
         // Answered first; the node is shut down once the answer is on its way.
         return {};

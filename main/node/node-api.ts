@@ -4,6 +4,7 @@ import type { FrameBudgetStats } from './transport/frame-budget';
 import type { SampledTraces, TraceQuery, TraceRead } from './transport/message-trace';
 import type { TransportStats } from './transport/transport';
 import type { KvCommand, KvResult } from './kv/kv-state';
+import type { LogRead, LogReadResult } from './log-inspect';
 import type { NodeId, RaftEvent, Status } from '../raft/types';
 
 /**
@@ -185,6 +186,8 @@ export interface NodeApi {
   setPace(p: Pace): PaceChange;
   /** messages reads the ring of recent message headers (TraceRing.read). */
   messages(q: TraceQuery): TraceRead;
+  /** logEntries reads entries of the node's log, decoded, with their times (see LogRead). */
+  logEntries(q: LogRead): LogReadResult;
   /** sampleMessages starts a live sample of the messages sent, `perLinkHz` per link and type per second. */
   sampleMessages(perLinkHz: number): MessageSampler;
   /** shutdown stops the node gracefully; the process exits afterwards. */

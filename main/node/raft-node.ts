@@ -14,6 +14,7 @@ import type {
 } from '../raft/types';
 import { decodeCommand, encodeCommand, KvState } from './kv/kv-state';
 import type { KvCommand, KvResult } from './kv/kv-state';
+import { EntryTimes, readLog, type LogRead, type LogReadResult } from './log-inspect';
 import type { JsonLog } from './logger';
 import {
   formatMemberAddress,
@@ -135,6 +136,10 @@ export class RaftNode implements NodeApi {
   );
   /** readTags: the ctx of each read; unique across restarts (see ReadTags). */
   private readonly readTags = new ReadTags();
+  /** entryTimes: when the latest indexes were appended, committed and applied here. */
+  private readonly entryTimes = new EntryTimes();
+  /** commitSeen: the commit index whose entries' commit times are recorded. */
+  private commitSeen = 0;
   /** snapshots: when to take a snapshot of the node's own, and writing it beside the Ready loop. */
   private readonly snapshots: SnapshotScheduler;
 
@@ -266,6 +271,8 @@ export class RaftNode implements NodeApi {
       state: fresh ? undefined : state,
       initialVoters,
     });
+    // Entries committed before this start are not timed: their commit was not seen here.
+    this.commitSeen = this.raft.log.commit;
     this.options.log.info('node started', {
       pid: process.pid,
       term: state.hardState.term,
@@ -364,6 +371,7 @@ export class RaftNode implements NodeApi {
         }
         await this.persist(rd);
         if (this.stopped) return;
+        this.noteTimes(rd);
         this.options.transport.send(
           early.length > 0 ? rd.messages.filter((m) => !early.includes(m)) : rd.messages,
         );
@@ -382,6 +390,24 @@ export class RaftNode implements NodeApi {
       this.running = false;
     }
     if (!this.stopped && this.raft.hasReady()) this.schedule();
+  }
+
+  /**
+   * noteTimes records, once a Ready is durable, when its entries were appended and which entries
+   * the commit index now covers (at most the latest EntryTimes.size of them).
+   */
+  private noteTimes(rd: Ready): void {
+    const now = Date.now();
+    const times = this.entryTimes;
+    for (const e of rd.entries) times.appended(e.index, e.term, now);
+    const log = this.raft.log;
+    if (rd.snapshot) this.commitSeen = Math.max(this.commitSeen, rd.snapshot.meta.index);
+    const commit = log.commit;
+    for (let i = Math.max(this.commitSeen + 1, commit - times.size + 1); i <= commit; i++) {
+      const term = log.term(i);
+      if (term !== undefined) times.committed(i, term, now);
+    }
+    this.commitSeen = Math.max(this.commitSeen, commit);
   }
 
   /** leaderMessagesBeforeSync picks the messages of a leader's Ready that may leave before its fsync. */
@@ -470,6 +496,7 @@ export class RaftNode implements NodeApi {
   }
 
   private applyEntry(e: Entry): void {
+    this.entryTimes.applied(e.index, e.term, Date.now());
     const data = e.data; // entries replayed from the WAL make a view each time it is read
     this.snapshots.applied(data.length);
     if (this.changes.size > 0) this.settleChange(e.index, e.term);
@@ -838,6 +865,18 @@ export class RaftNode implements NodeApi {
     const ring = this.options.transport.traces;
     if (ring === undefined) return { traces: [], nextSeq: q.since ?? 0 };
     return ring.read(q);
+  }
+
+  logEntries(q: LogRead): LogReadResult {
+    return readLog(
+      {
+        log: this.raft.log,
+        snapshotIndex: this.raft.snapshot?.meta.index ?? 0,
+        term: this.raft.term,
+        times: this.entryTimes,
+      },
+      q,
+    );
   }
 
   sampleMessages(perLinkHz: number): MessageSampler {

@@ -24,6 +24,8 @@ import {
   type TraceQuery,
   type TraceRead,
 } from '../../main/node/transport/message-trace';
+import { EntryTimes, readLog, type LogRead, type LogReadResult } from '../../main/node/log-inspect';
+import { RaftLog } from '../../main/raft/log';
 import { FaultFilter, type FaultRule } from '../../main/node/transport/fault-filter';
 import { newCounters } from '../../main/node/transport/stats';
 import { idlePeerPortStats } from '../../main/node/transport/transport';
@@ -69,6 +71,10 @@ export class FakeNode implements NodeApi {
   /** now: the clock samplers use (a test may replace it). */
   now: () => number = Date.now;
   pace: Pace = { pace: 1, fastFailover: true };
+  /** raftLog, entryTimes, snapshotIndex: what `log-entries` reads; a test fills them. */
+  readonly raftLog = new RaftLog();
+  readonly entryTimes = new EntryTimes(16);
+  snapshotIndex = 0;
   private index = 0;
   private eventSeq = 0;
   private readonly events: NodeEvent[] = [];
@@ -247,6 +253,14 @@ export class FakeNode implements NodeApi {
   messages(q: TraceQuery): TraceRead {
     this.calls.push({ op: 'messages', args: [q] });
     return this.traces.read(q);
+  }
+
+  logEntries(q: LogRead): LogReadResult {
+    this.calls.push({ op: 'logEntries', args: [q] });
+    return readLog(
+      { log: this.raftLog, snapshotIndex: this.snapshotIndex, term: 3, times: this.entryTimes },
+      q,
+    );
   }
 
   sampleMessages(perLinkHz: number): MessageSampler {

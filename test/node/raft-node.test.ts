@@ -135,6 +135,35 @@ describe('RaftNode on real TCP transports', () => {
     );
   });
 
+  it('serves its log decoded, with when each node appended, committed and applied an entry', async () => {
+    const ms = await cluster(3);
+    const leader = await waitFor('a leader', () => leaderOf(ms));
+    const before = Date.now();
+    await leader.node.propose({
+      clientId: 'insp',
+      seq: 1,
+      cmd: { op: 'put', key: 'k-inspect', value: b('v-1') },
+    });
+    for (const m of ms) {
+      await waitFor(`node ${m.node.id} applied the put`, () =>
+        m.node
+          .logEntries({ from: 1, count: 50, maxBytes: 1 << 20, key: 'k-inspect' })
+          .entries.find((e) => e.appliedAt !== null),
+      );
+      const r = m.node.logEntries({ from: 1, count: 50, maxBytes: 1 << 20, key: 'k-inspect' });
+      expect(r.entries).toHaveLength(1);
+      const e = r.entries[0]!;
+      expect(e).toMatchObject({ kind: 'put', key: 'k-inspect', value: 'v-1', client: 'insp' });
+      expect(e.appendedAt).toBeGreaterThanOrEqual(before);
+      expect(e.committedAt).toBeGreaterThanOrEqual(e.appendedAt!);
+      expect(e.appliedAt).toBeGreaterThanOrEqual(e.committedAt!);
+      const range = m.node.logEntries({ from: 1, count: 50, maxBytes: 1 << 20 });
+      expect(range.entries.map((x) => x.kind)).toContain('config');
+      expect(range.entries.map((x) => x.kind)).toContain('noop');
+      expect(range.lastIndex).toBe(e.index);
+    }
+  });
+
   it('setPace stretches the tick and holds every message sent, live; the same pace again changes nothing', async () => {
     const ms = await cluster(3);
     const leader = await waitFor('a leader', () => leaderOf(ms));
