@@ -28,12 +28,17 @@ import { ScenarioControl } from './scenarios/control';
 import { connectAdmin } from './admin-link';
 import type { NodeCommand } from './node-command';
 import { IDLE_CHECKER } from '../view/projection';
+import type { LogReadResult } from '../node/log-inspect';
+import { mergeLog, pickReference, type NodeAnswer } from './log-inspection';
 import { MemoryRecording } from './recording/memory-recording';
 import { recordPushes } from './recording/recording';
 import type { Recording } from './recording/recording';
-import { Supervisor, SupervisorError } from './supervisor';
+import { Supervisor } from './supervisor';
 import { Workload } from './workload';
 import { addNode, removeNode, replaceNode, transferLeader } from './workflows';
+
+/** LOG_CALL_TIMEOUT_MS: how long logEntries waits for each member's answer. */
+export const LOG_CALL_TIMEOUT_MS = 3000;
 
 const dec = new TextDecoder();
 const str = (v: Uint8Array | null | undefined): string | null => (v ? dec.decode(v) : null);
@@ -434,8 +439,52 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     return this.recording.messages(from, to, limit);
   }
 
+  /**
+   * logEntries asks every member for the entries (in parallel, each within LOG_CALL_TIMEOUT_MS;
+   * a member that is down or does not answer is shown unreachable with the reason) and lays
+   * them side by side (mergeLog). A key search runs on every member, the reference's matches
+   * decide the rows, and the others are then asked for exactly those indexes.
+   */
   async logEntries(query: LogQuery): Promise<LogInspection> {
-    throw new SupervisorError(`log inspection from ${query.from} is not available yet`);
+    const ids = this.sup
+      .view()
+      .nodes.map((n) => n.id)
+      .sort((a, b) => a - b);
+    const leader = this.sup.leaderId();
+    const args: Record<string, unknown> =
+      query.key === undefined
+        ? { from: query.from, count: query.count }
+        : { from: query.from, count: query.count, key: query.key };
+    const first = await Promise.all(ids.map((id) => this.askLog(id, args)));
+    if (query.key === undefined) return mergeLog(query, leader, first);
+    const reference = pickReference(first, leader);
+    const ref = first.find((a) => a.id === reference);
+    const indexes = ref?.read?.entries.map((e) => e.index) ?? [];
+    if (indexes.length === 0) return mergeLog(query, leader, first, reference);
+    const answers = await Promise.all(
+      first.map((a) => (a.id === reference ? a : this.askLog(a.id, { indexes }))),
+    );
+    return mergeLog(query, leader, answers, reference);
+  }
+
+  /** askLog sends `log-entries` to one member; its answer, or why there is none. */
+  private async askLog(id: NodeId, args: Record<string, unknown>): Promise<NodeAnswer> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const link = this.sup.admin(id);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${LOG_CALL_TIMEOUT_MS} ms`)),
+          LOG_CALL_TIMEOUT_MS,
+        );
+      });
+      const read = await Promise.race([link.call<LogReadResult>('log-entries', args), timeout]);
+      return { id, read, error: null };
+    } catch (e) {
+      return { id, read: null, error: (e as Error).message };
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
   }
 
   /**

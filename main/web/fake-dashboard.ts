@@ -8,9 +8,11 @@
  * type, sampled and pushed as a real cluster's are; the pace stretches its timers and holds its
  * messages as real nodes do. Numbers are plausible, not measured. Never use it to judge the real cluster: `npm run serve -- --fake` labels itself.
  */
+import { mergeLog, type NodeAnswer } from '../cluster/log-inspection';
 import { MemoryRecording } from '../cluster/recording/memory-recording';
 import { recordPushes } from '../cluster/recording/recording';
 import type { DashboardApi, KvOutcome, PushSource } from '../contract/api';
+import { FakeLog, textOp } from './fake-log';
 import type {
   CheckerView,
   ClusterEvent,
@@ -191,6 +193,8 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
   let pendingSkipped: Record<string, number> = {};
   let lastFlush = 0;
   const kv = new Map<string, string>();
+  /** fakeLog: what was written at each index, as far as the fake simulates it. */
+  const fakeLog = new FakeLog();
   const history: HistoryOp[] = [];
   let opId = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -419,6 +423,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     setRole(n, 'leader', `won term ${n.term}`);
     n.leader = n.id;
     n.lastIndex++; // the no-op of the new term
+    fakeLog.noop(n.lastIndex, n.term);
     n.lastHeardLeader = now;
     for (const peer of nodes.values()) {
       if (peer !== n && connected(n, peer)) {
@@ -433,6 +438,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
 
   const appendWrites = (leader: SimNode, count: number) => {
     if (count <= 0) return;
+    for (let i = 1; i <= count; i++) fakeLog.blank(leader.lastIndex + i, leader.term);
     leader.lastIndex += count;
   };
 
@@ -621,15 +627,19 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       w.totals.ok += ops;
       w.totals.writes += writes;
       w.totals.reads += ops - writes;
+      // The writes just appended, in order: those recorded below take their content.
+      let slot = leader.lastIndex - writes + 1;
       for (let i = 0; i < Math.min(ops, 3); i++) {
         const key = `k${Math.floor(rng() * w.options.keys)}`;
-        const write = rng() < writeShare;
+        const write = rng() < writeShare && slot <= leader.lastIndex;
         const value = `v${opId}`;
         if (write) kv.set(key, value);
         const invoke = now - 3 - rng() * 4;
+        const client = `c${1 + Math.floor(rng() * w.options.clients)}`;
+        if (write) fakeLog.command(slot++, leader.term, client, textOp('put', key, value));
         history.push({
           id: ++opId,
-          client: `c${1 + Math.floor(rng() * w.options.clients)}`,
+          client,
           op: write ? 'put' : 'get',
           key,
           ...(write ? { value } : {}),
@@ -1013,8 +1023,21 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
 
   const activeIndex = (wf: WorkflowView) => wf.steps.findIndex((s) => s.state === 'active');
 
-  const setConfig = (why: string, leader: SimNode) => {
+  const setConfig = (
+    change: 'add learner' | 'promote' | 'remove',
+    node: NodeId,
+    leader: SimNode,
+  ) => {
+    const why = `${change} ${node}`;
     leader.lastIndex++;
+    const type = change === 'add learner' ? 'add-learner' : change;
+    fakeLog.config(
+      leader.lastIndex,
+      leader.term,
+      type === 'add-learner' ? { type, node, address: '' } : { type, node },
+      [...voters],
+      [...learners],
+    );
     emit(
       'config',
       leader.id,
@@ -1048,7 +1071,15 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       };
     }
     const outcome = fn();
-    leader.lastIndex += op === 'get' ? 0 : 1;
+    if (op !== 'get') {
+      leader.lastIndex += 1;
+      fakeLog.command(
+        leader.lastIndex,
+        leader.term,
+        'console',
+        textOp(op, key, extra.value ?? undefined, extra.expected),
+      );
+    }
     history.push({
       id: ++opId,
       client: 'console',
@@ -1378,7 +1409,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
         } else if (step === 1 && l && now - since > 400) {
           learners.push(id);
           n!.membership = 'learner';
-          setConfig(`add learner ${id}`, l);
+          setConfig('add learner', id, l);
           advance(wf, `config index ${l.lastIndex}`);
         } else if (step === 2 && l && n) {
           const t = transfers.get(id);
@@ -1400,7 +1431,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
           voters.push(id);
           n!.membership = 'voter';
           n!.role = 'follower';
-          setConfig(`promote ${id}`, l);
+          setConfig('promote', id, l);
           configIndex = l.lastIndex;
           advance(wf, `config index ${configIndex}`);
           since = now;
@@ -1431,7 +1462,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
         if (step === 0 && l && now - since > 300) {
           voters = voters.filter((v) => v !== id);
           learners = learners.filter((v) => v !== id);
-          setConfig(`remove ${id}`, l);
+          setConfig('remove', id, l);
           advance(wf, `config index ${l.lastIndex}`);
           since = now;
         } else if (step === 1 && now - since > 300) {
@@ -1493,7 +1524,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
         } else if (step === 1 && l && now - since > 300) {
           voters = voters.filter((v) => v !== id);
           learners = learners.filter((v) => v !== id);
-          setConfig(`remove ${id}`, l);
+          setConfig('remove', id, l);
           advance(wf, `config entry ${l.lastIndex} committed`);
           since = now;
         } else if (step === 2 && now - since > 300) {
@@ -1517,7 +1548,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
         } else if (step === 5 && l && n && now - since > 400) {
           learners.push(fresh);
           n.membership = 'learner';
-          setConfig(`add learner ${fresh}`, l);
+          setConfig('add learner', fresh, l);
           advance(wf, `config entry ${l.lastIndex} committed`);
         } else if (step === 6 && l && n) {
           const p = 0.5 + 0.5 * Math.min(1, n.lastIndex / Math.max(1, l.lastIndex));
@@ -1537,7 +1568,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
           voters.push(fresh);
           n.membership = 'voter';
           n.role = 'follower';
-          setConfig(`promote ${fresh}`, l);
+          setConfig('promote', fresh, l);
           configIndex = l.lastIndex;
           advance(wf, `config entry ${configIndex}`);
           since = now;
@@ -1737,7 +1768,28 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
       return recording.messages(from, to, limit);
     },
     async logEntries(query) {
-      throw new Error(`log inspection from ${query.from} is not available yet`);
+      // Every node answers from the fake's log, as members answer `log-entries`; a node that is
+      // not running cannot.
+      const ask = (
+        n: SimNode,
+        q: { from: number; count: number; key?: string } | { indexes: number[] },
+      ): NodeAnswer =>
+        n.state === 'running'
+          ? { id: n.id, read: fakeLog.read(n, q), error: null }
+          : { id: n.id, read: null, error: `node ${n.id} is ${n.state}` };
+      const members = [...nodes.values()]
+        .filter((n) => n.membership !== 'removed')
+        .sort((a, b) => a.id - b.id);
+      const leaderId = currentLeader()?.id ?? 0;
+      const first = members.map((n) => ask(n, query));
+      if (query.key === undefined) return mergeLog(query, leaderId, first);
+      const inspected = mergeLog(query, leaderId, first);
+      const indexes = inspected.rows.map((r) => r.index);
+      if (indexes.length === 0) return inspected;
+      const answers = members.map((n, i) =>
+        n.id === inspected.reference ? first[i]! : ask(n, { indexes }),
+      );
+      return mergeLog(query, leaderId, answers, inspected.reference);
     },
     async nodeLogs(id, lines) {
       const n = nodes.get(id);

@@ -460,5 +460,79 @@ export function describeConformance(
         expect(versions[i]!).toBeGreaterThanOrEqual(versions[i - 1]!);
       }
     });
+
+    describe('logEntries', () => {
+      it(
+        'finds a put by its key, with its value, held by every running node',
+        async () => {
+          await waitView(s.api, 'a steady cluster', t, steady);
+          const value = `v-inspect-${Date.now()}`;
+          const put = await s.api.kvPut('k-inspect', value);
+          expect(put.error).toBeNull();
+          const found = await until('the put held by every node', t, async () => {
+            const r = await s.api.logEntries({ from: 1, count: 50, key: 'k-inspect' });
+            const row = r.rows.find((x) => x.entry?.value === value);
+            return row?.holders.every((h) => h.state === 'holds') ? { r, row } : undefined;
+          });
+          const { r, row } = found;
+          expect(row.entry).toMatchObject({ kind: 'put', key: 'k-inspect', value });
+          expect(row.entry!.valueBytes).toBe(value.length);
+          expect(row.holders.map((h) => h.node)).toEqual([1, 2, 3]);
+          for (const h of row.holders) expect(h.term).toBe(row.entry!.term);
+          const v = await s.api.getView();
+          expect(r.reference).toBe(v.leader);
+          expect(r.rows.every((x) => x.entry?.key === 'k-inspect')).toBe(true);
+          // The same entry by its index.
+          const one = await s.api.logEntries({ from: row.index, count: 1 });
+          expect(one.rows).toHaveLength(1);
+          expect(one.rows[0]!.entry).toEqual(row.entry);
+          expect(one.note).toBeNull();
+        },
+        t * 2,
+      );
+
+      it(
+        'says where an index beyond every log went, and that entries below a snapshot are compacted',
+        async () => {
+          const v0 = await waitView(s.api, 'a steady cluster', t, steady);
+          const last = Math.max(...v0.nodes.map((n) => n.raft?.lastIndex ?? 0));
+          const beyond = await s.api.logEntries({ from: last + 1000, count: 5 });
+          expect(beyond.rows).toEqual([]);
+          expect(beyond.note).toMatch(/beyond the end of every log/);
+          // Write until every node has compacted its log into a snapshot.
+          const compacted = (v: ClusterView): boolean =>
+            steady(v) && v.nodes.every((n) => (n.raft?.firstIndex ?? 0) > 3);
+          if (!compacted(await s.api.getView())) {
+            await s.api.startWorkload({
+              clients: 4,
+              rate: 0,
+              keys: 5,
+              readRatio: 0,
+              casRatio: 0,
+              valueBytes: 16,
+              seconds: 0,
+            });
+            try {
+              await waitView(s.api, 'every log compacted', t * 3, compacted);
+            } finally {
+              await s.api.stopWorkload();
+            }
+          }
+          const r = await s.api.logEntries({ from: 1, count: 3 });
+          expect(r.rows.map((x) => x.index)).toEqual([1, 2, 3]);
+          for (const row of r.rows) {
+            expect(row.entry).toBeNull();
+            for (const h of row.holders) {
+              expect(h.state).toBe('compacted');
+              const n = r.nodes.find((x) => x.id === h.node)!;
+              expect(h.snapshotIndex).toBe(n.snapshotIndex);
+              expect(h.snapshotIndex).toBeGreaterThanOrEqual(row.index);
+            }
+          }
+          expect(r.note).toMatch(/compacted the entries below \d+ into its snapshot at \d+/);
+        },
+        t * 5,
+      );
+    });
   });
 }
