@@ -140,7 +140,8 @@ export function mergeLog(
     let note: string | null = null;
     if (rows.length < query.count) {
       const key = JSON.stringify(query.key);
-      const found = rows.length === 0 ? `no entry on key ${key}` : `only ${rows.length} on ${key}`;
+      const n = rows.length;
+      const found = `${n === 0 ? 'no' : n} ${n === 1 ? 'entry' : 'entries'} on key ${key}`;
       const start = Math.max(query.from, ref.firstIndex);
       note =
         ref.stop === 'scan'

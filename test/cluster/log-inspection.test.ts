@@ -184,7 +184,7 @@ describe('mergeLog, a key search', () => {
       [4, 'a', ['holds', 'holds']],
       [9, 'a', ['conflict', 'holds']],
     ]);
-    expect(r.note).toBe('only 2 on "a" in 1..20 (node 2\'s log ends at 20)');
+    expect(r.note).toBe('2 entries on key "a" in 1..20 (node 2\'s log ends at 20)');
     const scan = mergeLog({ from: 1, count: 5, key: 'a' }, 2, [
       ok(2, { ...ref, stop: 'scan', scannedTo: 15 }),
     ]);

@@ -7,7 +7,7 @@ import { mount } from '@vue/test-utils';
 import type { VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryHistory } from 'vue-router';
 import type { Router } from 'vue-router';
 import type {
@@ -23,7 +23,7 @@ import CheckerPanel from '../../renderer/src/components/workload/CheckerPanel.vu
 import ReplicationPage from '../../renderer/src/pages/ReplicationPage.vue';
 import { createDeckRouter } from '../../renderer/src/router';
 import { startStores } from '../../renderer/src/stores';
-import { previewMatches } from '../../renderer/src/stores/log-inspector';
+import { previewMatches, useLogInspectorStore } from '../../renderer/src/stores/log-inspector';
 import { useUiStore } from '../../renderer/src/stores/ui';
 import { fakeTransport, flush, view } from './helpers';
 import type { FakeTransport } from './helpers';
@@ -214,9 +214,18 @@ describe('log inspector', () => {
     await w.find('form').trigger('submit');
     await flush();
     expect(w.find('[data-test="insp-empty"]').text()).toMatch(
-      /^Compacted into snapshot at 43 on every node/,
+      /^Compacted into their snapshots \(node 1 at 41, node 2 at 42, node 3 at 43\) on every node/,
     );
-    expect(w.find('[data-test="insp-note"]').text()).toContain('snapshot at 41');
+    // Beyond every log: no row, the note says why.
+    t.answers.logEntries = () =>
+      answer([], { note: '500 is beyond the end of every log (the longest ends at 100)' });
+    await w.find('[data-test="insp-index"]').setValue('500');
+    await w.find('form').trigger('submit');
+    await flush();
+    expect(w.find('[data-test="insp-note"]').text()).toBe(
+      '500 is beyond the end of every log (the longest ends at 100)',
+    );
+    expect(w.find('[data-test="insp-holders"]').exists()).toBe(false);
   });
 
   it("the checker's show in log searches the key until it finds the operation's value", async () => {
@@ -272,16 +281,18 @@ describe('log inspector', () => {
       { from: 1, count: 200, key: 'k3' },
       { from: 251, count: 200, key: 'k3' },
     ]);
+    // The inspector, shown on the page it went to, scrolls itself into view once.
+    const scrolled = vi.fn();
+    HTMLElement.prototype.scrollIntoView = scrolled;
+    expect(useLogInspectorStore(pinia).revealPending).toBe(true);
     const insp = open(LogInspector);
     await flush();
+    expect(scrolled).toHaveBeenCalledTimes(1);
+    expect(useLogInspectorStore(pinia).revealPending).toBe(false);
     expect(insp.find('[data-test="insp-title"]').text()).toBe('Index 260');
     expect(insp.find('[data-test="insp-found"]').text()).toContain('v-77');
     const results = insp.findAll('[data-test="insp-results"] button');
-    expect(results.map((b) => b.text())).toEqual([
-      '#10put k3 = v-10',
-      '#20put k3 = v-20',
-      '#260put k3 = v-77',
-    ]);
+    expect(results.map((b) => b.text())).toEqual(['#10put v-10', '#20put v-20', '#260put v-77']);
     expect(results[2]!.classes()).toContain('hit');
     // prev moves to the result before
     await insp.find('button[aria-label="Previous entry"]').trigger('click');

@@ -41,6 +41,8 @@ export const useLogInspectorStore = defineStore('log-inspector', () => {
   const loading = ref(false);
   /** searched: the last index a key search looked at. */
   const searched = ref(0);
+  /** revealPending: the inspector should scroll itself into view when it is next shown. */
+  const revealPending = ref(false);
   let ticket = 0;
 
   /** row: the row shown in detail (the index's, or the search result picked). */
@@ -140,6 +142,7 @@ export const useLogInspectorStore = defineStore('log-inspector', () => {
   /** showOp opens the Replication page's inspector on the entry a client operation wrote. */
   async function showOp(k: string, value: string | null): Promise<void> {
     await useUiStore().go('replication');
+    revealPending.value = true;
     await search(k, value);
   }
 
@@ -163,6 +166,7 @@ export const useLogInspectorStore = defineStore('log-inspector', () => {
     selected,
     loading,
     searched,
+    revealPending,
     row,
     note,
     lastIndex,

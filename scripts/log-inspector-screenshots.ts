@@ -1,0 +1,124 @@
+// Screenshots of the log inspector on a real 3-node cluster (snapshots every 200 entries): a
+// key's entries after a workload, the put found, an index compacted into the snapshots, and a
+// long log picked from its strip, each in light and dark, into test-results/log-inspector/.
+// Needs `npm run build` and Chromium (/usr/bin/chromium or CHROMIUM_PATH).
+//
+// Run: npx tsx scripts/log-inspector-screenshots.ts
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { ClusterDashboard } from '../main/cluster/dashboard';
+import { createSessionToken, startWebServer } from '../main/web/server';
+import { startCluster } from '../test/cluster/cluster-harness';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'test-results', 'log-inspector');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, f: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end)
+      throw new Error(`log-inspector-screenshots: timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  const cluster = await startCluster('log-shots');
+  const api = new ClusterDashboard(cluster.sup);
+  const server = await startWebServer({
+    api,
+    pushes: api,
+    port: 0,
+    token: createSessionToken(),
+    staticDir: join(root, 'out', 'renderer'),
+  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  try {
+    await until('a leader', () => cluster.sup.view().leader !== 0);
+    await api.startWorkload({
+      clients: 4,
+      rate: 0,
+      keys: 5,
+      readRatio: 0.2,
+      casRatio: 0.1,
+      valueBytes: 24,
+      seconds: 0,
+    });
+    await until(
+      'every log compacted',
+      () => cluster.sup.view().nodes.every((n) => (n.raft?.firstIndex ?? 0) > 5),
+      60_000,
+    );
+    await api.stopWorkload();
+    // A key the workload wrote (its keys carry the run's prefix).
+    const last = cluster.sup.view().nodes.find((n) => n.id === cluster.sup.view().leader)!.raft!;
+    const tail = await api.logEntries({ from: last.lastIndex - 20, count: 20 });
+    const workloadKey = tail.rows.find((r) => r.entry?.key !== undefined)?.entry?.key;
+    if (workloadKey === undefined) throw new Error('no workload write in the last 20 entries');
+    const put = await api.kvPut('k-inspect', `v-inspect-${Date.now()}`);
+    if (put.error) throw new Error(`put failed: ${put.error}`);
+
+    const page: Page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(server.url);
+    const shoot = async (
+      name: string,
+      act: (p: Page) => Promise<void>,
+      full = true,
+    ): Promise<void> => {
+      for (const theme of ['light', 'dark'] as const) {
+        await page.evaluate((t) => {
+          const g = globalThis as unknown as {
+            localStorage: { setItem(k: string, v: string): void };
+          };
+          g.localStorage.setItem('raftdeck.theme', t);
+        }, theme);
+        await page.goto(`${server.url.split('#')[0]}#/replication`);
+        await page.reload();
+        await sleep(700);
+        await act(page);
+        await sleep(600);
+        await page.screenshot({ path: join(out, `${name}-${theme}.png`), fullPage: full });
+      }
+      console.log(`log-inspector-screenshots: ${name}`);
+    };
+    await shoot('key-search', async (p) => {
+      await p.locator('[data-test=insp-key]').fill(workloadKey);
+      await p.locator('[data-test=insp-key]').press('Enter');
+    });
+    await shoot('put-found', async (p) => {
+      await p.locator('[data-test=insp-key]').fill('k-inspect');
+      await p.locator('[data-test=insp-key]').press('Enter');
+    });
+    await shoot('compacted', async (p) => {
+      await p.locator('[data-test=insp-index]').fill('2');
+      await p.locator('[data-test=insp-index]').press('Enter');
+    });
+    await shoot(
+      'strip-hover',
+      async (p) => {
+        const strip = p.locator('[data-test=log-strip][data-node="1"]');
+        const box = (await strip.boundingBox())!;
+        await p.mouse.click(box.x + box.width * 0.4, box.y + box.height / 2);
+        await sleep(300);
+        await p.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+      },
+      false,
+    );
+  } finally {
+    await browser.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+    await api.close().catch(() => undefined);
+    await cluster.teardown();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
