@@ -106,14 +106,10 @@ export class EntryTimes {
     this.slots = new Float64Array(size * FIELDS);
   }
 
-  private slot(index: number, term: number, fresh: boolean): number {
+  private slot(index: number, term: number): number {
     const s = (index % this.size) * FIELDS;
     const d = this.slots;
     if (d[s + F_INDEX] !== index || d[s + F_TERM] !== term) {
-      if (!fresh && d[s + F_INDEX] === index && d[s + F_TERM] === 0) {
-        d[s + F_TERM] = term;
-        return s;
-      }
       d[s + F_INDEX] = index;
       d[s + F_TERM] = term;
       d[s + F_APPENDED] = 0;
@@ -123,20 +119,23 @@ export class EntryTimes {
     return s;
   }
 
+  /**
+   * appended: (index, term) was made durable at `at`. A follower may learn that an entry is
+   * committed in the same batch that brings it, before its own write ends: its commit time then
+   * stays, earlier than its append.
+   */
   appended(index: number, term: number, at: number): void {
-    const s = this.slot(index, term, true);
+    const s = this.slot(index, term);
     this.slots[s + F_APPENDED] = at;
-    this.slots[s + F_COMMITTED] = 0;
-    this.slots[s + F_APPLIED] = 0;
   }
 
   committed(index: number, term: number, at: number): void {
-    const s = this.slot(index, term, false);
+    const s = this.slot(index, term);
     if (this.slots[s + F_COMMITTED] === 0) this.slots[s + F_COMMITTED] = at;
   }
 
   applied(index: number, term: number, at: number): void {
-    const s = this.slot(index, term, false);
+    const s = this.slot(index, term);
     if (this.slots[s + F_APPLIED] === 0) this.slots[s + F_APPLIED] = at;
   }
 

@@ -357,6 +357,7 @@ export class RaftNode implements NodeApi {
     try {
       while (!this.stopped && this.raft.hasReady()) {
         const rd = this.raft.ready();
+        this.noteCommits(rd);
         this.updatePeers(rd.messages);
         // A leader may replicate its new entries while it makes them durable itself (Raft thesis
         // §10.2.1): the core counts the leader's own copy only after advance(), so commit still
@@ -371,7 +372,7 @@ export class RaftNode implements NodeApi {
         }
         await this.persist(rd);
         if (this.stopped) return;
-        this.noteTimes(rd);
+        this.noteAppends(rd);
         this.options.transport.send(
           early.length > 0 ? rd.messages.filter((m) => !early.includes(m)) : rd.messages,
         );
@@ -393,13 +394,12 @@ export class RaftNode implements NodeApi {
   }
 
   /**
-   * noteTimes records, once a Ready is durable, when its entries were appended and which entries
-   * the commit index now covers (at most the latest EntryTimes.size of them).
+   * noteCommits records, as a Ready is taken, which entries the commit index now covers (at most
+   * the latest EntryTimes.size of them); entries a snapshot brought are not timed.
    */
-  private noteTimes(rd: Ready): void {
+  private noteCommits(rd: Ready): void {
     const now = Date.now();
     const times = this.entryTimes;
-    for (const e of rd.entries) times.appended(e.index, e.term, now);
     const log = this.raft.log;
     if (rd.snapshot) this.commitSeen = Math.max(this.commitSeen, rd.snapshot.meta.index);
     const commit = log.commit;
@@ -408,6 +408,12 @@ export class RaftNode implements NodeApi {
       if (term !== undefined) times.committed(i, term, now);
     }
     this.commitSeen = Math.max(this.commitSeen, commit);
+  }
+
+  /** noteAppends records, once a Ready is durable, when its entries were appended. */
+  private noteAppends(rd: Ready): void {
+    const now = Date.now();
+    for (const e of rd.entries) this.entryTimes.appended(e.index, e.term, now);
   }
 
   /** leaderMessagesBeforeSync picks the messages of a leader's Ready that may leave before its fsync. */

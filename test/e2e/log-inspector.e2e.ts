@@ -89,7 +89,7 @@ async function expectPut(index: number, value: string): Promise<void> {
   // Every node says when it appended, committed and applied the entry.
   const text = await page.locator('[data-test=insp-holders]').innerText();
   expect(text.match(/\d\d:\d\d:\d\d\.\d\d\d/g)?.length).toBe(3);
-  expect(text.match(/\+\d+ ms/g)?.length).toBe(6);
+  expect(text.match(/[+−]\d+ ms/g)?.length).toBe(6);
 }
 
 describe.skipIf(!haveChromium)('the log inspector in Chromium against a real cluster', () => {

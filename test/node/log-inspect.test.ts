@@ -229,5 +229,9 @@ describe('EntryTimes', () => {
     t.committed(6, 3, 300);
     t.applied(6, 3, 310);
     expect(t.of(6, 3)).toEqual({ appendedAt: null, committedAt: 300, appliedAt: 310 });
+    // Known committed in the batch that brings it, before its own write ended: both kept.
+    t.committed(7, 3, 400);
+    t.appended(7, 3, 420);
+    expect(t.of(7, 3)).toEqual({ appendedAt: 420, committedAt: 400, appliedAt: null });
   });
 });

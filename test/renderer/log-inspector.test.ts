@@ -155,7 +155,12 @@ describe('log inspector', () => {
           entry,
           holders: [
             holder(1),
-            holder(2, { state: 'conflict', term: 1, entry: put(42, 'stale', 1) }),
+            holder(2, {
+              state: 'conflict',
+              term: 1,
+              entry: put(42, 'stale', 1),
+              committedAt: 1_700_000_000_000 - 3,
+            }),
             holder(3, {
               state: 'compacted',
               term: null,
@@ -186,6 +191,7 @@ describe('log inspector', () => {
     ]);
     expect(rows[0]!.text()).toContain('+4 ms');
     expect(rows[0]!.text()).toContain('+6 ms');
+    expect(rows[1]!.text()).toContain('−3 ms');
     expect(rows[2]!.text()).toContain('put k-inspect = v-42');
     expect(rows[2]!.text()).toContain('put k-inspect = stale');
     expect(rows[3]!.text()).toContain('into snapshot at 60');
