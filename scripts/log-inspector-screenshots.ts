@@ -1,6 +1,7 @@
 // Screenshots of the log inspector on a real 3-node cluster (snapshots every 200 entries): a
-// key's entries after a workload, the put found, an index compacted into the snapshots, and a
-// long log picked from its strip, each in light and dark, into test-results/log-inspector/.
+// key's entries after a workload, the put found, an index compacted into the snapshots, a long
+// log picked from its strip, and a cut-off leader's write conflicting with the new leader's
+// entry, each in light and dark, into test-results/log-inspector/.
 // Needs `npm run build` and Chromium (/usr/bin/chromium or CHROMIUM_PATH).
 //
 // Run: npx tsx scripts/log-inspector-screenshots.ts
@@ -10,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Page } from 'playwright-core';
 import { ClusterDashboard } from '../main/cluster/dashboard';
+import { KvClient } from '../main/node/client';
+import type { LogReadResult } from '../main/node/log-inspect';
 import { createSessionToken, startWebServer } from '../main/web/server';
 import { startCluster } from '../test/cluster/cluster-harness';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
@@ -110,6 +113,32 @@ async function main(): Promise<void> {
       },
       false,
     );
+
+    // A conflict: the leader cut off takes a write; the others elect and write over its index.
+    const old = cluster.sup.view().leader;
+    await cluster.sup.isolate(old);
+    const client = new KvClient({
+      endpoints: [cluster.sup.get(old).rec.client],
+      timeoutMs: 400,
+      maxRetries: 0,
+    });
+    await client.put('k-lost', 'written-on-the-cut-off-leader').catch(() => undefined);
+    await client.close();
+    const lost = await cluster.sup
+      .admin(old)
+      .call<LogReadResult>('log-entries', { from: 1, count: 10, key: 'k-lost' });
+    const at = lost.entries[0]?.index;
+    if (at === undefined) throw new Error('the cut-off leader did not take the write');
+    await until('a new leader', () => ![0, old].includes(cluster.sup.view().leader));
+    await api.kvPut('k-won', 'on-the-new-leader');
+    await sleep(500);
+    await shoot('conflict', async (p) => {
+      await p.locator('[data-test=insp-index]').fill(String(at));
+      await p.locator('[data-test=insp-index]').press('Enter');
+      await sleep(300);
+      await p.locator('[data-test=log-inspector]').scrollIntoViewIfNeeded();
+    });
+    await cluster.sup.heal();
   } finally {
     await browser.close().catch(() => undefined);
     await server.close().catch(() => undefined);
