@@ -12,6 +12,7 @@ export type Page =
   | 'client'
   | 'workload'
   | 'events'
+  | 'messages'
   | 'scenarios';
 
 /**
@@ -29,6 +30,7 @@ export const PAGES: { id: Page; label: string }[] = [
   { id: 'client', label: 'Client console' },
   { id: 'workload', label: 'Workload' },
   { id: 'events', label: 'Events' },
+  { id: 'messages', label: 'Messages' },
   { id: 'scenarios', label: 'Scenarios' },
 ];
 
