@@ -55,6 +55,49 @@ beforeEach(() => {
   // Live: node 3 leads term 9. Recorded at AT: node 2 leads term 3.
   t = replayTransport(leaderView(3, 9, T0 + 60_000, 5000));
   recordElection(t);
+  // At AT a scenario is paused between steps, a workload runs and a node is being added: every
+  // control those bring (Step, Resume, Stop) is on screen too.
+  t.recording.addView({
+    ...leaderView(2, 3, AT, 9000),
+    scenario: {
+      name: 'leader-failover',
+      state: 'running',
+      startedAt: AT - 5000,
+      paused: true,
+      steps: [
+        { text: 'kill the leader', state: 'done', detail: '' },
+        { text: 'wait for a new leader', state: 'pending', detail: '' },
+      ],
+    },
+    workload: {
+      running: true,
+      options: {
+        clients: 1,
+        rate: 10,
+        keys: 4,
+        readRatio: 0.5,
+        casRatio: 0,
+        valueBytes: 8,
+        seconds: 0,
+      },
+      startedAt: AT - 8000,
+      stoppedAt: null,
+      totals: { ok: 10, failed: 0, unknown: 0, reads: 5, writes: 5 },
+      samples: [{ time: AT - 1000, opsPerSec: 10, p50Ms: 1, p99Ms: 3, errors: 0, unknown: 0 }],
+    },
+    workflows: [
+      {
+        id: 'w1',
+        kind: 'add-node',
+        node: 4,
+        state: 'running',
+        startedAt: AT - 2000,
+        finishedAt: null,
+        steps: [{ name: 'start node 4', state: 'active', detail: '', progress: null }],
+        error: null,
+      },
+    ],
+  });
   t.answers.listScenarios = () => [
     { name: 'leader-failover', title: 'Leader failover', description: 'kill the leader', steps: 3 },
   ];
@@ -94,6 +137,17 @@ describe('every page shows the recorded moment', () => {
       expect(app.get('[data-test=replay-state]').text()).toContain(`replaying ${formatTime(AT)}`);
       expect(app.find('[data-test=back-to-live]').exists()).toBe(true);
       expect(app.get('main').text()).not.toContain('term 9');
+      // Events pushed live are not the moment's.
+      t.push('event', {
+        seq: 50,
+        time: T0 + 60_000,
+        node: 3,
+        kind: 'leader',
+        message: 'live only',
+      });
+      await settle();
+      expect(app.get('main').text()).not.toContain('live only');
+      if (p.id === 'overview') expect(app.get('main').text()).toContain('node 2 leads term 3');
     });
   }
 });
@@ -110,13 +164,13 @@ describe('no control on any page changes the cluster while replaying', () => {
       const conn = useConnectionStore();
       const before = t.calls.length;
       let tried = 0;
-      let locked = 0;
+      // Counted before anything is clicked (the replay bar's marks and steps move the moment).
+      const locked = document.querySelectorAll('[data-refused]').length;
       // Three passes: a control may open others (the pace menu, a confirmation).
       for (let pass = 0; pass < 3; pass++) {
         const controls = [...document.querySelectorAll<Control>('button, input, select')];
         for (const el of controls) {
           if (!el.isConnected || el.matches(SKIP)) continue;
-          if (el.hasAttribute('data-refused')) locked++;
           if (el.disabled) continue;
           tried++;
           if (el instanceof HTMLButtonElement) el.click();
@@ -142,7 +196,11 @@ describe('no control on any page changes the cluster while replaying', () => {
       expect(conn.refused).toEqual([]);
       expect(tried).toBeGreaterThan(0);
       // The pages with controls that change the cluster show them disabled.
-      if (['node', 'membership', 'faults', 'client', 'workload', 'scenarios'].includes(p.id))
+      if (
+        ['topology', 'node', 'membership', 'faults', 'client', 'workload', 'scenarios'].includes(
+          p.id,
+        )
+      )
         expect(locked).toBeGreaterThan(0);
       expect(useTimeTravelStore().replaying).toBe(true);
     });

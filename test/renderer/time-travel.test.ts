@@ -12,6 +12,7 @@ import { useClusterStore } from '../../renderer/src/stores/cluster';
 import { useConnectionStore } from '../../renderer/src/stores/connection';
 import { useEventsStore } from '../../renderer/src/stores/events';
 import { useMessagesStore } from '../../renderer/src/stores/messages';
+import { useNodeLogsStore } from '../../renderer/src/stores/node-logs';
 import {
   FILE_REFUSAL,
   PLAY_TICK_MS,
@@ -199,6 +200,22 @@ describe('seeking', () => {
     tt.backToLive();
     await conn.run('killNode', 1);
     expect(t.calls.at(-1)).toEqual({ name: 'killNode', args: [1] });
+  });
+
+  it('node logs show the lines written up to the moment', async () => {
+    const tt = useTimeTravelStore();
+    const logs = useNodeLogsStore();
+    t.answers.nodeLogs = () => [
+      { t: T0 + 1000, level: 'info', msg: 'before' },
+      { t: T0 + 9000, level: 'info', msg: 'after' },
+    ];
+    await logs.load(1);
+    expect(logs.filtered.map((l) => l.msg)).toEqual(['before', 'after']);
+    tt.seek(T0 + 5000);
+    await settle();
+    expect(logs.filtered.map((l) => l.msg)).toEqual(['before']);
+    tt.backToLive();
+    expect(logs.filtered.map((l) => l.msg)).toEqual(['before', 'after']);
   });
 
   it('workload charts show the moment’s samples while replaying', async () => {
