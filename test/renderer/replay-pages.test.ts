@@ -206,3 +206,65 @@ describe('no control on any page changes the cluster while replaying', () => {
     });
   }
 });
+
+describe('the replay bar and the timeline drive the moment', () => {
+  it('the slider, ←/→ (not while typing), a timeline row’s jump, and back to live', async () => {
+    const app = await open('/events');
+    const tt = useTimeTravelStore();
+    expect(app.get('[data-test=replay-live]').text()).toContain('live');
+    expect(app.get('[data-test=top-conn]').text()).toContain('live');
+    expect(app.find('[data-test=back-to-live]').exists()).toBe(false);
+
+    // The slider: a drag asks for the moment once it rests.
+    const slider = app.get('[data-test=replay-slider]');
+    expect(slider.attributes('min')).toBe(String(T0));
+    expect(slider.attributes('max')).toBe(String(AT + 8_000));
+    (slider.element as HTMLInputElement).value = String(T0 + 5_000);
+    await slider.trigger('input');
+    await new Promise((r) => setTimeout(r, 150));
+    await settle();
+    expect(tt.instant).toBe(T0 + 5_000);
+    expect(app.get('[data-test=top-leader]').text()).toContain('node 1');
+    expect(app.get('[data-test=replay-time]').text()).toBe(formatTime(T0 + 5_000));
+
+    // → and ← step from marked event to marked event.
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+    expect(tt.instant).toBe(T0 + 10_000);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+    expect(tt.instant).toBe(T0 + 10_500);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft' }));
+    expect(tt.instant).toBe(T0 + 10_000);
+    // Not while typing in a text field.
+    const search = app.get('#ev-search').element as HTMLInputElement;
+    search.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    expect(tt.instant).toBe(T0 + 10_000);
+    await settle();
+
+    // The timeline holds the events up to the moment; a row's jump shows that event's moment.
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+    await settle();
+    expect(tt.instant).toBe(T0 + 11_000);
+    expect(app.get('[data-test=top-leader]').text()).toContain('node 2');
+    const rows = app.findAll('[data-test=event-list] li');
+    expect(rows.map((r) => r.get('[data-test=event-message]').text())).toEqual([
+      'node 2 leads term 3',
+      'node 2 campaigns',
+      'kill node 1',
+      'node 1 leads term 2',
+    ]);
+    const kill = rows.find((r) => r.text().includes('kill node 1'))!;
+    await kill.get('[data-test=jump-to-event]').trigger('click');
+    await settle();
+    expect(tt.instant).toBe(T0 + 10_000);
+    expect(app.get('[data-test=top-leader]').text()).toContain('node 1');
+    expect(router.currentRoute.value.query.at).toBe(String(T0 + 10_000));
+    expect(app.findAll('[data-test=event-list] li')).toHaveLength(2);
+
+    await app.get('[data-test=back-to-live]').trigger('click');
+    await settle();
+    expect(tt.replaying).toBe(false);
+    expect(app.get('[data-test=top-leader]').text()).toContain('node 3');
+    expect(router.currentRoute.value.query.at).toBeUndefined();
+  });
+});

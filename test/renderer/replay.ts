@@ -17,8 +17,10 @@ export class TestRecording {
   eventList: ClusterEvent[] = [];
   traces: MessageTrace[] = [];
 
+  /** addView keeps the views in time order (a view added at an instant already held comes after). */
   addView(v: ClusterView): void {
     this.views.push(v);
+    this.views.sort((a, b) => a.now - b.now);
   }
   addEvent(e: ClusterEvent): void {
     this.eventList.push(e);
