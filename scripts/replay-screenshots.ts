@@ -2,8 +2,8 @@
 // (main/web/fake-dashboard.ts), into test-results/replay/: the replay bar live; the Topology
 // replayed one second before the leader was killed and just after the new leader, and four
 // frames of playback at 1× across the election; the Faults page in replay (its controls
-// disabled); the event timeline with its "jump" buttons; the message inspector at the election
-// and live. The fake records what it pushes, as the real dashboard does; every change here is a
+// disabled); the event timeline with its "jump" buttons; the message inspector at the election,
+// live, and following one link. The fake records what it pushes, as the real dashboard does; every change here is a
 // call of its dashboard API, and every moment is read from what the fake recorded.
 // Needs `npx electron-vite build` and Chromium (/usr/bin/chromium or CHROMIUM_PATH).
 //
@@ -108,6 +108,13 @@ async function main(): Promise<void> {
     await page.click('[data-test=back-to-live]');
     await sleep(1500);
     await shot('08-messages-live');
+
+    await page.selectOption('[data-test=messages-from]', String(fresh));
+    const other = [1, 2, 3].find((id) => id !== old && id !== fresh)!;
+    await page.selectOption('[data-test=messages-to]', String(other));
+    await page.click('[data-test=messages-follow]');
+    await sleep(1500);
+    await shot('09-messages-follow');
   } finally {
     await browser?.close();
     await server.close();
