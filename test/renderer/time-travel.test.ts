@@ -304,6 +304,15 @@ describe('playback', () => {
     tt.play();
     await vi.advanceTimersByTimeAsync(1500);
     expect(seen).toEqual(['vote', 'vote-resp', 'app']);
+    // A seek passes the last second's messages before the moment once.
+    tt.pause();
+    seen.length = 0;
+    tt.seek(T0 + 12_000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual(['app']);
+    tt.seek(T0 + 10_610);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual(['app', 'vote', 'vote-resp']);
   });
 
   it('never has more than one moment in flight, and asks for the latest when it answers', async () => {

@@ -28,6 +28,11 @@ export const MESSAGE_WINDOW_MS = 5000;
 export const EVENT_LIMIT = 2000;
 /** MESSAGE_LIMIT: the recorded messages kept for a moment. */
 export const MESSAGE_LIMIT = 5000;
+/**
+ * SEEK_ECHO_MS: after a seek, the messages of this span before the moment are passed to the
+ * drawing once, so the Topology shows the traffic of the moment (they fly, then are gone).
+ */
+export const SEEK_ECHO_MS = 1000;
 /** FORWARD_MAX_MS: playback asks only for what is new when it moved on less than this. */
 const FORWARD_MAX_MS = 5000;
 
@@ -51,7 +56,8 @@ export const markOf = (e: ClusterEvent): MarkKind | null => MARK_OF[e.kind] ?? n
  * useTimeTravelStore: which moment the dashboard shows. 'live' follows the cluster; 'replaying'
  * shows the recorded moment `instant` (ms since the epoch) on every page: it puts the recorded
  * view into the cluster store, the recorded events up to the instant into the events store, and
- * the recorded messages of the MESSAGE_WINDOW_MS before it into the messages store, and makes the
+ * the recorded messages of the MESSAGE_WINDOW_MS before it into the messages store (and those of
+ * the last SEEK_ECHO_MS to the drawing, once), and makes the
  * connection store refuse every call that changes the cluster. Playback moves the instant on by
  * `rate` × the time that passes, PLAY_TICK_MS at a time. Moments are asked for one at a time:
  * while one is in flight, later instants wait, and only the latest is asked for next. The
@@ -252,6 +258,8 @@ export const useTimeTravelStore = defineStore('time-travel', () => {
         } else {
           events.showRecorded(evs);
           messages.showRecorded(msgs);
+          const echo = msgs.filter((m) => m.time > t - SEEK_ECHO_MS);
+          if (echo.length) messages.replay({ traces: echo, skipped: {} });
         }
         loaded = t;
         shownAt.value = t;
