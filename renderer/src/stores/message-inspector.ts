@@ -46,6 +46,8 @@ export const useMessageInspectorStore = defineStore('message-inspector', () => {
   const followed = shallowRef<MessageTrace[]>([]);
   const followError = ref<string | null>(null);
 
+  /** watchers: how many Messages pages are open. */
+  let watchers = 0;
   // The live list, taken from the ring at most every REFRESH_MS (and frozen while paused).
   const live = shallowRef<MessageTrace[]>([]);
   let refresh: ReturnType<typeof setTimeout> | undefined;
@@ -56,7 +58,9 @@ export const useMessageInspectorStore = defineStore('message-inspector', () => {
   watch(
     () => messages.received,
     () => {
-      if (refresh === undefined && !paused.value) refresh = setTimeout(take, REFRESH_MS);
+      // Only while the page is open: the ring keeps everything meanwhile.
+      if (watchers > 0 && refresh === undefined && !paused.value)
+        refresh = setTimeout(take, REFRESH_MS);
     },
   );
 
@@ -100,7 +104,6 @@ export const useMessageInspectorStore = defineStore('message-inspector', () => {
   }
 
   // Following a link live: poll its sender's last messages while the page is open.
-  let watchers = 0;
   let poll: ReturnType<typeof setInterval> | undefined;
   async function loadFollowed(): Promise<void> {
     const f = follow.value;
