@@ -121,8 +121,11 @@ describe('useEventsStore', () => {
     events.search = 'votes';
     expect(events.filtered.map((x) => x.seq)).toEqual([2]);
     events.search = '';
-    events.until = 1500;
+    // A recorded moment shows the recorded events instead, with the same filters.
+    events.showRecorded([e(1, 'fault', 'fault: kill node 1')]);
     expect(events.filtered.map((x) => x.seq)).toEqual([1]);
+    events.showRecorded(null);
+    expect(events.filtered.map((x) => x.seq)).toEqual([1, 2]);
   });
 
   it('counts process start-ups under Processes, not under Faults', () => {

@@ -25,6 +25,7 @@ import { createDeckRouter } from '../../renderer/src/router';
 import { startStores } from '../../renderer/src/stores';
 import { useConfirmStore } from '../../renderer/src/stores/confirm';
 import { useMessagesStore } from '../../renderer/src/stores/messages';
+import { useTimeTravelStore } from '../../renderer/src/stores/time-travel';
 import { useUiStore } from '../../renderer/src/stores/ui';
 import { fakeTransport, flush, follower, node, raft, view } from './helpers';
 import type { FakeTransport } from './helpers';
@@ -290,6 +291,50 @@ describe('links', () => {
 });
 
 describe('what moves', () => {
+  it('at a recorded moment the timer arcs stand still, and move at the rate while it plays', async () => {
+    const w = open(TopologyCanvas);
+    const v0 = view();
+    const recorded = view({
+      version: 2,
+      nodes: v0.nodes.map((n) =>
+        n.id === 2
+          ? {
+              ...n,
+              timer: {
+                kind: 'election',
+                elapsedMs: 200,
+                timeoutMs: 1000,
+                fraction: 0.2,
+                at: v0.now,
+              },
+            }
+          : n,
+      ),
+    });
+    t.answers.viewAt = (time) => ({ time, view: recorded, viewTime: v0.now });
+    t.answers.recordedEvents = () => [];
+    t.answers.recordedMessages = () => [];
+    const tt = useTimeTravelStore(pinia);
+    tt.seek(v0.now);
+    await flush();
+    await flush();
+    const canvas = w.vm as unknown as { paint(now: number): void };
+    const arc = w.get('circle[data-timer="2"]');
+    const c = arcLength(Number(arc.attributes('r')));
+    const t0 = now();
+    canvas.paint(t0);
+    const still = Number(arc.attributes('stroke-dashoffset'));
+    expect(still).toBeCloseTo(c * 0.8, 0);
+    canvas.paint(t0 + 400);
+    expect(Number(arc.attributes('stroke-dashoffset'))).toBe(still);
+    // Playing at 2×: 200 ms of the page's time is 400 ms of the recording's.
+    tt.setRate(2);
+    tt.play();
+    canvas.paint(t0 + 200);
+    expect(Number(arc.attributes('stroke-dashoffset'))).toBeLessThan(still - c * 0.3);
+    tt.stop();
+  });
+
   it('the election timer arc advances from the report and starts over when a view says so', async () => {
     const w = open(TopologyCanvas);
     const v0 = view();

@@ -104,7 +104,15 @@ export function spanOf<T>(
   timeOf: (x: T) => number,
 ): T[] {
   const end = lastAtOrBefore(items, to, timeOf);
-  const start = lastAtOrBefore(items, from - 1e-9, timeOf) + 1;
+  // The first item at or after `from` (a subtraction from an epoch time would round to it).
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (timeOf(items[mid]!) < from) lo = mid + 1;
+    else hi = mid;
+  }
+  const start = lo;
   if (end < start) return [];
   return items.slice(Math.max(start, end + 1 - limit), end + 1);
 }

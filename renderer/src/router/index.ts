@@ -5,6 +5,7 @@ import ClientPage from '../pages/ClientPage.vue';
 import EventsPage from '../pages/EventsPage.vue';
 import FaultsPage from '../pages/FaultsPage.vue';
 import MembershipPage from '../pages/MembershipPage.vue';
+import MessagesPage from '../pages/MessagesPage.vue';
 import NodePage from '../pages/NodePage.vue';
 import OverviewPage from '../pages/OverviewPage.vue';
 import ReplicationPage from '../pages/ReplicationPage.vue';
@@ -31,6 +32,7 @@ const COMPONENTS: Record<Page, Component | (() => Promise<unknown>)> = {
   client: ClientPage,
   workload: WorkloadPage,
   events: EventsPage,
+  messages: MessagesPage,
   scenarios: ScenariosPage,
 };
 

@@ -12,6 +12,7 @@ export type Page =
   | 'client'
   | 'workload'
   | 'events'
+  | 'messages'
   | 'scenarios';
 
 /**
@@ -29,13 +30,15 @@ export const PAGES: { id: Page; label: string }[] = [
   { id: 'client', label: 'Client console' },
   { id: 'workload', label: 'Workload' },
   { id: 'events', label: 'Events' },
+  { id: 'messages', label: 'Messages' },
   { id: 'scenarios', label: 'Scenarios' },
 ];
 
 /**
  * Where: what a dashboard URL names. `#/<page>` is a page, `#/node/<id>` one node's page, and an
- * `?at=<ms>` query on any of them an instant (epoch milliseconds, the clock of events and views).
- * The instant is only carried from page to page for now: every page shows the live cluster.
+ * `?at=<ms>` query on any of them an instant (epoch milliseconds, the clock of events and views):
+ * every page then shows the cluster as recorded at that instant (see stores/time-travel.ts), and
+ * the instant is carried from page to page.
  */
 export interface Where {
   page: Page;

@@ -17,21 +17,45 @@ import { useConnectionStore } from './connection';
  * (re)connection), with its fields indexed for the pages: the leader, per-node divergence and
  * lag, health counts and active faults, all as the view projection (main/view/projection.ts)
  * computed them, and where each term's entries begin (which only a history of views shows).
+ * While the dashboard replays a recorded moment (`showRecorded`), `view` and everything derived
+ * from it are that moment's; the live view keeps arriving underneath (`liveView`), so going back
+ * to live shows it at once.
  */
 export const useClusterStore = defineStore('cluster', () => {
   const conn = useConnectionStore();
-  const view = shallowRef<ClusterView | null>(null);
-  const termStarts = ref<TermStart[]>([]);
+  const liveView = shallowRef<ClusterView | null>(null);
+  /** recorded: the recorded moment's view while replaying (undefined while live). */
+  const recorded = shallowRef<ClusterView | null | undefined>(undefined);
+  const replaying = computed(() => recorded.value !== undefined);
+  const view = computed<ClusterView | null>(() =>
+    recorded.value !== undefined ? recorded.value : liveView.value,
+  );
+  const liveTermStarts = ref<TermStart[]>([]);
+  /** termStarts: the term starts seen, up to the shown view's term while replaying. */
+  const termStarts = computed<TermStart[]>(() => {
+    const v = recorded.value;
+    if (v === undefined) return liveTermStarts.value;
+    const term = v?.term ?? 0;
+    return liveTermStarts.value.filter((s) => s.term <= term);
+  });
   const receivedAt = ref<number | null>(null);
 
   /** apply takes a view unless it is older than the one shown (pushes may race a fetch). */
   function apply(next: ClusterView): void {
-    const cur = view.value;
+    const cur = liveView.value;
     if (cur && cur.clusterId === next.clusterId && next.version < cur.version) return;
-    if (cur && cur.clusterId !== next.clusterId) termStarts.value = [];
-    view.value = next;
+    if (cur && cur.clusterId !== next.clusterId) liveTermStarts.value = [];
+    liveView.value = next;
     receivedAt.value = Date.now();
-    termStarts.value = trackTermStarts(termStarts.value, next);
+    liveTermStarts.value = trackTermStarts(liveTermStarts.value, next);
+  }
+
+  /**
+   * showRecorded shows a recorded view instead of the live one (null: the moment before the
+   * first recorded view); undefined goes back to the live view.
+   */
+  function showRecorded(v: ClusterView | null | undefined): void {
+    recorded.value = v;
   }
 
   async function refresh(): Promise<void> {
@@ -92,6 +116,9 @@ export const useClusterStore = defineStore('cluster', () => {
 
   return {
     view,
+    liveView,
+    replaying,
+    showRecorded,
     receivedAt,
     termStarts,
     nodes,

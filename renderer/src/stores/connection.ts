@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
+import { changesCluster } from '../../../main/contract/api';
 import type { CallName, DashboardApi, PushHandler, PushName } from '../../../main/contract/api';
 import type { CallResult, ConnectionStatus, Transport } from '../api';
 import { useToastStore } from './toasts';
@@ -13,7 +14,10 @@ export function busyKey(name: CallName, args: readonly unknown[] = []): string {
  * useConnectionStore owns the transport: the one place the renderer talks to main. Other stores
  * call through `run` (errors become toasts, the call is marked busy while in flight) or `call`
  * (errors are thrown to the caller). `onConnected` callbacks run on every (re)connection, so
- * stores can fetch what they missed.
+ * stores can fetch what they missed. While `refusal` is set (the dashboard shows a recorded
+ * moment, or a recording opened from a file) every call that changes the cluster
+ * (changesCluster) is refused here, before it reaches the transport, with `refusal` as the
+ * reason; `refused` counts those refusals.
  */
 export const useConnectionStore = defineStore('connection', () => {
   const toasts = useToastStore();
@@ -25,6 +29,10 @@ export const useConnectionStore = defineStore('connection', () => {
     error: null,
   });
   const busy = ref<Record<string, number>>({});
+  /** refusal: why calls that change the cluster are refused now, or null when they are not. */
+  const refusal = ref<string | null>(null);
+  /** refused: the calls refused because of `refusal`, oldest first (the last 50). */
+  const refused = ref<CallName[]>([]);
   const connectedHooks: (() => void)[] = [];
   const pushSubs: { push: PushName; handler: PushHandler<PushName> }[] = [];
   let unsubscribe: (() => void)[] = [];
@@ -62,6 +70,10 @@ export const useConnectionStore = defineStore('connection', () => {
     name: K,
     ...args: Parameters<DashboardApi[K]>
   ): Promise<CallResult<K>> {
+    if (refusal.value !== null && changesCluster(name)) {
+      refused.value = [...refused.value.slice(-49), name];
+      throw new Error(`${name} refused: ${refusal.value}`);
+    }
     const t = transport.value;
     if (!t) throw new Error(`${name}: not connected`);
     const key = busyKey(name, args);
@@ -94,6 +106,11 @@ export const useConnectionStore = defineStore('connection', () => {
 
   const anyBusy = computed(() => Object.keys(busy.value).length > 0);
 
+  /** refuseChanges sets (or with null lifts) the reason every changing call is refused. */
+  function refuseChanges(reason: string | null): void {
+    refusal.value = reason;
+  }
+
   return {
     transport,
     status,
@@ -101,6 +118,9 @@ export const useConnectionStore = defineStore('connection', () => {
     connected,
     busy,
     anyBusy,
+    refusal,
+    refused,
+    refuseChanges,
     connect,
     onConnected,
     on,

@@ -21,8 +21,10 @@ const MAX_EVENTS = 10_000;
 
 /**
  * useEventsStore keeps the cluster's event stream in order (pushed one by one, gaps filled from
- * getEvents on every (re)connection), with the timeline's filters: kind groups, node, text search
- * and a time cursor (show events up to a moment, or live).
+ * getEvents on every (re)connection), with the timeline's filters: kind groups, node and text
+ * search. While a recorded moment is shown (`showRecorded`, from the time-travel store) the
+ * timeline is the recorded events up to that moment instead (`list`); the live stream keeps
+ * arriving underneath.
  */
 export const useEventsStore = defineStore('events', () => {
   const conn = useConnectionStore();
@@ -30,8 +32,17 @@ export const useEventsStore = defineStore('events', () => {
   const groups = ref<string[]>(EVENT_GROUPS.map((g) => g.id));
   const node = ref<NodeId | null>(null);
   const search = ref('');
-  /** until: show events up to this time; null = live. */
-  const until = ref<number | null>(null);
+  /** recorded: the recorded events up to the moment shown, oldest first; null while live. */
+  const recorded = shallowRef<ClusterEvent[] | null>(null);
+  /** list: the events the timeline shows: the recorded ones while replaying, else the live ones. */
+  // A copy: the live array is appended to in place, and a computed returning the same array
+  // would not tell its readers it changed.
+  const list = computed(() => recorded.value ?? events.value.slice());
+
+  /** showRecorded shows recorded events instead of the live stream; null goes back to live. */
+  function showRecorded(evs: ClusterEvent[] | null): void {
+    recorded.value = evs;
+  }
 
   const lastSeq = computed(() => events.value[events.value.length - 1]?.seq ?? 0);
 
@@ -41,7 +52,7 @@ export const useEventsStore = defineStore('events', () => {
    */
   function nodeIds(current: readonly NodeId[]): NodeId[] {
     const ids = new Set<NodeId>(current);
-    for (const e of events.value) if (e.node !== null) ids.add(e.node);
+    for (const e of list.value) if (e.node !== null) ids.add(e.node);
     return [...ids].sort((a, b) => a - b);
   }
 
@@ -78,18 +89,12 @@ export const useEventsStore = defineStore('events', () => {
     return s;
   });
 
-  const range = computed(() => {
-    const list = events.value;
-    return list.length ? { from: list[0]!.time, to: list[list.length - 1]!.time } : null;
-  });
-
   const filtered = computed(() => {
     const q = search.value.trim().toLowerCase();
-    return events.value.filter(
+    return list.value.filter(
       (e) =>
         kinds.value.has(e.kind) &&
         (node.value === null || e.node === node.value) &&
-        (until.value === null || e.time <= until.value) &&
         (q === '' || e.message.toLowerCase().includes(q) || e.kind.includes(q)),
     );
   });
@@ -118,9 +123,10 @@ export const useEventsStore = defineStore('events', () => {
     groups,
     node,
     search,
-    until,
+    recorded,
+    list,
+    showRecorded,
     lastSeq,
-    range,
     filtered,
     add,
     catchUp,

@@ -6,7 +6,10 @@ import { useEventsStore } from './events';
 import { useMessagesStore } from './messages';
 import { useScenariosStore } from './scenarios';
 
-/** startStores connects the stores to a transport and subscribes them to the pushes. */
+/**
+ * startStores connects the stores to a transport and subscribes them to the pushes. (Time travel
+ * starts asking for the recording when the app is mounted: see App.vue.)
+ */
 export function startStores(pinia: Pinia, transport: Transport): void {
   useClusterStore(pinia).start();
   useEventsStore(pinia).start();

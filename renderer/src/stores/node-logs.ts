@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { NodeId } from '../../../main/contract/view';
 import { useConnectionStore } from './connection';
+import { useTimeTravelStore } from './time-travel';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -37,10 +38,12 @@ export function toLine(r: Record<string, unknown>): LogLine {
 
 /**
  * useNodeLogsStore: the recent structured log lines of one node (nodeLogs), refreshed while the
- * node detail is open, with a minimum level and a text search.
+ * node detail is open, with a minimum level and a text search. While a recorded moment is shown,
+ * only the lines written up to it (of those the node still keeps) are shown.
  */
 export const useNodeLogsStore = defineStore('nodeLogs', () => {
   const conn = useConnectionStore();
+  const tt = useTimeTravelStore();
   const node = ref<NodeId | null>(null);
   const lines = ref<LogLine[]>([]);
   const minLevel = ref<LogLevel>('info');
@@ -64,7 +67,9 @@ export const useNodeLogsStore = defineStore('nodeLogs', () => {
   const filtered = computed(() => {
     const min = LOG_LEVELS.indexOf(minLevel.value);
     const q = search.value.trim().toLowerCase();
+    const until = tt.replaying ? tt.instant : null;
     return lines.value.filter((l) => {
+      if (until !== null && l.time !== null && l.time > until) return false;
       const rank = LOG_LEVELS.indexOf(l.level as LogLevel);
       if (rank >= 0 && rank < min) return false;
       if (!q) return true;

@@ -97,6 +97,17 @@ export const useUiStore = defineStore('ui', () => {
     await (opts.replace ? navigator().replace(to) : navigator().push(to));
   }
 
+  /**
+   * setAt names an instant in the URL (null removes it), replacing the history entry: the page
+   * stays, only the moment shown changes. Without a router it does nothing.
+   */
+  async function setAt(t: number | null): Promise<void> {
+    const r = router.value;
+    if (!r || at.value === t) return;
+    const w = where.value;
+    await r.replace(locationOf({ page: w.page, node: w.node, at: t }));
+  }
+
   function toggleTheme(): void {
     themeChoice.value = theme.value === 'dark' ? 'light' : 'dark';
   }
@@ -110,6 +121,7 @@ export const useUiStore = defineStore('ui', () => {
     attach,
     go,
     openNode,
+    setAt,
     toggleTheme,
   };
 });

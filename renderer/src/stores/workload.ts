@@ -23,7 +23,9 @@ export const DEFAULT_WORKLOAD: WorkloadOptions = {
  * the checker's verdict come live from the cluster view. For the charts it keeps the run's
  * samples beyond the view's recent ones (`history`, newest last, up to HISTORY_LIMIT; a new run
  * starts it again) and the periods during which a fault was in force (`faultPeriods`, as seen in
- * the views since the dashboard opened; to = null while one still is).
+ * the views since the dashboard opened; to = null while one still is). While a recorded moment
+ * is shown, the charts show that moment's view: its recent samples, and the fault periods seen
+ * up to it.
  */
 export const useWorkloadStore = defineStore('workload', () => {
   const conn = useConnectionStore();
@@ -43,35 +45,47 @@ export const useWorkloadStore = defineStore('workload', () => {
     { immediate: true },
   );
 
-  const history = shallowRef<WorkloadSample[]>([]);
+  const liveHistory = shallowRef<WorkloadSample[]>([]);
   let historyRun: number | null = null;
   watch(
-    samples,
+    () => cluster.liveView?.workload?.samples ?? [],
     (list) => {
-      const run = workload.value?.startedAt ?? null;
+      const run = cluster.liveView?.workload?.startedAt ?? null;
       if (run !== historyRun) {
         historyRun = run;
-        history.value = [];
+        liveHistory.value = [];
       }
-      const kept = history.value;
+      const kept = liveHistory.value;
       const after = kept[kept.length - 1]?.time ?? -Infinity;
       const fresh = list.filter((s) => s.time > after);
       if (fresh.length === 0) return;
       const next = kept.concat(fresh);
-      history.value = next.length > HISTORY_LIMIT ? next.slice(-HISTORY_LIMIT) : next;
+      liveHistory.value = next.length > HISTORY_LIMIT ? next.slice(-HISTORY_LIMIT) : next;
     },
     { immediate: true },
+  );
+  const history = computed<WorkloadSample[]>(() =>
+    cluster.replaying ? samples.value : liveHistory.value,
   );
 
-  const faultPeriods = shallowRef<{ from: number; to: number | null }[]>([]);
+  const liveFaultPeriods = shallowRef<{ from: number; to: number | null }[]>([]);
   watch(
-    () => cluster.view,
+    () => cluster.liveView,
     (v) => {
       if (v)
-        faultPeriods.value = trackPeriods(faultPeriods.value, cluster.faults.length > 0, v.now);
+        liveFaultPeriods.value = trackPeriods(liveFaultPeriods.value, v.faults.length > 0, v.now);
     },
     { immediate: true },
   );
+  /** faultPeriods: while replaying, those begun by the moment shown (one in force then is open). */
+  const faultPeriods = computed(() => {
+    const v = cluster.view;
+    if (!cluster.replaying || !v) return liveFaultPeriods.value;
+    const now = v.now;
+    return liveFaultPeriods.value
+      .filter((p) => p.from <= now)
+      .map((p) => (p.to === null || p.to > now ? { from: p.from, to: null } : p));
+  });
 
   const latest = computed(() => samples.value[samples.value.length - 1] ?? null);
 
