@@ -28,6 +28,7 @@ import { ScenarioControl } from './scenarios/control';
 import { connectAdmin } from './admin-link';
 import type { NodeCommand } from './node-command';
 import { IDLE_CHECKER } from '../view/projection';
+import { openClusterRecording } from './recording/cluster-recording';
 import { MemoryRecording } from './recording/memory-recording';
 import { recordPushes } from './recording/recording';
 import type { Recording } from './recording/recording';
@@ -457,8 +458,8 @@ export interface LocalDashboard {
 }
 
 /**
- * startDashboard starts (or brings back) the cluster in `dir` and wraps it in the dashboard API:
- * what the desktop app and browser mode both serve. dispose() stops every node it started.
+ * startDashboard starts (or brings back) the cluster in `dir` and wraps it in the dashboard API,
+ * recording into the cluster's folder: what the desktop app and browser mode both serve. dispose() stops every node it started.
  */
 export async function startDashboard(options: {
   dir: string;
@@ -466,6 +467,8 @@ export async function startDashboard(options: {
   command?: NodeCommand;
   /** pace: the demo pace to start the nodes at (default real time). */
   pace?: PaceView;
+  /** recordLimitMiB: the recording's bound (SupervisorOptions.recordLimitMiB). */
+  recordLimitMiB?: number;
 }): Promise<LocalDashboard> {
   const sup = new Supervisor({
     dir: options.dir,
@@ -473,9 +476,11 @@ export async function startDashboard(options: {
     connect: connectAdmin,
     command: options.command,
     pace: options.pace,
+    recordLimitMiB: options.recordLimitMiB,
   });
   await sup.start();
-  const api = new ClusterDashboard(sup);
+  // The recording in the cluster's folder: time travel covers earlier runs too.
+  const api = new ClusterDashboard(sup, openClusterRecording(sup));
   return {
     api,
     sup,

@@ -47,8 +47,10 @@ export async function serveDashboard(
   // `app` has no pace options: its cluster starts at real time.
   const pace = paceOf(args);
   const { web, dash } = await browserMode();
-  const { controlLimitsOf, nodeFlagsOf, forceKill, hostCluster, waitForSignal } =
+  const { controlLimitsOf, nodeFlagsOf, recordLimitOf, forceKill, hostCluster, waitForSignal } =
     await import('../host');
+  const { openClusterRecording } = await import('../../cluster/recording/cluster-recording');
+  const recordLimitMiB = recordLimitOf(args);
   const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
   if (!existsSync(join(staticDir, 'index.html')))
     throw new CliError(
@@ -67,8 +69,11 @@ export async function serveDashboard(
       controlLimits: controlLimitsOf(args),
       nodeFlags: nodeFlagsOf(args),
       pace,
+      recordLimitMiB,
+      record: false,
     });
-    const dashboard = new dash.ClusterDashboard(hosted.sup);
+    // The dashboard records into the cluster's folder (so time travel covers earlier runs).
+    const dashboard = new dash.ClusterDashboard(hosted.sup, openClusterRecording(hosted.sup));
     let server;
     try {
       server = await web.startWebServer({

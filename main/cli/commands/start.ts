@@ -114,8 +114,9 @@ async function run(args: ParsedArgs): Promise<number> {
   const json = args.flag('json') || !process.stdout.isTTY;
   const dir = dataDir(args);
   const pace = paceOf(args);
-  const { controlLimitsOf, nodeFlagsOf, forceKill, hostCluster, waitForSignal } =
+  const { controlLimitsOf, nodeFlagsOf, recordLimitOf, forceKill, hostCluster, waitForSignal } =
     await import('../host');
+  const recordLimitMiB = recordLimitOf(args);
   process.stdout.on('error', () => undefined);
 
   let hosted: HostedCluster | undefined;
@@ -133,6 +134,7 @@ async function run(args: ParsedArgs): Promise<number> {
       controlLimits: controlLimitsOf(args),
       nodeFlags: nodeFlagsOf(args),
       pace,
+      recordLimitMiB,
     });
     const end = json ? runJson(hosted) : runTable(hosted);
     const sig = await signal.promise;
