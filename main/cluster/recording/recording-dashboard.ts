@@ -14,6 +14,7 @@ import {
   type ClusterView,
   type LinkDetail,
   type LogInspection,
+  type LogQuery,
   type MessageTrace,
   type NodeId,
   type RecordedMoment,
@@ -114,13 +115,13 @@ export class RecordingDashboard implements PushSource {
     return { link, byType: [], recent: recent.slice(-RECENT_ON_LINK) };
   }
 
-  async nodeLogs(id: NodeId): Promise<Record<string, unknown>[]> {
+  async nodeLogs(id: NodeId, _lines: number): Promise<Record<string, unknown>[]> {
     throw new RecordingRefusal(
       `${this.reader.path} is a recording: it holds no logs of node ${id} (they are in its data folder, if any)`,
     );
   }
 
-  async logEntries(): Promise<LogInspection> {
+  async logEntries(_query: LogQuery): Promise<LogInspection> {
     throw new RecordingRefusal('a recording holds no log entries');
   }
 
