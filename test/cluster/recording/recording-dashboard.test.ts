@@ -13,6 +13,7 @@ import type { ClusterView } from '../../../main/contract/view';
 import { FileRecording } from '../../../main/cluster/recording/file-recording';
 import { RecordingDashboard } from '../../../main/cluster/recording/recording-dashboard';
 import { exportRecording } from '../../../main/cluster/recording/recording-reader';
+import { openRecordingBackend } from '../../../main/web/backends';
 import { event, T0, trace, view } from './recording-fixtures';
 
 const links = [
@@ -122,6 +123,14 @@ describe('RecordingDashboard', () => {
       `${file} is a recording: it holds no logs of node 2`,
     );
     await expect(dash.exportHistory()).rejects.toThrow(/holds no client history/);
+  });
+
+  it('is the backend the app binds its window to for "Open recording…"', async () => {
+    const backend = openRecordingBackend(file);
+    expect(await backend.api.getView()).toEqual(views[19]);
+    expect((await backend.api.recordingInfo()).source).toBe('file');
+    await backend.dispose();
+    expect(() => openRecordingBackend(join(dir, 'nope'))).toThrow(/nope: no such file or folder/);
   });
 
   it('pushes nothing', () => {
