@@ -4,7 +4,7 @@
  * server that answers getView over HTTP and the WebSocket from the recording alone and refuses
  * changes.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,8 @@ import { serveRecording, type ReplayServer } from '../../main/cli/commands/repla
 import { FileRecording } from '../../main/cluster/recording/file-recording';
 import type { ClusterView } from '../../main/contract/view';
 import { event, T0, view } from '../cluster/recording/recording-fixtures';
-import { killAll, runCli } from './run-cli';
+import { RecordingReader } from '../../main/cluster/recording/recording-reader';
+import { killAll, nodePids, runCli, startCluster } from './run-cli';
 
 let dir: string;
 let views: ClusterView[];
@@ -64,6 +65,46 @@ describe('raftdeck record export', () => {
     expect(again.stderr).toContain(
       `${file} exists already; give a new file name (nothing was written)`,
     );
+  });
+});
+
+describe('raftdeck start records', () => {
+  it('refuses a record limit out of range, naming it', async () => {
+    const r = await runCli(['start', '--data', join(dir, 'never'), '--record-limit', '3'], 60_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      '--record-limit 3 is not a recording limit: give MiB in 4..1048576, or 0 to keep no recording on disk',
+    );
+  });
+
+  it('into DIR/recording within --record-limit (kept in cluster.json); export works while it runs', async () => {
+    const data = join(dir, 'running');
+    const c = await startCluster(['--data', data, '--nodes', '1', '--record-limit', '8'], 60_000);
+    for (const n of c.started.nodes) nodePids.add(n.pid);
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(JSON.parse(readFileSync(join(data, 'cluster.json'), 'utf8')).recordLimitMiB).toBe(8);
+      expect(readdirSync(join(data, 'recording'))).toEqual(['00000001.rdrec']);
+      const file = join(dir, 'running.rdrec');
+      const r = await runCli(['record', 'export', data, file], 60_000);
+      expect(r.code, r.stderr).toBe(0);
+      const reader = RecordingReader.open(file);
+      const info = await reader.info();
+      expect(info.clusterId).toBe(c.started.clusterId);
+      expect(info.notes).toEqual([]);
+      const last = (await reader.viewAt(info.to!)).view!;
+      expect(last.clusterId).toBe(c.started.clusterId);
+      expect(last.nodes.map((n) => n.id)).toEqual([1]);
+    } finally {
+      c.child.kill('SIGINT');
+      await c.exited;
+    }
+    // a second run starts a new segment after the first
+    const again = await startCluster(['--data', data], 60_000);
+    for (const n of again.started.nodes) nodePids.add(n.pid);
+    again.child.kill('SIGINT');
+    await again.exited;
+    expect(readdirSync(join(data, 'recording'))).toEqual(['00000001.rdrec', '00000002.rdrec']);
   });
 });
 
