@@ -48,6 +48,7 @@ import {
   SEGMENT_NAME,
   segmentName,
   spanText,
+  traceTuple,
   type SegmentHeader,
 } from './recording-format';
 import { fileSource, SegmentIndex, SegmentSet, type SegmentSource } from './segment-set';
@@ -230,13 +231,15 @@ export class FileRecording implements Recording {
     const traces: MessageTrace[] = batch.traces.map((tr) =>
       tr.time <= t ? tr : { ...tr, time: t },
     );
-    this.append(KIND_MESSAGES, t, [KIND_MESSAGES, t, traces, batch.skipped], traces);
+    let min = t;
+    for (const tr of traces) if (tr.time < min) min = tr.time;
+    this.append(KIND_MESSAGES, t, [KIND_MESSAGES, t, traces.map(traceTuple), batch.skipped], min);
     this.afterAppend();
   }
 
-  private append(kind: number, t: number, record: unknown[], body?: unknown): void {
+  private append(kind: number, t: number, record: unknown[], minTime = t): void {
     const bytes = frame(encodePayload(record));
-    this.seg.add(kind, t, this.seg.end, bytes.length, body);
+    this.seg.add(kind, t, this.seg.end, bytes.length, minTime);
     this.seg.end += bytes.length;
     this.pending.push(bytes);
   }

@@ -11,9 +11,10 @@
  *
  * Record payloads are msgpack arrays [kind, time, ...]: KIND_KEYFRAME [1, t, view],
  * KIND_DELTA [2, t, delta against the previous view of the segment], KIND_EVENT [3, t, event],
- * KIND_MESSAGES [4, t, traces, skipped].
+ * KIND_MESSAGES [4, t, traces as tuples (TRACE_FIELDS), skipped].
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import type { MessageTrace } from '../../contract/view';
 import { crc32c } from '../../node/storage/crc32c';
 
 export const SEGMENT_MAGIC = 'RDRECSEG';
@@ -35,6 +36,56 @@ export const KIND_KEYFRAME = 1;
 export const KIND_DELTA = 2;
 export const KIND_EVENT = 3;
 export const KIND_MESSAGES = 4;
+
+/**
+ * TRACE_FIELDS: the order of a trace's fields in its tuple (a message record holds each trace as
+ * an array of these, nil where a field is absent, trailing nils left out): a quarter of the bytes
+ * of the same trace as a map.
+ */
+export const TRACE_FIELDS = [
+  'seq',
+  'time',
+  'from',
+  'to',
+  'type',
+  'term',
+  'dir',
+  'fate',
+  'delayMs',
+  'bytes',
+  'index',
+  'logTerm',
+  'entries',
+  'entryBytes',
+  'commit',
+  'reject',
+  'hint',
+  'snapOffset',
+  'snapTotal',
+  'done',
+] as const satisfies readonly (keyof MessageTrace)[];
+
+type MissingTraceField = Exclude<keyof MessageTrace, (typeof TRACE_FIELDS)[number]>;
+/** A compile error here names a MessageTrace field missing from TRACE_FIELDS. */
+export const TRACE_FIELDS_COMPLETE: [MissingTraceField] extends [never] ? true : MissingTraceField =
+  true;
+
+/** traceTuple: a trace as its tuple. */
+export function traceTuple(t: MessageTrace): unknown[] {
+  const rec = t as unknown as Record<string, unknown>;
+  const out = TRACE_FIELDS.map((f) => rec[f] ?? null);
+  while (out.length > 0 && out[out.length - 1] === null) out.pop();
+  return out;
+}
+
+/** traceOf: the trace a tuple holds, or null for something that is not one. */
+export function traceOf(tuple: unknown): MessageTrace | null {
+  if (!Array.isArray(tuple) || typeof tuple[1] !== 'number') return null;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < TRACE_FIELDS.length && i < tuple.length; i++)
+    if (tuple[i] !== null && tuple[i] !== undefined) out[TRACE_FIELDS[i]!] = tuple[i];
+  return out as unknown as MessageTrace;
+}
 
 /** SEGMENT_NAME: `<seq:8 digits>.rdrec`. */
 export const SEGMENT_NAME = /^(\d{8})\.rdrec$/;

@@ -29,6 +29,7 @@ import {
   RecordingFormatError,
   SEGMENT_MAGIC,
   spanText,
+  traceOf,
   type SegmentHeader,
 } from './recording-format';
 import { patch, type Delta } from './view-delta';
@@ -108,7 +109,7 @@ export class SegmentIndex {
   }
 
   /** add indexes one record (the writer calls it for every record it appends). */
-  add(kind: number, time: number, off: number, len: number, body?: unknown): void {
+  add(kind: number, time: number, off: number, len: number, minTime = time): void {
     const col =
       kind === KIND_EVENT
         ? this.events
@@ -123,11 +124,7 @@ export class SegmentIndex {
     col.len.push(len);
     if (col === this.views) this.keys.push(kind === KIND_KEYFRAME);
     if (col === this.batches) {
-      let min = time;
-      if (Array.isArray(body))
-        for (const tr of body as { time?: unknown }[])
-          if (typeof tr?.time === 'number' && tr.time < min) min = tr.time;
-      this.batchMin.push(min);
+      this.batchMin.push(Math.min(minTime, time));
     }
     if (this.first === null || time < this.first) this.first = time;
     if (this.last === null || time > this.last) this.last = time;
@@ -191,7 +188,11 @@ export function indexSegment(src: SegmentSource): SegmentIndex {
       seg.damage = { offset: pos, reason: 'a record is not [kind, time, ...]' };
       break;
     }
-    seg.add(rec[0], rec[1], pos, FRAME_BYTES + len, rec[0] === KIND_MESSAGES ? rec[2] : undefined);
+    let min = rec[1];
+    if (rec[0] === KIND_MESSAGES && Array.isArray(rec[2]))
+      for (const tuple of rec[2] as unknown[])
+        if (Array.isArray(tuple) && typeof tuple[1] === 'number' && tuple[1] < min) min = tuple[1];
+    seg.add(rec[0], rec[1], pos, FRAME_BYTES + len, min);
     pos += FRAME_BYTES + len;
     seg.end = pos;
   }
@@ -420,8 +421,10 @@ export class SegmentSet {
         }
         for (const rec of this.records(seg, col.off[i]!, col.off[i]! + col.len[i]!)) {
           if (rec[0] !== KIND_MESSAGES || !Array.isArray(rec[2])) continue;
-          for (const tr of rec[2] as MessageTrace[])
-            if (tr.time >= from && tr.time <= to) found.push(tr);
+          for (const tuple of rec[2] as unknown[]) {
+            const tr = traceOf(tuple);
+            if (tr !== null && tr.time >= from && tr.time <= to) found.push(tr);
+          }
         }
       }
     }

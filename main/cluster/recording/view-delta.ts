@@ -6,13 +6,15 @@
  *
  * A Delta is one of (the shapes are part of the recording format, docs/recording.md):
  *   { s: value }                      replace the whole value with `value`
- *   { o: { key: Delta, ... }, d?: [key, ...] }
- *                                     an object: change these fields, delete those (`d`)
- *   { a: [[i, Delta], ...], n: len, h?: k }
+ *   { o: { key: Change, ... }, d?: [key, ...] }
+ *                                     an object: delete these fields (`d`), change those
+ *   { a: [[i, Change], ...], n: len, h?: k }
  *                                     an array: drop the first k items (`h`, when the array
  *                                     moved along, as a window of samples does), cut or extend
- *                                     to `n` items, then change item i by its Delta (an item
- *                                     past the old end always comes as { s: value })
+ *                                     to `n` items, then change item i
+ * A Change (a field's or an item's) is a Delta, or, when the new value is not a plain object
+ * (a number, string, boolean, null or array), that value itself: the short form of { s: value }.
+ * An item past the old end, or a new field, always comes as a replacement.
  * diff returns null when the values are equal.
  */
 
@@ -20,8 +22,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export type Delta =
   | { s: unknown }
-  | { o: Record<string, Delta>; d?: string[] }
-  | { a: [number, Delta][]; n: number; h?: number };
+  | { o: Record<string, Change>; d?: string[] }
+  | { a: [number, Change][]; n: number; h?: number };
 
 /** MAX_SHIFT: the longest move along an array that diff looks for. */
 const MAX_SHIFT = 64;
@@ -57,8 +59,29 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 /** diff: the Delta that turns `prev` into `next`, or null when they are equal. */
 export function diff(prev: unknown, next: unknown): Delta | null {
   if (deepEqual(prev, next)) return null;
+  return structural(prev, next) ?? { s: next };
+}
+
+/**
+ * Change: what an object field or array item becomes: a Delta, or, for a value that is not a
+ * plain object (a number, string, boolean, null or array), the value itself (the short form of
+ * { s: value }).
+ */
+export type Change = Delta | Exclude<Json, Record<string, Json>>;
+
+/** replacement: the Change that replaces a value by `next`. */
+const replacement = (next: unknown): Change => (isObject(next) ? { s: next } : (next as Change));
+
+/** change: how a field or item goes from `prev` to `next` (undefined when equal). */
+function change(prev: unknown, next: unknown): Change | undefined {
+  if (deepEqual(prev, next)) return undefined;
+  return structural(prev, next) ?? replacement(next);
+}
+
+/** structural: the object or array Delta from `prev` to `next`, or null if they are not both. */
+function structural(prev: unknown, next: unknown): Delta | null {
   if (isObject(prev) && isObject(next)) {
-    const o: Record<string, Delta> = {};
+    const o: Record<string, Change> = {};
     const d: string[] = [];
     for (const k in prev) {
       if (prev[k] !== undefined && (!Object.hasOwn(next, k) || next[k] === undefined)) d.push(k);
@@ -66,25 +89,26 @@ export function diff(prev: unknown, next: unknown): Delta | null {
     for (const k in next) {
       const v = next[k];
       if (v === undefined) continue;
-      const sub = Object.hasOwn(prev, k) && prev[k] !== undefined ? diff(prev[k], v) : { s: v };
-      if (sub !== null) o[k] = sub;
+      const sub =
+        Object.hasOwn(prev, k) && prev[k] !== undefined ? change(prev[k], v) : replacement(v);
+      if (sub !== undefined) o[k] = sub;
     }
     return d.length > 0 ? { o, d } : { o };
   }
   if (Array.isArray(prev) && Array.isArray(next)) {
     const h = shiftOf(prev, next);
     const base = h > 0 ? prev.slice(h) : prev;
-    const a: [number, Delta][] = [];
+    const a: [number, Change][] = [];
     for (let i = 0; i < next.length; i++) {
-      if (i >= base.length) a.push([i, { s: next[i] }]);
+      if (i >= base.length) a.push([i, replacement(next[i])]);
       else {
-        const sub = diff(base[i], next[i]);
-        if (sub !== null) a.push([i, sub]);
+        const sub = change(base[i], next[i]);
+        if (sub !== undefined) a.push([i, sub]);
       }
     }
     return h > 0 ? { a, n: next.length, h } : { a, n: next.length };
   }
-  return { s: next };
+  return null;
 }
 
 /**
@@ -131,7 +155,7 @@ export function patch(prev: unknown, delta: Delta | null): unknown {
     }
     for (const k of Object.keys(delta.o)) {
       if (k === '__proto__') throw new DeltaError("an object delta names the field '__proto__'");
-      out[k] = patch(out[k], delta.o[k]!);
+      out[k] = applyChange(out[k], delta.o[k]);
     }
     return out;
   }
@@ -148,9 +172,14 @@ export function patch(prev: unknown, delta: Delta | null): unknown {
     for (const item of a) {
       if (!Array.isArray(item) || !Number.isSafeInteger(item[0]) || item[0] < 0 || item[0] >= n)
         throw new DeltaError('an array delta names an item outside the array');
-      out[item[0]] = patch(out[item[0]], item[1]);
+      out[item[0]] = applyChange(out[item[0]], item[1]);
     }
     return out;
   }
   throw new DeltaError('a delta must have s, o or a');
+}
+
+/** applyChange: a field or item changed by a Change (a Delta, or the value itself). */
+function applyChange(prev: unknown, c: unknown): unknown {
+  return isObject(c) ? patch(prev, c as Delta) : c;
 }

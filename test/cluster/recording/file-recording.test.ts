@@ -24,7 +24,9 @@ import {
   segmentBytesFor,
   type FileRecordingOptions,
 } from '../../../main/cluster/recording/file-recording';
+import { traceOf, traceTuple } from '../../../main/cluster/recording/recording-format';
 import { exportRecording, RecordingReader } from '../../../main/cluster/recording/recording-reader';
+import type { MessageTrace } from '../../../main/contract/view';
 import { event, T0, trace, view } from './recording-fixtures';
 const dirs: string[] = [];
 const open: FileRecording[] = [];
@@ -168,7 +170,7 @@ describe('FileRecording', () => {
     expect(segs[0]!.damage).toBeNull();
     expect(segs[1]!.damage).not.toBeNull();
     for (const seg of [segs[0]!, ...segs.slice(2)]) {
-      for (const t of [seg.first!, seg.last!]) {
+      for (const t of [seg.views.t[0]!, seg.views.t.at(-1)!]) {
         const i = Math.floor((t - T0) / 100);
         expect((await reader.viewAt(t)).view).toEqual(views[i]);
       }
@@ -298,6 +300,34 @@ describe('FileRecording', () => {
       /not a raftdeck recording export/,
     );
     expect(() => RecordingReader.open(dir)).toThrow(/holds no recording/);
+  });
+
+  it('keeps every field of a trace through its tuple, false and 0 included', async () => {
+    const full: MessageTrace = {
+      ...trace(9, T0 + 1),
+      type: 'app-resp',
+      index: 0,
+      logTerm: 3,
+      entries: 2,
+      entryBytes: 80,
+      commit: 7,
+      reject: false,
+      hint: 4,
+      snapOffset: 0,
+      snapTotal: 100,
+      done: false,
+    };
+    expect(traceOf(traceTuple(full))).toEqual(full);
+    expect(traceTuple(trace(1, T0))).toHaveLength(10);
+    expect(traceOf('x')).toBeNull();
+    const dir = tempDir();
+    const r = recording(dir);
+    r.addMessages({ traces: [full, trace(2, T0 + 2)], skipped: { '1-2': 4 } }, T0 + 3);
+    await r.close();
+    expect(await RecordingReader.open(dir).messages(0, T0 * 2, 10)).toEqual([
+      full,
+      trace(2, T0 + 2),
+    ]);
   });
 
   it('checks the limit setting and sizes segments from it', () => {

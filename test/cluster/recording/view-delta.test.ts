@@ -136,7 +136,7 @@ describe('view-delta', () => {
     expect(deepEqual({ a: undefined }, {})).toBe(true);
     expect(deepEqual([1], { 0: 1 })).toBe(false);
     const d = diff({ a: 1 }, { a: 1, u: undefined, b: 2 });
-    expect(d).toEqual({ o: { b: { s: 2 } } });
+    expect(d).toEqual({ o: { b: 2 } });
   });
 
   it('refuses a delta that does not fit its value', () => {
