@@ -119,7 +119,9 @@ export const serveCommand: Command = {
   description: `Starts the cluster in DIR (like \`raftdeck start\`) and serves the dashboard on
 http://127.0.0.1:PORT with a session token; open the printed URL in a browser. The other commands
 work against it as they do against \`raftdeck start\`. Ctrl-C stops everything. --pace N slows
-the nodes down N times for a demo (the dashboard's pace control and \`raftdeck pace\` change it).`,
+the nodes down N times for a demo (the dashboard's pace control and \`raftdeck pace\` change it).
+The cluster is recorded into DIR/recording (bounded by --record-limit), so the dashboard can show
+any earlier instant, also of earlier runs.`,
   positionals: [],
   options: [dataOption(), ...serveOptions, ...paceOptions],
   exitCodes: ['0  stopped by Ctrl-C / SIGTERM', '1  could not start', '2  bad arguments'],

@@ -166,7 +166,11 @@ While it runs, the other commands reach the cluster through DIR: cluster.json (a
 admin-token (the nodes' admin token, mode 0600) and control.json (a loopback control port for
 faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exits 0.
 
---pace N slows every node down N times for a demo (\`raftdeck pace\` changes it while it runs).`,
+--pace N slows every node down N times for a demo (\`raftdeck pace\` changes it while it runs).
+
+It records the cluster into DIR/recording as it runs (views, events, sampled Raft messages), so
+the dashboard can show earlier instants; --record-limit bounds it (\`raftdeck record export\`
+writes it into one file, \`raftdeck replay\` opens it).`,
   positionals: [],
   options: [
     nodesOption,
