@@ -302,6 +302,19 @@ describe('FileRecording', () => {
     expect(() => RecordingReader.open(dir)).toThrow(/holds no recording/);
   });
 
+  it('says an export of another format version is one', async () => {
+    const dir = tempDir();
+    await writeRun(dir, 0, 5);
+    const file = join(tempDir(), 'new.rdrec');
+    exportRecording(dir, file);
+    const bytes = readFileSync(file);
+    bytes.writeUInt32BE(2, 8);
+    writeFileSync(file, bytes);
+    expect(() => RecordingReader.open(file)).toThrow(
+      `${file} is recording format 2; this raftdeck reads format 1`,
+    );
+  });
+
   it('keeps every field of a trace through its tuple, false and 0 included', async () => {
     const full: MessageTrace = {
       ...trace(9, T0 + 1),
