@@ -483,27 +483,33 @@ function describeTimeTravel(subject: () => Subject, t: number): void {
         const before = Date.now();
         await sleep(150);
         await api.killNode(victim);
-        const down = await waitView(
+        await waitView(
           api,
           `node ${victim} down`,
           t,
           (v) => v.nodes.find((n) => n.id === victim)?.process.state !== 'running',
         );
-        await sleep(300);
-        const info = await until('the recording to reach past the kill', t, async () => {
-          const i = await api.recordingInfo();
-          return i.to !== null && i.to >= down.now ? i : undefined;
-        });
+        // views are recorded at most every VIEW_INTERVAL_MS: wait for one that shows it down
+        const { info, later } = await until(
+          `a recorded view with node ${victim} down`,
+          t,
+          async () => {
+            const i = await api.recordingInfo();
+            const m = i.to === null ? null : await api.viewAt(i.to);
+            const state = m?.view?.nodes.find((n) => n.id === victim)?.process.state;
+            return state !== undefined && state !== 'running' ? { info: i, later: m! } : undefined;
+          },
+        );
         expect(info.from).not.toBeNull();
         expect(info.from!).toBeLessThanOrEqual(before);
+        expect(info.to!).toBeGreaterThan(before);
         expect(info.recording).toBe(true);
+        expect(later.viewTime!).toBeGreaterThan(before);
 
         const then = await api.viewAt(before);
         expect(then.time).toBe(before);
         expect(then.viewTime!).toBeLessThanOrEqual(before);
         expect(then.view?.nodes.find((n) => n.id === victim)?.process.state).toBe('running');
-        const later = await api.viewAt(info.to!);
-        expect(later.view?.nodes.find((n) => n.id === victim)?.process.state).not.toBe('running');
         expect((await api.viewAt(info.from! - 1)).view).toBeNull();
 
         const recorded = await api.recordedEvents(before, info.to!, 1000);
