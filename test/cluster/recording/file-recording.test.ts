@@ -302,6 +302,24 @@ describe('FileRecording', () => {
     expect(() => RecordingReader.open(dir)).toThrow(/holds no recording/);
   });
 
+  it('refuses a hostile block length in an export without reading it', async () => {
+    const dir = tempDir();
+    await writeRun(dir, 0, 5);
+    const file = join(tempDir(), 'hostile.rdrec');
+    exportRecording(dir, file);
+    const bytes = readFileSync(file);
+    const firstBlock = 12 + 8 + bytes.readUInt32BE(12);
+    bytes.writeUInt32BE(0xfffffff0, firstBlock);
+    writeFileSync(file, bytes);
+    const reader = RecordingReader.open(file);
+    const info = await reader.info();
+    expect(info.notes).toEqual([
+      `${file}: block 1 at offset ${firstBlock} claims 4294967280 bytes (${bytes.length - firstBlock - 8} remain, at most 67108864 allowed); it and the rest of the file are skipped`,
+    ]);
+    expect(info.segments).toBe(0);
+    expect((await reader.viewAt(T0 + 400)).view).toBeNull();
+  });
+
   it('says an export of another format version is one', async () => {
     const dir = tempDir();
     await writeRun(dir, 0, 5);
