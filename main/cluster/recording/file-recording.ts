@@ -233,7 +233,12 @@ export class FileRecording implements Recording {
     );
     let min = t;
     for (const tr of traces) if (tr.time < min) min = tr.time;
-    this.append(KIND_MESSAGES, t, [KIND_MESSAGES, t, traces.map(traceTuple), batch.skipped], min);
+    this.append(
+      KIND_MESSAGES,
+      t,
+      [KIND_MESSAGES, t, min, traces.map(traceTuple), batch.skipped],
+      min,
+    );
     this.afterAppend();
   }
 

@@ -11,7 +11,7 @@
  *
  * Record payloads are msgpack arrays [kind, time, ...]: KIND_KEYFRAME [1, t, view],
  * KIND_DELTA [2, t, delta against the previous view of the segment], KIND_EVENT [3, t, event],
- * KIND_MESSAGES [4, t, traces as tuples (TRACE_FIELDS), skipped].
+ * KIND_MESSAGES [4, t, earliest trace time, traces as tuples (TRACE_FIELDS), skipped].
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { MessageTrace } from '../../contract/view';
@@ -137,6 +137,59 @@ export function decodePayload(bytes: Uint8Array, where: string): unknown {
     throw new RecordingFormatError(
       `${where}: the record does not decode (${(e as Error).message})`,
     );
+  }
+}
+
+/**
+ * peekRecord reads a record's kind, time and (for a message batch) its earliest trace time from
+ * the start of its payload without decoding the rest: the msgpack array header, a positive
+ * fixint, then numbers. It returns null when the payload does not start that way (the caller
+ * then decodes it whole).
+ */
+export function peekRecord(p: Uint8Array): { kind: number; time: number; min: number } | null {
+  if (p.length < 3 || (p[0]! & 0xf0) !== 0x90 || (p[0]! & 0x0f) < 3 || p[1]! > 0x7f) return null;
+  const kind = p[1]!;
+  const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  const time = numberAt(view, 2);
+  if (time === null) return null;
+  if (kind !== KIND_MESSAGES) return { kind, time: time.value, min: time.value };
+  const min = numberAt(view, 2 + time.size);
+  if (min === null) return null;
+  return { kind, time: time.value, min: min.value };
+}
+
+/** numberAt: the msgpack number at `at` and its encoded size, or null for anything else. */
+function numberAt(v: DataView, at: number): { value: number; size: number } | null {
+  if (at >= v.byteLength) return null;
+  const b = v.getUint8(at);
+  const room = v.byteLength - at;
+  if (b <= 0x7f) return { value: b, size: 1 };
+  if (b >= 0xe0) return { value: b - 0x100, size: 1 };
+  const sized = (n: number, read: () => number): { value: number; size: number } | null =>
+    room >= 1 + n ? { value: read(), size: 1 + n } : null;
+  switch (b) {
+    case 0xcb:
+      return sized(8, () => v.getFloat64(at + 1));
+    case 0xca:
+      return sized(4, () => v.getFloat32(at + 1));
+    case 0xcc:
+      return sized(1, () => v.getUint8(at + 1));
+    case 0xcd:
+      return sized(2, () => v.getUint16(at + 1));
+    case 0xce:
+      return sized(4, () => v.getUint32(at + 1));
+    case 0xcf:
+      return sized(8, () => v.getUint32(at + 1) * 4294967296 + v.getUint32(at + 5));
+    case 0xd0:
+      return sized(1, () => v.getInt8(at + 1));
+    case 0xd1:
+      return sized(2, () => v.getInt16(at + 1));
+    case 0xd2:
+      return sized(4, () => v.getInt32(at + 1));
+    case 0xd3:
+      return sized(8, () => v.getInt32(at + 1) * 4294967296 + v.getUint32(at + 5));
+    default:
+      return null;
   }
 }
 

@@ -25,6 +25,7 @@ import {
   MAX_HEADER_BYTES,
   MAX_RECORD_BYTES,
   parseFileHeader,
+  peekRecord,
   PREAMBLE_BYTES,
   RecordingFormatError,
   SEGMENT_MAGIC,
@@ -172,27 +173,29 @@ export function indexSegment(src: SegmentSource): SegmentIndex {
       seg.damage = { offset: pos, reason: 'a record fails its checksum' };
       break;
     }
-    let rec: unknown;
-    try {
-      rec = decodePayload(payload, `${src.label} at offset ${pos}`);
-    } catch (e) {
-      seg.damage = { offset: pos, reason: (e as Error).message };
-      break;
+    // Only the start of each record is read to index it (its checksum covers the rest); a
+    // record that does not start as the writer writes them is decoded whole.
+    let head = peekRecord(payload);
+    if (head === null) {
+      let rec: unknown;
+      try {
+        rec = decodePayload(payload, `${src.label} at offset ${pos}`);
+      } catch (e) {
+        seg.damage = { offset: pos, reason: (e as Error).message };
+        break;
+      }
+      if (Array.isArray(rec) && typeof rec[0] === 'number' && typeof rec[1] === 'number')
+        head = {
+          kind: rec[0],
+          time: rec[1],
+          min: rec[0] === KIND_MESSAGES && typeof rec[2] === 'number' ? rec[2] : rec[1],
+        };
     }
-    if (
-      !Array.isArray(rec) ||
-      typeof rec[0] !== 'number' ||
-      typeof rec[1] !== 'number' ||
-      !Number.isFinite(rec[1])
-    ) {
+    if (head === null || !Number.isFinite(head.time) || !Number.isFinite(head.min)) {
       seg.damage = { offset: pos, reason: 'a record is not [kind, time, ...]' };
       break;
     }
-    let min = rec[1];
-    if (rec[0] === KIND_MESSAGES && Array.isArray(rec[2]))
-      for (const tuple of rec[2] as unknown[])
-        if (Array.isArray(tuple) && typeof tuple[1] === 'number' && tuple[1] < min) min = tuple[1];
-    seg.add(rec[0], rec[1], pos, FRAME_BYTES + len, min);
+    seg.add(head.kind, head.time, pos, FRAME_BYTES + len, head.min);
     pos += FRAME_BYTES + len;
     seg.end = pos;
   }
@@ -318,7 +321,14 @@ export class SegmentSet {
         throw new RecordingFormatError(
           `${seg.src.label}: the record at offset ${from + pos} changed since it was indexed`,
         );
-      out.push(decodePayload(payload, `${seg.src.label} at offset ${from + pos}`) as Parsed);
+      try {
+        const rec = decodePayload(payload, `${seg.src.label} at offset ${from + pos}`);
+        if (Array.isArray(rec)) out.push(rec as Parsed);
+      } catch (e) {
+        // checksummed but not msgpack: only a writer other than ours makes that; said once
+        const note = `${(e as Error).message}; skipped`;
+        if (!this.notes.includes(note)) this.notes.push(note);
+      }
       pos += FRAME_BYTES + len;
     }
     return out;
@@ -420,8 +430,8 @@ export class SegmentSet {
           if (col.t[i]! < found[found.length - limit]!.time) break;
         }
         for (const rec of this.records(seg, col.off[i]!, col.off[i]! + col.len[i]!)) {
-          if (rec[0] !== KIND_MESSAGES || !Array.isArray(rec[2])) continue;
-          for (const tuple of rec[2] as unknown[]) {
+          if (rec[0] !== KIND_MESSAGES || !Array.isArray(rec[3])) continue;
+          for (const tuple of rec[3] as unknown[]) {
             const tr = traceOf(tuple);
             if (tr !== null && tr.time >= from && tr.time <= to) found.push(tr);
           }

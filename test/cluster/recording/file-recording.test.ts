@@ -24,7 +24,13 @@ import {
   segmentBytesFor,
   type FileRecordingOptions,
 } from '../../../main/cluster/recording/file-recording';
-import { traceOf, traceTuple } from '../../../main/cluster/recording/recording-format';
+import {
+  encodePayload,
+  frame,
+  peekRecord,
+  traceOf,
+  traceTuple,
+} from '../../../main/cluster/recording/recording-format';
 import { exportRecording, RecordingReader } from '../../../main/cluster/recording/recording-reader';
 import type { MessageTrace } from '../../../main/contract/view';
 import { event, T0, trace, view } from './recording-fixtures';
@@ -318,6 +324,47 @@ describe('FileRecording', () => {
     ]);
     expect(info.segments).toBe(0);
     expect((await reader.viewAt(T0 + 400)).view).toBeNull();
+  });
+
+  it('indexes a record from its start as its full decoding reads it', () => {
+    for (const rec of [
+      [4, T0, T0 - 5, [], {}],
+      [1, T0 + 0.5, {}],
+      [3, 7, {}],
+      [3, -3, {}],
+      [2, 70_000, null],
+      [4, 4_000_000_000, 300, [], {}],
+    ]) {
+      const head = peekRecord(encodePayload(rec));
+      expect(head, JSON.stringify(rec)).toEqual({
+        kind: rec[0],
+        time: rec[1],
+        min: rec[0] === 4 ? rec[2] : rec[1],
+      });
+    }
+    expect(peekRecord(encodePayload({ kind: 1 }))).toBeNull();
+    expect(peekRecord(encodePayload([1, 'x', {}]))).toBeNull();
+  });
+
+  it('skips a checksummed record that is not msgpack, with a note, and answers the rest', async () => {
+    const dir = tempDir();
+    const r = recording(dir);
+    r.addEvent(event(1, T0));
+    await r.close();
+    const [file] = segmentFiles(dir);
+    const time = Buffer.alloc(8);
+    time.writeUInt32BE(Math.floor((T0 + 5) / 4294967296), 0);
+    time.writeUInt32BE((T0 + 5) >>> 0, 4);
+    // [3, T0 + 5, <0xc1: a byte msgpack never uses>]
+    appendFileSync(
+      file!,
+      frame(Buffer.concat([Buffer.from([0x93, 0x03, 0xcf]), time, Buffer.from([0xc1])])),
+    );
+    const reader = RecordingReader.open(dir);
+    expect(await reader.events(0, T0 * 2, 10)).toEqual([event(1, T0)]);
+    expect((await reader.info()).notes.join('\n')).toMatch(
+      /at offset \d+: the record does not decode .*; skipped/,
+    );
   });
 
   it('says an export of another format version is one', async () => {
