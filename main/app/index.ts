@@ -1,25 +1,89 @@
 // The Electron shell: lifecycle only. Everything that is not about windows lives elsewhere.
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog } from 'electron';
-import { createBackend } from './backend';
+import type { DashboardApi, PushSource } from '../contract/api';
+import { createBackend, openRecordingBackend } from './backend';
 import type { Backend } from './backend';
 import { bindIpc } from './ipc';
+import { installMenu } from './menu';
 import { hardenApp } from './security';
 import { appPaths, createMainWindow } from './window';
 
 hardenApp();
 
 let backend: Backend | null = null;
+/** window: the dashboard window; unbind: its IPC binding; recording: what it replays, if any. */
+let window: BrowserWindow | null = null;
+let unbind: (() => void) | null = null;
+let recording: Backend | null = null;
+
+/** bindWindow binds the window's IPC to `api` (only one binding exists at a time). */
+function bindWindow(api: DashboardApi & PushSource): void {
+  unbind?.();
+  unbind = null;
+  if (!window) return;
+  unbind = bindIpc(api, window, {
+    rendererFile: appPaths().rendererFile,
+    devUrl: process.env.ELECTRON_RENDERER_URL,
+  });
+}
 
 /** openWindow creates the dashboard window and binds its IPC to the backend, if there is one. */
 function openWindow(): void {
   const win = createMainWindow();
-  if (!backend) return;
-  const unbind = bindIpc(backend.api, win, {
-    rendererFile: appPaths().rendererFile,
-    devUrl: process.env.ELECTRON_RENDERER_URL,
+  window = win;
+  if (recording) bindWindow(recording.api);
+  else if (backend) bindWindow(backend.api);
+  win.on('closed', () => {
+    unbind?.();
+    unbind = null;
+    if (window === win) window = null;
   });
-  win.on('closed', unbind);
+}
+
+/** showRecording binds the window to `next` (or back to the cluster for null) and reloads it. */
+function showRecording(next: Backend | null): void {
+  const prev = recording;
+  recording = next;
+  if (next) bindWindow(next.api);
+  else if (backend) bindWindow(backend.api);
+  else {
+    unbind?.();
+    unbind = null;
+  }
+  void prev?.dispose();
+  window?.reload();
+  menu();
+}
+
+/** openRecording asks for a recording (an export file) and shows it in the window. */
+async function openRecording(): Promise<void> {
+  const options = {
+    title: 'Open recording',
+    properties: ['openFile' as const],
+    filters: [
+      { name: 'raftdeck recordings', extensions: ['rdrec'] },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  };
+  const picked = window
+    ? await dialog.showOpenDialog(window, options)
+    : await dialog.showOpenDialog(options);
+  const path = picked.filePaths[0];
+  if (picked.canceled || path === undefined) return;
+  try {
+    showRecording(openRecordingBackend(path));
+  } catch (err) {
+    dialog.showErrorBox('raftdeck could not open the recording', (err as Error).message);
+  }
+}
+
+function menu(): void {
+  installMenu({
+    openRecording: () => void openRecording(),
+    backToCluster: () => showRecording(null),
+    showingRecording: recording !== null,
+  });
 }
 
 app.whenReady().then(
@@ -31,6 +95,7 @@ app.whenReady().then(
     } catch (err) {
       dialog.showErrorBox('raftdeck could not start its cluster', (err as Error).message);
     }
+    menu();
     openWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) openWindow();

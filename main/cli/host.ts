@@ -5,9 +5,12 @@
  */
 import { join, resolve } from 'node:path';
 import { connectAdmin } from '../cluster/admin-link';
+import { openClusterRecording } from '../cluster/recording/cluster-recording';
+import { recordPushes, type Recording } from '../cluster/recording/recording';
 import { Supervisor, type SupervisorOptions } from '../cluster/supervisor';
 import { makePrivateDir } from '../node/private-files';
-import { CliError } from './args';
+import { checkRecordLimit } from '../cluster/recording/file-recording';
+import { CliError, UsageError } from './args';
 import {
   ADMIN_TOKEN_FILE,
   CONTROL_FILE,
@@ -32,6 +35,13 @@ export interface HostOptions {
   nodeFlags?: string[];
   /** pace: the demo pace to start every node at (SupervisorOptions.pace). */
   pace?: SupervisorOptions['pace'];
+  /** recordLimitMiB: the recording's bound (SupervisorOptions.recordLimitMiB). */
+  recordLimitMiB?: number;
+  /**
+   * record: record the cluster into its folder (default true); `serve` records through its
+   * dashboard instead.
+   */
+  record?: boolean;
 }
 
 /** HostedCluster is a running cluster with its control port. */
@@ -40,6 +50,8 @@ export interface HostedCluster {
   control: ControlServer;
   /** pids: the node processes running now. */
   pids(): number[];
+  /** recording: what the host records into (none when HostOptions.record is false). */
+  recording: Recording | undefined;
   stop(): Promise<void>;
 }
 
@@ -60,6 +72,7 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     snapshotChunkBytes: o.snapshotChunkBytes,
     nodeFlags: o.nodeFlags,
     pace: o.pace,
+    recordLimitMiB: o.recordLimitMiB,
     connect: connectAdmin,
     command: cliNodeCommand(),
   });
@@ -86,10 +99,13 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     clusterId: sup.manifest.clusterId,
   };
   writePrivate(join(dir, CONTROL_FILE), `${JSON.stringify(info)}\n`);
+  const recording = o.record === false ? undefined : openClusterRecording(sup);
+  const stopRecording = recording ? recordPushes(sup, recording) : () => undefined;
   let stopped: Promise<void> | undefined;
   return {
     sup,
     control,
+    recording,
     pids: () =>
       [...sup.nodes.values()]
         .filter((m) => m.proc.running && m.proc.pid !== null)
@@ -98,6 +114,8 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
       (stopped ??= (async () => {
         await control.close();
         await sup.stop();
+        stopRecording();
+        await recording?.close();
         removeRunFiles(dir);
       })()),
   };
@@ -136,6 +154,22 @@ export function nodeFlagsOf(args: {
 }): string[] | undefined {
   const v = args.string('node-flags');
   return v === undefined ? undefined : v.split(/\s+/).filter((f) => f !== '');
+}
+
+/**
+ * recordLimitOf reads `--record-limit MIB` (0: no recording on disk), or undefined when not
+ * given; a value outside the range is a usage error naming it.
+ */
+export function recordLimitOf(args: {
+  number(name: string): number | undefined;
+}): number | undefined {
+  const v = args.number('record-limit');
+  if (v === undefined) return undefined;
+  try {
+    return checkRecordLimit(v);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** controlLimitsOf reads the control port's bounds from `start` and `serve` options. */

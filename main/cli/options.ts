@@ -83,6 +83,12 @@ export const hostOptions: OptionSpec[] = [
     help: 'bounds for every node, e.g. "--max-client-connections 2048 --log-keep 5" (raftdeck-node --help lists them); kept in cluster.json for later starts',
   },
   {
+    name: 'record-limit',
+    type: 'int',
+    value: 'MIB',
+    help: "the most the cluster's recording (DIR/recording) may take, in MiB (default 256; 4 at least; 0: record nothing on disk); the oldest part is dropped beyond it; kept in cluster.json for later starts",
+  },
+  {
     name: 'control-max-pending',
     type: 'int',
     value: 'N',

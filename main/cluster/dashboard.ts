@@ -30,6 +30,7 @@ import type { NodeCommand } from './node-command';
 import { IDLE_CHECKER } from '../view/projection';
 import type { LogReadResult } from '../node/log-inspect';
 import { mergeLog, pickReference, type NodeAnswer } from './log-inspection';
+import { openClusterRecording } from './recording/cluster-recording';
 import { MemoryRecording } from './recording/memory-recording';
 import { recordPushes } from './recording/recording';
 import type { Recording } from './recording/recording';
@@ -506,8 +507,8 @@ export interface LocalDashboard {
 }
 
 /**
- * startDashboard starts (or brings back) the cluster in `dir` and wraps it in the dashboard API:
- * what the desktop app and browser mode both serve. dispose() stops every node it started.
+ * startDashboard starts (or brings back) the cluster in `dir` and wraps it in the dashboard API,
+ * recording into the cluster's folder: what the desktop app and browser mode both serve. dispose() stops every node it started.
  */
 export async function startDashboard(options: {
   dir: string;
@@ -515,6 +516,8 @@ export async function startDashboard(options: {
   command?: NodeCommand;
   /** pace: the demo pace to start the nodes at (default real time). */
   pace?: PaceView;
+  /** recordLimitMiB: the recording's bound (SupervisorOptions.recordLimitMiB). */
+  recordLimitMiB?: number;
 }): Promise<LocalDashboard> {
   const sup = new Supervisor({
     dir: options.dir,
@@ -522,9 +525,11 @@ export async function startDashboard(options: {
     connect: connectAdmin,
     command: options.command,
     pace: options.pace,
+    recordLimitMiB: options.recordLimitMiB,
   });
   await sup.start();
-  const api = new ClusterDashboard(sup);
+  // The recording in the cluster's folder: time travel covers earlier runs too.
+  const api = new ClusterDashboard(sup, openClusterRecording(sup));
   return {
     api,
     sup,

@@ -52,6 +52,11 @@ export interface ClusterManifest {
    * pairs), set by the user (`raftdeck start --node-flags`); absent: the nodes' defaults.
    */
   nodeFlags?: string[];
+  /**
+   * recordLimitMiB: the bound of the cluster's recording (`<dir>/recording/`) in MiB, set by
+   * the user (`--record-limit`); 0: nothing is recorded on disk. Absent: the default (256).
+   */
+  recordLimitMiB?: number;
 }
 
 export class ManifestError extends Error {

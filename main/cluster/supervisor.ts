@@ -53,6 +53,7 @@ import { FaultModel } from './fault-model';
 import { narrate } from './narration';
 import { defaultNodeCommand, type NodeCommand } from './node-command';
 import { NodeProcess } from './node-process';
+import { checkRecordLimit } from './recording/file-recording';
 
 export interface SupervisorOptions {
   /** dir: the cluster folder (cluster.json + one data dir per node). */
@@ -69,6 +70,12 @@ export interface SupervisorOptions {
    * for later starts; undefined keeps what the folder's cluster has (or the nodes' defaults).
    */
   nodeFlags?: string[];
+  /**
+   * recordLimitMiB: the bound of the cluster's recording in MiB (0: none on disk; see
+   * checkRecordLimit), kept in cluster.json for later starts; undefined keeps what the folder's
+   * cluster has (or the default).
+   */
+  recordLimitMiB?: number;
   /** lagThreshold: entries behind the leader before a node counts as lagging. */
   lagThreshold?: number;
   /** pace: the demo pace to start every node at (default real time, fast failover on). */
@@ -259,10 +266,22 @@ export class Supervisor extends EventEmitter {
       this.bump();
       throw new SupervisorError(`node flags: ${(e as Error).message}`);
     }
+    const recordLimit = this.options.recordLimitMiB;
+    if (recordLimit !== undefined) {
+      try {
+        checkRecordLimit(recordLimit, 'record limit');
+      } catch (e) {
+        this.releaseFolder();
+        this.state = 'stopped';
+        this.bump();
+        throw new SupervisorError((e as Error).message);
+      }
+    }
     if (existing) {
       this.manifest = existing;
-      if (nodeFlags !== undefined) {
-        existing.nodeFlags = nodeFlags;
+      if (nodeFlags !== undefined || recordLimit !== undefined) {
+        if (nodeFlags !== undefined) existing.nodeFlags = nodeFlags;
+        if (recordLimit !== undefined) existing.recordLimitMiB = recordLimit;
         saveManifest(this.dir, existing);
       }
       this.event(null, 'process', `adopting cluster ${existing.clusterId} in ${this.dir}`);
@@ -289,6 +308,7 @@ export class Supervisor extends EventEmitter {
         this.options.snapshotChunkBytes ?? 1 << 20,
       );
       if (nodeFlags !== undefined) this.manifest.nodeFlags = nodeFlags;
+      if (recordLimit !== undefined) this.manifest.recordLimitMiB = recordLimit;
       saveManifest(this.dir, this.manifest);
       this.event(
         null,

@@ -5,6 +5,7 @@
  * desktop shell and browser mode both open their backend here.
  */
 import { startDashboard } from '../cluster/dashboard';
+import { RecordingDashboard } from '../cluster/recording/recording-dashboard';
 import type { DashboardApi, PushSource } from '../contract/api';
 import { createFakeDashboard } from './fake-dashboard';
 
@@ -26,4 +27,14 @@ export async function openBackend(clusterDir: string, fake: boolean): Promise<Ba
   }
   const local = await startDashboard({ dir: clusterDir });
   return { api: local.api, dispose: local.dispose };
+}
+
+/**
+ * openRecordingBackend opens a recording (an export file, or a cluster or recording folder) as a
+ * backend with no cluster: `raftdeck replay` and the app's "Open recording…". A path that holds
+ * no recording throws, naming it.
+ */
+export function openRecordingBackend(path: string): Backend {
+  const dashboard = RecordingDashboard.open(path);
+  return { api: dashboard, dispose: () => dashboard.close() };
 }

@@ -1,6 +1,7 @@
 // The dashboard API conformance suite (conformance.ts) against the real cluster: a supervisor
 // with three node processes in a temporary folder, stopped (and every pid killed) afterwards.
 import { ClusterDashboard } from '../../main/cluster/dashboard';
+import { openClusterRecording } from '../../main/cluster/recording/cluster-recording';
 import { startCluster } from '../cluster/cluster-harness';
 import { describeConformance } from './conformance';
 
@@ -8,7 +9,8 @@ describeConformance(
   'the real cluster',
   async () => {
     const c = await startCluster('conformance');
-    const api = new ClusterDashboard(c.sup);
+    // recording into the cluster's folder, as serve and the app do
+    const api = new ClusterDashboard(c.sup, openClusterRecording(c.sup));
     return {
       api,
       dispose: async () => {

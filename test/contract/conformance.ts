@@ -538,5 +538,66 @@ export function describeConformance(
         t * 5,
       );
     });
+    describeTimeTravel(() => s, t);
+  });
+}
+
+/**
+ * describeTimeTravel: the recording behind time travel, on the same subject: after a kill, the
+ * recording spans it, viewAt an instant before it shows the node running and one after it shows
+ * it down, and recordedEvents holds the kill's event.
+ */
+function describeTimeTravel(subject: () => Subject, t: number): void {
+  describe('time travel', () => {
+    it(
+      'records the cluster: viewAt before a kill shows the node running, after it down; the kill is among the recorded events',
+      async () => {
+        const { api } = subject();
+        const steadyView = await waitView(api, 'a steady cluster', t, steady);
+        const victim = steadyView.nodes.find((n) => n.id !== steadyView.leader)!.id;
+        // a view of the steady cluster is recorded at most VIEW_INTERVAL_MS after it was pushed
+        await sleep(300);
+        const before = Date.now();
+        await sleep(150);
+        await api.killNode(victim);
+        await waitView(
+          api,
+          `node ${victim} down`,
+          t,
+          (v) => v.nodes.find((n) => n.id === victim)?.process.state !== 'running',
+        );
+        // views are recorded at most every VIEW_INTERVAL_MS: wait for one that shows it down
+        const { info, later } = await until(
+          `a recorded view with node ${victim} down`,
+          t,
+          async () => {
+            const i = await api.recordingInfo();
+            const m = i.to === null ? null : await api.viewAt(i.to);
+            const state = m?.view?.nodes.find((n) => n.id === victim)?.process.state;
+            return state !== undefined && state !== 'running' ? { info: i, later: m! } : undefined;
+          },
+        );
+        expect(info.from).not.toBeNull();
+        expect(info.from!).toBeLessThanOrEqual(before);
+        expect(info.to!).toBeGreaterThan(before);
+        expect(info.recording).toBe(true);
+        expect(later.viewTime!).toBeGreaterThan(before);
+
+        const then = await api.viewAt(before);
+        expect(then.time).toBe(before);
+        expect(then.viewTime!).toBeLessThanOrEqual(before);
+        expect(then.view?.nodes.find((n) => n.id === victim)?.process.state).toBe('running');
+        expect((await api.viewAt(info.from! - 1)).view).toBeNull();
+
+        const recorded = await api.recordedEvents(before, info.to!, 1000);
+        const kill = recorded.filter((e) => e.kind === 'fault' && e.node === victim);
+        expect(kill.length, recorded.map((e) => e.message).join('\n')).toBeGreaterThan(0);
+        expect(kill[0]!.time).toBeGreaterThanOrEqual(before);
+
+        await api.restartNode(victim);
+        await waitView(api, 'a steady cluster after the restart', t, steady);
+      },
+      t * 4,
+    );
   });
 }

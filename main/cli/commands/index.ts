@@ -28,6 +28,8 @@ const FILES: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./check')).checkCommand,
   scenario: async () => (await import('./scenario')).scenarioCommand,
   serve: async () => (await import('./serve')).serveCommand,
+  record: async () => (await import('./record')).recordCommand,
+  replay: async () => (await import('./replay')).replayCommand,
   app: async () => (await import('./app')).appCommand,
 };
 

@@ -47,8 +47,10 @@ export async function serveDashboard(
   // `app` has no pace options: its cluster starts at real time.
   const pace = paceOf(args);
   const { web, dash } = await browserMode();
-  const { controlLimitsOf, nodeFlagsOf, forceKill, hostCluster, waitForSignal } =
+  const { controlLimitsOf, nodeFlagsOf, recordLimitOf, forceKill, hostCluster, waitForSignal } =
     await import('../host');
+  const { openClusterRecording } = await import('../../cluster/recording/cluster-recording');
+  const recordLimitMiB = recordLimitOf(args);
   const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
   if (!existsSync(join(staticDir, 'index.html')))
     throw new CliError(
@@ -67,8 +69,11 @@ export async function serveDashboard(
       controlLimits: controlLimitsOf(args),
       nodeFlags: nodeFlagsOf(args),
       pace,
+      recordLimitMiB,
+      record: false,
     });
-    const dashboard = new dash.ClusterDashboard(hosted.sup);
+    // The dashboard records into the cluster's folder (so time travel covers earlier runs).
+    const dashboard = new dash.ClusterDashboard(hosted.sup, openClusterRecording(hosted.sup));
     let server;
     try {
       server = await web.startWebServer({
@@ -114,7 +119,9 @@ export const serveCommand: Command = {
   description: `Starts the cluster in DIR (like \`raftdeck start\`) and serves the dashboard on
 http://127.0.0.1:PORT with a session token; open the printed URL in a browser. The other commands
 work against it as they do against \`raftdeck start\`. Ctrl-C stops everything. --pace N slows
-the nodes down N times for a demo (the dashboard's pace control and \`raftdeck pace\` change it).`,
+the nodes down N times for a demo (the dashboard's pace control and \`raftdeck pace\` change it).
+The cluster is recorded into DIR/recording (bounded by --record-limit), so the dashboard can show
+any earlier instant, also of earlier runs.`,
   positionals: [],
   options: [dataOption(), ...serveOptions, ...paceOptions],
   exitCodes: ['0  stopped by Ctrl-C / SIGTERM', '1  could not start', '2  bad arguments'],

@@ -114,8 +114,9 @@ async function run(args: ParsedArgs): Promise<number> {
   const json = args.flag('json') || !process.stdout.isTTY;
   const dir = dataDir(args);
   const pace = paceOf(args);
-  const { controlLimitsOf, nodeFlagsOf, forceKill, hostCluster, waitForSignal } =
+  const { controlLimitsOf, nodeFlagsOf, recordLimitOf, forceKill, hostCluster, waitForSignal } =
     await import('../host');
+  const recordLimitMiB = recordLimitOf(args);
   process.stdout.on('error', () => undefined);
 
   let hosted: HostedCluster | undefined;
@@ -133,6 +134,7 @@ async function run(args: ParsedArgs): Promise<number> {
       controlLimits: controlLimitsOf(args),
       nodeFlags: nodeFlagsOf(args),
       pace,
+      recordLimitMiB,
     });
     const end = json ? runJson(hosted) : runTable(hosted);
     const sig = await signal.promise;
@@ -164,7 +166,11 @@ While it runs, the other commands reach the cluster through DIR: cluster.json (a
 admin-token (the nodes' admin token, mode 0600) and control.json (a loopback control port for
 faults and membership changes). Ctrl-C or SIGTERM stops every node, then it exits 0.
 
---pace N slows every node down N times for a demo (\`raftdeck pace\` changes it while it runs).`,
+--pace N slows every node down N times for a demo (\`raftdeck pace\` changes it while it runs).
+
+It records the cluster into DIR/recording as it runs (views, events, sampled Raft messages), so
+the dashboard can show earlier instants; --record-limit bounds it (\`raftdeck record export\`
+writes it into one file, \`raftdeck replay\` opens it).`,
   positionals: [],
   options: [
     nodesOption,

@@ -95,6 +95,25 @@ export function lastAtOrBefore<T>(
   return found;
 }
 
+/**
+ * firstAtOrAfter: the position of the first item whose time is >= t in `items` (sorted by
+ * time), or items.length. Binary search.
+ */
+export function firstAtOrAfter<T>(
+  items: readonly T[],
+  t: number,
+  timeOf: (x: T) => number,
+): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (timeOf(items[mid]!) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** spanOf: the items with from <= time <= to, the latest `limit` of them, oldest first. */
 export function spanOf<T>(
   items: readonly T[],
@@ -104,15 +123,7 @@ export function spanOf<T>(
   timeOf: (x: T) => number,
 ): T[] {
   const end = lastAtOrBefore(items, to, timeOf);
-  // The first item at or after `from` (a subtraction from an epoch time would round to it).
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (timeOf(items[mid]!) < from) lo = mid + 1;
-    else hi = mid;
-  }
-  const start = lo;
+  const start = firstAtOrAfter(items, from, timeOf);
   if (end < start) return [];
   return items.slice(Math.max(start, end + 1 - limit), end + 1);
 }
