@@ -7,11 +7,9 @@
  * test-results/e2e/replay-file-*.png.
  * Needs `npm run build` and /usr/bin/chromium (or CHROMIUM_PATH); run with `npm run test:e2e`.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveRecording } from '../../main/cli/commands/replay';
@@ -19,31 +17,18 @@ import type { ReplayServer } from '../../main/cli/commands/replay';
 import { startDashboard } from '../../main/cluster/dashboard';
 import type { LocalDashboard } from '../../main/cluster/dashboard';
 import { exportRecording } from '../../main/cluster/recording/recording-reader';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
+import {
+  haveChromium,
+  nodePids,
+  openPage,
+  shotsDir,
+  sleep,
+  stopAll,
+  until,
+  root,
+} from './e2e-harness';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const shots = join(root, 'test-results', 'e2e');
-const haveChromium = existsSync(CHROMIUM_PATH);
-if (!haveChromium && process.env.CI) {
-  throw new Error(
-    `Chromium is required in CI: ${CHROMIUM_PATH} not found (apt-get install -y chromium)`,
-  );
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const shots = shotsDir('e2e');
 
 /** alive: whether a process with this pid still exists. */
 function alive(pid: number): boolean {
@@ -77,14 +62,13 @@ const topLeader = () => page.locator('[data-test=top-leader]').innerText();
 
 describe.skipIf(!haveChromium)('a recording replayed in Chromium with no cluster running', () => {
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'raftdeck-e2e-replay-'));
     const cluster = join(dir, 'cluster');
     local = await startDashboard({ dir: cluster, nodes: 3 });
     const sup = local.sup;
     run.old = await until('a leader', () => sup.view().leader || undefined);
     await sleep(1200); // a stretch of recording under the first leader
-    pids = [...sup.nodes.values()].map((m) => m.proc.pid).filter((p): p is number => p !== null);
+    pids = nodePids(sup);
     run.killedAt = Date.now();
     await local.api.killNode(run.old);
     run.fresh = await until('a new leader', () => {
@@ -106,24 +90,18 @@ describe.skipIf(!haveChromium)('a recording replayed in Chromium with no cluster
       port: 0,
       staticDir: join(root, 'out', 'renderer'),
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-    await page.goto(replay.server.url);
+    ({ browser, page } = await openPage(replay.server.url, {
+      viewport: { width: 1440, height: 900 },
+    }));
   }, 90_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await replay?.close().catch(() => undefined);
-    await local?.dispose().catch(() => undefined);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // stopped already
-      }
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stopAll({
+      browser,
+      close: [() => replay?.close(), () => local?.dispose()],
+      pids,
+      dir,
+    });
   }, 60_000);
 
   it('replays the run from its file: no way back to live, the old leader then the new one, nothing changeable', async () => {

@@ -6,42 +6,27 @@
  * the cluster again. Screenshots go to test-results/e2e/time-travel-*.png.
  * Needs `npm run build` and /usr/bin/chromium (or CHROMIUM_PATH); run with `npm run test:e2e`.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../../main/cluster/dashboard';
 import type { LocalDashboard } from '../../main/cluster/dashboard';
 import { createSessionToken, startWebServer } from '../../main/web/server';
 import type { WebServer } from '../../main/web/server';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
+import {
+  haveChromium,
+  nodePids,
+  openPage,
+  shotsDir,
+  sleep,
+  stopAll,
+  until,
+  root,
+} from './e2e-harness';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const shots = join(root, 'test-results', 'e2e');
-const haveChromium = existsSync(CHROMIUM_PATH);
-if (!haveChromium && process.env.CI) {
-  throw new Error(
-    `Chromium is required in CI: ${CHROMIUM_PATH} not found (apt-get install -y chromium)`,
-  );
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const shots = shotsDir('e2e');
 
 let dir: string;
 let local: LocalDashboard;
@@ -67,7 +52,6 @@ const topTerm = () => page.locator('[data-test=top-term]').innerText();
 
 describe.skipIf(!haveChromium)('time travel in Chromium against a real cluster', () => {
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'raftdeck-e2e-tt-'));
     local = await startDashboard({ dir, nodes: 3 });
     server = await startWebServer({
@@ -77,27 +61,18 @@ describe.skipIf(!haveChromium)('time travel in Chromium against a real cluster',
       token: createSessionToken(),
       staticDir: join(root, 'out', 'renderer'),
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-    await page.goto(server.url);
+    ({ browser, page } = await openPage(server.url, {
+      viewport: { width: 1440, height: 900 },
+    }));
   }, 60_000);
 
   afterAll(async () => {
-    const pids = local
-      ? [...local.sup.nodes.values()].map((m) => m.proc.pid).filter((p): p is number => p !== null)
-      : [];
-    await browser?.close().catch(() => undefined);
-    await server?.close().catch(() => undefined);
-    await local?.dispose().catch(() => undefined);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // stopped already
-      }
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stopAll({
+      browser,
+      close: [() => server?.close(), () => local?.dispose()],
+      pids: nodePids(local?.sup),
+      dir,
+    });
   }, 60_000);
 
   it('scrubs back to the old leader, forward to the new one, shows the election’s votes, and goes back to live', async () => {

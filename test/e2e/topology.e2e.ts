@@ -9,11 +9,9 @@
  * The nodes run with short timeouts (heartbeat 50 ms, election 300 ms at real time) so that at
  * 20× an election timeout lasts 6–12 s, not 20–40 s: the same mechanism, within CI's time.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAdmin } from '../../main/cluster/admin-link';
@@ -22,34 +20,20 @@ import { Supervisor } from '../../main/cluster/supervisor';
 import type { NodeId } from '../../main/contract/view';
 import { createSessionToken, startWebServer } from '../../main/web/server';
 import type { WebServer } from '../../main/web/server';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
+import {
+  haveChromium,
+  nodePids,
+  openPage,
+  shotsDir,
+  sleep,
+  stopAll,
+  until,
+  root,
+} from './e2e-harness';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const shots = join(root, 'test-results', 'topology-e2e');
-const haveChromium = existsSync(CHROMIUM_PATH);
-if (!haveChromium && process.env.CI) {
-  throw new Error(
-    `Chromium is required in CI: ${CHROMIUM_PATH} not found (apt-get install -y chromium)`,
-  );
-}
+const shots = shotsDir('topology-e2e');
 
 const PACE = 20;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  ms: number,
-  everyMs = 100,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 let dir: string;
 let sup: Supervisor;
@@ -96,7 +80,6 @@ async function voteDotsInFlight(): Promise<boolean> {
 
 describe.skipIf(!haveChromium)('the Topology view at 20× pace against real nodes', () => {
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'raftdeck-topology-e2e-'));
     sup = new Supervisor({
       dir,
@@ -115,13 +98,10 @@ describe.skipIf(!haveChromium)('the Topology view at 20× pace against real node
       token: createSessionToken(),
       staticDir: join(root, 'out', 'renderer'),
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({
+    ({ browser, page } = await openPage(server.url, {
       viewport: { width: 1920, height: 1080 },
       colorScheme: 'dark',
-    });
-    page = await context.newPage();
-    await page.goto(server.url);
+    }));
     await until('a leader at real time', () => sup.view().leader !== 0, 30_000);
     // Data for the snapshot later, written at real time: about 6 MiB in the image.
     const value = 'v'.repeat(24 * 1024);
@@ -142,21 +122,12 @@ describe.skipIf(!haveChromium)('the Topology view at 20× pace against real node
   }, 120_000);
 
   afterAll(async () => {
-    const pids = sup
-      ? [...sup.nodes.values()].map((m) => m.proc.pid).filter((p): p is number => p !== null)
-      : [];
-    await browser?.close().catch(() => undefined);
-    await server?.close().catch(() => undefined);
-    await api?.close().catch(() => undefined);
-    await sup?.stop().catch(() => undefined);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // stopped already
-      }
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stopAll({
+      browser,
+      close: [() => server?.close(), () => api?.close(), () => sup?.stop()],
+      pids: nodePids(sup),
+      dir,
+    });
   }, 60_000);
 
   it('opens on the Topology view, with the pace on the top bar', async () => {
