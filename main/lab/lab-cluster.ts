@@ -1,7 +1,7 @@
-import { ReadTags } from '../../../main/node/read-tags';
-import { isMember, quorum } from '../../../main/raft/conf';
-import { RawNode } from '../../../main/raft/raw-node';
-import { seededRng } from '../../../main/raft/rng';
+import { ReadTags } from '../node/read-tags';
+import { isMember, quorum } from '../raft/conf';
+import { RawNode } from '../raft/raw-node';
+import { seededRng } from '../raft/rng';
 import type {
   ConfChange,
   Entry,
@@ -14,9 +14,10 @@ import type {
   ReadState,
   Ready,
   Snapshot,
-} from '../../../main/raft/types';
-import { DiskFiles, InjectedIoError, SimStorage, STORAGE_MUTATIONS } from './storage';
-import type { DiskTiming, SimStorageStats, StorageMutation } from './storage';
+} from '../raft/types';
+import { less, MinHeap } from './event-queue';
+import { DiskFiles, InjectedIoError, SimStorage, STORAGE_MUTATIONS } from './sim-storage';
+import type { DiskTiming, SimStorageStats, StorageMutation } from './sim-storage';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -216,56 +217,6 @@ interface Timer {
   node: NodeId;
   inc: number;
   fn: () => void;
-}
-
-/** MinHeap orders events by time, then by the order they were created. */
-class MinHeap<T extends { at: number; seq: number }> {
-  private a: T[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): T | undefined {
-    return this.a[0];
-  }
-  push(x: T): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (less(a[p]!, a[i]!)) break;
-      [a[p], a[i]] = [a[i]!, a[p]!];
-      i = p;
-    }
-  }
-  pop(): T | undefined {
-    const a = this.a;
-    if (a.length === 0) return undefined;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i]!, a[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  clear(): void {
-    this.a = [];
-  }
-}
-
-function less(x: { at: number; seq: number }, y: { at: number; seq: number }): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }
 
 function fnv(h: number, data: Uint8Array): number {

@@ -1,12 +1,6 @@
-import { checkEntries } from '../../../main/node/storage/storage';
-import { WalReplay } from '../../../main/node/storage/wal-replay';
-import type {
-  Entry,
-  HardState,
-  PersistedState,
-  Snapshot,
-  SnapshotMeta,
-} from '../../../main/raft/types';
+import { checkEntries } from '../node/storage/storage';
+import { WalReplay } from '../node/storage/wal-replay';
+import type { Entry, HardState, PersistedState, Snapshot, SnapshotMeta } from '../raft/types';
 
 /** WalRecord is one record of the simulated WAL, as FileStorage writes it (docs/storage.md). */
 export type WalRecord =
