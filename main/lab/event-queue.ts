@@ -48,6 +48,23 @@ export class MinHeap<T extends { at: number; seq: number }> {
   clear(): void {
     this.a = [];
   }
+  /** items: every item, in no particular order (a copy). */
+  items(): T[] {
+    return this.a.slice();
+  }
+  /**
+   * remove takes out the first item (in no particular order) for which pred holds and returns it.
+   * The order in which the rest come out is unchanged: it depends only on (at, seq).
+   */
+  remove(pred: (x: T) => boolean): T | undefined {
+    const i = this.a.findIndex(pred);
+    if (i < 0) return undefined;
+    const [x] = this.a.splice(i, 1);
+    const rest = this.a;
+    this.a = [];
+    for (const y of rest) this.push(y);
+    return x;
+  }
 }
 
 /** less: x comes before y (earlier, or as early and created first). */

@@ -808,6 +808,15 @@ export class SimStorage {
   }
 
   /** busy: a flush or a snapshot write is on its way to the disk. */
+  /**
+   * writeSteps: how many steps of the flush in progress write to the files before its WAL
+   * fdatasync (0 if none is in progress); crash(writeSteps) leaves all its writes in the page
+   * cache and none of them durable by it.
+   */
+  get writeSteps(): number {
+    return this.flushing?.fsyncStep ?? 0;
+  }
+
   get busy(): boolean {
     return this.flushing !== undefined || this.writingSnapshot !== undefined;
   }
