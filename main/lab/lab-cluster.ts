@@ -313,6 +313,9 @@ const BACKOFF_MAX_MS = 2000;
  * host model makes durability observable, that nothing is sent before what it relies on is
  * durable, that a leader commits only what a quorum holds durably, and that a restarted node's
  * store opens. Violations are collected in `violations`.
+ * It runs for a span of virtual time (runFor) or a step at a time (step, with the messages in
+ * flight listed and acted on one by one: inFlight, dropMessage, duplicateMessage, delayMessage),
+ * both through one agenda (agendaNext), so a stepped run and a run for a span agree.
  */
 export class SimCluster {
   readonly nodes = new Map<NodeId, SimNode>();
