@@ -4,7 +4,7 @@ import vue from 'eslint-plugin-vue';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
-import raftdeck from './eslint-rules/layering.js';
+import raftdeck, { LAB_HELPERS } from './eslint-rules/layering.js';
 
 // Everything main/raft must not touch: time, randomness, the process and the host. Time advances
 // only through tick(); randomness comes from an injected seeded rng.
@@ -23,7 +23,7 @@ const RAFT_FORBIDDEN_GLOBALS = [
   'globalThis',
 ].map((name) => ({
   name,
-  message: `main/raft and main/view are pure: no ${name}. Time comes from tick() or the caller, randomness from an injected rng.`,
+  message: `main/raft, main/view and main/lab are pure: no ${name}. Time comes from tick() or the caller, randomness from an injected rng.`,
 }));
 
 export default defineConfig(
@@ -80,9 +80,10 @@ export default defineConfig(
     rules: { 'raftdeck/layering': 'error' },
   },
 
-  // main/raft and the view projection are deterministic and do no I/O.
+  // main/raft, the view projection and the lab (with the helpers of main/node it reads, see
+  // LAB_HELPERS in eslint-rules/layering.js) are deterministic and do no I/O.
   {
-    files: ['main/raft/**', 'main/view/**'],
+    files: ['main/raft/**', 'main/view/**', 'main/lab/**', ...LAB_HELPERS],
     rules: {
       'no-restricted-globals': ['error', ...RAFT_FORBIDDEN_GLOBALS],
       'no-restricted-properties': [
@@ -91,7 +92,7 @@ export default defineConfig(
           object: 'Math',
           property: 'random',
           message:
-            'main/raft and main/view are pure: randomness comes from an injected seeded rng.',
+            'main/raft, main/view and main/lab are pure: randomness comes from an injected seeded rng.',
         },
       ],
     },

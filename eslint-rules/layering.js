@@ -5,6 +5,9 @@
 //                     no relative path that leaves main/raft.
 //   main/view/**      the view projection: pure like main/raft, and may read main/contract and
 //                     main/raft (types and pure helpers) only.
+//   main/lab/**       the simulated cluster (lab): pure like main/raft, so it can run in a Web
+//                     Worker; it may read main/raft, main/contract and the pure helpers of
+//                     main/node named in LAB_HELPERS only, and nothing in main/raft may read it.
 //   electron          only main/app/** and preload/** may import it.
 //   main/app, preload only themselves may import their files (the shell stays at the edge).
 //   main/raft/raft    the core's private class: outside main/raft only its test helpers
@@ -22,6 +25,20 @@ const SHELL = ['main/app', 'preload'];
 const RENDERER = 'renderer';
 const RENDERER_MAY_IMPORT_FROM_MAIN = ['main/contract', 'main/view'];
 const VIEW = 'main/view';
+const LAB = 'main/lab';
+/**
+ * LAB_HELPERS: the modules of main/node the lab shares with the real node so that it models the
+ * node's own rules rather than a copy of them: the storage's entry checks, its WAL replay rules
+ * (and the pure format and checksum code they read), and the read tags. They import nothing but
+ * main/raft and each other, no packages and no node:* builtins.
+ */
+export const LAB_HELPERS = [
+  'main/node/storage/storage.ts',
+  'main/node/storage/wal-replay.ts',
+  'main/node/storage/wal-format.ts',
+  'main/node/storage/crc32c.ts',
+  'main/node/read-tags.ts',
+];
 const CORE_CLASS = 'main/raft/raft';
 const CORE_CLASS_READERS = ['test/raft/helpers.ts', 'test/raft/handlers.test.ts'];
 
@@ -33,12 +50,18 @@ const CORE_CLASS_READERS = ['test/raft/helpers.ts', 'test/raft/handlers.test.ts'
 const ROOMS = {
   'main/contract': ['main/raft'],
   'main/view': ['main/contract', 'main/raft'],
+  'main/lab': ['main/raft', 'main/contract', ...LAB_HELPERS, ...LAB_HELPERS.map(withoutTs)],
   'main/node': ['main/raft'],
   'main/cluster': ['main/contract', 'main/view', 'main/node', 'main/raft'],
   'main/web': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft'],
   'main/cli': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft', 'main/web'],
   'main/app': ['main/contract', 'main/web/backends.ts', 'main/web/backends'],
 };
+
+/** withoutTs: a module path as an import spells it, without its .ts extension. */
+function withoutTs(p) {
+  return p.replace(/\.ts$/, '');
+}
 
 /** roomOf: the room of main a repo-relative path is in, if any. */
 function roomOf(p) {
@@ -83,6 +106,18 @@ function check(file, spec) {
     if (resolved === null) return { messageId: 'viewExternal', data: { spec } };
   }
 
+  if (isUnder(file, LAB) || LAB_HELPERS.includes(file)) {
+    if (resolved === null) return { messageId: 'labExternal', data: { spec } };
+  }
+  if (
+    LAB_HELPERS.includes(file) &&
+    !isUnder(resolved, RAFT) &&
+    !LAB_HELPERS.includes(resolved) &&
+    !LAB_HELPERS.includes(`${resolved}.ts`)
+  ) {
+    return { messageId: 'labHelper', data: { spec, resolved } };
+  }
+
   if (isElectron(spec) && !ELECTRON_ALLOWED.some((dir) => isUnder(file, dir))) {
     return { messageId: 'electron', data: { spec } };
   }
@@ -125,6 +160,10 @@ const layering = {
         "'{{spec}}' is the core's private class: drive the core through RawNode (main/raft/raw-node.ts).",
       viewExternal:
         "main/view is pure: '{{spec}}' is a package or builtin; it may read main/contract and main/raft only.",
+      labExternal:
+        "main/lab is pure: '{{spec}}' is a package or builtin; it may read main/raft, main/contract and the helpers in LAB_HELPERS only.",
+      labHelper:
+        "'{{spec}}' ({{resolved}}) is not pure enough for a module main/lab reads: LAB_HELPERS import only main/raft and each other.",
       room: "{{from}} may not import from {{to}} ('{{spec}}'): see ROOMS in eslint-rules/layering.js.",
       electron: "Only main/app and preload may import '{{spec}}'.",
       shell: "'{{spec}}' reaches into {{dir}}, which nothing outside it may import.",

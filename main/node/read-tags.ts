@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { MAX_RAFT_NUMBER } from '../raft/types';
 
 /**
@@ -29,7 +28,12 @@ export class ReadTags {
   }
 }
 
-/** randomStart draws a start in [1, MAX_RAFT_NUMBER]; randomInt draws below 2^48, so two draws. */
+/**
+ * randomStart draws a start in [1, MAX_RAFT_NUMBER]: 26 random bits from each of two 32-bit words
+ * of the platform's cryptographic generator (Web Crypto, the same in Node and in a browser, so the
+ * module imports nothing and the simulated cluster can use it with a seeded start).
+ */
 function randomStart(): number {
-  return randomInt(0, 2 ** 26) * 2 ** 26 + randomInt(0, 2 ** 26) + 1;
+  const w = crypto.getRandomValues(new Uint32Array(2));
+  return (w[0]! >>> 6) * 2 ** 26 + (w[1]! >>> 6) + 1;
 }

@@ -193,3 +193,62 @@ describe('hosts drive the core through RawNode', () => {
     ).toEqual([]);
   });
 });
+
+describe('main/lab is pure and stands on the core', () => {
+  it.each([
+    [
+      "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+      'raftdeck/layering',
+    ],
+    ["import { encode } from '@msgpack/msgpack';\nexport const e = encode;\n", 'raftdeck/layering'],
+    [
+      "import { f } from '../node/storage/file-storage';\nexport const x = f;\n",
+      'raftdeck/layering',
+    ],
+    ["import { r } from '../node/raft-node';\nexport const x = r;\n", 'raftdeck/layering'],
+    ["import { s } from '../cluster/supervisor';\nexport const x = s;\n", 'raftdeck/layering'],
+    ["import { w } from '../web/server';\nexport const x = w;\n", 'raftdeck/layering'],
+    ["import { a } from '../app/window';\nexport const x = a;\n", 'raftdeck/layering'],
+    ["import { app } from 'electron';\nexport const a = app;\n", 'raftdeck/layering'],
+    ['export const now = Date.now();\n', 'no-restricted-globals'],
+    ['setTimeout(() => {}, 1);\n', 'no-restricted-globals'],
+    ['export const r = Math.random();\n', 'no-restricted-properties'],
+  ])('rejects %j', async (code, rule) => {
+    expect(errorsOf(await lint('main/lab/x.ts', code), rule)).toHaveLength(1);
+  });
+
+  it('accepts the core, the contract and the named helpers of main/node', async () => {
+    const code =
+      "import { RawNode } from '../raft/raw-node';\n" +
+      "import type { ClusterView } from '../contract/view';\n" +
+      "import { WalReplay } from '../node/storage/wal-replay';\n" +
+      "import { checkEntries } from '../node/storage/storage';\n" +
+      "import { ReadTags } from '../node/read-tags';\n" +
+      'export const x: [unknown, ClusterView | undefined, unknown, unknown] = [RawNode, undefined, WalReplay, checkEntries];\n' +
+      'export const t = ReadTags;\n';
+    expect(await lint('main/lab/x.ts', code)).toEqual([]);
+  });
+
+  it('keeps the helpers it reads pure: no builtins, nothing else of main/node', async () => {
+    const builtin = "import { randomInt } from 'node:crypto';\nexport const r = randomInt;\n";
+    const other = "import { f } from './fs-ops';\nexport const x = f;\n";
+    expect(
+      errorsOf(await lint('main/node/read-tags.ts', builtin), 'raftdeck/layering'),
+    ).toHaveLength(1);
+    expect(
+      errorsOf(await lint('main/node/storage/wal-replay.ts', other), 'raftdeck/layering'),
+    ).toHaveLength(1);
+    expect(
+      errorsOf(
+        await lint('main/node/read-tags.ts', 'export const n = Date.now();\n'),
+        'no-restricted-globals',
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('nothing in main/raft or main/node imports the lab', async () => {
+    const code = "import { SimCluster } from '../lab/lab-cluster';\nexport const x = SimCluster;\n";
+    expect(errorsOf(await lint('main/raft/x.ts', code), 'raftdeck/layering')).toHaveLength(1);
+    expect(errorsOf(await lint('main/node/x.ts', code), 'raftdeck/layering')).toHaveLength(1);
+  });
+});

@@ -3,7 +3,7 @@ import { RawNode } from '../../main/raft/raw-node';
 import { seededRng } from '../../main/raft/rng';
 import { MAX_RAFT_NUMBER } from '../../main/raft/types';
 import type { HeartbeatMsg, Message } from '../../main/raft/types';
-import { SimCluster } from './sim/cluster';
+import { SimCluster } from '../../main/lab/lab-cluster';
 import { bootstrapEntry, data, drain, drainEvents, elect, internals, rawNode } from './helpers';
 
 const heartbeat = (to: number, term: number): HeartbeatMsg => ({

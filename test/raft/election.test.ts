@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimCluster } from './sim/cluster';
+import { SimCluster } from '../../main/lab/lab-cluster';
 import type { RawNode } from '../../main/raft/raw-node';
 import type { Message, NodeId } from '../../main/raft/types';
 import { drain, internals, ofType, rawNode } from './helpers';

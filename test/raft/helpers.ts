@@ -15,7 +15,7 @@ import type {
   Ready,
   Role,
 } from '../../main/raft/types';
-import type { SimCluster } from './sim/cluster';
+import type { SimCluster } from '../../main/lab/lab-cluster';
 
 const enc = new TextEncoder();
 

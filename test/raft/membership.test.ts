@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimCluster } from './sim/cluster';
+import { SimCluster } from '../../main/lab/lab-cluster';
 import { encodeConfEntry } from '../../main/raft/conf';
 import { RawNode } from '../../main/raft/raw-node';
 import { seededRng } from '../../main/raft/rng';

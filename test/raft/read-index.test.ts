@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimCluster } from './sim/cluster';
+import { SimCluster } from '../../main/lab/lab-cluster';
 import { drain, drainReadStates, elect, internals, rawNode } from './helpers';
 
 describe('ReadIndex (thesis §6.4)', () => {

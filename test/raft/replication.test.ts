@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RawNode } from '../../main/raft/raw-node';
 import { seededRng } from '../../main/raft/rng';
 import type { NodeId } from '../../main/raft/types';
-import { SimCluster } from './sim/cluster';
+import { SimCluster } from '../../main/lab/lab-cluster';
 import { ackApp, data, drain, elect, internals, logWithTerms, ofType, rawNode } from './helpers';
 
 describe('log replication (§5.3)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FollowerStatus, SnapMsg } from '../../main/raft/types';
-import { SimCluster } from './sim/cluster';
+import { SimCluster } from '../../main/lab/lab-cluster';
 import { drain, internals, ofType, rawNode } from './helpers';
 
 describe('snapshots and InstallSnapshot', () => {

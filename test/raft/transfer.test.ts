@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimCluster } from './sim/cluster';
+import { SimCluster } from '../../main/lab/lab-cluster';
 import { elect } from './helpers';
 
 describe('leadership transfer (thesis §3.10)', () => {

@@ -4,17 +4,17 @@
  * Runs N seeded random schedules (seeds S, S+1, ...) and prints runs, violations and the seconds
  * taken. A violating seed replays exactly with the command printed after it.
  * --host sync runs the original host model (every Ready durable at once); --mutation injects a
- * deliberate bug (see Mutation in cluster.ts); --end-to-end leaves out the durability checks made
+ * deliberate bug (see Mutation in main/lab/lab-cluster.ts); --end-to-end leaves out the durability checks made
  * as messages leave, keeping the end-to-end properties only; --reuse-ids says when a learner may
  * join under the id of a node that is gone, with an empty data dir (see RunOptions.reuseIds).
  */
 import { availableParallelism } from 'node:os';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MUTATIONS } from './cluster';
-import type { HostMode, Mutation } from './cluster';
-import { runSchedule } from './run';
-import type { ReuseIds, RunOptions, SimResult } from './run';
+import { MUTATIONS } from '../../../main/lab/lab-cluster';
+import type { HostMode, Mutation } from '../../../main/lab/lab-cluster';
+import { runSchedule } from '../../../main/lab/schedule-runner';
+import type { ReuseIds, RunOptions, SimResult } from '../../../main/lab/schedule-runner';
 
 interface Args {
   runs: number;

@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { MUTATIONS, SimCluster } from './sim/cluster';
-import type { HostMode, Mutation, SimOptions } from './sim/cluster';
-import { runSchedule } from './sim/run';
-import { internals } from './helpers';
+import { MUTATIONS, SimCluster } from '../../main/lab/lab-cluster';
+import type { HostMode, Mutation, SimOptions } from '../../main/lab/lab-cluster';
+import { runSchedule } from '../../main/lab/schedule-runner';
+import { internals } from '../raft/helpers';
 
 /** cluster3 is three nodes on the real host with fixed delays: 1 ms per message, 1 ms per fsync. */
 function cluster3(host: HostMode, o: Partial<SimOptions> = {}): SimCluster {
@@ -446,7 +446,7 @@ describe('host and storage bugs the real host model catches and the sync one can
       // for a batch left open (a crash in the middle of a write, then a write). A snapshot file
       // without its record needs a crash in a window of a millisecond or so, so the scenario
       // above shows it instead. (What open does not sync, and the checkpoint's second slot, are
-      // shown on the store itself: test/raft/sim-storage.test.ts.)
+      // shown on the store itself: test/lab/sim-storage.test.ts.)
       const n = m === 'commit-before-entries' || m === 'open-batch-kept' ? 30 : 3;
       const seeds = Array.from({ length: n }, (_, i) => 11 + i);
       if (m !== 'snapshot-file-unrecorded') {

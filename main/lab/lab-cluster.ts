@@ -1,7 +1,9 @@
-import { ReadTags } from '../../../main/node/read-tags';
-import { isMember, quorum } from '../../../main/raft/conf';
-import { RawNode } from '../../../main/raft/raw-node';
-import { seededRng } from '../../../main/raft/rng';
+import { ReadTags } from '../node/read-tags';
+import { isMember, quorum } from '../raft/conf';
+import { headerOf } from '../raft/message-header';
+import type { MessageHeader } from '../raft/message-header';
+import { RawNode } from '../raft/raw-node';
+import { seededRng } from '../raft/rng';
 import type {
   ConfChange,
   Entry,
@@ -13,10 +15,12 @@ import type {
   RaftEvent,
   ReadState,
   Ready,
+  Role,
   Snapshot,
-} from '../../../main/raft/types';
-import { DiskFiles, InjectedIoError, SimStorage, STORAGE_MUTATIONS } from './storage';
-import type { DiskTiming, SimStorageStats, StorageMutation } from './storage';
+} from '../raft/types';
+import { less, MinHeap } from './event-queue';
+import { DiskFiles, InjectedIoError, SimStorage, STORAGE_MUTATIONS } from './sim-storage';
+import type { DiskTiming, SimStorageStats, StorageMutation } from './sim-storage';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -204,10 +208,69 @@ export interface SimOptions {
 interface InFlight {
   at: number;
   seq: number;
+  /** id: the message's id in the lab (LabMessage.id). */
+  id: number;
   msg: Message;
   /** toInc: the recipient's incarnation when sent; a restarted process never gets it (TCP). */
   toInc: number;
 }
+
+/** LabMessage is one message in flight, as the lab lists it. */
+export interface LabMessage {
+  /** id: unique within a run, in the order messages were put on the network (a copy gets its own). */
+  id: number;
+  from: NodeId;
+  to: NodeId;
+  header: MessageHeader;
+  /** deliverAt: the virtual time (ms) it arrives at, unless dropped or delayed before then. */
+  deliverAt: number;
+}
+
+/**
+ * LabStep is one event the lab ran, in the order it ran them:
+ *  - 'message': a message taken off the network; `delivered` is false if its receiver's process
+ *    was down or is not the one it was sent to (a restarted process never gets it);
+ *  - 'tick': one node's clock ticked once; `ticked` is false if the node was down;
+ *  - 'timer': something a host had scheduled (a disk write completing, a restart, a checkpoint
+ *    sync, a scheduled fault); `node` is the process it belongs to, 0 the cluster's own.
+ */
+export type LabStep =
+  | { kind: 'message'; at: number; message: LabMessage; delivered: boolean }
+  | { kind: 'tick'; at: number; node: NodeId; ticked: boolean }
+  | { kind: 'timer'; at: number; node: NodeId };
+
+/**
+ * StepUntil says where SimCluster.step stops: after the next message taken off the network
+ * ('message'), after the next tick of a node that is up ('tick'), or after the first event that
+ * changes any node's role, term or leader, or whether it is up ('event').
+ */
+export type StepUntil = 'message' | 'tick' | 'event';
+
+/** LabNodeState is a node at a glance: its process, role, term, leader and commit index. */
+export interface LabNodeState {
+  id: NodeId;
+  /** up: its process runs (a crashed or exited node shows its last process's values). */
+  up: boolean;
+  role: Role;
+  term: number;
+  leader: NodeId;
+  commit: number;
+}
+
+/**
+ * Unsynced says what a crashed node keeps of what it wrote but had not fsynced. Either way the
+ * process dies with a flush in progress having done every step before its WAL fdatasync, and
+ * what it had not written yet is lost. 'kept': the process was killed and the page cache
+ * survives, so a restart reads all it wrote; 'lost': its machine lost power at that instant, so
+ * only what was fsynced is left.
+ */
+export type Unsynced = 'kept' | 'lost';
+
+/** Next is the event the agenda runs next: a timer, a message, or a node's tick. */
+type Next =
+  | { kind: 'timer'; at: number }
+  | { kind: 'message'; at: number }
+  | { kind: 'tick'; at: number; node: NodeId };
 
 interface Timer {
   at: number;
@@ -216,56 +279,6 @@ interface Timer {
   node: NodeId;
   inc: number;
   fn: () => void;
-}
-
-/** MinHeap orders events by time, then by the order they were created. */
-class MinHeap<T extends { at: number; seq: number }> {
-  private a: T[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): T | undefined {
-    return this.a[0];
-  }
-  push(x: T): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (less(a[p]!, a[i]!)) break;
-      [a[p], a[i]] = [a[i]!, a[p]!];
-      i = p;
-    }
-  }
-  pop(): T | undefined {
-    const a = this.a;
-    if (a.length === 0) return undefined;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i]!, a[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  clear(): void {
-    this.a = [];
-  }
-}
-
-function less(x: { at: number; seq: number }, y: { at: number; seq: number }): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }
 
 function fnv(h: number, data: Uint8Array): number {
@@ -300,6 +313,9 @@ const BACKOFF_MAX_MS = 2000;
  * host model makes durability observable, that nothing is sent before what it relies on is
  * durable, that a leader commits only what a quorum holds durably, and that a restarted node's
  * store opens. Violations are collected in `violations`.
+ * It runs for a span of virtual time (runFor) or a step at a time (step, with the messages in
+ * flight listed and acted on one by one: inFlight, dropMessage, duplicateMessage, delayMessage),
+ * both through one agenda (agendaNext), so a stepped run and a run for a span agree.
  */
 export class SimCluster {
   readonly nodes = new Map<NodeId, SimNode>();
@@ -311,6 +327,8 @@ export class SimCluster {
   private seq = 0;
   private incSeq = 0;
   private readonly queue = new MinHeap<InFlight>();
+  /** nextMessageId: the id the next message put on the network gets. */
+  private nextMessageId = 1;
   private readonly timers = new MinHeap<Timer>();
   /** pendingChecks: durability checks of the step in progress (see settle). */
   private pendingChecks: (() => void)[] = [];
@@ -820,21 +838,25 @@ export class SimCluster {
       return;
     }
     const toInc = this.nodes.get(m.to)?.inc ?? 0;
-    this.queue.push({ at: this.now + this.delayMs(), seq: this.seq++, msg: m, toInc });
+    const at = this.now + this.delayMs();
+    this.queue.push({ at, seq: this.seq++, id: this.nextMessageId++, msg: m, toInc });
     if (this.dupRate > 0 && this.rng() < this.dupRate) {
-      this.queue.push({ at: this.now + this.delayMs(), seq: this.seq++, msg: m, toInc });
+      const at = this.now + this.delayMs();
+      this.queue.push({ at, seq: this.seq++, id: this.nextMessageId++, msg: m, toInc });
     }
   }
 
-  private deliver(f: InFlight): void {
+  /** deliver hands a message to its receiver; false if the receiving process is not there. */
+  private deliver(f: InFlight): boolean {
     const m = f.msg;
     const n = this.nodes.get(m.to);
-    if (!n || !n.alive) return;
-    if (this.real && f.toInc !== n.inc) return;
+    if (!n || !n.alive) return false;
+    if (this.real && f.toInc !== n.inc) return false;
     this.stats.delivered++;
     n.raft.step(m);
     this.observe(n);
     this.process(n);
+    return true;
   }
 
   /** tick advances one node by one tick. */
@@ -876,33 +898,161 @@ export class SimCluster {
     const end = this.now + ms;
     for (;;) {
       this.settle();
-      let nextId = 0;
-      let nextAt = Infinity;
-      for (const [id, at] of this.nextTick) {
-        if (at < nextAt) {
-          nextAt = at;
-          nextId = id;
-        }
-      }
-      const q = this.queue.peek();
-      const t = this.timers.peek();
-      const ev = t && (!q || less(t, q)) ? t : q;
-      if (ev && ev.at <= nextAt) {
-        if (ev.at > end) break;
-        this.now = Math.max(this.now, ev.at);
-        if (ev === t) this.runTimer(this.timers.pop()!);
-        else this.deliver(this.queue.pop()!);
-      } else {
-        if (nextAt > end) break;
-        this.now = Math.max(this.now, nextAt);
-        const n = this.nodes.get(nextId);
-        this.nextTick.set(nextId, nextAt + (n?.tickMs ?? this.opts.tickMs));
-        this.tick(nextId);
-      }
+      const next = this.agendaNext();
+      if (!next || next.at > end) break;
+      this.runNext(next);
       onStep?.();
     }
     this.settle();
     this.now = end;
+  }
+
+  /**
+   * agendaNext: what happens next. Timers and messages in the order of (time, creation); a node's
+   * tick only when it is due strictly before both (at equal times, timers and messages first; of
+   * two ticks due at once, the node started first).
+   */
+  private agendaNext(): Next | undefined {
+    let nextId = 0;
+    let nextAt = Infinity;
+    for (const [id, at] of this.nextTick) {
+      if (at < nextAt) {
+        nextAt = at;
+        nextId = id;
+      }
+    }
+    const q = this.queue.peek();
+    const t = this.timers.peek();
+    const ev = t && (!q || less(t, q)) ? t : q;
+    if (ev && ev.at <= nextAt)
+      return ev === t ? { kind: 'timer', at: ev.at } : { kind: 'message', at: ev.at };
+    if (nextAt === Infinity) return undefined;
+    return { kind: 'tick', at: nextAt, node: nextId };
+  }
+
+  /** runNext moves the clock to the event and runs it; `record` gets what it did. */
+  private runNext(next: Next, record?: LabStep[]): void {
+    this.now = Math.max(this.now, next.at);
+    if (next.kind === 'timer') {
+      const t = this.timers.pop()!;
+      this.runTimer(t);
+      record?.push({ kind: 'timer', at: next.at, node: t.node });
+    } else if (next.kind === 'message') {
+      const f = this.queue.pop()!;
+      const delivered = this.deliver(f);
+      record?.push({ kind: 'message', at: next.at, message: labMessage(f), delivered });
+    } else {
+      const n = this.nodes.get(next.node);
+      const ticked = n?.alive ?? false;
+      this.nextTick.set(next.node, next.at + (n?.tickMs ?? this.opts.tickMs));
+      this.tick(next.node);
+      record?.push({ kind: 'tick', at: next.at, node: next.node, ticked });
+    }
+  }
+
+  // ------------------------------------------------------------ stepping (the lab's controls)
+
+  /** seed: the seed of this run; with the same calls in the same order, the same run. */
+  get seed(): number {
+    return this.opts.seed;
+  }
+
+  /**
+   * step runs the agenda, event by event in the order runFor would, until `until` is reached (see
+   * StepUntil), and returns the events it ran, in order. Virtual time moves to each event's time
+   * and no further (runFor moves it to the end of its span). It stops early, with what it ran so
+   * far, when the next event is more than maxMs of virtual time away from where it started.
+   */
+  step(until: StepUntil, maxMs = 60_000): LabStep[] {
+    const end = this.now + maxMs;
+    const before = until === 'event' ? this.glance() : '';
+    const ran: LabStep[] = [];
+    for (;;) {
+      this.settle();
+      const next = this.agendaNext();
+      if (!next || next.at > end) break;
+      this.runNext(next, ran);
+      const s = ran[ran.length - 1]!;
+      if (until === 'message' && s.kind === 'message') break;
+      if (until === 'tick' && s.kind === 'tick' && s.ticked) break;
+      if (until === 'event' && this.glance() !== before) break;
+    }
+    this.settle();
+    return ran;
+  }
+
+  /** glance: every node's up, role, term and leader, as one string (what 'event' watches). */
+  private glance(): string {
+    return this.nodeStates()
+      .map((s) => `${s.id}:${s.up ? s.role : 'down'}:${s.term}:${s.leader}`)
+      .join(' ');
+  }
+
+  /** nodeStates: every node at a glance, by id. */
+  nodeStates(): LabNodeState[] {
+    return [...this.nodes.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((n) => ({
+        id: n.id,
+        up: n.alive,
+        role: n.raft.role,
+        term: n.raft.term,
+        leader: n.raft.leader,
+        commit: n.raft.log.commit,
+      }));
+  }
+
+  /** inFlight: every message on the network, in the order they will arrive. */
+  inFlight(): LabMessage[] {
+    return this.queue
+      .items()
+      .sort((a, b) => (less(a, b) ? -1 : 1))
+      .map(labMessage);
+  }
+
+  /** dropMessage loses the message in flight with this id; false if there is none (any more). */
+  dropMessage(id: number): boolean {
+    if (!this.queue.remove((f) => f.id === id)) return false;
+    this.stats.dropped++;
+    return true;
+  }
+
+  /**
+   * duplicateMessage puts a copy of the message in flight with this id on the network, arriving at
+   * the same time, just after it; it returns the copy's id, or undefined if there is no such
+   * message (any more).
+   */
+  duplicateMessage(id: number): number | undefined {
+    const f = this.queue.items().find((x) => x.id === id);
+    if (!f) return undefined;
+    const copy = { ...f, seq: this.seq++, id: this.nextMessageId++ };
+    this.queue.push(copy);
+    return copy.id;
+  }
+
+  /**
+   * delayMessage makes the message in flight with this id arrive ms later, after every message
+   * already due at that time; false if there is no such message (any more).
+   */
+  delayMessage(id: number, ms: number): boolean {
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`delay of message ${id}: ${ms} ms is not a finite number >= 0`);
+    const f = this.queue.remove((x) => x.id === id);
+    if (!f) return false;
+    this.queue.push({ ...f, at: f.at + ms, seq: this.seq++ });
+    return true;
+  }
+
+  /**
+   * crashNode stops a node's process at once, keeping or losing what it wrote but had not
+   * fsynced (see Unsynced). restart(id) brings it back from what its data dir then holds.
+   */
+  crashNode(id: NodeId, unsynced: Unsynced): void {
+    const n = this.node(id);
+    if (!n.alive) return;
+    this.crash(id, n.storage.writeSteps);
+    // A draw of 0.7 is "did not reach the disk" for each write not yet durable, tearing none.
+    if (unsynced === 'lost') n.files.powerLoss(() => 0.7);
   }
 
   dropInFlight(): void {
@@ -1396,6 +1546,11 @@ export class SimCluster {
   appliedAt(index: number): string | undefined {
     return this.appliedKey[index];
   }
+}
+
+/** labMessage: a message in flight as the lab lists it. */
+function labMessage(f: InFlight): LabMessage {
+  return { id: f.id, from: f.msg.from, to: f.msg.to, header: headerOf(f.msg), deliverAt: f.at };
 }
 
 /** encodeSnapshot writes the simulated state machine image: index, hash, then filler bytes. */

@@ -1,9 +1,9 @@
-import { isLearner, isMember, isVoter } from '../../../main/raft/conf';
-import { seededRng } from '../../../main/raft/rng';
-import type { NodeId } from '../../../main/raft/types';
-import { SimCluster } from './cluster';
-import type { HostMode, Mutation, SimNode } from './cluster';
-import type { SimStorageStats } from './storage';
+import { isLearner, isMember, isVoter } from '../raft/conf';
+import { seededRng } from '../raft/rng';
+import type { NodeId } from '../raft/types';
+import { SimCluster } from './lab-cluster';
+import type { HostMode, Mutation, SimNode } from './lab-cluster';
+import type { SimStorageStats } from './sim-storage';
 
 /** RunOptions: the host model (default 'real'), a deliberate bug to inject, which checks to make. */
 export interface RunOptions {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SimCluster } from './sim/cluster';
-import { runSchedule } from './sim/run';
-import { internals } from './helpers';
+import { SimCluster } from '../../main/lab/lab-cluster';
+import { runSchedule } from '../../main/lab/schedule-runner';
+import { internals } from '../raft/helpers';
 
 describe('the randomized simulation', () => {
   it('replays a seed exactly', () => {

@@ -1,12 +1,6 @@
-import { checkEntries } from '../../../main/node/storage/storage';
-import { WalReplay } from '../../../main/node/storage/wal-replay';
-import type {
-  Entry,
-  HardState,
-  PersistedState,
-  Snapshot,
-  SnapshotMeta,
-} from '../../../main/raft/types';
+import { checkEntries } from '../node/storage/storage';
+import { WalReplay } from '../node/storage/wal-replay';
+import type { Entry, HardState, PersistedState, Snapshot, SnapshotMeta } from '../raft/types';
 
 /** WalRecord is one record of the simulated WAL, as FileStorage writes it (docs/storage.md). */
 export type WalRecord =
@@ -814,6 +808,15 @@ export class SimStorage {
   }
 
   /** busy: a flush or a snapshot write is on its way to the disk. */
+  /**
+   * writeSteps: how many steps of the flush in progress write to the files before its WAL
+   * fdatasync (0 if none is in progress); crash(writeSteps) leaves all its writes in the page
+   * cache and none of them durable by it.
+   */
+  get writeSteps(): number {
+    return this.flushing?.fsyncStep ?? 0;
+  }
+
   get busy(): boolean {
     return this.flushing !== undefined || this.writingSnapshot !== undefined;
   }

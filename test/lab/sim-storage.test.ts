@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry, Snapshot } from '../../main/raft/types';
-import { DiskFiles, InjectedIoError, SimStorage } from './sim/storage';
-import type { SimStorageStats, StorageEnv, StorageMutation } from './sim/storage';
+import { DiskFiles, InjectedIoError, SimStorage } from '../../main/lab/sim-storage';
+import type { SimStorageStats, StorageEnv, StorageMutation } from '../../main/lab/sim-storage';
 
 const enc = new TextEncoder();
 
