@@ -489,12 +489,19 @@ export class ClusterDashboard implements DashboardApi, PushSource {
   }
 
   /**
-   * close stops what the dashboard itself started (the workload and the console client) and
-   * closes the recording after writing what is pending.
+   * release stops what the dashboard itself started (the workload and the console client) and
+   * keeps recording: a cluster stopped after it has its stop recorded; close() then ends it.
    */
-  async close(): Promise<void> {
+  async release(): Promise<void> {
     await this.workload?.stop();
-    await this.kv?.close();
+    const kv = this.kv;
+    this.kv = undefined;
+    await kv?.close();
+  }
+
+  /** close releases what the dashboard started and closes the recording, writing what is pending. */
+  async close(): Promise<void> {
+    await this.release();
     this.stopRecording();
     await this.recording.close();
   }
@@ -534,8 +541,13 @@ export async function startDashboard(options: {
     api,
     sup,
     dispose: async () => {
-      await api.close().catch(() => undefined);
-      await sup.stop();
+      // The stop is recorded too: the recording closes after the nodes have stopped.
+      await api.release().catch(() => undefined);
+      try {
+        await sup.stop();
+      } finally {
+        await api.close().catch(() => undefined);
+      }
     },
   };
 }

@@ -103,8 +103,10 @@ export async function serveDashboard(
     const sig = await signal.promise;
     process.stdout.write(`${sig}: stopping ...\n`);
     await server.close();
-    await dashboard.close();
+    // The stop is recorded too: the recording closes after the nodes have stopped.
+    await dashboard.release();
     await hosted.stop();
+    await dashboard.close();
     process.stdout.write('stopped\n');
     return EXIT.ok;
   } finally {
