@@ -14,9 +14,11 @@ import { createDeckRouter } from '../../renderer/src/router';
 import { startStores } from '../../renderer/src/stores';
 import { useUiStore } from '../../renderer/src/stores/ui';
 import { fakeTransport, flush, follower, node, raft, view } from './helpers';
+import type { FakeTransport } from './helpers';
 
 let pinia: Pinia;
 let router: Router;
+let t: FakeTransport;
 let w: VueWrapper | null = null;
 
 // Leader 1 of term 5 and follower 2 hold terms 1, 2 and 5; follower 3 kept entries of term 3
@@ -64,7 +66,8 @@ beforeEach(async () => {
   setActivePinia(pinia);
   router = createDeckRouter(createMemoryHistory());
   useUiStore(pinia).attach(router);
-  startStores(pinia, fakeTransport(cluster));
+  t = fakeTransport(cluster);
+  startStores(pinia, t);
   await flush();
 });
 
@@ -118,5 +121,28 @@ describe('the Replication page’s term colours', () => {
       "conflicts with the leader's log from 60: term 3 here, 5 on the leader",
     ]);
     expect(p.findAll('[data-test="log-strip"][data-node="2"] .seg.divergent')).toHaveLength(0);
+  });
+
+  it('says a run at the leader’s first index may have begun in what it compacted', async () => {
+    const p = await page();
+    const compacted = raft({
+      role: 'leader',
+      term: 5,
+      leader: 1,
+      firstIndex: 41,
+      snapshotIndex: 40,
+      lastIndex: 100,
+      commit: 100,
+      termRuns: [
+        { start: 41, term: 2 },
+        { start: 60, term: 5 },
+      ],
+    });
+    t.push('view', view({ version: 2, term: 5, nodes: [node(1, 'leader', { raft: compacted })] }));
+    await flush();
+    expect(p.findAll('[data-test="legend-term"]').map((l) => l.text())).toEqual([
+      'term 2 from 41 or before',
+      'term 5 from 60',
+    ]);
   });
 });
