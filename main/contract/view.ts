@@ -4,9 +4,17 @@
  * and main/web, drawn by the renderer and printed by the CLI. Plain JSON only.
  */
 import type { MessageTrace } from '../raft/message-header';
-import type { Campaign, ElectionTimer, FollowerStatus, NodeId, Role, Status } from '../raft/types';
+import type {
+  Campaign,
+  ElectionTimer,
+  FollowerStatus,
+  NodeId,
+  Role,
+  Status,
+  TermRun,
+} from '../raft/types';
 
-export type { Campaign, ElectionTimer, FollowerStatus, MessageTrace, NodeId, Role };
+export type { Campaign, ElectionTimer, FollowerStatus, MessageTrace, NodeId, Role, TermRun };
 
 /** ProcessState: what the supervisor knows about a node's OS process. */
 export type ProcessState = 'starting' | 'running' | 'paused' | 'stopped' | 'crashed' | 'exited';

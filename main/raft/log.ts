@@ -1,5 +1,5 @@
 import { decodeConfEntry, emptyConf } from './conf';
-import type { ConfEntry, ConfState, Entry, SnapshotMeta } from './types';
+import type { ConfEntry, ConfState, Entry, SnapshotMeta, TermRun } from './types';
 
 /** ConfPoint records that the configuration `conf` took effect at log index `index` through `change`. */
 export interface ConfPoint {
@@ -29,6 +29,7 @@ export interface LogView {
   latestConf(): ConfPoint;
   confAt(i: number): ConfState;
   confPointAt(i: number): ConfPoint;
+  termRuns(limit: number): TermRun[];
 }
 
 /**
@@ -128,6 +129,31 @@ export class RaftLog implements LogView {
       if (this.confs[k]!.index <= i) return this.confs[k]!;
     }
     return this.confs[0]!;
+  }
+
+  /**
+   * termRuns returns where each run of equal terms begins in the entries this log holds
+   * (firstIndex() … lastIndex(); nothing compacted into the snapshot), oldest first, keeping only
+   * the latest `limit` runs. Terms never decrease along a log, so each run's start is found by a
+   * binary search from the end: O(runs × log entries), cheap on every status even for a long log.
+   */
+  termRuns(limit: number): TermRun[] {
+    const runs: TermRun[] = [];
+    const ents = this.entries;
+    let end = ents.length;
+    while (end > 0 && runs.length < limit) {
+      const term = ents[end - 1]!.term;
+      let lo = 0;
+      let hi = end - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ents[mid]!.term >= term) hi = mid;
+        else lo = mid + 1;
+      }
+      runs.push({ start: this.prevIndex + 1 + lo, term });
+      end = lo;
+    }
+    return runs.reverse();
   }
 
   /**

@@ -38,7 +38,7 @@ import type {
   VoteMsg,
   VoteRespMsg,
 } from './types';
-import { MAX_RAFT_NUMBER } from './types';
+import { MAX_RAFT_NUMBER, STATUS_TERM_RUNS } from './types';
 
 const EMPTY = new Uint8Array(0);
 
@@ -643,6 +643,7 @@ export class Raft {
         heartbeatTicks: this.cfg.heartbeatTicks,
       },
       campaign: this.campaignStatus(),
+      termRuns: log.termRuns(STATUS_TERM_RUNS),
     };
   }
 

@@ -353,7 +353,24 @@ export interface Status {
   timer: ElectionTimer;
   /** campaign: on a pre-candidate or candidate, the answers it has so far; else undefined. */
   campaign: Campaign | undefined;
+  /**
+   * termRuns: the terms of the entries this node holds, firstIndex … lastIndex, as runs of equal
+   * terms in index order: each run starts at `start` and lasts until the next run's start (the
+   * last one until lastIndex). At most the latest STATUS_TERM_RUNS runs: when a log holds more,
+   * the entries before the first run reported are of earlier terms, unnamed. Empty when the log
+   * holds no entries (all of it is in the snapshot, or nothing was written yet).
+   */
+  termRuns: TermRun[];
 }
+
+/** TermRun: a run of entries of one term, from index `start` on. */
+export interface TermRun {
+  start: number;
+  term: number;
+}
+
+/** STATUS_TERM_RUNS: how many runs of equal terms a status reports at most (the latest ones). */
+export const STATUS_TERM_RUNS = 64;
 
 /**
  * ElectionTimer: a node's clocks in ticks. A follower, learner or (pre-)candidate campaigns when

@@ -467,5 +467,6 @@ export function raftView(s: Status): RaftView {
     snapshotReceiving: s.snapshotReceiving,
     timer: s.timer,
     campaign: s.campaign,
+    termRuns: s.termRuns,
   };
 }

@@ -41,7 +41,7 @@ import type {
 import { ScenarioControl } from '../cluster/scenarios/control';
 import type { MessageHeader } from '../raft/message-header';
 import { seededRng } from '../raft/rng';
-import { MESSAGE_TYPES } from '../raft/types';
+import { MESSAGE_TYPES, STATUS_TERM_RUNS } from '../raft/types';
 import { describeCleared } from '../view/faults';
 import { checkPace, describePace, messageDelayMs } from '../view/pace';
 import { linkKey } from '../view/topology';
@@ -798,6 +798,7 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
           transferee: 0,
           progress: n === leader ? progressOf(n) : [],
           snapshotReceiving: n.snapshotIn,
+          termRuns: fakeLog.termRuns(n.firstIndex, n.lastIndex, STATUS_TERM_RUNS),
           // The imitation's clocks, in 10 ms ticks (× the pace) as a node with default timing
           // counts them.
           timer: {

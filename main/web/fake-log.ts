@@ -13,7 +13,7 @@ import {
   type LogReadResult,
 } from '../node/log-inspect';
 import { encodeConfEntry } from '../raft/conf';
-import type { ConfChange, Entry, NodeId } from '../raft/types';
+import type { ConfChange, Entry, NodeId, TermRun } from '../raft/types';
 
 /** FAKE_LOG_KEPT: how many of the latest indexes the fake remembers the content of. */
 export const FAKE_LOG_KEPT = 20_000;
@@ -28,15 +28,48 @@ export interface FakeLogNode {
   term: number;
 }
 
+/** FAKE_RUNS_KEPT: how many runs of equal terms the fake remembers at least. */
+const FAKE_RUNS_KEPT = 256;
+
 const enc = new TextEncoder();
 
 export class FakeLog {
   private readonly entries = new Map<number, Entry>();
   /** terms: the term of each index written without content (see blank). */
   private readonly terms = new Map<number, number>();
+  /** runs: where each term's entries begin in the log as last written, in index order (bounded). */
+  private readonly runs: TermRun[] = [];
   private seq = 0;
 
+  /** mark records that `index` now holds an entry of `term`: it overwrites any later run. */
+  private mark(index: number, term: number): void {
+    const runs = this.runs;
+    while (runs.length > 0 && runs[runs.length - 1]!.start >= index) runs.pop();
+    if (runs.length === 0 || runs[runs.length - 1]!.term !== term)
+      runs.push({ start: index, term });
+    if (runs.length > 2 * FAKE_RUNS_KEPT) runs.splice(0, runs.length - FAKE_RUNS_KEPT);
+  }
+
+  /**
+   * termRuns: the runs of equal terms a node holding `first` … `last` reports (see
+   * Status.termRuns), the latest `limit` of them. The fake's nodes share one log, so a node's runs
+   * are the log's, cut to what it holds.
+   */
+  termRuns(first: number, last: number, limit: number): TermRun[] {
+    const out: TermRun[] = [];
+    if (last < first) return out;
+    for (let k = this.runs.length - 1; k >= 0 && out.length < limit; k--) {
+      const r = this.runs[k]!;
+      if (r.start > last) continue;
+      const next = this.runs[k + 1]?.start ?? Infinity;
+      if (next <= first) break;
+      out.push({ start: Math.max(r.start, first), term: r.term });
+    }
+    return out.reverse();
+  }
+
   private put(e: Entry): void {
+    this.mark(e.index, e.term);
     this.terms.delete(e.index);
     this.entries.set(e.index, e);
     this.entries.delete(e.index - FAKE_LOG_KEPT);
@@ -48,6 +81,7 @@ export class FakeLog {
 
   /** blank: an entry written at `index` whose content the fake does not simulate. */
   blank(index: number, term: number): void {
+    this.mark(index, term);
     this.entries.delete(index);
     this.terms.set(index, term);
     this.terms.delete(index - FAKE_LOG_KEPT);

@@ -155,6 +155,7 @@ export class FakeNode implements NodeApi {
         heartbeatTicks: 10,
       },
       campaign: undefined,
+      termRuns: this.index > 0 ? [{ start: 1, term: 2 }] : [],
       version: this.version,
       clusterId: 'fake',
       pid: process.pid,

@@ -20,7 +20,7 @@ import { createDeckRouter } from '../../renderer/src/router';
 import { useUiStore } from '../../renderer/src/stores/ui';
 import { startStores } from '../../renderer/src/stores';
 import { useClusterStore } from '../../renderer/src/stores/cluster';
-import type { WorkflowView } from '../../main/contract/view';
+import type { NodeView, RaftView, WorkflowView } from '../../main/contract/view';
 import { fakeTransport, flush, node, raft, view } from './helpers';
 import type { FakeTransport } from './helpers';
 
@@ -336,7 +336,14 @@ describe('CheckerPanel', () => {
 });
 
 describe('LogStrip', () => {
-  it('draws compacted prefix, term segments, the uncommitted tail and the marks', () => {
+  const strip = (n: NodeView, leader: RaftView | null = null) =>
+    mount(LogStrip, {
+      props: { node: n, domain: { lo: 0, hi: 100 }, confirmedUpTo: null, leaderLast: 100, leader },
+    });
+  const segs = (w: ReturnType<typeof strip>) =>
+    w.findAll('.seg').map((s) => [s.classes()[1], s.attributes('title')]);
+
+  it('draws compacted prefix, the node’s own term runs, the uncommitted tail and the marks', () => {
     const n = node(1, 'leader', {
       raft: raft({
         role: 'leader',
@@ -346,32 +353,80 @@ describe('LogStrip', () => {
         commit: 90,
         applied: 85,
         snapshotIndex: 40,
+        termRuns: [
+          { start: 41, term: 2 },
+          { start: 70, term: 3 },
+        ],
       }),
     });
-    const w = mount(LogStrip, {
-      props: {
-        node: n,
-        domain: { lo: 0, hi: 100 },
-        termStarts: [
-          { term: 2, index: 10 },
-          { term: 3, index: 70 },
-        ],
-        confirmedUpTo: null,
-        leaderLast: 100,
-      },
-    });
-    const segs = w.findAll('.seg').map((s) => [s.classes()[1], s.attributes('title')]);
-    expect(segs).toEqual([
+    const w = strip(n);
+    expect(segs(w)).toEqual([
       ['compacted', 'compacted: entries up to 40'],
-      ['term', 'term 2'],
-      ['term', 'term 3'],
+      ['term', 'term 2: entries 41…69'],
+      ['term', 'term 3: entries 70…100'],
       ['uncommitted', 'not committed: 91…100'],
+    ]);
+    expect(w.findAll('.seg.term').map((s) => s.attributes('style'))).toEqual([
+      expect.stringContaining('var(--term-2)'),
+      expect.stringContaining('var(--term-3)'),
     ]);
     expect(w.findAll('.mark').map((m) => m.attributes('title'))).toEqual([
       'snapshot 40',
       'applied 85',
       'commit 90',
     ]);
+  });
+
+  it('draws entries before the first run a node names as of earlier terms', () => {
+    const n = node(2, 'follower', {
+      raft: raft({
+        firstIndex: 1,
+        lastIndex: 100,
+        commit: 100,
+        termRuns: [{ start: 60, term: 9 }],
+      }),
+    });
+    expect(segs(strip(n))).toEqual([
+      ['earlier', 'entries of earlier terms: 1…59'],
+      ['term', 'term 9: entries 60…100'],
+    ]);
+  });
+
+  it('draws a suffix that conflicts with the leader’s log in its own terms, outlined', () => {
+    const leader = raft({
+      role: 'leader',
+      term: 4,
+      lastIndex: 100,
+      commit: 87,
+      termRuns: [
+        { start: 1, term: 1 },
+        { start: 50, term: 2 },
+        { start: 88, term: 4 },
+      ],
+    });
+    const n = node(3, 'follower', {
+      raft: raft({
+        term: 4,
+        lastIndex: 95,
+        commit: 87,
+        termRuns: [
+          { start: 1, term: 1 },
+          { start: 50, term: 2 },
+          { start: 90, term: 3 },
+        ],
+      }),
+    });
+    const w = strip(n, leader);
+    expect(segs(w)).toEqual([
+      ['term', 'term 1: entries 1…49'],
+      ['term', 'term 2: entries 50…89'],
+      ['term', 'term 3: entries 90…95'],
+      ['uncommitted', 'not committed: 88…95'],
+      ['divergent', "conflicts with the leader's log from 88: term 2 here, 4 on the leader"],
+    ]);
+    // The same node agreeing with its leader shows no conflict.
+    const agreeing = strip(n, { ...leader, termRuns: n.raft!.termRuns });
+    expect(agreeing.findAll('.seg.divergent')).toHaveLength(0);
   });
 });
 

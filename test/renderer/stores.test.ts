@@ -81,24 +81,6 @@ describe('useClusterStore', () => {
     expect(cluster.faults.map((f) => f.kind)).toEqual(['partition', 'isolated', 'down']);
     expect(cluster.faults[0]!.label).toBe('partition {1, 3} | {2}');
   });
-
-  it('records where each term starts', () => {
-    const cluster = useClusterStore();
-    t.push(
-      'view',
-      view({
-        version: 9,
-        term: 4,
-        nodes: [
-          node(1, 'leader', {
-            raft: raft({ role: 'leader', term: 4, lastIndex: 300, commit: 299 }),
-          }),
-        ],
-      }),
-    );
-    expect(cluster.termStarts.map((s) => s.term)).toEqual([2, 4]);
-    expect(cluster.termStarts[1]!.index).toBe(300);
-  });
 });
 
 describe('useEventsStore', () => {

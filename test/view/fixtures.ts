@@ -29,6 +29,7 @@ export function raft(overrides: Partial<RaftView> = {}): RaftView {
       heartbeatTicks: 10,
     },
     campaign: undefined,
+    termRuns: [{ start: 1, term: 2 }],
     ...overrides,
   };
 }

@@ -76,6 +76,24 @@ describe('a healthy cluster', () => {
     });
   });
 
+  it('carries each member’s own term runs into its Raft view', () => {
+    const runs = [
+      { start: 1, term: 1 },
+      { start: 2, term: leader.report!.term },
+    ];
+    const withRuns: ProjectionInput = {
+      ...input,
+      members: input.members.map((m) =>
+        m.report ? { ...m, report: { ...m.report, termRuns: m.id === leader.id ? runs : [] } } : m,
+      ),
+    };
+    const nodes = projectView(withRuns).nodes;
+    expect(byId(nodes, leader.id).raft?.termRuns).toEqual(runs);
+    for (const m of input.members.filter((x) => x.id !== leader.id)) {
+      expect(byId(nodes, m.id).raft?.termRuns).toEqual([]);
+    }
+  });
+
   it('carries the process, addresses and connected peers of each member', () => {
     for (const m of input.members) {
       const n = byId(v.nodes, m.id);

@@ -50,6 +50,32 @@ describe('fake dashboard', () => {
     expect(second.nodes.find((n) => n.id === first.leader)?.health).toBe('down');
   });
 
+  it('reports term runs that agree with the terms of the entries it inspects, across a new leader', async () => {
+    await vi.advanceTimersByTimeAsync(3000);
+    const first = await fake.getView();
+    await fake.killNode(first.leader);
+    await vi.advanceTimersByTimeAsync(4000);
+    const v = await fake.getView();
+    expect(v.term).toBeGreaterThan(first.term);
+    const leader = v.nodes.find((n) => n.id === v.leader)!.raft!;
+    const runs = leader.termRuns;
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs[0]!.start).toBe(leader.firstIndex);
+    expect(runs.at(-1)!.term).toBe(v.term);
+    for (let k = 1; k < runs.length; k++) {
+      expect(runs[k]!.start).toBeGreaterThan(runs[k - 1]!.start);
+      expect(runs[k]!.term).toBeGreaterThan(runs[k - 1]!.term);
+    }
+    // Each run's first entry and the entry before it, as the inspector reads them.
+    for (const r of runs) {
+      const ins = await fake.logEntries({ from: r.start - 1, count: 2 });
+      const termAt = (i: number) =>
+        ins.rows.find((row) => row.index === i)?.holders.find((h) => h.node === v.leader)?.term;
+      expect(termAt(r.start)).toBe(r.term);
+      if (r.start > leader.firstIndex) expect(termAt(r.start - 1)).toBeLessThan(r.term);
+    }
+  });
+
   it('adds a node through learner, catch-up and promotion', async () => {
     await vi.advanceTimersByTimeAsync(3000);
     const { workflowId } = await fake.addNode();

@@ -1,8 +1,8 @@
 /**
- * derive: what the renderer needs beyond the view's own fields: the leader's node, where each
- * term's entries begin (from a history of views), and how figures are written. Everything
- * derived from one view (health, lag, divergence, faults) comes with the view from the view
- * projection (main/view/projection.ts); nothing here computes it again.
+ * derive: what the renderer needs beyond the view's own fields: the leader's node and how
+ * figures are written. Everything derived from one view (health, lag, divergence, faults, each
+ * node's term runs) comes with the view from the view projection (main/view/projection.ts);
+ * nothing here computes it again.
  */
 import type { ClusterView, NodeView } from '../../../main/contract/view';
 
@@ -12,26 +12,6 @@ export { formatBytes } from '../../../main/view/format';
 export function leaderOf(view: ClusterView | null): NodeView | undefined {
   if (!view || view.leader === 0) return undefined;
   return view.nodes.find((n) => n.id === view.leader);
-}
-
-/** TermStart: the first index the dashboard saw for a term (the new leader's no-op). */
-export interface TermStart {
-  term: number;
-  index: number;
-}
-
-/**
- * trackTermStarts records where each term's entries begin, as observed from successive views: a
- * term is first seen on its leader, whose last index then is (about) its no-op. Starts are kept
- * increasing; the list is bounded.
- */
-export function trackTermStarts(starts: TermStart[], view: ClusterView): TermStart[] {
-  const l = leaderOf(view)?.raft;
-  if (!l || l.role !== 'leader') return starts;
-  const last = starts[starts.length - 1];
-  if (last && last.term >= l.term) return starts;
-  const index = Math.max(last?.index ?? 0, Math.min(l.lastIndex, l.commit + 1));
-  return [...starts, { term: l.term, index }].slice(-64);
 }
 
 /** formatAgo: how long ago `t` was, relative to `now` ("3.2 s", "4 min"). */

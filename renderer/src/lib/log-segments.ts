@@ -1,11 +1,12 @@
 /**
- * log-segments: how one node's log is drawn on an index axis. The dashboard knows index ranges,
- * not entries: compacted prefix (before firstIndex), entries up to lastIndex split at the term
- * starts the dashboard observed, the uncommitted tail, a tail that may conflict with the
- * leader's log, and the snapshot, commit and applied marks.
+ * log-segments: how one node's log is drawn on an index axis. The dashboard knows index ranges
+ * and where each run of equal terms begins in a node's own log (its status's termRuns), not the
+ * entries: compacted prefix (before firstIndex), entries up to lastIndex split at the node's own
+ * term runs (those before the first run it reports are of earlier, unnamed terms), the
+ * uncommitted tail, the part that conflicts (or may conflict) with the leader's log, and the
+ * snapshot, commit and applied marks.
  */
-import type { RaftView } from '../../../main/contract/view';
-import type { TermStart } from './derive';
+import type { RaftView, TermRun } from '../../../main/contract/view';
 
 export interface Domain {
   lo: number;
@@ -54,12 +55,47 @@ function seg(
 export interface LogLayoutInput {
   raft: RaftView;
   domain: Domain;
-  termStarts: TermStart[];
   /** confirmedUpTo: the index up to which the leader confirmed this log (match); null = all. */
   confirmedUpTo: number | null;
+  /** leader: the leader's own report, to find where this log's terms part from its (null: none). */
+  leader: RaftView | null;
 }
 
-export function layoutLog({ raft, domain, termStarts, confirmedUpTo }: LogLayoutInput): {
+/** runsOf: a report's term runs (none from a node that does not report them). */
+export function runsOf(raft: RaftView): readonly TermRun[] {
+  return (raft.termRuns as TermRun[] | undefined) ?? [];
+}
+
+/** termAt: the term of entry `index` in a log with these runs and last index (null: not known). */
+export function termAt(runs: readonly TermRun[], last: number, index: number): number | null {
+  if (index > last) return null;
+  for (let k = runs.length - 1; k >= 0; k--) {
+    if (runs[k]!.start <= index) return runs[k]!.term;
+  }
+  return null;
+}
+
+/**
+ * conflictFrom: the first index where a log's terms differ from the leader's, over the indexes
+ * both name a term for; null where they agree. Terms are constant between run starts, so only
+ * the run starts of both logs (and the first index both name) need comparing.
+ */
+export function conflictFrom(raft: RaftView, leader: RaftView): number | null {
+  const mine = runsOf(raft);
+  const theirs = runsOf(leader);
+  if (mine.length === 0 || theirs.length === 0) return null;
+  const lo = Math.max(mine[0]!.start, theirs[0]!.start);
+  const hi = Math.min(raft.lastIndex, leader.lastIndex);
+  const points = [lo, ...mine.map((r) => r.start), ...theirs.map((r) => r.start)]
+    .filter((i) => i >= lo && i <= hi)
+    .sort((a, b) => a - b);
+  for (const i of points) {
+    if (termAt(mine, raft.lastIndex, i) !== termAt(theirs, leader.lastIndex, i)) return i;
+  }
+  return null;
+}
+
+export function layoutLog({ raft, domain, confirmedUpTo, leader }: LogLayoutInput): {
   segments: Segment[];
   marks: Mark[];
 } {
@@ -70,9 +106,9 @@ export function layoutLog({ raft, domain, termStarts, confirmedUpTo }: LogLayout
     seg('compacted', domain.lo, first - 1, domain, null, `compacted: entries up to ${first - 1}`),
   );
 
-  // Terms this node can hold: at most its own current term.
-  const starts = termStarts.filter((t) => t.term <= raft.term);
-  const firstKnown = starts[0]?.index ?? Infinity;
+  // The node's own runs; entries before the first one it reports are of earlier terms.
+  const runs = runsOf(raft);
+  const firstKnown = runs[0]?.start ?? Infinity;
   out.push(
     seg(
       'earlier',
@@ -80,21 +116,13 @@ export function layoutLog({ raft, domain, termStarts, confirmedUpTo }: LogLayout
       Math.min(last, firstKnown - 1),
       domain,
       null,
-      'entries of earlier terms',
+      `entries of earlier terms: ${first}…${Math.min(last, firstKnown - 1)}`,
     ),
   );
-  starts.forEach((t, i) => {
-    const next = starts[i + 1]?.index ?? Infinity;
-    out.push(
-      seg(
-        'term',
-        Math.max(first - 1, t.index - 1),
-        Math.min(last, next - 1),
-        domain,
-        t.term,
-        `term ${t.term}`,
-      ),
-    );
+  runs.forEach((r, i) => {
+    const to = Math.min(last, (runs[i + 1]?.start ?? Infinity) - 1);
+    const from = Math.max(first - 1, r.start - 1);
+    out.push(seg('term', from, to, domain, r.term, `term ${r.term}: entries ${from + 1}…${to}`));
   });
 
   out.push(
@@ -107,7 +135,21 @@ export function layoutLog({ raft, domain, termStarts, confirmedUpTo }: LogLayout
       `not committed: ${raft.commit + 1}…${last}`,
     ),
   );
-  if (confirmedUpTo !== null && confirmedUpTo < last) {
+  const conflict = leader && leader !== raft ? conflictFrom(raft, leader) : null;
+  if (conflict !== null && leader) {
+    const mine = termAt(runs, last, conflict);
+    const theirs = termAt(runsOf(leader), leader.lastIndex, conflict);
+    out.push(
+      seg(
+        'divergent',
+        conflict - 1,
+        last,
+        domain,
+        null,
+        `conflicts with the leader's log from ${conflict}: term ${mine ?? '?'} here, ${theirs ?? '?'} on the leader`,
+      ),
+    );
+  } else if (confirmedUpTo !== null && confirmedUpTo < last) {
     out.push(
       seg(
         'divergent',

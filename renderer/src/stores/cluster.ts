@@ -8,18 +8,16 @@ import type {
   NodeView,
 } from '../../../main/contract/view';
 import { noHealthCounts } from '../../../main/view/projection';
-import { leaderOf, trackTermStarts } from '../lib/derive';
-import type { TermStart } from '../lib/derive';
+import { leaderOf } from '../lib/derive';
 import { useConnectionStore } from './connection';
 
 /**
  * useClusterStore holds the latest cluster view, as pushed by main (and fetched on every
  * (re)connection), with its fields indexed for the pages: the leader, per-node divergence and
  * lag, health counts and active faults, all as the view projection (main/view/projection.ts)
- * computed them, and where each term's entries begin (which only a history of views shows).
- * While the dashboard replays a recorded moment (`showRecorded`), `view` and everything derived
- * from it are that moment's; the live view keeps arriving underneath (`liveView`), so going back
- * to live shows it at once.
+ * computed them. While the dashboard replays a recorded moment (`showRecorded`), `view` and
+ * everything derived from it are that moment's; the live view keeps arriving underneath
+ * (`liveView`), so going back to live shows it at once.
  */
 export const useClusterStore = defineStore('cluster', () => {
   const conn = useConnectionStore();
@@ -30,24 +28,14 @@ export const useClusterStore = defineStore('cluster', () => {
   const view = computed<ClusterView | null>(() =>
     recorded.value !== undefined ? recorded.value : liveView.value,
   );
-  const liveTermStarts = ref<TermStart[]>([]);
-  /** termStarts: the term starts seen, up to the shown view's term while replaying. */
-  const termStarts = computed<TermStart[]>(() => {
-    const v = recorded.value;
-    if (v === undefined) return liveTermStarts.value;
-    const term = v?.term ?? 0;
-    return liveTermStarts.value.filter((s) => s.term <= term);
-  });
   const receivedAt = ref<number | null>(null);
 
   /** apply takes a view unless it is older than the one shown (pushes may race a fetch). */
   function apply(next: ClusterView): void {
     const cur = liveView.value;
     if (cur && cur.clusterId === next.clusterId && next.version < cur.version) return;
-    if (cur && cur.clusterId !== next.clusterId) liveTermStarts.value = [];
     liveView.value = next;
     receivedAt.value = Date.now();
-    liveTermStarts.value = trackTermStarts(liveTermStarts.value, next);
   }
 
   /**
@@ -120,7 +108,6 @@ export const useClusterStore = defineStore('cluster', () => {
     replaying,
     showRecorded,
     receivedAt,
-    termStarts,
     nodes,
     leader,
     leaderId,
