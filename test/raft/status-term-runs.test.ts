@@ -5,7 +5,7 @@ import type { LogView } from '../../main/raft/log';
 import { RawNode } from '../../main/raft/raw-node';
 import { seededRng } from '../../main/raft/rng';
 import { STATUS_TERM_RUNS, type NodeId, type TermRun } from '../../main/raft/types';
-import { SimCluster } from './sim/cluster';
+import { SimCluster } from '../../main/lab/lab-cluster';
 import { drain, elect, rawNode } from './helpers';
 
 /** walk: the runs of a log found by reading every entry's term, the slow obvious way. */
