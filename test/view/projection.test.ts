@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { NodeId, NodeView } from '../../main/contract/view';
 import type { NodeFaults } from '../../main/view/faults';
+import type { LinkRate } from '../../main/view/topology';
 import {
   completeView,
   electedLeader,
@@ -16,8 +17,9 @@ import {
 
 interface Recorded {
   how: string;
-  input: Omit<ProjectionInput, 'faults'> & {
+  input: Omit<ProjectionInput, 'faults' | 'traffic'> & {
     faults: { partitions: NodeId[][] | null; nodes: [NodeId, NodeFaults][] };
+    traffic?: [string, LinkRate][];
   };
 }
 
@@ -30,6 +32,7 @@ function recorded(name: string): ProjectionInput & { how: string } {
     ...r.input,
     how: r.how,
     faults: { partitions: r.input.faults.partitions, nodes: new Map(r.input.faults.nodes) },
+    traffic: r.input.traffic ? new Map(r.input.traffic) : undefined,
   };
 }
 

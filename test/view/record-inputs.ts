@@ -5,7 +5,8 @@
  *
  *   npx tsx test/view/record-inputs.ts && npx prettier --write test/fixtures/projection
  *
- * Each file holds one ProjectionInput (the fault model's per-node map as [id, faults] pairs) and
+ * Each file holds one ProjectionInput (the fault model's per-node map and the per-link traffic as
+ * [key, value] pairs) and
  * a line saying how the state was reached.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,12 @@ function settled(v: ClusterView): boolean {
 function save(name: string, how: string, input: ProjectionInput): void {
   const json = {
     how,
-    input: { ...input, faults: { ...input.faults, nodes: [...input.faults.nodes.entries()] } },
+    input: {
+      ...input,
+      faults: { ...input.faults, nodes: [...input.faults.nodes.entries()] },
+      // JSON has no Map: the per-link rates go as [link, rate] pairs.
+      traffic: input.traffic ? [...input.traffic.entries()] : undefined,
+    },
   };
   writeFileSync(`${OUT}${name}.json`, `${JSON.stringify(json, null, 1)}\n`);
   console.log(`recorded ${name}: ${how}`);
