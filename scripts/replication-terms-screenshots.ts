@@ -6,31 +6,18 @@
 // Needs `npm run build` and Chromium (/usr/bin/chromium or CHROMIUM_PATH).
 //
 // Run: npx tsx scripts/replication-terms-screenshots.ts
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ClusterDashboard } from '../main/cluster/dashboard';
 import { KvClient } from '../main/node/client';
 import { createSessionToken, startWebServer } from '../main/web/server';
 import { startCluster } from '../test/cluster/cluster-harness';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
+import { root, shotsDir, sleep, until } from '../test/e2e/e2e-harness';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'test-results', 'replication-terms');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, f: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end)
-      throw new Error(`replication-terms-screenshots: timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const out = shotsDir('replication-terms');
 
 async function main(): Promise<void> {
-  mkdirSync(out, { recursive: true });
   const cluster = await startCluster('term-shots');
   const api = new ClusterDashboard(cluster.sup);
   const server = await startWebServer({
