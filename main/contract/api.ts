@@ -220,10 +220,23 @@ export type DashboardBridge = { readonly [K in CallName]: DashboardApi[K] } & {
 
 /**
  * CallReply is how a call's result crosses IPC and the WebSocket: a value, or an error message
- * with a status (400 invalid arguments, 403 refused sender, 404 unknown call, 500 the call failed).
+ * with a status (400 invalid arguments, 403 refused sender, 404 unknown call, 409 the call cannot
+ * be carried out by this dashboard at all — see CallRefused —, 500 the call failed).
  */
 export type CallReply<T = unknown> =
-  { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 500; error: string };
+  { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 500; error: string };
+
+/**
+ * CallRefused: what an implementation throws for a call it can never carry out, whatever the
+ * arguments and the moment (a recording opened without a cluster refuses every change); the
+ * transports answer it with status 409 instead of 500.
+ */
+export class CallRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CallRefused';
+  }
+}
 
 /** Channel names on the wire (IPC channel or WebSocket message type). */
 export const callChannel = (name: CallName): string => `raftdeck:call:${name}`;

@@ -3,6 +3,7 @@
  * WebSocket and HTTP paths of main/web and by main/app's IPC handlers, so that every transport
  * refuses the same arguments with the same messages.
  */
+import { CallRefused } from './api';
 import type { CallReply, DashboardApi } from './api';
 import { isCallName, validateCall } from './validate';
 
@@ -22,6 +23,10 @@ export async function dispatchCall(
     return { ok: true, value: value === undefined ? null : value };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { ok: false, status: 500, error: `${name}: ${message}` };
+    return {
+      ok: false,
+      status: err instanceof CallRefused ? 409 : 500,
+      error: `${name}: ${message}`,
+    };
   }
 }

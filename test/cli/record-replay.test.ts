@@ -171,9 +171,10 @@ describe('raftdeck replay', () => {
         clusterId: 'raftdeck-cli',
       });
       const refused = await post('killNode', [1]);
+      expect(refused.status).toBe(409);
       expect(refused.body).toEqual({
         ok: false,
-        status: 500,
+        status: 409,
         error: `killNode: ${join(dir, 'cluster')} is a recording: nothing can be changed`,
       });
     });

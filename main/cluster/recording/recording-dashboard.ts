@@ -7,7 +7,13 @@
  * calls that need live nodes (nodeLogs, logEntries) and the client history (not recorded). It
  * pushes nothing.
  */
-import { CALLS, changesCluster, type DashboardApi, type PushSource } from '../../contract/api';
+import {
+  CallRefused,
+  CALLS,
+  changesCluster,
+  type DashboardApi,
+  type PushSource,
+} from '../../contract/api';
 import {
   RECORDED_LIMIT,
   type ClusterEvent,
@@ -24,7 +30,7 @@ import {
 import { RecordingReader } from './recording-reader';
 
 /** RecordingRefusal: a call a recording cannot answer (the message says why). */
-export class RecordingRefusal extends Error {
+export class RecordingRefusal extends CallRefused {
   constructor(message: string) {
     super(message);
     this.name = 'RecordingRefusal';
