@@ -18,15 +18,11 @@ import type { ConfChange, Entry, NodeId, TermRun } from '../raft/types';
 /** FAKE_LOG_KEPT: how many of the latest indexes the fake remembers the content of. */
 export const FAKE_LOG_KEPT = 20_000;
 
-/** FakeLogNode: what a fake node's log looks like (it holds firstIndex..lastIndex). */
-export interface FakeLogNode {
-  firstIndex: number;
-  lastIndex: number;
-  snapshotIndex: number;
-  commit: number;
-  applied: number;
-  term: number;
-}
+/** FakeLogNode: what a fake node's log looks like (it holds firstIndex..lastIndex), as a node reports it. */
+export type FakeLogNode = Pick<
+  LogReadResult,
+  'firstIndex' | 'lastIndex' | 'snapshotIndex' | 'commit' | 'applied' | 'term'
+>;
 
 /** FAKE_RUNS_KEPT: how many runs of equal terms the fake remembers at least. */
 const FAKE_RUNS_KEPT = 256;
