@@ -1,7 +1,6 @@
 // @vitest-environment happy-dom
 // The main components, mounted with real stores over a fake transport.
 import { mount } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryHistory } from 'vue-router';
@@ -18,21 +17,17 @@ import LogStrip from '../../renderer/src/components/log/LogStrip.vue';
 import MembershipPage from '../../renderer/src/pages/MembershipPage.vue';
 import { createDeckRouter } from '../../renderer/src/router';
 import { useUiStore } from '../../renderer/src/stores/ui';
-import { startStores } from '../../renderer/src/stores';
 import { useClusterStore } from '../../renderer/src/stores/cluster';
 import type { NodeView, RaftView, WorkflowView } from '../../main/contract/view';
-import { fakeTransport, flush, node, raft, view } from './helpers';
+import { fakeTransport, flush, node, raft, view, startDeck } from './helpers';
 import type { FakeTransport } from './helpers';
 
 let pinia: Pinia;
 let t: FakeTransport;
 
 beforeEach(async () => {
-  pinia = createPinia();
-  setActivePinia(pinia);
   t = fakeTransport();
-  useUiStore(pinia).attach(createDeckRouter(createMemoryHistory()));
-  startStores(pinia, t);
+  ({ pinia } = startDeck(t));
   await flush();
 });
 

@@ -4,7 +4,14 @@ import type { CallName, DashboardApi, PushHandler, PushName } from '../../main/c
 import type { ClusterView } from '../../main/contract/view';
 import { completeView } from '../../main/view/projection';
 import { follower, node, raft } from '../view/fixtures';
+import { createPinia, setActivePinia } from 'pinia';
+import type { Pinia } from 'pinia';
+import { createMemoryHistory } from 'vue-router';
+import type { Router } from 'vue-router';
 import type { ConnectionStatus, Transport } from '../../renderer/src/api';
+import { createDeckRouter } from '../../renderer/src/router';
+import { startStores } from '../../renderer/src/stores';
+import { useUiStore } from '../../renderer/src/stores/ui';
 
 // The node and Raft builders are shared with the view tests.
 export { follower, node, raft };
@@ -93,6 +100,19 @@ export function fakeTransport(initial: ClusterView = view()): FakeTransport {
     },
   };
   return t;
+}
+
+/**
+ * startDeck: what a page needs to mount: a fresh, active Pinia with every store started over
+ * transport `t`, and a memory router that the UI store follows.
+ */
+export function startDeck(t: Transport): { pinia: Pinia; router: Router } {
+  const pinia = createPinia();
+  setActivePinia(pinia);
+  const router = createDeckRouter(createMemoryHistory());
+  useUiStore(pinia).attach(router);
+  startStores(pinia, t);
+  return { pinia, router };
 }
 
 /** flush lets pending promises settle. */

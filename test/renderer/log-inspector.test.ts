@@ -5,10 +5,8 @@
 // searches the operation's key page after page until it finds the value it wrote.
 import { mount } from '@vue/test-utils';
 import type { VueWrapper } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryHistory } from 'vue-router';
 import type { Router } from 'vue-router';
 import type {
   EntryHolder,
@@ -21,11 +19,8 @@ import type {
 import LogInspector from '../../renderer/src/components/log/LogInspector.vue';
 import CheckerPanel from '../../renderer/src/components/workload/CheckerPanel.vue';
 import ReplicationPage from '../../renderer/src/pages/ReplicationPage.vue';
-import { createDeckRouter } from '../../renderer/src/router';
-import { startStores } from '../../renderer/src/stores';
 import { previewMatches, useLogInspectorStore } from '../../renderer/src/stores/log-inspector';
-import { useUiStore } from '../../renderer/src/stores/ui';
-import { fakeTransport, flush, view } from './helpers';
+import { fakeTransport, flush, view, startDeck } from './helpers';
 import type { FakeTransport } from './helpers';
 
 let pinia: Pinia;
@@ -34,12 +29,8 @@ let router: Router;
 let mounted: VueWrapper[] = [];
 
 beforeEach(async () => {
-  pinia = createPinia();
-  setActivePinia(pinia);
   t = fakeTransport();
-  router = createDeckRouter(createMemoryHistory());
-  useUiStore(pinia).attach(router);
-  startStores(pinia, t);
+  ({ pinia, router } = startDeck(t));
   await flush();
 });
 

@@ -3,20 +3,16 @@
 // follow, export and highlights, and the rules that pick the highlighted messages.
 import { mount } from '@vue/test-utils';
 import type { VueWrapper } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryHistory } from 'vue-router';
 import type { Router } from 'vue-router';
 import type { MessageTrace } from '../../main/contract/view';
 import { significanceOf } from '../../renderer/src/lib/message-rows';
 import MessagesPage from '../../renderer/src/pages/MessagesPage.vue';
-import { createDeckRouter } from '../../renderer/src/router';
-import { startStores } from '../../renderer/src/stores';
 import { FOLLOW_POLL_MS, REFRESH_MS } from '../../renderer/src/stores/message-inspector';
 import { MESSAGE_RING, useMessagesStore } from '../../renderer/src/stores/messages';
 import { useTimeTravelStore } from '../../renderer/src/stores/time-travel';
-import { useUiStore } from '../../renderer/src/stores/ui';
+import { startDeck } from './helpers';
 import { recordElection, replayTransport, T0, trace } from './replay';
 import type { ReplayTransport } from './replay';
 
@@ -27,13 +23,9 @@ let w: VueWrapper | undefined;
 
 beforeEach(async () => {
   vi.useFakeTimers();
-  pinia = createPinia();
-  setActivePinia(pinia);
   t = replayTransport();
   recordElection(t);
-  router = createDeckRouter(createMemoryHistory());
-  useUiStore(pinia).attach(router);
-  startStores(pinia, t);
+  ({ pinia, router } = startDeck(t));
   await vi.advanceTimersByTimeAsync(0);
 });
 

@@ -4,16 +4,11 @@
 // follower's suffix that conflicts with the leader's log shows in its own term's colour.
 import { mount } from '@vue/test-utils';
 import type { DOMWrapper, VueWrapper } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryHistory } from 'vue-router';
 import type { Router } from 'vue-router';
 import ReplicationPage from '../../renderer/src/pages/ReplicationPage.vue';
-import { createDeckRouter } from '../../renderer/src/router';
-import { startStores } from '../../renderer/src/stores';
-import { useUiStore } from '../../renderer/src/stores/ui';
-import { fakeTransport, flush, follower, node, raft, view } from './helpers';
+import { fakeTransport, flush, follower, node, raft, view, startDeck } from './helpers';
 import type { FakeTransport } from './helpers';
 
 let pinia: Pinia;
@@ -62,12 +57,8 @@ const cluster = view({
 });
 
 beforeEach(async () => {
-  pinia = createPinia();
-  setActivePinia(pinia);
-  router = createDeckRouter(createMemoryHistory());
-  useUiStore(pinia).attach(router);
   t = fakeTransport(cluster);
-  startStores(pinia, t);
+  ({ pinia, router } = startDeck(t));
   await flush();
 });
 

@@ -2,10 +2,8 @@
 // The Topology page and its parts, mounted with real stores over a fake transport.
 import { mount } from '@vue/test-utils';
 import type { VueWrapper } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import type { Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryHistory } from 'vue-router';
 import type { Router } from 'vue-router';
 import type {
   ClusterView,
@@ -21,13 +19,10 @@ import TopologyCanvas from '../../renderer/src/components/topology/TopologyCanva
 import { arcLength, TIMER_GAP } from '../../renderer/src/lib/topology-layout';
 import { MAX_DOTS } from '../../renderer/src/lib/topology-motion';
 import TopologyPage from '../../renderer/src/pages/TopologyPage.vue';
-import { createDeckRouter } from '../../renderer/src/router';
-import { startStores } from '../../renderer/src/stores';
 import { useConfirmStore } from '../../renderer/src/stores/confirm';
 import { useMessagesStore } from '../../renderer/src/stores/messages';
 import { useTimeTravelStore } from '../../renderer/src/stores/time-travel';
-import { useUiStore } from '../../renderer/src/stores/ui';
-import { fakeTransport, flush, follower, node, raft, view } from './helpers';
+import { fakeTransport, flush, follower, node, raft, view, startDeck } from './helpers';
 import type { FakeTransport } from './helpers';
 
 let pinia: Pinia;
@@ -36,12 +31,8 @@ let router: Router;
 let mounted: VueWrapper[] = [];
 
 beforeEach(async () => {
-  pinia = createPinia();
-  setActivePinia(pinia);
   t = fakeTransport();
-  router = createDeckRouter(createMemoryHistory());
-  useUiStore(pinia).attach(router);
-  startStores(pinia, t);
+  ({ pinia, router } = startDeck(t));
   await flush();
 });
 
