@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DashboardApi, KvOutcome, PushSource } from '../contract/api';
+import { CallRefused, type DashboardApi, type KvOutcome, type PushSource } from '../contract/api';
 import type {
   CheckerView,
   ClusterEvent,
@@ -7,6 +7,7 @@ import type {
   LinkDetail,
   LinkRule,
   LogInspection,
+  LabAction,
   LogQuery,
   MessageBatch,
   MessageTrace,
@@ -37,6 +38,10 @@ import type { Recording } from './recording/recording';
 import { Supervisor } from './supervisor';
 import { Workload } from './workload';
 import { addNode, removeNode, replaceNode, transferLeader } from './workflows';
+
+/** NOT_A_LAB: why a cluster of real processes refuses the lab's controls. */
+const NOT_A_LAB =
+  'this cluster runs real node processes: stepping, message controls and schedules exist only in a lab cluster (raftdeck lab)';
 
 /** LOG_CALL_TIMEOUT_MS: how long logEntries waits for each member's answer. */
 export const LOG_CALL_TIMEOUT_MS = 3000;
@@ -446,6 +451,14 @@ export class ClusterDashboard implements DashboardApi, PushSource {
    * them side by side (mergeLog). A key search runs on every member, the reference's matches
    * decide the rows, and the others are then asked for exactly those indexes.
    */
+  async labControl(_action: LabAction): Promise<{ summary: string }> {
+    throw new CallRefused(NOT_A_LAB);
+  }
+
+  async exportLabSchedule(): Promise<{ json: string }> {
+    throw new CallRefused(NOT_A_LAB);
+  }
+
   async logEntries(query: LogQuery): Promise<LogInspection> {
     const ids = this.sup
       .view()

@@ -10,6 +10,7 @@ import type {
   LinkDetail,
   LinkRule,
   LogInspection,
+  LabAction,
   LogQuery,
   MessageBatch,
   MessageTrace,
@@ -110,6 +111,18 @@ export interface DashboardApi {
   recordedMessages(from: number, to: number, limit: number): Promise<MessageTrace[]>;
   /** logEntries: entries of the members' logs, decoded, side by side (see LogQuery, LogInspection). */
   logEntries(query: LogQuery): Promise<LogInspection>;
+  /**
+   * labControl: play, pause, step, speed, act on a message in flight, crash a node, align or
+   * spread timers (see LabAction) on a lab cluster; `summary` says what it did ("dropped vote
+   * 2→3 (term 4)"). Any other dashboard refuses it with CallRefused.
+   */
+  labControl(action: LabAction): Promise<{ summary: string }>;
+  /**
+   * exportLabSchedule: the lab run so far (seed, options and every action at the step it was
+   * taken) as a schedule file (JSON) that `npm run sim -- --schedule FILE` replays as a regression
+   * test and `raftdeck lab --schedule FILE` opens. Any other dashboard refuses it with CallRefused.
+   */
+  exportLabSchedule(): Promise<{ json: string }>;
 }
 
 export type CallName = keyof DashboardApi;
@@ -156,6 +169,8 @@ export const CALLS = [
   'recordedEvents',
   'recordedMessages',
   'logEntries',
+  'labControl',
+  'exportLabSchedule',
 ] as const satisfies readonly CallName[];
 
 /**
@@ -176,6 +191,7 @@ export const READ_ONLY_CALLS = [
   'recordedEvents',
   'recordedMessages',
   'logEntries',
+  'exportLabSchedule',
 ] as const satisfies readonly CallName[];
 
 const READ_ONLY_SET: ReadonlySet<string> = new Set(READ_ONLY_CALLS);

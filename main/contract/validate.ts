@@ -7,7 +7,14 @@
  */
 import { MESSAGE_TYPES } from '../raft/types';
 import { CALLS } from './api';
-import { LOG_QUERY_MAX, MAX_PACE, RECORDED_LIMIT } from './view';
+import {
+  LAB_MAX_DELAY_MS,
+  LAB_MAX_SPEED,
+  LAB_MIN_SPEED,
+  LOG_QUERY_MAX,
+  MAX_PACE,
+  RECORDED_LIMIT,
+} from './view';
 import type { CallName } from './api';
 
 /** LIMITS: the bounds the validator enforces; forms in the renderer use the same numbers. */
@@ -81,6 +88,11 @@ const num =
       : `must be a number in [${min}, ${max}]`;
 
 const bool: Check = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
+
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? null : `must be one of ${values.join(', ')}`;
 
 const str =
   (min: number, max: number): Check =>
@@ -221,6 +233,37 @@ const logQuery: Check = (v) => {
   return null;
 };
 
+/** LAB_ACTION_FIELDS: the fields each kind of lab action has besides `kind`, with their checks. */
+const LAB_ACTION_FIELDS: Record<string, Record<string, Check>> = {
+  play: {},
+  pause: {},
+  step: { until: oneOf(['message', 'tick', 'event']) },
+  speed: { speed: num(LAB_MIN_SPEED, LAB_MAX_SPEED) },
+  drop: { id: int(0, Number.MAX_SAFE_INTEGER) },
+  duplicate: { id: int(0, Number.MAX_SAFE_INTEGER) },
+  delay: { id: int(0, Number.MAX_SAFE_INTEGER), ms: int(1, LAB_MAX_DELAY_MS) },
+  crash: { node: nodeId, unsynced: oneOf(['kept', 'lost']) },
+  timers: { how: oneOf(['align', 'spread']) },
+};
+
+const labAction: Check = (v) => {
+  if (!isPlainObject(v)) return 'must be an object { kind, … }';
+  const kind = v.kind;
+  if (typeof kind !== 'string' || !Object.hasOwn(LAB_ACTION_FIELDS, kind)) {
+    return `field 'kind' must be one of ${Object.keys(LAB_ACTION_FIELDS).join(', ')} (got ${describe(kind)})`;
+  }
+  const fields = LAB_ACTION_FIELDS[kind]!;
+  for (const k of Object.keys(v)) {
+    if (k !== 'kind' && !Object.hasOwn(fields, k))
+      return `has an unknown field '${k}' for '${kind}'`;
+  }
+  for (const [k, check] of Object.entries(fields)) {
+    const problem = check(v[k]);
+    if (problem !== null) return `field '${k}' ${problem} (got ${describe(v[k])})`;
+  }
+  return null;
+};
+
 const id: ArgSpec = { name: 'id', check: nodeId };
 const key: ArgSpec = { name: 'key', check: str(1, LIMITS.keyLength) };
 const value: ArgSpec = { name: 'value', check: str(0, LIMITS.valueLength) };
@@ -281,6 +324,8 @@ const SPECS: { readonly [K in CallName]: readonly ArgSpec[] } = {
     { name: 'limit', check: int(1, RECORDED_LIMIT) },
   ],
   logEntries: [{ name: 'query', check: logQuery }],
+  labControl: [{ name: 'action', check: labAction }],
+  exportLabSchedule: [],
 };
 
 const CALL_SET: ReadonlySet<string> = new Set(CALLS);

@@ -391,6 +391,8 @@ export interface ClusterView {
   links: LinkView[];
   /** commitQuorum: how the leader's last entry stands; null without a leader. */
   commitQuorum: CommitQuorum | null;
+  /** lab: the lab's controls and network, on a lab cluster; null on real processes and recordings of them. */
+  lab: LabView | null;
 }
 
 export type EventKind =
@@ -549,3 +551,95 @@ export interface LogInspection {
 
 /** LOG_QUERY_MAX: the most entries one logEntries call answers. */
 export const LOG_QUERY_MAX = 200;
+
+/**
+ * LabStepUntil: where one lab step stops: after the next message taken off the simulated
+ * network ('message'), after the next tick of a node that is up ('tick'), or after the first
+ * change of any node's role, term or leader, or of whether it is up ('event').
+ */
+export type LabStepUntil = 'message' | 'tick' | 'event';
+
+/**
+ * LabAction: what the lab's controls ask of a lab cluster (labControl):
+ *  - 'play' / 'pause': run virtual time at `speed` × real time, or hold it;
+ *  - 'step': pause (if playing) and run until `until` (see LabStepUntil);
+ *  - 'speed': virtual ms per real ms, LAB_MIN_SPEED..LAB_MAX_SPEED;
+ *  - 'drop' / 'duplicate' / 'delay': act on one message in flight by its id (LabMessageView.id);
+ *    'delay' holds it `ms` longer;
+ *  - 'crash': kill a node's process; what it wrote but had not fsynced is 'kept' (the process
+ *    died, the page cache survived) or 'lost' (the machine lost power);
+ *  - 'timers': 'align' sets every follower's election timer to the same remaining time (to
+ *    provoke a split vote), 'spread' draws them apart again.
+ */
+export type LabAction =
+  | { kind: 'play' }
+  | { kind: 'pause' }
+  | { kind: 'step'; until: LabStepUntil }
+  | { kind: 'speed'; speed: number }
+  | { kind: 'drop'; id: number }
+  | { kind: 'duplicate'; id: number }
+  | { kind: 'delay'; id: number; ms: number }
+  | { kind: 'crash'; node: NodeId; unsynced: 'kept' | 'lost' }
+  | { kind: 'timers'; how: 'align' | 'spread' };
+
+/** LAB_MIN_SPEED, LAB_MAX_SPEED: the bounds of a lab's speed; LAB_SPEEDS: what the controls offer. */
+export const LAB_MIN_SPEED = 0.1;
+export const LAB_MAX_SPEED = 100;
+export const LAB_SPEEDS: readonly number[] = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 100];
+/** LAB_MAX_DELAY_MS: the longest a 'delay' action may hold a message. */
+export const LAB_MAX_DELAY_MS = 60_000;
+/** LAB_IN_FLIGHT_MAX: at most this many messages in flight are listed in a view (inFlightTotal counts all). */
+export const LAB_IN_FLIGHT_MAX = 500;
+
+/**
+ * LabMessageView: one message on the lab's simulated network, exactly as it is (never sampled):
+ * its header, `id` (unique within the run, in the order messages were sent; a duplicate gets its
+ * own), when it was sent and when it will be delivered (virtual ms, the view's `now` clock).
+ */
+export interface LabMessageView extends MessageHeaderView {
+  id: number;
+  sentAt: number;
+  deliverAt: number;
+}
+
+/** MessageHeaderView: a message's header (see main/raft/message-header.ts). */
+export type MessageHeaderView = Omit<
+  MessageTrace,
+  'seq' | 'time' | 'dir' | 'fate' | 'delayMs' | 'bytes'
+>;
+
+/**
+ * LabFailure: the first safety invariant a lab run broke: its name ("election safety", "log
+ * matching", "state machine safety", "leader completeness", "commit monotonicity", "durability",
+ * "linearizable reads", "liveness", …), the nodes involved, the step (LabView.steps) and virtual
+ * time it broke at, and the checker's own words.
+ */
+export interface LabFailure {
+  invariant: string;
+  nodes: NodeId[];
+  step: number;
+  at: number;
+  text: string;
+}
+
+/**
+ * LabView: the lab's own state, present on a lab cluster's view only (null elsewhere). `now` is
+ * virtual ms since the run began (the view's `now` is the same instant on the view's clock);
+ * `steps` counts the events the lab ran; `inFlight` lists the messages on the network by
+ * delivery time (at most LAB_IN_FLIGHT_MAX; `inFlightTotal` counts them all); `lastStep` says in
+ * words what the last step did; `failure` the first invariant broken (the lab pauses there);
+ * `source` where the run comes from ("seed 7", "simulator seed 1234 with mutation
+ * send-before-fsync", "schedule lesson.json").
+ */
+export interface LabView {
+  seed: number;
+  playing: boolean;
+  speed: number;
+  now: number;
+  steps: number;
+  inFlight: LabMessageView[];
+  inFlightTotal: number;
+  lastStep: string | null;
+  failure: LabFailure | null;
+  source: string;
+}

@@ -34,6 +34,7 @@ import type {
   CheckerView,
   ClusterView,
   FollowerStatus,
+  LabView,
   Health,
   Leadership,
   LinkRule,
@@ -138,6 +139,8 @@ export interface ProjectionInput {
   pace?: PaceView;
   /** traffic: what each sender sent per link over the last second, by linkKey (none: 0). */
   traffic?: ReadonlyMap<string, LinkRate>;
+  /** lab: the lab's own state on a lab cluster (null or absent elsewhere). */
+  lab?: LabView | null;
 }
 
 /** BaseView: a ClusterView without the fields completeView derives from the rest. */
@@ -154,6 +157,7 @@ export type BaseView = Omit<
   | 'pace'
   | 'links'
   | 'commitQuorum'
+  | 'lab'
 > & {
   nodes: Omit<NodeView, 'divergence'>[];
   thresholds?: Thresholds;
@@ -164,6 +168,8 @@ export type BaseView = Omit<
   leadership?: Leadership;
   commitBy?: NodeId;
   config?: ClusterView['config'];
+  /** lab: null when absent. */
+  lab?: LabView | null;
 };
 
 /** electedLeader: the running member reporting itself leader with the highest term (0: none). */
@@ -228,6 +234,7 @@ export function projectView(input: ProjectionInput): ClusterView {
     thresholds: th,
     pace: input.pace ?? REAL_TIME,
     links: linksOf(nodes, input.faults.partitions, input.traffic),
+    lab: input.lab ?? null,
   });
 }
 
@@ -392,6 +399,7 @@ export function completeView(base: BaseView): ClusterView {
     pace: base.pace ?? REAL_TIME,
     links: base.links ?? linksOf(nodes, base.partitions),
     commitQuorum: commitQuorumOf(leader, config.voters),
+    lab: base.lab ?? null,
   };
 }
 

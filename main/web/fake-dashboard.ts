@@ -11,7 +11,7 @@
 import { mergeLog, type NodeAnswer } from '../cluster/log-inspection';
 import { MemoryRecording } from '../cluster/recording/memory-recording';
 import { recordPushes } from '../cluster/recording/recording';
-import type { DashboardApi, KvOutcome, PushSource } from '../contract/api';
+import { CallRefused, type DashboardApi, type KvOutcome, type PushSource } from '../contract/api';
 import { FakeLog, textOp } from './fake-log';
 import type {
   CheckerView,
@@ -1767,6 +1767,12 @@ export function createFakeDashboard(options: FakeDashboardOptions = {}): FakeDas
     },
     recordedMessages(from, to, limit) {
       return recording.messages(from, to, limit);
+    },
+    async labControl() {
+      throw new CallRefused('the fake cluster has no lab controls');
+    },
+    async exportLabSchedule() {
+      throw new CallRefused('the fake cluster has no lab schedule');
     },
     async logEntries(query) {
       // Every node answers from the fake's log, as members answer `log-entries`; a node that is

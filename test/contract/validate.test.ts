@@ -63,6 +63,8 @@ const GOOD: Record<CallName, unknown[]> = {
   recordedEvents: [0, 1_765_000_000_000, 500],
   recordedMessages: [1_765_000_000_000, 1_765_000_001_000, 10_000],
   logEntries: [{ from: 1, count: 50, key: 'k1' }],
+  labControl: [{ kind: 'delay', id: 12, ms: 500 }],
+  exportLabSchedule: [],
 };
 
 /** BAD: for every call with arguments, bad values and the argument the message must name. */
@@ -96,6 +98,32 @@ const BAD: [CallName, unknown[], RegExp][] = [
   ],
   ['logEntries', [{ from: 1, count: 5, term: 2 }], /'query' has an unknown field 'term'/],
   ['logEntries', [7], /'query' must be an object/],
+  [
+    'labControl',
+    [{ kind: 'rewind' }],
+    /labControl: argument 1 'action' field 'kind' must be one of play, pause, step, .* \(got "rewind"\)/,
+  ],
+  ['labControl', [{ kind: 'speed', speed: 500 }], /'action' field 'speed' must be a number/],
+  ['labControl', [{ kind: 'speed', speed: 0.01 }], /'action' field 'speed'/],
+  [
+    'labControl',
+    [{ kind: 'step', until: 'forever' }],
+    /field 'until' must be one of message, tick, event/,
+  ],
+  ['labControl', [{ kind: 'drop', id: -1 }], /'action' field 'id' must be an integer/],
+  [
+    'labControl',
+    [{ kind: 'delay', id: 3, ms: 0 }],
+    /'action' field 'ms' must be an integer in 1\.\.60000/,
+  ],
+  [
+    'labControl',
+    [{ kind: 'crash', node: 2, unsynced: 'maybe' }],
+    /field 'unsynced' must be one of kept, lost/,
+  ],
+  ['labControl', [{ kind: 'pause', evil: 1 }], /has an unknown field 'evil' for 'pause'/],
+  ['labControl', [{ kind: 'timers', how: 'align' }, 1], /labControl: takes 1 argument, got 2/],
+  ['labControl', ['play'], /'action' must be an object/],
   ['getEvents', [-1], /getEvents: argument 1 'sinceSeq' must be an integer/],
   ['getEvents', [1.5], /'sinceSeq'/],
   ['killNode', [0], /killNode: argument 1 'id' must be a node id .*\(got 0\)/],

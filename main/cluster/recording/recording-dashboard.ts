@@ -131,6 +131,12 @@ export class RecordingDashboard implements PushSource {
     throw new RecordingRefusal('a recording holds no log entries');
   }
 
+  async exportLabSchedule(): Promise<{ json: string }> {
+    throw new RecordingRefusal(
+      `${this.reader.path} is a recording: only a running lab cluster exports its schedule`,
+    );
+  }
+
   recordingInfo(): Promise<RecordingInfo> {
     return this.reader.info();
   }
