@@ -930,8 +930,15 @@ export class SimCluster {
     return { kind: 'tick', at: nextAt, node: nextId };
   }
 
+  /**
+   * steps: how many events of the agenda (messages, ticks, timers) the run has taken, whether by
+   * runFor or step; with the seed it names one point of a run ("the violation broke at step N").
+   */
+  steps = 0;
+
   /** runNext moves the clock to the event and runs it; `record` gets what it did. */
   private runNext(next: Next, record?: LabStep[]): void {
+    this.steps++;
     this.now = Math.max(this.now, next.at);
     if (next.kind === 'timer') {
       const t = this.timers.pop()!;
