@@ -18,7 +18,10 @@ import type {
   Role,
   Snapshot,
 } from '../raft/types';
+import type { LabFailure } from '../contract/view';
 import { less, MinHeap } from './event-queue';
+import { failureOf, FAILURES_KEPT } from './invariants';
+import type { Invariant } from './invariants';
 import { DiskFiles, InjectedIoError, SimStorage, STORAGE_MUTATIONS } from './sim-storage';
 import type { DiskTiming, SimStorageStats, StorageMutation } from './sim-storage';
 
@@ -312,7 +315,8 @@ const BACKOFF_MAX_MS = 2000;
  * commit monotonicity, never-stale reads, at most one uncommitted configuration — and, where the
  * host model makes durability observable, that nothing is sent before what it relies on is
  * durable, that a leader commits only what a quorum holds durably, and that a restarted node's
- * store opens. Violations are collected in `violations`.
+ * store opens. Violations are collected in `violations` and, named by invariant (INVARIANTS in
+ * invariants.ts), in `failures`.
  * It runs for a span of virtual time (runFor) or a step at a time (step, with the messages in
  * flight listed and acted on one by one: inFlight, dropMessage, duplicateMessage, delayMessage),
  * both through one agenda (agendaNext), so a stepped run and a run for a span agree.
@@ -347,6 +351,8 @@ export class SimCluster {
 
   // checker state
   readonly violations: string[] = [];
+  /** failures: the invariants broken, in the order found, as records (see violate). */
+  readonly failures: LabFailure[] = [];
   private leaderOfTerm = new Map<number, NodeId>();
   /** committed[i] = term of the entry known committed at i. */
   private committed: number[] = [];
@@ -467,7 +473,11 @@ export class SimCluster {
   private boot(n: SimNode): void {
     const loaded = n.files.load();
     if ('error' in loaded) {
-      this.violate(`node ${n.id}: its store refuses to open after a crash: ${loaded.error}`);
+      this.violate(
+        'storage',
+        `node ${n.id}: its store refuses to open after a crash: ${loaded.error}`,
+        [n.id],
+      );
       return;
     }
     const st = loaded.state;
@@ -486,7 +496,7 @@ export class SimCluster {
         rng: this.rng,
         after: (ms, fn) => this.timer(ms, n.id, inc, fn),
         stats: this.storageStats,
-        problem: (p) => this.violate(`node ${n.id}: ${p}`),
+        problem: (p) => this.violate('storage', `node ${n.id}: ${p}`, [n.id]),
         landed: () => this.checkDurableCommit(n),
       },
       this.opts.disk,
@@ -659,7 +669,7 @@ export class SimCluster {
   private die(n: SimNode, err: Error): void {
     if (!n.alive) return;
     if (!(err instanceof InjectedIoError))
-      this.violate(`node ${n.id}: fatal storage error: ${err.message}`);
+      this.violate('storage', `node ${n.id}: fatal storage error: ${err.message}`, [n.id]);
     this.stats.fatalExits++;
     this.onTrace?.(`node ${n.id} exits: ${err.message}`);
     this.stop(n);
@@ -893,7 +903,11 @@ export class SimCluster {
     throw new Error('stabilize: did not settle');
   }
 
-  /** runFor advances simulated time by ms: nodes tick on their own clocks, events happen when due. */
+  /**
+   * runFor advances simulated time by ms: nodes tick on their own clocks, events happen when due.
+   * onStep is called after each event, once the checks of its step are made (see settle); if it
+   * throws, the run stops there, between two events, with virtual time at the last one's.
+   */
   runFor(ms: number, onStep?: () => void): void {
     const end = this.now + ms;
     for (;;) {
@@ -901,7 +915,10 @@ export class SimCluster {
       const next = this.agendaNext();
       if (!next || next.at > end) break;
       this.runNext(next);
-      onStep?.();
+      if (onStep) {
+        this.settle();
+        onStep();
+      }
     }
     this.settle();
     this.now = end;
@@ -1229,7 +1246,9 @@ export class SimCluster {
       n.sm = decodeSnapshot(rd.snapshot.data);
       if (n.sm.index !== rd.snapshot.meta.index) {
         this.violate(
+          'state machine safety',
           `node ${n.id}: snapshot image index ${n.sm.index} != meta ${rd.snapshot.meta.index}`,
+          [n.id],
         );
       }
       this.checkStateAt(n, 'snapshot');
@@ -1250,14 +1269,18 @@ export class SimCluster {
 
   private apply(n: SimNode, e: Entry): void {
     if (e.index !== n.sm.index + 1) {
-      this.violate(`node ${n.id} applied ${e.index} after ${n.sm.index}`);
+      this.violate('state machine safety', `node ${n.id} applied ${e.index} after ${n.sm.index}`, [
+        n.id,
+      ]);
       return;
     }
     const key = entryKey(e);
     const prior = this.appliedKey[e.index];
     if (prior !== undefined && prior !== key) {
       this.violate(
+        'state machine safety',
         `state machine safety: index ${e.index} applied as ${prior} and as ${key} (node ${n.id})`,
+        [n.id],
       );
     }
     n.sm.hash = fnv(n.sm.hash, e.data);
@@ -1266,12 +1289,15 @@ export class SimCluster {
       this.appliedKey[e.index] = key;
       this.appliedHash[e.index] = n.sm.hash;
     } else if (this.appliedHash[e.index] !== n.sm.hash) {
-      this.violate(`node ${n.id} state hash differs at ${e.index}`);
+      this.violate('state machine safety', `node ${n.id} state hash differs at ${e.index}`, [n.id]);
     }
     const p = this.pendingProps.get(`${e.index}/${e.term}`);
     if (p && p.node === n.id && p.inc === n.inc) {
       this.pendingProps.delete(`${e.index}/${e.term}`);
-      if (p.key !== key) this.violate(`proposal at ${e.index} applied with other data`);
+      if (p.key !== key)
+        this.violate('state machine safety', `proposal at ${e.index} applied with other data`, [
+          n.id,
+        ]);
       this.acked.push({ index: e.index, key, at: this.now });
       this.maxAckedIndex = Math.max(this.maxAckedIndex, e.index);
     }
@@ -1303,7 +1329,11 @@ export class SimCluster {
   private checkStateAt(n: SimNode, what: string): void {
     const h = this.appliedHash[n.sm.index];
     if (h !== undefined && h !== n.sm.hash) {
-      this.violate(`node ${n.id} ${what} state at ${n.sm.index} differs from what others applied`);
+      this.violate(
+        'state machine safety',
+        `node ${n.id} ${what} state at ${n.sm.index} differs from what others applied`,
+        [n.id],
+      );
     }
   }
 
@@ -1351,7 +1381,9 @@ export class SimCluster {
     this.readsServed++;
     if (rs.index < inv.minIndex) {
       this.violate(
+        'linearizable reads',
         `stale read at node ${n.id}: read index ${rs.index} < ${inv.minIndex} committed before the read began`,
+        [n.id],
       );
     }
   }
@@ -1362,7 +1394,11 @@ export class SimCluster {
       this.stats.elections++;
       const prior = this.leaderOfTerm.get(ev.term);
       if (prior !== undefined && prior !== n.id) {
-        this.violate(`election safety: term ${ev.term} has leaders ${prior} and ${n.id}`);
+        this.violate(
+          'election safety',
+          `election safety: term ${ev.term} has leaders ${prior} and ${n.id}`,
+          [prior, n.id],
+        );
       }
       this.leaderOfTerm.set(ev.term, n.id);
       // Leader completeness: every committed entry is in the new leader's log.
@@ -1371,7 +1407,9 @@ export class SimCluster {
         const t = this.committed[i];
         if (t !== undefined && log.term(i) !== t) {
           this.violate(
+            'leader completeness',
             `leader completeness: leader ${n.id} of term ${ev.term} lacks committed entry ${i}`,
+            [n.id],
           );
           break;
         }
@@ -1389,21 +1427,35 @@ export class SimCluster {
     const d = n.files.hardState;
     const what = `node ${n.id} sent ${m.type} (term ${m.term}) to ${m.to}`;
     if (m.type !== 'pre-vote' && m.type !== 'pre-vote-resp' && m.term > d.term) {
-      this.violate(`${what} before its term was durable (the disk has term ${d.term})`);
+      this.violate(
+        'durability',
+        `${what} before its term was durable (the disk has term ${d.term})`,
+        [n.id, m.to],
+      );
     } else if (
       ((m.type === 'vote-resp' && !m.reject) || m.type === 'vote') &&
       d.term === m.term &&
       d.vote !== (m.type === 'vote' ? n.id : m.to)
     ) {
-      this.violate(`${what} before its vote was durable (the disk has vote ${d.vote})`);
+      this.violate(
+        'durability',
+        `${what} before its vote was durable (the disk has vote ${d.vote})`,
+        [n.id, m.to],
+      );
     }
     if (ackTerm !== undefined && m.type === 'app-resp' && !n.files.holds(m.index, ackTerm)) {
       this.violate(
+        'durability',
         `${what} acknowledging entry ${m.index} (term ${ackTerm}) before it was durable`,
+        [n.id, m.to],
       );
     }
     if (m.type === 'snap-resp' && m.done && (n.files.snapshot?.meta.index ?? 0) < m.snapIndex) {
-      this.violate(`${what} acknowledging snapshot ${m.snapIndex} before it was durable`);
+      this.violate(
+        'durability',
+        `${what} acknowledging snapshot ${m.snapIndex} before it was durable`,
+        [n.id, m.to],
+      );
     }
   }
 
@@ -1413,7 +1465,9 @@ export class SimCluster {
     const prior = this.entryAt.get(k);
     if (prior === undefined) this.entryAt.set(k, key);
     else if (prior !== key)
-      this.violate(`log matching: ${k} holds ${prior} and ${key} (node ${n.id})`);
+      this.violate('log matching', `log matching: ${k} holds ${prior} and ${key} (node ${n.id})`, [
+        n.id,
+      ]);
   }
 
   /**
@@ -1424,7 +1478,11 @@ export class SimCluster {
   private observe(n: SimNode): void {
     const log = n.raft.log;
     if (log.commit < n.seenCommit) {
-      this.violate(`node ${n.id} commit decreased from ${n.seenCommit} to ${log.commit}`);
+      this.violate(
+        'commit monotonicity',
+        `node ${n.id} commit decreased from ${n.seenCommit} to ${log.commit}`,
+        [n.id],
+      );
     }
     if (log.commit > n.seenCommit && n.raft.role === 'leader' && this.opts.durabilityChecks) {
       this.checkDurableQuorum(n, n.seenCommit, log.commit);
@@ -1434,7 +1492,11 @@ export class SimCluster {
       if (t === undefined) continue;
       const prior = this.committed[i];
       if (prior !== undefined && prior !== t) {
-        this.violate(`committed entry ${i} has term ${prior} and ${t} (node ${n.id})`);
+        this.violate(
+          'state machine safety',
+          `committed entry ${i} has term ${prior} and ${t} (node ${n.id})`,
+          [n.id],
+        );
       }
       this.committed[i] = t;
     }
@@ -1450,7 +1512,9 @@ export class SimCluster {
       let uncommitted = 0;
       for (const cp of log.confs) if (cp.index > log.commit && cp.change) uncommitted++;
       if (uncommitted > 1)
-        this.violate(`leader ${n.id} has ${uncommitted} uncommitted config entries`);
+        this.violate('membership', `leader ${n.id} has ${uncommitted} uncommitted config entries`, [
+          n.id,
+        ]);
     }
   }
 
@@ -1472,7 +1536,9 @@ export class SimCluster {
         const holders = voters.filter((v) => this.nodes.get(v)?.files.holds(i, t) ?? false);
         if (holders.length < q) {
           this.violate(
+            'durability',
             `leader ${n.id} committed entry ${i} (term ${t}) durable only on [${holders.join(',')}] of voters [${voters.join(',')}]`,
+            [n.id, ...voters.filter((v) => !holders.includes(v))],
           );
           return;
         }
@@ -1491,7 +1557,9 @@ export class SimCluster {
     if (f.corrupt !== undefined) {
       if (!f.corruptReported)
         this.violate(
+          'storage',
           `node ${n.id}: a crash now would leave a data dir its store refuses to open: ${f.corrupt}`,
+          [n.id],
         );
       f.corruptReported = true;
       return;
@@ -1503,7 +1571,9 @@ export class SimCluster {
       if (t === undefined) continue;
       if (!v.holds(i, t)) {
         this.violate(
+          'durability',
           `node ${n.id}: a crash now would come back with commit ${floor} but without the committed entry ${i} (term ${t}) (disk has term ${v.termAt(i)})`,
+          [n.id],
         );
         break;
       }
@@ -1527,7 +1597,9 @@ export class SimCluster {
           const eb = lb.entry(i)!;
           if (ea.term !== eb.term || entryKey(ea) !== entryKey(eb)) {
             this.violate(
+              'log matching',
               `log matching: nodes ${ns[a]!.id} and ${ns[b]!.id} agree at ${h} but differ at ${i}`,
+              [ns[a]!.id, ns[b]!.id],
             );
             return;
           }
@@ -1545,8 +1617,16 @@ export class SimCluster {
     return [...c.voters, ...c.learners].filter((id) => isMember(c, id));
   }
 
-  violate(s: string): void {
-    if (this.violations.length < 50) this.violations.push(`t=${this.now.toFixed(1)}ms ${s}`);
+  /**
+   * violate records a broken invariant twice, the first FAILURES_KEPT times: as a line of
+   * `violations` (the virtual time, then `text`) and as a record of `failures` (the invariant,
+   * the nodes involved, the step and virtual time it was found at, `text`).
+   */
+  violate(invariant: Invariant, text: string, nodes: readonly NodeId[]): void {
+    if (this.violations.length < FAILURES_KEPT)
+      this.violations.push(`t=${this.now.toFixed(1)}ms ${text}`);
+    if (this.failures.length < FAILURES_KEPT)
+      this.failures.push(failureOf(invariant, text, nodes, this.steps, this.now));
   }
 
   /** appliedKeyAt exposes the cluster-wide applied entry identity at an index (tests). */

@@ -43,6 +43,32 @@ export interface SimResult {
 }
 
 /**
+ * SchedulePause: how playSchedule may be watched and stopped early.
+ *  - onStep: told after every step of the agenda, once its checks are made;
+ *  - stopAfterStep: end the run just after this step (its checks made), if a violation has been
+ *    recorded by then — otherwise at the first moment one is, before another step runs (a
+ *    violation the schedule's own checks find between two spans of time) — and in any case before
+ *    the step after it. The cluster is left between two events, ready to go on.
+ */
+export interface SchedulePause {
+  onStep?: (c: SimCluster) => void;
+  stopAfterStep?: number;
+}
+
+/**
+ * ScheduleRun: what playSchedule ran: the result, the cluster it ran on, and whether it ended at
+ * SchedulePause.stopAfterStep rather than at the schedule's end.
+ */
+export interface ScheduleRun {
+  result: SimResult;
+  cluster: SimCluster;
+  stopped: boolean;
+}
+
+/** Stop is thrown from the step hook to end a paused run; playSchedule catches it. */
+class Stop {}
+
+/**
  * runSchedule runs one seeded random schedule: 3-5 voters (plus learners that join, some under
  * the id of a removed node, with an empty data dir), clocks at slightly different rates, random
  * partitions (also one-way), drops, duplicates, delays, crashes (also in the middle of a write)
@@ -52,6 +78,19 @@ export interface SimResult {
  * The same seed (and options) always produces the same run.
  */
 export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {}): SimResult {
+  return playSchedule(seed, durationMs, o).result;
+}
+
+/**
+ * playSchedule runs the schedule runSchedule runs, watched and perhaps stopped early (see
+ * SchedulePause), and returns the cluster with the result. Watching changes nothing in the run.
+ */
+export function playSchedule(
+  seed: number,
+  durationMs = 6000,
+  o: RunOptions = {},
+  pause: SchedulePause = {},
+): ScheduleRun {
   const rng = seededRng(seed ^ 0x5eed5);
   const pick = <T>(xs: T[]): T | undefined =>
     xs.length ? xs[Math.floor(rng() * xs.length)] : undefined;
@@ -248,6 +287,21 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
     }
   };
 
+  const stopAt = pause.stopAfterStep;
+  const due = (): boolean =>
+    stopAt !== undefined && c.steps >= stopAt && (c.violations.length > 0 || c.steps > stopAt);
+  const watch = pause.onStep;
+  const onStep =
+    stopAt === undefined && !watch
+      ? undefined
+      : (): void => {
+          watch?.(c);
+          if (due()) throw new Stop();
+        };
+
+  /** running: the nodes that have not exited for good, by id. */
+  const running = (): NodeId[] => [...c.nodes.values()].filter((n) => !n.exited).map((n) => n.id);
+
   let lastMatch = 0;
   // A client: proposals and reads at random moments of every 25 ms, now and then a burst (which
   // the real host writes with fewer fsyncs than entries: group commit).
@@ -256,118 +310,144 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
     const target = leader && toLeader ? leader : pick(c.live())?.id;
     if (target !== undefined) c.propose(target, `s${seed}-p${proposals++}`);
   };
-  while (c.now < durationMs) {
-    const nProps = rng() < 0.05 ? 5 + Math.floor(rng() * 20) : Math.floor(rng() * 3);
-    for (let i = 0; i < nProps; i++) {
-      const toLeader = rng() < 0.8;
-      c.at(rng() * 25, () => propose(toLeader));
+  /** drive: the schedule itself, then the heal and the checks at its end. */
+  const drive = (): void => {
+    while (c.now < durationMs) {
+      const nProps = rng() < 0.05 ? 5 + Math.floor(rng() * 20) : Math.floor(rng() * 3);
+      for (let i = 0; i < nProps; i++) {
+        const toLeader = rng() < 0.8;
+        c.at(rng() * 25, () => propose(toLeader));
+      }
+      if (rng() < 0.15) {
+        c.at(rng() * 25, () => {
+          const n = pick(c.live());
+          if (n) c.read(n.id);
+        });
+      }
+      c.runFor(25, onStep);
+      if (rng() < 0.06) fault();
+      if (c.now - lastMatch >= 500) {
+        lastMatch = c.now;
+        c.checkLogMatching();
+      }
+      if (c.violations.length) break;
     }
-    if (rng() < 0.15) {
-      c.at(rng() * 25, () => {
-        const n = pick(c.live());
-        if (n) c.read(n.id);
-      });
+
+    // Heal everything, bring every member back, and demand convergence.
+    if (c.violations.length === 0) {
+      c.heal();
+      c.dropRate = 0;
+      c.dupRate = 0;
+      c.dropIf = undefined;
+      log('final: heal and restart all');
+      c.calmDisks();
+      for (const n of c.nodes.values()) if (!n.alive && !n.exited) c.restart(n.id);
+      let leader = 0;
+      for (let t = 0; t < 20000 && !leader; t += 250) {
+        c.runFor(250, onStep);
+        leader = c.leader();
+      }
+      if (!leader) {
+        c.violate('liveness', 'liveness: no leader 20 s after healing', running());
+      } else {
+        let done = false;
+        for (let t = 0; t < 30000 && !done; t += 250) {
+          const l = c.leader();
+          if (l) c.propose(l, `s${seed}-final`);
+          c.runFor(250, onStep);
+          const ml = c.leader();
+          if (!ml) continue;
+          const lr = c.node(ml).raft;
+          const conf = lr.log.conf();
+          done =
+            lr.log.commit >= c.maxAckedIndex &&
+            [...conf.voters, ...conf.learners].every((id) => {
+              const n = c.nodes.get(id);
+              return (
+                n !== undefined &&
+                n.alive &&
+                n.sm.index >= c.maxAckedIndex &&
+                n.sm.index >= lr.log.commit
+              );
+            });
+        }
+        const l = c.leader();
+        const conf = l ? c.node(l).raft.log.conf() : undefined;
+        if (!done || !conf) {
+          const where = conf
+            ? [...conf.voters, ...conf.learners]
+                .map((id) => {
+                  const n = c.nodes.get(id);
+                  return `${id}${isLearner(conf, id) ? 'L' : ''}:${n?.alive ? 'up' : 'down'}@${n?.sm.index}`;
+                })
+                .join(' ')
+            : 'no leader';
+          const behind = conf
+            ? [...conf.voters, ...conf.learners].filter((id) => {
+                const n = c.nodes.get(id);
+                return !n?.alive || n.sm.index < c.maxAckedIndex;
+              })
+            : running();
+          c.violate(
+            'durability',
+            `durability: acknowledged writes up to ${c.maxAckedIndex} not applied on every member (${where})`,
+            behind,
+          );
+        } else {
+          for (const a of c.acked) {
+            if (c.appliedAt(a.index) !== a.key)
+              c.violate('durability', `acknowledged write at ${a.index} lost`, [
+                ...conf.voters,
+                ...conf.learners,
+              ]);
+          }
+          // Every node a committed configuration included and the final one leaves out must learn
+          // of its removal and exit, however many messages telling it were lost meanwhile. Two
+          // cases the core does not cover yet are counted instead (docs/raft.md, "Checking it"):
+          // a node whose current process never saw a committed configuration that included it (it
+          // restarted from a snapshot taken after its removal, which the core cannot tell from a
+          // node still joining), and one whose configuration has none of the voters that lead now
+          // (it probes and campaigns only to nodes that do not answer it).
+          const gone = (): SimNode[] =>
+            [...c.nodes.values()].filter((n) => n.wasMember && !n.exited && !isMember(conf, n.id));
+          for (let t = 0; t < 5000 && gone().length > 0; t += 250) c.runFor(250, onStep);
+          const lead = c.leader();
+          for (const n of gone()) {
+            if (!n.memberInProcess) {
+              forgottenRemovals++;
+              log(`node ${n.id} restarted from a snapshot after its removal and does not know it`);
+              continue;
+            }
+            const knows = n.alive ? n.raft.log.conf().voters : [];
+            if (n.alive && !knows.includes(lead)) {
+              strandedRemovals++;
+              log(
+                `node ${n.id} does not know it was removed: its voters [${knows.join(',')}] do not include leader ${lead}`,
+              );
+              continue;
+            }
+            c.violate(
+              'membership',
+              `removal: node ${n.id} is not in the configuration (voters [${conf.voters.join(',')}], learners [${conf.learners.join(',')}]) but has not exited 5 s after healing (${n.alive ? 'up' : 'down'}, applied ${n.sm.index}, removed event ${n.removedAt || 'never'})`,
+              [n.id],
+            );
+          }
+        }
+        c.checkLogMatching();
+      }
     }
-    c.runFor(25);
-    if (rng() < 0.06) fault();
-    if (c.now - lastMatch >= 500) {
-      lastMatch = c.now;
-      c.checkLogMatching();
-    }
-    if (c.violations.length) break;
+  };
+  let stopped = false;
+  try {
+    if (due()) throw new Stop();
+    drive();
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+    stopped = true;
   }
 
-  // Heal everything, bring every member back, and demand convergence.
-  if (c.violations.length === 0) {
-    c.heal();
-    c.dropRate = 0;
-    c.dupRate = 0;
-    c.dropIf = undefined;
-    log('final: heal and restart all');
-    c.calmDisks();
-    for (const n of c.nodes.values()) if (!n.alive && !n.exited) c.restart(n.id);
-    let leader = 0;
-    for (let t = 0; t < 20000 && !leader; t += 250) {
-      c.runFor(250);
-      leader = c.leader();
-    }
-    if (!leader) {
-      c.violate('liveness: no leader 20 s after healing');
-    } else {
-      let done = false;
-      for (let t = 0; t < 30000 && !done; t += 250) {
-        const l = c.leader();
-        if (l) c.propose(l, `s${seed}-final`);
-        c.runFor(250);
-        const ml = c.leader();
-        if (!ml) continue;
-        const lr = c.node(ml).raft;
-        const conf = lr.log.conf();
-        done =
-          lr.log.commit >= c.maxAckedIndex &&
-          [...conf.voters, ...conf.learners].every((id) => {
-            const n = c.nodes.get(id);
-            return (
-              n !== undefined &&
-              n.alive &&
-              n.sm.index >= c.maxAckedIndex &&
-              n.sm.index >= lr.log.commit
-            );
-          });
-      }
-      const l = c.leader();
-      const conf = l ? c.node(l).raft.log.conf() : undefined;
-      if (!done || !conf) {
-        const where = conf
-          ? [...conf.voters, ...conf.learners]
-              .map((id) => {
-                const n = c.nodes.get(id);
-                return `${id}${isLearner(conf, id) ? 'L' : ''}:${n?.alive ? 'up' : 'down'}@${n?.sm.index}`;
-              })
-              .join(' ')
-          : 'no leader';
-        c.violate(
-          `durability: acknowledged writes up to ${c.maxAckedIndex} not applied on every member (${where})`,
-        );
-      } else {
-        for (const a of c.acked) {
-          if (c.appliedAt(a.index) !== a.key) c.violate(`acknowledged write at ${a.index} lost`);
-        }
-        // Every node a committed configuration included and the final one leaves out must learn
-        // of its removal and exit, however many messages telling it were lost meanwhile. Two
-        // cases the core does not cover yet are counted instead (docs/raft.md, "Checking it"):
-        // a node whose current process never saw a committed configuration that included it (it
-        // restarted from a snapshot taken after its removal, which the core cannot tell from a
-        // node still joining), and one whose configuration has none of the voters that lead now
-        // (it probes and campaigns only to nodes that do not answer it).
-        const gone = (): SimNode[] =>
-          [...c.nodes.values()].filter((n) => n.wasMember && !n.exited && !isMember(conf, n.id));
-        for (let t = 0; t < 5000 && gone().length > 0; t += 250) c.runFor(250);
-        const lead = c.leader();
-        for (const n of gone()) {
-          if (!n.memberInProcess) {
-            forgottenRemovals++;
-            log(`node ${n.id} restarted from a snapshot after its removal and does not know it`);
-            continue;
-          }
-          const knows = n.alive ? n.raft.log.conf().voters : [];
-          if (n.alive && !knows.includes(lead)) {
-            strandedRemovals++;
-            log(
-              `node ${n.id} does not know it was removed: its voters [${knows.join(',')}] do not include leader ${lead}`,
-            );
-            continue;
-          }
-          c.violate(
-            `removal: node ${n.id} is not in the configuration (voters [${conf.voters.join(',')}], learners [${conf.learners.join(',')}]) but has not exited 5 s after healing (${n.alive ? 'up' : 'down'}, applied ${n.sm.index}, removed event ${n.removedAt || 'never'})`,
-          );
-        }
-      }
-      c.checkLogMatching();
-    }
-  }
   const lead = c.leader();
-  return {
+  const result: SimResult = {
     seed,
     violations: c.violations,
     trace,
@@ -385,4 +465,5 @@ export function runSchedule(seed: number, durationMs = 6000, o: RunOptions = {})
       finalCommit: lead ? c.node(lead).raft.log.commit : 0,
     },
   };
+  return { result, cluster: c, stopped };
 }

@@ -2,7 +2,9 @@
  * npm run sim -- --runs N --seed S [--duration MS] [--workers W] [--host real|sync]
  *   [--mutation NAME] [--end-to-end] [--reuse-ids after-snapshot|any|never] [--verbose]
  * Runs N seeded random schedules (seeds S, S+1, ...) and prints runs, violations and the seconds
- * taken. A violating seed replays exactly with the command printed after it.
+ * taken. A violating seed replays exactly with the command printed after it, and opens in the lab,
+ * paused where its first invariant broke, with the `raftdeck lab --sim-seed` command printed
+ * after that.
  * --host sync runs the original host model (every Ready durable at once); --mutation injects a
  * deliberate bug (see Mutation in main/lab/lab-cluster.ts); --end-to-end leaves out the durability checks made
  * as messages leave, keeping the end-to-end properties only; --reuse-ids says when a learner may
@@ -15,6 +17,7 @@ import { MUTATIONS } from '../../../main/lab/lab-cluster';
 import type { HostMode, Mutation } from '../../../main/lab/lab-cluster';
 import { runSchedule } from '../../../main/lab/schedule-runner';
 import type { ReuseIds, RunOptions, SimResult } from '../../../main/lab/schedule-runner';
+import { labCommand } from '../../../main/lab/sim-replay';
 
 interface Args {
   runs: number;
@@ -117,6 +120,11 @@ function replayCommand(a: Args, seed: number): string {
   return ['npm run sim -- --runs 1 --seed', String(seed), ...extra, '--verbose'].join(' ');
 }
 
+/** labCommandOf is the command that opens one seed of this invocation in the lab. */
+function labCommandOf(a: Args, seed: number): string {
+  return labCommand(seed, { ...runOptions(a), durationMs: a.duration });
+}
+
 function runRange(
   seeds: number[],
   duration: number,
@@ -210,7 +218,10 @@ if (childArgs) {
       for (const v of r.violations) console.log(`  ${v}`);
       if (args.verbose || r.violations.length)
         for (const t of r.trace.slice(-40)) console.log(`    ${t}`);
-      if (r.violations.length) console.log(`  replay: ${replayCommand(args, r.seed)}`);
+      if (r.violations.length) {
+        console.log(`  replay: ${replayCommand(args, r.seed)}`);
+        console.log(`  in the lab: ${labCommandOf(args, r.seed)}`);
+      }
     }
   };
   const finish = (): void => {
@@ -247,6 +258,7 @@ if (childArgs) {
     if (bad.length) {
       console.log(`sim: seeds with violations: ${bad.map((r) => r.seed).join(' ')}`);
       console.log(`sim: replay with: ${replayCommand(args, bad[0]!.seed)}`);
+      console.log(`sim: open in the lab with: ${labCommandOf(args, bad[0]!.seed)}`);
       process.exitCode = 1;
     }
   };
