@@ -154,6 +154,31 @@ describe('a failing simulator seed opens in the lab at the step its first invari
     expect(compared).toBeGreaterThan(0);
   });
 
+  it('a failure the schedule finds between two spans of time opens where the run ended', () => {
+    // Seed 204 with --reuse-ids any: a learner under a reused id exits on its old removal and
+    // stays down, and the checks after the final heal find its acknowledged writes missing.
+    const o = simSeedOptions({ reuseIds: 'any' });
+    const opened = openSimSeed(204, o);
+    const f = opened.failure!;
+    expect(f.invariant).toBe('durability');
+    expect(f.text).toMatch(
+      /^durability: acknowledged writes up to \d+ not applied on every member/,
+    );
+    // The nodes named are the members that lack the writes: the ones down or behind.
+    const behind = [...f.text.matchAll(/(\d+)L?:(up|down)@(\d+)/g)]
+      .filter((m) => m[2] === 'down' || Number(m[3]) < Number(/up to (\d+)/.exec(f.text)![1]))
+      .map((m) => Number(m[1]));
+    expect(behind.length).toBeGreaterThan(0);
+    expect(f.nodes).toEqual(behind);
+    // No step broke anything; the last one is where the whole run ended, and so did the replay.
+    const w = watched(204, o, () => false);
+    expect(w.counts.every((n) => n === 0)).toBe(true);
+    expect(w.run.cluster.steps).toBe(f.step);
+    expect(opened.steps).toBe(f.step);
+    expect(state(opened.cluster)).toBe(state(w.run.cluster));
+    expect(opened.source).toBe(`simulator seed 204, reuse ids any, stopped at step ${f.step}`);
+  });
+
   it('a seed that breaks nothing runs to its end, failure null', () => {
     const seed = firstSeed({}, false, 2000);
     const opened = openSimSeed(seed, { durationMs: 2000 });
