@@ -329,6 +329,14 @@ describe('messages in flight', () => {
     expect(useLabStore().selectedId).toBe(13);
     expect(w.get('[data-msg-id="13"]').classes()).toContain('selected');
     expect(w.findAll('li.selected')).toHaveLength(1);
+
+    // Each node's crashes are under the list.
+    await w.get('[data-action=crash-lost-3]').trigger('click');
+    await flush();
+    expect(labCalls().at(-1)).toEqual({ kind: 'crash', node: 3, unsynced: 'lost' });
+    expect(w.get('[data-action=crash-kept-1]').attributes('aria-label')).toBe(
+      'Crash (keep unsynced writes): node 1',
+    );
   });
 
   it('the words for each kind of message', () => {
@@ -396,6 +404,48 @@ describe('messages in flight', () => {
     expect(useLabStore().selectedId).toBe(14);
     expect(list.get('[data-msg-id="14"]').classes()).toContain('selected');
     expect(list.get('[data-msg-id="12"]').classes()).not.toContain('selected');
+  });
+
+  it('timer arcs stand still while the lab is paused and move at its speed while it plays', async () => {
+    const w = open(TopologyCanvas);
+    const timed = (lab: LabView) => {
+      const v = view({ version: ++version, lab, links: LINKS });
+      return {
+        ...v,
+        nodes: v.nodes.map((n) =>
+          n.id === 2
+            ? {
+                ...n,
+                timer: {
+                  kind: 'election' as const,
+                  elapsedMs: 200,
+                  timeoutMs: 1000,
+                  fraction: 0.2,
+                  at: v.now,
+                },
+              }
+            : n,
+        ),
+      };
+    };
+    useClusterStore().apply(timed(labView({ playing: false })));
+    await flush();
+    const canvas = w.vm as unknown as { paint(now: number): void };
+    const arc = w.get('circle[data-timer="2"]');
+    const t0 = performance.now();
+    canvas.paint(t0);
+    const still = Number(arc.attributes('stroke-dashoffset'));
+    canvas.paint(t0 + 400);
+    expect(Number(arc.attributes('stroke-dashoffset'))).toBe(still);
+    // At 0.25×, 400 ms of the page's time is 100 ms of the lab's: a tenth of the timeout.
+    useClusterStore().apply(timed(labView({ playing: true, speed: 0.25 })));
+    await flush();
+    const c = still / 0.8;
+    const t1 = performance.now();
+    canvas.paint(t1);
+    const start = Number(arc.attributes('stroke-dashoffset'));
+    canvas.paint(t1 + 400);
+    expect(start - Number(arc.attributes('stroke-dashoffset'))).toBeCloseTo(c * 0.1, 0);
   });
 
   it('without a lab, the drawing has no lab messages', async () => {

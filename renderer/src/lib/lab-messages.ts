@@ -4,7 +4,7 @@
  * sentence, and where a message in flight is along its link at a virtual instant. Pure
  * functions; the caller's clocks are passed in.
  */
-import type { LabFailure, LabMessageView, LabView } from '../../../main/contract/view';
+import type { LabFailure, LabMessageView } from '../../../main/contract/view';
 
 /** formatVirtual: virtual ms as "t = 12.345 s". */
 export function formatVirtual(ms: number): string {
@@ -113,11 +113,12 @@ export function failureText(f: LabFailure): string {
 }
 
 /**
- * virtualNow: the lab's virtual instant `sinceView` real ms after its view arrived: the view's
- * `now`, advanced by `speed` virtual ms per real ms while it plays, and held while it is paused.
+ * virtualNow: the lab's virtual instant `sinceView` real ms after its view arrived, when virtual
+ * time runs at `rate` virtual ms per real ms (the lab's speed while it plays, 0 while paused):
+ * the view's `now`, moved on by that.
  */
-export function virtualNow(lab: Pick<LabView, 'now' | 'playing' | 'speed'>, sinceView: number) {
-  return lab.playing ? lab.now + Math.max(0, sinceView) * lab.speed : lab.now;
+export function virtualNow(viewNow: number, rate: number, sinceView: number): number {
+  return viewNow + Math.max(0, sinceView) * Math.max(0, rate);
 }
 
 /**

@@ -11,6 +11,7 @@ import { LAB_MAX_DELAY_MS, LAB_SPEEDS } from '../../../main/contract/view';
 import { downloadJson } from '../lib/download';
 import { useClusterStore } from './cluster';
 import { useConnectionStore } from './connection';
+import { useTimeTravelStore } from './time-travel';
 import { useToastStore } from './toasts';
 
 /** DEFAULT_DELAY_MS: how much longer "Delay" holds a message unless the person says otherwise. */
@@ -58,6 +59,7 @@ export const useLabStore = defineStore('lab', () => {
   const conn = useConnectionStore();
   const cluster = useClusterStore();
   const toasts = useToastStore();
+  const tt = useTimeTravelStore();
 
   const lab = computed<LabView | null>(() => cluster.view?.lab ?? null);
   const present = computed(() => lab.value !== null);
@@ -66,6 +68,15 @@ export const useLabStore = defineStore('lab', () => {
   /** selected: the selected message while it is still in flight (null once it has gone). */
   const selected = computed(() => inFlight.value.find((m) => m.id === selectedId.value) ?? null);
   const delayMs = ref(DEFAULT_DELAY_MS);
+  /**
+   * motionRate: how fast what moves on its own (messages in flight, timer arcs) advances, in the
+   * view's ms per real ms: the lab's speed while it plays, 0 while it is paused, times the
+   * replay's own rate while a recorded moment is shown; without a lab, the replay's rate alone.
+   */
+  const motionRate = computed(() => {
+    const l = lab.value;
+    return (l ? (l.playing ? l.speed : 0) : 1) * tt.motionRate;
+  });
   /** arrivedAt: Date.now() when the lab's state shown arrived. */
   const arrivedAt = ref(Date.now());
 
@@ -153,6 +164,7 @@ export const useLabStore = defineStore('lab', () => {
     selected,
     delayMs,
     arrivedAt,
+    motionRate,
     speeds: LAB_SPEEDS,
     control,
     play,
