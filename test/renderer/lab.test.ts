@@ -14,6 +14,7 @@ import LabInFlight from '../../renderer/src/components/lab/LabInFlight.vue';
 import TopologyCanvas from '../../renderer/src/components/topology/TopologyCanvas.vue';
 import { messageWords } from '../../renderer/src/lib/lab-messages';
 import { useClusterStore } from '../../renderer/src/stores/cluster';
+import { useConnectionStore } from '../../renderer/src/stores/connection';
 import { useLabStore } from '../../renderer/src/stores/lab';
 import { useToastStore } from '../../renderer/src/stores/toasts';
 import { fakeTransport, flush, startDeck, view } from './helpers';
@@ -224,6 +225,15 @@ describe('lab store', () => {
     await flush();
     input.remove();
     expect(labCalls()).toHaveLength(6);
+
+    // While a recorded moment is shown, a key says why it does nothing.
+    useConnectionStore().refuseChanges('Replaying a recorded moment');
+    key('n');
+    key(' ');
+    await flush();
+    expect(labCalls()).toHaveLength(6);
+    expect(useConnectionStore().refused).toEqual([]);
+    expect(useToastStore().toasts.at(-1)?.message).toBe('Replaying a recorded moment');
   });
 
   it('export saves the schedule as raftdeck-lab-seed-N.json', async () => {
@@ -329,6 +339,11 @@ describe('messages in flight', () => {
     expect(useLabStore().selectedId).toBe(13);
     expect(w.get('[data-msg-id="13"]').classes()).toContain('selected');
     expect(w.findAll('li.selected')).toHaveLength(1);
+
+    // More in flight than the view lists: the list says so.
+    await showLab(labView({ inFlightTotal: 600 }));
+    expect(w.get('[data-test=lab-inflight-title]').text()).toBe('In flight (600)');
+    expect(w.text()).toContain('The first 4 by delivery time are listed.');
 
     // Each node's crashes are under the list.
     await w.get('[data-action=crash-lost-3]').trigger('click');
