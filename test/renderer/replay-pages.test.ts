@@ -85,6 +85,31 @@ beforeEach(() => {
       totals: { ok: 10, failed: 0, unknown: 0, reads: 5, writes: 5 },
       samples: [{ time: AT - 1000, opsPerSec: 10, p50Ms: 1, p99Ms: 3, errors: 0, unknown: 0 }],
     },
+    // A lab's moment: its bar on every page, its messages and crashes on Topology and Node.
+    lab: {
+      seed: 7,
+      playing: false,
+      speed: 1,
+      now: 4000,
+      steps: 321,
+      inFlight: [
+        {
+          id: 5,
+          from: 2,
+          to: 1,
+          type: 'heartbeat',
+          term: 3,
+          commit: 8,
+          sentAt: 3990,
+          deliverAt: 4010,
+        },
+        { id: 6, from: 1, to: 2, type: 'heartbeat-resp', term: 3, sentAt: 3995, deliverAt: 4015 },
+      ],
+      inFlightTotal: 2,
+      lastStep: 'delivered append 2→3 (term 3)',
+      failure: null,
+      source: 'seed 7',
+    },
     workflows: [
       {
         id: 'w1',
@@ -166,6 +191,17 @@ describe('no control on any page changes the cluster while replaying', () => {
       let tried = 0;
       // Counted before anything is clicked (the replay bar's marks and steps move the moment).
       const locked = document.querySelectorAll('[data-refused]').length;
+      // The lab's controls are locked on every page; its messages and crashes where shown.
+      const refused = (sel: string) => document.querySelector(`${sel}[data-refused]`) !== null;
+      for (const c of ['play', 'step-message', 'step-tick', 'step-event', 'speed', 'align-timers'])
+        expect(refused(`[data-test=lab-${c}]`), c).toBe(true);
+      if (p.id === 'topology')
+        for (const c of ['drop', 'duplicate', 'delay'])
+          expect(refused(`[data-test=lab-${c}]`), c).toBe(true);
+      if (p.id === 'node' || p.id === 'topology')
+        expect(refused('[data-action=crash-kept-2]') && refused('[data-action=crash-lost-2]')).toBe(
+          true,
+        );
       // Three passes: a control may open others (the pace menu, a confirmation).
       for (let pass = 0; pass < 3; pass++) {
         const controls = [...document.querySelectorAll<Control>('button, input, select')];
