@@ -2039,11 +2039,9 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     } finally {
       replaying = false;
     }
+    // A replay ends paused where the schedule ended (or where an invariant broke), and says what
+    // its last action said.
     playing = false;
-    const broken = failure as LabFailure | null;
-    lastStep = broken
-      ? `stopped: ${broken.invariant} broken`
-      : `replayed ${schedule.actions.length} actions to step ${sim.steps}`;
   }
 
   /** runToStep runs the agenda to `step` events, then the clock to `at` (a replayed action's moment). */
