@@ -2,7 +2,11 @@
 // actions, same views), schedules that replay a run, the lab controls and the client calls.
 import { describe, expect, it } from 'vitest';
 import type { ClusterView, LabView, NodeId } from '../../main/contract/view';
-import { createLabDashboard, type LabDashboard } from '../../main/lab/lab-dashboard';
+import {
+  createLabDashboard,
+  replaySchedule,
+  type LabDashboard,
+} from '../../main/lab/lab-dashboard';
 import { parseLabSchedule, type LabSchedule } from '../../main/lab/lab-schedule';
 import { ManualHost } from '../../main/web/lab-host';
 
@@ -107,6 +111,23 @@ describe('the lab cluster through the dashboard API', () => {
     // The replayed session exports the same schedule again.
     expect(JSON.parse((await replayed.exportLabSchedule()).json)).toEqual(JSON.parse(a.schedule));
     replayed.dispose();
+  }, 60_000);
+
+  it('replaySchedule runs a schedule for the simulator: its steps, and the invariants it broke', async () => {
+    const a = await session(7);
+    const schedule = parseLabSchedule(a.schedule);
+    expect(replaySchedule(schedule)).toEqual({ violations: [], steps: schedule.steps });
+    const broken = replaySchedule({
+      ...schedule,
+      options: { mutation: 'send-before-fsync' },
+      actions: [],
+    });
+    expect(broken.violations.length).toBeGreaterThan(0);
+    expect(broken.violations[0]).toMatch(/before its term was durable/);
+    expect(broken.steps).toBeLessThan(schedule.steps);
+    expect(() =>
+      parseLabSchedule('{"format":"raftdeck-lab-schedule","version":2}', 'x.json'),
+    ).toThrow(/x\.json: version 2 is not supported/);
   }, 60_000);
 
   it('names what it cannot do: a message not in flight, a node that does not exist', async () => {
