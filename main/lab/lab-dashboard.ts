@@ -1152,39 +1152,44 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
   };
 
   /** leaveSteps: the steps of taking node `id` out: config without it, committed, exit, data removed. */
-  const leaveSteps = (wf: WorkflowView, id: NodeId, first: number): (() => boolean) => {
+  const leaveSteps = (
+    wf: WorkflowView,
+    id: NodeId,
+    first: number,
+    proposeStep: boolean,
+  ): (() => boolean) => {
     const remove = confStep(
       () => ({ type: 'remove', node: id }),
       (v, l) => !v.includes(id) && !l.includes(id),
     );
-    let proposed = false;
     return () => {
-      const step = activeIndex(wf) - first;
+      // Steps: [propose,] committed, exits, data removed (replaceNode has no propose step).
+      const step = activeIndex(wf) - first + (proposeStep ? 0 : 1);
+      const l = sim.leader();
       if (step === 0) {
-        const l = sim.leader();
         if (!l) return false;
-        const r = remove();
-        proposed = true;
-        if (r === 'done') {
-          advanceWf(wf, `config index ${sim.node(l).raft.log.commit}`);
-          advanceWf(wf, 'majority of the new config');
-        }
+        const done = remove() === 'done';
+        if (done || !isMember(sim.node(l).raft.log.conf(), id))
+          advanceWf(wf, `proposed to leader ${l}`);
       } else if (step === 1) {
-        if (proposed && remove() === 'done') advanceWf(wf, 'majority of the new config');
+        if (l && remove() === 'done') advanceWf(wf, `committed at ${sim.node(l).raft.log.commit}`);
       } else if (step === 2) {
         const n = sim.nodes.get(id);
         const p = procs.get(id)!;
         if (n?.alive) {
           // It exits on its own once it applies its removal; one that cannot learn of it is stopped.
-          if (sim.now - (wf.startedAt - epoch) > 3000) {
-            sim.crash(id);
-          } else return false;
+          if (sim.now - (wf.startedAt - epoch) > 3000) sim.crash(id);
+          else return false;
         }
+        const was = p.state;
         p.removed = true;
         p.state = 'exited';
         p.pid = null;
         p.exitCode = 0;
-        advanceWf(wf, 'exit code 0');
+        advanceWf(
+          wf,
+          was === 'running' || was === 'paused' ? 'exit code 0' : `was not running (${was})`,
+        );
       } else if (step === 3) {
         advanceWf(wf, `${dataDir}/node-${id} removed`);
         return true;
@@ -1711,7 +1716,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
           'node exits',
           'data cleaned up',
         ]);
-        const job = leaveSteps(wf, id, 0);
+        const job = leaveSteps(wf, id, 0, true);
         workflowJobs.set(wf.id, () => void job());
         return { workflowId: wf.id };
       });
@@ -1746,7 +1751,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
           return { workflowId: wf.id };
         }
         advanceWf(wf, wasVoter ? 'a majority of the remaining voters is running' : 'a learner');
-        const leave = leaveSteps(wf, id, 0);
+        const leave = leaveSteps(wf, id, 1, false);
         const join = joinSteps(wf, fresh, 4, wasVoter);
         let left = false;
         workflowJobs.set(wf.id, () => {

@@ -254,6 +254,51 @@ describe('the lab cluster through the dashboard API', () => {
     api.dispose();
   });
 
+  it('a paused node takes no messages until it resumes, then catches up', async () => {
+    const { host, api } = await steadyLab(10);
+    const v0 = await api.getView();
+    const f = v0.nodes.find((n) => n.id !== v0.leader)!.id;
+    await api.pauseNode(f);
+    const heard = async () =>
+      (await api.linkDetail(v0.leader, f)).byType.reduce((n, c) => n + c.received, 0);
+    const h0 = await heard();
+    const put = api.kvPut('p', '1');
+    await settle(host, 3000);
+    expect(await put).toMatchObject({ ok: true });
+    const paused = await api.getView();
+    const node = paused.nodes.find((n) => n.id === f)!;
+    expect(node.process.state).toBe('paused');
+    expect(node.raft!.commit).toBeLessThan(
+      paused.nodes.find((n) => n.id === v0.leader)!.raft!.commit,
+    );
+    expect(await heard()).toBe(h0);
+    await api.resumeNode(f);
+    await settle(host, 1000);
+    const back = await api.getView();
+    expect(await heard()).toBeGreaterThan(h0);
+    expect(back.nodes.find((n) => n.id === f)!.raft!.commit).toBe(
+      back.nodes.find((n) => n.id === back.leader)!.raft!.commit,
+    );
+    api.dispose();
+  });
+
+  it('replaces a crashed member through the membership workflow', async () => {
+    const { host, api } = await steadyLab(21);
+    const v0 = await api.getView();
+    const gone = v0.nodes.find((n) => n.id !== v0.leader)!.id;
+    await api.killNode(gone);
+    const { workflowId } = await api.replaceNode(gone);
+    await settle(host, 5000);
+    const v = await api.getView();
+    const wf = v.workflows.find((w) => w.id === workflowId)!;
+    expect(wf.state, JSON.stringify(wf.steps)).toBe('done');
+    expect(wf.steps.map((s) => s.state)).toEqual(Array(9).fill('done'));
+    expect(v.nodes.map((n) => n.id)).toEqual([1, 2, 3, 4].filter((id) => id !== gone));
+    const leader = v.nodes.find((n) => n.id === v.leader)!;
+    expect(leader.raft!.voters).toEqual([1, 2, 3, 4].filter((id) => id !== gone));
+    api.dispose();
+  });
+
   it('a workload on a calm run gives a linearizable history', async () => {
     const { host, api } = await steadyLab(9);
     await api.startWorkload({
