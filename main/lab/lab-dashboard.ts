@@ -14,6 +14,7 @@
  * workload's timers) or in an input, and every input is recorded with the step and virtual time
  * it was taken (exportLabSchedule); see lab-schedule.ts.
  */
+import { historyToJson } from '../cluster/checker/history';
 import { check } from '../cluster/checker/porcupine';
 import { mergeLog, type NodeAnswer } from '../cluster/log-inspection';
 import { MemoryRecording } from '../cluster/recording/memory-recording';
@@ -272,6 +273,8 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
   let lastPushReal = -Infinity;
   let lastStep: string | null = null;
   let failure: LabFailure | null = null;
+  /** failureShown: a view with the failure was pushed (a stopped run pushes nothing more). */
+  let failureShown = false;
   let disposed = false;
   let replaying = false;
   const actions: LabScheduleAction[] = [];
@@ -1869,13 +1872,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       });
     },
     async exportHistory() {
-      return {
-        json: JSON.stringify(
-          { format: 'raftdeck-history', version: 1, operations: history },
-          null,
-          2,
-        ),
-      };
+      return { json: historyToJson(history) };
     },
     async exportEvents() {
       return { json: JSON.stringify({ clusterId, lab: source, events }, null, 2) };
@@ -2072,7 +2069,10 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     lastReal = real;
     if (pendingTraces.length >= MAX_BATCH_TRACES / 2 || real - lastPushReal >= LAB_VIEW_MS / 2)
       flushMessages();
-    if ((moved || failure) && real - lastPushReal >= LAB_VIEW_MS) push();
+    if ((moved || (failure && !failureShown)) && real - lastPushReal >= LAB_VIEW_MS) {
+      failureShown = failure !== null;
+      push();
+    }
   };
   const stopFrames = host.every(LAB_FRAME_MS, frame);
   push();

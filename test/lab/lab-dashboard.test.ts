@@ -299,6 +299,27 @@ describe('the lab cluster through the dashboard API', () => {
     api.dispose();
   });
 
+  it('runs every scenario it lists to its end in virtual time', async () => {
+    const { host, api } = await steadyLab(12);
+    const names = (await api.listScenarios()).map((x) => x.name);
+    expect(names).toEqual([
+      'leader-crash',
+      'minority-partition',
+      'partitioned-leader',
+      'split-vote',
+    ]);
+    for (const name of names) {
+      await api.runScenario(name);
+      for (let i = 0; i < 100 && (await api.getView()).scenario?.state === 'running'; i++)
+        await settle(host, 200);
+      const run = (await api.getView()).scenario!;
+      expect(run.state, `${name}: ${JSON.stringify(run.steps)}`).toBe('passed');
+      await api.clearAllFaults();
+      await settle(host, 3000);
+    }
+    api.dispose();
+  }, 60_000);
+
   it('a workload on a calm run gives a linearizable history', async () => {
     const { host, api } = await steadyLab(9);
     await api.startWorkload({
