@@ -1108,15 +1108,28 @@ export class SimCluster {
 
   /** inFlight: every message on the network, in the order they will arrive. */
   inFlight(): LabMessage[] {
-    return this.queue
-      .items()
-      .sort((a, b) => (less(a, b) ? -1 : 1))
-      .map(labMessage);
+    const held = [...this.held.values()].flat();
+    return [...this.queue.items(), ...held].sort((a, b) => (less(a, b) ? -1 : 1)).map(labMessage);
   }
 
-  /** dropMessage loses the message in flight with this id; false if there is none (any more). */
+  /**
+   * takeHeld removes the message with this id from those waiting for a paused node (see
+   * pauseNode), if it is one of them.
+   */
+  private takeHeld(id: number): InFlight | undefined {
+    for (const h of this.held.values()) {
+      const i = h.findIndex((f) => f.id === id);
+      if (i >= 0) return h.splice(i, 1)[0];
+    }
+    return undefined;
+  }
+
+  /**
+   * dropMessage loses the message in flight with this id (one waiting for a paused node
+   * included); false if there is none (any more).
+   */
   dropMessage(id: number): boolean {
-    if (!this.queue.remove((f) => f.id === id)) return false;
+    if (!this.queue.remove((f) => f.id === id) && !this.takeHeld(id)) return false;
     this.stats.dropped++;
     return true;
   }
@@ -1127,7 +1140,9 @@ export class SimCluster {
    * message (any more).
    */
   duplicateMessage(id: number): number | undefined {
-    const f = this.queue.items().find((x) => x.id === id);
+    const f =
+      this.queue.items().find((x) => x.id === id) ??
+      [...this.held.values()].flat().find((x) => x.id === id);
     if (!f) return undefined;
     const copy = { ...f, seq: this.seq++, sentAt: this.now, id: this.nextMessageId++ };
     this.queue.push(copy);
@@ -1141,9 +1156,9 @@ export class SimCluster {
   delayMessage(id: number, ms: number): boolean {
     if (!Number.isFinite(ms) || ms < 0)
       throw new RangeError(`delay of message ${id}: ${ms} ms is not a finite number >= 0`);
-    const f = this.queue.remove((x) => x.id === id);
+    const f = this.queue.remove((x) => x.id === id) ?? this.takeHeld(id);
     if (!f) return false;
-    this.queue.push({ ...f, at: f.at + ms, seq: this.seq++ });
+    this.queue.push({ ...f, at: Math.max(f.at, this.now) + ms, seq: this.seq++ });
     return true;
   }
 

@@ -272,6 +272,13 @@ describe('the lab cluster through the dashboard API', () => {
       paused.nodes.find((n) => n.id === v0.leader)!.raft!.commit,
     );
     expect(await heard()).toBe(h0);
+    // What waits for it is still in flight, listed, and can be acted on.
+    const waiting = lab(paused).inFlight.filter(
+      (m) => m.to === f && m.deliverAt <= lab(paused).now,
+    );
+    expect(waiting.length).toBeGreaterThan(0);
+    await api.labControl({ kind: 'drop', id: waiting[0]!.id });
+    expect(lab(await api.getView()).inFlight.map((m) => m.id)).not.toContain(waiting[0]!.id);
     await api.resumeNode(f);
     await settle(host, 1000);
     const back = await api.getView();
