@@ -2053,7 +2053,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       afterStep();
     }
     if (failure) return;
-    if (sim.steps !== step || sim.nextAt() < at)
+    if (sim.steps !== step || sim.now > at || sim.nextAt() < at)
       throw new Error(
         `schedule action ${which}: the run does not reach step ${step} at ${at} ms (it is at step ${sim.steps}, t=${sim.now} ms): not this seed's run`,
       );

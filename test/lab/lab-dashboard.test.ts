@@ -130,6 +130,47 @@ describe('the lab cluster through the dashboard API', () => {
     ).toThrow(/x\.json: version 2 is not supported/);
   }, 60_000);
 
+  it('refuses a schedule whose actions are not on its seed’s run, naming the action', async () => {
+    const a = await session(7);
+    const schedule = parseLabSchedule(a.schedule);
+    const moved = schedule.actions.map((x, i) => (i === 2 ? { ...x, step: x.step + 3 } : x));
+    expect(() =>
+      createLabDashboard({ schedule: { ...schedule, actions: moved }, host: new ManualHost() }),
+    ).toThrow(/schedule action 3: the run does not reach step \d+ at/);
+  }, 60_000);
+
+  it('keeps the key-value store in snapshots: a node that joins after compaction holds every key', async () => {
+    const { host, api } = await steadyLab(13);
+    await api.startWorkload({
+      clients: 4,
+      rate: 0,
+      keys: 7,
+      readRatio: 0,
+      casRatio: 0,
+      valueBytes: 8,
+      seconds: 0,
+    });
+    for (
+      let i = 0;
+      i < 50 && !(await api.getView()).nodes.every((n) => n.raft!.firstIndex > 3);
+      i++
+    )
+      await settle(host, 200);
+    await api.stopWorkload();
+    await settle(host, 500);
+    const { workflowId } = await api.addNode();
+    await settle(host, 4000);
+    const v = await api.getView();
+    expect(v.workflows.find((w) => w.id === workflowId)!.state).toBe('done');
+    const events = await api.getEvents(0);
+    const joined = v.nodes.find((n) => n.id === 4)!;
+    expect(joined.raft!.snapshotIndex).toBeGreaterThan(0);
+    expect(joined.kv).toEqual(v.nodes.find((n) => n.id === v.leader)!.kv);
+    expect(joined.kv!.keys).toBe(7);
+    expect(events.length).toBeGreaterThan(0);
+    api.dispose();
+  }, 60_000);
+
   it('names what it cannot do: a message not in flight, a node that does not exist', async () => {
     const { api } = await steadyLab(2);
     await api.labControl({ kind: 'pause' });
@@ -211,6 +252,12 @@ describe('the lab cluster through the dashboard API', () => {
         expect(t.electionElapsed).toBe(timers[0]!.electionElapsed);
         expect(t.electionTimeout).toBe(timers[0]!.electionTimeout);
       }
+      await api.labControl({ kind: 'timers', how: 'spread' });
+      const spread = (await api.getView()).nodes
+        .filter((n) => n.id !== v0.leader)
+        .map((n) => n.raft!.timer.electionTimeout);
+      expect(new Set(spread).size).toBe(spread.length);
+      await api.labControl({ kind: 'timers', how: 'align' });
       const since = (await api.getEvents(0)).at(-1)!.seq;
       await api.isolateNode(v0.leader);
       await api.labControl({ kind: 'play' });
