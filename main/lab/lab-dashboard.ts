@@ -288,7 +288,8 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
   const eventSubs = new Set<(e: ClusterEvent) => void>();
   const messageSubs = new Set<(b: MessageBatch) => void>();
   const procs = new Map<NodeId, Proc>();
-  const recording = new MemoryRecording();
+  /** recording: ten minutes of views at 10 per second (a lab view lists its messages in flight). */
+  const recording = new MemoryRecording({ maxViews: 6000 });
   const linkCounts = new Map<string, Map<string, LinkCounts>>();
   const recentOnLink = new Map<string, MessageTrace[]>();
   const traceSeq = new Map<NodeId, number>();
@@ -827,7 +828,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
 
   // ------------------------------------------------------------------ the view
 
-  const memberOf = (id: NodeId, p: Proc, leader: NodeId): MemberInput => {
+  const memberOf = (id: NodeId, p: Proc): MemberInput => {
     const n = sim.nodes.get(id);
     const alive = (p.state === 'running' || p.state === 'paused') && n?.alive === true;
     const addresses = { peer: `sim:${id}`, client: `sim:${id}/client`, admin: `sim:${id}/admin` };
@@ -838,7 +839,6 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       report = {
         ...st,
         addresses: { [id]: addresses.peer },
-        progress: id === leader ? st.progress : st.progress,
         storage: {
           walBytes: Math.max(0, n.raft.log.lastIndex() - n.raft.log.prevIndex) * 64,
           segments: 1,
@@ -904,7 +904,6 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
   };
 
   const buildView = (): ClusterView => {
-    const leader = sim.leader();
     const shown = [...procs.entries()].filter(([, p]) => !p.removed || p.state === 'running');
     return projectView({
       clusterId,
@@ -914,7 +913,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       state: 'running',
       pace: { ...pace },
       traffic: traffic.rates(clock()),
-      members: shown.map(([id, p]) => memberOf(id, p, leader)),
+      members: shown.map(([id, p]) => memberOf(id, p)),
       faults: {
         partitions: partitions ? partitions.map((g) => [...g]) : null,
         nodes: new Map(
