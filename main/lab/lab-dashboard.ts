@@ -343,7 +343,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     const p = procs.get(id);
     if (!p) return;
     const n = sim.nodes.get(id);
-    p.logs.push({ time: clock(), level, msg, node: id, term: n?.raft.term ?? 0, ...extra });
+    p.logs.push({ t: clock(), level, msg, node: id, term: n?.raft.term ?? 0, ...extra });
     if (p.logs.length > LOG_LINES_KEPT) p.logs.splice(0, p.logs.length - LOG_LINES_KEPT);
   };
 

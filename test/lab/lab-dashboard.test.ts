@@ -171,6 +171,18 @@ describe('the lab cluster through the dashboard API', () => {
     api.dispose();
   }, 60_000);
 
+  it('nodeLogs tells what a node did, in the node log’s line shape', async () => {
+    const { api } = await steadyLab(2);
+    const v = await api.getView();
+    const lines = await api.nodeLogs(v.leader, 50);
+    const won = lines.find((l) => l.msg === `node ${v.leader} is leader of term ${v.term}`);
+    expect(won).toMatchObject({ level: 'info', node: v.leader, term: v.term });
+    expect(typeof won!.t).toBe('number');
+    expect(won!.t as number).toBeLessThanOrEqual(v.now);
+    await expect(api.nodeLogs(9, 5)).rejects.toThrow(/no node 9/);
+    api.dispose();
+  });
+
   it('names what it cannot do: a message not in flight, a node that does not exist', async () => {
     const { api } = await steadyLab(2);
     await api.labControl({ kind: 'pause' });
