@@ -1222,7 +1222,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
         text: 'Kill the leader (SIGKILL)',
         run: async () => {
           const l = await waitLeader();
-          doKill(l);
+          await api.killNode(l);
           return `killed node ${l}`;
         },
       },
@@ -1237,7 +1237,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
         text: 'Restart the old leader; it rejoins as a follower',
         run: async () => {
           const down = [...procs.entries()].find(([, p]) => p.state === 'crashed');
-          if (down) doRestart(down[0]);
+          if (down) await api.restartNode(down[0]);
           await waitVirtual(1500);
           return down ? `node ${down[0]} is ${sim.node(down[0]).raft.role}` : 'nothing to restart';
         },
@@ -1254,7 +1254,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
           const l = await waitLeader();
           const members = sim.node(l).raft.log.conf().voters;
           const f = members.find((v) => v !== l)!;
-          doPartition([members.filter((v) => v !== f), [f]]);
+          await api.partition([members.filter((v) => v !== f), [f]]);
           return `node ${f} alone`;
         },
       },
@@ -1263,16 +1263,14 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
         run: async () => {
           const l = await waitLeader();
           const c = sim.node(l).raft.log.commit;
-          await new Promise<void>((r) =>
-            submit('scenario', { op: 'put', key: 'scenario', value: 'majority' }, () => r()),
-          );
+          await api.kvPut('scenario', 'majority');
           return `commit ${c} → ${sim.node(sim.leader() || l).raft.log.commit}`;
         },
       },
       {
         text: 'Heal; the follower catches up',
         run: async () => {
-          doHeal();
+          await api.healNetwork();
           await waitVirtual(1200);
           return 'network healed';
         },
@@ -1287,7 +1285,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
         text: 'Isolate the leader',
         run: async () => {
           const l = await waitLeader();
-          doIsolate(l);
+          await api.isolateNode(l);
           return `node ${l} isolated`;
         },
       },
@@ -1303,7 +1301,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       {
         text: 'Heal; terms stay stable thanks to PreVote',
         run: async () => {
-          doHeal();
+          await api.healNetwork();
           await waitVirtual(800);
           const l = await waitLeader();
           return `term ${sim.node(l).raft.term}`;
@@ -1317,13 +1315,13 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       },
       {
         text: 'Align the followers’ election timers',
-        run: async () => `aligned nodes ${sim.alignTimers().join(', ')}`,
+        run: async () => (await api.labControl({ kind: 'timers', how: 'align' })).summary,
       },
       {
         text: 'Cut the leader off: the followers time out together',
         run: async () => {
           const l = await waitLeader();
-          doIsolate(l);
+          await api.isolateNode(l);
           await waitVirtual(ELECTION_TICKS * TICK_MS * pace.pace * 3);
           return `node ${l} isolated`;
         },
@@ -1331,7 +1329,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       {
         text: 'Heal; one leader in the end',
         run: async () => {
-          doHeal();
+          await api.healNetwork();
           const l = await waitLeader();
           return `node ${l} leads term ${sim.node(l).raft.term}`;
         },
@@ -2008,7 +2006,10 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     },
   };
 
-  /** SCENARIO_CALLS: calls a replay does not repeat (what a scenario did is in the schedule itself). */
+  /**
+   * SCENARIO_CALLS: calls a replay does not repeat: a scenario's own actions go through the API
+   * and are in the schedule as calls of their own.
+   */
   const SCENARIO_CALLS = new Set([
     'runScenario',
     'pauseScenario',

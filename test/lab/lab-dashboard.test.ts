@@ -130,6 +130,34 @@ describe('the lab cluster through the dashboard API', () => {
     ).toThrow(/x\.json: version 2 is not supported/);
   }, 60_000);
 
+  it('a scenario’s actions are in the schedule: its replay is the same run', async () => {
+    const { host, api } = await steadyLab(14);
+    await api.runScenario('leader-crash');
+    for (let i = 0; i < 100 && (await api.getView()).scenario?.state === 'running'; i++)
+      await settle(host, 200);
+    expect((await api.getView()).scenario!.state).toBe('passed');
+    await api.labControl({ kind: 'pause' });
+    const schedule = parseLabSchedule((await api.exportLabSchedule()).json);
+    expect(schedule.actions.map((a) => a.call)).toEqual([
+      'runScenario',
+      'killNode',
+      'restartNode',
+      'labControl',
+    ]);
+    const replayed = createLabDashboard({ schedule, host: new ManualHost() });
+    // The scenario's narration (its run in the view, its events, which count in `version`) is
+    // not replayed; the cluster is.
+    const strip = (v: ClusterView) => ({
+      ...v,
+      version: 0,
+      scenario: null,
+      lab: { ...v.lab!, source: '' },
+    });
+    expect(strip(await replayed.getView())).toEqual(strip(await api.getView()));
+    api.dispose();
+    replayed.dispose();
+  }, 60_000);
+
   it('refuses a schedule whose actions are not on its seed’s run, naming the action', async () => {
     const a = await session(7);
     const schedule = parseLabSchedule(a.schedule);
