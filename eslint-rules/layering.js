@@ -39,6 +39,22 @@ export const LAB_HELPERS = [
   'main/node/storage/crc32c.ts',
   'main/node/read-tags.ts',
 ];
+/**
+ * LAB_CLUSTER_HELPERS: the pure modules of main/cluster the lab's dashboard (lab-dashboard.ts)
+ * shares with the real one, so a lab cluster is checked, recorded, inspected and narrated by the
+ * same code: the linearizability checker and its history model, the log inspector's merge (it
+ * imports only types of main/node), the in-memory recording (recording.ts is read for its types
+ * and its pure search helpers; its recordPushes, which sets timers, is not used by the lab) and
+ * the scenario control. None imports node:* builtins, Buffer or packages.
+ */
+export const LAB_CLUSTER_HELPERS = [
+  'main/cluster/checker/porcupine.ts',
+  'main/cluster/checker/history.ts',
+  'main/cluster/log-inspection.ts',
+  'main/cluster/recording/memory-recording.ts',
+  'main/cluster/recording/recording.ts',
+  'main/cluster/scenarios/control.ts',
+];
 const CORE_CLASS = 'main/raft/raft';
 const CORE_CLASS_READERS = ['test/raft/helpers.ts', 'test/raft/handlers.test.ts'];
 
@@ -50,10 +66,18 @@ const CORE_CLASS_READERS = ['test/raft/helpers.ts', 'test/raft/handlers.test.ts'
 const ROOMS = {
   'main/contract': ['main/raft'],
   'main/view': ['main/contract', 'main/raft'],
-  'main/lab': ['main/raft', 'main/contract', ...LAB_HELPERS, ...LAB_HELPERS.map(withoutTs)],
+  'main/lab': [
+    'main/raft',
+    'main/contract',
+    'main/view',
+    ...LAB_HELPERS,
+    ...LAB_HELPERS.map(withoutTs),
+    ...LAB_CLUSTER_HELPERS,
+    ...LAB_CLUSTER_HELPERS.map(withoutTs),
+  ],
   'main/node': ['main/raft'],
   'main/cluster': ['main/contract', 'main/view', 'main/node', 'main/raft'],
-  'main/web': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft'],
+  'main/web': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft', 'main/lab'],
   'main/cli': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft', 'main/web'],
   'main/app': ['main/contract', 'main/web/backends.ts', 'main/web/backends'],
 };

@@ -22,6 +22,8 @@ import type { LabFailure } from '../contract/view';
 import { less, MinHeap } from './event-queue';
 import { failureOf, FAILURES_KEPT } from './invariants';
 import type { Invariant } from './invariants';
+import { LabKv } from './lab-kv';
+import type { LabKvResult } from './lab-kv';
 import { DiskFiles, InjectedIoError, SimStorage, STORAGE_MUTATIONS } from './sim-storage';
 import type { DiskTiming, SimStorageStats, StorageMutation } from './sim-storage';
 
@@ -109,6 +111,8 @@ export class SimNode {
   raft!: RawNode;
   storage!: SimStorage;
   sm: SimStateMachine = { index: 0, hash: 0 };
+  /** kv: the key-value store beside the hash, at the same applied index (see lab-kv.ts). */
+  kv = new LabKv();
   alive = false;
   /** exited: the node learnt of its removal, applied it and shut down for good. */
   exited = false;
@@ -211,6 +215,8 @@ export interface SimOptions {
 interface InFlight {
   at: number;
   seq: number;
+  /** sentAt: the virtual time it was put on the network. */
+  sentAt: number;
   /** id: the message's id in the lab (LabMessage.id). */
   id: number;
   msg: Message;
@@ -225,9 +231,19 @@ export interface LabMessage {
   from: NodeId;
   to: NodeId;
   header: MessageHeader;
+  /** sentAt: the virtual time (ms) it was put on the network. */
+  sentAt: number;
   /** deliverAt: the virtual time (ms) it arrives at, unless dropped or delayed before then. */
   deliverAt: number;
 }
+
+/**
+ * SentFate: what the network did with a message a host sent (SimCluster.onSend): 'sent' (in
+ * flight, with its id and delivery time), or 'dropped' (a cut link, a rule, the drop rate, a
+ * refused connection), with the reason in words.
+ */
+export type SentFate =
+  { fate: 'sent'; id: number; deliverAt: number } | { fate: 'dropped'; why: string };
 
 /**
  * LabStep is one event the lab ran, in the order it ran them:
@@ -348,6 +364,29 @@ export class SimCluster {
   dropIf: ((m: Message) => boolean) | undefined;
   /** onTrace: told of what the hosts do on their own (exits, restarts), for a run's trace. */
   onTrace: ((what: string) => void) | undefined;
+  /** extraDelay: ms a message spends in flight beyond the network's delay (the lab's link rules). */
+  extraDelay: ((m: Message) => number) | undefined;
+  /** onSend: told of every message a host sends and what the network did with it (the lab). */
+  onSend: ((m: Message, fate: SentFate) => void) | undefined;
+  /** onApply: told of every entry a node applies, with the key-value result if it is a command. */
+  onApply: ((n: SimNode, e: Entry, result: LabKvResult | undefined) => void) | undefined;
+  /** onDeliver: told of every message handed to its receiver. */
+  onDeliver: ((m: Message) => void) | undefined;
+  /** onRead: told of every read state a node's Ready carries. */
+  onRead: ((n: SimNode, rs: ReadState) => void) | undefined;
+  /**
+   * tickScale: every node's tick lasts tickMs × tickScale (the lab's pace; 1 in the simulator).
+   * A change applies from each node's next tick on.
+   */
+  tickScale = 1;
+  /**
+   * fastFailover: a follower whose connection to its leader is refused tells the core the
+   * leader is gone (leaderGone), as the real node does with fast failover on (the default).
+   */
+  fastFailover = true;
+  /** paused: nodes whose process is stopped (SIGSTOP): no ticks, messages to them wait in `held`. */
+  private readonly paused = new Set<NodeId>();
+  private readonly held = new Map<NodeId, InFlight[]>();
 
   // checker state
   readonly violations: string[] = [];
@@ -513,6 +552,7 @@ export class SimCluster {
       });
     };
     n.sm = st.snapshot ? decodeSnapshot(st.snapshot.data) : { index: 0, hash: 0 };
+    n.kv = st.snapshot ? snapshotKv(st.snapshot.data) : new LabKv();
     if (st.snapshot) this.checkStateAt(n, 'restart');
     n.durableTerm = st.hardState.term;
     n.durableVote = st.hardState.vote;
@@ -571,6 +611,8 @@ export class SimCluster {
   }
 
   private stop(n: SimNode, landed?: number): void {
+    this.paused.delete(n.id);
+    this.held.delete(n.id);
     n.storage.crash(landed);
     n.alive = false;
     n.busy = false;
@@ -753,7 +795,7 @@ export class SimCluster {
         return;
       }
       this.stats.refusals++;
-      if (y.raft.role === 'follower' && y.raft.leader === x) {
+      if (this.fastFailover && y.raft.role === 'follower' && y.raft.leader === x) {
         this.stats.leaderGone++;
         y.raft.leaderGone(x);
         this.observe(y);
@@ -821,12 +863,14 @@ export class SimCluster {
       const link = n.links.get(m.to);
       if (link && link.retryAt > this.now) {
         this.stats.dropped++;
+        this.onSend?.(m, { fate: 'dropped', why: 'no connection (reconnecting)' });
         return;
       }
       const to = this.nodes.get(m.to);
       if (!to?.alive) {
         // Nothing listens on its port: the connection is refused at once.
         this.stats.dropped++;
+        this.onSend?.(m, { fate: 'dropped', why: 'connection refused' });
         this.linkDown(n, m.to, 0.5);
         return;
       }
@@ -837,22 +881,30 @@ export class SimCluster {
   private send(m: Message): void {
     if (this.cutLinks.has(this.linkKey(m.from, m.to))) {
       this.stats.dropped++;
+      this.onSend?.(m, { fate: 'dropped', why: 'link cut' });
       return;
     }
     if (this.dropIf?.(m)) {
       this.stats.dropped++;
+      this.onSend?.(m, { fate: 'dropped', why: 'dropped by a rule' });
       return;
     }
     if (this.dropRate > 0 && this.rng() < this.dropRate) {
       this.stats.dropped++;
+      this.onSend?.(m, { fate: 'dropped', why: 'lost (drop rate)' });
       return;
     }
     const toInc = this.nodes.get(m.to)?.inc ?? 0;
-    const at = this.now + this.delayMs();
-    this.queue.push({ at, seq: this.seq++, id: this.nextMessageId++, msg: m, toInc });
+    const extra = this.extraDelay?.(m) ?? 0;
+    const at = this.now + this.delayMs() + extra;
+    const id = this.nextMessageId++;
+    this.queue.push({ at, seq: this.seq++, sentAt: this.now, id, msg: m, toInc });
+    this.onSend?.(m, { fate: 'sent', id, deliverAt: at });
     if (this.dupRate > 0 && this.rng() < this.dupRate) {
-      const at = this.now + this.delayMs();
-      this.queue.push({ at, seq: this.seq++, id: this.nextMessageId++, msg: m, toInc });
+      const at = this.now + this.delayMs() + extra;
+      const id = this.nextMessageId++;
+      this.queue.push({ at, seq: this.seq++, sentAt: this.now, id, msg: m, toInc });
+      this.onSend?.(m, { fate: 'sent', id, deliverAt: at });
     }
   }
 
@@ -862,7 +914,15 @@ export class SimCluster {
     const n = this.nodes.get(m.to);
     if (!n || !n.alive) return false;
     if (this.real && f.toInc !== n.inc) return false;
+    if (this.paused.has(n.id)) {
+      // A stopped process reads nothing: the message waits in its socket until it resumes.
+      const h = this.held.get(n.id) ?? [];
+      h.push(f);
+      this.held.set(n.id, h);
+      return false;
+    }
     this.stats.delivered++;
+    this.onDeliver?.(m);
     n.raft.step(m);
     this.observe(n);
     this.process(n);
@@ -872,7 +932,7 @@ export class SimCluster {
   /** tick advances one node by one tick. */
   tick(id: NodeId): void {
     const n = this.node(id);
-    if (!n.alive) return;
+    if (!n.alive || this.paused.has(id)) return;
     n.raft.tick();
     this.observe(n);
     this.process(n);
@@ -925,6 +985,44 @@ export class SimCluster {
   }
 
   /**
+   * runTo runs every event due at or before `time`, in agenda order, then sets the clock to `time`
+   * (if it is ahead). `stop`, asked after each event, can end it early (the clock then stays at
+   * that event's time); runTo answers whether it ran to `time`.
+   */
+  runTo(time: number, stop?: () => boolean): boolean {
+    for (;;) {
+      this.settle();
+      const next = this.agendaNext();
+      if (!next || next.at > time) break;
+      this.runNext(next);
+      if (stop) {
+        // The step's pending checks first, so `stop` sees what the step broke.
+        this.settle();
+        if (stop()) return false;
+      }
+    }
+    this.settle();
+    if (time > this.now) this.now = time;
+    return true;
+  }
+
+  /** next runs the next event of the agenda and says what it was (undefined: nothing is due ever). */
+  next(): LabStep | undefined {
+    this.settle();
+    const next = this.agendaNext();
+    if (!next) return undefined;
+    const ran: LabStep[] = [];
+    this.runNext(next, ran);
+    this.settle();
+    return ran[0];
+  }
+
+  /** nextAt: the virtual time of the next event of the agenda (Infinity: none). */
+  nextAt(): number {
+    return this.agendaNext()?.at ?? Infinity;
+  }
+
+  /**
    * agendaNext: what happens next. Timers and messages in the order of (time, creation); a node's
    * tick only when it is due strictly before both (at equal times, timers and messages first; of
    * two ticks due at once, the node started first).
@@ -967,8 +1065,8 @@ export class SimCluster {
       record?.push({ kind: 'message', at: next.at, message: labMessage(f), delivered });
     } else {
       const n = this.nodes.get(next.node);
-      const ticked = n?.alive ?? false;
-      this.nextTick.set(next.node, next.at + (n?.tickMs ?? this.opts.tickMs));
+      const ticked = (n?.alive ?? false) && !this.paused.has(next.node);
+      this.nextTick.set(next.node, next.at + (n?.tickMs ?? this.opts.tickMs) * this.tickScale);
       this.tick(next.node);
       record?.push({ kind: 'tick', at: next.at, node: next.node, ticked });
     }
@@ -1028,15 +1126,28 @@ export class SimCluster {
 
   /** inFlight: every message on the network, in the order they will arrive. */
   inFlight(): LabMessage[] {
-    return this.queue
-      .items()
-      .sort((a, b) => (less(a, b) ? -1 : 1))
-      .map(labMessage);
+    const held = [...this.held.values()].flat();
+    return [...this.queue.items(), ...held].sort((a, b) => (less(a, b) ? -1 : 1)).map(labMessage);
   }
 
-  /** dropMessage loses the message in flight with this id; false if there is none (any more). */
+  /**
+   * takeHeld removes the message with this id from those waiting for a paused node (see
+   * pauseNode), if it is one of them.
+   */
+  private takeHeld(id: number): InFlight | undefined {
+    for (const h of this.held.values()) {
+      const i = h.findIndex((f) => f.id === id);
+      if (i >= 0) return h.splice(i, 1)[0];
+    }
+    return undefined;
+  }
+
+  /**
+   * dropMessage loses the message in flight with this id (one waiting for a paused node
+   * included); false if there is none (any more).
+   */
   dropMessage(id: number): boolean {
-    if (!this.queue.remove((f) => f.id === id)) return false;
+    if (!this.queue.remove((f) => f.id === id) && !this.takeHeld(id)) return false;
     this.stats.dropped++;
     return true;
   }
@@ -1047,9 +1158,11 @@ export class SimCluster {
    * message (any more).
    */
   duplicateMessage(id: number): number | undefined {
-    const f = this.queue.items().find((x) => x.id === id);
+    const f =
+      this.queue.items().find((x) => x.id === id) ??
+      [...this.held.values()].flat().find((x) => x.id === id);
     if (!f) return undefined;
-    const copy = { ...f, seq: this.seq++, id: this.nextMessageId++ };
+    const copy = { ...f, seq: this.seq++, sentAt: this.now, id: this.nextMessageId++ };
     this.queue.push(copy);
     return copy.id;
   }
@@ -1061,9 +1174,9 @@ export class SimCluster {
   delayMessage(id: number, ms: number): boolean {
     if (!Number.isFinite(ms) || ms < 0)
       throw new RangeError(`delay of message ${id}: ${ms} ms is not a finite number >= 0`);
-    const f = this.queue.remove((x) => x.id === id);
+    const f = this.queue.remove((x) => x.id === id) ?? this.takeHeld(id);
     if (!f) return false;
-    this.queue.push({ ...f, at: f.at + ms, seq: this.seq++ });
+    this.queue.push({ ...f, at: Math.max(f.at, this.now) + ms, seq: this.seq++ });
     return true;
   }
 
@@ -1077,6 +1190,57 @@ export class SimCluster {
     this.crash(id, n.storage.writeSteps);
     // A draw of 0.7 is "did not reach the disk" for each write not yet durable, tearing none.
     if (unsynced === 'lost') n.files.powerLoss(() => 0.7);
+  }
+
+  /**
+   * pauseNode stops a node's process (SIGSTOP): it takes no ticks, and messages to it wait until
+   * it resumes (its connections stay open); what its disk was writing completes.
+   */
+  pauseNode(id: NodeId): void {
+    const n = this.node(id);
+    if (n.alive) this.paused.add(id);
+  }
+
+  /** resumeNode lets a paused node go on: the messages that waited arrive now, in order. */
+  resumeNode(id: NodeId): void {
+    if (!this.paused.delete(id)) return;
+    for (const f of this.held.get(id) ?? [])
+      this.queue.push({ ...f, at: this.now, seq: this.seq++ });
+    this.held.delete(id);
+  }
+
+  isPaused(id: NodeId): boolean {
+    return this.paused.has(id);
+  }
+
+  /**
+   * alignTimers sets every live node that is not leader to the same point of the same election
+   * timeout (elapsed 0 of electionTicks × 1.5) and its clock to tick at the same instants, so
+   * they time out together (RaftScope's "align timers", to provoke a split vote).
+   */
+  alignTimers(): NodeId[] {
+    const ns = this.live().filter((n) => n.raft.role !== 'leader');
+    if (ns.length === 0) return [];
+    const at = Math.min(...ns.map((n) => this.nextTick.get(n.id) ?? this.now));
+    const timeout = Math.floor(this.opts.electionTicks * 1.5);
+    for (const n of ns) {
+      n.raft.setElectionTimer(0, timeout);
+      this.nextTick.set(n.id, at);
+    }
+    return ns.map((n) => n.id);
+  }
+
+  /**
+   * spreadTimers spreads the election timeouts of every live node that is not leader evenly over
+   * [electionTicks, 2 × electionTicks), in id order, each from elapsed 0.
+   */
+  spreadTimers(): NodeId[] {
+    const ns = this.live().filter((n) => n.raft.role !== 'leader');
+    const et = this.opts.electionTicks;
+    ns.forEach((n, i) =>
+      n.raft.setElectionTimer(0, et + Math.floor((i * et) / Math.max(1, ns.length))),
+    );
+    return ns.map((n) => n.id);
   }
 
   dropInFlight(): void {
@@ -1244,6 +1408,7 @@ export class SimCluster {
   private finishReady(n: SimNode, rd: Ready): void {
     if (rd.snapshot) {
       n.sm = decodeSnapshot(rd.snapshot.data);
+      n.kv = snapshotKv(rd.snapshot.data);
       if (n.sm.index !== rd.snapshot.meta.index) {
         this.violate(
           'state machine safety',
@@ -1285,6 +1450,8 @@ export class SimCluster {
     }
     n.sm.hash = fnv(n.sm.hash, e.data);
     n.sm.index = e.index;
+    const result = n.kv.apply(e);
+    this.onApply?.(n, e, result);
     if (prior === undefined) {
       this.appliedKey[e.index] = key;
       this.appliedHash[e.index] = n.sm.hash;
@@ -1349,7 +1516,7 @@ export class SimCluster {
     const snapIndex = r.snapshot?.meta.index ?? 0;
     if (n.sm.index - snapIndex < every) return;
     const index = n.sm.index;
-    const data = encodeSnapshot(n.sm, this.opts.snapshotPad);
+    const data = encodeSnapshot(n.sm, this.opts.snapshotPad, n.kv.image());
     n.snapshotTask = true;
     const inc = n.inc;
     const done = (): void => {
@@ -1373,6 +1540,7 @@ export class SimCluster {
 
   private onReadState(n: SimNode, rs: ReadState): void {
     n.readStates.push(rs);
+    this.onRead?.(n, rs);
     const key = `${n.id}/${rs.ctx}`;
     const inv = this.readsInFlight.get(key);
     if (!inv) return;
@@ -1637,25 +1805,47 @@ export class SimCluster {
 
 /** labMessage: a message in flight as the lab lists it. */
 function labMessage(f: InFlight): LabMessage {
-  return { id: f.id, from: f.msg.from, to: f.msg.to, header: headerOf(f.msg), deliverAt: f.at };
+  return {
+    id: f.id,
+    from: f.msg.from,
+    to: f.msg.to,
+    header: headerOf(f.msg),
+    sentAt: f.sentAt,
+    deliverAt: f.at,
+  };
 }
 
-/** encodeSnapshot writes the simulated state machine image: index, hash, then filler bytes. */
-export function encodeSnapshot(sm: SimStateMachine, pad: number): Uint8Array {
-  const b = new Uint8Array(16 + pad);
+/**
+ * encodeSnapshot writes the simulated state machine image: index, hash, then filler bytes, then
+ * the key-value store's image (LabKv.image, empty when the store is: the simulator's images are
+ * then exactly index, hash and filler).
+ */
+export function encodeSnapshot(
+  sm: SimStateMachine,
+  pad: number,
+  kv: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  const b = new Uint8Array(16 + pad + kv.length);
   const v = new DataView(b.buffer);
   v.setFloat64(0, sm.index);
   v.setUint32(8, sm.hash);
   v.setUint32(12, pad);
   for (let i = 0; i < pad; i++) b[16 + i] = (sm.index + i) & 0xff;
+  b.set(kv, 16 + pad);
   return b;
+}
+
+/** snapshotKv: the key-value store in a snapshot image (what follows the filler). */
+export function snapshotKv(b: Uint8Array): LabKv {
+  const pad = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(12);
+  return LabKv.fromImage(b.subarray(16 + pad));
 }
 
 export function decodeSnapshot(b: Uint8Array): SimStateMachine {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const pad = v.getUint32(12);
-  if (b.length !== 16 + pad)
-    throw new Error(`snapshot image has ${b.length} bytes, expected ${16 + pad}`);
+  if (b.length < 16 + pad)
+    throw new Error(`snapshot image has ${b.length} bytes, expected at least ${16 + pad}`);
   const index = v.getFloat64(0);
   for (let i = 0; i < pad; i++) {
     if (b[16 + i] !== ((index + i) & 0xff))

@@ -602,6 +602,21 @@ export class Raft {
     if (this.currentRole === 'leader' && this.maybeCommit()) this.pendingBcast = true;
   }
 
+  /**
+   * setElectionTimer sets where a node that is not leader stands in its election timeout:
+   * `elapsed` ticks of `timeout` (timeout at least electionTicks). A lab-only hook (the lab's
+   * "align timers" and "spread timers" controls, main/lab/lab-cluster.ts); no host of a real node
+   * calls it. A leader's timers are left alone.
+   */
+  setElectionTimer(elapsed: number, timeout: number): void {
+    if (this.currentRole === 'leader') return;
+    this.randomizedElectionTimeout = Math.max(this.cfg.electionTicks, Math.floor(timeout));
+    this.electionElapsed = Math.max(
+      0,
+      Math.min(Math.floor(elapsed), this.randomizedElectionTimeout - 1),
+    );
+  }
+
   // ---------------------------------------------------------------- status
 
   status(): Status {

@@ -122,6 +122,14 @@ export class RawNode {
     this.raft.advance();
   }
 
+  /**
+   * setElectionTimer: the lab's hook to align or spread election timers (see Raft's); hosts of
+   * real nodes never call it.
+   */
+  setElectionTimer(elapsed: number, timeout: number): void {
+    this.raft.setElectionTimer(elapsed, timeout);
+  }
+
   /** status is everything a dashboard shows about the node (a copy: it is built on each call). */
   status(): Status {
     return this.raft.status();

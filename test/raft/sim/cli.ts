@@ -9,7 +9,12 @@
  * deliberate bug (see Mutation in main/lab/lab-cluster.ts); --end-to-end leaves out the durability checks made
  * as messages leave, keeping the end-to-end properties only; --reuse-ids says when a learner may
  * join under the id of a node that is gone, with an empty data dir (see RunOptions.reuseIds).
+ *
+ * npm run sim -- --schedule FILE
+ * Replays a lab schedule (exportLabSchedule; main/lab/lab-schedule.ts) in the lab cluster,
+ * prints the invariants it broke, and exits 1 if it broke any (2 if the file is not a schedule).
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +23,30 @@ import type { HostMode, Mutation } from '../../../main/lab/lab-cluster';
 import { runSchedule } from '../../../main/lab/schedule-runner';
 import type { ReuseIds, RunOptions, SimResult } from '../../../main/lab/schedule-runner';
 import { labCommand } from '../../../main/lab/sim-replay';
+import { replaySchedule } from '../../../main/lab/lab-dashboard';
+import { parseLabSchedule } from '../../../main/lab/lab-schedule';
+
+/** replayScheduleFile: `--schedule FILE`: replays a lab schedule; the exit code says if it broke an invariant. */
+function replayScheduleFile(argv: string[]): never {
+  const file = argv[argv.indexOf('--schedule') + 1];
+  if (file === undefined || file.startsWith('--')) usage('--schedule needs a file');
+  let schedule;
+  try {
+    schedule = parseLabSchedule(readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    console.error(`sim: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  const started = performance.now();
+  const r = replaySchedule(schedule);
+  const secs = ((performance.now() - started) / 1000).toFixed(1);
+  for (const v of r.violations) console.log(`  ${v}`);
+  console.log(
+    `sim: schedule ${file} (seed ${schedule.seed}, ${schedule.actions.length} actions): ` +
+      `${r.steps} steps, ${r.violations.length} violations, ${secs} s`,
+  );
+  process.exit(r.violations.length > 0 ? 1 : 0);
+}
 
 interface Args {
   runs: number;
@@ -157,6 +186,8 @@ if (childArgs) {
   };
   runRange(seeds, duration, options, (r) => process.send!(r));
   process.disconnect();
+} else if (process.argv.includes('--schedule')) {
+  replayScheduleFile(process.argv.slice(2));
 } else {
   const args = parseArgs(process.argv.slice(2));
   const options = runOptions(args);
