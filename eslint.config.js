@@ -60,6 +60,10 @@ export default defineConfig(
     languageOptions: { globals: globals.browser },
   },
   {
+    files: ['lab-worker/**'],
+    languageOptions: { globals: globals.worker },
+  },
+  {
     files: ['preload/**'],
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },

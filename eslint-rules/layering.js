@@ -14,7 +14,11 @@
 //                     (test/raft/helpers.ts, test/raft/handlers.test.ts) may import it;
 //                     hosts drive the core through RawNode (main/raft/raw-node.ts).
 //   main/<room>/**    imports from another room of main only as ROOMS allows (below).
-//   renderer/**       may not import from main/** except the shared contract and view rooms.
+//   renderer/**       may not import from main/** except the shared contract and view rooms,
+//                     and may load lab-worker/ only as a worker (a `?worker` import), never
+//                     import its modules: the static lab build's page gets the core that way.
+//   lab-worker/**     runs a lab cluster in a Web Worker: imports main/lab and the rooms main/lab
+//                     stands on (WORKER_MAY_IMPORT), no packages and no node:* builtins.
 //
 // Paths are taken relative to ESLint's cwd, which is the repository root.
 import path from 'node:path';
@@ -26,6 +30,8 @@ const RENDERER = 'renderer';
 const RENDERER_MAY_IMPORT_FROM_MAIN = ['main/contract', 'main/view'];
 const VIEW = 'main/view';
 const LAB = 'main/lab';
+const WORKER = 'lab-worker';
+const WORKER_MAY_IMPORT = ['main/lab', 'main/contract', 'main/view', 'main/raft'];
 /**
  * LAB_HELPERS: the modules of main/node the lab shares with the real node so that it models the
  * node's own rules rather than a copy of them: the storage's entry checks, its WAL replay rules
@@ -107,9 +113,23 @@ function isElectron(spec) {
 
 /** check returns a message id and data when importing spec from file (both repo-relative). */
 function check(file, spec) {
-  const resolved = isRelative(spec)
-    ? path.posix.normalize(path.posix.join(path.posix.dirname(file), spec))
+  const query = spec.indexOf('?');
+  const bare = query === -1 ? spec : spec.slice(0, query);
+  const asWorker = query !== -1 && /^\?worker(&|$)/.test(spec.slice(query));
+  const resolved = isRelative(bare)
+    ? path.posix.normalize(path.posix.join(path.posix.dirname(file), bare))
     : null;
+
+  if (isUnder(file, WORKER)) {
+    if (resolved === null) return { messageId: 'workerExternal', data: { spec } };
+    if (!isUnder(resolved, WORKER) && !WORKER_MAY_IMPORT.some((dir) => isUnder(resolved, dir))) {
+      return { messageId: 'workerRoom', data: { spec, resolved } };
+    }
+    return null;
+  }
+  if (resolved !== null && isUnder(resolved, WORKER) && !(isUnder(file, RENDERER) && asWorker)) {
+    return { messageId: 'workerModule', data: { spec } };
+  }
 
   if (isUnder(file, RAFT)) {
     if (resolved === null) return { messageId: 'raftExternal', data: { spec } };
@@ -188,6 +208,12 @@ const layering = {
         "main/lab is pure: '{{spec}}' is a package or builtin; it may read main/raft, main/contract and the helpers in LAB_HELPERS only.",
       labHelper:
         "'{{spec}}' ({{resolved}}) is not pure enough for a module main/lab reads: LAB_HELPERS import only main/raft and each other.",
+      workerExternal:
+        "lab-worker runs in a browser's Web Worker: '{{spec}}' is a package or builtin; it may import main/lab and what main/lab stands on.",
+      workerRoom:
+        "lab-worker may import main/lab, main/contract, main/view and main/raft only: '{{spec}}' resolves to {{resolved}}.",
+      workerModule:
+        "'{{spec}}' is a module of the lab worker: only the renderer may load it, and only as a worker ('…?worker&inline').",
       room: "{{from}} may not import from {{to}} ('{{spec}}'): see ROOMS in eslint-rules/layering.js.",
       electron: "Only main/app and preload may import '{{spec}}'.",
       shell: "'{{spec}}' reaches into {{dir}}, which nothing outside it may import.",

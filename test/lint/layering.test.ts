@@ -252,3 +252,40 @@ describe('main/lab is pure and stands on the core', () => {
     expect(errorsOf(await lint('main/node/x.ts', code), 'raftdeck/layering')).toHaveLength(1);
   });
 });
+
+describe('the lab worker runs the lab, and the renderer loads it only as a worker', () => {
+  it('accepts the worker importing main/lab, the contract and the view', async () => {
+    const code =
+      "import { a } from '../main/lab/lab-dashboard';\nimport { b } from '../main/contract/dispatch';\nimport { c } from '../main/view/projection';\nexport const d = [a, b, c];\n";
+    expect(errorsOf(await lint('lab-worker/x.ts', code), 'raftdeck/layering')).toEqual([]);
+  });
+
+  it.each([
+    ["import { a } from '../main/cluster/supervisor';\nexport const b = a;\n", 'main/cluster'],
+    ["import { a } from '../main/node/transport/tcp';\nexport const b = a;\n", 'main/node'],
+    ["import { a } from '../renderer/src/x';\nexport const b = a;\n", 'renderer'],
+    ["import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n", 'node:fs'],
+    ["import { encode } from '@msgpack/msgpack';\nexport const e = encode;\n", 'a package'],
+  ])('rejects the worker importing %j (%s)', async (code) => {
+    expect(errorsOf(await lint('lab-worker/x.ts', code), 'raftdeck/layering')).toHaveLength(1);
+  });
+
+  it('accepts the renderer loading the worker as an inline worker', async () => {
+    const code =
+      "import W from '../../lab-worker/lab-worker?worker&inline';\nexport const w = W;\n";
+    expect(errorsOf(await lint('renderer/src/x.ts', code), 'raftdeck/layering')).toEqual([]);
+  });
+
+  it.each([
+    ["import { x } from '../../lab-worker/lab-worker';\nexport const y = x;\n", 'as a module'],
+    ["import x from '../../lab-worker/lab-worker?raw';\nexport const y = x;\n", 'as text'],
+    ["import { x } from '../../main/lab/lab-dashboard';\nexport const y = x;\n", 'main/lab'],
+  ])('rejects the renderer importing %j (%s)', async (code) => {
+    expect(errorsOf(await lint('renderer/src/x.ts', code), 'raftdeck/layering')).toHaveLength(1);
+  });
+
+  it('rejects main importing the worker', async () => {
+    const code = "import { x } from '../../lab-worker/lab-worker';\nexport const y = x;\n";
+    expect(errorsOf(await lint('main/web/x.ts', code), 'raftdeck/layering')).toHaveLength(1);
+  });
+});

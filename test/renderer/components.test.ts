@@ -590,6 +590,16 @@ describe('ConnectionBanner', () => {
       'it listens on a new port with a new token: open the URL it printed',
     );
   });
+
+  it('shows why a source that will not retry stopped (the static lab worker failed)', async () => {
+    const w = mount(ConnectionBanner, { global: { plugins: [pinia] } });
+    t.setStatus({ state: 'connecting', attempt: 0, retryAt: null, error: null });
+    await flush();
+    expect(w.find('[data-test=source-stopped]').exists()).toBe(false);
+    t.setStatus({ state: 'connecting', attempt: 0, retryAt: null, error: 'the lab stopped: boom' });
+    await flush();
+    expect(w.get('[data-test=source-stopped]').text()).toContain('the lab stopped: boom');
+  });
 });
 
 describe('NodeActions', () => {
