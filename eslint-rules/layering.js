@@ -84,7 +84,15 @@ const ROOMS = {
   'main/node': ['main/raft'],
   'main/cluster': ['main/contract', 'main/view', 'main/node', 'main/raft'],
   'main/web': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft', 'main/lab'],
-  'main/cli': ['main/contract', 'main/view', 'main/cluster', 'main/node', 'main/raft', 'main/web'],
+  'main/cli': [
+    'main/contract',
+    'main/view',
+    'main/cluster',
+    'main/node',
+    'main/raft',
+    'main/web',
+    'main/lab',
+  ],
   'main/app': ['main/contract', 'main/web/backends.ts', 'main/web/backends'],
 };
 

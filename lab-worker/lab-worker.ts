@@ -17,7 +17,8 @@ interface WorkerScope {
   addEventListener(type: 'message', fn: (e: { data: LabWorkerInbound }) => void): void;
 }
 
-const scope = self as unknown as WorkerScope;
+// globalThis is the worker's global scope (typed here without the DOM's worker library).
+const scope = globalThis as unknown as WorkerScope;
 
 /** workerHost: the lab's real clock and repeating timer, from the worker's globals. */
 const workerHost: LabHost = {

@@ -56,7 +56,7 @@ import { seededRng } from '../raft/rng';
 import { MESSAGE_TYPES } from '../raft/types';
 import type { Entry, Message } from '../raft/types';
 import { describeCleared } from '../view/faults';
-import { checkPace, describePace } from '../view/pace';
+import { checkPace, describePace, messageDelayMs } from '../view/pace';
 import { IDLE_CHECKER, projectView, type MemberInput, type MemberReport } from '../view/projection';
 import { linkKey } from '../view/topology';
 import { TrafficMeter, type SentCounts } from '../view/traffic';
@@ -390,7 +390,8 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     return false;
   };
   sim.extraDelay = (m) => {
-    let ms = 0;
+    // At a pace above 1 every message is held on its way, as the real nodes hold theirs.
+    let ms = messageDelayMs(pace.pace);
     for (const r of rulesFor(m)) {
       ms += r.delayMs ?? 0;
       if (r.jitterMs) ms += ruleRng() * r.jitterMs;

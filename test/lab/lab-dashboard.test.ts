@@ -222,6 +222,24 @@ describe('the lab cluster through the dashboard API', () => {
     api.dispose();
   });
 
+  it('at a pace above 1, every message is held on its way as the real nodes hold theirs', async () => {
+    const { host, api } = await steadyLab(5);
+    const flights = async (): Promise<number[]> => {
+      const seen: number[] = [];
+      for (let i = 0; i < 400 && seen.length < 5; i++) {
+        await settle(host, 20);
+        for (const m of lab(await api.getView()).inFlight) seen.push(m.deliverAt - m.sentAt);
+      }
+      return seen;
+    };
+    expect(Math.max(...(await flights()))).toBeLessThan(20);
+    await api.setPace(20, false);
+    const slow = await flights();
+    expect(slow.length).toBeGreaterThan(0);
+    for (const ms of slow) expect(ms).toBeGreaterThanOrEqual(200);
+    api.dispose();
+  });
+
   it('paused, no virtual time passes; a message step runs exactly one delivery', async () => {
     const { host, api } = await steadyLab(3);
     await api.labControl({ kind: 'pause' });

@@ -30,6 +30,7 @@ const FILES: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve')).serveCommand,
   record: async () => (await import('./record')).recordCommand,
   replay: async () => (await import('./replay')).replayCommand,
+  lab: async () => (await import('./lab')).labCommand,
   app: async () => (await import('./app')).appCommand,
 };
 
