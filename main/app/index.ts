@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog } from 'electron';
 import type { DashboardApi, PushSource } from '../contract/api';
-import { createBackend, openRecordingBackend } from './backend';
+import { createBackend, openLabBackend, openRecordingBackend } from './backend';
 import type { Backend } from './backend';
 import { bindIpc } from './ipc';
 import { installMenu } from './menu';
@@ -12,10 +12,13 @@ import { appPaths, createMainWindow } from './window';
 hardenApp();
 
 let backend: Backend | null = null;
-/** window: the dashboard window; unbind: its IPC binding; recording: what it replays, if any. */
+/**
+ * window: the dashboard window; unbind: its IPC binding; other: what it shows instead of the
+ * cluster (a lab cluster or a recording), if anything.
+ */
 let window: BrowserWindow | null = null;
 let unbind: (() => void) | null = null;
-let recording: Backend | null = null;
+let other: Backend | null = null;
 
 /** bindWindow binds the window's IPC to `api` (only one binding exists at a time). */
 function bindWindow(api: DashboardApi & PushSource): void {
@@ -32,7 +35,7 @@ function bindWindow(api: DashboardApi & PushSource): void {
 function openWindow(): void {
   const win = createMainWindow();
   window = win;
-  if (recording) bindWindow(recording.api);
+  if (other) bindWindow(other.api);
   else if (backend) bindWindow(backend.api);
   win.on('closed', () => {
     unbind?.();
@@ -41,10 +44,13 @@ function openWindow(): void {
   });
 }
 
-/** showRecording binds the window to `next` (or back to the cluster for null) and reloads it. */
-function showRecording(next: Backend | null): void {
-  const prev = recording;
-  recording = next;
+/**
+ * showOther binds the window to `next` (a lab cluster or a recording; back to the cluster for
+ * null) and reloads it; what it showed before instead of the cluster is closed.
+ */
+function showOther(next: Backend | null): void {
+  const prev = other;
+  other = next;
   if (next) bindWindow(next.api);
   else if (backend) bindWindow(backend.api);
   else {
@@ -72,17 +78,27 @@ async function openRecording(): Promise<void> {
   const path = picked.filePaths[0];
   if (picked.canceled || path === undefined) return;
   try {
-    showRecording(openRecordingBackend(path));
+    showOther(openRecordingBackend(path));
   } catch (err) {
     dialog.showErrorBox('raftdeck could not open the recording', (err as Error).message);
   }
 }
 
+/** openLab shows a new lab cluster in the window (seed 1, three nodes, as `raftdeck lab`). */
+function openLab(): void {
+  try {
+    showOther(openLabBackend());
+  } catch (err) {
+    dialog.showErrorBox('raftdeck could not open a lab cluster', (err as Error).message);
+  }
+}
+
 function menu(): void {
   installMenu({
+    openLab,
     openRecording: () => void openRecording(),
-    backToCluster: () => showRecording(null),
-    showingRecording: recording !== null,
+    backToCluster: () => showOther(null),
+    showingOther: other !== null,
   });
 }
 

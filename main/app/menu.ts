@@ -1,23 +1,33 @@
 /**
- * menu: the app's menu bar. File holds "Open recording…" (a recording opened without a cluster,
- * shown in the same window) and "Back to the cluster" (the window shows the live cluster again);
- * the rest are Electron's standard Edit, View and Window menus.
+ * menu: the app's menu bar. File holds "Open a lab cluster" (a lab cluster: the real Raft core on
+ * a simulated network, stepped and broken at will, shown in the same window), "Open recording…"
+ * (a recording opened without a cluster) and "Back to the cluster" (the window shows the live
+ * cluster again); the rest are Electron's standard Edit, View and Window menus.
  */
 import { Menu, type MenuItemConstructorOptions } from 'electron';
 
 export interface MenuActions {
+  openLab(): void;
   openRecording(): void;
   backToCluster(): void;
-  /** showingRecording: whether the window shows a recording now (enables "Back to the cluster"). */
-  showingRecording: boolean;
+  /**
+   * showingOther: whether the window shows a lab cluster or a recording now instead of the
+   * cluster (enables "Back to the cluster").
+   */
+  showingOther: boolean;
 }
 
-/** installMenu sets the application menu (call it again when `showingRecording` changes). */
+/** installMenu sets the application menu (call it again when `showingOther` changes). */
 export function installMenu(actions: MenuActions): void {
   const template: MenuItemConstructorOptions[] = [
     {
       label: 'File',
       submenu: [
+        {
+          label: 'Open a lab cluster',
+          accelerator: 'CmdOrCtrl+L',
+          click: () => actions.openLab(),
+        },
         {
           label: 'Open recording…',
           accelerator: 'CmdOrCtrl+O',
@@ -25,7 +35,7 @@ export function installMenu(actions: MenuActions): void {
         },
         {
           label: 'Back to the cluster',
-          enabled: actions.showingRecording,
+          enabled: actions.showingOther,
           click: () => actions.backToCluster(),
         },
         { type: 'separator' },

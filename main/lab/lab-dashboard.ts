@@ -253,7 +253,8 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
   const ruleRng = seededRng((seed * 2654435761) >>> 0 || 1);
   const source = from?.source ?? (schedule ? `schedule of seed ${seed}` : `seed ${seed}`);
 
-  const clock = (): number => epoch + sim.now;
+  // Whole milliseconds, as a real cluster's clock reads (callers name instants back, e.g. viewAt).
+  const clock = (): number => epoch + Math.floor(sim.now);
   let playing = true;
   let speed = 1;
   let lastReal = host.now();

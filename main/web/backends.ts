@@ -1,32 +1,40 @@
 /**
  * backends: the one place that picks what a dashboard window is bound to: the real cluster in a
- * folder (started on first use, brought back on later ones), or, when asked for, the FAKE
- * in-process cluster of fake-dashboard.ts, for working on the dashboard without nodes. The
- * desktop shell and browser mode both open their backend here.
+ * folder (started on first use, brought back on later ones), a lab cluster (the production Raft
+ * core on a simulated network in this process, main/lab), or a recording. The desktop shell and
+ * browser mode both open their backend here.
  */
 import { startDashboard } from '../cluster/dashboard';
 import { RecordingDashboard } from '../cluster/recording/recording-dashboard';
 import type { DashboardApi, PushSource } from '../contract/api';
-import { createFakeDashboard } from './fake-dashboard';
+import { createLabDashboard } from '../lab/lab-dashboard';
+import { nodeLabHost } from './lab-host';
 
 export interface Backend {
   api: DashboardApi & PushSource;
   dispose(): Promise<void>;
 }
 
-/** wantsFake: `--fake` among the arguments, or RAFTDECK_FAKE=1. */
-export function wantsFake(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
-  return argv.includes('--fake') || env.RAFTDECK_FAKE === '1';
+/** wantsLab: `--lab` among the arguments, or RAFTDECK_LAB=1. */
+export function wantsLab(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  return argv.includes('--lab') || env.RAFTDECK_LAB === '1';
 }
 
-/** openBackend opens the cluster in `clusterDir`, or the fake one when `fake` is set. */
-export async function openBackend(clusterDir: string, fake: boolean): Promise<Backend> {
-  if (fake) {
-    const dashboard = createFakeDashboard();
-    return { api: dashboard, dispose: async () => dashboard.dispose() };
-  }
+/** openBackend opens the cluster in `clusterDir`, or a lab cluster when `lab` is set. */
+export async function openBackend(clusterDir: string, lab: boolean): Promise<Backend> {
+  if (lab) return openLabBackend();
   const local = await startDashboard({ dir: clusterDir });
   return { api: local.api, dispose: local.dispose };
+}
+
+/**
+ * openLabBackend starts a lab cluster of `nodes` voters from `seed` (1 and 3 by default), as
+ * `raftdeck lab` does, running on this process's clock: `--lab` and the app's "Open a lab
+ * cluster". Nothing is spawned or written.
+ */
+export function openLabBackend(options: { seed?: number; nodes?: number } = {}): Backend {
+  const dashboard = createLabDashboard({ ...options, host: nodeLabHost() });
+  return { api: dashboard, dispose: async () => dashboard.dispose() };
 }
 
 /**

@@ -1,4 +1,4 @@
-// The dashboard API conformance suite (conformance.ts) through browser mode: the fake cluster
+// The dashboard API conformance suite (conformance.ts) through browser mode: a lab cluster
 // behind the web server, driven over a real WebSocket with the page's protocol
 // (main/contract/socket.ts), so the wire — validation, dispatch, pushes, throttling — conforms
 // too, not only the implementations behind it.
@@ -9,7 +9,8 @@ import { WebSocket } from 'ws';
 import { CALLS, type DashboardApi, type PushSource } from '../../main/contract/api';
 import { SOCKET_PATH, type SocketCall, type SocketServerMessage } from '../../main/contract/socket';
 import type { ClusterEvent, ClusterView, MessageBatch } from '../../main/contract/view';
-import { createFakeDashboard } from '../../main/web/fake-dashboard';
+import { createLabDashboard } from '../../main/lab/lab-dashboard';
+import { nodeLabHost } from '../../main/web/lab-host';
 import { startWebServer } from '../../main/web/server';
 import { describeConformance } from './conformance';
 
@@ -68,12 +69,12 @@ async function openPage(url: string, origin: string): Promise<Page> {
 describeConformance(
   'browser mode (web server and socket)',
   async () => {
-    const fake = createFakeDashboard({ seed: 11, tickMs: 20 });
+    const lab = createLabDashboard({ seed: 11, host: nodeLabHost(), epoch: Date.now() });
     const dir = mkdtempSync(join(tmpdir(), 'raftdeck-conformance-web-'));
     const token = 'conformance-token-0123456789';
     const server = await startWebServer({
-      api: fake,
-      pushes: fake,
+      api: lab,
+      pushes: lab,
       port: 0,
       token,
       staticDir: dir,
@@ -87,7 +88,7 @@ describeConformance(
       dispose: async () => {
         page.close();
         await server.close();
-        fake.dispose();
+        lab.dispose();
         rmSync(dir, { recursive: true, force: true });
       },
     };

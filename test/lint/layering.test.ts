@@ -147,7 +147,7 @@ describe('main/view is pure', () => {
 
 describe('each room of main imports only the rooms below it', () => {
   it.each([
-    ['main/app/x.ts', "import { f } from '../web/fake-dashboard';\nexport const x = f;\n"],
+    ['main/app/x.ts', "import { f } from '../web/lab-host';\nexport const x = f;\n"],
     ['main/app/x.ts', "import { s } from '../cluster/supervisor';\nexport const x = s;\n"],
     ['main/node/x.ts', "import { s } from '../cluster/supervisor';\nexport const x = s;\n"],
     ['main/contract/x.ts', "import { n } from '../node/node-api';\nexport const x = n;\n"],

@@ -11,6 +11,7 @@ import { EXIT, type ParsedArgs, type Command } from '../args';
 import { serveOptions } from '../options';
 import { appDataDir, chooseLaunch, openerCommand, thisMachine } from '../app-launch';
 import { serveDashboard } from './serve';
+import { serveLabUntilSignal } from './lab';
 
 /** APP_ROOT: the folder whose package.json names the built Electron main (`electron .`). */
 const APP_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,14 +24,18 @@ async function run(args: ParsedArgs): Promise<number> {
   process.stdout.write(
     `raftdeck: the desktop window cannot open: ${launch.reason}; serving the same dashboard in browser mode instead\n`,
   );
-  return serveDashboard(args, dir, (url) => {
+  const open = (url: string): void => {
     if (args.flag('no-open')) return;
     const opener = openerCommand(machine, url);
     if (opener === undefined) return;
     const child = spawn(opener[0], opener[1], { stdio: 'ignore', detached: true });
     child.on('error', () => undefined);
     child.unref();
-  });
+  };
+  if (args.flag('lab')) {
+    return serveLabUntilSignal({ kind: 'seed', seed: 1, nodes: args.number('nodes')! }, args, open);
+  }
+  return serveDashboard(args, dir, open);
 }
 
 /** runElectron runs the desktop app in the foreground and ends with its exit code. */
@@ -38,6 +43,7 @@ function runElectron(binary: string, args: ParsedArgs): Promise<number> {
   const env = { ...process.env };
   const data = args.string('data');
   if (data !== undefined) env.RAFTDECK_DATA = resolve(data);
+  if (args.flag('lab')) env.RAFTDECK_LAB = '1';
   const child = spawn(binary, [APP_ROOT], { stdio: 'inherit', env });
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
@@ -60,7 +66,7 @@ function runElectron(binary: string, args: ParsedArgs): Promise<number> {
 export const appCommand: Command = {
   name: 'app',
   summary: 'the desktop app; browser mode where it cannot open (what npm start runs)',
-  usage: ['app [--data DIR] [--port N] [--no-open]'],
+  usage: ['app [--data DIR] [--port N] [--no-open] [--lab]'],
   description: `Opens the desktop dashboard over the app's cluster (started on first launch, brought back
 on later ones). Where the desktop window cannot open — Electron's binary is not installed (its
 download was skipped with ELECTRON_SKIP_BINARY_DOWNLOAD, or failed behind a proxy), or there is no
@@ -78,6 +84,11 @@ The app's folder is RAFTDECK_DATA if set, else "raftdeck/cluster" in the user's 
       help: "the cluster folder (default: the app's folder, see above)",
     },
     { name: 'no-open', type: 'boolean', help: 'in browser mode, do not open a browser' },
+    {
+      name: 'lab',
+      type: 'boolean',
+      help: 'a lab cluster instead of the app’s cluster (the real Raft core on a simulated network; see `raftdeck lab`)',
+    },
     ...serveOptions,
   ],
   exitCodes: [

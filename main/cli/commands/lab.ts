@@ -151,8 +151,20 @@ export function labStartOf(args: ParsedArgs): LabStart {
   return { kind: 'seed', seed: args.number('seed')!, nodes: args.number('nodes')! };
 }
 
-async function run(args: ParsedArgs): Promise<number> {
-  const start = labStartOf(args);
+function run(args: ParsedArgs): Promise<number> {
+  return serveLabUntilSignal(labStartOf(args), args);
+}
+
+/**
+ * serveLabUntilSignal serves the lab `start` asks for in browser mode, prints its URL and what it
+ * runs, tells `onUrl` the address, and stops it on Ctrl-C / SIGTERM (`lab`, and `app --lab`
+ * where the desktop window cannot open). `args` gives the port and the web server's bounds.
+ */
+export async function serveLabUntilSignal(
+  start: LabStart,
+  args: ParsedArgs,
+  onUrl?: (url: string) => void,
+): Promise<number> {
   const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
   const { waitForSignal } = await import('../host');
   const signal = waitForSignal(() => process.exit(130));
@@ -173,6 +185,7 @@ async function run(args: ParsedArgs): Promise<number> {
     if (start.kind === 'sim-seed') {
       process.stdout.write(`${describeSimSeed(start.request.seed, start.request.options)}\n`);
     }
+    onUrl?.(lab.server.url);
     const sig = await signal.promise;
     process.stdout.write(`${sig}: stopping ...\n`);
     await lab.close();
