@@ -56,11 +56,14 @@ interface ScreenState {
   roles: Record<number, string>;
   fills: Record<number, number>;
   rows: Row[];
+  /** lastStep: the lab bar's last step in words ('' when it shows none). */
+  lastStep: string;
 }
 
 /**
  * screenState reads, in one go, the step count, every node's role as the Topology draws it, how
- * far each timer arc is drawn (in [0, 1], from its dash offset) and the in-flight list.
+ * far each timer arc is drawn (in [0, 1], from its dash offset), the in-flight list and the last
+ * step in words.
  */
 async function screenState(page: Page): Promise<ScreenState> {
   return page.$eval('body', (body) => {
@@ -86,7 +89,8 @@ async function screenState(page: Page): Promise<ScreenState> {
         words: el.querySelector('[data-test=lab-msg-words]')?.textContent?.trim() ?? '',
       };
     });
-    return { steps: m ? Number(m[1]) : -1, roles, fills, rows };
+    const lastStep = document.querySelector('[data-test=lab-last-step]')?.textContent ?? '';
+    return { steps: m ? Number(m[1]) : -1, roles, fills, rows, lastStep };
   });
 }
 
@@ -129,6 +133,11 @@ describe.skipIf(!haveChromium)('a lab cluster in Chromium, stepped by hand', () 
     lab = await serveLab({ start: { kind: 'seed', seed: 1, nodes: 3 }, port: 0, staticDir });
     // Paused at once: a few virtual ms have passed, no election timeout (1–2 s) is near.
     await lab.dashboard.labControl({ kind: 'pause' });
+    const paused = await lab.dashboard.getView();
+    if (paused.lab!.now >= 1000 || paused.nodes.some((n) => n.role !== 'follower'))
+      throw new Error(
+        `the lab ran to t=${paused.lab!.now} ms before it was paused (roles ${paused.nodes.map((n) => n.role).join(', ')}): too late to pause before the first election`,
+      );
     ({ browser, page } = await openPage(`${lab.server.url}#/topology`, {
       viewport: { width: 1440, height: 900 },
     }));
@@ -251,8 +260,8 @@ describe.skipIf(!haveChromium)('a lab cluster in Chromium, stepped by hand', () 
     let drops = 1;
     const fills: number[] = [];
     let halfShot = false;
+    let s = await screenState(page);
     for (let i = 0; i < 1500; i++) {
-      const s = await screenState(page);
       if (s.roles[follower] !== 'follower') break;
       fills.push(s.fills[follower] ?? 0);
       if (!halfShot && (s.fills[follower] ?? 0) >= 0.5) {
@@ -260,28 +269,35 @@ describe.skipIf(!haveChromium)('a lab cluster in Chromium, stepped by hand', () 
         await shot(page, '6-follower-timer-filling');
       }
       const toFollower = s.rows.find((r) => r.from === leader && r.to === follower);
+      const before = s.steps;
       if (toFollower) {
-        const r = page.locator(`[data-test=lab-msg-row][data-msg-id="${toFollower.id}"]`);
-        await r.locator('[data-test=lab-drop]').click();
-        await until(
-          `message #${toFollower.id} gone from the list`,
-          async () => (await r.count()) === 0,
+        await page
+          .locator(`[data-test=lab-msg-row][data-msg-id="${toFollower.id}"] [data-test=lab-drop]`)
+          .click();
+        s = await until(`message #${toFollower.id} gone from the list`, async () => {
+          const now = await screenState(page);
+          return now.rows.every((r) => r.id !== toFollower.id) ? now : undefined;
+        });
+        expect(s.lastStep).toMatch(
+          new RegExp(`^dropped ${toFollower.type} ${leader}→${follower} \\(term \\d+\\)$`),
         );
         drops++;
         continue;
       }
       const key = s.rows.length ? 'n' : 't';
       await page.keyboard.press(key);
-      await until(
-        `the lab bar to show a step after ${s.steps} (key ${key})`,
-        async () => (await stepsOnScreen(page)) > s.steps,
+      s = await until(
+        `the lab bar to show a step after ${before} (key ${key})`,
+        async () => {
+          const now = await screenState(page);
+          return now.steps > before ? now : undefined;
+        },
         10_000,
         10,
       );
       // Nothing from the leader reached the follower.
-      const last = await lastStepOnScreen(page);
-      expect(last).not.toContain(`delivered heartbeat ${leader}→${follower}`);
-      expect(last).not.toContain(`delivered app ${leader}→${follower}`);
+      expect(s.lastStep).not.toContain(`delivered heartbeat ${leader}→${follower}`);
+      expect(s.lastStep).not.toContain(`delivered app ${leader}→${follower}`);
     }
     expect(await nodesWithRole(page, 'pre-candidate')).toEqual([follower]);
     // The arc filled as it waited: it was past half and grew to near full.
@@ -295,7 +311,7 @@ describe.skipIf(!haveChromium)('a lab cluster in Chromium, stepped by hand', () 
       (await rowsOnScreen(page)).some((r) => r.from === follower && r.type === 'pre-vote'),
     );
     await shot(page, '7-follower-campaigns');
-  }, 120_000);
+  }, 180_000);
 });
 
 describe.skipIf(!haveChromium)('a broken simulator seed opened in the lab', () => {
@@ -336,7 +352,11 @@ describe.skipIf(!haveChromium)('a broken simulator seed opened in the lab', () =
     // The lab stands on that step.
     expect(await stepsOnScreen(page)).toBe(46);
     expect(await lastStepOnScreen(page)).toContain('right after durability broke');
-    expect(await page.locator('[data-test=lab-source]').textContent()).toContain('seed 1');
+    // The badge is cut to its width; its title names the seed and its mutation whole.
+    expect(await page.locator('[data-test=lab-source]').getAttribute('title')).toBe(
+      `lab · ${lab!.source}`,
+    );
+    expect(lab!.source).toContain('simulator seed 1 with mutation send-before-fsync');
     expect(await page.locator('[data-test=lab-play]').getAttribute('aria-pressed')).toBe('false');
     await shot(page, '8-broken-seed');
 
