@@ -308,6 +308,14 @@ describe('lab bar', () => {
       'Invariant broken at step 1234 (t = 5.210 s): election safety — nodes 2, 3: two leaders in term 4',
     );
   });
+  it('the source badge is cut to its width; its title says the whole source', async () => {
+    const w = open(LabBar);
+    const source = 'simulator seed 1 with mutation send-before-fsync, stopped at step 46';
+    await showLab(labView({ seed: 1, source }));
+    const badge = w.get('[data-test=lab-source]');
+    expect(badge.text()).toBe(`lab · ${source}`);
+    expect(badge.attributes('title')).toBe(`lab · ${source}`);
+  });
 });
 
 describe('messages in flight', () => {
