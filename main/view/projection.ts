@@ -21,7 +21,8 @@
  *   index; unknown without a leader or without a report;
  * - health: paused, down (no process), unreachable (no status, or one older than
  *   staleStatusMs), cut-off (it knows no leader or another one than the cluster's, or campaigns
- *   while there is one; with no leader at all, every reporting member is), lagging (lag above
+ *   while there is one — but not a follower that voted for the leader in its term and has not
+ *   heard from it yet; with no leader at all, every reporting member is), lagging (lag above
  *   lagEntries), else healthy;
  * - quorum: voters of `config`, a majority of them needed, reachable = running, reporting and
  *   not cut-off voters (or all reporting voters while nobody leads: they are what an election
@@ -293,10 +294,15 @@ function lagOf(m: MemberInput, ls: MemberReport | null, leader: NodeId): number 
 }
 
 /** cutOff: member `m` knows no leader, or (with a leader) follows another or claims to lead. */
-function cutOff(m: MemberInput, leader: NodeId): boolean {
+function cutOff(m: MemberInput, leader: NodeId, leaderTerm: number): boolean {
   const r = m.report;
   if (!r || m.id === leader) return false;
   if (leader === 0) return r.leader === 0 && r.role !== 'leader';
+  // A voter that gave the new leader its vote in the leader's term and has not heard from it yet
+  // is in touch, only not told: the moment right after an election (which a paused lab holds).
+  if (r.leader === 0 && r.role === 'follower' && r.term === leaderTerm && r.vote === leader) {
+    return false;
+  }
   return r.leader !== leader || r.role === 'leader';
 }
 
@@ -305,12 +311,13 @@ function healthOf(
   age: number | null,
   lag: number | null,
   leader: NodeId,
+  leaderTerm: number,
   th: Thresholds,
 ): Health {
   if (m.process.state === 'paused') return 'paused';
   if (!m.running) return 'down';
   if (!m.report || (age !== null && age > th.staleStatusMs)) return 'unreachable';
-  if (cutOff(m, leader)) return 'cut-off';
+  if (cutOff(m, leader, leaderTerm)) return 'cut-off';
   if (lag !== null && lag > th.lagEntries) return 'lagging';
   return 'healthy';
 }
@@ -340,7 +347,7 @@ function memberView(
     startRefused: m.startRefused,
     membership,
     role,
-    health: healthOf(m, age, lag, leader, th),
+    health: healthOf(m, age, lag, leader, ls?.term ?? 0, th),
     raft: s ? raftView(s) : null,
     statusAgeMs: age,
     statusStale: age !== null && age > th.staleStatusMs,

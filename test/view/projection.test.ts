@@ -408,6 +408,26 @@ describe('at the edges, the figures say what is true', () => {
     expect(v.healthCounts['cut-off']).toBe(1);
   });
 
+  it('right after an election, a follower that voted for the leader and has not heard from it yet is not cut off', () => {
+    const input = recorded('healthy');
+    const leader = projectView(input).leader;
+    const lt = input.members.find((m) => m.id === leader)!.report!.term;
+    const voter = input.members.find((m) => m.id !== leader)!;
+    const other = input.members.find((m) => m.id !== leader && m.id !== voter.id)!;
+    const untold = (m: MemberInput, vote: NodeId): MemberInput => ({
+      ...m,
+      report: { ...m.report!, leader: 0, vote, term: lt, role: 'follower' },
+    });
+    // Both followers have not heard from the new leader: one voted for it, one for someone else.
+    const members = input.members.map((m) =>
+      m.id === voter.id ? untold(m, leader) : m.id === other.id ? untold(m, other.id) : m,
+    );
+    const v = projectView({ ...input, members });
+    expect(byId(v.nodes, voter.id).health).toBe('healthy');
+    expect(byId(v.nodes, other.id).health).toBe('cut-off');
+    expect(v.quorum).toMatchObject({ reachable: 2, lost: false });
+  });
+
   it('a hand-set link rule is a fault of its own', () => {
     const input = recorded('healthy');
     const nodes = new Map(input.faults.nodes);
