@@ -1,10 +1,11 @@
-// Screenshots of time travel and the message inspector against the FAKE cluster
-// (main/web/fake-dashboard.ts), into test-results/replay/: the replay bar live; the Topology
+// Screenshots of time travel and the message inspector against a lab cluster
+// (main/lab/lab-dashboard.ts, its virtual clock at real time), into test-results/replay/: the replay bar live; the Topology
 // replayed one second before the leader was killed and just after the new leader, and four
 // frames of playback at 1× across the election; the Faults page in replay (its controls
 // disabled); the event timeline with its "jump" buttons; the message inspector at the election,
-// live, and following one link. The fake records what it pushes, as the real dashboard does; every change here is a
-// call of its dashboard API, and every moment is read from what the fake recorded.
+// live, and following one link. The lab records what it pushes, as the real dashboard does;
+// every change here is a call of its dashboard API, and every moment is read from the lab's view
+// clock (its epoch + virtual time, not the wall clock).
 // Needs `npx electron-vite build` and Chromium (/usr/bin/chromium or CHROMIUM_PATH).
 //
 // Run: npx tsx scripts/replay-screenshots.ts [--light]
@@ -13,7 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { createFakeDashboard } from '../main/web/fake-dashboard';
+import { createLabDashboard } from '../main/lab/lab-dashboard';
+import { nodeLabHost } from '../main/web/lab-host';
 import { createSessionToken, startWebServer } from '../main/web/server';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
 
@@ -24,17 +26,17 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const theme = process.argv.includes('--light') ? 'light' : 'dark';
-  const fake = createFakeDashboard({ nodes: 3 });
+  const lab = createLabDashboard({ seed: 3, nodes: 3, host: nodeLabHost() });
   const server = await startWebServer({
-    api: fake,
-    pushes: fake,
+    api: lab,
+    pushes: lab,
     port: 0,
     token: createSessionToken(),
     staticDir: join(root, 'out', 'renderer'),
   });
   let browser: Browser | undefined;
   try {
-    await fake.startWorkload({
+    await lab.startWorkload({
       clients: 4,
       rate: 200,
       keys: 16,
@@ -44,13 +46,13 @@ async function main(): Promise<void> {
       seconds: 0,
     });
     await sleep(4000);
-    const old = (await fake.getView()).leader;
-    const killedAt = Date.now();
-    await fake.killNode(old);
+    const old = (await lab.getView()).leader;
+    const killedAt = Math.round((await lab.getView()).now);
+    await lab.killNode(old);
     let fresh = 0;
     for (let i = 0; i < 100 && (fresh === 0 || fresh === old); i++) {
       await sleep(100);
-      fresh = (await fake.getView()).leader;
+      fresh = (await lab.getView()).leader;
     }
     await sleep(3000);
     console.log(`leader ${old} killed at ${killedAt}, new leader ${fresh}`);
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
   } finally {
     await browser?.close();
     await server.close();
-    fake.dispose();
+    lab.dispose();
   }
 }
 

@@ -1,5 +1,7 @@
-// screenshots: every dashboard view at 1280×800 in light and dark, against the FAKE cluster of
-// main/web/fake-dashboard.ts, written to test-results/screenshots/<view>-<theme>.png.
+// screenshots: every dashboard view at 1280×800 in light and dark, against a lab cluster
+// (main/lab/lab-dashboard.ts: the production Raft core on a simulated network, its virtual clock at
+// real time), written to test-results/screenshots/<view>-<theme>.png. Every change is a call of
+// its dashboard API; the lab's own controls are pictured by `npm run screenshots:lab`.
 // `--size 1920x1080` takes them at another size, as <view>-<theme>-1920x1080.png.
 // Needs the built renderer (`npm run build`) and Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
 // Run: npm run screenshots [-- --size WxH]
@@ -7,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { createFakeDashboard } from '../main/web/fake-dashboard';
+import { createLabDashboard } from '../main/lab/lab-dashboard';
+import { nodeLabHost } from '../main/web/lab-host';
 import { createSessionToken, startWebServer } from '../main/web/server';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
 
@@ -38,11 +41,10 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
 
 async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  // A slow snapshot (small chunks) so that a transfer is on screen long enough to be captured.
-  const fake = createFakeDashboard({ seed: 11, chunkBytes: 6 * 1024, snapshotEvery: 300 });
+  const lab = createLabDashboard({ seed: 11, nodes: 3, host: nodeLabHost() });
   const server = await startWebServer({
-    api: fake,
-    pushes: fake,
+    api: lab,
+    pushes: lab,
     port: 0,
     token: createSessionToken(),
     staticDir: `${root}out/renderer`,
@@ -87,10 +89,10 @@ async function main(): Promise<void> {
         console.log(path);
       }
     };
-    const leader = async () => (await fake.getView()).leader;
+    const leader = async () => (await lab.getView()).leader;
 
     await until('a leader', async () => (await leader()) !== 0);
-    await fake.startWorkload({
+    await lab.startWorkload({
       clients: 8,
       rate: 300,
       keys: 32,
@@ -103,9 +105,9 @@ async function main(): Promise<void> {
 
     // A follower cut off: it diverges (no leader, falls behind) and the fault strip shows it.
     const l = await leader();
-    const follower = (await fake.getView()).nodes.find((n) => n.id !== l)!.id;
-    await fake.isolateNode(follower);
-    await fake.setSlowDisk(l, 4);
+    const follower = (await lab.getView()).nodes.find((n) => n.id !== l)!.id;
+    await lab.isolateNode(follower);
+    await lab.setSlowDisk(l, 4);
     await sleep(2500);
     await go('overview');
     await shoot('overview');
@@ -114,19 +116,19 @@ async function main(): Promise<void> {
     await go('replication');
     await shoot('replication');
 
-    await fake.healNetwork();
-    await fake.partition([
+    await lab.healNetwork();
+    await lab.partition([
       [l],
-      (await fake.getView()).nodes.filter((n) => n.id !== l).map((n) => n.id),
+      (await lab.getView()).nodes.filter((n) => n.id !== l).map((n) => n.id),
     ]);
-    await fake.setLinkRules(l, [{ to: '*', delayMs: 40, jitterMs: 10, types: ['app'] }]);
+    await lab.setLinkRules(l, [{ to: '*', delayMs: 40, jitterMs: 10, types: ['app'] }]);
     await sleep(1500);
     await go('faults');
     await shoot('faults');
-    await fake.clearAllFaults();
+    await lab.clearAllFaults();
     await sleep(2500);
 
-    await fake.checkHistory();
+    await lab.checkHistory();
     await go('workload');
     await sleep(1000);
     await shoot('workload');
@@ -153,26 +155,36 @@ async function main(): Promise<void> {
     await go('events');
     await shoot('events');
 
-    // Add a node after the log was compacted: it needs a snapshot, then the log.
-    await fake.addNode();
-    await until('a snapshot transfer', async () => {
-      const v = await fake.getView();
-      const lv = v.nodes.find((n) => n.id === v.leader);
-      return lv?.raft?.progress.some((p) => p.snapshot && p.snapshot.acked > 0) ?? false;
-    });
+    // Add a node after the log was compacted: it needs a snapshot, then the log. A transfer of
+    // the lab's small store takes a few ms of virtual time, so the lab is paused and stepped
+    // message by message until the leader is sending it; the pictures are of that step.
+    await lab.addNode();
+    await lab.labControl({ kind: 'pause' });
+    await until(
+      'a snapshot transfer',
+      async () => {
+        const v = await lab.getView();
+        const lv = v.nodes.find((n) => n.id === v.leader);
+        if (lv?.raft?.progress.some((p) => p.snapshot && p.snapshot.sent > 0)) return true;
+        await lab.labControl({ kind: 'step', until: 'message' });
+        return false;
+      },
+      60_000,
+    );
     await sleep(800);
     await go('snapshots');
     await shoot('snapshots');
     await go('membership');
     await shoot('membership');
+    await lab.labControl({ kind: 'play' });
     await until(
       'the new node to be promoted',
-      async () => (await fake.getView()).workflows.every((w) => w.state !== 'running'),
+      async () => (await lab.getView()).workflows.every((w) => w.state !== 'running'),
       30_000,
     );
 
-    await fake.stopWorkload();
-    await fake.runScenario('partitioned-leader');
+    await lab.stopWorkload();
+    await lab.runScenario('partitioned-leader');
     await go('scenarios');
     await sleep(2600);
     await shoot('scenarios');
@@ -184,7 +196,7 @@ async function main(): Promise<void> {
     await shoot('disconnected');
   } finally {
     await browser?.close();
-    fake.dispose();
+    lab.dispose();
     await server.close().catch(() => undefined);
   }
 }

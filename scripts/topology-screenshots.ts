@@ -1,18 +1,21 @@
-// Screenshots of the Topology view against the FAKE cluster (main/web/fake-dashboard.ts), at
-// 1920×1080 and 1280×800, light and dark, into test-results/topology/. The fake is served as it
-// is: the pages see only its views, events and message batches, and every change comes from a
-// call of its dashboard API (workload, partition, pace, kill, add node, scenario pause/resume),
-// so the pictures show what the fake simulates, no more. Moments are waited for, not staged:
-// the script polls the fake's view or the page until what a picture is about is on screen.
+// Screenshots of the Topology view against a lab cluster (main/lab/lab-dashboard.ts: the
+// production Raft core on a simulated network, its virtual clock at real time), at 1920×1080 and
+// 1280×800, light and dark, into test-results/topology/. The lab is served as it is: the pages
+// see only its views, events and message batches, and every change comes from a call of its
+// dashboard API (workload, partition, pace, kill, add node, scenario pause/resume, and the lab's
+// pause and step), so the pictures show what the cluster did, no more. Moments are waited for,
+// not staged: the script polls the lab's view or the page until what a picture is about is on
+// screen; a moment shorter than a poll (votes in flight, a snapshot of the lab's small store on
+// its way) is reached by pausing the lab and stepping it, so the picture is of that exact step.
 //
 // Captures: a healthy cluster under load with messages in flight (and four frames in a row of
 // them moving); a minority cut off by a partition, campaigning as pre-candidates; the pace at 20×
 // on the top bar; the leader killed at 20× without fast failover: the followers' election timers
-// filling, then the election's votes in flight (shot on the first frame that draws them, the
-// page's animation held while the shot is taken), and a candidate or pre-candidate if one is
-// drawn before the new leader (the fake elects within one step, so it shows none); dragging a
-// node to partition; a link's detail; an added node catching up by snapshot (three frames); a
-// narrated scenario paused between steps, and its end; and 9 nodes under load with a rough cost.
+// filling, then the lab paused and stepped event by event until a candidate's vote requests are
+// in flight (drawn on their links, with the candidate); dragging a node to partition; a link's
+// detail; an added node catching up by snapshot (three frames, one message step apart, the lab
+// paused); a narrated scenario paused between steps, and its end; and 9 nodes under load with a
+// rough cost.
 // Needs `npx electron-vite build` and Chromium (/usr/bin/chromium or CHROMIUM_PATH).
 //
 // Run: npx tsx scripts/topology-screenshots.ts [--nine: only the nine nodes, with a rough cost]
@@ -22,7 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { NodeId } from '../main/contract/view';
-import { createFakeDashboard } from '../main/web/fake-dashboard';
+import { createLabDashboard } from '../main/lab/lab-dashboard';
+import { nodeLabHost } from '../main/web/lab-host';
 import { createSessionToken, startWebServer } from '../main/web/server';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
 
@@ -51,52 +55,6 @@ const FRAME_WATCH = `(() => {
 /** CAMPAIGNING: a node drawn as a candidate or a pre-candidate. */
 const CAMPAIGNING = '[data-role="candidate"], [data-role="pre-candidate"]';
 
-/**
- * HOLD_FRAMES: a page script that lets the script hold the page's animation frames: while
- * `__holdFrames` is set, every frame callback waits, so the picture stays on the frame last drawn
- * (a shutter: what is on it is what the page drew; plain JavaScript, as in FRAME_WATCH).
- */
-const HOLD_FRAMES = `(() => {
-  const raf = globalThis.requestAnimationFrame.bind(globalThis);
-  globalThis.__holdFrames = false;
-  globalThis.requestAnimationFrame = (cb) =>
-    raf(function later(t) {
-      if (globalThis.__holdFrames) raf(later);
-      else cb(t);
-    });
-})();`;
-
-/**
- * shootOnDots: the page shot on the first frame that draws a dot of `family` ("vote"…), held
- * there while the shot is taken: such a dot crosses its link in under half a second, less than
- * a shot takes on a busy machine.
- */
-async function shootOnDots(page: Page, family: string, path: string, ms: number): Promise<void> {
-  await page.waitForFunction(
-    (f) => {
-      const g = globalThis as unknown as {
-        __holdFrames: boolean;
-        document: { querySelectorAll(s: string): unknown };
-      };
-      const els = g.document.querySelectorAll(`path.topo-dots.f-${f}`) as unknown as {
-        getAttribute(a: string): string | null;
-      }[];
-      const drawn = [...els].some((e) => (e.getAttribute('d') ?? '') !== '');
-      if (drawn) g.__holdFrames = true;
-      return drawn;
-    },
-    family,
-    { polling: 'raf', timeout: ms },
-  );
-  try {
-    await page.screenshot({ path });
-  } finally {
-    await page.evaluate(() => {
-      (globalThis as unknown as { __holdFrames: boolean }).__holdFrames = false;
-    });
-  }
-}
-
 /** until polls `f` every 50 ms until it holds; an error naming `what` after `ms`. */
 async function until(what: string, f: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
@@ -109,15 +67,10 @@ async function until(what: string, f: () => Promise<boolean>, ms = 30_000): Prom
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (process.argv.includes('--nine')) return nine();
-  const fake = createFakeDashboard({
-    nodes: 5,
-    snapshotEvery: 200,
-    snapshotBytes: 8 * 1024 * 1024,
-    chunkBytes: 96 * 1024,
-  });
+  const lab = createLabDashboard({ seed: 5, nodes: 5, host: nodeLabHost() });
   const server = await startWebServer({
-    api: fake,
-    pushes: fake,
+    api: lab,
+    pushes: lab,
     port: 0,
     token: createSessionToken(),
     staticDir: join(root, 'out', 'renderer'),
@@ -132,7 +85,6 @@ async function main(): Promise<void> {
         colorScheme: theme,
         deviceScaleFactor: 1,
       });
-      await context.addInitScript({ content: HOLD_FRAMES });
       const page = await context.newPage();
       page.on('pageerror', (err) => console.error(`[${theme}] page error:`, err.message));
       await page.goto(`${server.url.split('#')[0]}#/topology`);
@@ -171,7 +123,7 @@ async function main(): Promise<void> {
       }
       await sleep(500);
     };
-    const view = () => fake.getView();
+    const view = () => lab.getView();
     const shows = (sel: string) => async (p: Page) => (await p.locator(sel).count()) > 0;
     const allFollow = async () => {
       const v = await view();
@@ -184,7 +136,7 @@ async function main(): Promise<void> {
     };
 
     await until('a leader', async () => (await view()).leader !== 0);
-    await fake.startWorkload({
+    await lab.startWorkload({
       clients: 6,
       rate: 200,
       keys: 32,
@@ -210,15 +162,15 @@ async function main(): Promise<void> {
       const v = await view();
       const ids = v.nodes.map((n) => n.id);
       const minority = ids.filter((id) => id !== v.leader).slice(0, 2);
-      await fake.partition([ids.filter((id) => !minority.includes(id)), minority]);
+      await lab.partition([ids.filter((id) => !minority.includes(id)), minority]);
       await shootWhen('partition', shows(CAMPAIGNING));
-      await fake.healNetwork();
+      await lab.healNetwork();
       await until('the minority to follow again', allFollow);
       await sleep(1000);
     }
 
     // A slow pace, shown on the top bar; the failover waits for a real election timeout.
-    await fake.setPace(20, false);
+    await lab.setPace(20, false);
     await sleep(2500);
     await shoot('pace-20');
 
@@ -226,37 +178,37 @@ async function main(): Promise<void> {
     // timeout, then they elect, and the votes fly.
     {
       const old = (await view()).leader;
-      const offVotes = fake.onEvent((e) => {
+      const offVotes = lab.onEvent((e) => {
         if (e.kind === 'vote' || e.kind === 'election') console.log(e.message);
       });
-      await fake.killNode(old);
+      await lab.killNode(old);
       console.log(`killed leader ${old} at 20× without fast failover`);
       await sleep(10_000);
       await shoot('election-timers');
-      // Each page is shot on the first frame that draws the election's votes, watched from now.
-      const votes = Promise.all(
-        shots.map(async (s) => {
-          await shootOnDots(s.page, 'vote', fileOf('election-votes', s), 90_000);
-          console.log(fileOf('election-votes', s));
-        }),
-      );
-      let campaigning = false;
+      // Paused, then one event at a time until a candidate's vote requests are on the network.
+      await lab.labControl({ kind: 'pause' });
       await until(
-        'a candidate, a pre-candidate or a new leader',
+        'vote requests in flight',
         async () => {
-          campaigning = (await big.page.locator(CAMPAIGNING).count()) > 0;
-          return campaigning || (await view()).leader !== 0;
+          const v = await view();
+          if ((v.lab?.inFlight ?? []).some((m) => m.type === 'vote')) return true;
+          await lab.labControl({ kind: 'step', until: 'event' });
+          return false;
         },
         90_000,
       );
-      if (campaigning) await shoot('election-candidate');
-      else console.log('no candidate or pre-candidate was drawn before the new leader');
-      await votes;
+      await shootWhen(
+        'election-votes',
+        async (p) =>
+          (await p.locator('[data-lab-msg][data-type="vote"]').count()) > 0 &&
+          (await p.locator(CAMPAIGNING).count()) > 0,
+      );
+      await lab.labControl({ kind: 'play' });
       offVotes();
-      await fake.restartNode(old);
+      await lab.restartNode(old);
       await until('the old leader to follow', allFollow, 30_000);
     }
-    await fake.setPace(1, true);
+    await lab.setPace(1, true);
     await sleep(1000);
 
     // Dragging a node to partition, on the dark 1920 page: mid-drag (the hint says what a drop
@@ -286,7 +238,7 @@ async function main(): Promise<void> {
       await sleep(300);
     }
 
-    // A link's detail: the leader and one follower, as the fake counted them. A click on the
+    // A link's detail: the leader and one follower, as the lab counted them. A click on the
     // link a third of the way from the leader (its middle carries the label).
     {
       const v = await view();
@@ -325,15 +277,27 @@ async function main(): Promise<void> {
       return all.some((p) => id === null || p.id === id);
     };
     await until('earlier snapshots to finish', async () => !(await transferTo(null)), 60_000);
+    // The lab's store is small: its snapshot crosses in a few ms of virtual time, so the lab is
+    // paused as the node is added and stepped message by message (at most 20,000) until the
+    // leader is sending it; each frame after is one step further.
     const before = new Set((await view()).nodes.map((n) => n.id));
-    await fake.addNode();
-    await until('the new node', async () => (await view()).nodes.some((n) => !before.has(n.id)));
-    const added = (await view()).nodes.find((n) => !before.has(n.id))!.id;
-    await until(`a snapshot transfer to node ${added}`, () => transferTo(added));
+    await lab.addNode();
+    await lab.labControl({ kind: 'pause' });
+    let added: NodeId | undefined;
+    for (let i = 0; ; i++) {
+      if (i === 20_000)
+        throw new Error('topology-screenshots: no snapshot transfer to the new node');
+      const v = await view();
+      added ??= v.nodes.find((n) => !before.has(n.id))?.id;
+      if (added !== undefined && (await transferTo(added))) break;
+      await lab.labControl({ kind: 'step', until: 'message' });
+    }
     for (let i = 1; i <= 3; i++) {
-      await sleep(250);
+      if (i > 1) await lab.labControl({ kind: 'step', until: 'message' });
+      await sleep(600);
       await shoot(`snapshot-${i}`);
     }
+    await lab.labControl({ kind: 'play' });
     await until(
       'the new node to be promoted',
       async () => (await view()).workflows.every((w) => w.state !== 'running'),
@@ -341,20 +305,20 @@ async function main(): Promise<void> {
     );
 
     // A scenario narrated over the topology, paused between steps once the leader is isolated.
-    await fake.stopWorkload();
-    await fake.runScenario('partitioned-leader');
+    await lab.stopWorkload();
+    await lab.runScenario('partitioned-leader');
     await until('the leader to be isolated', async () => {
       const sc = (await view()).scenario;
       return (sc?.steps[1]?.state ?? 'pending') !== 'pending';
     });
-    await fake.pauseScenario();
+    await lab.pauseScenario();
     await until('the scenario to hold', async () => {
       const sc = (await view()).scenario;
       return sc?.paused === true && !sc.steps.some((s) => s.state === 'active');
     });
     await sleep(1500);
     await shoot('scenario');
-    await fake.resumeScenario();
+    await lab.resumeScenario();
     await until(
       'the scenario to end',
       async () => (await view()).scenario?.state !== 'running',
@@ -366,7 +330,7 @@ async function main(): Promise<void> {
     await hash('/topology');
   } finally {
     await browser?.close();
-    fake.dispose();
+    lab.dispose();
     await server.close().catch(() => undefined);
   }
 
@@ -375,10 +339,10 @@ async function main(): Promise<void> {
 }
 
 async function nine(): Promise<void> {
-  const fake = createFakeDashboard({ nodes: 9 });
+  const lab = createLabDashboard({ seed: 9, nodes: 9, host: nodeLabHost() });
   const server = await startWebServer({
-    api: fake,
-    pushes: fake,
+    api: lab,
+    pushes: lab,
     port: 0,
     token: createSessionToken(),
     staticDir: join(root, 'out', 'renderer'),
@@ -392,8 +356,8 @@ async function nine(): Promise<void> {
       });
       const page = await context.newPage();
       await page.goto(`${server.url.split('#')[0]}#/topology`);
-      while ((await fake.getView()).leader === 0) await sleep(100);
-      await fake.startWorkload({
+      while ((await lab.getView()).leader === 0) await sleep(100);
+      await lab.startWorkload({
         clients: 8,
         rate: 400,
         keys: 32,
@@ -425,12 +389,12 @@ async function nine(): Promise<void> {
         `nine nodes at ${size.suffix}: main thread ${(((b1 - b0) / 10) * 100).toFixed(1)} % ` +
           `of a core, longest frame gap ${worst.toFixed(0)} ms`,
       );
-      await fake.stopWorkload();
+      await lab.stopWorkload();
       await context.close();
     }
   } finally {
     await browser.close();
-    fake.dispose();
+    lab.dispose();
     await server.close().catch(() => undefined);
   }
 }

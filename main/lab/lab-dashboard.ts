@@ -693,6 +693,11 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     n.alive ? `${n.raft.role}/${n.raft.term}/${n.raft.leader}` : 'down';
   /** votes: the vote each node last held (term/vote), to tell of new ones. */
   const votes = new Map<NodeId, string>();
+  /**
+   * downAt: when each node that is down was last seen up (virtual ms on the view's clock): its
+   * last report, as a real node's status stops when its process dies.
+   */
+  const downAt = new Map<NodeId, number>();
 
   /** watch turns what changed in the nodes since the last step into events. */
   const watch = (): void => {
@@ -701,6 +706,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       const now = snapshotOf(n);
       next.set(n.id, now);
       const before = glance.get(n.id);
+      if (now === 'down' && before !== 'down') downAt.set(n.id, clock());
       if (before === now || !n.alive) continue;
       const [role, term, leader] = now.split('/');
       const [brole, bterm] = (before ?? 'down//').split('/');
@@ -874,7 +880,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       dataDir: `${dataDir}/node-${id}`,
       startRefused: null,
       report,
-      reportAt: clock(),
+      reportAt: alive ? clock() : (downAt.get(id) ?? 0),
     };
   };
 
@@ -981,6 +987,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     p.pid = null;
     traffic.forget(id);
     glance.set(id, 'down');
+    downAt.set(id, clock());
     if (p.autoRestart && state === 'crashed') {
       sim.at(AUTO_RESTART_MS, () => {
         if (p.state === 'crashed' && p.autoRestart) startProcess(id, 'restarted automatically');

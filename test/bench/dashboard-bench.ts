@@ -2,8 +2,9 @@
  * dashboard-bench: what the dashboard costs in Debian's Chromium, and how long it takes from
  * start to a leader on screen. Browser mode (main/web) serving the built renderer (out/renderer).
  *
- *   1. Renderer at scale: the FAKE cluster of main/web/fake-dashboard.ts with 9 nodes, ticking and
- *      pushing a view every 100 ms (10 Hz) with a workload running, each page watched for
+ *   1. Renderer at scale: a lab cluster (main/lab/lab-dashboard.ts: the production Raft core on a
+ *      simulated network, its virtual clock run at real time) of 9 nodes, pushing a view every
+ *      100 ms (10 Hz) with a workload running, each page watched for
  *      `--seconds` at 1280×800. Main-thread time from the DevTools Protocol (Performance.getMetrics
  *      before and after), frame intervals from a requestAnimationFrame loop in the page, long
  *      tasks from a PerformanceObserver, and the CPU time of Chromium's processes from /proc.
@@ -44,14 +45,14 @@ import { format, resolveConfig } from 'prettier';
 import { startDashboard } from '../../main/cluster/dashboard';
 import type { LocalDashboard } from '../../main/cluster/dashboard';
 import type { NodeCommand } from '../../main/cluster/node-command';
-import { createFakeDashboard } from '../../main/web/fake-dashboard';
+import { createLabDashboard, LAB_VIEW_MS } from '../../main/lab/lab-dashboard';
+import { nodeLabHost } from '../../main/web/lab-host';
 import { createSessionToken, startWebServer } from '../../main/web/server';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const staticDir = join(root, 'out', 'renderer');
 const VIEWPORT = { width: 1280, height: 800 };
-const FAKE_NODES = 9;
-const FAKE_TICK_MS = 100;
+const LAB_NODES = 9;
 const WARMUP_MS = 3000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -285,7 +286,7 @@ interface PageResult {
   viewKB: number;
   domNodes: number;
   heapMB: number;
-  /** CPU of this Node process (fake cluster, web server, the bench), % of one core */
+  /** CPU of this Node process (lab cluster, web server, the bench), % of one core */
   serverPct: number;
 }
 
@@ -398,16 +399,16 @@ async function measureRenderer(
   pages: string[],
   seconds: number,
 ): Promise<PageResult[]> {
-  const fake = createFakeDashboard({ seed: 9, nodes: FAKE_NODES, tickMs: FAKE_TICK_MS });
-  const disposeFake = onCleanup('dispose the fake cluster', () => fake.dispose());
+  const lab = createLabDashboard({ seed: 9, nodes: LAB_NODES, host: nodeLabHost() });
+  const disposeLab = onCleanup('dispose the lab cluster', () => lab.dispose());
   const server = await startWebServer({
-    api: fake,
-    pushes: fake,
+    api: lab,
+    pushes: lab,
     port: 0,
     token: createSessionToken(),
     staticDir,
   });
-  const closeServer = onCleanup('close the fake web server', () => server.close());
+  const closeServer = onCleanup('close the lab web server', () => server.close());
   const { context, page } = await newPage(browser);
   const closePage = onCleanup('close the renderer page', () => context.close());
 
@@ -425,11 +426,11 @@ async function measureRenderer(
   const end = Date.now() + 20_000;
   for (;;) {
     const cards = await page.locator('.card', { hasText: /Node \d+/ }).count();
-    if (cards >= FAKE_NODES && (await leaderOnScreen(page)).length === 1) break;
-    if (Date.now() > end) throw new Error(`${FAKE_NODES} nodes and a leader did not show up`);
+    if (cards >= LAB_NODES && (await leaderOnScreen(page)).length === 1) break;
+    if (Date.now() > end) throw new Error(`${LAB_NODES} nodes and a leader did not show up`);
     await sleep(100);
   }
-  await fake.startWorkload({
+  await lab.startWorkload({
     clients: 8,
     rate: 300,
     keys: 32,
@@ -445,17 +446,17 @@ async function measureRenderer(
     const [hash, at] = name.split('@') as [string, string | undefined];
     const pace = at === undefined ? 1 : Number(at);
     if (!Number.isInteger(pace) || pace < 1) throw new Error(`bad pace in page "${name}"`);
-    await fake.setPace(pace, pace === 1);
+    await lab.setPace(pace, pace === 1);
     await page.evaluate((v) => {
       (globalThis as unknown as { location: { hash: string } }).location.hash = v;
     }, hash);
     await sleep(WARMUP_MS);
     results.push(await watchPage(page, name, seconds, views));
   }
-  await fake.stopWorkload().catch(() => undefined);
+  await lab.stopWorkload().catch(() => undefined);
   await closePage();
   await closeServer();
-  await disposeFake();
+  await disposeLab();
   return results;
 }
 
@@ -738,9 +739,10 @@ function section(r: Report): string {
   );
   if (r.renderer.length > 0) {
     parts.push(
-      `### Renderer with ${FAKE_NODES} nodes updating at 10 Hz\n\n` +
-        `The fake cluster of main/web/fake-dashboard.ts with ${FAKE_NODES} nodes pushes a view every ` +
-        `${FAKE_TICK_MS} ms while a workload (8 clients, 300 ops/s) runs, so indexes, lag and ` +
+      `### Renderer with ${LAB_NODES} nodes updating at 10 Hz\n\n` +
+        `A lab cluster (main/lab/lab-dashboard.ts: the production Raft core on a simulated network, ` +
+        `its virtual clock at real time) of ${LAB_NODES} nodes pushes a view every ` +
+        `${LAB_VIEW_MS} ms while a workload (8 clients, 300 ops/s) runs, so indexes, lag and ` +
         `the log strips move on every view and the workload page's charts take a sample a ` +
         `second; each page (${r.renderer
           .filter((p) => p.page !== 'blank page')
@@ -755,7 +757,7 @@ function section(r: Report): string {
         'renderer process (all its threads) and all of Chromium (browser, renderer, GPU and ' +
         'utility processes), in % of one core. Frames are the intervals between ' +
         '`requestAnimationFrame` callbacks; long tasks are main-thread tasks over 50 ms ' +
-        '(Long Tasks API). Server is this Node process (fake cluster, web server, the bench) in % ' +
+        '(Long Tasks API). Server is this Node process (lab cluster, web server, the bench) in % ' +
         'of one core; views/s and KB/view are the view pushes the page received. DOM nodes and ' +
         'JS heap are read at the end of the window (DOM nodes include ones not yet collected).\n\n' +
         mdTable(CPU_HEAD, cpuRows(r.renderer)) +
@@ -820,7 +822,7 @@ async function main(): Promise<void> {
   const browser = await launch();
 
   if (stages.includes('renderer')) {
-    console.log(`renderer: ${FAKE_NODES} fake nodes at 10 Hz, ${seconds} s per page`);
+    console.log(`renderer: ${LAB_NODES} lab nodes at 10 Hz, ${seconds} s per page`);
     report.renderer = [
       await measureBaseline(browser, seconds),
       ...(await measureRenderer(browser, values.pages.split(','), seconds)),

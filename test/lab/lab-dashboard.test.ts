@@ -411,6 +411,24 @@ describe('the lab cluster through the dashboard API', () => {
     api.dispose();
   });
 
+  it('a killed leader is silent since it died: the view counts the time since its last report', async () => {
+    const { host, api } = await steadyLab(23);
+    // Without fast failover the followers wait for their election timeout before campaigning.
+    await api.setPace(1, false);
+    const old = (await api.getView()).leader;
+    await api.killNode(old);
+    const killedAt = (await api.getView()).now;
+    // Less than the shortest election timeout (1000 ms): the followers still follow it.
+    await settle(host, 600);
+    const v = await api.getView();
+    expect(v.leadership.state).toBe('silent');
+    if (v.leadership.state !== 'silent') return;
+    expect(v.leadership.leader).toBe(old);
+    expect(v.leadership.silentMs).toBeCloseTo(v.now - killedAt, 0);
+    expect(v.leadership.silentMs).toBeGreaterThanOrEqual(500);
+    api.dispose();
+  });
+
   it('runs every scenario it lists to its end in virtual time', async () => {
     const { host, api } = await steadyLab(12);
     const names = (await api.listScenarios()).map((x) => x.name);
