@@ -116,6 +116,12 @@ const ELECTION_TICKS = 100;
 const CLIENT_TIMEOUT_MS = 5000;
 const RETRY_MS = 50;
 const MAX_BATCH_TRACES = 2000;
+/**
+ * TRACES_PER_LINK_TYPE_HZ: the messages push carries at most this many messages per link and type
+ * per second of real time, as the supervisor asks of real nodes (their sampler's default); votes,
+ * snapshot chunks and timeout-now are rarer than that and all come through.
+ */
+const TRACES_PER_LINK_TYPE_HZ = 10;
 const RECENT_ON_LINK = 50;
 const HEADER_BYTES = 48;
 const AUTO_RESTART_MS = 1500;
@@ -399,6 +405,9 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     }
     return ms;
   };
+  /** sampleWindowStart, sampledInWindow: the messages push's budget (TRACES_PER_LINK_TYPE_HZ). */
+  let sampleWindowStart = -Infinity;
+  const sampledInWindow = new Map<string, number>();
   sim.onSend = (m, fate) => {
     const c = counts(m.from, m.to, m.type);
     const bytes = bytesOf(m);
@@ -426,8 +435,20 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
     if (!recent) recentOnLink.set(key, (recent = []));
     recent.push(trace);
     if (recent.length > RECENT_ON_LINK) recent.shift();
-    if (pendingTraces.length < MAX_BATCH_TRACES) pendingTraces.push(trace);
-    else pendingSkipped[key] = (pendingSkipped[key] ?? 0) + 1;
+    // Sampled as the real nodes sample theirs: the exact messages are the view's in-flight list;
+    // this push feeds the message inspector and the recording, and every message of a busy
+    // nine-node lab would cost the page more than it shows.
+    const real = host.now();
+    if (real - sampleWindowStart >= 1000) {
+      sampleWindowStart = real;
+      sampledInWindow.clear();
+    }
+    const slot = `${key}/${m.type}`;
+    const taken = sampledInWindow.get(slot) ?? 0;
+    if (taken < TRACES_PER_LINK_TYPE_HZ && pendingTraces.length < MAX_BATCH_TRACES) {
+      sampledInWindow.set(slot, taken + 1);
+      pendingTraces.push(trace);
+    } else pendingSkipped[key] = (pendingSkipped[key] ?? 0) + 1;
   };
   sim.onDeliver = (m) => {
     const c = counts(m.from, m.to, m.type);

@@ -1,7 +1,7 @@
 // The lab cluster through the dashboard API, on a manual host: determinism (same seed and
 // actions, same views), schedules that replay a run, the lab controls and the client calls.
 import { describe, expect, it } from 'vitest';
-import type { ClusterView, LabView, NodeId } from '../../main/contract/view';
+import type { ClusterView, LabView, MessageBatch, NodeId } from '../../main/contract/view';
 import {
   createLabDashboard,
   replaySchedule,
@@ -237,6 +237,53 @@ describe('the lab cluster through the dashboard API', () => {
     const slow = await flights();
     expect(slow.length).toBeGreaterThan(0);
     for (const ms of slow) expect(ms).toBeGreaterThanOrEqual(200);
+    api.dispose();
+  });
+
+  it('samples the messages push as real nodes do, and leaves nothing out while stepping', async () => {
+    const { host, api } = await steadyLab(6);
+    const batches: MessageBatch[] = [];
+    api.onMessages((b) => batches.push(b));
+    await api.startWorkload({
+      clients: 8,
+      rate: 0,
+      keys: 5,
+      readRatio: 0,
+      casRatio: 0,
+      valueBytes: 8,
+      seconds: 0,
+    });
+    for (let i = 0; i < 45; i++) await settle(host, 20); // 900 ms: one sampling window
+    await api.stopWorkload();
+    await settle(host, 100);
+    const perSlot = new Map<string, number>();
+    for (const b of batches)
+      for (const t of b.traces) {
+        const k = `${t.from}-${t.to}/${t.type}`;
+        perSlot.set(k, (perSlot.get(k) ?? 0) + 1);
+      }
+    // 900 ms fall in at most two one-second windows of the sampler: at most 2 × 10 per slot.
+    expect(Math.max(...perSlot.values())).toBeLessThanOrEqual(20);
+    const skipped = batches.reduce(
+      (n, b) => n + Object.values(b.skipped).reduce((a, x) => a + x, 0),
+      0,
+    );
+    expect(skipped).toBeGreaterThan(0);
+    // Stepping, each message taken off the network was pushed when it was sent.
+    await settle(host, 1100);
+    await api.labControl({ kind: 'pause' });
+    batches.length = 0;
+    const delivered: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const r = await api.labControl({ kind: 'step', until: 'message' });
+      const m = /delivered (\S+) (\d+)→(\d+) \(term \d+, #\d+\)/.exec(r.summary);
+      if (m) delivered.push(`${m[2]}-${m[3]}/${m[1]}`);
+    }
+    await settle(host, 100);
+    const pushed = batches.flatMap((b) => b.traces.map((t) => `${t.from}-${t.to}/${t.type}`));
+    expect(delivered.length).toBeGreaterThan(10);
+    for (const d of delivered.slice(3)) expect(pushed).toContain(d);
+    expect(batches.every((b) => Object.keys(b.skipped).length === 0)).toBe(true);
     api.dispose();
   });
 
