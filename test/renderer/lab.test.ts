@@ -307,6 +307,14 @@ describe('lab bar', () => {
     expect(banner.text()).toBe(
       'Invariant broken at step 1234 (t = 5.210 s): election safety — nodes 2, 3: two leaders in term 4',
     );
+    // The run cannot go on: Play and the steps are disabled, saying why.
+    for (const c of ['lab-play', 'lab-step-message', 'lab-step-tick', 'lab-step-event']) {
+      const b = w.get(`[data-test=${c}]`);
+      expect(b.attributes('disabled'), c).toBeDefined();
+      expect(b.attributes('title'), c).toMatch(/stopped at step 1234: election safety was broken/);
+    }
+    await showLab(labView({ failure: null }));
+    expect(w.get('[data-test=lab-play]').attributes('disabled')).toBeUndefined();
   });
   it('the source badge is cut to its width; its title says the whole source', async () => {
     const w = open(LabBar);
