@@ -51,7 +51,8 @@ export const LAB_HELPERS = [
  * same code: the linearizability checker and its history model, the log inspector's merge (it
  * imports only types of main/node), the in-memory recording (recording.ts is read for its types
  * and its pure search helpers; its recordPushes, which sets timers, is not used by the lab) and
- * the scenario control. None imports node:* builtins, Buffer or packages.
+ * the scenario control, and the narration of a node's events. None imports node:* builtins,
+ * Buffer or packages.
  */
 export const LAB_CLUSTER_HELPERS = [
   'main/cluster/checker/porcupine.ts',
@@ -60,6 +61,7 @@ export const LAB_CLUSTER_HELPERS = [
   'main/cluster/recording/memory-recording.ts',
   'main/cluster/recording/recording.ts',
   'main/cluster/scenarios/control.ts',
+  'main/cluster/narration.ts',
 ];
 const CORE_CLASS = 'main/raft/raft';
 const CORE_CLASS_READERS = ['test/raft/helpers.ts', 'test/raft/handlers.test.ts'];

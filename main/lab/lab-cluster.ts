@@ -368,6 +368,8 @@ export class SimCluster {
   extraDelay: ((m: Message) => number) | undefined;
   /** onSend: told of every message a host sends and what the network did with it (the lab). */
   onSend: ((m: Message, fate: SentFate) => void) | undefined;
+  /** onRaftEvent: told of every event a node's core reports, after the checks saw it (the lab). */
+  onRaftEvent: ((id: NodeId, ev: RaftEvent) => void) | undefined;
   /** onApply: told of every entry a node applies, with the key-value result if it is a command. */
   onApply: ((n: SimNode, e: Entry, result: LabKvResult | undefined) => void) | undefined;
   /** onDeliver: told of every message handed to its receiver. */
@@ -1557,6 +1559,12 @@ export class SimCluster {
   }
 
   private onEvent(n: SimNode, ev: RaftEvent): void {
+    this.checkEvent(n, ev);
+    this.onRaftEvent?.(n.id, ev);
+  }
+
+  /** checkEvent: what the checks learn from a node's event (leaders per term, removals). */
+  private checkEvent(n: SimNode, ev: RaftEvent): void {
     if (ev.type === 'removed') n.removedAt = ev.index;
     if (ev.type === 'role' && ev.role === 'leader') {
       this.stats.elections++;

@@ -17,6 +17,7 @@
 import { historyToJson } from '../cluster/checker/history';
 import { check } from '../cluster/checker/porcupine';
 import { mergeLog, type NodeAnswer } from '../cluster/log-inspection';
+import { narrate } from '../cluster/narration';
 import { MemoryRecording } from '../cluster/recording/memory-recording';
 import { ScenarioControl } from '../cluster/scenarios/control';
 import { CallRefused, type DashboardApi, type KvOutcome, type PushSource } from '../contract/api';
@@ -116,6 +117,14 @@ const ELECTION_TICKS = 100;
 const CLIENT_TIMEOUT_MS = 5000;
 const RETRY_MS = 50;
 const MAX_BATCH_TRACES = 2000;
+/** NARRATED_RAFT_EVENTS: the core's events the lab narrates as the supervisor does (narration.ts). */
+const NARRATED_RAFT_EVENTS: ReadonlySet<string> = new Set([
+  'snapshot-send',
+  'snapshot-retry',
+  'snapshot-sent',
+  'snapshot-installed',
+  'compacted',
+]);
 /**
  * TRACES_PER_LINK_TYPE_HZ: the messages push carries at most this many messages per link and type
  * per second of real time, as the supervisor asks of real nodes (their sampler's default); votes,
@@ -404,6 +413,16 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
       if (r.jitterMs) ms += ruleRng() * r.jitterMs;
     }
     return ms;
+  };
+  // The snapshot's life in the event stream, in the real cluster's words (narration.ts): taken and
+  // compacted, sent, resent, finished, installed. Elections, roles and leaders the lab narrates
+  // itself from what it watches (watch).
+  sim.onRaftEvent = (id, ev) => {
+    if (!NARRATED_RAFT_EVENTS.has(ev.type)) return;
+    const l = narrate(id, { ...ev, seq: 0, time: clock(), node: id } as Parameters<
+      typeof narrate
+    >[1]);
+    if (l) emit(l.kind, id, l.message, { ...ev });
   };
   /** sampleWindowStart, sampledInWindow: the messages push's budget (TRACES_PER_LINK_TYPE_HZ). */
   let sampleWindowStart = -Infinity;
