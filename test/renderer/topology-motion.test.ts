@@ -185,5 +185,7 @@ describe('snapshot transfer rate', () => {
       '1.3 of 4.0 MiB · 3.1 MiB/s',
     );
     expect(formatTransfer(0, 4 * 1024 * 1024, null)).toBe('0.0 of 4.0 MiB');
+    // A small snapshot (a lab's) in KiB, not "0.0 of 0.0 MiB".
+    expect(formatTransfer(512, 1946, 800)).toBe('0.5 of 1.9 KiB · 0.8 KiB/s');
   });
 });

@@ -246,11 +246,21 @@ export function transferRate(samples: readonly TransferSample[]): number | null 
 
 const MIB = 1024 * 1024;
 
-/** formatTransfer: "1.2 of 4.0 MiB · 3.1 MiB/s" (the rate left out when not known yet). */
+const KIB = 1024;
+
+/**
+ * formatTransfer: "1.2 of 4.0 MiB · 3.1 MiB/s" (the rate left out when not known yet); a
+ * snapshot under a tenth of a MiB is counted in KiB ("0.5 of 1.9 KiB"), which "0.0 of 0.0 MiB"
+ * would hide.
+ */
 export function formatTransfer(sent: number, total: number, rate: number | null): string {
+  const [unit, name] = total < 0.1 * MIB ? [KIB, 'KiB'] : [MIB, 'MiB'];
   const digits = total >= 100 * MIB ? 0 : 1;
-  const head = `${(sent / MIB).toFixed(digits)} of ${(total / MIB).toFixed(digits)} MiB`;
-  return rate === null ? head : `${head} · ${(rate / MIB).toFixed(1)} MiB/s`;
+  const head = `${(sent / unit).toFixed(digits)} of ${(total / unit).toFixed(digits)} ${name}`;
+  if (rate === null) return head;
+  const perSec =
+    rate < 0.1 * MIB ? `${(rate / KIB).toFixed(1)} KiB/s` : `${(rate / MIB).toFixed(1)} MiB/s`;
+  return `${head} · ${perSec}`;
 }
 
 /** DOT_R: a dot's radius; the × of a dropped message spans the same. */
