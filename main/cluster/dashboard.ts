@@ -22,7 +22,7 @@ import { KvClient, KvError, UnknownOutcomeError } from '../node/client';
 import type { KvOperation } from '../node/client';
 import { readLogTail } from '../node/logger';
 import type { FaultRule } from '../node/transport/fault-filter';
-import { check } from './checker/porcupine';
+import { check, checkerView } from './checker/porcupine';
 import { historyToJson } from './checker/history';
 import { listScenarios, runScenario } from './scenarios';
 import { ScenarioControl } from './scenarios/control';
@@ -316,20 +316,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     // Let the 'running' state reach the dashboard before the (synchronous) search starts.
     await new Promise((r) => setTimeout(r, 60));
     const r = check(ops, { timeoutMs: 30_000 });
-    const view: CheckerView = {
-      state: 'done',
-      result: r.result,
-      operations: ops.length,
-      keys: r.perKey.length,
-      ms: Math.round(r.elapsedMs),
-      failure: r.failure
-        ? {
-            key: r.failure.key,
-            explanation: r.failure.explanation,
-            window: r.failure.window.map((o) => ({ ...o, client: String(o.client) })),
-          }
-        : null,
-    };
+    const view = checkerView(ops.length, r);
     this.sup.setChecker(view);
     this.sup.event(
       null,

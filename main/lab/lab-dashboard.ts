@@ -15,7 +15,7 @@
  * it was taken (exportLabSchedule); see lab-schedule.ts.
  */
 import { historyToJson } from '../cluster/checker/history';
-import { check } from '../cluster/checker/porcupine';
+import { check, checkerView } from '../cluster/checker/porcupine';
 import { mergeLog, type NodeAnswer } from '../cluster/log-inspection';
 import { narrate } from '../cluster/narration';
 import { MemoryRecording } from '../cluster/recording/memory-recording';
@@ -1887,22 +1887,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
         if (history.length === 0) throw new Error('no history to check: run the workload first');
         const ops = history.map((h) => ({ ...h }));
         const r = check(ops, { timeoutMs: 30_000 });
-        checker = {
-          state: 'done',
-          result: r.result,
-          operations: ops.length,
-          keys: r.perKey.length,
-          ms: Math.round(r.elapsedMs),
-          failure: r.failure
-            ? {
-                key: r.failure.key,
-                explanation: r.failure.explanation,
-                window: r.failure.window.map(
-                  (o) => ({ ...o, client: String(o.client) }) as HistoryOp,
-                ),
-              }
-            : null,
-        };
+        checker = checkerView(ops.length, r);
         emit(
           'checker',
           null,

@@ -14,6 +14,7 @@
  * compared (Porcupine's treatment of Jepsen's :info). An unknown get changes nothing and
  * constrains nothing, so it is dropped too.
  */
+import type { CheckerView, HistoryOp } from '../../contract/view';
 import { validateHistory } from './history';
 import type { KvState, Operation } from './history';
 
@@ -70,6 +71,28 @@ export interface CheckResult {
   /** failure is the key failure with the earliest deadline, when the result is not-linearizable. */
   failure?: CheckFailure;
   elapsedMs: number;
+}
+
+/**
+ * checkerView: the dashboard's view of a finished check of `operations` operations (the real
+ * cluster's and the lab's checker panel): the verdict, the keys, the time taken and the failing
+ * window, its clients named as strings.
+ */
+export function checkerView(operations: number, r: CheckResult): CheckerView {
+  return {
+    state: 'done',
+    result: r.result,
+    operations,
+    keys: r.perKey.length,
+    ms: Math.round(r.elapsedMs),
+    failure: r.failure
+      ? {
+          key: r.failure.key,
+          explanation: r.failure.explanation,
+          window: r.failure.window.map((o) => ({ ...o, client: String(o.client) }) as HistoryOp),
+        }
+      : null,
+  };
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
