@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../main/cli/args';
-import { labCommand, labStartOf, serveLab, type LabServer } from '../../main/cli/commands/lab';
+import {
+  labBanner,
+  labCommand,
+  labStartOf,
+  serveLab,
+  type LabServer,
+} from '../../main/cli/commands/lab';
 import type { ClusterView } from '../../main/contract/view';
 import { runCli } from './run-cli';
 
@@ -103,6 +109,12 @@ describe('a lab served in browser mode', () => {
     token = new URL(lab.server.url).searchParams.get('token')!;
     expect(lab.source).toMatch(
       /simulator seed 1 with mutation send-before-fsync, stopped at step \d+/,
+    );
+    // What the command prints: the URL, the source, and where and why the run stopped.
+    const banner = await labBanner(lab);
+    expect(banner).toContain(`raftdeck dashboard: ${lab.server.url}\n`);
+    expect(banner).toMatch(
+      /\npaused where durability broke \(step 46, nodes 3, 1\): node 3 sent vote/,
     );
     const v = (await post('getView', [])).body.value as ClusterView;
     expect(v.lab?.playing).toBe(false);

@@ -20,7 +20,6 @@ import { serveOptions } from '../options';
 import type { WebServer } from '../../web/server';
 import type { LabDashboard } from '../../lab/lab-dashboard';
 import {
-  describeSimSeed,
   parseSimSeedFlags,
   SIM_SEED_FLAGS,
   SimSeedError,
@@ -156,6 +155,21 @@ function run(args: ParsedArgs): Promise<number> {
 }
 
 /**
+ * labBanner: what `lab` prints once it serves: the URL, where the run comes from, and for a run
+ * that stopped on a broken invariant, which, where and the nodes involved.
+ */
+export async function labBanner(lab: LabServer): Promise<string> {
+  let text =
+    `raftdeck dashboard: ${lab.server.url}\nlab cluster: ${lab.source} (simulated network and ` +
+    `clock, nothing spawned, nothing written); Ctrl-C to stop\n`;
+  const failure = (await lab.dashboard.getView()).lab?.failure;
+  if (failure) {
+    text += `paused where ${failure.invariant} broke (step ${failure.step}, nodes ${failure.nodes.join(', ')}): ${failure.text}\n`;
+  }
+  return text;
+}
+
+/**
  * serveLabUntilSignal serves the lab `start` asks for in browser mode, prints its URL and what it
  * runs, tells `onUrl` the address, and stops it on Ctrl-C / SIGTERM (`lab`, and `app --lab`
  * where the desktop window cannot open). `args` gives the port and the web server's bounds.
@@ -179,12 +193,7 @@ export async function serveLabUntilSignal(
         maxSockets: args.number('web-max-sockets'),
       },
     });
-    process.stdout.write(
-      `raftdeck dashboard: ${lab.server.url}\nlab cluster: ${lab.source} (simulated network and clock, nothing spawned, nothing written); Ctrl-C to stop\n`,
-    );
-    if (start.kind === 'sim-seed') {
-      process.stdout.write(`${describeSimSeed(start.request.seed, start.request.options)}\n`);
-    }
+    process.stdout.write(await labBanner(lab));
     onUrl?.(lab.server.url);
     const sig = await signal.promise;
     process.stdout.write(`${sig}: stopping ...\n`);
