@@ -1127,6 +1127,19 @@ export class SimCluster {
   }
 
   /** inFlight: every message on the network, in the order they will arrive. */
+  /**
+   * nextDelivery: the message the network delivers next (not one held for a paused node), if any.
+   */
+  nextDelivery(): LabMessage | undefined {
+    const f = this.queue.peek();
+    return f && labMessage(f);
+  }
+
+  /** messagesSent: how many messages were put on the network so far (the next one's id, less 1). */
+  get messagesSent(): number {
+    return this.nextMessageId - 1;
+  }
+
   inFlight(): LabMessage[] {
     const held = [...this.held.values()].flat();
     return [...this.queue.items(), ...held].sort((a, b) => (less(a, b) ? -1 : 1)).map(labMessage);

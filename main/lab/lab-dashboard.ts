@@ -1535,6 +1535,9 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
         const before = [...sim.nodes.values()].map(snapshotOf).join(' ');
         const end = sim.now + 60_000;
         const ran: LabStep[] = [];
+        /** sentBefore: messages put on the network before this step (see 'message' below). */
+        const sentBefore = sim.messagesSent;
+        let held = false;
         for (;;) {
           if (sim.nextAt() > end) break;
           const s = sim.next();
@@ -1543,6 +1546,13 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
           const stop = afterStep();
           if (stop) break;
           if (action.until === 'message' && s.kind === 'message') break;
+          // A message sent during this step stops it before it is delivered: every message is in
+          // flight (listed, drawn, droppable) for at least one step.
+          const next = action.until === 'message' ? sim.nextDelivery() : undefined;
+          if (next && next.id > sentBefore) {
+            held = true;
+            break;
+          }
           if (action.until === 'tick' && s.kind === 'tick' && s.ticked) break;
           if (
             action.until === 'event' &&
@@ -1553,7 +1563,9 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
         resolveWaiters();
         const last = ran.at(-1);
         const what = last ? describeStep(last) : 'nothing left to run';
-        return ran.length > 1 ? `ran ${ran.length} steps; the last ${what}` : what;
+        const sent = sim.messagesSent - sentBefore;
+        const tail = held ? `; ${sent} message${sent === 1 ? '' : 's'} now on the network` : '';
+        return (ran.length > 1 ? `ran ${ran.length} steps; the last ${what}` : what) + tail;
       }
       case 'drop': {
         const m = sim.inFlight().find((x) => x.id === action.id);
