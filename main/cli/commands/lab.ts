@@ -5,9 +5,8 @@
  * and nothing is written to disk. It starts from a seed, from a schedule a lab exported, or from a
  * seed of the simulator paused where its first invariant broke.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   CliError,
   EXIT,
@@ -16,8 +15,9 @@ import {
   type OptionSpec,
   type ParsedArgs,
 } from '../args';
+import { DASHBOARD_DIR, requireBuiltDashboard, serveApi, webLimitsOf } from '../browser-mode';
 import { serveOptions } from '../options';
-import type { WebServer } from '../../web/server';
+import type { WebLimits, WebServer } from '../../web/server';
 import type { LabDashboard } from '../../lab/lab-dashboard';
 import {
   parseSimSeedFlags,
@@ -51,20 +51,15 @@ export async function serveLab(options: {
   start: LabStart;
   port: number;
   staticDir: string;
-  limits?: { maxPending?: number; maxSessions?: number; maxSockets?: number };
+  limits?: Partial<WebLimits>;
 }): Promise<LabServer> {
-  if (!existsSync(join(options.staticDir, 'index.html'))) {
-    throw new CliError(
-      `the dashboard is not built (${join(options.staticDir, 'index.html')} is missing): run \`npm run build\` first`,
-    );
-  }
-  const [{ createLabDashboard }, { parseLabSchedule }, { openSimSeed }, { nodeLabHost }, web] =
+  requireBuiltDashboard(options.staticDir);
+  const [{ createLabDashboard }, { parseLabSchedule }, { openSimSeed }, { nodeLabHost }] =
     await Promise.all([
       import('../../lab/lab-dashboard'),
       import('../../lab/lab-schedule'),
       import('../../lab/sim-replay'),
       import('../../web/lab-host'),
-      import('../../web/server'),
     ]);
   const host = nodeLabHost();
   let dashboard: LabDashboard;
@@ -90,21 +85,14 @@ export async function serveLab(options: {
     throw new CliError((e as Error).message);
   }
   const source = (await dashboard.getView()).lab?.source ?? '';
-  let server: WebServer;
-  try {
-    server = await web.startWebServer({
-      api: dashboard,
-      pushes: dashboard,
-      host: '127.0.0.1',
-      port: options.port,
-      token: web.createSessionToken(),
-      staticDir: options.staticDir,
-      limits: options.limits,
-    });
-  } catch (e) {
-    dashboard.dispose();
-    throw new CliError(`could not serve the lab: ${(e as Error).message}`);
-  }
+  const server = await serveApi({
+    api: dashboard,
+    port: options.port,
+    staticDir: options.staticDir,
+    limits: options.limits,
+    what: 'the lab',
+    onFail: () => dashboard.dispose(),
+  });
   return {
     dashboard,
     server,
@@ -179,19 +167,14 @@ export async function serveLabUntilSignal(
   args: ParsedArgs,
   onUrl?: (url: string) => void,
 ): Promise<number> {
-  const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
   const { waitForSignal } = await import('../host');
   const signal = waitForSignal(() => process.exit(130));
   try {
     const lab = await serveLab({
       start,
       port: args.number('port')!,
-      staticDir,
-      limits: {
-        maxPending: args.number('web-max-pending'),
-        maxSessions: args.number('web-max-sessions'),
-        maxSockets: args.number('web-max-sockets'),
-      },
+      staticDir: DASHBOARD_DIR,
+      limits: webLimitsOf(args),
     });
     process.stdout.write(await labBanner(lab));
     onUrl?.(lab.server.url);

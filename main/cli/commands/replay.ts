@@ -3,12 +3,11 @@
  * `serve` serves it (127.0.0.1, a session token, the URL printed), answering from the recording
  * (main/cluster/recording/recording-dashboard.ts). Nothing can be changed.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { CliError, EXIT, type Command, type ParsedArgs } from '../args';
+import { DASHBOARD_DIR, requireBuiltDashboard, serveApi, webLimitsOf } from '../browser-mode';
 import { serveOptions } from '../options';
-import type { WebServer } from '../../web/server';
+import type { WebLimits, WebServer } from '../../web/server';
 import type { RecordingDashboard } from '../../cluster/recording/recording-dashboard';
 
 /** ReplayServer: a recording served in browser mode. */
@@ -26,39 +25,29 @@ export async function serveRecording(options: {
   path: string;
   port: number;
   staticDir: string;
-  limits?: { maxPending?: number; maxSessions?: number; maxSockets?: number };
+  limits?: Partial<WebLimits>;
 }): Promise<ReplayServer> {
-  const [{ RecordingDashboard }, web] = await Promise.all([
-    import('../../cluster/recording/recording-dashboard'),
-    import('../../web/server'),
-  ]);
+  const { RecordingDashboard } = await import('../../cluster/recording/recording-dashboard');
   let dashboard: RecordingDashboard;
   try {
     dashboard = RecordingDashboard.open(resolve(options.path));
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  if (!existsSync(join(options.staticDir, 'index.html'))) {
-    await dashboard.close();
-    throw new CliError(
-      `the dashboard is not built (${join(options.staticDir, 'index.html')} is missing): run \`npm run build\` first`,
-    );
-  }
-  let server: WebServer;
   try {
-    server = await web.startWebServer({
-      api: dashboard,
-      pushes: dashboard,
-      host: '127.0.0.1',
-      port: options.port,
-      token: web.createSessionToken(),
-      staticDir: options.staticDir,
-      limits: options.limits,
-    });
+    requireBuiltDashboard(options.staticDir);
   } catch (e) {
     await dashboard.close();
-    throw new CliError(`could not serve the recording: ${(e as Error).message}`);
+    throw e;
   }
+  const server = await serveApi({
+    api: dashboard,
+    port: options.port,
+    staticDir: options.staticDir,
+    limits: options.limits,
+    what: 'the recording',
+    onFail: () => dashboard.close(),
+  });
   return {
     dashboard,
     server,
@@ -71,19 +60,14 @@ export async function serveRecording(options: {
 
 async function run(args: ParsedArgs): Promise<number> {
   const [file] = args.positionals;
-  const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
   const { waitForSignal } = await import('../host');
   const signal = waitForSignal(() => process.exit(130));
   try {
     const replay = await serveRecording({
       path: file!,
       port: args.number('port')!,
-      staticDir,
-      limits: {
-        maxPending: args.number('web-max-pending'),
-        maxSessions: args.number('web-max-sessions'),
-        maxSockets: args.number('web-max-sockets'),
-      },
+      staticDir: DASHBOARD_DIR,
+      limits: webLimitsOf(args),
     });
     const info = await replay.dashboard.recordingInfo();
     for (const note of info.notes) process.stderr.write(`note: ${note}\n`);

@@ -3,33 +3,11 @@
  * other commands work against it), wraps it in the dashboard API, and serves the built renderer
  * and that API on 127.0.0.1 with a session token.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
+import { EXIT, type ParsedArgs, type Command } from '../args';
+import { DASHBOARD_DIR, requireBuiltDashboard, serveApi, webLimitsOf } from '../browser-mode';
 import { dataOption, paceOf, paceOptions, serveOptions } from '../options';
 import { dataDir } from '../cluster-files';
 import type { HostedCluster } from '../host';
-
-type WebModule = typeof import('../../web/server');
-type DashboardModule = typeof import('../../cluster/dashboard');
-
-/** browserMode loads the web server and the dashboard API, or says why it cannot. */
-async function browserMode(): Promise<{ web: WebModule; dash: DashboardModule }> {
-  let web: WebModule;
-  let dash: DashboardModule;
-  try {
-    [web, dash] = await Promise.all([
-      import('../../web/server'),
-      import('../../cluster/dashboard'),
-    ]);
-  } catch (e) {
-    throw new CliError(`browser mode is not available yet: ${(e as Error).message}`);
-  }
-  if (typeof web.startWebServer !== 'function' || typeof dash.ClusterDashboard !== 'function')
-    throw new CliError('browser mode is not available yet (no web server or dashboard API)');
-  return { web, dash };
-}
 
 function run(args: ParsedArgs): Promise<number> {
   return serveDashboard(args, dataDir(args));
@@ -46,16 +24,12 @@ export async function serveDashboard(
 ): Promise<number> {
   // `app` has no pace options: its cluster starts at real time.
   const pace = paceOf(args);
-  const { web, dash } = await browserMode();
+  const { ClusterDashboard } = await import('../../cluster/dashboard');
   const { controlLimitsOf, nodeFlagsOf, recordLimitOf, forceKill, hostCluster, waitForSignal } =
     await import('../host');
   const { openClusterRecording } = await import('../../cluster/recording/cluster-recording');
   const recordLimitMiB = recordLimitOf(args);
-  const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
-  if (!existsSync(join(staticDir, 'index.html')))
-    throw new CliError(
-      `the dashboard is not built (${join(staticDir, 'index.html')} is missing): run \`npm run build\` first`,
-    );
+  requireBuiltDashboard(DASHBOARD_DIR);
   let hosted: HostedCluster | undefined;
   const signal = waitForSignal(() => {
     forceKill(hosted?.pids() ?? []);
@@ -73,27 +47,19 @@ export async function serveDashboard(
       record: false,
     });
     // The dashboard records into the cluster's folder (so time travel covers earlier runs).
-    const dashboard = new dash.ClusterDashboard(hosted.sup, openClusterRecording(hosted.sup));
-    let server;
-    try {
-      server = await web.startWebServer({
-        api: dashboard,
-        pushes: dashboard,
-        host: '127.0.0.1',
-        port: args.number('port')!,
-        token: web.createSessionToken(),
-        staticDir,
-        limits: {
-          maxPending: args.number('web-max-pending'),
-          maxSessions: args.number('web-max-sessions'),
-          maxSockets: args.number('web-max-sockets'),
-        },
-      });
-    } catch (e) {
-      await dashboard.close();
-      await hosted.stop();
-      throw new CliError(`could not serve the dashboard: ${(e as Error).message}`);
-    }
+    const dashboard = new ClusterDashboard(hosted.sup, openClusterRecording(hosted.sup));
+    const running = hosted;
+    const server = await serveApi({
+      api: dashboard,
+      port: args.number('port')!,
+      staticDir: DASHBOARD_DIR,
+      limits: webLimitsOf(args),
+      what: 'the dashboard',
+      onFail: async () => {
+        await dashboard.close();
+        await running.stop();
+      },
+    });
     const webServer = server;
     hosted.control.addStats('web', () => webServer.stats());
     process.stdout.write(
