@@ -5,9 +5,10 @@
  * exponential backoff (250 ms doubling to 5 s) and reports every state change, so the page can
  * show a banner and fetch what it missed.
  */
-import type { CallName, DashboardApi, PushHandler, PushName } from '../../../main/contract/api';
+import type { CallName, DashboardApi } from '../../../main/contract/api';
 import type { SocketCall, SocketServerMessage } from '../../../main/contract/socket';
-import type { CallResult, ConnectionStatus, Transport } from './transport';
+import { createSubscribers } from './subscribers';
+import type { CallResult, Transport } from './transport';
 
 export interface SocketTransportOptions {
   /** WebSocketImpl: the constructor to use (tests pass a fake). */
@@ -37,15 +38,8 @@ export function createSocketTransport(
   let nextId = 1;
   let closed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let status: ConnectionStatus = { state: 'connecting', attempt: 0, retryAt: null, error: null };
+  const subs = createSubscribers();
   const pending = new Map<number, Pending>();
-  const handlers = new Map<PushName, Set<(payload: unknown) => void>>();
-  const statusSubs = new Set<(s: ConnectionStatus) => void>();
-
-  const setStatus = (s: ConnectionStatus): void => {
-    status = s;
-    for (const cb of statusSubs) cb(s);
-  };
 
   const failPending = (why: string): void => {
     for (const [id, p] of pending) {
@@ -71,7 +65,7 @@ export function createSocketTransport(
       if (msg.ok) p.resolve(msg.value);
       else p.reject(new Error(msg.error));
     } else if (msg.type === 'push') {
-      for (const h of handlers.get(msg.push) ?? []) h(msg.payload);
+      subs.push(msg.push, msg.payload);
     }
   };
 
@@ -86,7 +80,7 @@ export function createSocketTransport(
     }
     ws = socket;
     socket.onopen = () => {
-      setStatus({ state: 'connected', attempt: 0, retryAt: null, error: null });
+      subs.setStatus({ state: 'connected', attempt: 0, retryAt: null, error: null });
     };
     socket.onmessage = (e: MessageEvent) => onMessage(e.data);
     socket.onclose = (e: CloseEvent) => {
@@ -102,9 +96,9 @@ export function createSocketTransport(
 
   const scheduleReconnect = (error: string): void => {
     if (closed) return;
-    const attempt = status.state === 'connected' ? 1 : status.attempt + 1;
+    const attempt = subs.status().state === 'connected' ? 1 : subs.status().attempt + 1;
     const delay = Math.min(maxBackoff, minBackoff * 2 ** (attempt - 1));
-    setStatus({ state: 'reconnecting', attempt, retryAt: Date.now() + delay, error });
+    subs.setStatus({ state: 'reconnecting', attempt, retryAt: Date.now() + delay, error });
     retryTimer = setTimeout(connect, delay);
   };
 
@@ -114,7 +108,7 @@ export function createSocketTransport(
     kind: 'browser',
     call<K extends CallName>(name: K, ...args: Parameters<DashboardApi[K]>) {
       return new Promise<CallResult<K>>((resolve, reject) => {
-        if (!ws || status.state !== 'connected' || ws.readyState !== 1) {
+        if (!ws || subs.status().state !== 'connected' || ws.readyState !== 1) {
           reject(new Error(`${name}: disconnected from the dashboard server; reconnecting`));
           return;
         }
@@ -128,18 +122,8 @@ export function createSocketTransport(
         ws.send(JSON.stringify(message));
       });
     },
-    on<P extends PushName>(push: P, handler: PushHandler<P>) {
-      let set = handlers.get(push);
-      if (!set) handlers.set(push, (set = new Set()));
-      const h = handler as (payload: unknown) => void;
-      set.add(h);
-      return () => set.delete(h);
-    },
-    onStatus(cb) {
-      statusSubs.add(cb);
-      cb(status);
-      return () => statusSubs.delete(cb);
-    },
+    on: subs.on,
+    onStatus: subs.onStatus,
     close() {
       closed = true;
       clearTimeout(retryTimer);

@@ -5,13 +5,14 @@
  * says it runs, 'connected' from then on; if the worker fails (it could not start, or threw), every
  * call in flight and every later call fails with the worker's reason, which the status carries.
  */
-import type { CallName, DashboardApi, PushHandler, PushName } from '../../../main/contract/api';
+import type { CallName, DashboardApi } from '../../../main/contract/api';
 import type {
   LabWorkerInbound,
   LabWorkerOutbound,
   LabWorkerStart,
 } from '../../../main/contract/lab-worker';
-import type { CallResult, ConnectionStatus, Transport } from './transport';
+import { createSubscribers } from './subscribers';
+import type { CallResult, Transport } from './transport';
 
 /** WorkerPort: what the transport needs of a Worker (tests pass a fake). */
 export interface WorkerPort {
@@ -30,15 +31,8 @@ interface Pending {
 export function createWorkerTransport(worker: WorkerPort, start: LabWorkerStart): Transport {
   let nextId = 1;
   let failure: string | null = null;
-  let status: ConnectionStatus = { state: 'connecting', attempt: 0, retryAt: null, error: null };
+  const subs = createSubscribers();
   const pending = new Map<number, Pending>();
-  const handlers = new Map<PushName, Set<(payload: unknown) => void>>();
-  const statusSubs = new Set<(s: ConnectionStatus) => void>();
-
-  const setStatus = (s: ConnectionStatus): void => {
-    status = s;
-    for (const cb of statusSubs) cb(s);
-  };
 
   const fail = (why: string): void => {
     if (failure !== null) return;
@@ -47,14 +41,14 @@ export function createWorkerTransport(worker: WorkerPort, start: LabWorkerStart)
       p.reject(new Error(`${p.name}: ${why}`));
       pending.delete(id);
     }
-    setStatus({ state: 'connecting', attempt: 0, retryAt: null, error: why });
+    subs.setStatus({ state: 'connecting', attempt: 0, retryAt: null, error: why });
   };
 
   worker.addEventListener('message', (e: { data: unknown }) => {
     const msg = e.data as LabWorkerOutbound;
     if (msg.type === 'ready') {
       if (failure === null)
-        setStatus({ state: 'connected', attempt: 0, retryAt: null, error: null });
+        subs.setStatus({ state: 'connected', attempt: 0, retryAt: null, error: null });
     } else if (msg.type === 'failed') {
       fail(`the lab could not run: ${msg.error}`);
     } else if (msg.type === 'reply') {
@@ -64,7 +58,7 @@ export function createWorkerTransport(worker: WorkerPort, start: LabWorkerStart)
       if (msg.ok) p.resolve(msg.value);
       else p.reject(new Error(msg.error));
     } else if (msg.type === 'push') {
-      for (const h of handlers.get(msg.push) ?? []) h(msg.payload);
+      subs.push(msg.push, msg.payload);
     }
   });
   worker.addEventListener('error', (e: { message?: string }) => {
@@ -85,18 +79,8 @@ export function createWorkerTransport(worker: WorkerPort, start: LabWorkerStart)
         worker.postMessage({ type: 'call', id, name, args });
       });
     },
-    on<P extends PushName>(push: P, handler: PushHandler<P>) {
-      let set = handlers.get(push);
-      if (!set) handlers.set(push, (set = new Set()));
-      const h = handler as (payload: unknown) => void;
-      set.add(h);
-      return () => set.delete(h);
-    },
-    onStatus(cb) {
-      statusSubs.add(cb);
-      cb(status);
-      return () => statusSubs.delete(cb);
-    },
+    on: subs.on,
+    onStatus: subs.onStatus,
     close() {
       fail('the transport was closed');
       worker.terminate();
