@@ -3,41 +3,27 @@
  * driven in Debian's Chromium. Screenshots of every view go to test-results/e2e/.
  * Needs `npm run build` and /usr/bin/chromium (or CHROMIUM_PATH); run with `npm run test:e2e`.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboard } from '../../main/cluster/dashboard';
 import type { LocalDashboard } from '../../main/cluster/dashboard';
-import { createSessionToken, startWebServer } from '../../main/web/server';
-import type { WebServer } from '../../main/web/server';
 import { leaderOnScreen } from '../chromium';
 import {
   haveChromium,
-  nodePids,
-  openPage,
   shotsDir,
-  sleep,
-  stopAll,
   until,
-  root,
+  openClusterPage,
+  goTo,
+  type ClusterPage,
 } from './e2e-harness';
 
 const shots = shotsDir('e2e');
 
-let dir: string;
 let local: LocalDashboard;
-let server: WebServer;
-let browser: Browser;
+let deck: ClusterPage | undefined;
 let page: Page;
 
-async function go(view: string): Promise<void> {
-  await page.evaluate((v) => {
-    (globalThis as unknown as { location: { hash: string } }).location.hash = v;
-  }, view);
-  await sleep(400);
-}
+const go = (view: string): Promise<void> => goTo(page, view);
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`) });
@@ -45,25 +31,12 @@ async function shot(name: string): Promise<void> {
 
 describe.skipIf(!haveChromium)('the dashboard in Chromium against a real cluster', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'raftdeck-e2e-'));
-    local = await startDashboard({ dir, nodes: 3 });
-    server = await startWebServer({
-      api: local.api,
-      pushes: local.api,
-      port: 0,
-      token: createSessionToken(),
-      staticDir: join(root, 'out', 'renderer'),
-    });
-    ({ browser, page } = await openPage(server.url));
+    deck = await openClusterPage('raftdeck-e2e-');
+    ({ local, page } = deck);
   }, 60_000);
 
   afterAll(async () => {
-    await stopAll({
-      browser,
-      close: [() => server?.close(), () => local?.dispose()],
-      pids: nodePids(local?.sup),
-      dir,
-    });
+    await deck?.stop();
   }, 60_000);
 
   it('shows 3 nodes and one leader', async () => {

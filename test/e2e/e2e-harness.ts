@@ -1,14 +1,18 @@
 /**
  * e2e-harness: what the Chromium end-to-end tests share: where screenshots go, whether Chromium
  * is there (it must be in CI), waiting with a deadline that names what it waited for, opening a
- * page, and stopping everything a test started — by pid too, so no node outlives a failed test.
+ * page (or a real cluster's dashboard in one: openClusterPage), moving between pages, and
+ * stopping everything a test started — by pid too, so no node outlives a failed test.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { startDashboard, type LocalDashboard } from '../../main/cluster/dashboard';
 import type { Supervisor } from '../../main/cluster/supervisor';
+import { createSessionToken, startWebServer, type WebServer } from '../../main/web/server';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium';
 
 /** root: the repository's folder. */
@@ -88,4 +92,62 @@ export async function stopAll(options: {
     }
   }
   if (options.dir) rmSync(options.dir, { recursive: true, force: true });
+}
+
+/**
+ * ClusterPage: a real cluster of 3 node processes in a fresh temporary folder, its dashboard
+ * served in browser mode, and a Chromium page open on it; `stop` closes all of it (stopAll).
+ */
+export interface ClusterPage {
+  dir: string;
+  local: LocalDashboard;
+  server: WebServer;
+  browser: Browser;
+  page: Page;
+  stop(): Promise<void>;
+}
+
+/**
+ * openClusterPage starts a ClusterPage, its folder named after `prefix`; if any part fails to
+ * start, what did start is stopped before the error is thrown.
+ */
+export async function openClusterPage(
+  prefix: string,
+  context?: BrowserContextOptions,
+): Promise<ClusterPage> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let local: LocalDashboard | undefined;
+  let server: WebServer | undefined;
+  let browser: Browser | undefined;
+  const stop = (): Promise<void> =>
+    stopAll({
+      browser,
+      close: [() => server?.close(), () => local?.dispose()],
+      pids: nodePids(local?.sup),
+      dir,
+    });
+  try {
+    local = await startDashboard({ dir, nodes: 3 });
+    server = await startWebServer({
+      api: local.api,
+      pushes: local.api,
+      port: 0,
+      token: createSessionToken(),
+      staticDir: join(root, 'out', 'renderer'),
+    });
+    const opened = await openPage(server.url, context);
+    browser = opened.browser;
+    return { dir, local, server, browser, page: opened.page, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** goTo shows the page at `#/<view>` and lets it settle. */
+export async function goTo(page: Page, view: string): Promise<void> {
+  await page.evaluate((v) => {
+    (globalThis as unknown as { location: { hash: string } }).location.hash = v;
+  }, view);
+  await sleep(400);
 }

@@ -5,40 +5,26 @@
  * nodes holding it with their times. Screenshots go to test-results/e2e/log-*.png.
  * Needs `npm run build` and /usr/bin/chromium (or CHROMIUM_PATH); run with `npm run test:e2e`.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboard } from '../../main/cluster/dashboard';
 import type { LocalDashboard } from '../../main/cluster/dashboard';
-import { createSessionToken, startWebServer } from '../../main/web/server';
-import type { WebServer } from '../../main/web/server';
 import {
   haveChromium,
-  nodePids,
-  openPage,
   shotsDir,
-  sleep,
-  stopAll,
   until,
-  root,
+  openClusterPage,
+  goTo,
+  type ClusterPage,
 } from './e2e-harness';
 
 const shots = shotsDir('e2e');
 
-let dir: string;
 let local: LocalDashboard;
-let server: WebServer;
-let browser: Browser;
+let deck: ClusterPage | undefined;
 let page: Page;
 
-async function go(view: string): Promise<void> {
-  await page.evaluate((v) => {
-    (globalThis as unknown as { location: { hash: string } }).location.hash = v;
-  }, view);
-  await sleep(400);
-}
+const go = (view: string): Promise<void> => goTo(page, view);
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -82,16 +68,8 @@ describe.skipIf(!haveChromium)('the log inspector in Chromium against a real clu
   let index: number;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'raftdeck-e2e-log-'));
-    local = await startDashboard({ dir, nodes: 3 });
-    server = await startWebServer({
-      api: local.api,
-      pushes: local.api,
-      port: 0,
-      token: createSessionToken(),
-      staticDir: join(root, 'out', 'renderer'),
-    });
-    ({ browser, page } = await openPage(server.url));
+    deck = await openClusterPage('raftdeck-e2e-log-');
+    ({ local, page } = deck);
     await until('a leader', () => local.sup.view().leader !== 0, 30_000);
     value = `v-inspect-${Date.now()}`;
     const put = await local.api.kvPut('k-inspect', value);
@@ -105,12 +83,7 @@ describe.skipIf(!haveChromium)('the log inspector in Chromium against a real clu
   }, 90_000);
 
   afterAll(async () => {
-    await stopAll({
-      browser,
-      close: [() => server?.close(), () => local?.dispose()],
-      pids: nodePids(local?.sup),
-      dir,
-    });
+    await deck?.stop();
   }, 60_000);
 
   it('finds the put by its key', async () => {

@@ -6,32 +6,23 @@
  * the cluster again. Screenshots go to test-results/e2e/time-travel-*.png.
  * Needs `npm run build` and /usr/bin/chromium (or CHROMIUM_PATH); run with `npm run test:e2e`.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboard } from '../../main/cluster/dashboard';
 import type { LocalDashboard } from '../../main/cluster/dashboard';
-import { createSessionToken, startWebServer } from '../../main/web/server';
-import type { WebServer } from '../../main/web/server';
 import {
   haveChromium,
-  nodePids,
-  openPage,
   shotsDir,
   sleep,
-  stopAll,
   until,
-  root,
+  openClusterPage,
+  type ClusterPage,
 } from './e2e-harness';
 
 const shots = shotsDir('e2e');
 
-let dir: string;
 let local: LocalDashboard;
-let server: WebServer;
-let browser: Browser;
+let deck: ClusterPage | undefined;
 let page: Page;
 
 async function shot(name: string): Promise<void> {
@@ -52,27 +43,14 @@ const topTerm = () => page.locator('[data-test=top-term]').innerText();
 
 describe.skipIf(!haveChromium)('time travel in Chromium against a real cluster', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'raftdeck-e2e-tt-'));
-    local = await startDashboard({ dir, nodes: 3 });
-    server = await startWebServer({
-      api: local.api,
-      pushes: local.api,
-      port: 0,
-      token: createSessionToken(),
-      staticDir: join(root, 'out', 'renderer'),
-    });
-    ({ browser, page } = await openPage(server.url, {
+    deck = await openClusterPage('raftdeck-e2e-tt-', {
       viewport: { width: 1440, height: 900 },
-    }));
+    });
+    ({ local, page } = deck);
   }, 60_000);
 
   afterAll(async () => {
-    await stopAll({
-      browser,
-      close: [() => server?.close(), () => local?.dispose()],
-      pids: nodePids(local?.sup),
-      dir,
-    });
+    await deck?.stop();
   }, 60_000);
 
   it('scrubs back to the old leader, forward to the new one, shows the election’s votes, and goes back to live', async () => {
