@@ -40,6 +40,7 @@ import {
   type MessageBatch,
   type MessageTrace,
   type NodeId,
+  type NodeView,
   type PaceView,
   type ProcessState,
   type ScenarioInfo,
@@ -162,15 +163,11 @@ const SCENARIOS: ScenarioInfo[] = [
   },
 ];
 
-/** Proc: a node's process as a supervisor would know it. */
-interface Proc {
-  state: ProcessState;
-  pid: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  restarts: number;
-  startedAt: number | null;
-  autoRestart: boolean;
+/**
+ * Proc: a node's process as a supervisor would know it: the view's process fields (but its last
+ * lines and command line, which a simulated process has not), and the lab's own.
+ */
+interface Proc extends Omit<NodeView['process'], 'lastLines' | 'commandLine'> {
   removed: boolean;
   founding: boolean;
   isolated: boolean;
