@@ -349,6 +349,79 @@ export interface ActiveFault {
   label: string;
 }
 
+/**
+ * ENGINE_FEATURES: what a dashboard can be asked to do that an engine may not support; each
+ * names a group of calls and controls (see EngineView.unavailable).
+ */
+export const ENGINE_FEATURES = [
+  'kill',
+  'stop',
+  'restart',
+  'pause',
+  'autoRestart',
+  'isolate',
+  'partition',
+  'linkRules',
+  'typeRules',
+  'slowDisk',
+  'addNode',
+  'removeNode',
+  'replaceNode',
+  'transferLeader',
+  'kv',
+  'workload',
+  'scenarios',
+  'pace',
+  'messages',
+  'linkDetail',
+  'nodeLogs',
+  'logEntries',
+] as const;
+export type EngineFeature = (typeof ENGINE_FEATURES)[number];
+
+/** EngineKind: whose members the cluster runs: raftdeck's own nodes, or etcd. */
+export type EngineKind = 'raftdeck' | 'etcd';
+
+/**
+ * EngineView: which engine runs the members and how raftdeck holds them: `local` (raftdeck
+ * started them and may break them), `attached` (someone else's cluster, reached by its
+ * endpoints: read-only unless changes were allowed) or `lab` (the simulated network).
+ */
+export interface EngineView {
+  kind: EngineKind;
+  /** version: the engine's version ("3.4.23"), '' when unknown. */
+  version: string;
+  mode: 'local' | 'attached' | 'lab';
+  /**
+   * unavailable: the features this engine (or mode) cannot carry out, each with the reason a
+   * page shows instead of the control ("message-type rules need raftdeck's own transport");
+   * a feature missing here is available.
+   */
+  unavailable: Partial<Record<EngineFeature, string>>;
+  /** endpoints: the client endpoints the cluster was reached by (attached clusters), else []. */
+  endpoints: string[];
+}
+
+/** RAFTDECK_ENGINE: raftdeck's own nodes, started here: everything available. */
+export const RAFTDECK_ENGINE: Readonly<EngineView> = Object.freeze({
+  kind: 'raftdeck',
+  version: '',
+  mode: 'local',
+  unavailable: Object.freeze({}),
+  endpoints: Object.freeze([]) as unknown as string[],
+});
+
+/**
+ * unavailableReason: why `feature` cannot be used on the cluster `view` shows, or null when it
+ * can. A view recorded before engines were named is raftdeck's own (everything available).
+ */
+export function unavailableReason(
+  view: { engine?: EngineView | undefined },
+  feature: EngineFeature,
+): string | null {
+  return view.engine?.unavailable[feature] ?? null;
+}
+
 export interface ClusterView {
   clusterId: string;
   dataDir: string;
@@ -393,6 +466,8 @@ export interface ClusterView {
   commitQuorum: CommitQuorum | null;
   /** lab: the lab's controls and network, on a lab cluster; null on real processes and recordings of them. */
   lab: LabView | null;
+  /** engine: which engine runs the members, and what it cannot do (see EngineView). */
+  engine: EngineView;
 }
 
 export type EventKind =

@@ -34,6 +34,7 @@
 import type {
   CheckerView,
   ClusterView,
+  EngineView,
   FollowerStatus,
   LabView,
   Health,
@@ -47,6 +48,7 @@ import type {
   Quorum,
   RaftView,
 } from '../contract/view';
+import { RAFTDECK_ENGINE } from '../contract/view';
 import type { Status } from '../raft/types';
 import { activeFaults, linkRulesFor, NO_FAULTS, type NodeFaults } from './faults';
 import { commitQuorumOf, linksOf, quorumSize, REAL_TIME, timerOf, type LinkRate } from './topology';
@@ -142,6 +144,8 @@ export interface ProjectionInput {
   traffic?: ReadonlyMap<string, LinkRate>;
   /** lab: the lab's own state on a lab cluster (null or absent elsewhere). */
   lab?: LabView | null;
+  /** engine: which engine runs the members (RAFTDECK_ENGINE when absent). */
+  engine?: EngineView;
 }
 
 /** BaseView: a ClusterView without the fields completeView derives from the rest. */
@@ -159,6 +163,7 @@ export type BaseView = Omit<
   | 'links'
   | 'commitQuorum'
   | 'lab'
+  | 'engine'
 > & {
   nodes: Omit<NodeView, 'divergence'>[];
   thresholds?: Thresholds;
@@ -171,6 +176,8 @@ export type BaseView = Omit<
   config?: ClusterView['config'];
   /** lab: null when absent. */
   lab?: LabView | null;
+  /** engine: raftdeck's own nodes when absent (a view recorded before engines were named). */
+  engine?: EngineView;
 };
 
 /** electedLeader: the running member reporting itself leader with the highest term (0: none). */
@@ -236,6 +243,7 @@ export function projectView(input: ProjectionInput): ClusterView {
     pace: input.pace ?? REAL_TIME,
     links: linksOf(nodes, input.faults.partitions, input.traffic),
     lab: input.lab ?? null,
+    engine: input.engine ?? RAFTDECK_ENGINE,
   });
 }
 
@@ -407,6 +415,7 @@ export function completeView(base: BaseView): ClusterView {
     links: base.links ?? linksOf(nodes, base.partitions),
     commitQuorum: commitQuorumOf(leader, config.voters),
     lab: base.lab ?? null,
+    engine: base.engine ?? RAFTDECK_ENGINE,
   };
 }
 
