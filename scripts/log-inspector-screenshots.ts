@@ -20,7 +20,7 @@ const out = shotsDir('log-inspector');
 
 async function main(): Promise<void> {
   const cluster = await startCluster('log-shots');
-  const api = new ClusterDashboard(cluster.sup);
+  const api = new ClusterDashboard(cluster.engine);
   const server = await startWebServer({
     api,
     pushes: api,

@@ -19,7 +19,7 @@ const out = shotsDir('replication-terms');
 
 async function main(): Promise<void> {
   const cluster = await startCluster('term-shots');
-  const api = new ClusterDashboard(cluster.sup);
+  const api = new ClusterDashboard(cluster.engine);
   const server = await startWebServer({
     api,
     pushes: api,

@@ -1,8 +1,8 @@
 /**
  * control-server: the control port of a running `raftdeck start` (see control-protocol.ts). It
  * listens on 127.0.0.1 only, checks the token in constant time, validates every argument, and
- * carries the command out on the Supervisor (faults) or as a membership workflow, streaming the
- * workflow's steps.
+ * carries the command out on the cluster's engine (faults) or as a membership workflow, streaming
+ * the workflow's steps. A command the engine cannot carry out is refused with the engine's reason.
  *
  * Bounds, so that a local process without the token cannot keep the commands out: connections
  * that have not sent their request line yet are at most maxPending, and when one more arrives the
@@ -14,14 +14,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { MAX_PACE, type LinkRule, type WorkflowView } from '../contract/view';
 import { describePace } from '../view/pace';
-import type { Supervisor } from '../cluster/supervisor';
-import {
-  addNode,
-  removeNode,
-  replaceNode,
-  transferLeader,
-  type Workflow,
-} from '../cluster/workflows';
+import { refuseUnavailable, type ClusterEngine, type WorkflowRun } from '../cluster/engine';
+import type { EngineFeature } from '../contract/view';
 import {
   MAX_REQUEST_BYTES,
   type ControlMessage,
@@ -117,10 +111,11 @@ const seconds = (v: WorkflowView): string =>
 
 /** followWorkflow streams a workflow's steps as they change and resolves with its outcome. */
 async function followWorkflow(
-  started: Promise<{ wf: Workflow; run: Promise<WorkflowView> }>,
+  started: Promise<WorkflowRun>,
   send: (m: ControlMessage) => void,
 ): Promise<ControlResult> {
-  const { wf, run } = await started;
+  const { view, run } = await started;
+  const wf = { view };
   const seen = wf.view.steps.map(() => '');
   const flush = (): void => {
     wf.view.steps.forEach((s, index) => {
@@ -149,15 +144,36 @@ async function followWorkflow(
   }
 }
 
+/** FEATURE_OF: the engine feature each command needs (none: every engine has it). */
+const FEATURE_OF: Partial<Record<string, EngineFeature>> = {
+  kill: 'kill',
+  stop: 'stop',
+  restart: 'restart',
+  pause: 'pause',
+  resume: 'pause',
+  isolate: 'isolate',
+  partition: 'partition',
+  heal: 'partition',
+  'link-rule': 'linkRules',
+  'slow-disk': 'slowDisk',
+  pace: 'pace',
+  'add-node': 'addNode',
+  'remove-node': 'removeNode',
+  'replace-node': 'replaceNode',
+  'transfer-leader': 'transferLeader',
+};
+
 /** execute carries out one validated request. */
 async function execute(
-  sup: Supervisor,
+  sup: ClusterEngine,
   req: ControlRequest,
   send: (m: ControlMessage) => void,
   stats: () => Record<string, unknown>,
 ): Promise<ControlResult> {
   const args: Record<string, unknown> = isRecord(req.args) ? req.args : {};
   const ok = (message: string): ControlResult => ({ type: 'result', ok: true, message });
+  const feature = FEATURE_OF[req.cmd];
+  if (feature !== undefined) refuseUnavailable(sup, feature);
   switch (req.cmd) {
     case 'stats':
       return { ...ok('the bounds of the control port and what they have refused'), stats: stats() };
@@ -174,7 +190,8 @@ async function execute(
     case 'restart': {
       const id = nodeId(args.id);
       await sup.restart(id);
-      return ok(`node ${id} is running again (pid ${sup.get(id).proc.pid})`);
+      const pid = sup.view().nodes.find((n) => n.id === id)?.process.pid;
+      return ok(`node ${id} is running again (pid ${pid ?? '?'})`);
     }
     case 'pause': {
       const id = nodeId(args.id);
@@ -202,8 +219,7 @@ async function execute(
     case 'link-rule': {
       const id = nodeId(args.id);
       const rule = linkRule(args.rule);
-      sup.get(id);
-      const rules = [...sup.faults.of(id).customRules, rule];
+      const rules = [...sup.linkRules(id), rule];
       await sup.setLinkRules(id, rules);
       return ok(`node ${id} now has ${rules.length} link rule(s)`);
     }
@@ -232,13 +248,13 @@ async function execute(
       return ok(`cleared every fault: ${summary}`);
     }
     case 'add-node':
-      return followWorkflow(addNode(sup), send);
+      return followWorkflow(sup.addNode(), send);
     case 'remove-node':
-      return followWorkflow(removeNode(sup, nodeId(args.id)), send);
+      return followWorkflow(sup.removeNode(nodeId(args.id)), send);
     case 'replace-node':
-      return followWorkflow(replaceNode(sup, nodeId(args.id)), send);
+      return followWorkflow(sup.replaceNode(nodeId(args.id)), send);
     case 'transfer-leader':
-      return followWorkflow(transferLeader(sup, nodeId(args.id)), send);
+      return followWorkflow(sup.transferLeader(nodeId(args.id)), send);
     default:
       throw new BadRequest(`unknown command ${JSON.stringify((req as { cmd: unknown }).cmd)}`);
   }
@@ -254,7 +270,7 @@ interface Conn {
 
 /** startControlServer listens on a free loopback port for control requests. */
 export async function startControlServer(
-  sup: Supervisor,
+  sup: ClusterEngine,
   options: ControlServerOptions = {},
 ): Promise<ControlServer> {
   const limits: ControlLimits = { ...DEFAULT_CONTROL_LIMITS };

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { connectAdmin } from '../cluster/admin-link';
 import { openClusterRecording } from '../cluster/recording/cluster-recording';
 import { recordPushes, type Recording } from '../cluster/recording/recording';
+import type { ClusterEngine } from '../cluster/engine';
+import { RaftdeckEngine } from '../cluster/raftdeck-engine';
 import { Supervisor, type SupervisorOptions } from '../cluster/supervisor';
 import { makePrivateDir } from '../node/private-files';
 import { checkRecordLimit } from '../cluster/recording/file-recording';
@@ -46,7 +48,10 @@ export interface HostOptions {
 
 /** HostedCluster is a running cluster with its control port. */
 export interface HostedCluster {
-  sup: Supervisor;
+  /** engine: the cluster, whichever engine runs it. */
+  engine: ClusterEngine;
+  /** sup: the Supervisor of raftdeck's own nodes (undefined on another engine). */
+  sup: Supervisor | undefined;
   control: ControlServer;
   /** pids: the node processes running now. */
   pids(): number[];
@@ -64,7 +69,7 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
       `a cluster is already running from ${dir} (pid ${running.pid}); stop it first, or use another --data`,
     );
   makePrivateDir(dir);
-  const sup = new Supervisor({
+  const sup: Supervisor = new Supervisor({
     dir,
     nodes: o.nodes,
     timing: o.timing,
@@ -84,9 +89,10 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     throw new CliError(`the cluster in ${dir} could not start: ${(e as Error).message}`);
   }
   writePrivate(join(dir, ADMIN_TOKEN_FILE), `${sup.token}\n`);
+  const engine = new RaftdeckEngine(sup);
   let control: ControlServer;
   try {
-    control = await startControlServer(sup, { limits: o.controlLimits });
+    control = await startControlServer(engine, { limits: o.controlLimits });
   } catch (e) {
     await sup.stop();
     removeRunFiles(dir);
@@ -99,21 +105,19 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     clusterId: sup.manifest.clusterId,
   };
   writePrivate(join(dir, CONTROL_FILE), `${JSON.stringify(info)}\n`);
-  const recording = o.record === false ? undefined : openClusterRecording(sup);
-  const stopRecording = recording ? recordPushes(sup, recording) : () => undefined;
+  const recording = o.record === false ? undefined : openClusterRecording(engine);
+  const stopRecording = recording ? recordPushes(engine, recording) : () => undefined;
   let stopped: Promise<void> | undefined;
   return {
+    engine,
     sup,
     control,
     recording,
-    pids: () =>
-      [...sup.nodes.values()]
-        .filter((m) => m.proc.running && m.proc.pid !== null)
-        .map((m) => m.proc.pid!),
+    pids: () => engine.pids(),
     stop: () =>
       (stopped ??= (async () => {
         await control.close();
-        await sup.stop();
+        await engine.stop();
         stopRecording();
         await recording?.close();
         removeRunFiles(dir);

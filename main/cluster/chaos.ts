@@ -12,7 +12,7 @@ import { check, type Verdict } from './checker/porcupine';
 import { agreedLeader, describeView } from './scenarios/context';
 import type { Supervisor } from './supervisor';
 import { addNode, removeNode } from './workflows';
-import { Workload } from './workload';
+import { raftdeckSessions, Workload } from './workload';
 import { seededRng } from '../raft/rng';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -232,7 +232,12 @@ export async function runChaos(sup: Supervisor, o: ChaosOptions): Promise<ChaosR
       .map((n) => n.addresses.client);
   // The workload's keys are its own (a fresh prefix), so every key starts absent as the checker's
   // model assumes.
-  const wl = new Workload(endpoints, { clients, keys, readRatio: 0.5, casRatio: 0.1 });
+  const wl = new Workload(raftdeckSessions(endpoints), {
+    clients,
+    keys,
+    readRatio: 0.5,
+    casRatio: 0.1,
+  });
   const keyNames = wl.keyNames();
   const active: Active[] = [];
   /** busy: nodes a membership change works on; faults leave them alone. */

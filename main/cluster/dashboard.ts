@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { CallRefused, type DashboardApi, type KvOutcome, type PushSource } from '../contract/api';
 import type {
   CheckerView,
   ClusterEvent,
   ClusterView,
+  EngineFeature,
   LinkDetail,
   LinkRule,
   LogInspection,
@@ -18,10 +18,8 @@ import type {
   ScenarioInfo,
   WorkloadOptions,
 } from '../contract/view';
-import { KvClient, KvError, UnknownOutcomeError } from '../node/client';
+import { KvError, UnknownOutcomeError } from '../node/client';
 import type { KvOperation } from '../node/client';
-import { readLogTail } from '../node/logger';
-import type { FaultRule } from '../node/transport/fault-filter';
 import { check, checkerView } from './checker/porcupine';
 import { historyToJson } from './checker/history';
 import { listScenarios, runScenario } from './scenarios';
@@ -29,33 +27,35 @@ import { ScenarioControl } from './scenarios/control';
 import { connectAdmin } from './admin-link';
 import type { NodeCommand } from './node-command';
 import { IDLE_CHECKER } from '../view/projection';
-import type { LogReadResult } from '../node/log-inspect';
-import { mergeLog, pickReference, type NodeAnswer } from './log-inspection';
 import { openClusterRecording } from './recording/cluster-recording';
 import { MemoryRecording } from './recording/memory-recording';
 import { recordPushes } from './recording/recording';
 import type { Recording } from './recording/recording';
+import type { ClusterEngine, KvSession } from './engine';
+import { EngineUnavailable } from './engine';
+import { RaftdeckEngine } from './raftdeck-engine';
 import { Supervisor } from './supervisor';
 import { Workload } from './workload';
-import { addNode, removeNode, replaceNode, transferLeader } from './workflows';
 
 /** NOT_A_LAB: why a cluster of real processes refuses the lab's controls. */
 const NOT_A_LAB =
   'this cluster runs real node processes: stepping, message controls and schedules exist only in a lab cluster (raftdeck lab)';
 
-/** LOG_CALL_TIMEOUT_MS: how long logEntries waits for each member's answer. */
-export const LOG_CALL_TIMEOUT_MS = 3000;
+export { LOG_CALL_TIMEOUT_MS } from './raftdeck-engine';
 
 const dec = new TextDecoder();
 const str = (v: Uint8Array | null | undefined): string | null => (v ? dec.decode(v) : null);
 
 /**
- * ClusterDashboard is the dashboard API over a running Supervisor: every button of the dashboard
- * is one of these calls, and the same object feeds the pushes (views and events). main/app binds
- * it to Electron IPC and main/web to HTTP + WebSocket; both validate arguments before calling.
+ * ClusterDashboard is the dashboard API over a running cluster engine (raftdeck's own nodes or
+ * etcd; see ClusterEngine): every button of the dashboard is one of these calls, and the same
+ * object feeds the pushes (views and events). main/app binds it to Electron IPC and main/web to
+ * HTTP + WebSocket; both validate arguments before calling. A call the engine cannot carry out
+ * (EngineView.unavailable) is refused with CallRefused and the engine's reason, before anything
+ * is tried.
  */
 export class ClusterDashboard implements DashboardApi, PushSource {
-  private kv: KvClient | undefined;
+  private kv: KvSession | undefined;
   private kvEndpoints = '';
   private workload: Workload | undefined;
   private scenarioRunning = false;
@@ -69,120 +69,141 @@ export class ClusterDashboard implements DashboardApi, PushSource {
    * unless one is given) from the moment it is made, for time travel.
    */
   constructor(
-    readonly sup: Supervisor,
+    readonly engine: ClusterEngine,
     readonly recording: Recording = new MemoryRecording(),
   ) {
-    this.stopRecording = recordPushes(sup, recording);
+    this.stopRecording = recordPushes(engine, recording);
+  }
+
+  /** need refuses a call the engine cannot carry out, with the engine's reason. */
+  private need(feature: EngineFeature): void {
+    const why = this.engine.engineView().unavailable[feature];
+    if (why !== undefined) throw new EngineUnavailable(feature, why);
   }
 
   onView(cb: (view: ClusterView) => void): () => void {
-    return this.sup.onView(cb);
+    return this.engine.onView(cb);
   }
 
   onEvent(cb: (event: ClusterEvent) => void): () => void {
-    return this.sup.onEvent(cb);
+    return this.engine.onEvent(cb);
   }
 
   onMessages(cb: (batch: MessageBatch) => void): () => void {
-    return this.sup.onMessages(cb);
+    return this.engine.onMessages(cb);
   }
 
   async getView(): Promise<ClusterView> {
-    return this.sup.view();
+    return this.engine.view();
   }
 
   async getEvents(sinceSeq: number): Promise<ClusterEvent[]> {
-    return this.sup.eventsSince(sinceSeq);
+    return this.engine.eventsSince(sinceSeq);
   }
 
   // ---------------------------------------------------------------- processes
 
   killNode(id: NodeId): Promise<void> {
-    return this.sup.kill(id);
+    this.need('kill');
+    return this.engine.kill(id);
   }
 
   stopNode(id: NodeId): Promise<void> {
-    return this.sup.stopNode(id);
+    this.need('stop');
+    return this.engine.stopNode(id);
   }
 
   restartNode(id: NodeId): Promise<void> {
-    return this.sup.restart(id);
+    this.need('restart');
+    return this.engine.restart(id);
   }
 
   async pauseNode(id: NodeId): Promise<void> {
-    this.sup.pause(id);
+    this.need('pause');
+    this.engine.pause(id);
   }
 
   async resumeNode(id: NodeId): Promise<void> {
-    this.sup.resume(id);
+    this.need('pause');
+    this.engine.resume(id);
   }
 
   async setAutoRestart(id: NodeId, on: boolean): Promise<void> {
-    this.sup.setAutoRestart(id, on);
+    this.need('autoRestart');
+    this.engine.setAutoRestart(id, on);
   }
 
   // ---------------------------------------------------------------- network and disk
 
   isolateNode(id: NodeId): Promise<void> {
-    return this.sup.isolate(id);
+    this.need('isolate');
+    return this.engine.isolate(id);
   }
 
   partition(groups: NodeId[][]): Promise<void> {
-    return this.sup.partition(groups);
+    this.need('partition');
+    return this.engine.partition(groups);
   }
 
   healNetwork(): Promise<void> {
-    return this.sup.heal();
+    this.need('partition');
+    return this.engine.heal();
   }
 
   setLinkRules(id: NodeId, rules: LinkRule[]): Promise<void> {
-    return this.sup.setLinkRules(id, rules as FaultRule[] as LinkRule[]);
+    this.need('linkRules');
+    if (rules.some((r) => r.types !== undefined || r.snapshotOffset !== undefined))
+      this.need('typeRules');
+    return this.engine.setLinkRules(id, rules);
   }
 
   setSlowDisk(id: NodeId, fsyncDelayMs: number): Promise<void> {
-    return this.sup.setSlowDisk(id, fsyncDelayMs);
+    this.need('slowDisk');
+    return this.engine.setSlowDisk(id, fsyncDelayMs);
   }
 
   async clearAllFaults(): Promise<{ summary: string }> {
-    const { summary } = await this.sup.clearAllFaults();
+    const { summary } = await this.engine.clearAllFaults();
     return { summary };
   }
 
   // ---------------------------------------------------------------- membership
 
   async addNode(): Promise<{ workflowId: string }> {
-    const { wf } = await addNode(this.sup);
-    return { workflowId: wf.view.id };
+    this.need('addNode');
+    const { view } = await this.engine.addNode();
+    return { workflowId: view.id };
   }
 
   async removeNode(id: NodeId): Promise<{ workflowId: string }> {
-    const { wf } = await removeNode(this.sup, id);
-    return { workflowId: wf.view.id };
+    this.need('removeNode');
+    const { view } = await this.engine.removeNode(id);
+    return { workflowId: view.id };
   }
 
   async replaceNode(id: NodeId): Promise<{ workflowId: string }> {
-    const { wf } = await replaceNode(this.sup, id);
-    return { workflowId: wf.view.id };
+    this.need('replaceNode');
+    const { view } = await this.engine.replaceNode(id);
+    return { workflowId: view.id };
   }
 
   async transferLeader(id: NodeId): Promise<{ workflowId: string }> {
-    const { wf } = await transferLeader(this.sup, id);
-    return { workflowId: wf.view.id };
+    this.need('transferLeader');
+    const { view } = await this.engine.transferLeader(id);
+    return { workflowId: view.id };
   }
 
   // ---------------------------------------------------------------- client console
 
-  private client(): KvClient {
-    const view = this.sup.view();
-    const eps = view.nodes.filter((n) => n.membership !== 'removed').map((n) => n.addresses.client);
-    const key = eps.join(',');
+  private client(): KvSession {
+    const view = this.engine.view();
+    const key = view.nodes
+      .filter((n) => n.membership !== 'removed')
+      .map((n) => n.addresses.client)
+      .join(',');
     if (!this.kv || key !== this.kvEndpoints) {
       void this.kv?.close();
-      this.kv = new KvClient({
-        endpoints: eps,
-        clientId: `console-${process.pid}`,
-        timeoutMs: 5000,
-      });
+      this.kv = this.engine.kvSession({ clientId: `console-${process.pid}`, timeoutMs: 5000 });
       this.kvEndpoints = key;
     }
     return this.kv;
@@ -191,7 +212,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
   private async run(op: KvOperation): Promise<KvOutcome> {
     const started = performance.now();
     const byAddress = (addr: string): NodeId | null =>
-      this.sup.view().nodes.find((n) => n.addresses.client === addr)?.id ?? null;
+      this.engine.view().nodes.find((n) => n.addresses.client === addr)?.id ?? null;
     try {
       const r = await this.client().execute(op);
       const ms = Number((performance.now() - started).toFixed(2));
@@ -229,7 +250,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
           ms,
         };
       }
-      this.sup.event(
+      this.engine.event(
         servedBy,
         'client',
         `${op.op} ${JSON.stringify(op.key)}: ${out.ok ? 'ok' : out.error} (node ${servedBy ?? '?'}, ${ms} ms)`,
@@ -243,7 +264,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
           : e instanceof KvError
             ? `${e.code}: ${e.message}`
             : (e as Error).message;
-      this.sup.event(null, 'client', `${op.op} ${JSON.stringify(op.key)} failed: ${error}`);
+      this.engine.event(null, 'client', `${op.op} ${JSON.stringify(op.key)} failed: ${error}`);
       return { ok: false, value: null, prev: null, error, servedBy: null, ms };
     }
   }
@@ -268,21 +289,18 @@ export class ClusterDashboard implements DashboardApi, PushSource {
 
   async startWorkload(options: WorkloadOptions): Promise<void> {
     if (this.workload?.isRunning) throw new Error('a workload is already running; stop it first');
+    this.need('workload');
     const wl = new Workload(
-      () =>
-        this.sup
-          .view()
-          .nodes.filter((n) => n.membership !== 'removed')
-          .map((n) => n.addresses.client),
+      (clientId, timeoutMs) => this.engine.kvSession({ clientId, timeoutMs }),
       options,
       () => {
-        this.sup.setWorkload(wl.view());
+        this.engine.setWorkload(wl.view());
       },
     );
     this.workload = wl;
-    this.sup.setChecker({ ...IDLE_CHECKER });
+    this.engine.setChecker({ ...IDLE_CHECKER });
     wl.start();
-    this.sup.event(
+    this.engine.event(
       null,
       'workload',
       `workload started: ${options.clients} clients, ${options.rate ? `${options.rate} ops/s` : 'closed loop'}, ${options.keys} keys`,
@@ -293,7 +311,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     const wl = this.workload;
     if (!wl?.isRunning) return;
     await wl.stop();
-    this.sup.event(
+    this.engine.event(
       null,
       'workload',
       `workload stopped: ${wl.totals.ok} ok, ${wl.totals.failed} failed, ${wl.totals.unknown} unknown`,
@@ -305,7 +323,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     if (!wl || wl.history.length === 0)
       throw new Error('no history to check: run the workload first');
     const ops = wl.history.filter((o) => o.outcome !== 'ok' || o.complete !== undefined);
-    this.sup.setChecker({
+    this.engine.setChecker({
       state: 'running',
       result: null,
       operations: ops.length,
@@ -317,8 +335,8 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     await new Promise((r) => setTimeout(r, 60));
     const r = check(ops, { timeoutMs: 30_000 });
     const view = checkerView(ops.length, r);
-    this.sup.setChecker(view);
-    this.sup.event(
+    this.engine.setChecker(view);
+    this.engine.event(
       null,
       'checker',
       `history of ${ops.length} operations on ${view.keys} keys: ${r.result} (${view.ms} ms)`,
@@ -333,7 +351,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
   async exportEvents(): Promise<{ json: string }> {
     return {
       json: JSON.stringify(
-        { clusterId: this.sup.manifest.clusterId, events: this.sup.allEvents() },
+        { clusterId: this.engine.clusterId, events: this.engine.allEvents() },
         null,
         1,
       ),
@@ -343,14 +361,15 @@ export class ClusterDashboard implements DashboardApi, PushSource {
   // ---------------------------------------------------------------- scenarios and logs
 
   async listScenarios(): Promise<ScenarioInfo[]> {
-    return listScenarios();
+    return listScenarios(this.engine.engineView().kind);
   }
 
   async runScenario(name: string): Promise<void> {
     if (this.scenarioRunning) throw new Error('a scenario is already running');
-    if (!listScenarios().some((s) => s.name === name)) {
+    this.need('scenarios');
+    if (!listScenarios(this.engine.engineView().kind).some((s) => s.name === name)) {
       throw new Error(
-        `no scenario '${name}'; known: ${listScenarios()
+        `no scenario '${name}'; known: ${listScenarios(this.engine.engineView().kind)
           .map((s) => s.name)
           .join(', ')}`,
       );
@@ -359,9 +378,9 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     const control = new ScenarioControl();
     this.control = control;
     // The scenario narrates itself through the view; the call returns once it has started.
-    void runScenario(this.sup, name, control)
+    void runScenario(this.engine, name, control)
       .catch((e: Error) =>
-        this.sup.event(null, 'scenario', `scenario ${name} could not run: ${e.message}`),
+        this.engine.event(null, 'scenario', `scenario ${name} could not run: ${e.message}`),
       )
       .finally(() => {
         this.scenarioRunning = false;
@@ -389,29 +408,19 @@ export class ClusterDashboard implements DashboardApi, PushSource {
   // ---------------------------------------------------------------- pace and links
 
   setPace(pace: number, fastFailover: boolean): Promise<void> {
-    return this.sup.setPace(pace, fastFailover);
+    this.need('pace');
+    return this.engine.setPace(pace, fastFailover);
   }
 
   linkDetail(from: NodeId, to: NodeId): Promise<LinkDetail> {
-    return this.sup.linkDetail(from, to);
+    this.need('linkDetail');
+    return this.engine.linkDetail!(from, to);
   }
 
-  /**
-   * nodeLogs reads the tail of the node's own log file (and of the files it rotated into), so it
-   * works while the node is down too.
-   */
+  /** nodeLogs: the tail of the member's own log (it works while the member is down too). */
   async nodeLogs(id: NodeId, lines: number): Promise<Record<string, unknown>[]> {
-    const m = this.sup.get(id);
-    const file = join(this.sup.nodeDir(m.rec), 'node.log');
-    const out: Record<string, unknown>[] = [];
-    for (const line of readLogTail(file, lines)) {
-      try {
-        out.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        out.push({ level: 'info', msg: line });
-      }
-    }
-    return out;
+    this.need('nodeLogs');
+    return this.engine.nodeLogs!(id, lines);
   }
 
   // ---------------------------------------------------------------- time travel
@@ -432,12 +441,6 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     return this.recording.messages(from, to, limit);
   }
 
-  /**
-   * logEntries asks every member for the entries (in parallel, each within LOG_CALL_TIMEOUT_MS;
-   * a member that is down or does not answer is shown unreachable with the reason) and lays
-   * them side by side (mergeLog). A key search runs on every member, the reference's matches
-   * decide the rows, and the others are then asked for exactly those indexes.
-   */
   async labControl(_action: LabAction): Promise<{ summary: string }> {
     throw new CallRefused(NOT_A_LAB);
   }
@@ -446,46 +449,10 @@ export class ClusterDashboard implements DashboardApi, PushSource {
     throw new CallRefused(NOT_A_LAB);
   }
 
+  /** logEntries: the members' logs side by side (see ClusterEngine.logEntries). */
   async logEntries(query: LogQuery): Promise<LogInspection> {
-    const ids = this.sup
-      .view()
-      .nodes.map((n) => n.id)
-      .sort((a, b) => a - b);
-    const leader = this.sup.leaderId();
-    const args: Record<string, unknown> =
-      query.key === undefined
-        ? { from: query.from, count: query.count }
-        : { from: query.from, count: query.count, key: query.key };
-    const first = await Promise.all(ids.map((id) => this.askLog(id, args)));
-    if (query.key === undefined) return mergeLog(query, leader, first);
-    const reference = pickReference(first, leader);
-    const ref = first.find((a) => a.id === reference);
-    const indexes = ref?.read?.entries.map((e) => e.index) ?? [];
-    if (indexes.length === 0) return mergeLog(query, leader, first, reference);
-    const answers = await Promise.all(
-      first.map((a) => (a.id === reference ? a : this.askLog(a.id, { indexes }))),
-    );
-    return mergeLog(query, leader, answers, reference);
-  }
-
-  /** askLog sends `log-entries` to one member; its answer, or why there is none. */
-  private async askLog(id: NodeId, args: Record<string, unknown>): Promise<NodeAnswer> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const link = this.sup.admin(id);
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${LOG_CALL_TIMEOUT_MS} ms`)),
-          LOG_CALL_TIMEOUT_MS,
-        );
-      });
-      const read = await Promise.race([link.call<LogReadResult>('log-entries', args), timeout]);
-      return { id, read, error: null };
-    } catch (e) {
-      return { id, read: null, error: (e as Error).message };
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    this.need('logEntries');
+    return this.engine.logEntries!(query);
   }
 
   /**
@@ -510,6 +477,7 @@ export class ClusterDashboard implements DashboardApi, PushSource {
 export interface LocalDashboard {
   api: ClusterDashboard;
   sup: Supervisor;
+  engine: RaftdeckEngine;
   dispose(): Promise<void>;
 }
 
@@ -535,11 +503,13 @@ export async function startDashboard(options: {
     recordLimitMiB: options.recordLimitMiB,
   });
   await sup.start();
+  const engine = new RaftdeckEngine(sup);
   // The recording in the cluster's folder: time travel covers earlier runs too.
-  const api = new ClusterDashboard(sup, openClusterRecording(sup));
+  const api = new ClusterDashboard(engine, openClusterRecording(engine));
   return {
     api,
     sup,
+    engine,
     dispose: async () => {
       // The stop is recorded too: the recording closes after the nodes have stopped.
       await api.release().catch(() => undefined);

@@ -14,7 +14,10 @@ import type {
   EngineFeature,
   EngineView,
   EventKind,
+  LinkDetail,
   LinkRule,
+  LogInspection,
+  LogQuery,
   MessageBatch,
   NodeId,
   PaceView,
@@ -22,6 +25,7 @@ import type {
   WorkflowView,
   WorkloadView,
 } from '../contract/view';
+import { CallRefused } from '../contract/api';
 import type { CasResult, KvExecution, KvOperation, KvResultOf, KvValue } from '../node/client';
 import type { ViewParts } from '../view/projection';
 
@@ -53,8 +57,11 @@ export interface WorkflowRun {
   run: Promise<WorkflowView>;
 }
 
-/** EngineUnavailable: the engine cannot do this at all; the message is the reason to show. */
-export class EngineUnavailable extends Error {
+/**
+ * EngineUnavailable: the engine cannot do this at all; the message is the reason to show. It is
+ * a CallRefused, so the dashboard's transports answer it as a refusal (409), not a failure.
+ */
+export class EngineUnavailable extends CallRefused {
   constructor(
     readonly feature: EngineFeature,
     message: string,
@@ -76,6 +83,10 @@ export interface ClusterEngine {
   readonly state: ClusterView['state'];
   /** engine: which engine this is and what it cannot do (also in every view). */
   engineView(): EngineView;
+  /** timing: the members' heartbeat and election timeout at real time (ms). */
+  readonly timing: { heartbeatMs: number; electionMs: number };
+  /** recordLimitMiB: the bound of the cluster's recording on disk (0: memory only). */
+  readonly recordLimitMiB: number;
 
   start(): Promise<void>;
   /** stop ends everything this engine started (processes, proxies, polls); idempotent. */
@@ -134,6 +145,13 @@ export interface ClusterEngine {
 
   /** kvSession opens a client of the cluster's key-value store (see KvSession). */
   kvSession(options: KvSessionOptions): KvSession;
+
+  /** linkDetail: the counters and latest messages of a link (engines that trace messages). */
+  linkDetail?(from: NodeId, to: NodeId): Promise<LinkDetail>;
+  /** nodeLogs: the tail of a member's own log, one record per line, oldest first. */
+  nodeLogs?(id: NodeId, lines: number): Promise<Record<string, unknown>[]>;
+  /** logEntries: the members' logs side by side (engines whose members expose their log). */
+  logEntries?(query: LogQuery): Promise<LogInspection>;
 }
 
 /**

@@ -1,5 +1,15 @@
 import type { HistoryOp, WorkloadOptions, WorkloadSample, WorkloadView } from '../contract/view';
 import { KvClient, UnknownOutcomeError } from '../node/client';
+import type { KvSession } from './engine';
+
+/** OpenSession opens one client of the cluster's key-value store for the workload. */
+export type OpenSession = (clientId: string, timeoutMs: number) => KvSession;
+
+/** raftdeckSessions: sessions over raftdeck nodes' client addresses, as `endpoints` lists them now. */
+export const raftdeckSessions =
+  (endpoints: () => string[]): OpenSession =>
+  (clientId, timeoutMs) =>
+    new KvClient({ endpoints: endpoints(), clientId, timeoutMs });
 
 const dec = new TextDecoder();
 const str = (v: Uint8Array | null): string | null => (v === null ? null : dec.decode(v));
@@ -45,7 +55,7 @@ export class Workload {
   readonly options: WorkloadOptions;
   private running = false;
   private loops: Promise<void>[] = [];
-  private clients: KvClient[] = [];
+  private clients: KvSession[] = [];
   private nextOpId = 0;
   private startedAt = 0;
   private stoppedAt: number | null = null;
@@ -65,7 +75,7 @@ export class Workload {
   readonly prefix = `wl${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}/`;
 
   constructor(
-    private readonly endpoints: () => string[],
+    private readonly open: OpenSession,
     options: Partial<WorkloadOptions> = {},
     private readonly onChange: () => void = () => undefined,
   ) {
@@ -95,11 +105,7 @@ export class Workload {
     this.t0 = performance.now();
     const o = this.options;
     for (let c = 0; c < o.clients; c++) {
-      const client = new KvClient({
-        endpoints: this.endpoints(),
-        clientId: `wl-${this.startedAt.toString(36)}-${c}`,
-        timeoutMs: 3000,
-      });
+      const client = this.open(`wl-${this.startedAt.toString(36)}-${c}`, 3000);
       this.clients.push(client);
       this.loops.push(this.loop(c, client));
     }
@@ -130,7 +136,7 @@ export class Workload {
     return performance.now() - this.t0;
   }
 
-  private async loop(c: number, client: KvClient): Promise<void> {
+  private async loop(c: number, client: KvSession): Promise<void> {
     const o = this.options;
     const interval = o.rate > 0 ? (1000 * o.clients) / o.rate : 0;
     let next = performance.now() + (interval ? (c * interval) / o.clients : 0);

@@ -29,6 +29,7 @@ import {
   type CheckerView,
   type ClusterEvent,
   type ClusterView,
+  type EngineView,
   type EventKind,
   type HistoryOp,
   type LabAction,
@@ -71,6 +72,15 @@ import {
   type LabSchedule,
   type LabScheduleAction,
 } from './lab-schedule';
+
+/** LAB_ENGINE: raftdeck's own core on the simulated network; everything is available. */
+const LAB_ENGINE: EngineView = Object.freeze({
+  kind: 'raftdeck',
+  version: '',
+  mode: 'lab',
+  unavailable: Object.freeze({}),
+  endpoints: [],
+}) as EngineView;
 
 /** LabHost: what the lab needs from the place it runs in (Node, a browser Web Worker, a test). */
 export interface LabHost {
@@ -980,6 +990,7 @@ function openLab(options: LabDashboardOptions): { lab: LabDashboard; sim: SimClu
         scenario: scenario ? { ...scenario, steps: scenario.steps.map((s) => ({ ...s })) } : null,
       },
       lab: labView(),
+      engine: LAB_ENGINE,
     });
   };
 

@@ -38,8 +38,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
 
   const hosted = (running.hosted = await hostCluster({ dir, nodes: 3 }));
-  await waitHealthy(hosted.sup, 30_000);
-  const dashboard = (running.dashboard = new ClusterDashboard(hosted.sup));
+  await waitHealthy(hosted.sup!, 30_000);
+  const dashboard = (running.dashboard = new ClusterDashboard(hosted.engine));
   const token = createSessionToken();
   const web = (running.web = await startWebServer({
     api: dashboard,
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     token,
     staticDir,
   }));
-  const view = hosted.sup.view();
+  const view = hosted.engine.view();
   process.stdout.write(
     `${JSON.stringify({
       event: 'ready',

@@ -16,6 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterDashboard } from '../../main/cluster/dashboard';
+import { RaftdeckEngine } from '../../main/cluster/raftdeck-engine';
 import { FileRecording } from '../../main/cluster/recording/file-recording';
 import type { Recording } from '../../main/cluster/recording/recording';
 import { RecordingReader } from '../../main/cluster/recording/recording-reader';
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     messages: (f, t, l) => file.messages(f, t, l),
     close: () => file.close(),
   };
-  const api = new ClusterDashboard(sup, rec);
+  const api = new ClusterDashboard(new RaftdeckEngine(sup), rec);
   await api.startWorkload({
     clients: 4,
     rate: 200,

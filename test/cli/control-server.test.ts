@@ -8,7 +8,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Supervisor } from '../../main/cluster/supervisor';
+import type { ClusterEngine } from '../../main/cluster/engine';
+import { RAFTDECK_ENGINE } from '../../main/contract/view';
 import { CONTROL_FILE, writePrivate } from '../../main/cli/cluster-files';
 import { controlCall } from '../../main/cli/control-client';
 import {
@@ -24,18 +25,23 @@ afterEach(async () => {
 });
 
 /** fakeSupervisor: while held, heal waits until released, so commands can be kept running. */
-function fakeSupervisor(): { sup: Supervisor; healed: () => number; hold: (on: boolean) => void } {
+function fakeSupervisor(): {
+  sup: ClusterEngine;
+  healed: () => number;
+  hold: (on: boolean) => void;
+} {
   let healed = 0;
   let waiting: (() => void)[] = [];
   let hold = false;
   const sup = {
+    engineView: () => RAFTDECK_ENGINE,
     heal: () =>
       new Promise<void>((resolve) => {
         healed += 1;
         if (hold) waiting.push(resolve);
         else resolve();
       }),
-  } as unknown as Supervisor;
+  } as unknown as ClusterEngine;
   return {
     sup,
     healed: () => healed,
@@ -49,7 +55,7 @@ function fakeSupervisor(): { sup: Supervisor; healed: () => number; hold: (on: b
 }
 
 async function start(
-  sup: Supervisor,
+  sup: ClusterEngine,
   limits: Partial<ControlLimits>,
 ): Promise<{ control: ControlServer; dir: string }> {
   const control = await startControlServer(sup, { limits });
@@ -83,6 +89,7 @@ describe('the pace command of the control port', () => {
     const calls: [number, boolean][] = [];
     let pace = { pace: 1, fastFailover: true };
     const sup = {
+      engineView: () => RAFTDECK_ENGINE,
       setPace: async (p: number, ff: boolean) => {
         calls.push([p, ff]);
         pace = { pace: p, fastFailover: ff };
@@ -90,7 +97,7 @@ describe('the pace command of the control port', () => {
       get pace() {
         return pace;
       },
-    } as unknown as Supervisor;
+    } as unknown as ClusterEngine;
     const { dir } = await start(sup, {});
     const r = await controlCall(dir, { cmd: 'pace', args: { pace: 20, fastFailover: false } });
     expect(r.ok).toBe(true);

@@ -8,10 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAdmin } from '../../main/cluster/admin-link';
 import { Supervisor, type SupervisorOptions } from '../../main/cluster/supervisor';
+import { RaftdeckEngine } from '../../main/cluster/raftdeck-engine';
 
 /** TestCluster is a started supervisor and the means to tear it down. */
 export interface TestCluster {
   sup: Supervisor;
+  /** engine: the same cluster through the engine seam. */
+  engine: RaftdeckEngine;
   dir: string;
   /** pids: every node pid seen while the cluster ran. */
   pids: Set<number>;
@@ -58,5 +61,5 @@ export async function startCluster(
     await teardown();
     throw e;
   }
-  return { sup, dir, pids, teardown };
+  return { sup, engine: new RaftdeckEngine(sup), dir, pids, teardown };
 }

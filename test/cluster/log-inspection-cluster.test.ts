@@ -30,7 +30,7 @@ describe('logEntries on a real cluster', () => {
   it("shows a cut-off leader's unreplicated write as a conflict, then replaced after healing", async () => {
     const c: TestCluster = await startCluster('log-conflict');
     cleanups.push(() => c.teardown());
-    const api = new ClusterDashboard(c.sup);
+    const api = new ClusterDashboard(c.engine);
     cleanups.push(() => api.close());
     const old = await until('a leader', () => c.sup.view().leader || undefined);
     await api.kvPut('k-before', 'v-before');

@@ -4,17 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { ScenarioControl } from '../../main/cluster/scenarios/control';
 import type { Scenario } from '../../main/cluster/scenarios/context';
 import { Runner } from '../../main/cluster/scenarios/runner';
-import type { Supervisor } from '../../main/cluster/supervisor';
+import type { ClusterEngine } from '../../main/cluster/engine';
 import type { ClusterView, ScenarioRun } from '../../main/contract/view';
 
-function standIn(pace: number): Supervisor {
+function standIn(pace: number): ClusterEngine {
   return {
-    manifest: { timing: { tickMs: 10, heartbeatMs: 50, electionMs: 500 } },
+    timing: { heartbeatMs: 50, electionMs: 500 },
     view: () => ({ nodes: [], leader: 0 }) as unknown as ClusterView,
     pace: { pace, fastFailover: false },
     setScenario: () => undefined,
     event: () => undefined,
-  } as unknown as Supervisor;
+  } as unknown as ClusterEngine;
 }
 
 const sc: Scenario = {

@@ -63,7 +63,7 @@ describe.sequential('every scenario on one real 3-node cluster', () => {
   }, 60_000);
 
   it('refuses an unknown scenario, naming the known ones', async () => {
-    await expect(runScenario(c.sup, 'no-such')).rejects.toThrow(
+    await expect(runScenario(c.engine, 'no-such')).rejects.toThrow(
       /no scenario named 'no-such'; known: leader-crash, minority-partition/,
     );
   });
@@ -73,7 +73,7 @@ describe.sequential('every scenario on one real 3-node cluster', () => {
       const seen: string[] = [];
       const off = c.sup.onView((v) => seen.push(`${v.scenario?.name}:${v.scenario?.state}`));
       const before = events.length;
-      const run = await runScenario(c.sup, s.name);
+      const run = await runScenario(c.engine, s.name);
       off();
       expect(run.state, failed(run)).toBe('passed');
       expect(run.steps.every((x) => x.state === 'done')).toBe(true);

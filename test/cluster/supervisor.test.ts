@@ -6,7 +6,7 @@ import type { ClusterEvent, ClusterView } from '../../main/contract/view';
 import { connectAdmin } from '../../main/cluster/admin-link';
 import { check } from '../../main/cluster/checker/porcupine';
 import { Supervisor } from '../../main/cluster/supervisor';
-import { Workload } from '../../main/cluster/workload';
+import { raftdeckSessions, Workload } from '../../main/cluster/workload';
 import { KvClient } from '../../main/node/client';
 import { addNode, removeNode, replaceNode, transferLeader } from '../../main/cluster/workflows';
 
@@ -271,11 +271,14 @@ describe('Supervisor on real node processes', () => {
   it('runs a workload whose history is linearizable, through a leader kill', async () => {
     const s = await started();
     await until('a leader', () => s.view().leader);
-    const wl = new Workload(() => s.view().nodes.map((n) => n.addresses.client), {
-      clients: 6,
-      keys: 5,
-      seconds: 0,
-    });
+    const wl = new Workload(
+      raftdeckSessions(() => s.view().nodes.map((n) => n.addresses.client)),
+      {
+        clients: 6,
+        keys: 5,
+        seconds: 0,
+      },
+    );
     wl.start();
     await sleep(1500);
     await s.kill(s.view().leader);
@@ -285,10 +288,13 @@ describe('Supervisor on real node processes', () => {
     const v = check(wl.history, { timeoutMs: 20_000 });
     expect(v.result).toBe('ok');
     // A second run on the same cluster meets none of the first run's values: its keys are its own.
-    const again = new Workload(() => s.view().nodes.map((n) => n.addresses.client), {
-      clients: 4,
-      keys: 5,
-    });
+    const again = new Workload(
+      raftdeckSessions(() => s.view().nodes.map((n) => n.addresses.client)),
+      {
+        clients: 4,
+        keys: 5,
+      },
+    );
     again.start();
     await sleep(1000);
     await again.stop();

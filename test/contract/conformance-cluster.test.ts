@@ -10,7 +10,7 @@ describeConformance(
   async () => {
     const c = await startCluster('conformance');
     // recording into the cluster's folder, as serve and the app do
-    const api = new ClusterDashboard(c.sup, openClusterRecording(c.sup));
+    const api = new ClusterDashboard(c.engine, openClusterRecording(c.engine));
     return {
       api,
       dispose: async () => {

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAdmin } from '../../main/cluster/admin-link';
 import { ClusterDashboard } from '../../main/cluster/dashboard';
 import { Supervisor } from '../../main/cluster/supervisor';
+import { RaftdeckEngine } from '../../main/cluster/raftdeck-engine';
 import type { NodeId } from '../../main/contract/view';
 import { createSessionToken, startWebServer } from '../../main/web/server';
 import type { WebServer } from '../../main/web/server';
@@ -90,7 +91,7 @@ describe.skipIf(!haveChromium)('the Topology view at 20× pace against real node
       snapshotChunkBytes: 256 * 1024,
     });
     await sup.start();
-    api = new ClusterDashboard(sup);
+    api = new ClusterDashboard(new RaftdeckEngine(sup));
     server = await startWebServer({
       api,
       pushes: api,

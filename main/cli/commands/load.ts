@@ -16,12 +16,13 @@ async function run(args: ParsedArgs): Promise<number> {
   const cas = args.number('cas')!;
   if (reads + cas > 1)
     throw new UsageError(`--reads (${reads}) plus --cas (${cas}) must be at most 1`);
-  const [{ historyToJson }, { check }, { Workload }, { KvClient, KvError }] = await Promise.all([
-    import('../../cluster/checker/history'),
-    import('../../cluster/checker/porcupine'),
-    import('../../cluster/workload'),
-    import('../../node/client'),
-  ]);
+  const [{ historyToJson }, { check }, { Workload, raftdeckSessions }, { KvClient, KvError }] =
+    await Promise.all([
+      import('../../cluster/checker/history'),
+      import('../../cluster/checker/porcupine'),
+      import('../../cluster/workload'),
+      import('../../node/client'),
+    ]);
   const historyFile = args.string('history');
   const json = args.flag('json');
   const ep = clientEndpoints(args);
@@ -46,7 +47,7 @@ async function run(args: ParsedArgs): Promise<number> {
 
   const lines = new SampleLines();
   const wl: Workload = new Workload(
-    () => ep.addresses,
+    raftdeckSessions(() => ep.addresses),
     {
       clients: args.number('clients')!,
       seconds,

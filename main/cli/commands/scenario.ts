@@ -102,10 +102,10 @@ async function run(args: ParsedArgs): Promise<number> {
           }
         : { dir, pace },
     );
-    const sup = hosted.sup;
+    const sup = hosted.engine;
     if (json)
       process.stdout.write(
-        `${JSON.stringify({ event: 'started', scenario: info.name, dir, clusterId: sup.manifest.clusterId })}\n`,
+        `${JSON.stringify({ event: 'started', scenario: info.name, dir, clusterId: sup.clusterId })}\n`,
       );
     if (args.flag('verbose')) {
       const print = (e: ClusterEvent): void => {

@@ -47,7 +47,7 @@ export async function serveDashboard(
       record: false,
     });
     // The dashboard records into the cluster's folder (so time travel covers earlier runs).
-    const dashboard = new ClusterDashboard(hosted.sup, openClusterRecording(hosted.sup));
+    const dashboard = new ClusterDashboard(hosted.engine, openClusterRecording(hosted.engine));
     const running = hosted;
     const server = await serveApi({
       api: dashboard,
@@ -63,7 +63,7 @@ export async function serveDashboard(
     const webServer = server;
     hosted.control.addStats('web', () => webServer.stats());
     process.stdout.write(
-      `raftdeck dashboard: ${server.url}\ncluster ${hosted.sup.manifest.clusterId} in ${dir}; Ctrl-C to stop\n`,
+      `raftdeck dashboard: ${server.url}\ncluster ${hosted.engine.clusterId} in ${dir}; Ctrl-C to stop\n`,
     );
     onUrl?.(server.url);
     const sig = await signal.promise;

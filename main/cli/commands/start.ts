@@ -16,15 +16,15 @@ const line = (o: unknown): void => {
 
 /** startedLine is the first JSON line: the cluster and every node's pid and addresses. */
 function startedLine(h: HostedCluster): Record<string, unknown> {
-  const v = h.sup.view();
+  const v = h.engine.view();
   return {
     event: 'started',
     clusterId: v.clusterId,
     dir: v.dataDir,
     pid: process.pid,
     control: `127.0.0.1:${h.control.port}`,
-    timing: h.sup.manifest.timing,
-    pace: h.sup.pace,
+    timing: h.engine.timing,
+    pace: h.engine.pace,
     nodes: v.nodes.map((n) => ({
       id: n.id,
       pid: n.process.pid,
@@ -39,11 +39,11 @@ function startedLine(h: HostedCluster): Record<string, unknown> {
 function runJson(h: HostedCluster): () => void {
   line(startedLine(h));
   const printEvent = (e: ClusterEvent): void => line({ event: 'cluster-event', ...e });
-  for (const e of h.sup.allEvents()) printEvent(e);
-  const offEvent = h.sup.onEvent(printEvent);
+  for (const e of h.engine.allEvents()) printEvent(e);
+  const offEvent = h.engine.onEvent(printEvent);
   let last = '';
   const tick = (): void => {
-    const v = h.sup.view();
+    const v = h.engine.view();
     const body = {
       state: v.state,
       leader: v.leader,
@@ -69,8 +69,8 @@ function runJson(h: HostedCluster): () => void {
 /** runTable redraws the status table about four times a second on the terminal's alternate screen. */
 function runTable(h: HostedCluster): () => void {
   const out = process.stdout;
-  const recent: ClusterEvent[] = h.sup.allEvents().slice(-50);
-  const offEvent = h.sup.onEvent((e) => {
+  const recent: ClusterEvent[] = h.engine.allEvents().slice(-50);
+  const offEvent = h.engine.onEvent((e) => {
     recent.push(e);
     if (recent.length > 50) recent.shift();
   });
@@ -78,7 +78,7 @@ function runTable(h: HostedCluster): () => void {
   process.on('exit', restore);
   out.write('\x1b[?1049h\x1b[?25l');
   const draw = (): void => {
-    const v = h.sup.view();
+    const v = h.engine.view();
     const width = out.columns || 100;
     const height = out.rows || 30;
     const leader = v.leader ? `leader ${v.leader}` : 'no leader';

@@ -5,19 +5,14 @@
  * limit 0, or when the folder's recording cannot be opened, the run's history is kept in memory
  * only, and an event says which and why.
  */
-import type { Supervisor } from '../supervisor';
-import { DEFAULT_LIMIT_MIB, FileRecording } from './file-recording';
+import type { ClusterEngine } from '../engine';
+import { FileRecording } from './file-recording';
 import { MemoryRecording } from './memory-recording';
 import type { Recording } from './recording';
 
-/** recordLimitMiBOf: the cluster's record limit in MiB (the default when cluster.json has none). */
-export function recordLimitMiBOf(sup: Supervisor): number {
-  return sup.manifest.recordLimitMiB ?? DEFAULT_LIMIT_MIB;
-}
-
 /** openClusterRecording opens the recording of the started cluster `sup`. */
-export function openClusterRecording(sup: Supervisor): Recording {
-  const limit = recordLimitMiBOf(sup);
+export function openClusterRecording(sup: ClusterEngine): Recording {
+  const limit = sup.recordLimitMiB;
   if (limit === 0) {
     sup.event(
       null,
@@ -28,7 +23,7 @@ export function openClusterRecording(sup: Supervisor): Recording {
   }
   try {
     return new FileRecording(sup.dir, {
-      clusterId: sup.manifest.clusterId,
+      clusterId: sup.clusterId,
       limitBytes: limit * (1 << 20),
       onNote: (message) => sup.event(null, 'storage', message),
     });

@@ -7,14 +7,14 @@
 import type {
   ClusterEvent,
   ClusterView,
+  EngineKind,
   NodeView,
   ScenarioRun,
   WorkflowView,
   WorkloadOptions,
 } from '../../contract/view';
 import type { NodeId } from '../../raft/types';
-import type { Supervisor } from '../supervisor';
-import type { addNode, removeNode, transferLeader } from '../workflows';
+import type { ClusterEngine } from '../engine';
 import type { Workload } from '../workload';
 
 /** ScenarioFailure: an expectation of a scenario did not hold; the message says which and why. */
@@ -33,7 +33,8 @@ export type ViewPredicate<T> = (v: ClusterView) => T | false | null | undefined 
 
 /** ScenarioContext is what a scenario's code works with. */
 export interface ScenarioContext {
-  readonly sup: Supervisor;
+  /** sup: the cluster engine the scenario runs on (faults, membership workflows, the view). */
+  readonly sup: ClusterEngine;
   /**
    * electionMs: the cluster's election timeout at real time; expectations are stated in multiples
    * of it, and every wait (waitFor, holds, waitLeader) lasts pace() times longer.
@@ -41,12 +42,6 @@ export interface ScenarioContext {
   readonly electionMs: number;
   /** pace: the cluster's current pace (1 = real time). */
   pace(): number;
-  /** workflows: the membership workflows, each returning {wf, run}. */
-  readonly workflows: {
-    addNode: typeof addNode;
-    removeNode: typeof removeNode;
-    transferLeader: typeof transferLeader;
-  };
   /** step narrates and times one step; a thrown error fails it and ends the scenario. */
   step(text: string, fn: StepFn): Promise<void>;
   /** note updates the detail of the step in progress. */
@@ -95,6 +90,11 @@ export interface Scenario {
   description: string;
   /** plan lists the step texts up front, so a run shows them as pending from the start. */
   plan?: string[];
+  /**
+   * engines: the engines the scenario makes sense on, each with what it needs (default: every
+   * engine that has the features it uses); on any other it is listed as unavailable.
+   */
+  engines?: readonly EngineKind[];
   run(ctx: ScenarioContext): Promise<void>;
 }
 
@@ -105,7 +105,7 @@ export interface Scenario {
  * Every change of a run's state, steps or details is followed by publishRun, so the view shows it
  * within one push; nothing else hands the supervisor the view's scenario.
  */
-export function publishRun(sup: Supervisor, run: ScenarioRun): void {
+export function publishRun(sup: ClusterEngine, run: ScenarioRun): void {
   sup.setScenario(run);
 }
 

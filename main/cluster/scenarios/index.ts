@@ -6,8 +6,8 @@
  * scenario restores the cluster when it ends (network healed, paused nodes resumed, stopped nodes
  * restarted, as many voters as before), so scenarios can run back to back.
  */
-import type { ScenarioInfo, ScenarioRun, StepState } from '../../contract/view';
-import type { Supervisor } from '../supervisor';
+import type { EngineKind, ScenarioInfo, ScenarioRun, StepState } from '../../contract/view';
+import type { ClusterEngine } from '../engine';
 import { addRemoveUnderLoad } from './add-remove-under-load';
 import { publishRun, secs, type Scenario } from './context';
 import type { ScenarioControl } from './control';
@@ -32,9 +32,17 @@ export const SCENARIOS: Scenario[] = [
   leadershipTransfer,
 ];
 
-/** listScenarios describes every scenario (name, title, what it expects). */
-export function listScenarios(): ScenarioInfo[] {
-  return SCENARIOS.map((s) => ({ name: s.name, title: s.title, description: s.description }));
+/** scenariosFor: the scenarios that make sense on `engine` (every one when not given). */
+const scenariosFor = (engine?: EngineKind): Scenario[] =>
+  SCENARIOS.filter((s) => engine === undefined || !s.engines || s.engines.includes(engine));
+
+/** listScenarios describes every scenario for `engine` (name, title, what it expects). */
+export function listScenarios(engine?: EngineKind): ScenarioInfo[] {
+  return scenariosFor(engine).map((s) => ({
+    name: s.name,
+    title: s.title,
+    description: s.description,
+  }));
 }
 
 /**
@@ -46,15 +54,20 @@ export function listScenarios(): ScenarioInfo[] {
  * of the run is stated for real time and lasts `pace` times longer on a slowed-down cluster.
  */
 export async function runScenario(
-  sup: Supervisor,
+  sup: ClusterEngine,
   name: string,
   control?: ScenarioControl,
 ): Promise<ScenarioRun> {
-  const sc = SCENARIOS.find((s) => s.name === name);
+  const kind = sup.engineView().kind;
+  const known = scenariosFor(kind);
+  const sc = known.find((s) => s.name === name);
   if (!sc) {
-    throw new Error(
-      `no scenario named '${name}'; known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
-    );
+    const elsewhere = SCENARIOS.find((s) => s.name === name);
+    if (elsewhere)
+      throw new Error(
+        `scenario '${name}' needs ${elsewhere.engines!.join(' or ')}; on ${kind}: ${known.map((s) => s.name).join(', ')}`,
+      );
+    throw new Error(`no scenario named '${name}'; known: ${known.map((s) => s.name).join(', ')}`);
   }
   if (sup.state !== 'running') throw new Error(`the cluster is ${sup.state}; start it first`);
   const run: ScenarioRun = {

@@ -1,4 +1,5 @@
 import type { ClusterView } from '../../contract/view';
+import { supervisorOf } from '../raftdeck-engine';
 import { agreedLeader, type Scenario, type ScenarioContext } from './context';
 
 /** laggingSnapshot: a stopped follower falls behind the leader's compacted log; InstallSnapshot. */
@@ -8,6 +9,8 @@ export const laggingSnapshot: Scenario = {
   description:
     'Stop a follower and write until the leader has compacted its log past it. Expect: on restart ' +
     'the leader sends it a snapshot (InstallSnapshot), it installs it and catches up.',
+  // It watches the leader's first log index, which only raftdeck's nodes report.
+  engines: ['raftdeck'],
   plan: [
     'A healthy cluster with one leader',
     'Stop a follower',
@@ -31,7 +34,8 @@ export const laggingSnapshot: Scenario = {
       return `stopped node ${f}; the leader has it at index ${match}`;
     });
     await ctx.step('Write until the leader compacts its log past it', async () => {
-      const every = ctx.sup.manifest.snapshotEntries;
+      const sup = supervisorOf(ctx.sup);
+      const every = sup.manifest.snapshotEntries;
       const leaderRaft = (v: ClusterView) =>
         v.nodes.find((n) => n.id === (agreedLeader(v) || v.leader))?.raft ?? null;
       const compacted = (v: ClusterView): boolean => {
@@ -50,7 +54,7 @@ export const laggingSnapshot: Scenario = {
         // default of 10 000, or none), ask the leader for one, so the step takes seconds.
         if ((every === 0 || every > 2000) && written >= 1500 && written - asked >= 1000) {
           asked = written;
-          const r = await ctx.sup.admin(ctx.leader()).call<{ index: number }>('snapshot');
+          const r = await sup.admin(ctx.leader()).call<{ index: number }>('snapshot');
           ctx.note(`${written} writes; asked the leader for a snapshot: ${r.index}`);
         } else {
           ctx.note(

@@ -33,7 +33,7 @@ export const leadershipTransfer: Scenario = {
       )[0]!;
       const mark = ctx.mark();
       const at = Date.now();
-      const { run } = await ctx.workflows.transferLeader(ctx.sup, target);
+      const { run } = await ctx.sup.transferLeader(target);
       const r = await run;
       ctx.expect(r.state === 'done', `the transfer to node ${target} failed: ${r.error}`);
       took = ledAt(ctx, target, mark) - at;

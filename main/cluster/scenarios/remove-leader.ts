@@ -25,7 +25,7 @@ export const removeLeader: Scenario = {
       return `node ${old} leads term ${ctx.node(old).raft!.term}; voters [${ctx.voters().join(',')}]`;
     });
     await ctx.step('Remove the leader', async () => {
-      const { run } = await ctx.workflows.removeNode(ctx.sup, old);
+      const { run } = await ctx.sup.removeNode(old);
       const r = await run;
       ctx.expect(r.state === 'done', `removing node ${old} failed: ${r.error}`);
       const exited = r.steps.find((s) => s.name === 'node exited');
@@ -33,7 +33,7 @@ export const removeLeader: Scenario = {
         exited && /^exited/.test(exited.detail),
         `node ${old} did not exit by itself (${exited?.detail ?? 'no exit step'})`,
       );
-      ctx.expect(!ctx.sup.nodes.has(old), `node ${old} is still managed`);
+      ctx.expect(!ctx.view().nodes.some((n) => n.id === old), `node ${old} is still managed`);
       return `node ${old} removed; it ${exited.detail}`;
     });
     await ctx.step('A new leader among the rest', async () => {
@@ -56,10 +56,10 @@ export const removeLeader: Scenario = {
     await ctx.step('Add a fresh node to restore the voter count', async () => {
       const details: string[] = [];
       while (ctx.voters().length < count) {
-        const { wf, run } = await ctx.workflows.addNode(ctx.sup);
+        const { view, run } = await ctx.sup.addNode();
         const r = await run;
-        ctx.expect(r.state === 'done', `adding node ${wf.view.node} failed: ${r.error}`);
-        details.push(`node ${wf.view.node}`);
+        ctx.expect(r.state === 'done', `adding node ${view.node} failed: ${r.error}`);
+        details.push(`node ${view.node}`);
       }
       return `added ${details.join(', ') || 'none'}; voters [${ctx.voters().join(',')}]`;
     });

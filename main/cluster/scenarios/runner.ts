@@ -4,10 +4,8 @@
  * workflows) and restores the cluster when the scenario ends.
  */
 import type { ScenarioRun } from '../../contract/view';
-import { KvClient } from '../../node/client';
 import type { NodeId } from '../../raft/types';
-import type { Supervisor } from '../supervisor';
-import { addNode, removeNode, transferLeader } from '../workflows';
+import type { ClusterEngine, KvSession } from '../engine';
 import { Workload } from '../workload';
 import type { ScenarioControl } from './control';
 import {
@@ -34,16 +32,16 @@ export class Runner {
   readonly ctx: ScenarioContext;
   private current: ScenarioRun['steps'][number] | undefined;
   private readonly deferred: (() => Promise<void> | void)[] = [];
-  private readonly clients = new Map<string, KvClient>();
+  private readonly clients = new Map<string, KvSession>();
   private readonly startVoters: number;
 
   constructor(
-    private readonly sup: Supervisor,
+    private readonly sup: ClusterEngine,
     private readonly sc: Scenario,
     private readonly run: ScenarioRun,
     private readonly control?: ScenarioControl,
   ) {
-    const electionMs = sup.manifest.timing.electionMs;
+    const electionMs = sup.timing.electionMs;
     const v0 = sup.view();
     const l0 = v0.nodes.find((n) => n.id === v0.leader)?.raft;
     this.startVoters = l0 ? l0.voters.length : v0.nodes.length;
@@ -51,7 +49,6 @@ export class Runner {
       sup,
       electionMs,
       pace: () => sup.pace.pace,
-      workflows: { addNode, removeNode, transferLeader },
       step: (text, fn) => this.step(text, fn),
       note: (detail) => {
         if (this.current) {
@@ -111,7 +108,7 @@ export class Runner {
       writeMany: (count, prefix, concurrency = 8) => this.writeMany(count, prefix, concurrency),
       workload: (options) =>
         new Workload(
-          () => this.endpoints(),
+          (clientId, timeoutMs) => sup.kvSession({ clientId, timeoutMs }),
           options,
           // Each sample marks the view changed, as every other step of the run does.
           () => publishRun(sup, run),
@@ -188,21 +185,19 @@ export class Runner {
     return v.nodes.filter((n) => n.membership === 'voter').map((n) => n.id);
   }
 
-  private endpoints(): string[] {
-    return this.sup
+  /** client is a session over every member, or pinned to one member. */
+  private client(via?: NodeId): KvSession {
+    if (via !== undefined) this.ctx.node(via);
+    const members = this.sup
       .view()
       .nodes.filter((n) => n.membership !== 'removed')
-      .map((n) => n.addresses.client);
-  }
-
-  /** client is a KvClient over every node's client address, or pinned to one node. */
-  private client(via?: NodeId): KvClient {
-    const endpoints = via ? [this.ctx.node(via).addresses.client] : this.endpoints();
-    const key = endpoints.join(',');
+      .map((n) => n.addresses.client)
+      .join(',');
+    const key = via !== undefined ? `via ${via}` : members;
     let c = this.clients.get(key);
     if (!c) {
-      c = new KvClient({
-        endpoints,
+      c = this.sup.kvSession({
+        via,
         // Slowed down, a write takes as many more round trips' time (and elections as long).
         timeoutMs: 10_000 * this.sup.pace.pace,
         clientId: `scenario-${this.sc.name}-${this.clients.size}-${Date.now()}`,
@@ -248,10 +243,10 @@ export class Runner {
     if (!cleared.summary.startsWith('no fault')) did.push(cleared.summary.replace(/\.$/, ''));
     await this.ctx.waitLeader('a leader after restoring', 30_000);
     while (this.voters().length < this.startVoters) {
-      const { wf, run } = await addNode(sup);
+      const { view, run } = await sup.addNode();
       const r = await run;
       if (r.state !== 'done') throw new ScenarioFailure(`could not add a node: ${r.error}`);
-      did.push(`added node ${wf.view.node}`);
+      did.push(`added node ${view.node}`);
     }
     await this.waitFor(
       'every node to run, follow one leader and catch up',

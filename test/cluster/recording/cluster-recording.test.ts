@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openClusterRecording } from '../../../main/cluster/recording/cluster-recording';
-import { FileRecording } from '../../../main/cluster/recording/file-recording';
+import { DEFAULT_LIMIT_MIB, FileRecording } from '../../../main/cluster/recording/file-recording';
 import { MemoryRecording } from '../../../main/cluster/recording/memory-recording';
-import type { Supervisor } from '../../../main/cluster/supervisor';
+import type { ClusterEngine } from '../../../main/cluster/engine';
 import type { EventKind } from '../../../main/contract/view';
 import { T0, view } from './recording-fixtures';
 
@@ -19,16 +19,17 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** standIn: the parts of a started Supervisor that openClusterRecording uses. */
-function standIn(recordLimitMiB?: number): { sup: Supervisor; events: [EventKind, string][] } {
+/** standIn: the parts of a started cluster engine that openClusterRecording uses. */
+function standIn(recordLimitMiB?: number): { sup: ClusterEngine; events: [EventKind, string][] } {
   const dir = mkdtempSync(join(tmpdir(), 'raftdeck-clrec-'));
   dirs.push(dir);
   const events: [EventKind, string][] = [];
   const sup = {
     dir,
-    manifest: { clusterId: 'raftdeck-c1', recordLimitMiB },
+    clusterId: 'raftdeck-c1',
+    recordLimitMiB: recordLimitMiB ?? DEFAULT_LIMIT_MIB,
     event: (_node: null, kind: EventKind, message: string) => events.push([kind, message]),
-  } as unknown as Supervisor;
+  } as unknown as ClusterEngine;
   return { sup, events };
 }
 

@@ -36,11 +36,10 @@ afterAll(async () => {
 describe('a recording of a real cluster', () => {
   it('replays from disk what it was given, across a workload and a kill -9 of the leader', async () => {
     cluster = await startCluster('recording', { recordLimitMiB: 64 });
-    const sup = cluster.sup;
     expect(JSON.parse(readFileSync(join(cluster.dir, 'cluster.json'), 'utf8')).recordLimitMiB).toBe(
       64,
     );
-    const file = openClusterRecording(sup);
+    const file = openClusterRecording(cluster.engine);
     expect(file).toBeInstanceOf(FileRecording);
     // what the recording is given, copied when it is given
     const given: ClusterView[] = [];
@@ -57,7 +56,7 @@ describe('a recording of a real cluster', () => {
       messages: (f, t, l) => file.messages(f, t, l),
       close: () => file.close(),
     };
-    const api = new ClusterDashboard(sup, tap);
+    const api = new ClusterDashboard(cluster.engine, tap);
     let latest: ClusterView = await api.getView();
     const off = api.onView((v) => (latest = v));
     try {
