@@ -3,7 +3,11 @@ import type { StepState, WorkflowKind, WorkflowStep, WorkflowView } from '../con
 import type { NodeStatus } from '../node/node-api';
 import type { NodeId } from '../raft/types';
 import { formatBytes } from '../view/format';
+import type { ClusterEngine } from './engine';
 import type { Managed, Supervisor } from './supervisor';
+
+/** WorkflowHost: where a workflow shows its steps (the view) and tells its end (the events). */
+export type WorkflowHost = Pick<ClusterEngine, 'putWorkflow' | 'event'>;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -35,13 +39,13 @@ interface AdminCallError extends Error {
   detail?: string;
 }
 
-/** Workflow tracks one membership change as visible steps, stored in the supervisor's view. */
+/** Workflow tracks one membership change as visible steps, stored in the engine's view. */
 export class Workflow {
   readonly view: WorkflowView;
   private cur = -1;
 
   constructor(
-    private readonly sup: Supervisor,
+    private readonly sup: WorkflowHost,
     kind: WorkflowKind,
     node: NodeId,
     steps: string[],
