@@ -66,6 +66,22 @@ export class ManifestError extends Error {
   }
 }
 
+/**
+ * folderEngine: the engine of the cluster the folder holds (cluster.json's `engine`, raftdeck's
+ * own nodes when it has none), or undefined for a folder without a cluster. It does not check
+ * the rest of the file: the engine's own loader does.
+ */
+export function folderEngine(dir: string): 'raftdeck' | 'etcd' | undefined {
+  const file = manifestPath(dir);
+  if (!existsSync(file)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { engine?: unknown };
+    return m.engine === 'etcd' ? 'etcd' : 'raftdeck';
+  } catch {
+    return 'raftdeck';
+  }
+}
+
 export function manifestPath(dir: string): string {
   return join(dir, 'cluster.json');
 }
@@ -79,6 +95,11 @@ export function loadManifest(dir: string): ClusterManifest | undefined {
     m = JSON.parse(readFileSync(file, 'utf8')) as ClusterManifest;
   } catch (e) {
     throw new ManifestError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if ((m as { engine?: unknown }).engine === 'etcd') {
+    throw new ManifestError(
+      `${file} holds an etcd cluster, not raftdeck's own nodes: start it with --engine etcd`,
+    );
   }
   if (m.format !== 1 || typeof m.clusterId !== 'string' || !Array.isArray(m.nodes)) {
     throw new ManifestError(`${file} is not a raftdeck cluster manifest (format 1)`);

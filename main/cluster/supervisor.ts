@@ -1,20 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
-  CheckerView,
-  ClusterEvent,
   ClusterView,
-  EventKind,
   LinkDetail,
   LinkRule,
   MessageBatch,
   PaceView,
-  ScenarioRun,
   TypeCounts,
-  WorkflowView,
-  WorkloadView,
 } from '../contract/view';
 import { checkBoundFlags } from '../node/flags';
 import type { NodeEvent, NodeStatus } from '../node/node-api';
@@ -37,18 +30,17 @@ import {
 } from './manifest';
 import {
   DEFAULT_THRESHOLDS,
-  IDLE_CHECKER,
   electedLeader,
   projectView,
   type MemberInput,
   type ProjectionInput,
-  type ViewParts,
 } from '../view/projection';
 import { describeCleared } from '../view/faults';
 import { checkPace, describePace } from '../view/pace';
 import { linkKey, REAL_TIME } from '../view/topology';
 import { sentToPeers, TrafficMeter } from '../view/traffic';
 import type { TypeCounters as PeerTypeCounters } from '../node/transport/stats';
+import { EngineBase } from './engine-base';
 import { FaultModel } from './fault-model';
 import { narrate } from './narration';
 import { defaultNodeCommand, type NodeCommand } from './node-command';
@@ -130,7 +122,7 @@ export class SupervisorError extends Error {
  * and carries out faults. It stops everything it started on stop(), and the nodes themselves exit
  * if the supervisor dies (they hold an IPC channel to it).
  */
-export class Supervisor extends EventEmitter {
+export class Supervisor extends EngineBase {
   readonly dir: string;
   readonly token = randomBytes(24).toString('hex');
   manifest!: ClusterManifest;
@@ -145,30 +137,14 @@ export class Supervisor extends EventEmitter {
   /** pendingTraces, pendingSkipped: sampled messages not yet pushed (see flushMessages). */
   private pendingTraces: MessageTrace[] = [];
   private pendingSkipped: Record<string, number> = {};
-  private version = 0;
-  private eventSeq = 0;
-  private readonly events: ClusterEvent[] = [];
   private readonly command: NodeCommand;
   /** peerSecret: the cluster's peer secret, given to every node before it starts. */
   private peerSecret: Buffer | undefined;
-  private pushTimer: NodeJS.Timeout | undefined;
-  private lastPushed = -1;
   /** lockFile: the cluster folder's lock, held from start() to stop(). */
   private lockFile: string | undefined;
-  /**
-   * viewParts: what workflows, the workload, the checker and scenarios contribute to the view.
-   * Only the setters below change them (each a copy, and each marks the view changed).
-   */
-  private readonly viewParts: ViewParts = {
-    workflows: [],
-    workload: null,
-    checker: { ...IDLE_CHECKER },
-    scenario: null,
-  };
 
   constructor(readonly options: SupervisorOptions) {
     super();
-    this.setMaxListeners(100);
     this.dir = resolve(options.dir);
     this.command = options.command ?? defaultNodeCommand();
     const p = options.pace ?? REAL_TIME;
@@ -183,40 +159,6 @@ export class Supervisor extends EventEmitter {
   /** partitions: the groups that cannot talk across, or null. */
   get partitions(): NodeId[][] | null {
     return this.faults.partitions;
-  }
-
-  /** parts: the current view parts (read only; change them through the setters). */
-  get parts(): Readonly<ViewParts> {
-    return this.viewParts;
-  }
-
-  /** putWorkflow adds or updates a workflow's view (a copy; the latest 20 are kept). */
-  putWorkflow(w: WorkflowView): void {
-    const copy = { ...w, steps: w.steps.map((st) => ({ ...st })) };
-    const list = this.viewParts.workflows;
-    const i = list.findIndex((x) => x.id === w.id);
-    if (i >= 0) list[i] = copy;
-    else {
-      list.push(copy);
-      if (list.length > 20) list.splice(0, list.length - 20);
-    }
-    this.bump();
-  }
-
-  setWorkload(w: WorkloadView | null): void {
-    this.viewParts.workload = w;
-    this.bump();
-  }
-
-  setChecker(c: CheckerView): void {
-    this.viewParts.checker = c;
-    this.bump();
-  }
-
-  /** setScenario shows a scenario run (a copy) or none. */
-  setScenario(run: ScenarioRun | null): void {
-    this.viewParts.scenario = run ? { ...run, steps: run.steps.map((st) => ({ ...st })) } : null;
-    this.bump();
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -318,11 +260,7 @@ export class Supervisor extends EventEmitter {
     }
     const members = this.manifest.nodes.filter((n) => n.state === 'member');
     for (const rec of members) this.manage(rec);
-    this.pushTimer = setInterval(() => {
-      this.maybePush();
-      this.flushMessages();
-    }, 50);
-    this.pushTimer.unref();
+    this.startPushing(() => this.flushMessages());
     const results = await Promise.allSettled(members.map((r) => this.startNode(r.id)));
     const failed = results
       .map((r, i) =>
@@ -343,11 +281,11 @@ export class Supervisor extends EventEmitter {
     this.state = 'stopping';
     this.bump();
     await Promise.allSettled([...this.nodes.values()].map((m) => this.stopManaged(m)));
-    if (this.pushTimer) clearInterval(this.pushTimer);
+    this.stopPushing();
     this.releaseFolder();
     this.state = 'stopped';
     this.bump();
-    this.maybePush();
+    this.pushView();
   }
 
   private releaseFolder(): void {
@@ -727,11 +665,6 @@ export class Supervisor extends EventEmitter {
     this.emit('messages', batch);
   }
 
-  onMessages(cb: (batch: MessageBatch) => void): () => void {
-    this.on('messages', cb);
-    return () => this.off('messages', cb);
-  }
-
   /**
    * linkDetail: the link from → to as the view shows it, its counters by message type (the
    * sender's sent and fault counts, the receiver's received), and the sender's latest messages
@@ -980,57 +913,6 @@ export class Supervisor extends EventEmitter {
   /** view: the cluster as the dashboard shows it (main/view/projection.ts). */
   view(): ClusterView {
     return projectView(this.projectionInput());
-  }
-
-  /** bump marks the view changed; it is pushed within 50 ms (so at most 20 Hz). */
-  bump(): void {
-    this.version++;
-  }
-
-  private maybePush(): void {
-    if (this.version === this.lastPushed) return;
-    this.lastPushed = this.version;
-    this.emit('view', this.view());
-  }
-
-  onView(cb: (v: ClusterView) => void): () => void {
-    this.on('view', cb);
-    return () => this.off('view', cb);
-  }
-
-  onEvent(cb: (e: ClusterEvent) => void): () => void {
-    this.on('event', cb);
-    return () => this.off('event', cb);
-  }
-
-  eventsSince(seq: number): ClusterEvent[] {
-    return this.events.filter((e) => e.seq > seq);
-  }
-
-  allEvents(): ClusterEvent[] {
-    return [...this.events];
-  }
-
-  /** event appends to the cluster's ordered event stream. */
-  event(
-    node: NodeId | null,
-    kind: EventKind,
-    message: string,
-    data?: Record<string, unknown>,
-  ): ClusterEvent {
-    const e: ClusterEvent = {
-      seq: ++this.eventSeq,
-      time: Date.now(),
-      node,
-      kind,
-      message,
-      ...(data ? { data } : {}),
-    };
-    this.events.push(e);
-    if (this.events.length > 20_000) this.events.splice(0, this.events.length - 20_000);
-    this.bump();
-    this.emit('event', e);
-    return e;
   }
 
   /** onNodeEvent narrates a node's own event into the cluster's stream (main/cluster/narration.ts). */
