@@ -233,6 +233,7 @@ describe('the Faults page on a local etcd cluster', () => {
     expect(w.get('[data-test=heal]').attributes('disabled')).toBeUndefined();
     expect(w.find('[data-feature=partition]').exists()).toBe(false);
     expect(w.find('[data-feature=linkRules]').exists()).toBe(false);
+    expect(w.find('[data-feature=faults]').exists()).toBe(false);
   });
 
   it('on raftdeck the slow disk and the message types are there', async () => {
@@ -261,6 +262,7 @@ describe('the Faults page on a local etcd cluster', () => {
   it('on an attached cluster the partition and rule panels are notes, and Clear all is off', async () => {
     await show(attached(false));
     const w = open(FaultsPage);
+    expect(w.get('[data-feature=faults]').text()).toBe(unavailable(NOT_OURS));
     expect(w.get('[data-feature=partition]').text()).toBe(unavailable(NOT_OURS));
     expect(w.get('[data-feature=linkRules]').text()).toBe(unavailable(NOT_OURS));
     expect(w.find('[data-test=apply-partition]').exists()).toBe(false);
