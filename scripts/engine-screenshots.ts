@@ -146,6 +146,8 @@ async function main(): Promise<void> {
       '/membership',
       '/node/1',
       '/workload',
+      '/scenarios',
+      '/client',
     ]);
   } finally {
     await browser.close();
