@@ -19,6 +19,7 @@ import NodeActions from '../../renderer/src/components/faults/NodeActions.vue';
 import LogInspector from '../../renderer/src/components/log/LogInspector.vue';
 import NodeLogViewer from '../../renderer/src/components/node/NodeLogViewer.vue';
 import LinkPanel from '../../renderer/src/components/topology/LinkPanel.vue';
+import TopologyLegend from '../../renderer/src/components/topology/TopologyLegend.vue';
 import WorkloadForm from '../../renderer/src/components/workload/WorkloadForm.vue';
 import { engineBadge } from '../../renderer/src/lib/engine';
 import FaultsPage from '../../renderer/src/pages/FaultsPage.vue';
@@ -357,6 +358,15 @@ describe('panels the engine cannot fill', () => {
     expect(w.get('[data-test=unavailable]').text()).toBe(unavailable(MESSAGES));
     expect(w.find('[data-test=messages-table]').exists()).toBe(false);
     expect(w.find('[data-test=messages-pause]').exists()).toBe(false);
+  });
+
+  it("the Topology's legend names the messages' colours only where messages are drawn", async () => {
+    await show(ETCD_LOCAL);
+    const w = open(TopologyLegend);
+    expect(w.find('[data-test=legend-messages]').exists()).toBe(false);
+    expect(w.text()).toContain('election timer');
+    await show(RAFTDECK_ENGINE);
+    expect(w.find('[data-test=legend-messages]').exists()).toBe(true);
   });
 
   it('on raftdeck the Messages page has its table', async () => {
