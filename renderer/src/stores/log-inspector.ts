@@ -2,6 +2,8 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { LogInspection, LogRow } from '../../../main/contract/view';
 import { LOG_QUERY_MAX, PREVIEW_CHARS } from '../../../main/contract/view';
+import { featureReason } from '../lib/engine';
+import { useClusterStore } from './cluster';
 import { useConnectionStore } from './connection';
 import { useUiStore } from './ui';
 
@@ -25,9 +27,14 @@ export function previewMatches(preview: string | null | undefined, value: string
  * index; `search` reads a key's entries from an index on; `showOp` (the checker's "show in log")
  * searches a key page after page until it finds the entry written with `value` (workload values
  * are unique per write) and highlights it. Answers that arrive after a newer request are dropped.
+ * On an engine that cannot read its members' logs (logEntries) nothing is asked: the inspector
+ * says why instead.
  */
 export const useLogInspectorStore = defineStore('log-inspector', () => {
   const conn = useConnectionStore();
+  const cluster = useClusterStore();
+  /** unavailable: the engine cannot read entries (the inspector shows the reason). */
+  const unavailable = (): boolean => featureReason(cluster.view, 'logEntries') !== null;
   /** mode: what is shown: one index, or a key search's results. */
   const mode = ref<'index' | 'key' | null>(null);
   const index = ref<number | null>(null);
@@ -64,7 +71,7 @@ export const useLogInspectorStore = defineStore('log-inspector', () => {
   );
 
   async function showIndex(i: number): Promise<void> {
-    if (!Number.isSafeInteger(i) || i < 1) return;
+    if (!Number.isSafeInteger(i) || i < 1 || unavailable()) return;
     const mine = ++ticket;
     mode.value = 'index';
     index.value = i;
@@ -83,6 +90,7 @@ export const useLogInspectorStore = defineStore('log-inspector', () => {
    * the entry with that value is among them (or the log ends, or SEARCH_PAGES were read).
    */
   async function search(k: string, value: string | null = null, from = 1): Promise<void> {
+    if (unavailable()) return;
     const mine = ++ticket;
     mode.value = 'key';
     key.value = k;
