@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterEvent, ClusterView } from '../../../main/contract/view';
+import { EngineUnavailable } from '../../../main/cluster/engine';
+import { AttachedEtcd } from '../../../main/cluster/etcd/attached';
+import { hostOf } from '../../../main/cluster/etcd/etcd-client';
+import { startEtcdCluster, type TestEtcdCluster } from './etcd-harness';
+
+let cluster: TestEtcdCluster;
+const engines: AttachedEtcd[] = [];
+
+function attach(
+  options: Partial<ConstructorParameters<typeof AttachedEtcd>[0]> = {},
+): AttachedEtcd {
+  const e = new AttachedEtcd({ endpoints: [cluster.endpoints[1]!], tls: cluster.tls!, ...options });
+  engines.push(e);
+  return e;
+}
+
+/** until: the first view that satisfies ok (views are pushed after every poll). */
+function until(
+  e: AttachedEtcd,
+  ok: (v: ClusterView) => boolean,
+  ms = 15_000,
+): Promise<ClusterView> {
+  return new Promise((resolve, reject) => {
+    if (ok(e.view())) {
+      resolve(e.view());
+      return;
+    }
+    const t = setTimeout(() => {
+      off();
+      reject(new Error(`view not reached within ${ms} ms: ${JSON.stringify(summary(e.view()))}`));
+    }, ms);
+    const off = e.onView((v) => {
+      if (!ok(v)) return;
+      clearTimeout(t);
+      off();
+      resolve(v);
+    });
+  });
+}
+
+const summary = (v: ClusterView): unknown => ({
+  leader: v.leader,
+  term: v.term,
+  nodes: v.nodes.map((n) => [n.id, n.membership, n.health, n.role, n.process.lastLines[0]]),
+});
+
+beforeAll(async () => {
+  cluster = await startEtcdCluster({ members: 3, tls: true, name: 'attach' });
+}, 90_000);
+
+afterAll(async () => {
+  for (const e of engines) await e.stop();
+  await cluster?.stop();
+});
+
+describe('AttachedEtcd on a TLS cluster with client certificates', () => {
+  it('finds all members from one endpoint and shows a leader and terms', async () => {
+    const e = attach();
+    expect(e.state).toBe('starting');
+    await e.start();
+    const v = await until(e, (x) => x.leader !== 0 && x.nodes.every((n) => n.health === 'healthy'));
+    expect(v.nodes.map((n) => n.id)).toEqual([1, 2, 3]);
+    // Every member's client URL came from the member list, not from the one endpoint given.
+    expect(v.nodes.map((n) => n.addresses.client).sort()).toEqual(
+      cluster.endpoints.map(hostOf).sort(),
+    );
+    expect(v.nodes.filter((n) => n.role === 'leader')).toHaveLength(1);
+    expect(v.term).toBeGreaterThan(0);
+    expect(v.nodes.every((n) => n.raft?.term === v.term && n.raft.leader === v.leader)).toBe(true);
+    expect(v.config.voters).toEqual([1, 2, 3]);
+    expect(v.engine).toMatchObject({
+      kind: 'etcd',
+      mode: 'attached',
+      endpoints: [cluster.endpoints[1]],
+    });
+    expect(v.engine.version).toMatch(/^3\.\d+\.\d+$/);
+    expect(v.engine.unavailable.kill).toBe("raftdeck did not start this cluster's processes");
+    expect(v.engine.unavailable.removeNode).toMatch(/--allow-changes/);
+    expect(v.engine.unavailable.kv).toMatch(/--allow-changes/);
+    expect(e.pids()).toEqual([]);
+    expect(e.clusterId).toMatch(/^[0-9a-f]+$/);
+    const stats = e.memberStats();
+    expect([...stats.keys()].sort()).toEqual([1, 2, 3]);
+    expect(stats.get(1)!.metricsError).toBeNull();
+    expect(e.allEvents().some((x) => x.kind === 'leader' && x.node === v.leader)).toBe(true);
+  });
+
+  it('refuses faults and changes without --allow-changes, with the reason', async () => {
+    const e = attach();
+    await e.start();
+    await expect(e.kill(1)).rejects.toThrow(EngineUnavailable);
+    await expect(e.kill(1)).rejects.toThrow("raftdeck did not start this cluster's processes");
+    await expect(e.partition([[1], [2, 3]])).rejects.toThrow(/proxies/);
+    expect(() => e.pause(1)).toThrow(EngineUnavailable);
+    await expect(e.removeNode(2)).rejects.toThrow(EngineUnavailable);
+    await expect(e.removeNode(2)).rejects.toThrow(/--allow-changes/);
+    await expect(e.transferLeader(2)).rejects.toThrow(/--allow-changes/);
+    await expect(e.addLearner('http://127.0.0.1:9')).rejects.toThrow(/--allow-changes/);
+    expect(() => e.kvSession({ clientId: 'c', timeoutMs: 1000 })).toThrow(/--allow-changes/);
+    await expect(e.addNode()).rejects.toThrow(/peer URL/);
+    expect(e.view().workflows).toEqual([]);
+  });
+
+  it('names TLS when the CA does not match the members certificates', async () => {
+    const wrong = attach({ tls: { ...cluster.tls!, ca: readFileSync(cluster.certs!.otherCa) } });
+    await expect(wrong.start()).rejects.toThrow(
+      /TLS connection to https:\/\/127\.0\.0\.1:\d+ failed: .*unable to verify the first certificate\.? \(check --cacert/,
+    );
+    const noClientCert = attach({ tls: { ca: cluster.tls!.ca! } });
+    await expect(noClientCert.start()).rejects.toThrow(/cannot reach the etcd cluster/);
+  });
+
+  it('with --allow-changes moves the leader, shows a killed member unreachable and removes it', async () => {
+    const e = attach({ allowChanges: true });
+    const events: ClusterEvent[] = [];
+    e.onEvent((x) => events.push(x));
+    await e.start();
+    let v = await until(e, (x) => x.leader !== 0 && x.nodes.every((n) => n.health === 'healthy'));
+    const target = v.nodes.find((n) => n.id !== v.leader)!.id;
+    const move = await e.transferLeader(target);
+    expect(move.view.kind).toBe('transfer-leader');
+    expect((await move.run).state).toBe('done');
+    expect(e.view().leader).toBe(target);
+    expect(events.some((x) => x.kind === 'leader' && x.node === target)).toBe(true);
+
+    // Kill a follower (by pid, from outside the engine): it shows unreachable with the error.
+    v = e.view();
+    const victim = v.nodes.find((n) => n.id !== v.leader)!;
+    const index = cluster.endpoints.findIndex((u) => hostOf(u) === victim.addresses.client);
+    await cluster.kill(index);
+    v = await until(e, (x) => x.nodes.find((n) => n.id === victim.id)!.health === 'unreachable');
+    const dead = v.nodes.find((n) => n.id === victim.id)!;
+    expect(dead.process.lastLines[0]).toMatch(
+      /ECONNREFUSED|No connection established|Connection dropped/,
+    );
+    expect(dead.raft).toBeNull();
+    expect(v.nodes.filter((n) => n.id !== victim.id).every((n) => n.health === 'healthy')).toBe(
+      true,
+    );
+    expect(v.leader).not.toBe(0);
+    expect(
+      events.some(
+        (x) => x.kind === 'process' && x.node === victim.id && /unreachable/.test(x.message),
+      ),
+    ).toBe(true);
+
+    const rm = await e.removeNode(victim.id);
+    const end = await rm.run;
+    expect(end.error).toBeNull();
+    expect(end.state).toBe('done');
+    v = e.view();
+    expect(v.config.voters).toEqual([1, 2, 3].filter((x) => x !== victim.id));
+    expect(v.nodes.find((n) => n.id === victim.id)!.membership).toBe('removed');
+    expect(
+      events.some((x) => x.kind === 'config' && x.node === victim.id && /removed/.test(x.message)),
+    ).toBe(true);
+    expect(v.workflows.map((w) => [w.kind, w.state])).toEqual([
+      ['transfer-leader', 'done'],
+      ['remove-node', 'done'],
+    ]);
+    // The read-only session saw the removal too (it only watches).
+    expect(engines[0]!.view().config.voters).toHaveLength(2);
+  }, 60_000);
+
+  it('polls each member at most once a second by default', async () => {
+    // One member was killed and removed above: the first endpoint that answers is used.
+    const e = attach({ endpoints: cluster.endpoints });
+    let views = 0;
+    e.onView(() => views++);
+    await e.start();
+    await new Promise((r) => setTimeout(r, 2500));
+    // One view per poll cycle: the first at start, then one a second.
+    expect(views).toBeLessThanOrEqual(4);
+    expect(views).toBeGreaterThanOrEqual(2);
+    expect(e.view().nodes.filter((n) => n.membership === 'voter')).toHaveLength(2);
+  });
+});
