@@ -56,14 +56,18 @@ export interface EtcdAlarm {
   alarm: string;
 }
 
-/** EtcdPoll: one poll of one member; metrics null (with the reason) when /metrics failed. */
+/**
+ * EtcdPoll: one poll of one member; metrics null (with the reason) when /metrics failed. members
+ * and alarms are null when the member does not serve them: a learner answers only Status and
+ * serializable reads ("rpc not supported for learner"); take them from a voter's poll then.
+ */
 export interface EtcdPoll {
   endpoint: string;
   /** at: when the answers were in (the poller's clock). */
   at: number;
   status: EtcdStatus;
-  members: EtcdMember[];
-  alarms: EtcdAlarm[];
+  members: EtcdMember[] | null;
+  alarms: EtcdAlarm[] | null;
   metrics: EtcdMetrics | null;
   metricsError: string | null;
 }
@@ -117,10 +121,14 @@ export function compareMemberIds(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** LEARNER_REFUSES: etcd's answer to a call a learner does not serve. */
+const LEARNER_REFUSES = 'rpc not supported for learner';
+
 /**
  * pollMember asks one member (through `client`, a client on that member's endpoint only) for its
- * Status, member list and alarms (each with `timeoutMs`; any failure rejects with etcd's error),
- * and fetches its /metrics (a failure there leaves metrics null with the reason).
+ * Status, member list and alarms (each with `timeoutMs`; any failure rejects with etcd's error,
+ * except a learner's refusal to list members or alarms: those are then null), and fetches its
+ * /metrics (a failure there leaves metrics null with the reason).
  */
 export async function pollMember(
   client: Etcd3,
@@ -135,18 +143,22 @@ export async function pollMember(
     (text) => ({ metrics: etcdMetricsOf(parseMetrics(text)), metricsError: null }),
     (e: Error) => ({ metrics: null, metricsError: e.message }),
   );
+  const notForLearner = (e: Error): null => {
+    if (e.message.includes(LEARNER_REFUSES)) return null;
+    throw e;
+  };
   const [status, members, alarms] = await Promise.all([
     client.maintenance.status(deadline()),
-    client.cluster.memberList({}, deadline()),
-    client.maintenance.alarm({ action: 'Get' }, deadline()),
+    client.cluster.memberList({}, deadline()).catch(notForLearner),
+    client.maintenance.alarm({ action: 'Get' }, deadline()).catch(notForLearner),
   ]);
   const m = await metrics;
   return {
     endpoint,
     at: (options.now ?? Date.now)(),
     status: statusOf(status),
-    members: membersOf(members),
-    alarms: alarmsOf(alarms),
+    members: members ? membersOf(members) : null,
+    alarms: alarms ? alarmsOf(alarms) : null,
     ...m,
   };
 }
@@ -206,20 +218,24 @@ export interface EtcdMemberStats {
 
 /**
  * memberStats derives one member's EtcdMemberStats from its poll and the previous poll of the
- * same member (null on the first). idOf maps decimal member ids to NodeIds.
+ * same member (null on the first). idOf maps decimal member ids to NodeIds; `cluster`: the
+ * cluster's member list and alarms, for a poll without its own (a learner's).
  */
 export function memberStats(
   poll: EtcdPoll,
   previous: EtcdPoll | null,
   idOf: (memberId: string) => NodeId,
+  cluster?: { members: readonly EtcdMember[]; alarms: readonly EtcdAlarm[] },
 ): EtcdMemberStats {
+  const members = poll.members ?? cluster?.members ?? [];
+  const alarmList = poll.alarms ?? cluster?.alarms ?? [];
   const m = poll.metrics;
   const pm = previous?.metrics ?? null;
   const secs = previous ? (poll.at - previous.at) / 1000 : 0;
   const rate = (now: number, before: number | undefined): number | null =>
     before === undefined || secs <= 0 || now < before ? null : (now - before) / secs;
   // Only members of the cluster: etcd keeps the counters of a removed member.
-  const known = new Set(poll.members.map((x) => hexMemberId(x.id)));
+  const known = new Set(members.map((x) => hexMemberId(x.id)));
   known.delete(hexMemberId(poll.status.memberId));
   const hexIds = new Set<string>();
   if (m) {
@@ -274,7 +290,7 @@ export function memberStats(
     dbSize: poll.status.dbSize,
     dbSizeInUse: poll.status.dbSizeInUse,
     errors: [...poll.status.errors],
-    alarms: poll.alarms.map((a) => ({ member: idOf(a.memberId), alarm: a.alarm })),
+    alarms: alarmList.map((a) => ({ member: idOf(a.memberId), alarm: a.alarm })),
     leaderChanges: m?.leaderChanges ?? 0,
     hasLeader: m ? m.hasLeader : poll.status.leader !== '0',
     keys: m?.keys ?? null,

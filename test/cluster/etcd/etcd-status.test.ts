@@ -37,12 +37,14 @@ const pollAll = (): Promise<EtcdPoll[]> =>
   Promise.all(cluster.endpoints.map((e, i) => pollMember(clients[i]!, e, { timeoutMs: 2000 })));
 
 function number(polls: EtcdPoll[]): void {
-  const all = [...new Set(polls.flatMap((p) => p.members.map((m) => m.id)))].sort(compareMemberIds);
+  const all = [...new Set(polls.flatMap((p) => p.members!.map((m) => m.id)))].sort(
+    compareMemberIds,
+  );
   for (const m of all) if (!ids.has(m)) ids.set(m, ids.size + 1);
 }
 
 function inputOf(p: EtcdPoll): MemberInput {
-  const report = memberReport(p.status, p.members, idOf, { metrics: p.metrics });
+  const report = memberReport(p.status, p.members!, idOf, { metrics: p.metrics });
   return {
     id: report.id,
     founding: true,
@@ -69,7 +71,7 @@ describe('etcd status of a real 3-member cluster', () => {
     expect(new Set(statuses.map((s) => s.leader)).size).toBe(1);
     expect(statuses[0]!.version).toMatch(/^3\.\d+\.\d+/);
     const reports = polls.map((p) =>
-      memberReport(p.status, p.members, idOf, { metrics: p.metrics }),
+      memberReport(p.status, p.members!, idOf, { metrics: p.metrics }),
     );
     const leaders = reports.filter((r) => r.role === 'leader');
     expect(leaders).toHaveLength(1);
@@ -99,7 +101,7 @@ describe('etcd status of a real 3-member cluster', () => {
     }
     const own = reports[0]!.addresses[String(reports[0]!.id)]!;
     expect(own.split('|')[1]).toBe(cluster.endpoints[0]!.replace('http://', ''));
-    expect(polls.every((p) => p.alarms.length === 0)).toBe(true);
+    expect(polls.every((p) => p.alarms?.length === 0)).toBe(true);
 
     const view = projectView({
       clusterId: 'etcd',
@@ -177,10 +179,10 @@ describe('etcd status of a real 3-member cluster', () => {
       const learnerId = idOf(added.member.ID);
       expect(learnerId).toBe(4);
       expect(
-        polls.every((p) => p.members.some((m) => m.id === added.member.ID && m.isLearner)),
+        polls.every((p) => p.members!.some((m) => m.id === added.member.ID && m.isLearner)),
       ).toBe(true);
       for (const p of polls) {
-        const r = memberReport(p.status, p.members, idOf);
+        const r = memberReport(p.status, p.members!, idOf);
         expect(r.learners).toEqual([learnerId]);
         expect(r.voters).toEqual([1, 2, 3]);
         expect(r.addresses[String(learnerId)]).toBe('127.0.0.1:9|');
@@ -188,8 +190,10 @@ describe('etcd status of a real 3-member cluster', () => {
         expect(r.transport.peers).toEqual({});
       }
       const p = polls.find((x) => x.status.leader !== x.status.memberId)!;
-      expect(memberReport(p.status, p.members, idOf, { role: 'candidate' }).role).toBe('candidate');
-      expect(memberReport({ ...p.status, isLearner: true }, p.members, idOf).role).toBe('learner');
+      expect(memberReport(p.status, p.members!, idOf, { role: 'candidate' }).role).toBe(
+        'candidate',
+      );
+      expect(memberReport({ ...p.status, isLearner: true }, p.members!, idOf).role).toBe('learner');
     } finally {
       await clients[0]!.cluster.memberRemove({ ID: added.member.ID });
     }
