@@ -49,6 +49,7 @@ import {
   memberStats,
   membersOf,
   pollMember,
+  type EtcdAlarm,
   type EtcdMember,
   type EtcdMemberStats,
   type EtcdPoll,
@@ -257,6 +258,8 @@ export class AttachedEtcd implements ClusterEngine {
   private latest: ClusterView | null = null;
   private previous: ClusterView | null = null;
   private alarms = new Set<string>();
+  /** cluster: the latest member list and alarms (from the leader's poll, else a voter's). */
+  private cluster: { members: EtcdMember[]; alarms: EtcdAlarm[] } = { members: [], alarms: [] };
   private timer: ReturnType<typeof setTimeout> | undefined;
   private cycleDone: Promise<void> = Promise.resolve();
   private readonly pollMs: number;
@@ -580,6 +583,10 @@ export class AttachedEtcd implements ClusterEngine {
       },
       false,
     );
+    this.event(t.id, 'config', `node ${t.id} added as a learner (peer ${peerUrl})`, {
+      memberId: t.memberId,
+      peerUrls: [peerUrl],
+    });
     this.publish();
     return { id: t.id, memberId: t.memberId };
   }
@@ -711,7 +718,10 @@ export class AttachedEtcd implements ClusterEngine {
       } catch (e) {
         const f = classify(e);
         const msg = describeError(e, hostOf(t.clientUrl));
-        if (f.refused) {
+        // etcd's refusal (unhealthy cluster: a voter was not connected for the last 5 s; not
+        // enough started members…) is its answer; only a member that could not be reached
+        // sends the call on to the next one.
+        if (f.refused && !/etcdserver: /.test(msg)) {
           errors.push(msg);
           continue;
         }
@@ -775,7 +785,7 @@ export class AttachedEtcd implements ClusterEngine {
       });
       t.previous = t.poll ?? t.previous;
       t.poll = p;
-      t.stats = memberStats(p, t.previous, this.idOf);
+      t.stats = memberStats(p, t.previous, this.idOf, this.cluster);
       if (p.status.version) this.etcdVersion = p.status.version;
       if (t.error !== '' && t.answered) {
         this.event(t.id, 'process', `node ${t.id} answers again`);
@@ -802,11 +812,17 @@ export class AttachedEtcd implements ClusterEngine {
    * members; new client URLs. Then the alarms.
    */
   private merge(): void {
-    const polls = [...this.members.values()].flatMap((t) => (t.poll ? [t.poll] : []));
+    // A learner lists neither members nor alarms (see EtcdPoll).
+    const polls = [...this.members.values()].flatMap((t) =>
+      t.poll?.members && t.poll.alarms
+        ? [{ ...t.poll, members: t.poll.members, alarms: t.poll.alarms }]
+        : [],
+    );
     if (polls.length === 0) return;
     const from =
       polls.find((p) => p.status.leader === p.status.memberId) ??
       polls.reduce((a, b) => (b.status.raftIndex > a.status.raftIndex ? b : a));
+    this.cluster = { members: from.members, alarms: from.alarms };
     const listed = new Map(from.members.map((m) => [m.id, m]));
     for (const m of [...from.members].sort((a, b) => compareMemberIds(a.id, b.id))) {
       const known = this.members.get(m.id);
@@ -862,7 +878,9 @@ export class AttachedEtcd implements ClusterEngine {
   private inputs(): MemberInput[] {
     return [...this.members.values()].map((t) => {
       const report = t.poll
-        ? memberReport(t.poll.status, t.poll.members, this.idOf, { metrics: t.poll.metrics })
+        ? memberReport(t.poll.status, t.poll.members ?? this.cluster.members, this.idOf, {
+            metrics: t.poll.metrics,
+          })
         : null;
       const lastLines = t.removed ? ['removed from the cluster'] : t.error ? [t.error] : [];
       return {

@@ -165,6 +165,73 @@ describe('AttachedEtcd on a TLS cluster with client certificates', () => {
     expect(engines[0]!.view().config.voters).toHaveLength(2);
   }, 60_000);
 
+  it('with --allow-changes adds a learner by its peer URL and promotes it once it is in sync', async () => {
+    const e = attach({ endpoints: cluster.endpoints, allowChanges: true });
+    const events: ClusterEvent[] = [];
+    e.onEvent((x) => events.push(x));
+    await e.start();
+    await until(e, (x) => x.leader !== 0);
+    const m = await cluster.prepareMember();
+    const known = e.view().nodes.map((n) => n.id);
+    expect(known).toEqual([1, 2]);
+    // etcd refuses a change until every voter has been connected for 5 s ("unhealthy cluster"),
+    // which the removal above broke for a while.
+    let added: { id: number; memberId: string } | undefined;
+    for (let i = 0; added === undefined; i++) {
+      try {
+        added = await e.addLearner(m.peer);
+      } catch (err) {
+        expect((err as Error).message).toMatch(/: 14 UNAVAILABLE: etcdserver: unhealthy cluster$/);
+        if (i > 40) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const { id, memberId } = added;
+    expect(id).toBe(3);
+    expect(memberId).toMatch(/^\d+$/);
+    let v = await until(e, (x) => x.config.learners.includes(id));
+    expect(v.nodes.find((n) => n.id === id)!.health).toBe('unreachable');
+    expect(v.nodes.find((n) => n.id === id)!.process.lastLines[0]).toMatch(/has not started/);
+    // The operator starts etcd on the learner's host: the names and peer URLs of the members.
+    const polled = e.view().nodes.filter((n) => n.membership !== 'removed' && n.id !== id);
+    const names = cluster.members.filter((x) =>
+      polled.some((n) => n.addresses.peer === hostOf(x.peer)),
+    );
+    const initial = [...names, m].map((x) => `${x.name}=${x.peer}`).join(',');
+    cluster.startJoining(m, initial);
+    v = await until(
+      e,
+      (x) => {
+        const n = x.nodes.find((y) => y.id === id)!;
+        return n.health === 'healthy' && n.role === 'learner';
+      },
+      30_000,
+    );
+    expect(v.nodes.find((n) => n.id === id)!.membership).toBe('learner');
+    expect(
+      events.some(
+        (x) => x.kind === 'config' && x.node === id && /added as a learner/.test(x.message),
+      ),
+    ).toBe(true);
+    // etcd promotes a learner only once it is in sync with the leader; it may still refuse.
+    let end: ClusterView['workflows'][number] | undefined;
+    for (let i = 0; i < 10; i++) {
+      end = await (await e.promote(id)).run;
+      if (end.state === 'done') break;
+      expect(end.error).toMatch(/in sync with leader/);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(end?.state).toBe('done');
+    v = e.view();
+    expect(v.config.voters).toContain(id);
+    expect(v.config.learners).toEqual([]);
+    expect(
+      events.some((x) => x.kind === 'config' && x.node === id && /promoted/.test(x.message)),
+    ).toBe(true);
+    await expect(e.promote(id)).rejects.toThrow(`node ${id} is not a learner`);
+    await expect(e.addLearner('127.0.0.1:9')).rejects.toThrow(/must be http/);
+  }, 90_000);
+
   it('polls each member at most once a second by default', async () => {
     // One member was killed and removed above: the first endpoint that answers is used.
     const e = attach({ endpoints: cluster.endpoints });
@@ -175,6 +242,6 @@ describe('AttachedEtcd on a TLS cluster with client certificates', () => {
     // One view per poll cycle: the first at start, then one a second.
     expect(views).toBeLessThanOrEqual(4);
     expect(views).toBeGreaterThanOrEqual(2);
-    expect(e.view().nodes.filter((n) => n.membership === 'voter')).toHaveLength(2);
+    expect(e.view().nodes.filter((n) => n.membership === 'voter')).toHaveLength(3);
   });
 });

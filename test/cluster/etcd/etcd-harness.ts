@@ -53,6 +53,13 @@ export interface TestEtcdCluster {
   kill(i: number): Promise<void>;
   /** restart starts member i again on its data folder. */
   restart(i: number): void;
+  /**
+   * prepareMember picks ports for one more member (not started): add it to the cluster (as a
+   * learner, say), then startJoining it.
+   */
+  prepareMember(): Promise<TestEtcdMember>;
+  /** startJoining starts a prepared member with --initial-cluster-state existing. */
+  startJoining(m: TestEtcdMember, initialCluster: string): void;
   /** waitHealthy: every running member answers and names the same leader. */
   waitHealthy(ms?: number): Promise<void>;
   /** stop kills every process ever spawned here (by pid) and removes the folder; idempotent. */
@@ -159,7 +166,7 @@ export async function startEtcdCluster(
   }
   const initial = members.map((m) => `${m.name}=${m.peer}`).join(',');
   const token = `raftdeck-test-${process.pid}-${Date.now()}`;
-  const argsOf = (m: TestEtcdMember): string[] => [
+  const argsOf = (m: TestEtcdMember, join?: string): string[] => [
     '--name',
     m.name,
     '--data-dir',
@@ -173,9 +180,9 @@ export async function startEtcdCluster(
     '--initial-advertise-peer-urls',
     m.peer,
     '--initial-cluster',
-    initial,
+    join ?? initial,
     '--initial-cluster-state',
-    'new',
+    join ? 'existing' : 'new',
     '--initial-cluster-token',
     token,
     '--heartbeat-interval',
@@ -202,9 +209,10 @@ export async function startEtcdCluster(
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('ETCD_')),
   );
+  const joins = new Map<TestEtcdMember, string>();
   const spawnMember = (m: TestEtcdMember): void => {
     const log = openSync(m.logFile, 'a');
-    const proc = spawn(ETCD_BIN, argsOf(m), { stdio: ['ignore', log, log], env });
+    const proc = spawn(ETCD_BIN, argsOf(m, joins.get(m)), { stdio: ['ignore', log, log], env });
     closeSync(log);
     if (proc.pid !== undefined) spawned.add(proc.pid);
     m.proc = proc;
@@ -237,6 +245,24 @@ export async function startEtcdCluster(
     restart: (i) => {
       const m = members[i]!;
       if (m.proc) throw new Error(`etcd member ${m.name} is still running`);
+      spawnMember(m);
+    },
+    prepareMember: async () => {
+      const name = `e${members.length + 1}`;
+      const m: TestEtcdMember = {
+        name,
+        endpoint: `${scheme}://127.0.0.1:${await freePort(taken)}`,
+        peer: `http://127.0.0.1:${await freePort(taken)}`,
+        dataDir: join(dir, name),
+        logFile: join(dir, `${name}.log`),
+        proc: undefined,
+      };
+      members.push(m);
+      cluster.endpoints.push(m.endpoint);
+      return m;
+    },
+    startJoining: (m, initialCluster) => {
+      joins.set(m, initialCluster);
       spawnMember(m);
     },
     waitHealthy: async (ms = 30_000) => {
