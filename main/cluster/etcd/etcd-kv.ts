@@ -90,6 +90,8 @@ export function classify(e: unknown): Failure {
     'etcdserver: unhealthy cluster',
     'etcdserver: mvcc: database space exceeded',
     'etcdserver: corrupt cluster',
+    // A member that knows no leader drops the proposal before it enters any log.
+    'raft proposal dropped',
   ]) {
     if (has(s)) return { sent: false, refused: true, code: 'unavailable', message: msg };
   }

@@ -40,6 +40,7 @@ describe('classify', () => {
       '14 UNAVAILABLE: No connection established. Last error: unable to verify the first certificate',
       '14 UNAVAILABLE: etcdserver: no leader',
       '8 RESOURCE_EXHAUSTED: etcdserver: too many requests',
+      '2 UNKNOWN: raft proposal dropped',
       '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.001s,LB pick: 1.000s',
     ];
     for (const m of refused)
@@ -120,6 +121,36 @@ describe('EtcdKvSession on a real 3-member etcd', () => {
     );
     await none.close();
     await expect(none.get('k')).rejects.toMatchObject({ code: 'closed' });
+  });
+
+  it('authenticates as a user when etcd checks users, and says so when it is refused', async () => {
+    const admin = openEtcdClient({ endpoints: [cluster.endpoints[0]!], dialTimeoutMs: 3000 });
+    try {
+      await admin.auth.roleAdd({ name: 'root' });
+      await admin.auth.userAdd({ name: 'root', password: 'secret' });
+      await admin.auth.userGrantRole({ user: 'root', role: 'root' });
+      await admin.auth.authEnable();
+      const s = session({ auth: { user: 'root', password: 'secret' } });
+      await s.put('auth', 'yes');
+      expect(text(await s.get('auth'))).toBe('yes');
+      const anonymous = session();
+      const err = await anonymous.put('auth', 'no').catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(KvError);
+      expect((err as KvError).code).toBe('bad-request');
+      expect((err as KvError).message).toMatch(/user name is empty|permission denied/);
+      const wrong = session({ auth: { user: 'root', password: 'wrong' } });
+      await expect(wrong.get('auth')).rejects.toThrow(/authentication failed/);
+      expect(text(await s.get('auth'))).toBe('yes');
+    } finally {
+      const root = openEtcdClient({
+        endpoints: [cluster.endpoints[0]!],
+        auth: { user: 'root', password: 'secret' },
+        dialTimeoutMs: 3000,
+      });
+      await root.auth.authDisable().catch(() => undefined);
+      root.close();
+      admin.close();
+    }
   });
 
   it('keeps a linearizable history through a leader kill and restart', async () => {
