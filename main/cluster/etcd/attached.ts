@@ -620,11 +620,14 @@ export class AttachedEtcd implements ClusterEngine {
     return { view: steps.view, run };
   }
 
-  /** kvSession: a KvSession on the members' client URLs (needs allowChanges: writes change data). */
+  /**
+   * kvSession: a KvSession on the voters' client URLs (a learner serves no linearizable reads or
+   * writes); needs allowChanges, since writes change the cluster's data.
+   */
   kvSession(options: KvSessionOptions): KvSession {
     refuseUnavailable(this, 'kv');
     const urls = [...this.members.values()]
-      .filter((t) => !t.removed && t.clientUrl !== '')
+      .filter((t) => !t.removed && !t.member.isLearner && t.clientUrl !== '')
       .map((t) => t.clientUrl);
     const via = options.via !== undefined ? this.get(options.via).clientUrl : undefined;
     if (options.via !== undefined && !via) {

@@ -92,6 +92,8 @@ export function classify(e: unknown): Failure {
     'etcdserver: corrupt cluster',
     // A member that knows no leader drops the proposal before it enters any log.
     'raft proposal dropped',
+    // A learner serves only Status and serializable reads.
+    'rpc not supported for learner',
   ]) {
     if (has(s)) return { sent: false, refused: true, code: 'unavailable', message: msg };
   }

@@ -230,6 +230,16 @@ describe('AttachedEtcd on a TLS cluster with client certificates', () => {
     ).toBe(true);
     await expect(e.promote(id)).rejects.toThrow(`node ${id} is not a learner`);
     await expect(e.addLearner('127.0.0.1:9')).rejects.toThrow(/must be http/);
+
+    // Writes through the members' client URLs (over TLS), one member pinned with via.
+    const kv = e.kvSession({ clientId: 'attached', timeoutMs: 3000, via: id });
+    try {
+      const put = await kv.execute({ op: 'put', key: 'attached', value: 'yes' });
+      expect(put.servedBy).toBe(v.nodes.find((n) => n.id === id)!.addresses.client);
+      expect(Buffer.from((await kv.get('attached'))!).toString()).toBe('yes');
+    } finally {
+      await kv.close();
+    }
   }, 90_000);
 
   it('polls each member at most once a second by default', async () => {

@@ -41,6 +41,7 @@ describe('classify', () => {
       '14 UNAVAILABLE: etcdserver: no leader',
       '8 RESOURCE_EXHAUSTED: etcdserver: too many requests',
       '2 UNKNOWN: raft proposal dropped',
+      '14 UNAVAILABLE: etcdserver: rpc not supported for learner',
       '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.001s,LB pick: 1.000s',
     ];
     for (const m of refused)
