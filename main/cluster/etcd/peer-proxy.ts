@@ -426,40 +426,52 @@ export class PeerNetwork {
       this.destroy(c);
     });
     client.on('data', (chunk: Buffer) => {
-      if (c.closed) return;
-      let heads: RequestHead[];
       try {
-        heads = reader.push(chunk);
+        this.fromClient(p, c, reader, pre, headTimer, chunk);
       } catch {
-        // PeerHttpError: not what etcd sends (malformed, a head over MAX_HEAD_BYTES); close.
+        // PeerHttpError (not what etcd sends: malformed, a head over MAX_HEAD_BYTES) or a
+        // failing onRequest listener: nothing escapes a socket handler; the connection closes.
+        clearTimeout(headTimer);
         this.destroy(c);
+      }
+    });
+  }
+
+  /** fromClient reads the requests in `chunk`, applies the faults they reveal, and forwards it. */
+  private fromClient(
+    p: Proxy,
+    c: Conn,
+    reader: RequestReader,
+    pre: Buffer[],
+    headTimer: ReturnType<typeof setTimeout>,
+    chunk: Buffer,
+  ): void {
+    if (c.closed) return;
+    const heads = reader.push(chunk);
+    for (const head of heads) {
+      const flow = flowOf(head);
+      const sender = senderOf(
+        head,
+        (a) => this.byAddress.get(a),
+        (hex) => this.memberIds.get(hex),
+      );
+      this.learn(head, sender);
+      if (sender !== null) c.sender = sender;
+      if (flow !== 'none') c.flow = flow;
+      this.options.onRequest?.({ target: p.id, sender: c.sender, flow, head });
+      if (this.isCut(c)) {
+        clearTimeout(headTimer);
+        this.refuse(c);
         return;
       }
-      for (const head of heads) {
-        const flow = flowOf(head);
-        const sender = senderOf(
-          head,
-          (a) => this.byAddress.get(a),
-          (hex) => this.memberIds.get(hex),
-        );
-        this.learn(head, sender);
-        if (sender !== null) c.sender = sender;
-        if (flow !== 'none') c.flow = flow;
-        this.options.onRequest?.({ target: p.id, sender: c.sender, flow, head });
-        if (this.isCut(c)) {
-          clearTimeout(headTimer);
-          this.refuse(c);
-          return;
-        }
-        this.count(c);
-      }
-      if (!c.upstream) {
-        pre.push(chunk);
-        if (reader.requests === 0) return;
-        clearTimeout(headTimer);
-        this.open(p, c, pre);
-      } else this.forward(c, c.up!, chunk, true);
-    });
+      this.count(c);
+    }
+    if (!c.upstream) {
+      pre.push(chunk);
+      if (reader.requests === 0) return;
+      clearTimeout(headTimer);
+      this.open(p, c, pre);
+    } else this.forward(c, c.up!, chunk, true);
   }
 
   /** learn records a member's hex id from a request that names it both ways. */
@@ -492,7 +504,13 @@ export class PeerNetwork {
     upstream.on('close', () => this.destroy(c));
     c.up = { src: c.client, dst: upstream, queue: [], queued: 0, last: 0, timer: undefined };
     c.down = { src: upstream, dst: c.client, queue: [], queued: 0, last: 0, timer: undefined };
-    upstream.on('data', (chunk: Buffer) => this.forward(c, c.down!, chunk, false));
+    upstream.on('data', (chunk: Buffer) => {
+      try {
+        this.forward(c, c.down!, chunk, false);
+      } catch {
+        this.destroy(c);
+      }
+    });
     for (const b of pre) this.forward(c, c.up, b, true);
   }
 
