@@ -25,19 +25,28 @@ export interface TestMember {
 
 export interface TestEtcd {
   dir: string;
+  name: string;
   net: PeerNetwork;
+  /** initialCluster: name=URL of every member started so far. */
+  initialCluster: string[];
+  options: EtcdOptions;
   members: Map<number, TestMember>;
   pids: Set<number>;
   teardown(): Promise<void>;
 }
 
+export interface EtcdOptions {
+  snapshotCount?: number;
+}
+
 /** startEtcd starts `n` members n1..nN through a PeerNetwork and waits for all to answer. */
-export async function startEtcd(name: string, n = 3): Promise<TestEtcd> {
+export async function startEtcd(name: string, n = 3, options: EtcdOptions = {}): Promise<TestEtcd> {
   const dir = mkdtempSync(join(tmpdir(), `raftdeck-${name}-`));
   const binary = findEtcd();
   const net = new PeerNetwork();
   const members = new Map<number, TestMember>();
   const pids = new Set<number>();
+  const initial: string[] = [];
   const teardown = async (): Promise<void> => {
     for (const m of members.values()) if (m.proc.pid !== null) pids.add(m.proc.pid);
     await Promise.all([...members.values()].map((m) => m.proc.stop(2000).catch(() => undefined)));
@@ -60,7 +69,8 @@ export async function startEtcd(name: string, n = 3): Promise<TestEtcd> {
       const proxy = await net.addMember(id, `127.0.0.1:${peer}`);
       spec.push({ id, client, peer, proxy });
     }
-    const initialCluster = spec.map((s) => `n${s.id}=http://${s.proxy}`).join(',');
+    initial.push(...spec.map((s) => `n${s.id}=http://${s.proxy}`));
+    const initialCluster = initial.join(',');
     for (const s of spec) {
       const proc = new EtcdProcess({
         name: `n${s.id}`,
@@ -73,6 +83,7 @@ export async function startEtcd(name: string, n = 3): Promise<TestEtcd> {
         clusterToken: name,
         heartbeatMs: 50,
         electionMs: 500,
+        snapshotCount: options.snapshotCount,
         logFile: join(dir, `n${s.id}.log`),
         binary,
       });
@@ -86,7 +97,47 @@ export async function startEtcd(name: string, n = 3): Promise<TestEtcd> {
     await teardown();
     throw e;
   }
-  return { dir, net, members, pids, teardown };
+  return { dir, name, net, initialCluster: initial, options, members, pids, teardown };
+}
+
+/**
+ * addLearner adds member `id` as a learner through `via` (etcd's member add), starts it with
+ * --initial-cluster-state existing behind a new proxy, and returns it once it answers.
+ */
+export async function addLearner(c: TestEtcd, id: number, via: TestMember): Promise<TestMember> {
+  const taken = new Set([...c.members.values()].map((m) => m.clientPort));
+  const client = await freePort(taken);
+  const peer = await freePort(taken);
+  const proxy = await c.net.addMember(id, `127.0.0.1:${peer}`);
+  const added = (await gateway(
+    via,
+    '/v3/cluster/member/add',
+    { peerURLs: [`http://${proxy}`], isLearner: true },
+    5000,
+  )) as { member: { ID: string } };
+  c.initialCluster.push(`n${id}=http://${proxy}`);
+  const proc = new EtcdProcess({
+    name: `n${id}`,
+    dataDir: join(c.dir, `n${id}`),
+    clientPort: client,
+    peerPort: peer,
+    advertisedPeerUrl: `http://${proxy}`,
+    initialCluster: c.initialCluster.join(','),
+    state: 'existing',
+    clusterToken: c.name,
+    heartbeatMs: 50,
+    electionMs: 500,
+    snapshotCount: c.options.snapshotCount,
+    logFile: join(c.dir, `n${id}.log`),
+    binary: via.proc.spec.binary,
+  });
+  // Its id is known from the answer to member add, before it runs.
+  const m: TestMember = { id, proc, clientPort: client, hex: decimalToHex(added.member.ID) ?? '' };
+  c.members.set(id, m);
+  const started = proc.start();
+  if (proc.pid !== null) c.pids.add(proc.pid);
+  await started;
+  return m;
 }
 
 async function gateway(m: TestMember, path: string, body: unknown, ms: number): Promise<unknown> {
