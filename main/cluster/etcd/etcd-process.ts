@@ -12,7 +12,15 @@
  * execs etcd (so `pid` is etcd's own).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { dirname } from 'node:path';
 import type { ProcessState } from '../../contract/view';
@@ -42,8 +50,13 @@ export interface EtcdProcessSpec {
   preVote?: boolean;
   /** snapshotCount: applied entries between snapshots (etcd's default when absent). */
   snapshotCount?: number;
-  /** logFile: every line the member writes to stderr is appended here. */
+  /**
+   * logFile: every line the member writes to stderr is appended here. Past maxLogBytes it is
+   * renamed to `logFile`.1 (replacing the previous one) and a new file begins.
+   */
   logFile: string;
+  /** maxLogBytes: the size at which logFile is rotated (default 16 MiB). */
+  maxLogBytes?: number;
   binary: EtcdBinary;
   /** readyTimeoutMs: how long start() waits for the client port to answer (default 30 s). */
   readyTimeoutMs?: number;
@@ -166,7 +179,7 @@ export class EtcdProcess {
     mkdirSync(this.spec.dataDir, { recursive: true, mode: 0o700 });
     chmodSync(this.spec.dataDir, 0o700);
     mkdirSync(dirname(this.spec.logFile), { recursive: true, mode: 0o700 });
-    const log = openSync(this.spec.logFile, 'a', 0o600);
+    const log = new LogFile(this.spec.logFile, this.spec.maxLogBytes ?? 16 << 20);
     if (this.starts++ > 0) this.restarts++;
     this.intent = undefined;
     this.exitCode = null;
@@ -185,12 +198,12 @@ export class EtcdProcess {
     this.startedAt = Date.now();
     let buf = '';
     child.stderr!.on('data', (d: Buffer) => {
-      guard(() => writeSync(log, d));
       buf += d.toString('utf8');
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        guard(() => log.write(`${line}\n`));
         this.takeLine(line);
       }
       // A line longer than 1 MiB without a newline is not etcd's; keep the tail only.
@@ -227,11 +240,15 @@ export class EtcdProcess {
         );
       };
       setTimeout(poll, 50);
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes after the last stderr line has been read.
+      child.once('close', (code, signal) => {
         clearTimeout(timer);
-        if (buf.trim()) this.takeLine(buf);
+        if (buf.trim()) {
+          guard(() => log.write(`${buf}\n`));
+          this.takeLine(buf);
+        }
         buf = '';
-        guard(() => closeSync(log));
+        guard(() => log.close());
         this.child = undefined;
         this.exitCode = code;
         this.signal = signal;
@@ -314,6 +331,40 @@ export class EtcdProcess {
     }
     process.kill(this.pid, 'SIGCONT');
     this.setState('running');
+  }
+}
+
+/** LogFile appends to a file and rotates it to FILE.1 past maxBytes. */
+class LogFile {
+  private fd: number;
+  private size: number;
+
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes: number,
+  ) {
+    this.fd = openSync(path, 'a', 0o600);
+    this.size = fstatSync(this.fd).size;
+  }
+
+  /** write appends whole lines, so that a rotation never splits one. */
+  write(d: string): void {
+    const bytes = Buffer.byteLength(d);
+    if (this.size > 0 && this.size + bytes > this.maxBytes) {
+      closeSync(this.fd);
+      try {
+        renameSync(this.path, `${this.path}.1`);
+      } finally {
+        this.fd = openSync(this.path, 'a', 0o600);
+        this.size = fstatSync(this.fd).size;
+      }
+    }
+    writeSync(this.fd, d);
+    this.size += bytes;
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 }
 

@@ -37,6 +37,7 @@ export interface TestEtcd {
 
 export interface EtcdOptions {
   snapshotCount?: number;
+  maxLogBytes?: number;
 }
 
 /** startEtcd starts `n` members n1..nN through a PeerNetwork and waits for all to answer. */
@@ -84,6 +85,7 @@ export async function startEtcd(name: string, n = 3, options: EtcdOptions = {}):
         heartbeatMs: 50,
         electionMs: 500,
         snapshotCount: options.snapshotCount,
+        maxLogBytes: options.maxLogBytes,
         logFile: join(dir, `n${s.id}.log`),
         binary,
       });

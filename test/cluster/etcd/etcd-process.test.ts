@@ -24,7 +24,7 @@ const procState = (pid: number): string =>
 describe('EtcdProcess', () => {
   let c: TestEtcd;
   beforeAll(async () => {
-    c = await startEtcd('etcd-proc', 1);
+    c = await startEtcd('etcd-proc', 1, { maxLogBytes: 16 * 1024 });
   }, 60_000);
   afterAll(async () => {
     await c?.teardown();
@@ -55,7 +55,8 @@ describe('EtcdProcess', () => {
     const off = m.proc.onLine((r) => lines.push(r));
     m.proc.pause();
     expect(m.proc.state).toBe('paused');
-    expect(procState(m.proc.pid!)).toBe('T');
+    // SIGSTOP is delivered asynchronously: wait for the kernel to show the process stopped.
+    await waitFor('the process stopped', async () => procState(m.proc.pid!) === 'T', 2000);
     expect(await status(m, 300)).toBeUndefined();
     m.proc.resume();
     expect(m.proc.state).toBe('running');
@@ -86,6 +87,19 @@ describe('EtcdProcess', () => {
     await m.proc.start();
     c.pids.add(m.proc.pid!);
     expect(m.proc.restarts).toBe(2);
+
+    // Three starts wrote more than 16 KiB of log: the file was rotated to .1 and began again.
+    const { logFile } = m.proc.spec;
+    expect(statSync(logFile).size).toBeLessThanOrEqual(16 * 1024);
+    expect(statSync(`${logFile}.1`).size).toBeLessThanOrEqual(16 * 1024);
+    // Rotation never splits a line: each is a whole zap JSON record, or one of the lines gRPC's
+    // own logger writes inside etcd ("WARNING: 2026/12/06 22:59:37 [core] ...").
+    for (const f of [logFile, `${logFile}.1`]) {
+      for (const l of readFileSync(f, 'utf8').split('\n').filter(Boolean)) {
+        if (/^(INFO|WARNING|ERROR): \d{4}\/\d\d\/\d\d /.test(l)) continue;
+        expect(() => JSON.parse(l), l).not.toThrow();
+      }
+    }
   }, 60_000);
 
   it('rejects start with the last lines etcd wrote when it cannot run', async () => {
