@@ -215,6 +215,18 @@ describe('PeerNetwork (stand-in members)', () => {
     expect(ticks).toEqual(ticks.map((_, i) => i));
   });
 
+  it('jitter varies the delay but never reorders the bytes of a connection', async () => {
+    let k = 0;
+    // Alternating draws: -90 ms then +90 ms around 100 ms, which would reorder separate messages.
+    const { p1, p2, net } = await twoMembers({ rng: () => (k++ % 2 === 0 ? 1 : 0) });
+    net.setRules(1, [{ from: 2, delayMs: 100, jitterMs: 90 }]);
+    const s = dial(p2, streamFrom(p1));
+    await until(() => s.received().includes('tick8;'));
+    const ticks = [...s.received().matchAll(/tick(\d+);/g)].map((m) => Number(m[1]));
+    expect(ticks).toEqual(ticks.map((_, i) => i));
+    expect(s.at[0]).toBeGreaterThanOrEqual(180);
+  });
+
   it('drop below 1 resets the connection on a chunk with that probability', async () => {
     let draws = 0;
     // The first five chunks pass (draw 0.9 > 0.5), the sixth resets (draw 0.1).
