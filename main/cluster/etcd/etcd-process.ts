@@ -9,7 +9,8 @@
  *
  * The process never outlives raftdeck: it is started through `setpriv --pdeathsig SIGKILL`, which
  * asks the kernel to SIGKILL it when the thread that spawned it dies, even by SIGKILL, and then
- * execs etcd (so `pid` is etcd's own).
+ * execs etcd (so `pid` is etcd's own). Start members from the main thread: the signal follows the
+ * thread, and a worker thread that ends would take its members with it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
