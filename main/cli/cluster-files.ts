@@ -6,7 +6,10 @@
  */
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadManifest, type ClusterManifest } from '../cluster/manifest';
+import type { KvSession } from '../cluster/engine';
+import { loadEtcdManifest, type EtcdManifest } from '../cluster/etcd/etcd-manifest';
+import { folderEngine, loadManifest, type ClusterManifest } from '../cluster/manifest';
+import { KvClient } from '../node/client';
 import { CliError, DEFAULT_DATA_DIR, UsageError, parseAddress, type ParsedArgs } from './args';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -62,6 +65,8 @@ export interface Endpoints {
   ids: Map<string, number>;
   /** source says where the addresses came from, for messages. */
   source: string;
+  /** engine: whose client protocol the addresses speak (etcd for a local etcd cluster's folder). */
+  engine: 'raftdeck' | 'etcd';
 }
 
 /** clientEndpoints reads --endpoints, or the member nodes' client addresses from DIR/cluster.json. */
@@ -74,9 +79,30 @@ export function clientEndpoints(args: ParsedArgs): Endpoints {
       .filter((s) => s.trim() !== '')
       .map((s) => parseAddress(s, '--endpoints'));
     if (addresses.length === 0) throw new UsageError('--endpoints needs at least one host:port');
-    return { addresses: [...new Set(addresses)], ids: new Map(), source: '--endpoints' };
+    return {
+      addresses: [...new Set(addresses)],
+      ids: new Map(),
+      source: '--endpoints',
+      engine: 'raftdeck',
+    };
   }
   const dir = dataDir(args);
+  if (folderEngine(dir) === 'etcd') {
+    let em: EtcdManifest | undefined;
+    try {
+      em = loadEtcdManifest(dir);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    const live = em!.members.filter((n) => n.state === 'member');
+    if (live.length === 0) throw new CliError(`the etcd cluster in ${dir} has no members`);
+    return {
+      addresses: live.map((n) => n.client),
+      ids: new Map(live.map((n) => [n.client, n.id])),
+      source: join(dir, 'cluster.json'),
+      engine: 'etcd',
+    };
+  }
   const m = readManifest(dir);
   const members = m.nodes.filter((n) => n.state === 'member');
   if (members.length === 0) throw new CliError(`the cluster in ${dir} has no member nodes`);
@@ -84,7 +110,36 @@ export function clientEndpoints(args: ParsedArgs): Endpoints {
     addresses: members.map((n) => n.client),
     ids: new Map(members.map((n) => [n.client, n.id])),
     source: join(dir, 'cluster.json'),
+    engine: 'raftdeck',
   };
+}
+
+/**
+ * openKv opens a key-value session on `ep` in the protocol of its engine (raftdeck's client
+ * protocol, or etcd's KV API); etcd's client library is loaded only when needed.
+ */
+export async function openKv(
+  ep: Endpoints,
+  timeoutMs: number | undefined,
+  clientId?: string,
+): Promise<KvSession> {
+  return (await kvOpener(ep))(clientId, timeoutMs);
+}
+
+/** kvOpener: a function that opens sessions on `ep` at once (see openKv). */
+export async function kvOpener(
+  ep: Endpoints,
+): Promise<(clientId: string | undefined, timeoutMs: number | undefined) => KvSession> {
+  if (ep.engine === 'etcd') {
+    const { EtcdKvSession } = await import('../cluster/etcd/etcd-kv');
+    return (clientId, timeoutMs) =>
+      new EtcdKvSession({
+        endpoints: ep.addresses.map((a) => `http://${a}`),
+        clientId: clientId ?? `cli-${process.pid}`,
+        timeoutMs: timeoutMs ?? 5000,
+      });
+  }
+  return (clientId, timeoutMs) => new KvClient({ endpoints: ep.addresses, timeoutMs, clientId });
 }
 
 /** readAdminToken reads DIR/admin-token, written by a running `raftdeck start`. */

@@ -10,7 +10,7 @@
  * Steps come only from membership workflows, as each step changes. The connection then closes.
  * The request line must arrive within 2 s of connecting (see control-server.ts for every bound).
  */
-import type { LinkRule, StepState, WorkflowKind } from '../contract/view';
+import type { ClusterView, LinkRule, StepState, WorkflowKind } from '../contract/view';
 
 /** MAX_REQUEST_BYTES bounds a request line. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -24,7 +24,7 @@ export type ControlCommand =
   | { cmd: 'partition'; args: { groups: number[][] } }
   | { cmd: 'link-rule'; args: { id: number; rule: LinkRule } }
   | { cmd: 'slow-disk'; args: { id: number; ms: number } }
-  | { cmd: 'heal' | 'clear-faults' | 'add-node' | 'stats'; args: Record<string, never> }
+  | { cmd: 'heal' | 'clear-faults' | 'add-node' | 'stats' | 'view'; args: Record<string, never> }
   | { cmd: 'remove-node' | 'replace-node' | 'transfer-leader'; args: { id: number } }
   | { cmd: 'pace'; args: { pace: number; fastFailover: boolean } };
 
@@ -43,7 +43,7 @@ export interface ControlStep {
 /**
  * ControlResult ends every answer. `unknown` (with ok false): a membership change was made but
  * its outcome is not known — it may still take effect. `stats` answers with the ports' bounds and
- * counts in `stats`.
+ * counts in `stats`; `view` with the cluster's view (as the dashboard shows it) in `view`.
  */
 export interface ControlResult {
   type: 'result';
@@ -51,6 +51,7 @@ export interface ControlResult {
   unknown?: boolean;
   message: string;
   stats?: Record<string, unknown>;
+  view?: ClusterView;
 }
 
 export type ControlMessage = ControlStep | ControlResult;

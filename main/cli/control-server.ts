@@ -175,6 +175,8 @@ async function execute(
   const feature = FEATURE_OF[req.cmd];
   if (feature !== undefined) refuseUnavailable(sup, feature);
   switch (req.cmd) {
+    case 'view':
+      return { ...ok('the cluster as the dashboard shows it'), view: sup.view() };
     case 'stats':
       return { ...ok('the bounds of the control port and what they have refused'), stats: stats() };
     case 'kill': {

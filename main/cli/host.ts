@@ -10,6 +10,7 @@ import { recordPushes, type Recording } from '../cluster/recording/recording';
 import type { ClusterEngine } from '../cluster/engine';
 import { RaftdeckEngine } from '../cluster/raftdeck-engine';
 import { Supervisor, type SupervisorOptions } from '../cluster/supervisor';
+import { folderEngine } from '../cluster/manifest';
 import { makePrivateDir } from '../node/private-files';
 import { checkRecordLimit } from '../cluster/recording/file-recording';
 import { CliError, UsageError } from './args';
@@ -40,6 +41,13 @@ export interface HostOptions {
   /** recordLimitMiB: the recording's bound (SupervisorOptions.recordLimitMiB). */
   recordLimitMiB?: number;
   /**
+   * engine: the engine of a new cluster (default raftdeck); a folder that holds a cluster keeps
+   * its own, and asking for another is an error naming both.
+   */
+  engine?: 'raftdeck' | 'etcd';
+  /** etcdBin: the etcd binary (default: etcd on PATH). */
+  etcdBin?: string;
+  /**
    * record: record the cluster into its folder (default true); `serve` records through its
    * dashboard instead.
    */
@@ -69,6 +77,13 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
       `a cluster is already running from ${dir} (pid ${running.pid}); stop it first, or use another --data`,
     );
   makePrivateDir(dir);
+  const held = folderEngine(dir);
+  if (held !== undefined && o.engine !== undefined && held !== o.engine)
+    throw new CliError(
+      `${dir} holds a cluster of ${held === 'etcd' ? 'etcd' : "raftdeck's own nodes"}, not ${o.engine}: use another --data for a new ${o.engine} cluster`,
+    );
+  if ((held ?? o.engine) === 'etcd') return hostEtcd(dir, o);
+  if (o.etcdBin !== undefined) throw new UsageError('--etcd-bin needs --engine etcd');
   const sup: Supervisor = new Supervisor({
     dir,
     nodes: o.nodes,
@@ -89,12 +104,45 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     throw new CliError(`the cluster in ${dir} could not start: ${(e as Error).message}`);
   }
   writePrivate(join(dir, ADMIN_TOKEN_FILE), `${sup.token}\n`);
-  const engine = new RaftdeckEngine(sup);
+  return hostEngine(dir, o, new RaftdeckEngine(sup), sup);
+}
+
+/** hostEtcd starts (or brings back) the local etcd cluster in `dir`. */
+async function hostEtcd(dir: string, o: HostOptions): Promise<HostedCluster> {
+  if (o.nodeFlags !== undefined)
+    throw new UsageError("--node-flags sets bounds of raftdeck's own nodes, not etcd members");
+  if (o.pace !== undefined && o.pace.pace !== 1)
+    throw new UsageError(
+      "--pace slows raftdeck's own nodes; etcd's timeouts are fixed when a member starts",
+    );
+  const { EtcdEngine } = await import('../cluster/etcd/etcd-engine');
+  const engine = new EtcdEngine({
+    dir,
+    nodes: o.nodes,
+    timing: o.timing,
+    etcdBin: o.etcdBin,
+    recordLimitMiB: o.recordLimitMiB,
+  });
+  try {
+    await engine.start();
+  } catch (e) {
+    throw new CliError(`the etcd cluster in ${dir} could not start: ${(e as Error).message}`);
+  }
+  return hostEngine(dir, o, engine, undefined);
+}
+
+/** hostEngine opens the control port of a started engine and writes the run files. */
+async function hostEngine(
+  dir: string,
+  o: HostOptions,
+  engine: ClusterEngine,
+  sup: Supervisor | undefined,
+): Promise<HostedCluster> {
   let control: ControlServer;
   try {
     control = await startControlServer(engine, { limits: o.controlLimits });
   } catch (e) {
-    await sup.stop();
+    await engine.stop();
     removeRunFiles(dir);
     throw new CliError(`could not open the control port: ${(e as Error).message}`);
   }
@@ -102,7 +150,7 @@ export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
     port: control.port,
     token: control.token,
     pid: process.pid,
-    clusterId: sup.manifest.clusterId,
+    clusterId: engine.clusterId,
   };
   writePrivate(join(dir, CONTROL_FILE), `${JSON.stringify(info)}\n`);
   const recording = o.record === false ? undefined : openClusterRecording(engine);

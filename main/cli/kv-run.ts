@@ -1,7 +1,7 @@
 /** kv-run: how put, get, del and cas reach the cluster's client servers and say which node answered. */
-import { KvClient, KvError, UnknownOutcomeError, type KvOperation } from '../node/client';
+import { KvError, UnknownOutcomeError, type KvOperation } from '../node/client';
 import { CliError, EXIT, type ParsedArgs } from './args';
-import { clientEndpoints, type Endpoints } from './cluster-files';
+import { clientEndpoints, openKv, type Endpoints } from './cluster-files';
 
 const dec = new TextDecoder();
 const text = (v: Uint8Array | null): string | null => (v === null ? null : dec.decode(v));
@@ -20,7 +20,7 @@ function who(ep: Endpoints, address: string): string {
 export async function runKv(op: KvOperation, args: ParsedArgs): Promise<number> {
   const ep = clientEndpoints(args);
   const json = args.flag('json');
-  const client = new KvClient({ endpoints: ep.addresses, timeoutMs: args.number('timeout-ms') });
+  const client = await openKv(ep, args.number('timeout-ms'));
   const started = performance.now();
   const label = `${op.op} ${JSON.stringify(op.key)}`;
   try {

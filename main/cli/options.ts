@@ -74,8 +74,37 @@ export const MEMBERSHIP_EXIT = [
   '3  outcome unknown: the change was made but not seen committed, and may still take effect',
 ];
 
+/**
+ * engineOptions: which engine runs a new cluster, and which etcd binary (start, serve, app). A
+ * folder that holds a cluster keeps its engine.
+ */
+export const engineOptions: OptionSpec[] = [
+  {
+    name: 'engine',
+    type: 'string',
+    value: 'raftdeck|etcd',
+    help: "the engine of a new cluster: raftdeck's own nodes (default) or etcd (the `etcd` binary: apt-get install etcd-server); a folder that holds a cluster keeps its engine",
+  },
+  {
+    name: 'etcd-bin',
+    type: 'string',
+    value: 'PATH',
+    help: 'the etcd binary to run (default: etcd on PATH; 3.4 and 3.5 work)',
+  },
+];
+
+/** engineOf reads --engine (undefined: not given); anything but raftdeck or etcd is a usage error. */
+export function engineOf(args: ParsedArgs): 'raftdeck' | 'etcd' | undefined {
+  const v = args.string('engine');
+  if (v === undefined) return undefined;
+  if (v !== 'raftdeck' && v !== 'etcd')
+    throw new UsageError(`--engine must be raftdeck or etcd, not ${JSON.stringify(v)}`);
+  return v;
+}
+
 /** hostOptions: the bounds of the nodes and of the control port, options of `start`, `serve` and `app`. */
 export const hostOptions: OptionSpec[] = [
+  ...engineOptions,
   {
     name: 'node-flags',
     type: 'string',

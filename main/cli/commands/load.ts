@@ -5,7 +5,7 @@ import type { Operation } from '../../cluster/checker/history';
 import type { Workload } from '../../cluster/workload';
 import { CliError, EXIT, UsageError, type ParsedArgs, type Command } from '../args';
 import { dataOption, endpointsOption, jsonOption } from '../options';
-import { clientEndpoints, writePrivate } from '../cluster-files';
+import { clientEndpoints, kvOpener, writePrivate } from '../cluster-files';
 import { verdictCode, verdictJson, verdictText } from '../verdict';
 
 const pct = (sorted: number[], p: number): number =>
@@ -16,13 +16,12 @@ async function run(args: ParsedArgs): Promise<number> {
   const cas = args.number('cas')!;
   if (reads + cas > 1)
     throw new UsageError(`--reads (${reads}) plus --cas (${cas}) must be at most 1`);
-  const [{ historyToJson }, { check }, { Workload, raftdeckSessions }, { KvClient, KvError }] =
-    await Promise.all([
-      import('../../cluster/checker/history'),
-      import('../../cluster/checker/porcupine'),
-      import('../../cluster/workload'),
-      import('../../node/client'),
-    ]);
+  const [{ historyToJson }, { check }, { Workload }, { KvError }] = await Promise.all([
+    import('../../cluster/checker/history'),
+    import('../../cluster/checker/porcupine'),
+    import('../../cluster/workload'),
+    import('../../node/client'),
+  ]);
   const historyFile = args.string('history');
   const json = args.flag('json');
   const ep = clientEndpoints(args);
@@ -32,7 +31,8 @@ async function run(args: ParsedArgs): Promise<number> {
   };
 
   // Make sure the cluster answers before recording a history full of failures.
-  const probe = new KvClient({ endpoints: ep.addresses, timeoutMs: 5000 });
+  const open = await kvOpener(ep);
+  const probe = open(undefined, 5000);
   try {
     await probe.get('raftdeck/load-probe');
   } catch (e) {
@@ -47,7 +47,7 @@ async function run(args: ParsedArgs): Promise<number> {
 
   const lines = new SampleLines();
   const wl: Workload = new Workload(
-    raftdeckSessions(() => ep.addresses),
+    (clientId, timeoutMs) => open(clientId, timeoutMs),
     {
       clients: args.number('clients')!,
       seconds,

@@ -5,7 +5,7 @@
  */
 import { EXIT, type ParsedArgs, type Command } from '../args';
 import { DASHBOARD_DIR, requireBuiltDashboard, serveApi, webLimitsOf } from '../browser-mode';
-import { dataOption, paceOf, paceOptions, serveOptions } from '../options';
+import { dataOption, engineOf, paceOf, paceOptions, serveOptions } from '../options';
 import { dataDir } from '../cluster-files';
 import type { HostedCluster } from '../host';
 
@@ -45,6 +45,8 @@ export async function serveDashboard(
       pace,
       recordLimitMiB,
       record: false,
+      engine: engineOf(args),
+      etcdBin: args.string('etcd-bin'),
     });
     // The dashboard records into the cluster's folder (so time travel covers earlier runs).
     const dashboard = new ClusterDashboard(hosted.engine, openClusterRecording(hosted.engine));

@@ -5,7 +5,7 @@
  */
 import type { ClusterEvent } from '../../contract/view';
 import { EXIT, UsageError, type ParsedArgs, type Command } from '../args';
-import { nodesOption, dataOption, hostOptions, paceOf, paceOptions } from '../options';
+import { nodesOption, dataOption, engineOf, hostOptions, paceOf, paceOptions } from '../options';
 import { dataDir } from '../cluster-files';
 import { eventLine, fit, nodeRows, rowsTable } from '../format';
 import type { HostedCluster } from '../host';
@@ -135,6 +135,8 @@ async function run(args: ParsedArgs): Promise<number> {
       nodeFlags: nodeFlagsOf(args),
       pace,
       recordLimitMiB,
+      engine: engineOf(args),
+      etcdBin: args.string('etcd-bin'),
     });
     const end = json ? runJson(hosted) : runTable(hosted);
     const sig = await signal.promise;
@@ -201,6 +203,7 @@ writes it into one file, \`raftdeck replay\` opens it).`,
     'raftdeck start',
     'raftdeck start --nodes 5 --data /tmp/demo --json',
     'raftdeck start --pace 20',
+    'raftdeck start --engine etcd --data /tmp/etcd-demo',
   ],
   exitCodes: [
     '0  stopped by Ctrl-C / SIGTERM',

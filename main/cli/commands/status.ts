@@ -6,6 +6,8 @@ import { IDLE_CHECKER, projectView, type MemberInput } from '../../view/projecti
 import { CliError, EXIT, type ParsedArgs, type Command } from '../args';
 import { dataOption, jsonOption, timeoutOption } from '../options';
 import { dataDir, readAdminToken, readManifest } from '../cluster-files';
+import { controlCall } from '../control-client';
+import { folderEngine } from '../../cluster/manifest';
 import { table } from '../format';
 
 /** NodeReport is what status learned about one node. */
@@ -27,8 +29,74 @@ async function ask(admin: string, token: string, ms: number): Promise<NodeStatus
   }
 }
 
+/**
+ * viewStatus prints the status of a cluster whose members raftdeck has no admin interface to
+ * (etcd): the view of the running `raftdeck start`, through its control port.
+ */
+async function viewStatus(args: ParsedArgs, dir: string): Promise<number> {
+  const r = await controlCall(dir, { cmd: 'view', args: {} }, () => undefined);
+  if (!r.ok || !r.view) throw new CliError(r.message);
+  const v = r.view;
+  const rows = v.nodes.map((n) => ({
+    id: n.id,
+    client: n.addresses.client,
+    reachable: n.raft !== null,
+    pid: n.process.pid,
+    process: n.process.state,
+    role: n.role,
+    term: n.raft?.term ?? null,
+    commit: n.raft?.commit ?? null,
+    applied: n.raft?.applied ?? null,
+    voters: n.raft?.voters ?? null,
+    learners: n.raft?.learners ?? null,
+    lag: n.lagBehindLeader,
+    health: n.health,
+  }));
+  if (args.flag('json')) {
+    const out = {
+      clusterId: v.clusterId,
+      dir,
+      engine: v.engine,
+      leader: v.leader,
+      leadership: v.leadership,
+      term: v.term,
+      commit: v.commit,
+      commitBy: v.commitBy,
+      quorum: v.quorum,
+      nodes: rows,
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return EXIT.ok;
+  }
+  const d = (x: number | null): string | number => (x === null ? '-' : x);
+  const reached = rows.filter((x) => x.reachable).length;
+  process.stdout.write(
+    `cluster ${v.clusterId} (etcd ${v.engine.version}): ${v.leader ? `leader ${v.leader}` : 'no leader'}, term ${v.term}, commit ${v.commit}, ${reached} of ${rows.length} members answered\n${v.quorum.text}\n\n`,
+  );
+  process.stdout.write(
+    `${table(
+      ['MEMBER', 'CLIENT', 'PID', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAG', 'HEALTH'],
+      rows.map((x) => [
+        x.id,
+        x.client,
+        d(x.pid),
+        x.role ?? x.process,
+        d(x.term),
+        v.leader === x.id ? '*' : '',
+        d(x.commit),
+        d(x.applied),
+        d(x.lag),
+        x.health,
+      ]),
+      ['right', 'left', 'right', 'left', 'right', 'left', 'right', 'right', 'right', 'left'],
+    )}\n`,
+  );
+  return EXIT.ok;
+}
+
 async function run(args: ParsedArgs): Promise<number> {
   const dir = dataDir(args);
+  if (folderEngine(dir) === 'etcd') return viewStatus(args, dir);
   const manifest = readManifest(dir);
   const token = readAdminToken(dir);
   const ms = args.number('timeout-ms')!;
@@ -188,7 +256,8 @@ export const statusCommand: Command = {
   usage: ['status [--data DIR] [--json]'],
   description: `Asks every node listed in DIR/cluster.json for its status over the admin interface (with the
 token in DIR/admin-token, written by a running \`raftdeck start\`) and prints one table: role,
-term, leader, commit, applied, last index, lag behind the leader and health.`,
+term, leader, commit, applied, last index, lag behind the leader and health. On an etcd cluster
+(\`raftdeck start --engine etcd\`) it prints the running cluster's view, through its control port.`,
   positionals: [],
   options: [dataOption(), jsonOption, timeoutOption(2000, 'how long to wait for each node')],
   exitCodes: ['0  at least one node answered', '1  no node answered', '2  bad arguments'],

@@ -126,8 +126,9 @@ const LEARNER_REFUSES = 'rpc not supported for learner';
 
 /**
  * pollMember asks one member (through `client`, a client on that member's endpoint only) for its
- * Status, member list and alarms (each with `timeoutMs`; any failure rejects with etcd's error,
- * except a learner's refusal to list members or alarms: those are then null), and fetches its
+ * Status, member list and alarms (each with `timeoutMs`; a failure rejects with etcd's error,
+ * except a learner's refusal to list members, and any failure of the alarm query, which etcd
+ * answers through consensus: those are then null), and fetches its
  * /metrics (a failure there leaves metrics null with the reason).
  */
 export async function pollMember(
@@ -150,7 +151,9 @@ export async function pollMember(
   const [status, members, alarms] = await Promise.all([
     client.maintenance.status(deadline()),
     client.cluster.memberList({}, deadline()).catch(notForLearner),
-    client.maintenance.alarm({ action: 'Get' }, deadline()).catch(notForLearner),
+    // etcd answers an alarm query through consensus: a member without a quorum (cut off by a
+    // partition, or while it elects) cannot, though its Status still says what it knows.
+    client.maintenance.alarm({ action: 'Get' }, deadline()).catch(() => null),
   ]);
   const m = await metrics;
   return {

@@ -5,6 +5,7 @@ import { hostOf, openEtcdClient } from '../../../main/cluster/etcd/etcd-client';
 import { classify, EtcdKvSession } from '../../../main/cluster/etcd/etcd-kv';
 import { KvError, UnknownOutcomeError } from '../../../main/node/client';
 import { startEtcdCluster, type TestEtcdCluster } from './etcd-harness';
+import { haveEtcd } from '../../etcd';
 
 let cluster: TestEtcdCluster;
 const sessions: EtcdKvSession[] = [];
@@ -33,7 +34,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describe('classify', () => {
+describe.skipIf(!haveEtcd)('classify', () => {
   it('tells refusals before sending from answers that leave a write unknown', () => {
     const refused = [
       '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1',
@@ -65,7 +66,7 @@ describe('classify', () => {
   });
 });
 
-describe('EtcdKvSession on a real 3-member etcd', () => {
+describe.skipIf(!haveEtcd)('EtcdKvSession on a real 3-member etcd', () => {
   it('puts, gets, deletes and compares-and-sets with etcd answering', async () => {
     const s = session();
     expect(await s.get('a')).toBeNull();

@@ -8,6 +8,7 @@ import { findEtcd } from '../../../main/cluster/etcd/etcd-binary';
 import { EtcdProcess, etcdFlags, type EtcdExitInfo } from '../../../main/cluster/etcd/etcd-process';
 import { freePort } from '../../../main/cluster/manifest';
 import { put, startEtcd, status, waitFor, type TestEtcd } from './proxy-harness';
+import { haveEtcd } from '../../etcd';
 
 const alive = (pid: number): boolean => {
   try {
@@ -21,7 +22,7 @@ const alive = (pid: number): boolean => {
 const procState = (pid: number): string =>
   readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0]!;
 
-describe('EtcdProcess', () => {
+describe.skipIf(!haveEtcd)('EtcdProcess', () => {
   let c: TestEtcd;
   beforeAll(async () => {
     c = await startEtcd('etcd-proc', 1, { maxLogBytes: 16 * 1024 });
@@ -180,7 +181,7 @@ process.kill(process.pid, 'SIGKILL');
   }, 60_000);
 });
 
-describe('etcdFlags', () => {
+describe.skipIf(!haveEtcd)('etcdFlags', () => {
   it('passes pre-vote and the snapshot count only when asked', () => {
     const base = {
       name: 'n2',

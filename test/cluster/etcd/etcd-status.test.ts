@@ -11,6 +11,7 @@ import {
 } from '../../../main/cluster/etcd/etcd-status';
 import { IDLE_CHECKER, projectView, type MemberInput } from '../../../main/view/projection';
 import { startEtcdCluster, type TestEtcdCluster } from './etcd-harness';
+import { haveEtcd } from '../../etcd';
 
 let cluster: TestEtcdCluster;
 const clients: Etcd3[] = [];
@@ -59,7 +60,7 @@ function inputOf(p: EtcdPoll): MemberInput {
   };
 }
 
-describe('etcd status of a real 3-member cluster', () => {
+describe.skipIf(!haveEtcd)('etcd status of a real 3-member cluster', () => {
   it('reports one leader, the same term and configuration everywhere, and feeds the projection', async () => {
     const c0 = clients[0]!;
     for (let i = 0; i < 20; i++) await c0.put(`k${i}`).value(`v${i}`);

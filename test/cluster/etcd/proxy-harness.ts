@@ -1,5 +1,5 @@
 /**
- * etcd-harness starts real etcd members for the tests, each behind its peer proxy, in a temporary
+ * proxy-harness starts real etcd members for the tests, each behind its peer proxy, in a temporary
  * folder, with short timings (heartbeat 50 ms, election 500 ms), and tears them down: every
  * member is stopped, every pid ever seen is killed by id, the proxies close and the folder goes,
  * even when a test fails. It also speaks etcd's JSON gateway (/v3/...) for status and writes.
