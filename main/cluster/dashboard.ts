@@ -103,17 +103,17 @@ export class ClusterDashboard implements DashboardApi, PushSource {
 
   // ---------------------------------------------------------------- processes
 
-  killNode(id: NodeId): Promise<void> {
+  async killNode(id: NodeId): Promise<void> {
     this.need('kill');
     return this.engine.kill(id);
   }
 
-  stopNode(id: NodeId): Promise<void> {
+  async stopNode(id: NodeId): Promise<void> {
     this.need('stop');
     return this.engine.stopNode(id);
   }
 
-  restartNode(id: NodeId): Promise<void> {
+  async restartNode(id: NodeId): Promise<void> {
     this.need('restart');
     return this.engine.restart(id);
   }
@@ -135,29 +135,29 @@ export class ClusterDashboard implements DashboardApi, PushSource {
 
   // ---------------------------------------------------------------- network and disk
 
-  isolateNode(id: NodeId): Promise<void> {
+  async isolateNode(id: NodeId): Promise<void> {
     this.need('isolate');
     return this.engine.isolate(id);
   }
 
-  partition(groups: NodeId[][]): Promise<void> {
+  async partition(groups: NodeId[][]): Promise<void> {
     this.need('partition');
     return this.engine.partition(groups);
   }
 
-  healNetwork(): Promise<void> {
+  async healNetwork(): Promise<void> {
     this.need('partition');
     return this.engine.heal();
   }
 
-  setLinkRules(id: NodeId, rules: LinkRule[]): Promise<void> {
+  async setLinkRules(id: NodeId, rules: LinkRule[]): Promise<void> {
     this.need('linkRules');
     if (rules.some((r) => r.types !== undefined || r.snapshotOffset !== undefined))
       this.need('typeRules');
     return this.engine.setLinkRules(id, rules);
   }
 
-  setSlowDisk(id: NodeId, fsyncDelayMs: number): Promise<void> {
+  async setSlowDisk(id: NodeId, fsyncDelayMs: number): Promise<void> {
     this.need('slowDisk');
     return this.engine.setSlowDisk(id, fsyncDelayMs);
   }
@@ -407,12 +407,12 @@ export class ClusterDashboard implements DashboardApi, PushSource {
 
   // ---------------------------------------------------------------- pace and links
 
-  setPace(pace: number, fastFailover: boolean): Promise<void> {
+  async setPace(pace: number, fastFailover: boolean): Promise<void> {
     this.need('pace');
     return this.engine.setPace(pace, fastFailover);
   }
 
-  linkDetail(from: NodeId, to: NodeId): Promise<LinkDetail> {
+  async linkDetail(from: NodeId, to: NodeId): Promise<LinkDetail> {
     this.need('linkDetail');
     return this.engine.linkDetail!(from, to);
   }

@@ -209,7 +209,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       );
       const failed = results
         .map((r, i) =>
-          r.status === 'rejected' ? `member ${recs[i]!.id}: ${(r.reason as Error).message}` : '',
+          r.status === 'rejected' ? `node ${recs[i]!.id}: ${(r.reason as Error).message}` : '',
         )
         .filter(Boolean);
       this.state = 'running';
@@ -305,7 +305,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       this.event(
         rec.id,
         'process',
-        `member ${rec.id} exited (${info.signal ?? `code ${info.code}`})`,
+        `node ${rec.id} exited (${info.signal ?? `code ${info.code}`})`,
       );
       if (m.autoRestart && this.state === 'running' && rec.state === 'member') {
         setTimeout(() => void this.restart(rec.id).catch(() => undefined), 500).unref();
@@ -328,10 +328,10 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
    */
   async startMember(id: NodeId, state: 'new' | 'existing' = 'existing'): Promise<void> {
     const m = this.get(id);
-    if (m.proc.running) throw new Error(`member ${id} is already running (pid ${m.proc.pid})`);
+    if (m.proc.running) throw new Error(`node ${id} is already running (pid ${m.proc.pid})`);
     const dir = this.memberDir(m.rec);
     if (m.rec.started && !existsSync(join(dir, 'member'))) {
-      m.startRefused = `the data folder of member ${id} (${dir}) is gone: starting it empty could lose writes it acknowledged; replace it instead`;
+      m.startRefused = `the data folder of node ${id} (${dir}) is gone: starting it empty could lose writes it acknowledged; replace it instead`;
       this.bump();
       throw new Error(m.startRefused);
     }
@@ -346,12 +346,12 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       m.rec.started = true;
       saveEtcdManifest(this.dir, this.manifest);
     }
-    this.event(id, 'process', `member ${id} started (pid ${m.proc.pid})`);
+    this.event(id, 'process', `node ${id} started (pid ${m.proc.pid})`);
   }
 
   get(id: NodeId): Member {
     const m = this.members.get(id);
-    if (!m) throw new Error(`no member ${id} in this cluster`);
+    if (!m) throw new Error(`no node ${id} in this cluster`);
     return m;
   }
 
@@ -417,12 +417,12 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       m.lastPoll = poll;
       m.report = report;
       m.reportAt = Date.now();
-      if (m.error !== null) this.event(m.rec.id, 'process', `member ${m.rec.id} answers again`);
+      if (m.error !== null) this.event(m.rec.id, 'process', `node ${m.rec.id} answers again`);
       m.error = null;
     } catch (e) {
       const msg = (e as Error).message;
       if (m.error !== msg && m.proc.state === 'running')
-        this.event(m.rec.id, 'process', `member ${m.rec.id} does not answer: ${msg}`);
+        this.event(m.rec.id, 'process', `node ${m.rec.id} does not answer: ${msg}`);
       m.error = msg;
     }
     this.bump();
@@ -537,38 +537,38 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
 
   async kill(id: NodeId): Promise<void> {
     const m = this.get(id);
-    if (!m.proc.running) throw new Error(`member ${id} is not running`);
+    if (!m.proc.running) throw new Error(`node ${id} is not running`);
     await m.proc.kill();
-    this.event(id, 'fault', `killed member ${id} (SIGKILL)`);
+    this.event(id, 'fault', `killed node ${id} (SIGKILL)`);
   }
 
   async stopNode(id: NodeId): Promise<void> {
     const m = this.get(id);
-    if (!m.proc.running) throw new Error(`member ${id} is not running`);
+    if (!m.proc.running) throw new Error(`node ${id} is not running`);
     if (m.proc.state === 'paused') m.proc.resume();
     await m.proc.stop();
-    this.event(id, 'fault', `stopped member ${id}`);
+    this.event(id, 'fault', `stopped node ${id}`);
   }
 
   async restart(id: NodeId): Promise<void> {
     const m = this.get(id);
-    if (m.rec.state === 'removed') throw new Error(`member ${id} was removed from the cluster`);
+    if (m.rec.state === 'removed') throw new Error(`node ${id} was removed from the cluster`);
     if (m.proc.running) await m.proc.stop();
     await this.startMember(id);
   }
 
   pause(id: NodeId): void {
     const m = this.get(id);
-    if (m.proc.state !== 'running') throw new Error(`member ${id} is not running`);
+    if (m.proc.state !== 'running') throw new Error(`node ${id} is not running`);
     m.proc.pause();
-    this.event(id, 'fault', `paused member ${id} (SIGSTOP)`);
+    this.event(id, 'fault', `paused node ${id} (SIGSTOP)`);
   }
 
   resume(id: NodeId): void {
     const m = this.get(id);
-    if (m.proc.state !== 'paused') throw new Error(`member ${id} is not paused`);
+    if (m.proc.state !== 'paused') throw new Error(`node ${id} is not paused`);
     m.proc.resume();
-    this.event(id, 'fault', `resumed member ${id} (SIGCONT)`);
+    this.event(id, 'fault', `resumed node ${id} (SIGCONT)`);
   }
 
   setAutoRestart(id: NodeId, on: boolean): void {
@@ -597,7 +597,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
     this.get(id);
     this.faults.isolate(id);
     this.applyFaults();
-    this.event(id, 'fault', `isolated member ${id} from every other member (proxies)`);
+    this.event(id, 'fault', `isolated node ${id} from every other node (proxies)`);
   }
 
   async partition(groups: NodeId[][]): Promise<void> {
@@ -605,7 +605,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
     for (const g of groups)
       for (const id of g) {
         this.get(id);
-        if (seen.has(id)) throw new Error(`member ${id} is in two groups`);
+        if (seen.has(id)) throw new Error(`node ${id} is in two groups`);
         seen.add(id);
       }
     this.faults.partition(groups);
@@ -629,7 +629,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       throw new EngineUnavailable('typeRules', ETCD_UNAVAILABLE.typeRules!);
     this.faults.setLinkRules(id, rules);
     this.applyFaults();
-    this.event(id, 'fault', `member ${id} has ${rules.length} link rule(s)`);
+    this.event(id, 'fault', `node ${id} has ${rules.length} link rule(s)`);
   }
 
   linkRules(id: NodeId): LinkRule[] {
@@ -654,25 +654,25 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
     for (const m of this.members.values()) {
       if (m.proc.state === 'paused') {
         this.resume(m.rec.id);
-        did.push(`resumed member ${m.rec.id}`);
+        did.push(`resumed node ${m.rec.id}`);
       }
     }
     await this.heal();
     if (partitioned) did.push('healed the partition');
-    for (const id of isolated) did.push(`reconnected member ${id}`);
-    for (const id of ruled) did.push(`cleared the link rules of member ${id}`);
+    for (const id of isolated) did.push(`reconnected node ${id}`);
+    for (const id of ruled) did.push(`cleared the link rules of node ${id}`);
     const failed: string[] = [];
     for (const m of this.members.values()) {
       if (m.rec.state !== 'member' || m.proc.running) continue;
       if (m.startRefused !== null) {
-        failed.push(`member ${m.rec.id} was not started: its data folder is gone (replace it)`);
+        failed.push(`node ${m.rec.id} was not started: its data folder is gone (replace it)`);
         continue;
       }
       try {
         await this.startMember(m.rec.id);
-        did.push(`started member ${m.rec.id} again`);
+        did.push(`started node ${m.rec.id} again`);
       } catch (e) {
-        failed.push(`member ${m.rec.id} did not start: ${(e as Error).message}`);
+        failed.push(`node ${m.rec.id} did not start: ${(e as Error).message}`);
       }
     }
     const summary = describeCleared(did, failed);

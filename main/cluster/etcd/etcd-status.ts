@@ -378,8 +378,15 @@ export function memberReport(
     persistedIndex: status.raftIndex,
     snapshotIndex: 0,
     snapshotTerm: 0,
-    voters: sorted.filter((m) => !m.isLearner).map((m) => idOf(m.id)),
-    learners: sorted.filter((m) => m.isLearner).map((m) => idOf(m.id)),
+    // in raftdeck's order (by NodeId), as every member reports them
+    voters: sorted
+      .filter((m) => !m.isLearner)
+      .map((m) => idOf(m.id))
+      .sort((a, b) => a - b),
+    learners: sorted
+      .filter((m) => m.isLearner)
+      .map((m) => idOf(m.id))
+      .sort((a, b) => a - b),
     addresses,
     pendingConfIndex: 0,
     transferee: 0,
