@@ -71,17 +71,17 @@ export interface HostedCluster {
 /** hostCluster starts (or brings back) the cluster in o.dir and opens its control port. */
 export async function hostCluster(o: HostOptions): Promise<HostedCluster> {
   const dir = resolve(o.dir);
+  const held = folderEngine(dir);
+  if (held !== undefined && o.engine !== undefined && held !== o.engine)
+    throw new CliError(
+      `${dir} holds a cluster of ${held === 'etcd' ? 'etcd' : "raftdeck's own nodes"}, not ${o.engine}: use another --data for a new ${o.engine} cluster`,
+    );
   const running = liveControl(dir);
   if (running)
     throw new CliError(
       `a cluster is already running from ${dir} (pid ${running.pid}); stop it first, or use another --data`,
     );
   makePrivateDir(dir);
-  const held = folderEngine(dir);
-  if (held !== undefined && o.engine !== undefined && held !== o.engine)
-    throw new CliError(
-      `${dir} holds a cluster of ${held === 'etcd' ? 'etcd' : "raftdeck's own nodes"}, not ${o.engine}: use another --data for a new ${o.engine} cluster`,
-    );
   if ((held ?? o.engine) === 'etcd') return hostEtcd(dir, o);
   if (o.etcdBin !== undefined) throw new UsageError('--etcd-bin needs --engine etcd');
   const sup: Supervisor = new Supervisor({
