@@ -1,10 +1,13 @@
 /**
  * backends: the one place that picks what a dashboard window is bound to: the real cluster in a
  * folder (started on first use, brought back on later ones), a lab cluster (the production Raft
- * core on a simulated network in this process, main/lab), or a recording. The desktop shell and
- * browser mode both open their backend here.
+ * core on a simulated network in this process, main/lab), an etcd cluster raftdeck did not start
+ * (attached by its client endpoints), or a recording. The desktop shell and browser mode both
+ * open their backend here.
  */
-import { startDashboard } from '../cluster/dashboard';
+import { ClusterDashboard, startDashboard } from '../cluster/dashboard';
+import type { AttachedEtcd, AttachedEtcdOptions } from '../cluster/etcd/attached';
+import { MemoryRecording } from '../cluster/recording/memory-recording';
 import { RecordingDashboard } from '../cluster/recording/recording-dashboard';
 import type { DashboardApi, PushSource } from '../contract/api';
 import { createLabDashboard } from '../lab/lab-dashboard';
@@ -45,4 +48,42 @@ export function openLabBackend(options: { seed?: number; nodes?: number } = {}):
 export function openRecordingBackend(path: string): Backend {
   const dashboard = RecordingDashboard.open(path);
   return { api: dashboard, dispose: () => dashboard.close() };
+}
+
+/** AttachedBackend: a backend over an attached etcd cluster, and the engine that reaches it. */
+export interface AttachedBackend extends Backend {
+  engine: AttachedEtcd;
+}
+
+/**
+ * openAttachedBackend attaches to the etcd cluster at `options.endpoints` (finding every member
+ * from the first that answers; see AttachedEtcd) and serves it as a backend whose recording is
+ * kept in memory: time travel covers this session only, and nothing is written. It rejects, with
+ * each endpoint's error, when no endpoint answers. The etcd client loads only when attaching.
+ */
+export async function openAttachedBackend(options: AttachedEtcdOptions): Promise<AttachedBackend> {
+  const { AttachedEtcd } = await import('../cluster/etcd/attached');
+  const engine = new AttachedEtcd(options);
+  await engine.start();
+  return attachedBackend(engine);
+}
+
+/**
+ * attachedBackend wraps an AttachedEtcd that has started in the dashboard API (recording in
+ * memory); dispose() stops the dashboard's own clients, the polls, then the recording.
+ */
+export function attachedBackend(engine: AttachedEtcd): AttachedBackend {
+  const dashboard = new ClusterDashboard(engine, new MemoryRecording());
+  return {
+    api: dashboard,
+    engine,
+    dispose: async () => {
+      await dashboard.release().catch(() => undefined);
+      try {
+        await engine.stop();
+      } finally {
+        await dashboard.close().catch(() => undefined);
+      }
+    },
+  };
 }

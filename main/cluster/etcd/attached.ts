@@ -110,6 +110,20 @@ export function attachedUnavailable(allowChanges: boolean): Partial<Record<Engin
   };
 }
 
+/** AttachedMember: one member of an attached cluster (see AttachedEtcd.memberList). */
+export interface AttachedMember {
+  id: NodeId;
+  /** memberId: etcd's member id in decimal; hexId: the same in hex, as etcdctl prints it. */
+  memberId: string;
+  hexId: string;
+  name: string;
+  /** clientUrl: '' until the member has started and published one. */
+  clientUrl: string;
+  peerUrls: string[];
+  learner: boolean;
+  removed: boolean;
+}
+
 /** Tracked: one member as this session knows it. */
 interface Tracked {
   id: NodeId;
@@ -272,6 +286,25 @@ export class AttachedEtcd extends EngineBase implements ClusterEngine {
     const out = new Map<NodeId, EtcdMemberStats>();
     for (const t of this.members.values()) if (t.stats && t.poll) out.set(t.id, t.stats);
     return out;
+  }
+
+  /**
+   * memberList: the members as this session knows them, by NodeId: etcd's member id (decimal and
+   * in hex, as etcdctl prints it), name, URLs, learner or removed.
+   */
+  memberList(): AttachedMember[] {
+    return [...this.members.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((t) => ({
+        id: t.id,
+        memberId: t.memberId,
+        hexId: BigInt(t.memberId).toString(16),
+        name: t.member.name,
+        clientUrl: t.clientUrl,
+        peerUrls: [...t.member.peerUrls],
+        learner: t.member.isLearner,
+        removed: t.removed,
+      }));
   }
 
   /** memberIdOf: etcd's member id (decimal) of NodeId `id`; throws for an unknown id. */
