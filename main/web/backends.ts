@@ -5,7 +5,10 @@
  * (attached by its client endpoints), or a recording. The desktop shell and browser mode both
  * open their backend here.
  */
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ClusterDashboard, startDashboard } from '../cluster/dashboard';
+import type { TlsFiles } from '../cluster/etcd/etcd-client';
 import type { AttachedEtcd, AttachedEtcdOptions } from '../cluster/etcd/attached';
 import { MemoryRecording } from '../cluster/recording/memory-recording';
 import { RecordingDashboard } from '../cluster/recording/recording-dashboard';
@@ -85,5 +88,138 @@ export function attachedBackend(engine: AttachedEtcd): AttachedBackend {
         await dashboard.close().catch(() => undefined);
       }
     },
+  };
+}
+
+/**
+ * AttachRequest: which etcd cluster to attach to and how: client URLs, the paths of the TLS
+ * files (--cacert/--cert/--key) and the etcd user. No secret: a password is never part of it
+ * (it comes from RAFTDECK_ETCD_PASSWORD when the backend is opened).
+ */
+export interface AttachRequest {
+  endpoints: string[];
+  tls?: TlsFiles;
+  user?: string;
+}
+
+/** ATTACH_ENV: the environment that carries an AttachRequest from `raftdeck app` to the shell. */
+export const ATTACH_ENV = {
+  endpoints: 'RAFTDECK_ATTACH',
+  cacert: 'RAFTDECK_ETCD_CACERT',
+  cert: 'RAFTDECK_ETCD_CERT',
+  key: 'RAFTDECK_ETCD_KEY',
+  user: 'RAFTDECK_ETCD_USER',
+  password: 'RAFTDECK_ETCD_PASSWORD',
+} as const;
+
+/**
+ * attachRequestOf: the attach the shell was started for: `--attach URL,...` among the arguments,
+ * else RAFTDECK_ATTACH, with the TLS files and user from the environment (ATTACH_ENV); null when
+ * neither is there.
+ */
+export function attachRequestOf(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): AttachRequest | null {
+  const i = argv.findIndex((a) => a === '--attach' || a.startsWith('--attach='));
+  const raw =
+    i < 0 ? env[ATTACH_ENV.endpoints] : argv[i]!.includes('=') ? argv[i]!.slice(9) : argv[i + 1];
+  if (raw === undefined) return null;
+  const endpoints = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (endpoints.length === 0) throw new Error('--attach needs at least one etcd client URL');
+  const tls: TlsFiles = {};
+  for (const k of ['cacert', 'cert', 'key'] as const) {
+    const path = env[ATTACH_ENV[k]];
+    if (path) tls[k] = path;
+  }
+  const user = env[ATTACH_ENV.user];
+  return {
+    endpoints,
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
+    ...(user ? { user } : {}),
+  };
+}
+
+/**
+ * openRequestedAttach opens the read-only attached backend `request` asks for: the TLS files are
+ * read (an error names the file), and a user's password comes from RAFTDECK_ETCD_PASSWORD in
+ * `env` (a user without it is refused, naming the variable).
+ */
+export async function openRequestedAttach(
+  request: AttachRequest,
+  env: NodeJS.ProcessEnv,
+): Promise<AttachedBackend> {
+  const { readTlsFiles } = await import('../cluster/etcd/etcd-client');
+  const tls = request.tls ? readTlsFiles(request.tls) : undefined;
+  let auth: { user: string; password: string } | undefined;
+  if (request.user !== undefined) {
+    const password = env[ATTACH_ENV.password];
+    if (password === undefined) {
+      throw new Error(
+        `etcd user ${request.user} needs a password: set ${ATTACH_ENV.password} before starting raftdeck`,
+      );
+    }
+    auth = { user: request.user, password };
+  }
+  return openAttachedBackend({
+    endpoints: request.endpoints,
+    ...(tls ? { tls } : {}),
+    ...(auth ? { auth } : {}),
+  });
+}
+
+/** ATTACH_FILE: where the app remembers the last attach, in its settings folder. */
+export const ATTACH_FILE = 'attach.json';
+
+/**
+ * rememberAttach keeps `request` (endpoints, TLS file paths, user; no password exists in it) in
+ * `settingsDir`/attach.json, readable by the user only, written whole (tmp, then rename).
+ */
+export function rememberAttach(settingsDir: string, request: AttachRequest): void {
+  const file = join(settingsDir, ATTACH_FILE);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const kept: AttachRequest = {
+    endpoints: [...request.endpoints],
+    ...(request.tls ? { tls: { ...request.tls } } : {}),
+    ...(request.user !== undefined ? { user: request.user } : {}),
+  };
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
+/**
+ * rememberedAttach: the attach kept in `settingsDir`, or null when there is none or the file is
+ * not one (it is only a convenience: a bad file is ignored, not fatal).
+ */
+export function rememberedAttach(settingsDir: string): AttachRequest | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(join(settingsDir, ATTACH_FILE), 'utf8'));
+  } catch {
+    return null;
+  }
+  const o = parsed as Partial<AttachRequest> | null;
+  if (
+    !o ||
+    !Array.isArray(o.endpoints) ||
+    o.endpoints.length === 0 ||
+    !o.endpoints.every((e) => typeof e === 'string')
+  ) {
+    return null;
+  }
+  const tls: TlsFiles = {};
+  for (const k of ['cacert', 'cert', 'key'] as const) {
+    const v = (o.tls as Record<string, unknown> | undefined)?.[k];
+    if (typeof v === 'string') tls[k] = v;
+  }
+  return {
+    endpoints: o.endpoints,
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
+    ...(typeof o.user === 'string' ? { user: o.user } : {}),
   };
 }

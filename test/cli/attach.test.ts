@@ -35,16 +35,27 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** serveAttach runs `raftdeck attach` in the background until it prints the dashboard's URL. */
-function serveAttach(args: string[]): Promise<{
+/**
+ * serveAttach runs `raftdeck attach ARGS` (or `raftdeck app ARGS` with `command` 'app', with no
+ * display so that it serves in browser mode) in the background until it prints the dashboard's
+ * URL.
+ */
+function serveAttach(
+  args: string[],
+  command: 'attach' | 'app' = 'attach',
+): Promise<{
   child: ChildProcess;
   url: string;
   stdout: () => string;
   exited: Promise<number | null>;
 }> {
-  const child = spawn(process.execPath, [BIN, 'attach', ...args], {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DISPLAY;
+  delete env.WAYLAND_DISPLAY;
+  const child = spawn(process.execPath, [BIN, command, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   served.push(child);
   let out = '';
@@ -115,6 +126,43 @@ describe('raftdeck attach in browser mode', () => {
     expect(await s.exited).toBe(0);
     expect(s.stdout()).toMatch(/SIGINT: stopping \.\.\.\nstopped\n$/);
   }, 60_000);
+});
+
+describe('raftdeck app --attach', () => {
+  it('where the desktop window cannot open, serves the attached cluster as attach does', async () => {
+    const s = await serveAttach(
+      ['--attach', cluster.endpoints[0]!, ...tlsArgs(), '--no-open', '--port', '0'],
+      'app',
+    );
+    expect(s.stdout()).toMatch(/the desktop window cannot open: .*serving the same dashboard/);
+    expect(s.stdout()).toMatch(/3 members \((e[123], ){2}e[123]\), leader e[123]; read-only/);
+    const u = new URL(s.url);
+    const res = await fetch(`${u.origin}/api/call/getView`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${u.searchParams.get('token')}`,
+        'Content-Type': 'application/json',
+      },
+      body: '[]',
+    });
+    const v = ((await res.json()) as { value: ClusterView }).value;
+    expect(v.engine.mode).toBe('attached');
+    expect(v.nodes).toHaveLength(3);
+    s.child.kill('SIGINT');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it('refuses --attach with --lab, and certificates without --attach', async () => {
+    const both = await runCli(['app', '--attach', cluster.endpoints[0]!, '--lab']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--attach and --lab each choose what the window shows/);
+    const stray = await runCli(['app', '--cacert', cluster.certs!.ca]);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/--cacert is for --attach/);
+    const secret = await runCli(['app', '--attach', cluster.endpoints[0]!, '--password', 'x']);
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toMatch(/--password is not accepted/);
+  });
 });
 
 describe('raftdeck attach refuses', () => {

@@ -28,13 +28,13 @@ export const PASSWORD_ENV = 'RAFTDECK_ETCD_PASSWORD';
 export const PASSWORD_REFUSED = `--password is not accepted: a password on the command line is visible to every local user in the process list; set ${PASSWORD_ENV}, or give --user on a terminal to be asked for it`;
 
 /** endpointsOf: the client URLs of --etcd (comma-separated, at least one). */
-export function endpointsOf(raw: string | undefined): string[] {
-  if (raw === undefined) throw new UsageError('missing --etcd URL[,URL...]');
+export function endpointsOf(raw: string | undefined, option = 'etcd'): string[] {
+  if (raw === undefined) throw new UsageError(`missing --${option} URL[,URL...]`);
   const list = raw
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (list.length === 0) throw new UsageError('--etcd needs at least one client URL');
+  if (list.length === 0) throw new UsageError(`--${option} needs at least one client URL`);
   return list;
 }
 
@@ -149,9 +149,23 @@ async function promote(engine: AttachedEtcd, hex: string): Promise<number> {
   );
 }
 
-async function run(args: ParsedArgs): Promise<number> {
-  const etcd = args.string('etcd');
-  const endpoints = endpointsOf(etcd);
+function run(args: ParsedArgs): Promise<number> {
+  return runAttach(args, 'etcd');
+}
+
+/**
+ * runAttach attaches to the etcd cluster whose client URLs option `endpointsOption` gives, as
+ * `attach` does with `args` (its TLS, user and change options; an option the command does not
+ * declare counts as not given), and tells `onUrl` the dashboard's address once it is served:
+ * `attach`, and `app --attach` where the desktop window cannot open.
+ */
+export async function runAttach(
+  args: ParsedArgs,
+  endpointsOption: 'etcd' | 'attach',
+  onUrl?: (url: string) => void,
+): Promise<number> {
+  const etcd = args.string(endpointsOption);
+  const endpoints = endpointsOf(etcd, endpointsOption);
   const allowChanges = args.flag('allow-changes');
   const learnerUrl = args.string('add-learner');
   const promoteId = args.string('promote');
@@ -197,7 +211,7 @@ async function run(args: ParsedArgs): Promise<number> {
       ...(tls ? { tls } : {}),
       ...(auth ? { auth } : {}),
       allowChanges,
-      pollMs: args.number('poll-ms')!,
+      pollMs: args.number('poll-ms') ?? 1000,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -239,6 +253,7 @@ async function run(args: ParsedArgs): Promise<number> {
         `leader ${leader ? leader.name || leader.hexId : 'none'}; ` +
         `${allowChanges ? 'changes allowed' : 'read-only (changes need --allow-changes)'}; Ctrl-C to stop\n`,
     );
+    onUrl?.(server.url);
     const sig = await signal.promise;
     process.stdout.write(`${sig}: stopping ...\n`);
     await server.close();
@@ -251,13 +266,8 @@ async function run(args: ParsedArgs): Promise<number> {
   }
 }
 
-const ATTACH_OPTIONS: OptionSpec[] = [
-  {
-    name: 'etcd',
-    type: 'string',
-    value: 'URL[,URL...]',
-    help: "client URLs of one or more members (http:// or https://); the others are found from the cluster's member list",
-  },
+/** ATTACH_CONNECTION_OPTIONS: how to reach an etcd cluster (attach, app --attach). */
+export const ATTACH_CONNECTION_OPTIONS: OptionSpec[] = [
   {
     name: 'cacert',
     type: 'string',
@@ -279,6 +289,16 @@ const ATTACH_OPTIONS: OptionSpec[] = [
     help: `never accepted: a password in the arguments shows in the process list (use ${PASSWORD_ENV})`,
     refused: PASSWORD_REFUSED,
   },
+];
+
+const ATTACH_OPTIONS: OptionSpec[] = [
+  {
+    name: 'etcd',
+    type: 'string',
+    value: 'URL[,URL...]',
+    help: "client URLs of one or more members (http:// or https://); the others are found from the cluster's member list",
+  },
+  ...ATTACH_CONNECTION_OPTIONS,
   {
     name: 'allow-changes',
     type: 'boolean',
