@@ -108,8 +108,8 @@ The app's folder is RAFTDECK_DATA if set, else "raftdeck/cluster" in the user's 
 (~/.config on Linux).
 
 --attach shows an etcd cluster raftdeck did not start, found from any one of its client URLs, read-only
-(see \`raftdeck attach\`; changes need \`raftdeck attach --allow-changes\`); the app remembers its URLs,
-certificate paths and user (never a password) for File → "Attach to an etcd cluster…". A user's
+(see \`raftdeck attach\`; changes need \`raftdeck attach --allow-changes\`); the desktop app remembers
+its URLs, certificate paths and user (never a password) for File → "Attach to an etcd cluster…". A user's
 password comes from RAFTDECK_ETCD_PASSWORD (in browser mode, also from a prompt on a terminal).`,
   positionals: [],
   options: [
