@@ -2,8 +2,16 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog } from 'electron';
 import type { DashboardApi, PushSource } from '../contract/api';
-import { createBackend, openLabBackend, openRecordingBackend } from './backend';
-import type { Backend } from './backend';
+import {
+  attachRequestOf,
+  createBackend,
+  openLabBackend,
+  openRecordingBackend,
+  openRequestedAttach,
+  rememberAttach,
+  rememberedAttach,
+} from './backend';
+import type { AttachRequest, Backend } from './backend';
 import { bindIpc } from './ipc';
 import { installMenu } from './menu';
 import { hardenApp } from './security';
@@ -93,10 +101,60 @@ function openLab(): void {
   }
 }
 
+/**
+ * attach shows the etcd cluster `request` names (read-only) in the window, and remembers its
+ * endpoints, TLS file paths and user (never a password) for the next "Attach to an etcd cluster…".
+ */
+async function attach(request: AttachRequest): Promise<void> {
+  try {
+    const attached = await openRequestedAttach(request, process.env);
+    rememberAttach(app.getPath('userData'), request);
+    showOther(attached);
+  } catch (err) {
+    dialog.showErrorBox('raftdeck could not attach to the etcd cluster', (err as Error).message);
+  }
+}
+
+/**
+ * attachDialog: File → "Attach to an etcd cluster…". It offers the cluster attached last, and
+ * says how to attach to another (the endpoints and certificates are given on the command line,
+ * the password in the environment: the app never asks for or keeps a secret).
+ */
+async function attachDialog(): Promise<void> {
+  const last = rememberedAttach(app.getPath('userData'));
+  const how =
+    'To attach to another etcd cluster, start the app with its client URLs:\n\n' +
+    '  raftdeck app --attach https://HOST:2379[,...] [--cacert CA.pem --cert CLIENT.pem --key CLIENT-KEY.pem] [--user NAME]\n\n' +
+    "A user's password is read from RAFTDECK_ETCD_PASSWORD. The cluster is shown read-only; " +
+    'membership changes need `raftdeck attach --allow-changes`.';
+  const options = last
+    ? {
+        type: 'question' as const,
+        title: 'Attach to an etcd cluster',
+        message: `Attach to the etcd cluster at ${last.endpoints.join(', ')} (read-only)?`,
+        detail: how,
+        buttons: ['Attach', 'Cancel'],
+        defaultId: 0,
+        cancelId: 1,
+      }
+    : {
+        type: 'info' as const,
+        title: 'Attach to an etcd cluster',
+        message: 'No etcd cluster was attached yet.',
+        detail: how,
+        buttons: ['OK'],
+      };
+  const answer = window
+    ? await dialog.showMessageBox(window, options)
+    : await dialog.showMessageBox(options);
+  if (last && answer.response === 0) await attach(last);
+}
+
 function menu(): void {
   installMenu({
     openLab,
     openRecording: () => void openRecording(),
+    attach: () => void attachDialog(),
     backToCluster: () => showOther(null),
     showingOther: other !== null,
   });
@@ -113,6 +171,14 @@ app.whenReady().then(
     }
     menu();
     openWindow();
+    // `raftdeck app --attach URL,...` (or --attach given to the shell): show that cluster.
+    let request: AttachRequest | null = null;
+    try {
+      request = attachRequestOf(process.argv, process.env);
+    } catch (err) {
+      dialog.showErrorBox('raftdeck could not attach to the etcd cluster', (err as Error).message);
+    }
+    if (request) await attach(request);
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) openWindow();
     });

@@ -56,6 +56,11 @@ export interface OptionSpec {
   /** min and max bound numeric options (inclusive). */
   min?: number;
   max?: number;
+  /**
+   * refused: the option is never accepted, and this says why (a secret that must not be an
+   * argument, say). It is refused in any form, with or without a value, before anything else.
+   */
+  refused?: string;
 }
 
 /** PositionalSpec declares one positional argument. */
@@ -207,6 +212,14 @@ function strictProblem(spec: CommandSpec, args: string[], e: Error): string {
  * was asked for) the positionals; it throws a UsageError naming the first problem.
  */
 export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
+  for (const o of spec.options) {
+    if (o.refused === undefined) continue;
+    const end = argv.indexOf('--');
+    const opts = end < 0 ? argv : argv.slice(0, end);
+    if (opts.some((a) => a === `--${o.name}` || a.startsWith(`--${o.name}=`))) {
+      throw new UsageError(o.refused);
+    }
+  }
   const args = joinDashValues(spec, argv);
   let tokens: Token[];
   try {

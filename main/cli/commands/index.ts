@@ -31,6 +31,7 @@ const FILES: Record<string, () => Promise<Command>> = {
   record: async () => (await import('./record')).recordCommand,
   replay: async () => (await import('./replay')).replayCommand,
   lab: async () => (await import('./lab')).labCommand,
+  attach: async () => (await import('./attach')).attachCommand,
   app: async () => (await import('./app')).appCommand,
 };
 

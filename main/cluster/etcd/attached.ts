@@ -5,33 +5,26 @@
  * for the whole session), polls each reachable member at most once per pollMs (1 s by default)
  * and projects what they report into the one ClusterView. Events come from comparing one poll
  * with the previous one: leader and term changes, members added, removed or promoted, alarms,
- * members that stop or start answering.
+ * members that stop or start answering. The event stream, the view parts and the view's push are
+ * EngineBase's (a view is pushed after each poll cycle); membership changes show as the same
+ * Workflow steps as on raftdeck's own nodes.
  *
  * Read-only by default: no process or network faults ever (raftdeck has neither the processes nor
  * the network between them), and no change of membership or data unless `allowChanges`:
  * then removeNode, transferLeader, addLearner and promote change the membership, and kvSession
  * and the workload may write.
  */
-import { randomBytes } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import type {
-  CheckerView,
-  ClusterEvent,
   ClusterView,
   EngineFeature,
   EngineView,
-  EventKind,
   LinkRule,
-  MessageBatch,
   NodeId,
   PaceView,
-  ScenarioRun,
-  StepState,
-  WorkflowKind,
   WorkflowView,
-  WorkloadView,
 } from '../../contract/view';
-import { IDLE_CHECKER, projectView, type MemberInput, type ViewParts } from '../../view/projection';
+import { projectView, type MemberInput } from '../../view/projection';
 import { REAL_TIME } from '../../view/topology';
 import {
   EngineUnavailable,
@@ -41,6 +34,8 @@ import {
   type KvSessionOptions,
   type WorkflowRun,
 } from '../engine';
+import { EngineBase } from '../engine-base';
+import { Workflow, WorkflowError, WorkflowUnknownError } from '../workflows';
 import { hostOf, openEtcdClient, type EtcdAuth, type EtcdTls } from './etcd-client';
 import { classify, EtcdKvSession } from './etcd-kv';
 import {
@@ -115,6 +110,20 @@ export function attachedUnavailable(allowChanges: boolean): Partial<Record<Engin
   };
 }
 
+/** AttachedMember: one member of an attached cluster (see AttachedEtcd.memberList). */
+export interface AttachedMember {
+  id: NodeId;
+  /** memberId: etcd's member id in decimal; hexId: the same in hex, as etcdctl prints it. */
+  memberId: string;
+  hexId: string;
+  name: string;
+  /** clientUrl: '' until the member has started and published one. */
+  clientUrl: string;
+  peerUrls: string[];
+  learner: boolean;
+  removed: boolean;
+}
+
 /** Tracked: one member as this session knows it. */
 interface Tracked {
   id: NodeId;
@@ -148,115 +157,23 @@ export function describeError(e: unknown, endpoint: string): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Steps: a membership change shown as steps in the view (the same states as raftdeck's own
- * workflow stepper in main/cluster/workflows.ts, whose Workflow needs a Supervisor).
- */
-class Steps {
-  readonly view: WorkflowView;
-  private cur = -1;
-
-  constructor(
-    private readonly engine: AttachedEtcd,
-    kind: WorkflowKind,
-    node: NodeId,
-    names: string[],
-  ) {
-    this.view = {
-      id: `${kind}-${randomBytes(3).toString('hex')}`,
-      kind,
-      node,
-      state: 'running',
-      startedAt: Date.now(),
-      finishedAt: null,
-      steps: names.map((name) => ({ name, state: 'pending', detail: '', progress: null })),
-      error: null,
-    };
-    engine.putWorkflow(this.view);
-  }
-
-  begin(i: number, detail = ''): void {
-    this.close('done');
-    this.cur = i;
-    Object.assign(this.view.steps[i]!, { state: 'active' as StepState, detail });
-    this.engine.event(this.view.node, 'workflow', `${this.title()}: ${this.view.steps[i]!.name}`);
-    this.engine.putWorkflow(this.view);
-  }
-
-  skip(i: number, detail: string): void {
-    Object.assign(this.view.steps[i]!, { state: 'skipped' as StepState, detail });
-    this.engine.putWorkflow(this.view);
-  }
-
-  done(): WorkflowView {
-    return this.end('done', null);
-  }
-
-  /** fail ends on an error; `unknown`: the change was sent and may still take effect. */
-  fail(e: Error, unknown: boolean): WorkflowView {
-    return this.end(unknown ? 'unknown' : 'failed', e.message);
-  }
-
-  private title(): string {
-    return `${this.view.kind} ${this.view.node}`;
-  }
-
-  private close(state: StepState, detail?: string): void {
-    const s = this.view.steps[this.cur];
-    if (!s || s.state !== 'active') return;
-    s.state = state;
-    if (detail !== undefined) s.detail = detail;
-  }
-
-  private end(state: WorkflowView['state'], error: string | null): WorkflowView {
-    if (state === 'done') this.close('done');
-    else this.close(state === 'unknown' ? 'unknown' : 'failed', error ?? '');
-    for (const s of this.view.steps) if (s.state === 'pending') s.state = 'skipped';
-    this.view.state = state;
-    this.view.error = error;
-    this.view.finishedAt = Date.now();
-    this.engine.event(
-      this.view.node,
-      'workflow',
-      state === 'done' ? `${this.title()}: done` : `${this.title()} ${state}: ${error ?? ''}`,
-    );
-    this.engine.putWorkflow(this.view);
-    return this.view;
-  }
-}
-
-/** StepError: a workflow step failed; `unknown`: its change may still take effect. */
-class StepError extends Error {
-  constructor(
-    message: string,
-    readonly unknown = false,
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
-
 /** AttachedEtcd: see the top of this file. */
-export class AttachedEtcd implements ClusterEngine {
+export class AttachedEtcd extends EngineBase implements ClusterEngine {
   readonly dir = '';
+  /**
+   * timing: etcd does not report its heartbeat interval or election timeout to clients, so an
+   * attached cluster is taken to run etcd's defaults (100 ms and 1000 ms).
+   */
+  readonly timing = { heartbeatMs: 100, electionMs: 1000 };
+  /** recordLimitMiB: 0: an attached cluster's recording is kept in memory only. */
+  readonly recordLimitMiB = 0;
   private id = '';
   private st: ClusterView['state'] = 'starting';
-  private version = 0;
   private etcdVersion = '';
   private readonly members = new Map<string, Tracked>();
   private readonly ids = new Map<string, NodeId>();
-  private readonly viewSubs = new Set<(v: ClusterView) => void>();
-  private readonly eventSubs = new Set<(e: ClusterEvent) => void>();
-  private readonly events: ClusterEvent[] = [];
-  private nextSeq = 1;
-  private readonly partsNow: ViewParts = {
-    workflows: [],
-    workload: null,
-    checker: IDLE_CHECKER,
-    scenario: null,
-  };
-  private latest: ClusterView | null = null;
-  private previous: ClusterView | null = null;
+  /** seen: the leader and term of the latest poll cycle (null before the first). */
+  private seen: { leader: NodeId; term: number } | null = null;
   private alarms = new Set<string>();
   /** cluster: the latest member list and alarms (from the leader's poll, else a voter's). */
   private cluster: { members: EtcdMember[]; alarms: EtcdAlarm[] } = { members: [], alarms: [] };
@@ -268,6 +185,7 @@ export class AttachedEtcd implements ClusterEngine {
   private readonly allowChanges: boolean;
 
   constructor(private readonly options: AttachedEtcdOptions) {
+    super();
     if (options.endpoints.length === 0) throw new TypeError('attach needs at least one endpoint');
     this.pollMs = options.pollMs ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 2000;
@@ -283,10 +201,6 @@ export class AttachedEtcd implements ClusterEngine {
 
   get state(): ClusterView['state'] {
     return this.st;
-  }
-
-  get parts(): Readonly<ViewParts> {
-    return this.partsNow;
   }
 
   get pace(): PaceView {
@@ -331,6 +245,7 @@ export class AttachedEtcd implements ClusterEngine {
     }
     for (const m of found) this.track(m, true);
     this.st = 'running';
+    this.startPushing();
     await this.cycle();
     this.schedule();
   }
@@ -344,81 +259,13 @@ export class AttachedEtcd implements ClusterEngine {
     await this.cycleDone;
     for (const t of this.members.values()) t.client?.close();
     this.st = 'stopped';
-    this.publish();
+    this.stopPushing();
+    this.bump();
+    this.pushView();
   }
 
   view(): ClusterView {
-    return this.latest ?? this.project();
-  }
-
-  onView(cb: (v: ClusterView) => void): () => void {
-    this.viewSubs.add(cb);
-    return () => this.viewSubs.delete(cb);
-  }
-
-  onEvent(cb: (e: ClusterEvent) => void): () => void {
-    this.eventSubs.add(cb);
-    return () => this.eventSubs.delete(cb);
-  }
-
-  /** onMessages: etcd reports no messages; the callback is never called. */
-  onMessages(_cb: (batch: MessageBatch) => void): () => void {
-    return () => undefined;
-  }
-
-  eventsSince(seq: number): ClusterEvent[] {
-    return this.events.filter((e) => e.seq > seq);
-  }
-
-  allEvents(): ClusterEvent[] {
-    return [...this.events];
-  }
-
-  event(
-    node: NodeId | null,
-    kind: EventKind,
-    message: string,
-    data?: Record<string, unknown>,
-  ): ClusterEvent {
-    const e: ClusterEvent = {
-      seq: this.nextSeq++,
-      time: Date.now(),
-      node,
-      kind,
-      message,
-      ...(data ? { data } : {}),
-    };
-    this.events.push(e);
-    if (this.events.length > 5000) this.events.splice(0, this.events.length - 5000);
-    for (const cb of this.eventSubs) cb(e);
-    return e;
-  }
-
-  putWorkflow(w: WorkflowView): void {
-    const copy = { ...w, steps: w.steps.map((s) => ({ ...s })) };
-    const list = this.partsNow.workflows;
-    const i = list.findIndex((x) => x.id === w.id);
-    if (i >= 0) list[i] = copy;
-    else {
-      list.push(copy);
-      if (list.length > 20) list.splice(0, list.length - 20);
-    }
-    this.publish();
-  }
-
-  setWorkload(w: WorkloadView | null): void {
-    this.partsNow.workload = w;
-    this.publish();
-  }
-
-  setChecker(c: CheckerView): void {
-    this.partsNow.checker = c;
-    this.publish();
-  }
-
-  setScenario(run: ScenarioRun | null): void {
-    this.partsNow.scenario = run;
-    this.publish();
+    return this.project();
   }
 
   setPace(_pace: number, _fastFailover: boolean): Promise<void> {
@@ -439,6 +286,25 @@ export class AttachedEtcd implements ClusterEngine {
     const out = new Map<NodeId, EtcdMemberStats>();
     for (const t of this.members.values()) if (t.stats && t.poll) out.set(t.id, t.stats);
     return out;
+  }
+
+  /**
+   * memberList: the members as this session knows them, by NodeId: etcd's member id (decimal and
+   * in hex, as etcdctl prints it), name, URLs, learner or removed.
+   */
+  memberList(): AttachedMember[] {
+    return [...this.members.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((t) => ({
+        id: t.id,
+        memberId: t.memberId,
+        hexId: BigInt(t.memberId).toString(16),
+        name: t.member.name,
+        clientUrl: t.clientUrl,
+        peerUrls: [...t.member.peerUrls],
+        learner: t.member.isLearner,
+        removed: t.removed,
+      }));
   }
 
   /** memberIdOf: etcd's member id (decimal) of NodeId `id`; throws for an unknown id. */
@@ -506,7 +372,7 @@ export class AttachedEtcd implements ClusterEngine {
     refuseUnavailable(this, 'removeNode');
     const t = this.get(id);
     if (t.removed) throw new Error(`node ${id} was removed from the cluster already`);
-    const steps = new Steps(this, 'remove-node', id, [
+    const steps = new Workflow(this, 'remove-node', id, [
       'remove from the configuration',
       'the member list no longer names it',
     ]);
@@ -520,7 +386,7 @@ export class AttachedEtcd implements ClusterEngine {
         await this.waitFor(() => t.removed, `node ${id} to leave the member list`);
         return steps.done();
       } catch (e) {
-        return steps.fail(e as Error, e instanceof StepError && e.unknown);
+        return steps.end(e as Error);
       }
     })();
     return { view: steps.view, run };
@@ -534,7 +400,7 @@ export class AttachedEtcd implements ClusterEngine {
     refuseUnavailable(this, 'transferLeader');
     const t = this.get(id);
     if (t.removed) throw new Error(`node ${id} is not a member any more`);
-    const steps = new Steps(this, 'transfer-leader', id, [
+    const steps = new Workflow(this, 'transfer-leader', id, [
       'catch up and hand over',
       `node ${id} leads`,
     ]);
@@ -542,7 +408,7 @@ export class AttachedEtcd implements ClusterEngine {
       try {
         steps.begin(0);
         const leader = this.view().leader;
-        if (leader === 0) throw new StepError('the cluster has no leader to hand over');
+        if (leader === 0) throw new WorkflowError('the cluster has no leader to hand over');
         if (leader === id) steps.skip(0, `node ${id} leads already`);
         else {
           const lt = this.get(leader);
@@ -554,7 +420,7 @@ export class AttachedEtcd implements ClusterEngine {
         await this.waitFor(() => this.view().leader === id, `node ${id} to lead`);
         return steps.done();
       } catch (e) {
-        return steps.fail(e as Error, e instanceof StepError && e.unknown);
+        return steps.end(e as Error);
       }
     })();
     return { view: steps.view, run };
@@ -587,7 +453,7 @@ export class AttachedEtcd implements ClusterEngine {
       memberId: t.memberId,
       peerUrls: [peerUrl],
     });
-    this.publish();
+    this.bump();
     return { id: t.id, memberId: t.memberId };
   }
 
@@ -600,7 +466,7 @@ export class AttachedEtcd implements ClusterEngine {
     if (!this.allowChanges) throw new EngineUnavailable('addNode', NEEDS_CHANGES);
     const t = this.get(id);
     if (!t.member.isLearner) throw new Error(`node ${id} is not a learner`);
-    const steps = new Steps(this, 'add-node', id, [
+    const steps = new Workflow(this, 'add-node', id, [
       'promote to voter',
       'the member list names it a voter',
     ]);
@@ -614,7 +480,7 @@ export class AttachedEtcd implements ClusterEngine {
         await this.waitFor(() => !t.member.isLearner, `node ${id} to become a voter`);
         return steps.done();
       } catch (e) {
-        return steps.fail(e as Error, e instanceof StepError && e.unknown);
+        return steps.end(e as Error);
       }
     })();
     return { view: steps.view, run };
@@ -701,7 +567,7 @@ export class AttachedEtcd implements ClusterEngine {
   /**
    * change sends one membership call to `to` (else to each live member in turn until one takes
    * it). A call refused before it was sent moves on; one that may have been carried out without
-   * an answer is a StepError with unknown outcome; etcd's refusal is a StepError with its words.
+   * an answer is a WorkflowUnknownError; etcd's refusal is a WorkflowError with its words.
    */
   private async change<T>(
     what: string,
@@ -733,22 +599,22 @@ export class AttachedEtcd implements ClusterEngine {
         // connection lost) leaves the change unknown.
         const answered = /etcdserver: (?!leader changed|request timed out)/.test(msg);
         if (f.sent && !answered) {
-          throw new StepError(`${what}: no answer (${msg}); it may still take effect`, true);
+          throw new WorkflowUnknownError(`${what}: no answer (${msg}); it may still take effect`);
         }
-        throw new StepError(`${what}: ${msg}`);
+        throw new WorkflowError(`${what}: ${msg}`);
       } finally {
         c.close();
       }
     }
-    throw new StepError(`${what}: no member took the request (${errors.join('; ')})`);
+    throw new WorkflowError(`${what}: no member took the request (${errors.join('; ')})`);
   }
 
   private async waitFor(ok: () => boolean, what: string): Promise<void> {
     const end = Date.now() + this.changeTimeoutMs;
     while (!ok()) {
-      if (this.st !== 'running') throw new StepError(`stopped while waiting for ${what}`);
+      if (this.st !== 'running') throw new WorkflowError(`stopped while waiting for ${what}`);
       if (Date.now() > end) {
-        throw new StepError(`${what}: not seen within ${this.changeTimeoutMs / 1000} s`, true);
+        throw new WorkflowUnknownError(`${what}: not seen within ${this.changeTimeoutMs / 1000} s`);
       }
       await sleep(100);
     }
@@ -767,25 +633,48 @@ export class AttachedEtcd implements ClusterEngine {
     }, 0);
   }
 
-  /** cycle polls every member with a client URL once, then merges and publishes. */
+  /**
+   * cycle polls every member with a client URL once, then takes in all the answers at once,
+   * merges them and derives the leader and term events: the view shows the members as of whole
+   * poll cycles, so nothing sees a new leader before its event is in the stream.
+   */
   private async cycle(): Promise<void> {
     const targets = [...this.members.values()].filter(
       (t) => !t.removed && t.clientUrl !== '' && !t.polling,
     );
-    await Promise.all(targets.map((t) => this.pollOne(t)));
+    const answers = await Promise.all(targets.map((t) => this.pollOne(t)));
     if (this.st !== 'running') return;
+    for (const a of answers) this.takeIn(a);
     this.merge();
-    this.publish();
+    this.bump();
+    this.leaderEvents();
   }
 
-  private async pollOne(t: Tracked): Promise<void> {
+  /** pollOne polls member `t` once: its poll, or why it did not answer. */
+  private async pollOne(
+    t: Tracked,
+  ): Promise<{ t: Tracked; poll: EtcdPoll } | { t: Tracked; error: string }> {
     t.polling = true;
     t.client ??= this.open([t.clientUrl]);
     try {
-      const p = await pollMember(t.client, t.clientUrl, {
+      const poll = await pollMember(t.client, t.clientUrl, {
         timeoutMs: this.timeoutMs,
         ...(this.options.tls ? { tls: this.options.tls } : {}),
       });
+      return { t, poll };
+    } catch (e) {
+      return { t, error: describeError(e, hostOf(t.clientUrl)) };
+    } finally {
+      t.polling = false;
+    }
+  }
+
+  /** takeIn records one member's answer (or its error) and says when it stops or starts answering. */
+  private takeIn(a: { t: Tracked; poll: EtcdPoll } | { t: Tracked; error: string }): void {
+    const t = a.t;
+    if (t.removed) return;
+    if ('poll' in a) {
+      const p = a.poll;
       t.previous = t.poll ?? t.previous;
       t.poll = p;
       t.stats = memberStats(p, t.previous, this.idOf, this.cluster);
@@ -795,18 +684,16 @@ export class AttachedEtcd implements ClusterEngine {
       }
       t.error = '';
       t.answered = true;
-    } catch (e) {
-      const msg = describeError(e, hostOf(t.clientUrl));
-      if (t.error === '' || (t.poll !== null && t.error !== msg)) {
-        this.event(t.id, 'process', `node ${t.id} unreachable: ${msg}`, { error: msg });
-      }
-      t.previous = t.poll ?? t.previous;
-      t.poll = null;
-      t.stats = null;
-      t.error = msg;
-    } finally {
-      t.polling = false;
+      return;
     }
+    const msg = a.error;
+    if (t.error === '' || (t.poll !== null && t.error !== msg)) {
+      this.event(t.id, 'process', `node ${t.id} unreachable: ${msg}`, { error: msg });
+    }
+    t.previous = t.poll ?? t.previous;
+    t.poll = null;
+    t.stats = null;
+    t.error = msg;
   }
 
   /**
@@ -927,8 +814,8 @@ export class AttachedEtcd implements ClusterEngine {
       members: this.inputs(),
       faults: { partitions: null, nodes: new Map() },
       parts: {
-        ...this.partsNow,
-        workflows: this.partsNow.workflows.map((w) => ({
+        ...this.viewParts,
+        workflows: this.viewParts.workflows.map((w) => ({
           ...w,
           steps: w.steps.map((s) => ({ ...s })),
         })),
@@ -939,29 +826,30 @@ export class AttachedEtcd implements ClusterEngine {
     });
   }
 
-  /** publish projects a new view, derives the leader and term events, and pushes the view. */
-  private publish(): void {
-    this.version += 1;
+  /** leaderEvents compares the view of this poll cycle with the last: term and leader changes. */
+  private leaderEvents(): void {
     const v = this.project();
-    const before = this.previous;
-    if (before && this.st === 'running') {
-      if (v.term > before.term) {
-        this.event(null, 'election', `term ${v.term}`, { term: v.term, was: before.term });
+    const before = this.seen;
+    this.seen = { leader: v.leader, term: v.term };
+    if (!before) {
+      if (v.leader !== 0) {
+        this.event(v.leader, 'leader', `node ${v.leader} leads in term ${v.term}`, {
+          term: v.term,
+        });
       }
-      if (v.leader !== before.leader) {
-        if (v.leader === 0) this.event(null, 'leader', `no leader (was node ${before.leader})`);
-        else {
-          this.event(v.leader, 'leader', `node ${v.leader} leads in term ${v.term}`, {
-            term: v.term,
-            was: before.leader,
-          });
-        }
-      }
-    } else if (!before && v.leader !== 0) {
-      this.event(v.leader, 'leader', `node ${v.leader} leads in term ${v.term}`, { term: v.term });
+      return;
     }
-    this.previous = v;
-    this.latest = v;
-    for (const cb of this.viewSubs) cb(v);
+    if (v.term > before.term) {
+      this.event(null, 'election', `term ${v.term}`, { term: v.term, was: before.term });
+    }
+    if (v.leader !== before.leader) {
+      if (v.leader === 0) this.event(null, 'leader', `no leader (was node ${before.leader})`);
+      else {
+        this.event(v.leader, 'leader', `node ${v.leader} leads in term ${v.term}`, {
+          term: v.term,
+          was: before.leader,
+        });
+      }
+    }
   }
 }

@@ -58,8 +58,9 @@ export interface EtcdAlarm {
 
 /**
  * EtcdPoll: one poll of one member; metrics null (with the reason) when /metrics failed. members
- * and alarms are null when the member does not serve them: a learner answers only Status and
- * serializable reads ("rpc not supported for learner"); take them from a voter's poll then.
+ * are null when the member does not serve them: a learner answers only Status and serializable
+ * reads ("rpc not supported for learner"); take them from a voter's poll then. The alarms come
+ * from Status (see pollMember), so every member's poll has them.
  */
 export interface EtcdPoll {
   endpoint: string;
@@ -114,6 +115,20 @@ export function alarmsOf(r: IAlarmResponse): EtcdAlarm[] {
     .map((a) => ({ memberId: String(a.memberID), alarm: String(a.alarm).toUpperCase() }));
 }
 
+/**
+ * alarmsOfStatus reads the alarms a Status answer lists among its errors, one per alarm in
+ * protobuf text form ("memberID:13668033151171901709 alarm:NOSPACE "); other errors ("etcdserver:
+ * no leader") and rows without an alarm type are not alarms.
+ */
+export function alarmsOfStatus(errors: readonly string[]): EtcdAlarm[] {
+  const out: EtcdAlarm[] = [];
+  for (const e of errors) {
+    const m = /^memberID:(\d+)\s+alarm:([A-Z]+)\s*$/.exec(e);
+    if (m && m[2] !== 'NONE') out.push({ memberId: m[1]!, alarm: m[2]! });
+  }
+  return out;
+}
+
 /** compareMemberIds orders decimal member ids as the unsigned 64-bit numbers they are. */
 export function compareMemberIds(a: string, b: string): number {
   const x = BigInt(a);
@@ -126,10 +141,11 @@ const LEARNER_REFUSES = 'rpc not supported for learner';
 
 /**
  * pollMember asks one member (through `client`, a client on that member's endpoint only) for its
- * Status, member list and alarms (each with `timeoutMs`; a failure rejects with etcd's error,
- * except a learner's refusal to list members, and any failure of the alarm query, which etcd
- * answers through consensus: those are then null), and fetches its
- * /metrics (a failure there leaves metrics null with the reason).
+ * Status and member list (each with `timeoutMs`; any failure rejects with etcd's error, except a
+ * learner's refusal to list members: they are then null), and fetches its /metrics (a failure
+ * there leaves metrics null with the reason). The alarms are read from Status, which lists them
+ * among its errors: etcd carries out the Alarm call itself as a Raft proposal, so asking it would
+ * append an entry to the cluster's log on every poll. A poll changes nothing in the cluster.
  */
 export async function pollMember(
   client: Etcd3,
@@ -148,12 +164,9 @@ export async function pollMember(
     if (e.message.includes(LEARNER_REFUSES)) return null;
     throw e;
   };
-  const [status, members, alarms] = await Promise.all([
+  const [status, members] = await Promise.all([
     client.maintenance.status(deadline()),
     client.cluster.memberList({}, deadline()).catch(notForLearner),
-    // etcd answers an alarm query through consensus: a member without a quorum (cut off by a
-    // partition, or while it elects) cannot, though its Status still says what it knows.
-    client.maintenance.alarm({ action: 'Get' }, deadline()).catch(() => null),
   ]);
   const m = await metrics;
   return {
@@ -161,7 +174,7 @@ export async function pollMember(
     at: (options.now ?? Date.now)(),
     status: statusOf(status),
     members: members ? membersOf(members) : null,
-    alarms: alarms ? alarmsOf(alarms) : null,
+    alarms: alarmsOfStatus(status.errors ?? []),
     ...m,
   };
 }

@@ -3,6 +3,7 @@ import type { Etcd3 } from 'etcd3';
 import type { NodeId } from '../../../main/contract/view';
 import { openEtcdClient } from '../../../main/cluster/etcd/etcd-client';
 import {
+  alarmsOfStatus,
   compareMemberIds,
   memberReport,
   memberStats,
@@ -198,6 +199,47 @@ describe.skipIf(!haveEtcd)('etcd status of a real 3-member cluster', () => {
     } finally {
       await clients[0]!.cluster.memberRemove({ ID: added.member.ID });
     }
+  });
+
+  it('changes nothing: polls append no entry to the log, and an alarm shows from Status', async () => {
+    const index = async (): Promise<number> =>
+      Number((await clients[0]!.maintenance.status()).raftIndex);
+    const before = await index();
+    for (let i = 0; i < 3; i++) await pollAll();
+    expect(await index()).toBe(before);
+
+    const memberId = String((await clients[1]!.maintenance.status()).header.member_id);
+    // AlarmType NOSPACE is 1; raising it by hand is what etcd does when the quota is exceeded.
+    await clients[0]!.maintenance.alarm({
+      action: 'Activate',
+      memberID: memberId,
+      alarm: 1 as never,
+    });
+    try {
+      const polls = await pollAll();
+      for (const p of polls) expect(p.alarms).toEqual([{ memberId, alarm: 'NOSPACE' }]);
+    } finally {
+      await clients[0]!.maintenance.alarm({
+        action: 'Deactivate',
+        memberID: memberId,
+        alarm: 1 as never,
+      });
+    }
+    expect((await pollAll()).every((p) => p.alarms?.length === 0)).toBe(true);
+  });
+
+  it('reads alarms from the errors of a Status answer, and nothing else', () => {
+    expect(
+      alarmsOfStatus([
+        'memberID:13668033151171901709 alarm:NOSPACE ',
+        'etcdserver: no leader',
+        'memberID:2 alarm:CORRUPT',
+        'memberID:3 ',
+      ]),
+    ).toEqual([
+      { memberId: '13668033151171901709', alarm: 'NOSPACE' },
+      { memberId: '2', alarm: 'CORRUPT' },
+    ]);
   });
 
   it('rejects a poll of a member that is down, naming the connection', async () => {
