@@ -39,6 +39,7 @@ import { Workflow, WorkflowError, WorkflowUnknownError } from '../workflows';
 import { hostOf, openEtcdClient, type EtcdAuth, type EtcdTls } from './etcd-client';
 import { classify, EtcdKvSession } from './etcd-kv';
 import {
+  followersSeenBy,
   compareMemberIds,
   memberReport,
   memberStats,
@@ -805,13 +806,15 @@ export class AttachedEtcd extends EngineBase implements ClusterEngine {
   }
 
   private project(): ClusterView {
+    const members = this.inputs();
+    followersSeenBy(members, null);
     return projectView({
       clusterId: this.id,
       dataDir: '',
       version: this.version,
       now: Date.now(),
       state: this.st,
-      members: this.inputs(),
+      members,
       faults: { partitions: null, nodes: new Map() },
       parts: {
         ...this.viewParts,

@@ -11,7 +11,7 @@
 import type { Etcd3, IAlarmResponse, IMemberListResponse, IStatusResponse } from 'etcd3';
 import type { NodeId } from '../../contract/view';
 import type { ElectionTimer, Role } from '../../raft/types';
-import type { MemberReport } from '../../view/projection';
+import type { MemberInput, MemberReport } from '../../view/projection';
 import type { EtcdTls } from './etcd-client';
 import {
   decimalMemberId,
@@ -412,4 +412,44 @@ export function memberReport(
     kv: { keys: metrics?.keys ?? 0, bytes: status.dbSizeInUse },
     transport: { malformed: 0, dropped: 0, peers },
   };
+}
+
+/**
+ * followersSeenBy gives the leader's report the progress of its followers, as far as etcd lets
+ * anyone see it. etcd keeps its leader's match indexes to itself, so a follower's `match` here is
+ * the committed index the follower reports of itself (never above what the leader knows it holds),
+ * `active` whether it answers and is not paused or cut off from the leader by a partition, and
+ * `state` replicate (probe while it does not answer). The replication pages, the commit quorum
+ * and the overview then read the same way as on raftdeck's own nodes.
+ */
+export function followersSeenBy(
+  members: MemberInput[],
+  partitions: readonly (readonly NodeId[])[] | null,
+): void {
+  const leader = members.find((m) => m.report?.role === 'leader' && m.process.state === 'running');
+  const lr = leader?.report;
+  if (!leader || !lr) return;
+  const sameSide = (a: NodeId, b: NodeId): boolean =>
+    partitions === null || partitions.some((g) => g.includes(a) && g.includes(b));
+  const progress: MemberReport['progress'] = [];
+  for (const id of [...lr.voters, ...lr.learners]) {
+    if (id === leader.id) continue;
+    const m = members.find((x) => x.id === id);
+    const r = m?.report ?? null;
+    const active =
+      !!m && !!r && m.process.state === 'running' && sameSide(leader.id, id) && r.term === lr.term;
+    const match = r ? Math.min(r.commit, lr.lastIndex) : 0;
+    progress.push({
+      id,
+      learner: lr.learners.includes(id),
+      match,
+      next: match + 1,
+      state: active ? 'replicate' : 'probe',
+      inflight: 0,
+      active,
+      lag: Math.max(0, lr.lastIndex - match),
+      snapshot: undefined,
+    });
+  }
+  leader.report = { ...lr, progress };
 }

@@ -3,7 +3,7 @@
  * (etcd keeps the leader's match indexes to itself).
  */
 import { describe, expect, it } from 'vitest';
-import { followersSeenBy } from '../../../main/cluster/etcd/etcd-engine';
+import { followersSeenBy } from '../../../main/cluster/etcd/etcd-status';
 import type { MemberInput, MemberReport } from '../../../main/view/projection';
 
 /** report: a member's report as the etcd engine makes it (no progress of its own). */
