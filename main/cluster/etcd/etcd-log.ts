@@ -230,6 +230,8 @@ export function parseEtcdLog(
       kind: 'leader',
       role: 'follower',
       message: `${who(m[1]!)} stepped down: it has not heard from a quorum within an election timeout`,
+      // the same data as raftdeck's own step-down event, so scenarios read both alike
+      data: { type: 'step-down', reason: 'check-quorum' },
     };
   }
   if ((m = CONF_RE.exec(msg))) {
