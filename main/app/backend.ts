@@ -5,6 +5,7 @@
  */
 import {
   attachRequestOf,
+  engineRequestOf,
   openBackend,
   openLabBackend,
   openRecordingBackend,
@@ -32,5 +33,5 @@ export async function createBackend(
   argv: readonly string[] = process.argv,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Backend> {
-  return openBackend(clusterDir, wantsLab(argv, env));
+  return openBackend(clusterDir, wantsLab(argv, env), engineRequestOf(env));
 }

@@ -34,6 +34,7 @@ import type { Recording } from './recording/recording';
 import type { ClusterEngine, KvSession } from './engine';
 import { EngineUnavailable } from './engine';
 import { RaftdeckEngine } from './raftdeck-engine';
+import { folderEngine } from './manifest';
 import { Supervisor } from './supervisor';
 import { Workload } from './workload';
 
@@ -479,6 +480,40 @@ export interface LocalDashboard {
   sup: Supervisor;
   engine: RaftdeckEngine;
   dispose(): Promise<void>;
+}
+
+/**
+ * startEngineDashboard starts (or brings back) the cluster in `dir` with the engine the folder
+ * holds, or `engine` for a new folder (raftdeck's own nodes by default), and wraps it in the
+ * dashboard API recording into the folder: what the desktop app serves. dispose() stops every
+ * process it started.
+ */
+export async function startEngineDashboard(options: {
+  dir: string;
+  engine?: 'raftdeck' | 'etcd';
+  etcdBin?: string;
+}): Promise<{ api: ClusterDashboard; dispose(): Promise<void> }> {
+  const held = folderEngine(options.dir);
+  if (held !== undefined && options.engine !== undefined && held !== options.engine)
+    throw new Error(
+      `${options.dir} holds a cluster of ${held === 'etcd' ? 'etcd' : "raftdeck's own nodes"}, not ${options.engine}`,
+    );
+  if ((held ?? options.engine) !== 'etcd') return startDashboard({ dir: options.dir });
+  const { EtcdEngine } = await import('./etcd/etcd-engine');
+  const engine = new EtcdEngine({ dir: options.dir, nodes: 3, etcdBin: options.etcdBin });
+  await engine.start();
+  const api = new ClusterDashboard(engine, openClusterRecording(engine));
+  return {
+    api,
+    dispose: async () => {
+      await api.release().catch(() => undefined);
+      try {
+        await engine.stop();
+      } finally {
+        await api.close().catch(() => undefined);
+      }
+    },
+  };
 }
 
 /**

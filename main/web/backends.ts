@@ -7,7 +7,7 @@
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ClusterDashboard, startDashboard } from '../cluster/dashboard';
+import { ClusterDashboard, startEngineDashboard } from '../cluster/dashboard';
 import type { TlsFiles } from '../cluster/etcd/etcd-client';
 import type { AttachedEtcd, AttachedEtcdOptions } from '../cluster/etcd/attached';
 import { MemoryRecording } from '../cluster/recording/memory-recording';
@@ -26,10 +26,34 @@ export function wantsLab(argv: readonly string[], env: NodeJS.ProcessEnv): boole
   return argv.includes('--lab') || env.RAFTDECK_LAB === '1';
 }
 
-/** openBackend opens the cluster in `clusterDir`, or a lab cluster when `lab` is set. */
-export async function openBackend(clusterDir: string, lab: boolean): Promise<Backend> {
+/**
+ * engineRequestOf: the engine asked for a new cluster (RAFTDECK_ENGINE, set by `raftdeck app
+ * --engine`), and the etcd binary (RAFTDECK_ETCD_BIN); a bad engine name is an error naming it.
+ */
+export function engineRequestOf(env: NodeJS.ProcessEnv): {
+  engine?: 'raftdeck' | 'etcd';
+  etcdBin?: string;
+} {
+  const e = env.RAFTDECK_ENGINE;
+  if (e !== undefined && e !== '' && e !== 'raftdeck' && e !== 'etcd')
+    throw new Error(`RAFTDECK_ENGINE=${JSON.stringify(e)}: expected raftdeck or etcd`);
+  return {
+    ...(e === 'raftdeck' || e === 'etcd' ? { engine: e } : {}),
+    ...(env.RAFTDECK_ETCD_BIN ? { etcdBin: env.RAFTDECK_ETCD_BIN } : {}),
+  };
+}
+
+/**
+ * openBackend opens the cluster in `clusterDir` with the engine it holds (or `engine` for a new
+ * folder), or a lab cluster when `lab` is set.
+ */
+export async function openBackend(
+  clusterDir: string,
+  lab: boolean,
+  engine: { engine?: 'raftdeck' | 'etcd'; etcdBin?: string } = {},
+): Promise<Backend> {
   if (lab) return openLabBackend();
-  const local = await startDashboard({ dir: clusterDir });
+  const local = await startEngineDashboard({ dir: clusterDir, ...engine });
   return { api: local.api, dispose: local.dispose };
 }
 

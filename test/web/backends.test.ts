@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  engineRequestOf,
   ATTACH_FILE,
   attachRequestOf,
   openBackend,
@@ -17,6 +18,7 @@ import {
   wantsLab,
 } from '../../main/web/backends';
 import { startEtcdCluster, type TestEtcdCluster } from '../cluster/etcd/etcd-harness';
+import { haveEtcd } from '../etcd';
 
 const dir = mkdtempSync(join(tmpdir(), 'raftdeck-backends-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -148,4 +150,54 @@ describe('attached etcd backends', () => {
       ).rejects.toThrow(/cannot read the CA certificate \(--cacert\) .*nope\.pem/);
     });
   });
+});
+
+describe('the engine of the app’s cluster', () => {
+  it('reads the engine asked for from RAFTDECK_ENGINE, and refuses another name', () => {
+    expect(engineRequestOf({})).toEqual({});
+    expect(engineRequestOf({ RAFTDECK_ENGINE: 'etcd', RAFTDECK_ETCD_BIN: '/opt/etcd' })).toEqual({
+      engine: 'etcd',
+      etcdBin: '/opt/etcd',
+    });
+    expect(() => engineRequestOf({ RAFTDECK_ENGINE: 'zookeeper' })).toThrow(/zookeeper/);
+  });
+
+  it.skipIf(!haveEtcd)(
+    'opens a local etcd cluster for --engine etcd, and the same folder again without it',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'raftdeck-app-etcd-'));
+      const pids: number[] = [];
+      try {
+        const first = await openBackend(dir, false, { engine: 'etcd' });
+        try {
+          const v = await first.api.getView();
+          expect(v.engine).toMatchObject({ kind: 'etcd', mode: 'local' });
+          expect(v.nodes).toHaveLength(3);
+          pids.push(...v.nodes.map((n) => n.process.pid!).filter(Boolean));
+        } finally {
+          await first.dispose();
+        }
+        // the folder keeps its engine: a later start without the flag brings etcd back
+        const again = await openBackend(dir, false);
+        try {
+          expect((await again.api.getView()).engine.kind).toBe('etcd');
+          const v = await again.api.getView();
+          pids.push(...v.nodes.map((n) => n.process.pid!).filter(Boolean));
+        } finally {
+          await again.dispose();
+        }
+        await expect(openBackend(dir, false, { engine: 'raftdeck' })).rejects.toThrow(/etcd/);
+      } finally {
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // stopped already
+          }
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });

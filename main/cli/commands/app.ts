@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, UsageError, type ParsedArgs, type Command } from '../args';
-import { serveOptions } from '../options';
+import { engineOf, serveOptions } from '../options';
 import { appDataDir, chooseLaunch, openerCommand, thisMachine } from '../app-launch';
 import { serveDashboard } from './serve';
 import { serveLabUntilSignal } from './lab';
@@ -55,6 +55,10 @@ function runElectron(binary: string, args: ParsedArgs): Promise<number> {
   const data = args.string('data');
   if (data !== undefined) env.RAFTDECK_DATA = resolve(data);
   if (args.flag('lab')) env.RAFTDECK_LAB = '1';
+  const engine = engineOf(args);
+  if (engine !== undefined) env.RAFTDECK_ENGINE = engine;
+  const etcdBin = args.string('etcd-bin');
+  if (etcdBin !== undefined) env.RAFTDECK_ETCD_BIN = resolve(etcdBin);
   // The shell reads what to attach to from the environment (paths and names; a password only
   // ever from RAFTDECK_ETCD_PASSWORD, which the shell inherits as it is).
   const attach = args.string('attach');
