@@ -35,11 +35,11 @@ import {
   type MemberInput,
   type ProjectionInput,
 } from '../view/projection';
-import { describeCleared } from '../view/faults';
 import { checkPace, describePace } from '../view/pace';
 import { linkKey, REAL_TIME } from '../view/topology';
 import { sentToPeers, TrafficMeter } from '../view/traffic';
 import type { TypeCounters as PeerTypeCounters } from '../node/transport/stats';
+import { clearAllFaults } from './clear-faults';
 import { EngineBase } from './engine-base';
 import { FaultModel } from './fault-model';
 import { narrate } from './narration';
@@ -799,41 +799,27 @@ export class Supervisor extends EngineBase {
    * stream.
    */
   async clearAllFaults(): Promise<{ summary: string; failed: string[] }> {
-    const did: string[] = [];
-    const partitioned = this.faults.partitions !== null;
-    const isolated = [...this.nodes.keys()].filter((id) => this.faults.of(id).isolated);
-    const ruled = [...this.nodes.keys()].filter((id) => this.faults.of(id).customRules.length > 0);
-    for (const m of this.nodes.values()) {
-      const id = m.rec.id;
-      if (m.proc.state === 'paused') {
-        this.resume(id);
-        did.push(`resumed node ${id}`);
-      }
-      if (this.faults.of(id).fsyncDelayMs > 0) did.push(`restored the disk of node ${id}`);
-      this.faults.setFsyncDelay(id, 0);
-      if (m.admin) await m.admin.call('set-fsync-delay', { ms: 0 }).catch(() => undefined);
-    }
-    await this.heal();
-    if (partitioned) did.push('healed the partition');
-    for (const id of isolated) did.push(`reconnected node ${id}`);
-    for (const id of ruled) did.push(`cleared the link rules of node ${id}`);
-    const failed: string[] = [];
-    for (const m of this.nodes.values()) {
-      if (m.rec.state !== 'member' || m.proc.running) continue;
-      if (m.startRefused !== null || this.lostData(m.rec) !== null) {
-        failed.push(`node ${m.rec.id} was not started: its data folder is gone (replace it)`);
-        continue;
-      }
-      try {
-        await this.startNode(m.rec.id);
-        did.push(`started node ${m.rec.id} again`);
-      } catch (e) {
-        failed.push(`node ${m.rec.id} did not start: ${(e as Error).message}`);
-      }
-    }
-    const summary = describeCleared(did, failed);
-    this.event(null, 'fault', `cleared all faults: ${summary}`);
-    return { summary, failed };
+    const r = await clearAllFaults({
+      faults: this.faults,
+      members: () =>
+        [...this.nodes.values()].map((m) => ({
+          id: m.rec.id,
+          member: m.rec.state === 'member',
+          paused: m.proc.state === 'paused',
+          running: m.proc.running,
+          refused: m.startRefused ?? this.lostData(m.rec),
+        })),
+      resume: (id) => this.resume(id),
+      restoreDisk: async (id) => {
+        this.faults.setFsyncDelay(id, 0);
+        const m = this.nodes.get(id);
+        if (m?.admin) await m.admin.call('set-fsync-delay', { ms: 0 }).catch(() => undefined);
+      },
+      heal: () => this.heal(),
+      start: (id) => this.startNode(id),
+    });
+    this.event(null, 'fault', `cleared all faults: ${r.summary}`);
+    return r;
   }
 
   // ---------------------------------------------------------------- membership records

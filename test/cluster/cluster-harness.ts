@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAdmin } from '../../main/cluster/admin-link';
 import { Supervisor, type SupervisorOptions } from '../../main/cluster/supervisor';
+import type { ClusterEngine } from '../../main/cluster/engine';
 import { RaftdeckEngine } from '../../main/cluster/raftdeck-engine';
 
 /** TestCluster is a started supervisor and the means to tear it down. */
@@ -37,14 +38,29 @@ export async function startCluster(
     ...options,
   });
   const pids = new Set<number>();
+  const engine = new RaftdeckEngine(sup);
+  const teardown = await startWatched(engine, dir, pids);
+  return { sup, engine, dir, pids, teardown };
+}
+
+/**
+ * startWatched starts `engine`, gathering the pid of every member process it ever runs into
+ * `pids`, and returns the teardown: stop the engine, SIGKILL every pid gathered, remove `dir`.
+ * A failed start tears down at once and throws.
+ */
+export async function startWatched(
+  engine: Pick<ClusterEngine, 'start' | 'stop' | 'pids' | 'onView' | 'onEvent'>,
+  dir: string,
+  pids: Set<number> = new Set(),
+): Promise<() => Promise<void>> {
   const collect = (): void => {
-    for (const m of sup.nodes.values()) if (m.proc.pid !== null) pids.add(m.proc.pid);
+    for (const p of engine.pids()) pids.add(p);
   };
-  sup.onView(collect);
-  sup.onEvent(collect);
+  engine.onView(collect);
+  engine.onEvent(collect);
   const teardown = async (): Promise<void> => {
     collect();
-    await sup.stop().catch(() => undefined);
+    await engine.stop().catch(() => undefined);
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -55,11 +71,11 @@ export async function startCluster(
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await sup.start();
+    await engine.start();
     collect();
   } catch (e) {
     await teardown();
     throw e;
   }
-  return { sup, engine: new RaftdeckEngine(sup), dir, pids, teardown };
+  return teardown;
 }

@@ -25,7 +25,6 @@ import type {
 import { makePrivateDir, tightenTree } from '../../node/private-files';
 import { acquireLock, releaseLock } from '../../node/storage/data-dir-lock';
 import { readLogTail } from '../../node/logger';
-import { describeCleared } from '../../view/faults';
 import {
   DEFAULT_THRESHOLDS,
   projectView,
@@ -42,6 +41,7 @@ import {
   type KvSessionOptions,
   type WorkflowRun,
 } from '../engine';
+import { clearAllFaults } from '../clear-faults';
 import { FaultModel } from '../fault-model';
 import { DEFAULT_LIMIT_MIB } from '../recording/file-recording';
 import { findEtcd, type EtcdBinary } from './etcd-binary';
@@ -648,38 +648,22 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
    * (not one whose data folder is gone).
    */
   async clearAllFaults(): Promise<{ summary: string; failed: string[] }> {
-    const did: string[] = [];
-    const ids = this.allIds();
-    const partitioned = this.faults.partitions !== null;
-    const isolated = ids.filter((id) => this.faults.of(id).isolated);
-    const ruled = ids.filter((id) => this.faults.of(id).customRules.length > 0);
-    for (const m of this.members.values()) {
-      if (m.proc.state === 'paused') {
-        this.resume(m.rec.id);
-        did.push(`resumed node ${m.rec.id}`);
-      }
-    }
-    await this.heal();
-    if (partitioned) did.push('healed the partition');
-    for (const id of isolated) did.push(`reconnected node ${id}`);
-    for (const id of ruled) did.push(`cleared the link rules of node ${id}`);
-    const failed: string[] = [];
-    for (const m of this.members.values()) {
-      if (m.rec.state !== 'member' || m.proc.running) continue;
-      if (m.startRefused !== null) {
-        failed.push(`node ${m.rec.id} was not started: its data folder is gone (replace it)`);
-        continue;
-      }
-      try {
-        await this.startMember(m.rec.id);
-        did.push(`started node ${m.rec.id} again`);
-      } catch (e) {
-        failed.push(`node ${m.rec.id} did not start: ${(e as Error).message}`);
-      }
-    }
-    const summary = describeCleared(did, failed);
-    this.event(null, 'fault', `cleared all faults: ${summary}`);
-    return { summary, failed };
+    const r = await clearAllFaults({
+      faults: this.faults,
+      members: () =>
+        [...this.members.values()].map((m) => ({
+          id: m.rec.id,
+          member: m.rec.state === 'member',
+          paused: m.proc.state === 'paused',
+          running: m.proc.running,
+          refused: m.startRefused,
+        })),
+      resume: (id) => this.resume(id),
+      heal: () => this.heal(),
+      start: (id) => this.startMember(id),
+    });
+    this.event(null, 'fault', `cleared all faults: ${r.summary}`);
+    return r;
   }
 
   // ---------------------------------------------------------------- membership

@@ -3,10 +3,11 @@
  * short timings (heartbeat 50 ms, election 500 ms), and tears it down: the engine stops, every
  * member pid ever seen is killed by id, and the folder goes, even when a test fails.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdEngine } from '../../../main/cluster/etcd/etcd-engine';
+import { startWatched } from '../cluster-harness';
 
 export interface TestEtcdEngine {
   engine: EtcdEngine;
@@ -17,30 +18,6 @@ export interface TestEtcdEngine {
 export async function startEtcdEngine(name: string, nodes = 3): Promise<TestEtcdEngine> {
   const dir = mkdtempSync(join(tmpdir(), `raftdeck-${name}-`));
   const engine = new EtcdEngine({ dir, nodes, timing: { heartbeatMs: 50, electionMs: 500 } });
-  const pids = new Set<number>();
-  const collect = (): void => {
-    for (const p of engine.pids()) pids.add(p);
-  };
-  engine.onView(collect);
-  engine.onEvent(collect);
-  const teardown = async (): Promise<void> => {
-    collect();
-    await engine.stop().catch(() => undefined);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await engine.start();
-    collect();
-  } catch (e) {
-    await teardown();
-    throw e;
-  }
+  const teardown = await startWatched(engine, dir);
   return { engine, dir, teardown };
 }
