@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { KvSession } from '../cluster/engine';
-import { loadEtcdManifest, type EtcdManifest } from '../cluster/etcd/etcd-manifest';
+import { clientUrl, loadEtcdManifest, type EtcdManifest } from '../cluster/etcd/etcd-manifest';
 import { folderEngine, loadManifest, type ClusterManifest } from '../cluster/manifest';
 import { KvClient } from '../node/client';
 import { CliError, DEFAULT_DATA_DIR, UsageError, parseAddress, type ParsedArgs } from './args';
@@ -97,8 +97,8 @@ export function clientEndpoints(args: ParsedArgs): Endpoints {
     const live = em!.members.filter((n) => n.state === 'member');
     if (live.length === 0) throw new CliError(`the etcd cluster in ${dir} has no members`);
     return {
-      addresses: live.map((n) => n.client),
-      ids: new Map(live.map((n) => [n.client, n.id])),
+      addresses: live.map((n) => clientUrl(dir, n)),
+      ids: new Map(live.map((n) => [clientUrl(dir, n), n.id])),
       source: join(dir, 'cluster.json'),
       engine: 'etcd',
     };
@@ -134,7 +134,7 @@ export async function kvOpener(
     const { EtcdKvSession } = await import('../cluster/etcd/etcd-kv');
     return (clientId, timeoutMs) =>
       new EtcdKvSession({
-        endpoints: ep.addresses.map((a) => `http://${a}`),
+        endpoints: ep.addresses,
         clientId: clientId ?? `cli-${process.pid}`,
         timeoutMs: timeoutMs ?? 5000,
       });

@@ -50,6 +50,8 @@ const once = {
 
 /** checkEndpoint: a full http(s) URL of host:port, else an error naming it. */
 function checkEndpoint(url: string): void {
+  // a member's Unix socket (a local cluster raftdeck runs): unix:///absolute/path
+  if (url.startsWith('unix:///')) return;
   let u: URL;
   try {
     u = new URL(url);
@@ -149,5 +151,11 @@ export function readTlsFiles(files: TlsFiles): EtcdTls {
 
 /** hostOf: the "host:port" of a client URL (what KvExecution.servedBy names). */
 export function hostOf(url: string): string {
+  if (url.startsWith('unix://')) return url;
   return url.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+}
+
+/** socketPathOf: the path of a `unix:///path` endpoint, undefined for http(s). */
+export function socketPathOf(url: string): string | undefined {
+  return url.startsWith('unix://') ? url.slice('unix://'.length) : undefined;
 }

@@ -60,10 +60,13 @@ import {
 } from './etcd-status';
 import { decimalMemberId } from './etcd-metrics';
 import {
+  clientUrl,
   loadEtcdManifest,
   newEtcdManifest,
+  peerSocket,
   newEtcdMember,
   saveEtcdManifest,
+  socketDir,
   type EtcdManifest,
   type EtcdMemberRecord,
   type EtcdTiming,
@@ -200,7 +203,9 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
           `created etcd cluster ${this.manifest.clusterId} with ${this.options.nodes ?? 3} members in ${this.dir} (etcd ${this.binary.version})`,
         );
       }
-      this.network = new PeerNetwork();
+      makePrivateDir(socketDir(this.dir));
+      // Only this user's processes (the members) may speak to a member's proxy.
+      this.network = new PeerNetwork({ onlyUid: process.getuid?.() });
       const recs = this.manifest.members.filter((r) => r.state === 'member');
       for (const rec of recs) await this.manage(rec);
       this.startPushing();
@@ -267,7 +272,11 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
 
   /** manage sets up a member: its proxy, its process (not started) and its own client. */
   private async manage(rec: EtcdMemberRecord): Promise<Member> {
-    const proxy = await this.network!.addMember(rec.id, rec.peer, Number(rec.proxy.split(':')[1]));
+    const proxy = await this.network!.addMember(
+      rec.id,
+      peerSocket(this.dir, rec),
+      Number(rec.proxy.split(':')[1]),
+    );
     rec.proxy = proxy;
     const proc = new EtcdProcess({
       name: rec.name,
@@ -275,6 +284,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       clientPort: Number(rec.client.split(':')[1]),
       peerPort: Number(rec.peer.split(':')[1]),
       advertisedPeerUrl: `http://${proxy}`,
+      socketDir: socketDir(this.dir),
       initialCluster: '',
       state: 'new',
       clusterToken: this.manifest.clusterToken,
@@ -288,7 +298,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
     const m: Member = {
       rec,
       proc,
-      client: openEtcdClient({ endpoints: [`http://${rec.client}`], dialTimeoutMs: 1000 }),
+      client: openEtcdClient({ endpoints: [clientUrl(this.dir, rec)], dialTimeoutMs: 1000 }),
       report: null,
       reportAt: 0,
       stats: null,
@@ -392,7 +402,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
 
   private async pollOne(m: Member): Promise<void> {
     try {
-      const poll = await pollMember(m.client, `http://${m.rec.client}`, { timeoutMs: 1000 });
+      const poll = await pollMember(m.client, clientUrl(this.dir, m.rec), { timeoutMs: 1000 });
       if (poll.members) {
         this.clusterMembers = poll.members;
         this.learnIds(poll.members);
@@ -488,7 +498,11 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       removed: m.rec.state === 'removed',
       running: m.proc.running,
       process: this.processOf(m),
-      addresses: { peer: m.rec.proxy, client: m.rec.client, admin: m.rec.client },
+      addresses: {
+        peer: m.rec.proxy,
+        client: clientUrl(this.dir, m.rec),
+        admin: clientUrl(this.dir, m.rec),
+      },
       dataDir: this.memberDir(m.rec),
       startRefused: m.startRefused,
       report: m.proc.running ? m.report : null,
@@ -725,7 +739,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
             (a, b) => Number(b.id === leader) - Number(a.id === leader),
           );
     return new EtcdKvSession({
-      endpoints: pinned.map((n) => `http://${n.addresses.client}`),
+      endpoints: pinned.map((n) => n.addresses.client),
       clientId: o.clientId,
       timeoutMs: o.timeoutMs,
     });

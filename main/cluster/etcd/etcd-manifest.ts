@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NodeId } from '../../contract/view';
 import { makePrivateDir, writePrivateFile } from '../../node/private-files';
 import { freePort, ManifestError, manifestPath } from '../manifest';
@@ -15,7 +16,10 @@ export interface EtcdMemberRecord {
   id: NodeId;
   /** name: the member's etcd name (`n<id>`). */
   name: string;
-  /** client, peer: the member's own listeners (127.0.0.1:port). */
+  /**
+   * client, peer: the member's own listeners: `127.0.0.1:PORT`, whose PORT names the member's
+   * Unix sockets `localhost:PORT` in the cluster's socket folder (see socketDir).
+   */
   client: string;
   peer: string;
   /** proxy: the address the member advertises to its peers: raftdeck's proxy in front of `peer`. */
@@ -124,4 +128,22 @@ export async function newEtcdManifest(
   };
   for (let i = 0; i < members; i++) m.members.push(await newEtcdMember(m, true));
   return m;
+}
+
+/**
+ * socketDir: the folder of the members' Unix sockets (`localhost:PORT`, etcd's names for them),
+ * 0700 like the cluster folder: only the user reaches a member's client and peer listeners.
+ */
+export const socketDir = (clusterDir: string): string => join(clusterDir, 'sockets');
+
+const portOf = (address: string): string => address.split(':')[1] ?? '';
+
+/** clientUrl: member `rec`'s client endpoint (its Unix socket, unix:///…/localhost:PORT). */
+export function clientUrl(clusterDir: string, rec: Pick<EtcdMemberRecord, 'client'>): string {
+  return `unix://${join(socketDir(clusterDir), `localhost:${portOf(rec.client)}`)}`;
+}
+
+/** peerSocket: the path of member `rec`'s real peer listener (its proxy forwards to it). */
+export function peerSocket(clusterDir: string, rec: Pick<EtcdMemberRecord, 'peer'>): string {
+  return join(socketDir(clusterDir), `localhost:${portOf(rec.peer)}`);
 }

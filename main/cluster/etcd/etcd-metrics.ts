@@ -7,7 +7,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { EtcdTls } from './etcd-client';
+import { socketPathOf, type EtcdTls } from './etcd-client';
 
 /** MetricSample: one sample line: its metric name, labels and value. */
 export interface MetricSample {
@@ -289,12 +289,14 @@ export function fetchMetricsText(
 ): Promise<string> {
   const url = `${endpoint.replace(/\/+$/, '')}/metrics`;
   const secure = url.startsWith('https://');
+  const socketPath = socketPathOf(endpoint);
   const limit = 8 << 20;
   return new Promise((resolve, reject) => {
     const fail = (why: string): void => reject(new Error(`${url}: ${why}`));
     const req = (secure ? httpsRequest : httpRequest)(
-      url,
+      socketPath ? 'http://localhost/metrics' : url,
       {
+        ...(socketPath ? { socketPath } : {}),
         method: 'GET',
         timeout: options.timeoutMs,
         ...(secure && options.tls

@@ -21,9 +21,10 @@ import {
   openSync,
   renameSync,
   writeSync,
+  rmSync,
 } from 'node:fs';
 import { request } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ProcessState } from '../../contract/view';
 import type { EtcdBinary } from './etcd-binary';
 import { onPath } from './etcd-binary';
@@ -59,6 +60,13 @@ export interface EtcdProcessSpec {
   /** maxLogBytes: the size at which logFile is rotated (default 16 MiB). */
   maxLogBytes?: number;
   binary: EtcdBinary;
+  /**
+   * socketDir: listen for clients and peers on Unix sockets in this folder instead of TCP
+   * (`localhost:CLIENTPORT` and `localhost:PEERPORT`, etcd's names for them, in a folder only the
+   * user can enter): no other local user can reach the member then. Its peers still reach it
+   * through its proxy (advertisedPeerUrl), which forwards to the socket.
+   */
+  socketDir?: string;
   /** readyTimeoutMs: how long start() waits for the client port to answer (default 30 s). */
   readyTimeoutMs?: number;
 }
@@ -77,13 +85,18 @@ export const LAST_LINES = 20;
 
 /** etcdFlags: the command-line flags a member is started with. */
 export function etcdFlags(spec: EtcdProcessSpec): string[] {
-  const client = `http://127.0.0.1:${spec.clientPort}`;
+  const client = spec.socketDir
+    ? `unix://localhost:${spec.clientPort}`
+    : `http://127.0.0.1:${spec.clientPort}`;
+  const peer = spec.socketDir
+    ? `unix://localhost:${spec.peerPort}`
+    : `http://127.0.0.1:${spec.peerPort}`;
   const flags = [
     `--name=${spec.name}`,
     `--data-dir=${spec.dataDir}`,
     `--listen-client-urls=${client}`,
     `--advertise-client-urls=${client}`,
-    `--listen-peer-urls=http://127.0.0.1:${spec.peerPort}`,
+    `--listen-peer-urls=${peer}`,
     `--initial-advertise-peer-urls=${spec.advertisedPeerUrl}`,
     `--initial-cluster=${spec.initialCluster}`,
     `--initial-cluster-state=${spec.state}`,
@@ -179,6 +192,12 @@ export class EtcdProcess {
     }
     mkdirSync(this.spec.dataDir, { recursive: true, mode: 0o700 });
     chmodSync(this.spec.dataDir, 0o700);
+    if (this.spec.socketDir) {
+      // etcd 3.4 does not take over the socket files a killed member left: remove them first
+      // (the member is not running, and nobody else can make files in the folder).
+      for (const port of [this.spec.clientPort, this.spec.peerPort])
+        rmSync(join(this.spec.socketDir, `localhost:${port}`), { force: true });
+    }
     mkdirSync(dirname(this.spec.logFile), { recursive: true, mode: 0o700 });
     const log = new LogFile(this.spec.logFile, this.spec.maxLogBytes ?? 16 << 20);
     if (this.starts++ > 0) this.restarts++;
@@ -193,6 +212,8 @@ export class EtcdProcess {
     const child = spawn(setpriv, ['--pdeathsig', 'SIGKILL', '--', ...this.commandLine], {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
+      // etcd makes its Unix sockets (`unix://localhost:PORT`) in its working folder
+      ...(this.spec.socketDir ? { cwd: this.spec.socketDir } : {}),
     });
     this.child = child;
     this.pid = child.pid ?? null;
@@ -225,7 +246,12 @@ export class EtcdProcess {
       }, timeoutMs);
       const poll = (): void => {
         if (this.child !== child) return;
-        probeHealth(this.spec.clientPort, 1000).then(
+        probeHealth(
+          this.spec.socketDir
+            ? { socketPath: join(this.spec.socketDir, `localhost:${this.spec.clientPort}`) }
+            : this.spec.clientPort,
+          1000,
+        ).then(
           (answered) => {
             if (this.child !== child) return;
             if (answered) {
@@ -369,11 +395,15 @@ class LogFile {
   }
 }
 
-/** probeHealth: whether 127.0.0.1:port answers GET /health with any HTTP response within ms. */
-export function probeHealth(port: number, ms: number): Promise<boolean> {
+/**
+ * probeHealth: whether 127.0.0.1:port (or the Unix socket) answers GET /health with any HTTP
+ * response within ms.
+ */
+export function probeHealth(at: number | { socketPath: string }, ms: number): Promise<boolean> {
+  const where = typeof at === 'number' ? { host: '127.0.0.1', port: at } : at;
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/health', method: 'GET', timeout: ms, agent: false },
+      { ...where, path: '/health', method: 'GET', timeout: ms, agent: false },
       (res) => {
         res.resume();
         resolve(true);

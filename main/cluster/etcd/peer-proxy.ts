@@ -26,6 +26,7 @@
  * Message types and snapshot offsets cannot be matched on etcd's streams: such rules are refused.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { dialerUid } from './socket-owner';
 import type { LinkRule, NodeId } from '../../contract/view';
 import { flowOf, RequestReader, senderOf, type Flow, type RequestHead } from './peer-http';
 
@@ -71,6 +72,12 @@ export interface PeerNetworkOptions {
   maxQueuedBytes?: number;
   /** headTimeoutMs: a connection must send a complete request head within this (default 10 s). */
   headTimeoutMs?: number;
+  /**
+   * onlyUid: accept connections only from sockets this user owns (the etcd members raftdeck
+   * started; see socket-owner.ts); others are closed at once and counted in `foreign`. Absent:
+   * any local process may connect.
+   */
+  onlyUid?: number;
   /** rng: uniform in [0, 1), for drop and jitter (default Math.random). */
   rng?: () => number;
   /** onRequest: every request head a proxy reads, with what it made of it (for logging). */
@@ -210,6 +217,8 @@ export class PeerNetwork {
   private readonly maxQueuedBytes: number;
   private readonly headTimeoutMs: number;
   private closed = false;
+  /** foreign: connections refused because another user's socket made them (see onlyUid). */
+  foreign = 0;
 
   constructor(private readonly options: PeerNetworkOptions = {}) {
     this.rng = options.rng ?? Math.random;
@@ -227,9 +236,9 @@ export class PeerNetwork {
     if (this.closed) throw new Error('the peer network is closed');
     if (this.proxies.has(id)) throw new Error(`member ${id} already has a peer proxy`);
     const m = /^127\.0\.0\.1:(\d{1,5})$/.exec(realPeer);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
+    if (!realPeer.startsWith('/') && (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)) {
       throw new Error(
-        `member ${id}: the real peer address must be 127.0.0.1:PORT, got ${realPeer}`,
+        `member ${id}: the real peer address must be 127.0.0.1:PORT or a socket path, got ${realPeer}`,
       );
     }
     const proxy: Proxy = {
@@ -406,6 +415,12 @@ export class PeerNetwork {
       client.destroy();
       return;
     }
+    const only = this.options.onlyUid;
+    if (only !== undefined && dialerUid(client.localPort ?? 0, client.remotePort ?? 0) !== only) {
+      this.foreign += 1;
+      client.destroy();
+      return;
+    }
     const c: Conn = {
       target: p.id,
       client,
@@ -498,7 +513,9 @@ export class PeerNetwork {
 
   private open(p: Proxy, c: Conn, pre: Buffer[]): void {
     const [host, port] = p.real.split(':') as [string, string];
-    const upstream = connect({ host, port: Number(port) });
+    const upstream = p.real.startsWith('/')
+      ? connect({ path: p.real })
+      : connect({ host, port: Number(port) });
     c.upstream = upstream;
     upstream.on('error', () => undefined);
     upstream.on('close', () => this.destroy(c));
