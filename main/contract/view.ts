@@ -42,6 +42,14 @@ export interface LinkRule {
 /** RaftView is the node's own report of its Raft state (absent while it is down): its Status. */
 export type RaftView = Omit<Status, 'id' | 'addresses'>;
 
+/** EngineStat: one figure an engine reports about a member (see NodeView.engineStats). */
+export interface EngineStat {
+  name: string;
+  value: string;
+  /** warn: the figure is a problem (an alarm, failed proposals). */
+  warn?: boolean;
+}
+
 export interface NodeView {
   id: NodeId;
   process: {
@@ -84,6 +92,12 @@ export interface NodeView {
   lagBehindLeader: number | null;
   /** divergence: how this node departs from the leader, in words (empty when it agrees). */
   divergence: string[];
+  /**
+   * engineStats: what the member's engine reports beyond Raft's status, one figure a line, in
+   * the engine's words (etcd: DB size and in use, WAL fsync latency, proposals, alarms, peer
+   * bytes per second); empty for raftdeck's own nodes, whose storage and transport say it.
+   */
+  engineStats?: EngineStat[];
   /**
    * probing: the leader does not know yet how far this node's log matches its own (a new leader
    * probes each follower first); lagBehindLeader then comes from the node's own report (null

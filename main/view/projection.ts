@@ -34,6 +34,7 @@
 import type {
   CheckerView,
   ClusterView,
+  EngineStat,
   EngineView,
   FollowerStatus,
   LabView,
@@ -94,6 +95,8 @@ export interface MemberReport extends Status {
   };
   /** timing: the length of a tick at real time, and the pace it runs at (1 when absent). */
   timing?: { tickMs: number; pace?: number };
+  /** engineStats: what the member's engine reports beyond Raft's status (NodeView.engineStats). */
+  engineStats?: EngineStat[];
 }
 
 /** DEFAULT_TICK_MS: a node's tick when its report does not say. */
@@ -363,6 +366,7 @@ function memberView(
     probing: probing(m, ls, leader),
     storage: s ? { ...s.storage } : null,
     kv: s ? { ...s.kv } : null,
+    ...(s?.engineStats ? { engineStats: s.engineStats.map((x) => ({ ...x })) } : {}),
     faults: {
       isolated: faults.isolated,
       rules,

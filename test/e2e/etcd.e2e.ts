@@ -144,5 +144,20 @@ describe.skipIf(!haveChromium || !haveEtcd)(
       await goTo(page, 'topology');
       await shot('topology');
     }, 60_000);
+
+    it("shows what etcd reports about a member on the node's page", async () => {
+      const id = view().leader;
+      await goTo(page, `node/${id}`);
+      const panel = page.locator('[data-test=engine-stats]');
+      await until('the etcd figures on the node page', async () =>
+        /WAL fsync/.test((await panel.textContent()) ?? ''),
+      );
+      const text = (await panel.textContent()) ?? '';
+      expect(text).toContain('etcd reports');
+      expect(text).toMatch(/DB size\s*[\d.]+ (B|KiB|MiB)/);
+      expect(text).toMatch(/proposals\s*\d+ pending/);
+      expect(text).toMatch(/peer node \d+\s*connected/);
+      await shot('node');
+    }, 60_000);
   },
 );

@@ -415,3 +415,35 @@ describe('the client, workload, scenarios and pace', () => {
     expect(start.attributes('title') ?? '').not.toContain('Unavailable');
   });
 });
+
+describe("an engine's own figures on the node page", () => {
+  it("shows what etcd reports about a member in place of raftdeck's storage panel", async () => {
+    const { default: NodePage } = await import('../../renderer/src/pages/NodePage.vue');
+    const v = view({ version: ++version });
+    v.engine = ETCD_LOCAL;
+    v.nodes[0]!.engineStats = [
+      { name: 'DB size', value: '20.0 KiB (in use 16.0 KiB)' },
+      { name: 'WAL fsync', value: 'p50 0.84 ms · p99 3.10 ms · 120 in all' },
+      { name: 'alarms', value: 'NOSPACE (node 1)', warn: true },
+    ];
+    t.push('view', v);
+    await flush();
+    await router.push('/node/1');
+    const w = open(NodePage);
+    await flush();
+    const panel = w.find('[data-test=engine-stats]');
+    expect(panel.exists()).toBe(true);
+    expect(panel.text()).toContain('etcd reports');
+    expect(panel.text()).toContain('WAL fsync');
+    expect(panel.text()).toContain('p99 3.10 ms');
+    expect(panel.find('dd.warn').text()).toBe('NOSPACE (node 1)');
+    const headings = (): string[] => w.findAll('h3').map((h) => h.text());
+    expect(headings()).not.toContain('Storage');
+    // raftdeck's own node: no engine panel, its storage panel as before
+    const r = view({ version: ++version });
+    t.push('view', r);
+    await flush();
+    expect(w.find('[data-test=engine-stats]').exists()).toBe(false);
+    expect(headings()).toContain('Storage');
+  });
+});

@@ -39,6 +39,7 @@ import { Workflow, WorkflowError, WorkflowUnknownError } from '../workflows';
 import { hostOf, openEtcdClient, type EtcdAuth, type EtcdTls } from './etcd-client';
 import { classify, EtcdKvSession } from './etcd-kv';
 import {
+  etcdStatLines,
   followersSeenBy,
   compareMemberIds,
   memberReport,
@@ -769,9 +770,12 @@ export class AttachedEtcd extends EngineBase implements ClusterEngine {
   private inputs(): MemberInput[] {
     return [...this.members.values()].map((t) => {
       const report = t.poll
-        ? memberReport(t.poll.status, t.poll.members ?? this.cluster.members, this.idOf, {
-            metrics: t.poll.metrics,
-          })
+        ? {
+            ...memberReport(t.poll.status, t.poll.members ?? this.cluster.members, this.idOf, {
+              metrics: t.poll.metrics,
+            }),
+            ...(t.stats ? { engineStats: etcdStatLines(t.stats) } : {}),
+          }
         : null;
       const lastLines = t.removed ? ['removed from the cluster'] : t.error ? [t.error] : [];
       return {

@@ -50,6 +50,7 @@ import { parseEtcdLog } from './etcd-log';
 import { EtcdKvSession } from './etcd-kv';
 import { openEtcdClient } from './etcd-client';
 import {
+  etcdStatLines,
   followersSeenBy,
   memberReport,
   memberStats,
@@ -425,6 +426,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
         members: list,
         alarms: poll.alarms ?? [],
       });
+      report.engineStats = etcdStatLines(m.stats);
       m.lastPoll = poll;
       m.report = report;
       m.reportAt = Date.now();

@@ -9,7 +9,8 @@
  * server leaves out reads as 0 / false, as protobuf defaults do.
  */
 import type { Etcd3, IAlarmResponse, IMemberListResponse, IStatusResponse } from 'etcd3';
-import type { NodeId } from '../../contract/view';
+import type { EngineStat, NodeId } from '../../contract/view';
+import { formatBytes } from '../../view/format';
 import type { ElectionTimer, Role } from '../../raft/types';
 import type { MemberInput, MemberReport } from '../../view/projection';
 import type { EtcdTls } from './etcd-client';
@@ -452,4 +453,88 @@ export function followersSeenBy(
     });
   }
   leader.report = { ...lr, progress };
+}
+
+/** ms: a latency for a stat line ("0.84 ms"), '—' when unknown. */
+const ms = (v: number | null): string =>
+  v === null ? '—' : `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
+
+/**
+ * fsyncBuckets: the WAL fsync histogram as text, the count in each bucket (not cumulative) up to
+ * the slowest one used: "≤1 ms 812 · ≤2 ms 40 · ≤4 ms 3".
+ */
+export function fsyncBuckets(buckets: readonly HistogramBucket[]): string {
+  const parts: string[] = [];
+  let below = 0;
+  let last = -1;
+  buckets.forEach((b, i) => {
+    if (b.count > below) last = i;
+    below = b.count;
+  });
+  below = 0;
+  for (const [i, b] of buckets.entries()) {
+    if (i > last) break;
+    const n = b.count - below;
+    below = b.count;
+    if (!Number.isFinite(b.le)) continue;
+    const le = b.le * 1000;
+    parts.push(`≤${le < 1 ? le.toFixed(1) : le.toFixed(0)} ms ${n}`);
+  }
+  return parts.join(' · ') || 'no fsync yet';
+}
+
+/**
+ * etcdStatLines: what an etcd member reports beyond Raft's status, as the lines the node page
+ * shows (NodeView.engineStats): DB size and in use, keys, WAL fsync latency and its histogram,
+ * proposals, alarms and errors, and the bytes per second to and from each peer.
+ */
+export function etcdStatLines(s: EtcdMemberStats): EngineStat[] {
+  const lines: EngineStat[] = [
+    { name: 'version', value: s.version || '—' },
+    {
+      name: 'DB size',
+      value: `${formatBytes(s.dbSize)} (in use ${formatBytes(s.dbSizeInUse)})`,
+    },
+    { name: 'keys', value: s.keys === null ? '—' : String(s.keys) },
+  ];
+  if (s.fsync) {
+    lines.push(
+      {
+        name: 'WAL fsync',
+        value: `p50 ${ms(s.fsync.p50Ms)} · p99 ${ms(s.fsync.p99Ms)} · ${s.fsync.count} in all`,
+      },
+      { name: 'fsync histogram', value: fsyncBuckets(s.fsync.buckets) },
+    );
+  }
+  const p = s.proposals;
+  lines.push({
+    name: 'proposals',
+    value: `${p.pending} pending · ${p.failed} failed · ${p.committed} committed · ${p.applied} applied`,
+    warn: p.failed > 0,
+  });
+  lines.push({
+    name: 'alarms',
+    value: s.alarms.length
+      ? s.alarms.map((a) => `${a.alarm} (node ${a.member})`).join(', ')
+      : 'none',
+    warn: s.alarms.length > 0,
+  });
+  if (s.errors.length) lines.push({ name: 'errors', value: s.errors.join('; '), warn: true });
+  lines.push({ name: 'leader changes seen', value: String(s.leaderChanges) });
+  for (const peer of s.peers) {
+    const rate = (v: number | null): string => (v === null ? '—' : `${formatBytes(v)}/s`);
+    lines.push({
+      name: `peer node ${peer.id}`,
+      value: `${peer.active ? 'connected' : 'not connected'} · sent ${rate(peer.sentPerSec)} · received ${rate(peer.receivedPerSec)}`,
+    });
+  }
+  for (const t of s.snapshots) {
+    lines.push({
+      name: `snapshots with node ${t.id}`,
+      value: `${t.sent} sent (${t.sending} sending, ${t.sendFailures} failed) · ${t.received} received (${t.receiving} receiving, ${t.receiveFailures} failed)`,
+      warn: t.sendFailures + t.receiveFailures > 0,
+    });
+  }
+  if (s.metricsError) lines.push({ name: 'metrics', value: s.metricsError, warn: true });
+  return lines;
 }
