@@ -175,7 +175,7 @@ export function describeEngine(
     );
 
     it(
-      'a workload through a leader kill stays linearizable',
+      'a workload through a leader kill and a partition stays linearizable',
       async () => {
         await waitView(e, 'a settled cluster', t, (v) => settled(v) && v.leader);
         const wl = new Workload((clientId, timeoutMs) => e.kvSession({ clientId, timeoutMs }), {
@@ -189,8 +189,22 @@ export function describeEngine(
         await sleep(1500);
         const old = e.view().leader;
         await e.kill(old);
-        await waitView(e, 'a new leader', t, (v) => v.leader !== 0 && v.leader !== old);
-        await sleep(1500);
+        const next = await waitView(
+          e,
+          'a new leader',
+          t,
+          (v) => v.leader !== 0 && v.leader !== old && v.leader,
+        );
+        await sleep(1000);
+        // then a partition: the new leader alone on one side, so the rest must elect again
+        const rest = e
+          .view()
+          .nodes.map((n) => n.id)
+          .filter((id) => id !== next);
+        await e.partition([[next], rest]);
+        await sleep(2 * e.timing.electionMs + 1000);
+        await e.heal();
+        await sleep(1000);
         await wl.stop();
         await e.restart(old);
         expect(wl.totals.ok).toBeGreaterThan(50);
