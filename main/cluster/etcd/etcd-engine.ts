@@ -1,9 +1,11 @@
 /**
  * etcd-engine: a local etcd cluster under raftdeck, as a ClusterEngine. Every member is an `etcd`
- * process with its own data folder under the cluster folder, listening on 127.0.0.1 only, with
+ * process with its own data folder under the cluster folder, listening for clients and peers on
+ * Unix sockets in the cluster's 0700 socket folder (no other local user can reach it), with
  * raftdeck's heartbeat and election timeouts and pre-vote on, its JSON log parsed into the event
- * stream. Each member advertises a peer URL that goes through raftdeck's proxy (peer-proxy.ts),
- * so partitions, isolation, one-way cuts, delay and loss apply per pair of members without root.
+ * stream. Each member advertises a peer URL that goes through raftdeck's proxy (peer-proxy.ts,
+ * on 127.0.0.1, open to this user's processes only), so partitions, isolation, one-way cuts,
+ * delay and loss apply per pair of members without root.
  * Status comes from each member's maintenance Status, the member list and its /metrics, polled
  * into the same view projection as raftdeck's own nodes. Membership changes are workflows:
  * add a learner (etcd's member add, then the member started with `existing`), watch it catch up,
