@@ -36,8 +36,9 @@ export function askLine(question: string): Promise<string> {
 /** askSecret asks `question` and reads a line without echoing it (Backspace edits it). */
 export function askSecret(question: string): Promise<string> {
   const input = process.stdin;
-  process.stderr.write(question);
+  // Raw mode before the question: a key typed as soon as the question shows is never echoed.
   input.setRawMode(true);
+  process.stderr.write(question);
   input.setEncoding('utf8');
   input.resume();
   return new Promise<string>((resolve, reject) => {
