@@ -447,3 +447,15 @@ describe("an engine's own figures on the node page", () => {
     expect(headings()).toContain('Storage');
   });
 });
+
+describe('whose replication figures the overview shows', () => {
+  it("says the leader's on raftdeck's nodes and each follower's own on etcd", async () => {
+    const { default: OverviewPage } = await import('../../renderer/src/pages/OverviewPage.vue');
+    await show(RAFTDECK_ENGINE);
+    const w = open(OverviewPage);
+    await flush();
+    expect(w.find('[data-test=lag-source]').text()).toBe('as the leader sees it');
+    await show(ETCD_LOCAL);
+    expect(w.find('[data-test=lag-source]').text()).toBe('as each follower reports it');
+  });
+});
