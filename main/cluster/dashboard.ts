@@ -211,6 +211,8 @@ export class ClusterDashboard implements DashboardApi, PushSource {
   }
 
   private async run(op: KvOperation): Promise<KvOutcome> {
+    // refused before anything is sent (a read-only attached cluster takes no reads or writes here)
+    this.need('kv');
     const started = performance.now();
     const byAddress = (addr: string): NodeId | null =>
       this.engine.view().nodes.find((n) => n.addresses.client === addr)?.id ?? null;
