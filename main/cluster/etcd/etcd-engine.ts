@@ -512,7 +512,8 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       report: m.proc.running ? m.report : null,
       reportAt: m.reportAt,
     }));
-    followersSeenBy(members, this.faults.input().partitions);
+    const faults = this.faults.input();
+    followersSeenBy(members, faults.partitions);
     return {
       clusterId: this.manifest?.clusterId ?? '',
       dataDir: this.dir,
@@ -520,7 +521,7 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
       now: Date.now(),
       state: this.state,
       members,
-      faults: this.faults.input(),
+      faults,
       parts: this.viewParts,
       thresholds: { lagEntries: DEFAULT_THRESHOLDS.lagEntries },
       pace: REAL_TIME,
@@ -732,9 +733,8 @@ export class EtcdEngine extends EngineBase implements ClusterEngine {
 
   kvSession(o: KvSessionOptions): KvSession {
     // Learners serve no writes and no linearizable reads: sessions talk to voters.
-    const nodes = this.view().nodes;
+    const { nodes, leader } = this.view();
     const voters = nodes.filter((n) => n.membership === 'voter');
-    const leader = this.view().leader;
     const pinned =
       o.via !== undefined
         ? nodes.filter((n) => n.id === o.via)
