@@ -145,6 +145,12 @@ interface Tracked {
   answered: boolean;
 }
 
+/** rank: how good a member is to send a cluster call to (the leader 2, one that answered 1). */
+function rank(t: Tracked): number {
+  if (t.poll === null) return 0;
+  return t.poll.status.leader === t.poll.status.memberId ? 2 : 1;
+}
+
 /** describeError: etcd's or the connection's error, naming TLS when the handshake failed. */
 export function describeError(e: unknown, endpoint: string): string {
   // grpc-js ends some messages with an empty "Resolution note:".
@@ -578,9 +584,11 @@ export class AttachedEtcd extends EngineBase implements ClusterEngine {
   ): Promise<T> {
     const targets = to
       ? [to]
-      : [...this.members.values()]
-          .filter((t) => !t.removed && t.clientUrl !== '')
-          .sort((a, b) => Number(b.poll !== null) - Number(a.poll !== null));
+      : // A learner answers cluster calls with "rpc not supported for learner": voters only,
+        // the leader first, then those that answered the latest poll.
+        [...this.members.values()]
+          .filter((t) => !t.removed && !t.member.isLearner && t.clientUrl !== '')
+          .sort((a, b) => rank(b) - rank(a));
     const errors: string[] = [];
     for (const t of targets) {
       const c = this.open([t.clientUrl]);
