@@ -15,6 +15,7 @@ import type {
   PaceChange,
 } from './node-api';
 import type { LogReadResult } from './log-inspect';
+import type { PutStamps } from './put-timeline';
 import type { FaultRule } from './transport/fault-filter';
 import type { SampledTraces, TraceQuery, TraceRead } from './transport/message-trace';
 import { FrameConnection, WireFormat, dial, describeSocketError, isRecord, isUint } from './wire';
@@ -82,6 +83,10 @@ export interface AdminOps {
   'set-pace': { args: Pace; result: PaceChange };
   messages: { args: TraceQuery; result: TraceRead };
   'log-entries': { args: LogEntriesArgs; result: LogReadResult };
+  timeline: {
+    args: { from?: number; limit?: number };
+    result: { size: number; stamps: PutStamps[] };
+  };
   shutdown: { args: { reason?: string }; result: Record<string, never> };
 }
 

@@ -130,6 +130,7 @@ export type AdminOp =
   | 'set-pace'
   | 'messages'
   | 'log-entries'
+  | 'timeline'
   | 'shutdown';
 
 /** AdminErrorCode is the `error` of a failed response. */
@@ -158,6 +159,7 @@ export type AdminRequest =
   | { op: 'set-pace'; pace: number; fastFailover: boolean }
   | { op: 'messages'; since?: number; peer?: NodeId; limit: number }
   | { op: 'log-entries'; read: LogRead }
+  | { op: 'timeline'; from: number; limit: number }
   | { op: 'shutdown'; reason: string };
 
 const ARGS: Readonly<Record<AdminOp, { required: string[]; optional: string[] }>> = {
@@ -178,8 +180,12 @@ const ARGS: Readonly<Record<AdminOp, { required: string[]; optional: string[] }>
   'set-pace': { required: ['pace', 'fastFailover'], optional: [] },
   messages: { required: [], optional: ['since', 'peer', 'limit'] },
   'log-entries': { required: [], optional: ['from', 'count', 'maxBytes', 'key', 'indexes'] },
+  timeline: { required: [], optional: ['from', 'limit'] },
   shutdown: { required: [], optional: ['reason'] },
 };
+
+/** MAX_TIMELINE_READ: the most entries' stamps one `timeline` request returns (the default too). */
+export const MAX_TIMELINE_READ = 4096;
 
 const RULE_FIELDS = ['to', 'from', 'drop', 'delayMs', 'jitterMs', 'types', 'snapshotOffset'];
 
@@ -294,6 +300,19 @@ export function parseAdminRequest(op: string, v: Record<string, unknown>): Admin
     }
     case 'log-entries':
       return { op: o, read: parseLogRead(get) };
+    case 'timeline': {
+      const from = get('from') ?? 0;
+      if (!isUint(from)) {
+        throw new BadRequest(`from must be an unsigned integer, got ${describeValue(from)}`);
+      }
+      const limit = get('limit') ?? MAX_TIMELINE_READ;
+      if (!isUint(limit) || limit < 1 || limit > MAX_TIMELINE_READ) {
+        throw new BadRequest(
+          `limit must be an integer in 1..${MAX_TIMELINE_READ}, got ${describeValue(limit)}`,
+        );
+      }
+      return { op: o, from, limit };
+    }
     case 'add-learner':
       return {
         op: o,
@@ -842,6 +861,8 @@ class AdminSession {
       }
       case 'log-entries':
         return node.logEntries(req.read);
+      case 'timeline':
+        return node.putTimeline({ from: req.from, limit: req.limit });
       case 'shutdown':
         // Answered first; the node is shut down once the answer is on its way.
         return {};

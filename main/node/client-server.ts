@@ -15,6 +15,7 @@
 import type { Socket } from 'node:net';
 import type { KvCommand, KvOp, KvResult } from './kv/kv-state';
 import { NotLeaderError, OutcomeUnknownError, type NodeApi } from './node-api';
+import { nowMicros, type PutTimeline } from './put-timeline';
 import type { ClientServerStats } from './server-stats';
 import type { FrameBudget } from './transport/frame-budget';
 import {
@@ -275,6 +276,8 @@ export interface ClientServerOptions {
   writeHighWaterBytes?: number;
   /** frameBudget: the process's budget for bytes of incomplete frames (none: unbounded). */
   frameBudget?: FrameBudget;
+  /** timeline: told when each write request is decoded (see PutTimeline); none: no stamps. */
+  timeline?: PutTimeline;
   log?: WireLogger;
 }
 
@@ -298,6 +301,7 @@ export class ClientServer {
   private readonly idleTimeoutMs: number;
   private readonly highWater: number;
   private readonly budget: FrameBudget | undefined;
+  private readonly timeline: PutTimeline | undefined;
   private readonly log: WireLogger;
   private readonly sweeper: ReturnType<typeof setInterval> | undefined;
   private closed = false;
@@ -321,6 +325,7 @@ export class ClientServer {
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_CLIENT_IDLE_MS;
     this.highWater = options.writeHighWaterBytes ?? 8 * 1024 * 1024;
     this.budget = options.frameBudget;
+    this.timeline = options.timeline;
     this.log = options.log ?? (() => undefined);
     if (!Number.isSafeInteger(this.maxConnections) || this.maxConnections < 1) {
       throw new RangeError(`maxConnections must be at least 1, got ${this.maxConnections}`);
@@ -439,6 +444,7 @@ export class ClientServer {
       CLIENT_WIRE_FORMAT,
       {
         message: (v) => {
+          const decodedAt = this.timeline !== undefined ? nowMicros() : 0;
           const parsed = parseClientRequest(v);
           if (!parsed.ok) {
             this.counters.badRequests += 1;
@@ -460,6 +466,7 @@ export class ClientServer {
           state.inFlight += 1;
           this.idle.delete(state);
           this.counters.requests += 1;
+          if (decodedAt !== 0 && req.op !== 'get') this.timeline!.received(decodedAt);
           void this.serve(req).then((res) => {
             state.inFlight -= 1;
             if (state.inFlight === 0) active();

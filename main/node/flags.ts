@@ -130,7 +130,9 @@ bounds (each has a default; see docs/protocol.md):
                               aside) written per 10 s; the rest are counted in one line
                               (default 20; 0 = no limit)
 
-environment: RAFTDECK_ADMIN_TOKEN  the admin protocol token (required)`;
+environment: RAFTDECK_ADMIN_TOKEN  the admin protocol token (required)
+             RAFTDECK_TIMELINE     keep the write path's stamps of the latest N entries (1..65536;
+                                   off when unset; see docs/protocol.md, Put timeline)`;
 
 /** FlagError: the command line is wrong; the message says exactly what. */
 export class FlagError extends Error {

@@ -7,6 +7,7 @@ import { claimDataDir, recordDataDir, requiredState, type DataDirClaim } from '.
 import { FlagError, NODE_USAGE, parseNodeFlags } from './flags';
 import { PeerSecretError, peerSecretPath, readPeerSecret } from './peer-secret';
 import { JsonLog, type LogLevel } from './logger';
+import { PutTimeline, TIMELINE_ENV } from './put-timeline';
 import { RaftNode } from './raft-node';
 import { FileStorage } from './storage/file-storage';
 import { FaultFilter } from './transport/fault-filter';
@@ -46,6 +47,15 @@ async function main(): Promise<void> {
       EXIT_CONFIG,
       'RAFTDECK_ADMIN_TOKEN must be set in the environment (at least 16 characters)',
     );
+  }
+  let timeline: PutTimeline | undefined;
+  const timelineSize = process.env[TIMELINE_ENV];
+  if (timelineSize !== undefined && timelineSize !== '') {
+    try {
+      timeline = new PutTimeline(Number(timelineSize));
+    } catch (e) {
+      fail(EXIT_CONFIG, `${TIMELINE_ENV}=${timelineSize}: ${(e as Error).message}`);
+    }
   }
   // Everything this process creates (data dir, WAL, snapshots, log) is for its owner only.
   process.umask(0o077);
@@ -139,6 +149,7 @@ async function main(): Promise<void> {
     snapshotKeep: flags.snapshotKeep,
     snapshotChunkBytes: flags.snapshotChunkBytes,
     promoteGap: flags.promoteGap,
+    timeline,
     onFatal: (err) => {
       process.stderr.write(`raftdeck-node: fatal: ${err.message}\n`);
       void log.close().then(() => process.exit(EXIT_FATAL));
@@ -172,6 +183,7 @@ async function main(): Promise<void> {
     maxConnections: flags.maxClientConnections,
     idleTimeoutMs: flags.clientIdleMs,
     frameBudget,
+    timeline,
     log: wireLog,
   });
   const adminServer = new AdminServer({

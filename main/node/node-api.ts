@@ -5,6 +5,7 @@ import type { SampledTraces, TraceQuery, TraceRead } from './transport/message-t
 import type { TransportStats } from './transport/transport';
 import type { KvCommand, KvResult } from './kv/kv-state';
 import type { LogRead, LogReadResult } from './log-inspect';
+import type { PutStamps } from './put-timeline';
 import type { NodeId, RaftEvent, Status } from '../raft/types';
 
 /**
@@ -188,6 +189,11 @@ export interface NodeApi {
   messages(q: TraceQuery): TraceRead;
   /** logEntries reads entries of the node's log, decoded, with their times (see LogRead). */
   logEntries(q: LogRead): LogReadResult;
+  /**
+   * putTimeline reads the kept stamps of the write path (PutTimeline.read) with index ≥ `from`,
+   * at most `limit`; `size` is 0 when the timeline is off.
+   */
+  putTimeline(q: { from?: number; limit: number }): { size: number; stamps: PutStamps[] };
   /** sampleMessages starts a live sample of the messages sent, `perLinkHz` per link and type per second. */
   sampleMessages(perLinkHz: number): MessageSampler;
   /** shutdown stops the node gracefully; the process exits afterwards. */

@@ -35,6 +35,7 @@ import type {
   PaceChange,
   ServerStats,
 } from './node-api';
+import { PutTimeline, type PutStamps } from './put-timeline';
 import { ReadTags } from './read-tags';
 import { SnapshotScheduler, type SnapshotTaken } from './snapshot-scheduler';
 import type { Storage } from './storage/storage';
@@ -80,6 +81,8 @@ export interface RaftNodeOptions {
   promoteGap?: number;
   /** requestTimeoutMs: a write not applied by then is reported as of unknown outcome. */
   requestTimeoutMs?: number;
+  /** timeline: where to stamp the write path of each entry (PutTimeline); none: no stamps. */
+  timeline?: PutTimeline;
   /** onFatal: called once on an unrecoverable error (storage); the process must exit non-zero. */
   onFatal: (err: Error) => void;
   /** onRemoved: called when this node applied its own removal; the process should exit cleanly. */
@@ -112,8 +115,12 @@ interface PendingRead {
  */
 export class RaftNode implements NodeApi {
   readonly id: NodeId;
-  private readonly options: Required<Omit<RaftNodeOptions, 'onRemoved'>> &
+  private readonly options: Required<Omit<RaftNodeOptions, 'onRemoved' | 'timeline'>> &
     Pick<RaftNodeOptions, 'onRemoved'>;
+  /** timeline: the write path's stamps, when switched on (see PutTimeline). */
+  private readonly timeline: PutTimeline | undefined;
+  /** termOf: the term of a log index (0 if not held), for the timeline. */
+  private readonly termOf = (i: number): number => this.raft.log.term(i) ?? 0;
   private raft!: RawNode;
   private kv = new KvState();
   /** proposals: writes waiting to be seen applied, by log index, with the term proposed in. */
@@ -186,6 +193,7 @@ export class RaftNode implements NodeApi {
 
   constructor(opts: RaftNodeOptions) {
     this.id = opts.id;
+    this.timeline = opts.timeline;
     this.options = {
       tickMs: 10,
       heartbeatMs: 100,
@@ -292,7 +300,9 @@ export class RaftNode implements NodeApi {
     this.updatePeers();
     this.options.transport.onMessage((m) => {
       if (this.stopped) return;
+      if (this.timeline !== undefined) this.stampMessage(this.timeline, m);
       this.raft.step(m);
+      this.timeline?.committed(this.raft.log.commit, this.termOf);
       this.schedule();
     });
     this.options.transport.onPeerGone?.((peer) => this.onLeaderGone(peer));
@@ -372,6 +382,9 @@ export class RaftNode implements NodeApi {
         }
         await this.persist(rd);
         if (this.stopped) return;
+        if (this.timeline !== undefined && rd.entries.length > 0) {
+          this.timeline.synced(rd.entries[0]!.index, rd.entries.at(-1)!.index, this.termOf);
+        }
         this.noteAppends(rd);
         this.options.transport.send(
           early.length > 0 ? rd.messages.filter((m) => !early.includes(m)) : rd.messages,
@@ -380,6 +393,7 @@ export class RaftNode implements NodeApi {
         if (rd.snapshot) this.options.transport.flush();
         this.applyReady(rd);
         this.raft.advance();
+        this.timeline?.committed(this.raft.log.commit, this.termOf);
         this.version++;
         this.updatePeers();
         this.snapshots.maybeStart();
@@ -408,6 +422,19 @@ export class RaftNode implements NodeApi {
       if (term !== undefined) times.committed(i, term, now);
     }
     this.commitSeen = Math.max(this.commitSeen, commit);
+  }
+
+  /**
+   * stampMessage notes in the timeline, before the core steps `m`, an AppendEntries carrying
+   * entries (received here) and a leader's successful AppendEntries response (an acknowledgement).
+   */
+  private stampMessage(tl: PutTimeline, m: Message): void {
+    if (m.type === 'app' && m.entries.length > 0) {
+      const first = m.entries[0]!.index;
+      tl.appendReceived(first, m.entries.at(-1)!.index, (i) => m.entries[i - first]!.term);
+    } else if (m.type === 'app-resp' && !m.reject && this.raft.role === 'leader') {
+      if (m.term === this.raft.term) tl.ack(m.from, m.index, this.raft.log.conf().voters.length);
+    }
   }
 
   /** noteAppends records, once a Ready is durable, when its entries were appended. */
@@ -503,6 +530,7 @@ export class RaftNode implements NodeApi {
 
   private applyEntry(e: Entry): void {
     this.entryTimes.applied(e.index, e.term, Date.now());
+    this.timeline?.applied(e.index, e.term);
     const data = e.data; // entries replayed from the WAL make a view each time it is read
     this.snapshots.applied(data.length);
     if (this.changes.size > 0) this.settleChange(e.index, e.term);
@@ -699,6 +727,7 @@ export class RaftNode implements NodeApi {
       this.options.log.warn('refused a message with a number out of bounds', { ...ev });
     }
     if (ev.type === 'removed') this.removedAt = ev.index;
+    if (ev.type === 'leader') this.timeline?.forgetAcks();
     this.emit(ev);
   }
 
@@ -754,6 +783,7 @@ export class RaftNode implements NodeApi {
     if (stopped) return Promise.reject(stopped);
     const r = this.raft.propose(encodeCommand(cmd));
     if (!r.ok) return Promise.reject(this.proposeError(r));
+    this.timeline?.proposed(r.index, r.term, cmd.clientId, cmd.seq);
     this.schedule();
     return this.proposals.wait(r.index, this.options.requestTimeoutMs, r.term);
   }
@@ -865,6 +895,11 @@ export class RaftNode implements NodeApi {
     this.options.log.info('pace set', { ...this.pace, previous });
     this.emit({ type: 'pace', ...this.pace, previous });
     return { ...this.pace, previous };
+  }
+
+  putTimeline(q: { from?: number; limit: number }): { size: number; stamps: PutStamps[] } {
+    if (this.timeline === undefined) return { size: 0, stamps: [] };
+    return { size: this.timeline.size, stamps: this.timeline.read(q.from, q.limit) };
   }
 
   messages(q: TraceQuery): TraceRead {

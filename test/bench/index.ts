@@ -17,6 +17,7 @@ import { recovery } from './recovery';
 import { gitCommit, machine, targetLines, writeResults, type BenchResults } from './report';
 import { snapshotTransfer } from './snapshot';
 import { installSignalHandlers, isInterrupted, onTeardown, teardownAll } from './teardown';
+import { timelineStage } from './timeline';
 import { LEVEL_HEADER, throughputEtcd, throughputRaftdeck, type StageContext } from './throughput';
 
 /** SNAPSHOT_TRIALS: new members the snapshot stage installs the image on, one after another. */
@@ -39,6 +40,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --trials N         failover trials per system (default 10; 3 with --quick)
   --threads N        load threads per throughput level (default: 1 per 4 CPUs, at most 4)
   --source-nodes     run raftdeck nodes from sources through tsx instead of a fresh bundle
+  --timeline [N]     only this: N puts (default 2000) at concurrency 1 on a fresh 3-node raftdeck
+                     cluster with the write path's stamps on; prints where each put's time goes
   --cpu-prof DIR     run raftdeck nodes with node --cpu-prof, writing a .cpuprofile per node to DIR
   -h, --help         this text`;
 
@@ -54,6 +57,8 @@ export interface BenchOptions {
   sourceNodes: boolean;
   /** cpuProf: a folder for the nodes' CPU profiles (node --cpu-prof), or undefined. */
   cpuProf: string | undefined;
+  /** timeline: puts of the per-put timeline run (--timeline), or undefined. */
+  timeline: number | undefined;
 }
 
 export class UsageError extends Error {}
@@ -77,6 +82,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   let threads: number | undefined;
   let sourceNodes = false;
   let cpuProf: string | undefined;
+  let timeline: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -127,6 +133,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       case '--cpu-prof':
         cpuProf = resolve(value());
         break;
+      case '--timeline': {
+        const n = argv[i + 1];
+        timeline = n !== undefined && /^\d+$/.test(n) ? positiveInt(a, argv[++i]) : 2000;
+        break;
+      }
       case '-h':
       case '--help':
         return 'help';
@@ -145,6 +156,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     threads,
     sourceNodes,
     cpuProf,
+    timeline,
   };
 }
 
@@ -185,6 +197,11 @@ async function main(o: BenchOptions): Promise<void> {
   );
   if (m.loadAvg > 1)
     log(`note: the machine is busy (load average ${m.loadAvg}); figures will be lower and noisier`);
+  if (o.timeline !== undefined) {
+    log(`\n== timeline: ${o.timeline} puts at concurrency 1, 3 raftdeck nodes`);
+    await timelineStage(ctx, o.timeline);
+    return;
+  }
 
   const results: BenchResults = {
     date: new Date().toISOString(),

@@ -25,6 +25,7 @@ import {
   type TraceRead,
 } from '../../main/node/transport/message-trace';
 import { EntryTimes, readLog, type LogRead, type LogReadResult } from '../../main/node/log-inspect';
+import type { PutStamps } from '../../main/node/put-timeline';
 import { RaftLog } from '../../main/raft/log';
 import { FaultFilter, type FaultRule } from '../../main/node/transport/fault-filter';
 import { newCounters } from '../../main/node/transport/stats';
@@ -254,6 +255,11 @@ export class FakeNode implements NodeApi {
   messages(q: TraceQuery): TraceRead {
     this.calls.push({ op: 'messages', args: [q] });
     return this.traces.read(q);
+  }
+
+  putTimeline(q: { from?: number; limit: number }): { size: number; stamps: PutStamps[] } {
+    this.calls.push({ op: 'putTimeline', args: [q] });
+    return { size: 0, stamps: [] };
   }
 
   logEntries(q: LogRead): LogReadResult {
