@@ -305,6 +305,12 @@ export class ClientServer {
   private readonly log: WireLogger;
   private readonly sweeper: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** answered: connections with responses queued since the last flushAnswers. */
+  private readonly answered = new Set<FrameConnection>();
+  private readonly flushAnswers = (): void => {
+    for (const c of this.answered) c.flush();
+    this.answered.clear();
+  };
   private readonly counters = {
     accepted: 0,
     requests: 0,
@@ -472,6 +478,11 @@ export class ClientServer {
             if (state.inFlight === 0) active();
             if (this.closed) return;
             conn.send(res);
+            // Out as soon as the answers of this batch of applied writes are all queued (they
+            // are resolved together, so their sends run before this microtask), not on the
+            // next turn of the event loop.
+            if (this.answered.size === 0) queueMicrotask(this.flushAnswers);
+            this.answered.add(conn);
             if (conn.bufferedBytes > this.highWater) conn.pauseReading();
           });
         },

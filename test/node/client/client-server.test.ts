@@ -2,7 +2,8 @@
  * The client server at the wire level: request validation, unreadable frames, bounds, and that a
  * misbehaving connection never stops the server from serving the next one.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KvClient } from '../../../main/node/client';
 import {
   ClientServer,
@@ -260,5 +261,33 @@ describe('client protocol', () => {
     for (let id = 1; id <= 20; id++) expect(await c.response(id)).toEqual({ id, ok: true });
     const order = c.frames.map((f) => (f as { id: number }).id);
     expect(order).not.toEqual([...order].sort((a, b) => a - b));
+  });
+});
+
+describe('answer timing', () => {
+  it('writes the answer of an applied write before the event loop turns again', async () => {
+    const node = new FakeNode();
+    const { port } = await serve(node);
+    const c = await raw(port);
+    let writes = 0;
+    const write = Socket.prototype.write;
+    const spy = vi.spyOn(Socket.prototype, 'write').mockImplementation(function (
+      this: Socket,
+      ...args: unknown[]
+    ) {
+      writes += 1;
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    });
+    closers.push(() => spy.mockRestore());
+    let atNextTurn = -1;
+    // Called as the write is proposed: what was written by the next turn of the loop.
+    node.refuse = () => {
+      const before = writes;
+      setImmediate(() => (atNextTurn = writes - before));
+      return false;
+    };
+    c.send({ id: 1, op: 'put', key: 'k', value: bin('a'), clientId: 'c1', seq: 1 });
+    expect(await c.response(1)).toEqual({ id: 1, ok: true });
+    expect(atNextTurn).toBe(1);
   });
 });
