@@ -13,6 +13,7 @@ import {
   type FloorCluster,
   type FloorCommand,
 } from './floor';
+import { openPutter } from './clients';
 import { FloorClient } from './floor-client';
 import { FLOOR_LOG, FrameReader, MAX_FRAME_BYTES } from './floor-node';
 
@@ -77,10 +78,15 @@ afterAll(() => {
 describe('the floor cluster', () => {
   it('replicates every put to each member’s log file', async () => {
     cluster = await startFloor({ root, floorCommand: cmd }, 'replicates', 3);
-    client = new FloorClient(cluster.client);
+    // The putter the load threads open for the floor.
+    const putter = openPutter({ system: 'floor', endpoints: [cluster.client] });
     const keys = Array.from({ length: 20 }, (_, i) => `floor-key-${String(i).padStart(6, '0')}`);
-    // Pipelined: all twenty in flight at once.
-    await Promise.all(keys.map((k) => client!.put(k, value)));
+    try {
+      // Pipelined: all twenty in flight at once.
+      await Promise.all(keys.map((k) => putter.put(k, value)));
+    } finally {
+      await putter.close();
+    }
     const [, ...followers] = cluster.dirs;
     expect(followers).toHaveLength(2);
     // The leader answered once one follower acknowledged; the other may still be writing.

@@ -222,7 +222,8 @@ function next(w: Worker): Promise<WorkerMessage> {
  * runLevel drives `concurrency` closed-loop writers for `seconds` against the system `spec`
  * names. The writers are split over threadsFor(concurrency) worker threads, each with its own
  * clients (one per 64 of its writers).
- * serverPids (read when measuring starts and ends) are the processes whose CPU is counted.
+ * serverPids (read when measuring starts and ends) are the processes whose CPU is counted;
+ * `members` (the cluster's size) is recorded in the result.
  */
 export async function runLevel(
   spec: ClientSpec,

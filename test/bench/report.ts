@@ -533,7 +533,11 @@ export function section(r: BenchResults): string {
     ]);
   }
   if (rows.length > 0) {
-    parts.push('### Snapshot, restart and memory (raftdeck)');
+    parts.push(
+      r.floors
+        ? '### Snapshot, floors, restart and memory (raftdeck)'
+        : '### Snapshot, restart and memory (raftdeck)',
+    );
     parts.push(table(['figure', 'result'], rows));
   }
   parts.push('### Targets');
