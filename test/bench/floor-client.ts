@@ -5,7 +5,7 @@
  * never refuses a put.
  */
 import { connect, type Socket } from 'node:net';
-import { FrameReader } from './floor-node';
+import { FrameReader, PUT_FRAME_BYTES } from './floor-node';
 import type { Putter } from './load';
 
 interface Pending {
@@ -73,8 +73,8 @@ export class FloorClient implements Putter {
     const k = Buffer.from(key, 'utf8');
     const id = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
-    const body = 4 + 2 + k.length + 4 + value.length;
-    const f = Buffer.allocUnsafe(4 + body);
+    const body = Math.max(PUT_FRAME_BYTES - 4, 4 + 2 + k.length + 4 + value.length);
+    const f = Buffer.alloc(4 + body);
     f.writeUInt32BE(body, 0);
     f.writeUInt32BE(id, 4);
     f.writeUInt16BE(k.length, 8);

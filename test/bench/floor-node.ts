@@ -23,8 +23,11 @@
  * its checksums, batch ends and checkpoints.
  *
  * Frames (every integer big-endian): a u32 body length, then the body.
- * - client -> leader: u32 request id, u16 key length, key, u32 value length, value.
- * - leader -> client: u32 request id, u8 1 (done).
+ * - client -> leader: u32 request id, u16 key length, key, u32 value length, value, then zero
+ *   bytes up to PUT_FRAME_BYTES in all (raftdeck's put frame for the bench's 16-byte keys and
+ *   128-byte values, with its session id and msgpack field names).
+ * - leader -> client: u32 request id, u8 1 (done), zero bytes up to ANSWER_FRAME_BYTES in all
+ *   (raftdeck's answer).
  * - leader -> follower: u48 last index, then records.
  * - follower -> leader: u48 durable index.
  * - record (in frames and in the log file): u32 length of the rest, u48 index, the client body.
@@ -39,6 +42,9 @@ export type FloorNodeConfig =
   | { role: 'sink'; bytes: number }
   | { role: 'source'; port: number; bytes: number };
 
+/** PUT_FRAME_BYTES, ANSWER_FRAME_BYTES: the sizes of raftdeck's put and answer frames. */
+export const PUT_FRAME_BYTES = 237;
+export const ANSWER_FRAME_BYTES = 17;
 /** FLOOR_LOG: the log file's name in a member's folder. */
 export const FLOOR_LOG = 'floor.log';
 /** MAX_FRAME_BYTES: a larger frame closes the connection (the floor carries small puts). */
@@ -209,8 +215,8 @@ async function leader(dir: string, followerPorts: number[], members: number): Pr
     const out = new Map<Socket, Buffer[]>();
     while (head < waiting.length && waiting[head]!.index <= committed) {
       const w = waiting[head++]!;
-      const r = Buffer.allocUnsafe(9);
-      r.writeUInt32BE(5, 0);
+      const r = Buffer.alloc(ANSWER_FRAME_BYTES);
+      r.writeUInt32BE(ANSWER_FRAME_BYTES - 4, 0);
       r.writeUInt32BE(w.id, 4);
       r.writeUInt8(1, 8);
       const list = out.get(w.socket);

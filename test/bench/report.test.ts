@@ -1,10 +1,9 @@
 // The bench's arithmetic and report (test/bench/load.ts, report.ts): trials folded into medians,
 // puts per server core-second, the ratio to the floor on raftdeck's rows, the targets against the
 // floor, etcd's efficiency and cluster size, and the markdown tables. Nothing here is timed.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { combineTrials, median, perCoreSecond, type LevelResult } from './load';
-import { DOC_INTRO, benchRows, section, targets, type BenchResults } from './report';
+import { benchRows, section, targets, type BenchResults } from './report';
 
 function lr(
   system: string,
@@ -221,12 +220,5 @@ describe('section', () => {
     expect(md).toContain(
       '| throughput at concurrency 1 ≥ 85 % of the floor’s | 75.0 % (1200 vs 1600 ops/s) | not met |',
     );
-  });
-});
-
-describe('DOC_INTRO', () => {
-  it('is the head of docs/benchmarks.md, which it starts when the file is missing', () => {
-    const doc = readFileSync(new URL('../../docs/benchmarks.md', import.meta.url), 'utf8');
-    expect(doc.startsWith(DOC_INTRO)).toBe(true);
   });
 });
