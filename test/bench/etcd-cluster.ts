@@ -1,7 +1,7 @@
 /**
- * etcd-cluster runs a 3-member etcd cluster on 127.0.0.1 for the benchmark: each member is an
- * `etcd` process with its own temp data dir and ports below 32768, the given heartbeat and
- * election timeouts, and etcd's default fsync behaviour. It is reached through the npm `etcd3`
+ * etcd-cluster runs an etcd cluster (3 members unless asked for more) on 127.0.0.1 for the
+ * benchmark: each member is an `etcd` process with its own temp data dir and ports below 32768,
+ * the given heartbeat and election timeouts, and etcd's default fsync behaviour. It is reached through the npm `etcd3`
  * client. Members can be killed (SIGKILL) and started again on the same data dir.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -74,7 +74,7 @@ export class EtcdCluster {
     readonly timing: { heartbeatMs: number; electionMs: number },
   ) {}
 
-  /** start picks ports, starts the three members and waits until they agree on a leader. */
+  /** start picks ports, starts `size` members and waits until they agree on a leader. */
   async start(size = 3): Promise<void> {
     const taken = new Set<number>();
     const token = `bench-${process.pid}-${Date.now()}`;
@@ -236,11 +236,12 @@ export class EtcdCluster {
   }
 }
 
-/** startEtcd starts a 3-member etcd cluster in root/name, registered for teardown. */
+/** startEtcd starts an etcd cluster of `members` in root/name, registered for teardown. */
 export async function startEtcd(
   root: string,
   name: string,
   timing: { heartbeatMs: number; electionMs: number },
+  members = 3,
 ): Promise<{ etcd: EtcdCluster; stop(): Promise<void> }> {
   const dir = join(root, name);
   const etcd = new EtcdCluster(dir, timing);
@@ -254,7 +255,7 @@ export async function startEtcd(
     rmSync(dir, { recursive: true, force: true });
   };
   const unregister = onTeardown(`etcd cluster ${name}`, stop);
-  await etcd.start();
+  await etcd.start(members);
   return {
     etcd,
     stop: async () => {

@@ -1,7 +1,9 @@
 /**
- * npm run bench: raftdeck against etcd on this machine (docs/benchmarks.md says what each figure
- * means). Stages: throughput, failover, snapshot, recovery, and on request attack (attack.ts).
- * Writes bench-results.json and appends a dated section to docs/benchmarks.md unless --no-write.
+ * npm run bench: raftdeck against the floor (the least a replicated put costs on this machine,
+ * floor.ts) and against etcd (docs/benchmarks.md says what each figure means). Stages:
+ * throughput, scale, failover, snapshot, recovery, and on request attack (attack.ts); the
+ * command line is options.ts. Writes bench-results.json and appends a dated section to
+ * docs/benchmarks.md unless --no-write.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,154 +13,32 @@ import { defaultNodeCommand } from '../../main/cluster/node-command';
 import { DEFAULT_ATTACK_OPTIONS, runAttacks } from './attack';
 import { etcdVersion } from './etcd-cluster';
 import { failoverEtcd, failoverRaftdeck } from './failover';
+import { buildFloorBundle, diskFloorMBps, loopbackFloorMBps } from './floor';
 import { buildNodeBundle } from './node-bundle';
 import type { LevelResult } from './load';
+import { parseOptions, USAGE, UsageError, type BenchOptions, type Stage } from './options';
 import { recovery } from './recovery';
-import { gitCommit, machine, targetLines, writeResults, type BenchResults } from './report';
+import {
+  benchRows,
+  gitCommit,
+  machine,
+  targetLines,
+  writeResults,
+  type BenchResults,
+} from './report';
 import { snapshotTransfer } from './snapshot';
 import { installSignalHandlers, isInterrupted, onTeardown, teardownAll } from './teardown';
 import { timelineStage } from './timeline';
-import { LEVEL_HEADER, throughputEtcd, throughputRaftdeck, type StageContext } from './throughput';
+import {
+  LEVEL_HEADER,
+  scale,
+  throughputEtcd,
+  throughputFloorRaftdeck,
+  type StageContext,
+} from './throughput';
 
 /** SNAPSHOT_TRIALS: new members the snapshot stage installs the image on, one after another. */
 const SNAPSHOT_TRIALS = 3;
-const STAGES = ['throughput', 'failover', 'snapshot', 'recovery', 'attack'] as const;
-type Stage = (typeof STAGES)[number];
-/** DEFAULT_STAGES: what runs without --only; the attack stage runs only when asked for. */
-const DEFAULT_STAGES: Stage[] = ['throughput', 'failover', 'snapshot', 'recovery'];
-
-export const USAGE = `usage: npm run bench -- [options]
-
-  --quick            3 s per throughput level, 3 failover trials, 20 MB snapshot, 100,000-entry WAL
-  --only LIST        stages to run, comma-separated: ${STAGES.join(',')}
-                     (default: all but attack, which floods every port of a served cluster and
-                     prints what still answers; see test/bench/attack.ts)
-  --no-etcd          leave etcd out even if an etcd binary is on PATH
-  --no-write         do not write bench-results.json or docs/benchmarks.md
-  --levels LIST      throughput concurrencies (default 1,16,64,256)
-  --seconds N        seconds per throughput level (default 10; 3 with --quick)
-  --trials N         failover trials per system (default 10; 3 with --quick)
-  --threads N        load threads per throughput level (default: 1 per 4 CPUs, at most 4)
-  --source-nodes     run raftdeck nodes from sources through tsx instead of a fresh bundle
-  --timeline [N]     only this: N puts (default 2000) at concurrency 1 on a fresh 3-node raftdeck
-                     cluster with the write path's stamps on; prints where each put's time goes
-  --cpu-prof DIR     run raftdeck nodes with node --cpu-prof, writing a .cpuprofile per node to DIR
-  -h, --help         this text`;
-
-export interface BenchOptions {
-  quick: boolean;
-  stages: Stage[];
-  etcd: boolean;
-  write: boolean;
-  levels: number[];
-  seconds: number;
-  trials: number;
-  threads: number | undefined;
-  sourceNodes: boolean;
-  /** cpuProf: a folder for the nodes' CPU profiles (node --cpu-prof), or undefined. */
-  cpuProf: string | undefined;
-  /** timeline: puts of the per-put timeline run (--timeline), or undefined. */
-  timeline: number | undefined;
-}
-
-export class UsageError extends Error {}
-
-function positiveInt(flag: string, v: string | undefined): number {
-  const n = Number(v);
-  if (v === undefined || !Number.isSafeInteger(n) || n <= 0)
-    throw new UsageError(`${flag} needs a positive integer, got '${v ?? ''}'`);
-  return n;
-}
-
-/** parseOptions reads the command line; it throws UsageError on anything it does not know. */
-export function parseOptions(argv: string[]): BenchOptions | 'help' {
-  let quick = false;
-  let stages: Stage[] = [...DEFAULT_STAGES];
-  let etcd = true;
-  let write = true;
-  let levels = [1, 16, 64, 256];
-  let seconds: number | undefined;
-  let trials: number | undefined;
-  let threads: number | undefined;
-  let sourceNodes = false;
-  let cpuProf: string | undefined;
-  let timeline: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    switch (a) {
-      case '--quick':
-        quick = true;
-        break;
-      case '--only': {
-        const list = value()
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-        const bad = list.find((s) => !(STAGES as readonly string[]).includes(s));
-        if (bad !== undefined || list.length === 0)
-          throw new UsageError(
-            `--only: unknown stage '${bad ?? ''}' (stages: ${STAGES.join(', ')})`,
-          );
-        stages = STAGES.filter((s) => list.includes(s));
-        break;
-      }
-      case '--no-etcd':
-        etcd = false;
-        break;
-      case '--no-write':
-        write = false;
-        break;
-      case '--levels':
-        levels = value()
-          .split(',')
-          .map((s) => positiveInt('--levels', s.trim()));
-        break;
-      case '--seconds':
-        seconds = positiveInt(a, value());
-        break;
-      case '--trials':
-        trials = positiveInt(a, value());
-        break;
-      case '--threads':
-        threads = positiveInt(a, value());
-        break;
-      case '--source-nodes':
-        sourceNodes = true;
-        break;
-      case '--cpu-prof':
-        cpuProf = resolve(value());
-        break;
-      case '--timeline': {
-        const n = argv[i + 1];
-        timeline = n !== undefined && /^\d+$/.test(n) ? positiveInt(a, argv[++i]) : 2000;
-        break;
-      }
-      case '-h':
-      case '--help':
-        return 'help';
-      default:
-        throw new UsageError(`unknown option '${a}'`);
-    }
-  }
-  return {
-    quick,
-    stages,
-    etcd,
-    write,
-    levels,
-    seconds: seconds ?? (quick ? 3 : 10),
-    trials: trials ?? (quick ? 3 : 10),
-    threads,
-    sourceNodes,
-    cpuProf,
-    timeline,
-  };
-}
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -185,7 +65,15 @@ async function main(o: BenchOptions): Promise<void> {
     };
     log(`cpu profiles of the raftdeck nodes go to ${o.cpuProf}`);
   }
-  const ctx: StageContext = { root: tmp, quick: o.quick, threads: o.threads, nodeCommand, log };
+  const floorCommand = await buildFloorBundle(tmp);
+  const ctx: StageContext = {
+    root: tmp,
+    quick: o.quick,
+    threads: o.threads,
+    nodeCommand,
+    floorCommand,
+    log,
+  };
   const m = machine();
   const git = gitCommit(root);
   log(
@@ -212,7 +100,15 @@ async function main(o: BenchOptions): Promise<void> {
     etcdVersion: version ?? null,
     raftdeckNodes: o.sourceNodes ? 'tsx' : 'bundle',
     stages: o.stages,
+    settings: {
+      seconds: o.seconds,
+      trialsPerLevel: o.trialsPerLevel,
+      scaleConcurrency: o.scaleConcurrency,
+    },
     throughput: [],
+    scale: [],
+    rows: [],
+    floors: null,
     failover: { raftdeck: null, etcd: null },
     snapshotMBps: null,
     snapshot: null,
@@ -233,9 +129,16 @@ async function main(o: BenchOptions): Promise<void> {
   const has = (s: Stage): boolean => o.stages.includes(s) && !isInterrupted();
 
   if (has('throughput')) {
-    log(`\n== throughput: 16-byte keys, 128-byte values, ${o.seconds} s per level`);
+    log(
+      `\n== throughput: 16-byte keys, 128-byte values, ${o.seconds} s per level and system; floor and raftdeck interleaved in ${o.trialsPerLevel} trial${o.trialsPerLevel === 1 ? '' : 's'} each`,
+    );
     log(LEVEL_HEADER);
-    const rows: LevelResult[] = await throughputRaftdeck(ctx, o.levels, o.seconds);
+    const rows: LevelResult[] = await throughputFloorRaftdeck(
+      ctx,
+      o.levels,
+      o.seconds,
+      o.trialsPerLevel,
+    );
     if (withEtcd && !isInterrupted()) {
       const etcdRows = await etcdStage('throughput', () =>
         throughputEtcd(ctx, o.levels, o.seconds),
@@ -243,17 +146,41 @@ async function main(o: BenchOptions): Promise<void> {
       rows.push(...(etcdRows ?? []));
     }
     results.throughput = rows;
-    if (withEtcd) {
-      for (const c of o.levels) {
-        const a = rows.find((r) => r.system === 'raftdeck' && r.concurrency === c);
-        const b = rows.find((r) => r.system === 'etcd' && r.concurrency === c);
-        if (a && b && b.opsPerSec > 0)
-          log(
-            `raftdeck/etcd at concurrency ${c}: ${(a.opsPerSec / b.opsPerSec).toFixed(2)}× ops/s, p99 ${a.p99Ms.toFixed(1)} vs ${b.p99Ms.toFixed(1)} ms`,
-          );
-      }
+    for (const c of o.levels) {
+      const f = rows.find((r) => r.system === 'floor' && r.concurrency === c);
+      const a = rows.find((r) => r.system === 'raftdeck' && r.concurrency === c);
+      const b = rows.find((r) => r.system === 'etcd' && r.concurrency === c);
+      const parts: string[] = [];
+      if (a && f && f.opsPerSec > 0)
+        parts.push(
+          `${((a.opsPerSec / f.opsPerSec) * 100).toFixed(1)} % of the floor's ops/s, p50 ${(a.p50Ms - f.p50Ms).toFixed(2)} ms over it`,
+        );
+      if (a && b && b.opsPerSec > 0)
+        parts.push(
+          `${(a.opsPerSec / b.opsPerSec).toFixed(2)}× etcd's ops/s, p99 ${a.p99Ms.toFixed(1)} vs ${b.p99Ms.toFixed(1)} ms`,
+        );
+      if (a && b && b.opsPerCoreSecond > 0)
+        parts.push(
+          `${(a.opsPerCoreSecond / b.opsPerCoreSecond).toFixed(2)}× etcd's puts per server core-second`,
+        );
+      if (parts.length > 0) log(`raftdeck at concurrency ${c}: ${parts.join('; ')}`);
     }
   }
+  if (has('scale')) {
+    log(
+      `\n== scale: ${o.members.join(', ')} members at concurrency ${o.scaleConcurrency}, ${o.seconds} s per size and system`,
+    );
+    log(LEVEL_HEADER);
+    results.scale = await scale(
+      ctx,
+      o.members,
+      o.scaleConcurrency,
+      o.seconds,
+      o.trialsPerLevel,
+      withEtcd ? (run) => etcdStage('scale', run) : undefined,
+    );
+  }
+  results.rows = benchRows(results.throughput, results.scale);
   if (has('failover')) {
     log(
       `\n== failover: SIGKILL the leader, ${o.trials} trial${o.trials === 1 ? '' : 's'} per system`,
@@ -276,6 +203,15 @@ async function main(o: BenchOptions): Promise<void> {
     log(
       `snapshot ${s.index}: ${(s.bytes / 1e6).toFixed(1)} MB, median of ${s.trialsMBps.length} installs ${s.mbPerSec} MB/s (trials: ${s.trialsMBps.join(', ')} MB/s)`,
     );
+    if (!isInterrupted()) {
+      const bytes = (o.quick ? 64 : 256) << 20;
+      const diskMBps = await diskFloorMBps(join(tmp, 'disk-floor'), bytes);
+      const loopbackMBps = await loopbackFloorMBps(floorCommand, bytes);
+      results.floors = { diskMBps, loopbackMBps };
+      log(
+        `floors (${bytes >> 20} MiB each): disk ${diskMBps} MB/s (sequential write + fdatasync in ${tmp}), loopback ${loopbackMBps} MB/s; the install is ${((s.mbPerSec / diskMBps) * 100).toFixed(1)} % of the disk floor`,
+      );
+    }
   }
   if (has('recovery')) {
     const entries = o.quick ? 100_000 : 1_000_000;

@@ -28,6 +28,64 @@ export interface LevelResult {
   /** clientCpu, serverCpu: CPU time used during the level, in % of one core. */
   clientCpu: number;
   serverCpu: number;
+  /** puts: puts completed in the measured window (after the warm-up). */
+  puts: number;
+  /** serverCpuCoreSeconds: CPU seconds of all member processes together in the measured window. */
+  serverCpuCoreSeconds: number;
+  /** opsPerCoreSecond: puts ÷ serverCpuCoreSeconds (the servers' efficiency). */
+  opsPerCoreSecond: number;
+  /** members: the cluster's size. */
+  members: number;
+  /** trialsOpsPerSec: the ops/s of each trial, when the figures are medians of several. */
+  trialsOpsPerSec?: number[];
+}
+
+/** CLOCK_TICKS: clock ticks per second of /proc/<pid>/stat's utime and stime on Linux. */
+export const CLOCK_TICKS = 100;
+
+/** perCoreSecond: puts per server core-second (0 when no CPU time was counted). */
+export function perCoreSecond(puts: number, coreSeconds: number): number {
+  return coreSeconds > 0 ? Math.round(puts / coreSeconds) : 0;
+}
+
+/** median of numbers (the lower middle one of an even count); NaN for none. */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[(s.length - 1) >> 1]!;
+}
+
+/**
+ * combineTrials folds the trials of one system at one concurrency into one result: ops/s, p50 and
+ * p99 are the medians of the trials' figures (each taken on its own); errors, puts and server CPU
+ * seconds are summed, so opsPerCoreSecond is over every measured window together; the CPU %
+ * columns are the trials' means.
+ */
+export function combineTrials(trials: LevelResult[]): LevelResult {
+  const first = trials[0];
+  if (!first) throw new Error('combineTrials: no trials');
+  if (trials.length === 1) return first;
+  const sum = (f: (r: LevelResult) => number): number => trials.reduce((a, r) => a + f(r), 0);
+  const mean = (f: (r: LevelResult) => number): number => Math.round(sum(f) / trials.length);
+  const puts = sum((r) => r.puts);
+  const core = round3(sum((r) => r.serverCpuCoreSeconds));
+  return {
+    system: first.system,
+    concurrency: first.concurrency,
+    opsPerSec: median(trials.map((r) => r.opsPerSec)),
+    p50Ms: median(trials.map((r) => r.p50Ms)),
+    p99Ms: median(trials.map((r) => r.p99Ms)),
+    errors: sum((r) => r.errors),
+    threads: first.threads,
+    clients: first.clients,
+    clientCpu: mean((r) => r.clientCpu),
+    serverCpu: mean((r) => r.serverCpu),
+    puts,
+    serverCpuCoreSeconds: core,
+    opsPerCoreSecond: perCoreSecond(puts, core),
+    members: first.members,
+    trialsOpsPerSec: trials.map((r) => r.opsPerSec),
+  };
 }
 
 export const KEY_BYTES = 16;
@@ -76,6 +134,7 @@ export function cpuTicks(pids: number[]): number {
 }
 
 const round2 = (n: number): number => Number(n.toFixed(2));
+const round3 = (n: number): number => Number(n.toFixed(3));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** DriveResult: one thread's measured latencies (ms) and counts. */
@@ -163,7 +222,8 @@ function next(w: Worker): Promise<WorkerMessage> {
  * runLevel drives `concurrency` closed-loop writers for `seconds` against the system `spec`
  * names. The writers are split over threadsFor(concurrency) worker threads, each with its own
  * clients (one per 64 of its writers).
- * serverPids (read when measuring starts and ends) are the processes whose CPU is counted.
+ * serverPids (read when measuring starts and ends) are the processes whose CPU is counted;
+ * `members` (the cluster's size) is recorded in the result.
  */
 export async function runLevel(
   spec: ClientSpec,
@@ -172,6 +232,7 @@ export async function runLevel(
   serverPids: () => number[],
   threadsOverride?: number,
   writersPerClient = 64,
+  members = 3,
 ): Promise<LevelResult> {
   const threads = threadsFor(concurrency, threadsOverride);
   const warmMs = Math.min(1000, seconds * 200);
@@ -216,6 +277,7 @@ export async function runLevel(
       0.001,
       (Math.max(...all.map((r) => r.endAt)) - startAt - warmMs) / 1000,
     );
+    const coreSeconds = round3(ticks / CLOCK_TICKS);
     return {
       system: spec.system,
       concurrency,
@@ -226,7 +288,11 @@ export async function runLevel(
       threads,
       clients,
       clientCpu: Math.round(((cpu.user + cpu.system) / 1e6 / cpuSeconds) * 100),
-      serverCpu: Math.round((ticks / 100 / cpuSeconds) * 100),
+      serverCpu: Math.round((ticks / CLOCK_TICKS / cpuSeconds) * 100),
+      puts: n,
+      serverCpuCoreSeconds: coreSeconds,
+      opsPerCoreSecond: perCoreSecond(n, coreSeconds),
+      members,
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

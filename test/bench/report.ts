@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { format, resolveConfig } from 'prettier';
+import type { System } from './clients';
 import type { FailoverResult } from './failover';
 import type { LevelResult } from './load';
 import type { RecoveryResult } from './recovery';
@@ -33,13 +34,98 @@ export interface BenchResults {
   /** raftdeckNodes: how the nodes ran: a bundle of the current sources under plain node, or tsx. */
   raftdeckNodes: 'bundle' | 'tsx';
   stages: string[];
+  /** settings: how the throughput and scale stages ran (absent in runs before they were kept). */
+  settings?: BenchSettings;
+  /** throughput: every system's figures at each level (the floor's too); see rows. */
   throughput: LevelResult[];
+  /** scale: every system's figures at one concurrency for each cluster size. */
+  scale?: LevelResult[];
+  /**
+   * rows: the throughput and scale figures in one list, with the efficiency and, on raftdeck's
+   * rows, the ratio to the floor (benchRows).
+   */
+  rows?: BenchRow[];
+  /** floors: the machine's disk and loopback floors, measured with the snapshot stage. */
+  floors?: Floors | null;
   failover: { raftdeck: FailoverResult | null; etcd: FailoverResult | null };
   snapshotMBps: number | null;
   snapshot: SnapshotResult | null;
   recoverySeconds: number | null;
   recovery: RecoveryResult | null;
   idleRssMB: number | null;
+}
+
+export interface BenchSettings {
+  /** seconds: per throughput level and system (the floor and raftdeck split it into trials). */
+  seconds: number;
+  trialsPerLevel: number;
+  scaleConcurrency: number;
+}
+
+/** Floors: the machine's limits for moving a snapshot (MB = 10^6 bytes). */
+export interface Floors {
+  /** diskMBps: sequential write + fdatasync in the bench's temp folder (diskFloorMBps). */
+  diskMBps: number;
+  /** loopbackMBps: one TCP connection between two processes on 127.0.0.1 (loopbackFloorMBps). */
+  loopbackMBps: number;
+}
+
+/** BenchRow is one system at one concurrency and cluster size, in bench-results.json's rows. */
+export interface BenchRow {
+  stage: 'throughput' | 'scale';
+  system: System;
+  concurrency: number;
+  members: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverCpuCoreSeconds: number;
+  opsPerCoreSecond: number;
+  /** floorRatio: raftdeck's ops/s ÷ the floor's at the same stage, concurrency and size. */
+  floorRatio?: number;
+  /** floorP50DiffMs: raftdeck's p50 minus the floor's (ms), beside floorRatio. */
+  floorP50DiffMs?: number;
+}
+
+/**
+ * benchRows lists the throughput rows, then the scale rows, each as the stage gave them; a
+ * raftdeck row gets floorRatio and floorP50DiffMs when the floor ran at the same stage,
+ * concurrency and size (and completed puts).
+ */
+export function benchRows(throughput: LevelResult[], scale: LevelResult[] = []): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const [stage, list] of [
+    ['throughput', throughput],
+    ['scale', scale],
+  ] as const) {
+    for (const t of list) {
+      const row: BenchRow = {
+        stage,
+        system: t.system as System,
+        concurrency: t.concurrency,
+        members: t.members ?? 3,
+        opsPerSec: t.opsPerSec,
+        p50Ms: t.p50Ms,
+        p99Ms: t.p99Ms,
+        serverCpuCoreSeconds: t.serverCpuCoreSeconds,
+        opsPerCoreSecond: t.opsPerCoreSecond,
+      };
+      if (t.system === 'raftdeck') {
+        const f = list.find(
+          (u) =>
+            u.system === 'floor' &&
+            u.concurrency === t.concurrency &&
+            (u.members ?? 3) === row.members,
+        );
+        if (f && f.opsPerSec > 0) {
+          row.floorRatio = Number((t.opsPerSec / f.opsPerSec).toFixed(3));
+          row.floorP50DiffMs = Number((t.p50Ms - f.p50Ms).toFixed(2));
+        }
+      }
+      rows.push(row);
+    }
+  }
+  return rows;
 }
 
 function osName(): string {
@@ -86,6 +172,10 @@ export interface Target {
 const level = (r: BenchResults, system: string, c: number): LevelResult | undefined =>
   r.throughput.find((t) => t.system === system && t.concurrency === c);
 
+/** atSize: one system's scale-stage result for a cluster of `members`. */
+const atSize = (r: BenchResults, system: string, members: number): LevelResult | undefined =>
+  (r.scale ?? []).find((t) => t.system === system && (t.members ?? 3) === members);
+
 /** ratio: raftdeck's ops/s over etcd's at one concurrency (undefined if either is missing). */
 export function ratio(r: BenchResults, c: number): number | undefined {
   const a = level(r, 'raftdeck', c);
@@ -94,7 +184,26 @@ export function ratio(r: BenchResults, c: number): number | undefined {
   return a.opsPerSec / b.opsPerSec;
 }
 
+/** floorRatio: raftdeck's ops/s over the floor's at one concurrency of the throughput stage. */
+export function floorRatio(r: BenchResults, c: number): number | undefined {
+  const a = level(r, 'raftdeck', c);
+  const f = level(r, 'floor', c);
+  if (!a || !f || f.opsPerSec === 0) return undefined;
+  return a.opsPerSec / f.opsPerSec;
+}
+
+/** efficiencyRatio: raftdeck's puts per server core-second over etcd's at one concurrency. */
+export function efficiencyRatio(r: BenchResults, c: number): number | undefined {
+  const a = level(r, 'raftdeck', c);
+  const b = level(r, 'etcd', c);
+  if (!a || !b || !(b.opsPerCoreSecond > 0)) return undefined;
+  return a.opsPerCoreSecond / b.opsPerCoreSecond;
+}
+
 const x = (n: number): string => `${n.toFixed(2)}×`;
+const pct = (q: number): string => `${(q * 100).toFixed(1)} %`;
+const signed = (n: number): string => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(2)}`;
+const ms = (n: number): string => n.toFixed(2);
 
 /** targets evaluates the issue's targets against the results. */
 export function targets(r: BenchResults): Target[] {
@@ -125,6 +234,56 @@ export function targets(r: BenchResults): Target[] {
         : p99.map((p) => `${p.c}: ${p.a.toFixed(1)} vs ${p.b.toFixed(1)} ms`).join('; '),
     met: p99.length === 0 ? null : p99.every((p) => p.a <= p.b),
   });
+  const fq = floorRatio(r, 1);
+  const a1 = level(r, 'raftdeck', 1);
+  const f1 = level(r, 'floor', 1);
+  out.push({
+    what: 'throughput at concurrency 1 ≥ 85 % of the floor’s',
+    figure:
+      fq === undefined || !a1 || !f1
+        ? 'not measured'
+        : `${pct(fq)} (${a1.opsPerSec} vs ${f1.opsPerSec} ops/s)`,
+    met: fq === undefined ? null : fq >= 0.85,
+  });
+  out.push({
+    what: 'p50 at concurrency 1 within 0.1 ms of the floor’s',
+    figure:
+      !a1 || !f1
+        ? 'not measured'
+        : `${signed(a1.p50Ms - f1.p50Ms)} ms (${ms(a1.p50Ms)} vs ${ms(f1.p50Ms)} ms)`,
+    met: !a1 || !f1 ? null : a1.p50Ms - f1.p50Ms <= 0.1 + 1e-9,
+  });
+  const eff = concurrencies
+    .filter((c) => c >= 16)
+    .flatMap((c) => {
+      const q = efficiencyRatio(r, c);
+      return q === undefined ? [] : [{ c, q }];
+    });
+  out.push({
+    what: 'puts per server core-second ≥ 3× etcd’s at concurrency ≥ 16',
+    figure: eff.length === 0 ? 'not measured' : eff.map((e) => `${e.c}: ${x(e.q)}`).join('; '),
+    met: eff.length === 0 ? null : eff.every((e) => e.q >= 3),
+  });
+  const a5 = atSize(r, 'raftdeck', 5);
+  const e5 = atSize(r, 'etcd', 5);
+  out.push({
+    what: 'throughput ≥ 3× etcd at 5 members',
+    figure:
+      a5 && e5 && e5.opsPerSec > 0
+        ? `${x(a5.opsPerSec / e5.opsPerSec)} (${a5.opsPerSec} vs ${e5.opsPerSec} ops/s at concurrency ${a5.concurrency})`
+        : 'not measured',
+    met: a5 && e5 && e5.opsPerSec > 0 ? a5.opsPerSec / e5.opsPerSec >= 3 : null,
+  });
+  const a3 = atSize(r, 'raftdeck', 3);
+  const a7 = atSize(r, 'raftdeck', 7);
+  out.push({
+    what: 'throughput at 7 members ≥ 60 % of 3 members’',
+    figure:
+      a3 && a7 && a3.opsPerSec > 0
+        ? `${pct(a7.opsPerSec / a3.opsPerSec)} (${a7.opsPerSec} vs ${a3.opsPerSec} ops/s)`
+        : 'not measured',
+    met: a3 && a7 && a3.opsPerSec > 0 ? a7.opsPerSec / a3.opsPerSec >= 0.6 : null,
+  });
   const fr = r.failover.raftdeck;
   const fe = r.failover.etcd;
   out.push({
@@ -136,6 +295,15 @@ export function targets(r: BenchResults): Target[] {
     what: 'snapshot install ≥ 200 MB/s',
     figure: r.snapshotMBps === null ? 'not measured' : `${r.snapshotMBps} MB/s`,
     met: r.snapshotMBps === null ? null : r.snapshotMBps >= 200,
+  });
+  const disk = r.floors?.diskMBps;
+  out.push({
+    what: 'snapshot install ≥ 50 % of the disk floor',
+    figure:
+      r.snapshotMBps === null || !disk
+        ? 'not measured'
+        : `${pct(r.snapshotMBps / disk)} (${r.snapshotMBps} vs ${disk} MB/s)`,
+    met: r.snapshotMBps === null || !disk ? null : r.snapshotMBps / disk >= 0.5,
   });
   const rec = r.recovery;
   out.push({
@@ -170,7 +338,6 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-const ms = (n: number): string => n.toFixed(2);
 const na = '–';
 
 /** section renders one run as a dated markdown section. */
@@ -187,44 +354,144 @@ export function section(r: BenchResults): string {
       `- Stages: ${r.stages.join(', ')}`,
     ].join('\n'),
   );
+  const cell = (t: LevelResult | undefined, f: (t: LevelResult) => string): string =>
+    t ? f(t) : na;
+  const cpu = (t: LevelResult | undefined): string =>
+    cell(t, (u) => `${u.clientCpu} / ${u.serverCpu}`);
+  const eff = (t: LevelResult | undefined): string =>
+    cell(t, (u) => (u.serverCpuCoreSeconds === undefined ? na : String(u.opsPerCoreSecond)));
+  const coreS = (t: LevelResult | undefined): string =>
+    cell(t, (u) => (u.serverCpuCoreSeconds === undefined ? na : u.serverCpuCoreSeconds.toFixed(2)));
+  const vsFloor = (a: LevelResult | undefined, f: LevelResult | undefined): string[] =>
+    a && f && f.opsPerSec > 0
+      ? [pct(a.opsPerSec / f.opsPerSec), signed(a.p50Ms - f.p50Ms)]
+      : [na, na];
+  const st = r.settings;
   if (r.throughput.length > 0) {
     const cs = [...new Set(r.throughput.map((t) => t.concurrency))].sort((a, b) => a - b);
     const rows = cs.map((c) => {
+      const f = level(r, 'floor', c);
       const a = level(r, 'raftdeck', c);
       const b = level(r, 'etcd', c);
       const q = ratio(r, c);
-      const cpu = (t: LevelResult | undefined): string =>
-        t ? `${t.clientCpu} / ${t.serverCpu}` : na;
       return [
         String(c),
-        a ? String(a.opsPerSec) : na,
-        a ? ms(a.p50Ms) : na,
-        a ? ms(a.p99Ms) : na,
-        cpu(a),
-        b ? String(b.opsPerSec) : na,
-        b ? ms(b.p50Ms) : na,
-        b ? ms(b.p99Ms) : na,
-        cpu(b),
+        cell(f, (t) => String(t.opsPerSec)),
+        cell(f, (t) => ms(t.p50Ms)),
+        cell(f, (t) => ms(t.p99Ms)),
+        cell(a, (t) => String(t.opsPerSec)),
+        cell(a, (t) => ms(t.p50Ms)),
+        cell(a, (t) => ms(t.p99Ms)),
+        ...vsFloor(a, f),
+        cell(b, (t) => String(t.opsPerSec)),
+        cell(b, (t) => ms(t.p50Ms)),
+        cell(b, (t) => ms(t.p99Ms)),
         q === undefined ? na : x(q),
       ];
     });
-    const secs = r.quick ? 3 : 10;
-    parts.push(`### Throughput (${secs} s per level)`);
+    const secs = st?.seconds ?? (r.quick ? 3 : 10);
+    const trials = st?.trialsPerLevel ?? 1;
+    parts.push(
+      `### Throughput (${secs} s per level and system${trials > 1 ? `; floor and raftdeck interleaved in ${trials} trials of ${Number((secs / trials).toFixed(2))} s, medians` : ''})`,
+    );
     parts.push(
       table(
         [
           'concurrency',
+          'floor ops/s',
+          'p50 ms',
+          'p99 ms',
           'raftdeck ops/s',
           'p50 ms',
           'p99 ms',
-          'CPU % client / servers',
+          'raftdeck/floor',
+          'p50 − floor ms',
           'etcd ops/s',
           'p50 ms',
           'p99 ms',
-          'CPU % client / servers',
           'raftdeck/etcd',
         ],
         rows,
+      ),
+    );
+    parts.push('### Efficiency (puts per server core-second; CPU of all members together)');
+    parts.push(
+      table(
+        [
+          'concurrency',
+          'floor puts/core-s',
+          'raftdeck puts/core-s',
+          'etcd puts/core-s',
+          'raftdeck/etcd',
+          'server core-s floor / raftdeck / etcd',
+          'CPU % client / servers: floor',
+          'raftdeck',
+          'etcd',
+        ],
+        cs.map((c) => {
+          const f = level(r, 'floor', c);
+          const a = level(r, 'raftdeck', c);
+          const b = level(r, 'etcd', c);
+          const q = efficiencyRatio(r, c);
+          return [
+            String(c),
+            eff(f),
+            eff(a),
+            eff(b),
+            q === undefined ? na : x(q),
+            `${coreS(f)} / ${coreS(a)} / ${coreS(b)}`,
+            cpu(f),
+            cpu(a),
+            cpu(b),
+          ];
+        }),
+      ),
+    );
+  }
+  const sc = r.scale ?? [];
+  if (sc.length > 0) {
+    const sizes = [...new Set(sc.map((t) => t.members ?? 3))].sort((a, b) => a - b);
+    const conc = st?.scaleConcurrency ?? sc[0]!.concurrency;
+    parts.push(`### Cluster size (concurrency ${conc})`);
+    parts.push(
+      table(
+        [
+          'members',
+          'floor ops/s',
+          'p99 ms',
+          'puts/core-s',
+          'raftdeck ops/s',
+          'p50 ms',
+          'p99 ms',
+          'puts/core-s',
+          'raftdeck/floor',
+          'etcd ops/s',
+          'p50 ms',
+          'p99 ms',
+          'puts/core-s',
+          'raftdeck/etcd',
+        ],
+        sizes.map((n) => {
+          const f = atSize(r, 'floor', n);
+          const a = atSize(r, 'raftdeck', n);
+          const b = atSize(r, 'etcd', n);
+          return [
+            String(n),
+            cell(f, (t) => String(t.opsPerSec)),
+            cell(f, (t) => ms(t.p99Ms)),
+            eff(f),
+            cell(a, (t) => String(t.opsPerSec)),
+            cell(a, (t) => ms(t.p50Ms)),
+            cell(a, (t) => ms(t.p99Ms)),
+            eff(a),
+            vsFloor(a, f)[0]!,
+            cell(b, (t) => String(t.opsPerSec)),
+            cell(b, (t) => ms(t.p50Ms)),
+            cell(b, (t) => ms(t.p99Ms)),
+            eff(b),
+            a && b && b.opsPerSec > 0 ? x(a.opsPerSec / b.opsPerSec) : na,
+          ];
+        }),
       ),
     );
   }
@@ -241,7 +508,17 @@ export function section(r: BenchResults): string {
   if (s) {
     rows.push([
       'snapshot transfer to a new member',
-      `${r.snapshotMBps} MB/s, the median of ${s.trialsMBps.length} new members (${s.trialsMBps.join(', ')} MB/s); that one: ${(s.bytes / 1e6).toFixed(1)} MB (${s.values.toLocaleString('en-US')} values of 1 KiB) in ${s.seconds.toFixed(2)} s, ${s.chunks} chunks, ${s.retries} retries; installed after ${s.installSeconds === null ? '?' : s.installSeconds.toFixed(2)} s; add-node workflow ${s.addNodeSeconds} s`,
+      `${r.snapshotMBps} MB/s${r.floors ? ` (${pct(r.snapshotMBps! / r.floors.diskMBps)} of the disk floor)` : ''}, the median of ${s.trialsMBps.length} new members (${s.trialsMBps.join(', ')} MB/s); that one: ${(s.bytes / 1e6).toFixed(1)} MB (${s.values.toLocaleString('en-US')} values of 1 KiB) in ${s.seconds.toFixed(2)} s, ${s.chunks} chunks, ${s.retries} retries; installed after ${s.installSeconds === null ? '?' : s.installSeconds.toFixed(2)} s; add-node workflow ${s.addNodeSeconds} s`,
+    ]);
+  }
+  if (r.floors) {
+    rows.push([
+      'disk floor',
+      `${r.floors.diskMBps} MB/s: sequential 1 MiB writes, fdatasync every 16 MiB, fsync and rename at the end, in the bench's temp folder`,
+    ]);
+    rows.push([
+      'loopback floor',
+      `${r.floors.loopbackMBps} MB/s: one TCP connection between two processes on 127.0.0.1`,
     ]);
   }
   const rec = r.recovery;
@@ -256,7 +533,11 @@ export function section(r: BenchResults): string {
     ]);
   }
   if (rows.length > 0) {
-    parts.push('### Snapshot, restart and memory (raftdeck)');
+    parts.push(
+      r.floors
+        ? '### Snapshot, floors, restart and memory (raftdeck)'
+        : '### Snapshot, restart and memory (raftdeck)',
+    );
     parts.push(table(['figure', 'result'], rows));
   }
   parts.push('### Targets');
@@ -269,84 +550,15 @@ export function section(r: BenchResults): string {
   return `${parts.join('\n\n')}\n`;
 }
 
+/**
+ * DOC_INTRO: the head of a new docs/benchmarks.md (how to run the bench and what each figure
+ * means is documented in the project's copy of that file, which runs append to).
+ */
 export const DOC_INTRO = `# Benchmarks
 
-\`npm run bench\` measures raftdeck side by side with etcd on the same machine, in one run, and
-records the results here. Each run appends a dated section below and writes
+\`npm run bench\` measures raftdeck side by side with etcd and the floor on the same machine, in
+one run, and records the results here. Each run appends a dated section below and writes
 \`bench-results.json\` at the project root.
-
-## Running it
-
-\`\`\`
-npm run bench                          # full run: 10 s per throughput level
-npm run bench -- --quick               # smoke check: 3 s per level, fewer trials, smaller data
-npm run bench -- --only failover,recovery --no-etcd --no-write
-\`\`\`
-
-| option            | effect                                                                 |
-| ----------------- | ---------------------------------------------------------------------- |
-| \`--quick\`         | 3 s per level, 3 failover trials, 20 MB snapshot, 100,000-entry WAL    |
-| \`--only LIST\`     | run only these stages: throughput, failover, snapshot, recovery        |
-| \`--no-etcd\`       | leave etcd out even if it is installed                                 |
-| \`--no-write\`      | print only; do not write bench-results.json or this file               |
-| \`--levels LIST\`   | throughput concurrencies (default 1,16,64,256)                         |
-| \`--seconds N\`     | seconds per throughput level                                           |
-| \`--trials N\`      | failover trials per system (default 10)                                |
-| \`--threads N\`     | load threads per throughput level (default one per 4 CPUs, at most 4)  |
-| \`--source-nodes\`  | run raftdeck nodes from sources through tsx instead of a bundle        |
-
-etcd runs only when an \`etcd\` binary is on PATH; without it the bench prints
-\`etcd: skipped (no etcd on PATH; apt-get install etcd-server)\` and measures raftdeck alone. On
-Debian or Ubuntu: \`sudo apt-get install etcd-server\` (Debian 12 ships etcd 3.4). etcd is reached
-through the npm \`etcd3\` client (a dev dependency). Ctrl-C stops every cluster the bench started.
-
-## What is measured
-
-Both systems run as 3 members on 127.0.0.1 with a 100 ms heartbeat and a 1000 ms election
-timeout, each member with its own data dir in a temp folder, and both fsync their logs: etcd with
-its default settings (\`--heartbeat-interval 100 --election-timeout 1000\`), raftdeck through the
-Supervisor (\`tickMs 10, heartbeatMs 100, electionMs 1000\`). Only one system runs at a time.
-The raftdeck nodes run under plain \`node\` from a bundle of the current sources that the bench
-builds first with esbuild (as the app's build makes \`out/main/node.js\`), so that no TypeScript
-loader counts in their start time and memory; \`--source-nodes\` runs them through tsx instead.
-
-- **Throughput**: a closed-loop put generator: \`concurrency\` writers, each sending its next put
-  when the previous one is answered, 16-byte keys and 128-byte values, for 10 s per level (the
-  first second is warm-up and not counted). ops/s are completed puts per second; p50 and p99 are
-  the latencies of single puts. The writers run in load worker threads (one per 4 CPUs, at most 4;
-  one on a 2-core machine, where a second one only takes CPU from the servers) and are spread over
-  one client per 64 writers (4 clients at 256): raftdeck's \`KvClient\` (one pipelined connection
-  per node) and \`etcd3\` clients (one HTTP/2 gRPC connection each, multiplexed; without the
-  library's retry and circuit-breaker policies, which the bench does not need). The etcd clients
-  talk to the leader, as raftdeck's client does once it has found it. More etcd connections or
-  threads than that made etcd slower on a 2-core machine, not faster. The CPU columns are the CPU
-  used by the bench process (all its threads) and by the three servers together, in % of one
-  core. The \`etcd3\` client needs far more CPU per put than raftdeck's (gRPC over Node's HTTP/2):
-  where its column nears 100 %, the client thread limits etcd's figure.
-- **Failover**: SIGKILL the leader of an idle, healthy cluster; the time until a surviving member
-  reports a new leader and a put through a client that knows all three members succeeds (the
-  later of the two). Status is polled every 10 ms and puts are retried with 250 ms per-attempt
-  deadlines. The killed member is restarted and the cluster made healthy between trials.
-  Both use the same timeouts; raftdeck's followers also notice that the killed leader's port
-  refuses connections and campaign after a short random wait instead of a whole election timeout
-  (docs/raft.md, \`leaderGone\`).
-- **Snapshot transfer** (raftdeck): about 100 MB of state (100,000 values of 1 KiB) in a cluster
-  that snapshots every 10,000 entries; once every member has taken a fresh snapshot (so that none
-  is still writing one of its own, as the followers otherwise may be right after the fill), a 4th
-  member is added (the add-node workflow). The rate is the snapshot's size over the time from the
-  leader's \`snapshot-send\` event to its \`snapshot-sent\` event (every chunk acknowledged, which the
-  new member does for the last one only once the image is durable on its disk). The member is
-  then removed again and another one added, three in all; the figure is the median.
-  MB = 10^6 bytes.
-- **Restart** (raftdeck): 1,000,000 puts (128-byte values) written through a cluster with
-  snapshots off (\`--snapshot-entries 0\`), so a follower's WAL holds them all; the follower is
-  stopped and started again. The figure is the time from the spawn until its status reports
-  applied ≥ the commit index at the time it was stopped; the time to its ready line, and the same
-  restart with an empty WAL (the fixed cost of starting a node process), are shown too.
-- **Idle RSS** (raftdeck): VmRSS of each node of a fresh cluster after 5 s idle; the largest.
-
-The machine's other load shows in the results: the load average when the run started is recorded
-with each run, and a busy machine lowers every figure.
 `;
 
 /** writeResults writes bench-results.json and appends the section to docs/benchmarks.md. */

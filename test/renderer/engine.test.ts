@@ -458,4 +458,15 @@ describe('whose replication figures the overview shows', () => {
     await show(ETCD_LOCAL);
     expect(w.find('[data-test=lag-source]').text()).toBe('as each follower reports it');
   });
+
+  it("titles the replication page's followers table the same way", async () => {
+    const { default: ReplicationPage } =
+      await import('../../renderer/src/pages/ReplicationPage.vue');
+    await show(RAFTDECK_ENGINE);
+    const w = open(ReplicationPage);
+    await flush();
+    expect(w.find('[data-test=followers-source]').text()).toMatch(/^as leader node \d+ sees them$/);
+    await show(ETCD_LOCAL);
+    expect(w.find('[data-test=followers-source]').text()).toMatch(/^as each follower reports it/);
+  });
 });
