@@ -32,13 +32,21 @@
  * - follower -> leader: u48 durable index.
  * - record (in frames and in the log file): u32 length of the rest, u48 index, the client body.
  */
-import { fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import {
+  fdatasync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 
 export type FloorNodeConfig =
-  | { role: 'follower'; dir: string }
-  | { role: 'leader'; dir: string; followers: number[]; members: number }
+  | { role: 'follower'; dir: string; timeline?: number }
+  | { role: 'leader'; dir: string; followers: number[]; members: number; timeline?: number }
   | { role: 'sink'; bytes: number }
   | { role: 'source'; port: number; bytes: number };
 
@@ -51,6 +59,84 @@ export const FLOOR_LOG = 'floor.log';
 export const MAX_FRAME_BYTES = 64 << 20;
 const EXTEND_BYTES = 1 << 20;
 const HOST = '127.0.0.1';
+
+/** FLOOR_TIMELINE: the file a member with a timeline writes its stamps to on SIGUSR2. */
+export const FLOOR_TIMELINE = 'timeline.json';
+
+/**
+ * FloorStamp: what one floor member saw of the put at `index` (µs of process.hrtime, the clock
+ * every process of the machine shares, as raftdeck's put timeline; 0: not seen). On the leader:
+ * `received` (the client's frame read), `appended` (about to be sent to the followers and
+ * written to its log), `synced` (its own fdatasync done), `acked` (the follower acknowledgement that made the
+ * majority arrived, from member `ackFrom`), `committed` (the answer decided). On a follower:
+ * `appended` (the leader's frame read) and `synced` (its fdatasync done).
+ */
+export interface FloorStamp {
+  index: number;
+  received: number;
+  appended: number;
+  synced: number;
+  acked: number;
+  ackFrom: number;
+  committed: number;
+}
+
+const STAMP_FIELDS = ['received', 'appended', 'synced', 'acked', 'ackFrom', 'committed'] as const;
+type StampField = (typeof STAMP_FIELDS)[number];
+
+function nowMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/**
+ * FloorTimeline keeps the stamps of the latest `size` indexes (a slot per index modulo size,
+ * allocated up front), and writes them to dir/timeline.json when the process gets SIGUSR2.
+ */
+export class FloorTimeline {
+  private readonly index: Float64Array;
+  private readonly fields: Record<StampField, Float64Array>;
+
+  constructor(
+    readonly size: number,
+    dir: string,
+  ) {
+    this.index = new Float64Array(size);
+    this.fields = Object.fromEntries(
+      STAMP_FIELDS.map((f) => [f, new Float64Array(size)]),
+    ) as Record<StampField, Float64Array>;
+    process.on('SIGUSR2', () => {
+      const tmp = join(dir, `${FLOOR_TIMELINE}.tmp`);
+      writeFileSync(tmp, JSON.stringify(this.stamps()));
+      renameSync(tmp, join(dir, FLOOR_TIMELINE));
+    });
+  }
+
+  /** stamp sets `field` of `index` once (a later stamp of the same field is ignored). */
+  stamp(field: StampField, index: number, value: number): void {
+    const i = index % this.size;
+    if (this.index[i] !== index) {
+      this.index[i] = index;
+      for (const f of STAMP_FIELDS) this.fields[f][i] = 0;
+    }
+    if (this.fields[field][i] === 0) this.fields[field][i] = value;
+  }
+
+  /** stamps: every index kept, in index order. */
+  stamps(): FloorStamp[] {
+    const out: FloorStamp[] = [];
+    for (let i = 0; i < this.size; i++) {
+      if (this.index[i] === 0) continue;
+      const s = { index: this.index[i]! } as FloorStamp;
+      for (const f of STAMP_FIELDS) s[f] = this.fields[f][i]!;
+      out.push(s);
+    }
+    return out.sort((a, b) => a.index - b.index);
+  }
+}
+
+function timelineOf(size: number | undefined, dir: string): FloorTimeline | null {
+  return size !== undefined && size > 0 ? new FloorTimeline(size, dir) : null;
+}
 
 /**
  * FrameReader cuts a byte stream into frame bodies. Bodies are views of the chunk they arrived in
@@ -165,10 +251,17 @@ function listen(onSocket: (s: Socket) => void): Promise<number> {
   });
 }
 
-function follower(dir: string): void {
+function follower(dir: string, timelineSize?: number): void {
+  const tl = timelineOf(timelineSize, dir);
+  let durable = 0;
   void listen((s) => {
     const reader = new FrameReader(`follower ${dir}`);
     const log = new FloorLog(dir, (index) => {
+      if (tl) {
+        const t = nowMicros();
+        for (let i = durable + 1; i <= index; i++) tl.stamp('synced', i, t);
+      }
+      durable = index;
       const ack = Buffer.allocUnsafe(10);
       ack.writeUInt32BE(6, 0);
       ack.writeUIntBE(index, 4, 6);
@@ -182,11 +275,17 @@ function follower(dir: string): void {
         fail((e as Error).message);
       }
       // One log write for every batch found in this read.
+      const t = tl ? nowMicros() : 0;
       let last = 0;
       const parts: Buffer[] = [];
       for (const b of bodies) {
         last = b.readUIntBE(0, 6);
         parts.push(b.subarray(6));
+        if (tl) {
+          // records: u32 length of the rest, u48 index, body
+          for (let at = 6; at + 10 <= b.length; at += 4 + b.readUInt32BE(at))
+            tl.stamp('appended', b.readUIntBE(at + 4, 6), t);
+        }
       }
       if (parts.length > 0) log.append(parts.length === 1 ? parts[0]! : Buffer.concat(parts), last);
     });
@@ -201,8 +300,16 @@ interface Waiting {
   id: number;
 }
 
-async function leader(dir: string, followerPorts: number[], members: number): Promise<void> {
+async function leader(
+  dir: string,
+  followerPorts: number[],
+  members: number,
+  timelineSize?: number,
+): Promise<void> {
+  const tl = timelineOf(timelineSize, dir);
   const majority = Math.floor(members / 2) + 1;
+  /** ackedBy: the highest index acknowledged by majority - 1 followers (timeline only). */
+  let ackedBy = 0;
   let lastIndex = 0;
   let durable = 0;
   const match = followerPorts.map(() => 0);
@@ -213,8 +320,10 @@ async function leader(dir: string, followerPorts: number[], members: number): Pr
     const acked = [durable, ...match].sort((a, b) => b - a);
     const committed = acked[majority - 1]!;
     const out = new Map<Socket, Buffer[]>();
+    const t = tl ? nowMicros() : 0;
     while (head < waiting.length && waiting[head]!.index <= committed) {
       const w = waiting[head++]!;
+      tl?.stamp('committed', w.index, t);
       const r = Buffer.alloc(ANSWER_FRAME_BYTES);
       r.writeUInt32BE(ANSWER_FRAME_BYTES - 4, 0);
       r.writeUInt32BE(w.id, 4);
@@ -233,6 +342,10 @@ async function leader(dir: string, followerPorts: number[], members: number): Pr
   };
 
   const log = new FloorLog(dir, (index) => {
+    if (tl) {
+      const t = nowMicros();
+      for (let i = durable + 1; i <= index; i++) tl.stamp('synced', i, t);
+    }
     durable = index;
     commit();
   });
@@ -253,6 +366,15 @@ async function leader(dir: string, followerPorts: number[], members: number): Pr
             const top = acks.length > 0 ? acks[acks.length - 1]!.readUIntBE(0, 6) : 0;
             if (top > match[i]!) {
               match[i] = top;
+              if (tl && majority > 1) {
+                const t = nowMicros();
+                const by = [...match].sort((a, b) => b - a)[majority - 2]!;
+                for (let x = ackedBy + 1; x <= by; x++) {
+                  tl.stamp('acked', x, t);
+                  tl.stamp('ackFrom', x, i + 2);
+                }
+                ackedBy = Math.max(ackedBy, by);
+              }
               commit();
             }
           });
@@ -272,6 +394,7 @@ async function leader(dir: string, followerPorts: number[], members: number): Pr
         return;
       }
       if (bodies.length === 0) return;
+      const t = tl ? nowMicros() : 0;
       let bytes = 0;
       for (const b of bodies) bytes += 10 + b.length;
       // The batch: every put of this read, as records (u32 length, u48 index, body).
@@ -285,8 +408,15 @@ async function leader(dir: string, followerPorts: number[], members: number): Pr
         b.copy(batch, at + 10);
         at += 10 + b.length;
         waiting.push({ index, socket: s, id: b.readUInt32BE(0) });
+        tl?.stamp('received', index, t);
       }
       batch.writeUIntBE(lastIndex, 4, 6);
+      if (tl) {
+        // proposed: about to be sent to the followers and written to the leader's log
+        const sent = nowMicros();
+        for (let x = lastIndex - bodies.length + 1; x <= lastIndex; x++)
+          tl.stamp('appended', x, sent);
+      }
       for (const p of peers) p.write(batch);
       log.append(batch.subarray(10), lastIndex);
     });
@@ -342,9 +472,9 @@ function main(): void {
   }
   switch (c.role) {
     case 'follower':
-      return follower(c.dir);
+      return follower(c.dir, c.timeline);
     case 'leader':
-      return void leader(c.dir, c.followers, c.members).catch((e: Error) =>
+      return void leader(c.dir, c.followers, c.members, c.timeline).catch((e: Error) =>
         fail(`leader: ${e.message}`),
       );
     case 'sink':

@@ -9,6 +9,7 @@ import {
   buildFloorBundle,
   diskFloorMBps,
   loopbackFloorMBps,
+  readFloorTimelines,
   startFloor,
   type FloorCluster,
   type FloorCommand,
@@ -76,6 +77,28 @@ afterAll(() => {
 });
 
 describe('the floor cluster', () => {
+  it('stamps each put on the leader and the followers when started with a timeline', async () => {
+    cluster = await startFloor({ root, floorCommand: cmd }, 'timeline', 3, { timeline: 64 });
+    client = new FloorClient(cluster.client);
+    for (let i = 0; i < 10; i++) await client.put(`tl-${i}`.padEnd(16, '0'), value);
+    const [leader, ...followers] = await readFloorTimelines(cluster);
+    expect(leader!.map((s) => s.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (const s of leader!) {
+      // received ≤ sent to the followers ≤ own sync; the ack came from a follower
+      expect(s.received).toBeGreaterThan(0);
+      expect(s.appended).toBeGreaterThanOrEqual(s.received);
+      expect(s.synced).toBeGreaterThanOrEqual(s.appended);
+      expect([2, 3]).toContain(s.ackFrom);
+      expect(s.acked).toBeGreaterThanOrEqual(s.appended);
+      // a majority: the leader's own sync and one follower, or both followers before it
+      expect(s.committed).toBeGreaterThanOrEqual(s.acked);
+      const f = followers[s.ackFrom - 2]!.find((x) => x.index === s.index)!;
+      expect(f.appended).toBeGreaterThanOrEqual(s.appended);
+      expect(f.synced).toBeGreaterThanOrEqual(f.appended);
+      expect(s.acked).toBeGreaterThanOrEqual(f.synced);
+    }
+  });
+
   it('replicates every put to each member’s log file', async () => {
     cluster = await startFloor({ root, floorCommand: cmd }, 'replicates', 3);
     // The putter the load threads open for the floor.

@@ -12,10 +12,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   closeSync,
+  existsSync,
   fdatasync,
   fsyncSync,
   mkdirSync,
   openSync,
+  readFileSync,
   renameSync,
   rmSync,
   write,
@@ -24,7 +26,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build, stop } from 'esbuild';
-import type { FloorNodeConfig } from './floor-node';
+import { FLOOR_TIMELINE, type FloorNodeConfig, type FloorStamp } from './floor-node';
 import { onTeardown, trackPids } from './teardown';
 
 /** FloorCommand: how floor processes are started (node and the bundle's path). */
@@ -129,6 +131,7 @@ export async function startFloor(
   ctx: { root: string; floorCommand: FloorCommand },
   name: string,
   members = 3,
+  opts: { timeline?: number } = {},
 ): Promise<FloorCluster> {
   if (!Number.isSafeInteger(members) || members < 1)
     throw new RangeError(`a floor cluster needs at least 1 member, got ${members}`);
@@ -164,7 +167,12 @@ export async function startFloor(
     const started = await Promise.allSettled(
       dirs
         .slice(1)
-        .map((d, i) => track(i + 1, spawnFloor(ctx.floorCommand, { role: 'follower', dir: d }))),
+        .map((d, i) =>
+          track(
+            i + 1,
+            spawnFloor(ctx.floorCommand, { role: 'follower', dir: d, timeline: opts.timeline }),
+          ),
+        ),
     );
     const followers = started.map((r) => {
       if (r.status === 'rejected') throw r.reason;
@@ -177,6 +185,7 @@ export async function startFloor(
         dir: dirs[0]!,
         followers: followers.map((f) => f.info.port!),
         members,
+        timeline: opts.timeline,
       }),
     );
     return {
@@ -195,6 +204,23 @@ export async function startFloor(
     await stopAll();
     throw e;
   }
+}
+
+/**
+ * readFloorTimelines asks every member of a cluster started with a timeline for its stamps
+ * (SIGUSR2: each writes FLOOR_TIMELINE in its folder) and reads them, the leader's first.
+ */
+export async function readFloorTimelines(c: FloorCluster, ms = 10_000): Promise<FloorStamp[][]> {
+  const files = c.dirs.map((d) => join(d, FLOOR_TIMELINE));
+  for (const f of files) rmSync(f, { force: true });
+  for (const p of c.procs) p.proc.kill('SIGUSR2');
+  const end = Date.now() + ms;
+  while (!files.every((f) => existsSync(f))) {
+    if (Date.now() > end)
+      throw new Error(`floor members did not write their timelines within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as FloorStamp[]);
 }
 
 /** DISK_FLOOR_CHUNK: the write size of the disk floor, as a snapshot's chunks arrive (1 MiB). */

@@ -86,7 +86,9 @@ async function main(o: BenchOptions): Promise<void> {
   if (m.loadAvg > 1)
     log(`note: the machine is busy (load average ${m.loadAvg}); figures will be lower and noisier`);
   if (o.timeline !== undefined) {
-    log(`\n== timeline: ${o.timeline} puts at concurrency 1, 3 raftdeck nodes`);
+    log(
+      `\n== timeline: ${o.timeline} puts at concurrency 1 on 3 floor members and on 3 raftdeck nodes, in alternating blocks`,
+    );
     await timelineStage(ctx, o.timeline);
     return;
   }

@@ -1,7 +1,8 @@
 /** The timeline's join of node stamps and client stamps, on hand-made stamps. */
 import { describe, expect, it } from 'vitest';
 import type { PutStamps } from '../../main/node/put-timeline';
-import { joinTimeline, summarize } from './timeline';
+import type { FloorStamp } from './floor-node';
+import { joinFloorTimeline, joinTimeline, summarize } from './timeline';
 
 function stamps(p: Partial<PutStamps> & { index: number }): PutStamps {
   return {
@@ -117,5 +118,61 @@ describe('joinTimeline', () => {
     });
     const s = summarize(puts);
     expect(s[0]).toEqual({ step: 'client send → leader receive', p50: 60, p90: 100 });
+  });
+});
+
+describe('joinFloorTimeline', () => {
+  const leader = (index: number, more: Partial<FloorStamp> = {}): FloorStamp => ({
+    index,
+    received: 1_050,
+    appended: 1_060,
+    synced: 1_400,
+    acked: 1_380,
+    ackFrom: 3,
+    committed: 1_400,
+    ...more,
+  });
+  const follower = (index: number, appended: number, synced: number): FloorStamp => ({
+    index,
+    received: 0,
+    appended,
+    synced,
+    acked: 0,
+    ackFrom: 0,
+    committed: 0,
+  });
+
+  it("joins by index with the follower the leader's acknowledgement came from", () => {
+    const { puts, incomplete } = joinFloorTimeline(
+      [{ seq: 7, sent: 1_000, received: 1_450 }],
+      [[leader(7)], [follower(7, 1_100, 1_500)], [follower(7, 1_090, 1_330)]],
+    );
+    expect(incomplete).toBe(0);
+    expect(puts[0]).toMatchObject({ seq: 7, index: 7, leader: 1, follower: 3 });
+    expect(puts[0]!.steps).toEqual({
+      'client send → leader receive': 50,
+      'leader receive → proposal': 10,
+      'proposal → follower receive': 30,
+      'follower receive → fsync done': 240,
+      'follower fsync → leader ack receive': 50,
+      'leader own fsync (proposal → done)': 340,
+      'ack → commit': 20,
+      'commit → apply': 0,
+      'apply → client receive': 50,
+      'total (client send → receive)': 450,
+    });
+  });
+
+  it('counts a put missing on the leader, on its follower, or a stamp as incomplete', () => {
+    const { puts, incomplete } = joinFloorTimeline(
+      [1, 2, 3, 4].map((seq) => ({ seq, sent: 1_000, received: 1_500 })),
+      [
+        [leader(1), leader(2, { ackFrom: 2 }), leader(3, { committed: 0 })],
+        [follower(1, 1_100, 1_200)],
+        [follower(1, 1_100, 1_300), follower(2, 1_100, 1_300), follower(3, 1_100, 1_300)],
+      ],
+    );
+    expect(puts.map((p) => p.seq)).toEqual([1]);
+    expect(incomplete).toBe(3);
   });
 });

@@ -11,7 +11,15 @@ import type { PutStamps } from '../../main/node/put-timeline';
 import { nowMicros, TIMELINE_ENV } from '../../main/node/put-timeline';
 import { KvClient } from '../../main/node/client';
 import { percentile } from './load';
-import { clientEndpoints, memberIds, startRaftdeck } from './raftdeck-cluster';
+import { FloorClient } from './floor-client';
+import { readFloorTimelines, startFloor } from './floor';
+import type { FloorStamp } from './floor-node';
+import {
+  clientEndpoints,
+  memberIds,
+  startRaftdeck,
+  type RaftdeckCluster,
+} from './raftdeck-cluster';
 import type { StageContext } from './throughput';
 
 /** ClientStamp: one put as the client saw it (µs on the shared clock). */
@@ -108,6 +116,55 @@ export function joinTimeline(
   return { puts, incomplete };
 }
 
+/**
+ * joinFloorTimeline joins the client's stamps of puts to the floor (`seq` is the put's index:
+ * one client putting one key after another on a fresh floor cluster) with the members' stamps
+ * (`nodes[0]` the leader's, `nodes[k]` member k + 1's), into the same steps as raftdeck's. The
+ * floor has no state machine: its commit is its answer, so "commit → apply" is 0 and "apply →
+ * client receive" runs from the answer.
+ */
+export function joinFloorTimeline(
+  client: readonly ClientStamp[],
+  nodes: readonly (readonly FloorStamp[])[],
+): { puts: JoinedPut[]; incomplete: number } {
+  const byIndex = nodes.map((list) => new Map(list.map((s) => [s.index, s])));
+  const puts: JoinedPut[] = [];
+  let incomplete = 0;
+  for (const c of client) {
+    const L = byIndex[0]?.get(c.seq);
+    const f = L && L.ackFrom > 0 ? byIndex[L.ackFrom - 1]?.get(c.seq) : undefined;
+    if (
+      !L ||
+      !f ||
+      [L.received, L.appended, L.synced, L.acked, L.committed, f.appended, f.synced].some(
+        (x) => x === 0,
+      )
+    ) {
+      incomplete += 1;
+      continue;
+    }
+    puts.push({
+      seq: c.seq,
+      index: c.seq,
+      leader: 1,
+      follower: L.ackFrom,
+      steps: {
+        'client send → leader receive': L.received - c.sent,
+        'leader receive → proposal': L.appended - L.received,
+        'proposal → follower receive': f.appended - L.appended,
+        'follower receive → fsync done': f.synced - f.appended,
+        'follower fsync → leader ack receive': L.acked - f.synced,
+        'leader own fsync (proposal → done)': L.synced - L.appended,
+        'ack → commit': L.committed - L.acked,
+        'commit → apply': 0,
+        'apply → client receive': c.received - L.committed,
+        'total (client send → receive)': c.received - c.sent,
+      },
+    });
+  }
+  return { puts, incomplete };
+}
+
 /** StepSummary: a step's median and 90th percentile over the joined puts (µs). */
 export interface StepSummary {
   step: Step;
@@ -122,13 +179,23 @@ export function summarize(puts: readonly JoinedPut[]): StepSummary[] {
   });
 }
 
-/** timelineTable prints the summary as a table (µs). */
-export function timelineTable(rows: readonly StepSummary[]): string[] {
+/**
+ * timelineTable prints the two summaries side by side (µs): the floor's and raftdeck's median,
+ * raftdeck's time beyond the floor's, and both 90th percentiles.
+ */
+export function timelineTable(
+  floor: readonly StepSummary[],
+  raftdeck: readonly StepSummary[],
+): string[] {
   const w = Math.max(...STEPS.map((s) => s.length));
-  const out = [`${'step'.padEnd(w)}   p50 µs   p90 µs`];
-  for (const r of rows) {
-    out.push(`${r.step.padEnd(w)} ${r.p50.toFixed(0).padStart(8)} ${r.p90.toFixed(0).padStart(8)}`);
-  }
+  const cols = ['floor p50', 'raftdeck p50', 'beyond', 'floor p90', 'raftdeck p90'];
+  const out = [`${'step (µs)'.padEnd(w)} ${cols.map((c) => c.padStart(12)).join(' ')}`];
+  STEPS.forEach((step, i) => {
+    const f = floor[i]!;
+    const r = raftdeck[i]!;
+    const cells = [f.p50, r.p50, r.p50 - f.p50, f.p90, r.p90].map((v) => v.toFixed(0).padStart(12));
+    out.push(`${step.padEnd(w)} ${cells.join(' ')}`);
+  });
   return out;
 }
 
@@ -148,57 +215,104 @@ async function readStamps(
 
 /** TIMELINE_WARMUP: puts made before the measured ones (connections, JIT). */
 const TIMELINE_WARMUP = 300;
+/** TIMELINE_ROUNDS: blocks the measured puts are cut into, floor and raftdeck alternating. */
+const TIMELINE_ROUNDS = 4;
+
+export interface TimelineResult {
+  floor: StepSummary[];
+  raftdeck: StepSummary[];
+  joined: { floor: number; raftdeck: number };
+  incomplete: { floor: number; raftdeck: number };
+}
 
 /**
- * timelineStage runs `puts` puts at concurrency 1 on a fresh 3-node cluster with the timeline on,
- * prints the table and returns the summary.
+ * timelineStage puts `puts` keys at concurrency 1 on a fresh 3-member floor cluster and a fresh
+ * 3-node raftdeck cluster, both with their stamps on, in TIMELINE_ROUNDS alternating blocks (so
+ * that the machine's drift falls on both alike), prints the two timelines side by side and
+ * returns them.
  */
-export async function timelineStage(
-  ctx: StageContext,
-  puts: number,
-): Promise<{ summary: StepSummary[]; joined: number; incomplete: number }> {
+export async function timelineStage(ctx: StageContext, puts: number): Promise<TimelineResult> {
+  if (!ctx.floorCommand) throw new Error('the timeline needs the floor bundle (buildFloorBundle)');
   const keep = Math.min(65_536, 2 * (puts + TIMELINE_WARMUP) + 1024);
   const base = ctx.nodeCommand;
   const nodeCommand = base && { ...base, env: { ...base.env, [TIMELINE_ENV]: String(keep) } };
   const prev = process.env[TIMELINE_ENV];
   // Nodes started from sources inherit this process's environment.
   if (!nodeCommand) process.env[TIMELINE_ENV] = String(keep);
-  const cluster = await startRaftdeck({ root: ctx.root, nodeCommand }, 'timeline');
-  if (!nodeCommand) {
-    if (prev === undefined) delete process.env[TIMELINE_ENV];
-    else process.env[TIMELINE_ENV] = prev;
-  }
-  const clientId = `timeline-${process.pid}`;
-  const kv = new KvClient({
-    endpoints: clientEndpoints(cluster.sup),
-    clientId,
-    firstSeq: 1,
-    timeoutMs: 10_000,
-  });
+  const floor = await startFloor(
+    { root: ctx.root, floorCommand: ctx.floorCommand },
+    'timeline-floor',
+    3,
+    { timeline: keep },
+  );
+  let cluster: RaftdeckCluster | undefined;
+  let kv: KvClient | undefined;
+  const fc = new FloorClient(floor.client);
   try {
+    try {
+      cluster = await startRaftdeck({ root: ctx.root, nodeCommand }, 'timeline');
+    } finally {
+      if (!nodeCommand) {
+        if (prev === undefined) delete process.env[TIMELINE_ENV];
+        else process.env[TIMELINE_ENV] = prev;
+      }
+    }
+    const clientId = `timeline-${process.pid}`;
+    const raft = new KvClient({
+      endpoints: clientEndpoints(cluster.sup),
+      clientId,
+      firstSeq: 1,
+      timeoutMs: 10_000,
+    });
+    kv = raft;
     const value = new Uint8Array(128).fill(0x61);
-    for (let i = 0; i < TIMELINE_WARMUP; i++) await kv.put(`warm-${i}`.padEnd(16, '0'), value);
-    const client: ClientStamp[] = [];
-    for (let i = 0; i < puts; i++) {
-      const seq = TIMELINE_WARMUP + 1 + i;
-      const sent = nowMicros();
-      await kv.put(`tl-${i.toString(36)}`.padEnd(16, '0'), value);
-      client.push({ seq, sent, received: nowMicros() });
+    let floorIndex = 0;
+    let seq = 0;
+    for (let i = 0; i < TIMELINE_WARMUP; i++) {
+      await fc.put(`warm-${i}`.padEnd(16, '0'), value);
+      floorIndex += 1;
+      await raft.put(`warm-${i}`.padEnd(16, '0'), value);
+      seq += 1;
+    }
+    const floorClient: ClientStamp[] = [];
+    const raftClient: ClientStamp[] = [];
+    const block = Math.ceil(puts / TIMELINE_ROUNDS);
+    for (let done = 0; done < puts;) {
+      const n = Math.min(block, puts - done);
+      for (let i = done; i < done + n; i++) {
+        const sent = nowMicros();
+        await fc.put(`tl-${i.toString(36)}`.padEnd(16, '0'), value);
+        floorClient.push({ seq: ++floorIndex, sent, received: nowMicros() });
+      }
+      for (let i = done; i < done + n; i++) {
+        const sent = nowMicros();
+        await raft.put(`tl-${i.toString(36)}`.padEnd(16, '0'), value);
+        raftClient.push({ seq: ++seq, sent, received: nowMicros() });
+      }
+      done += n;
     }
     const nodes: NodeStamps[] = [];
     for (const id of memberIds(cluster.sup)) {
       const link = cluster.sup.admin(id);
       nodes.push({ node: id, stamps: await readStamps((a) => link.call('timeline', a)) });
     }
-    const { puts: joined, incomplete } = joinTimeline(clientId, client, nodes);
-    const summary = summarize(joined);
+    const r = joinTimeline(clientId, raftClient, nodes);
+    const f = joinFloorTimeline(floorClient, await readFloorTimelines(floor));
+    const result: TimelineResult = {
+      floor: summarize(f.puts),
+      raftdeck: summarize(r.puts),
+      joined: { floor: f.puts.length, raftdeck: r.puts.length },
+      incomplete: { floor: f.incomplete, raftdeck: r.incomplete },
+    };
     ctx.log(
-      `${joined.length} of ${puts} puts joined (${incomplete} incomplete); µs on the shared monotonic clock`,
+      `joined: floor ${f.puts.length} of ${puts} puts (${f.incomplete} incomplete), raftdeck ${r.puts.length} (${r.incomplete} incomplete); µs on the shared monotonic clock`,
     );
-    for (const line of timelineTable(summary)) ctx.log(line);
-    return { summary, joined: joined.length, incomplete };
+    for (const line of timelineTable(result.floor, result.raftdeck)) ctx.log(line);
+    return result;
   } finally {
-    await kv.close();
-    await cluster.stop();
+    await fc.close();
+    await kv?.close();
+    await cluster?.stop();
+    await floor.stop();
   }
 }
