@@ -16,22 +16,39 @@ import type { LevelResult } from './load';
 import { recovery } from './recovery';
 import { gitCommit, machine, targetLines, writeResults, type BenchResults } from './report';
 import { snapshotTransfer } from './snapshot';
+import { soak, writeSoakChart } from './soak';
+import { stateStage } from './state';
 import { installSignalHandlers, isInterrupted, onTeardown, teardownAll } from './teardown';
 import { LEVEL_HEADER, throughputEtcd, throughputRaftdeck, type StageContext } from './throughput';
 
 /** SNAPSHOT_TRIALS: new members the snapshot stage installs the image on, one after another. */
 const SNAPSHOT_TRIALS = 3;
-const STAGES = ['throughput', 'failover', 'snapshot', 'recovery', 'attack'] as const;
+const STAGES = [
+  'throughput',
+  'failover',
+  'snapshot',
+  'recovery',
+  'state',
+  'soak',
+  'attack',
+] as const;
 type Stage = (typeof STAGES)[number];
-/** DEFAULT_STAGES: what runs without --only; the attack stage runs only when asked for. */
-const DEFAULT_STAGES: Stage[] = ['throughput', 'failover', 'snapshot', 'recovery'];
+/** DEFAULT_STAGES: what runs without --only; the soak and attack stages run only when asked for. */
+const DEFAULT_STAGES: Stage[] = ['throughput', 'failover', 'snapshot', 'recovery', 'state'];
+/** STATE_BYTES: the state stage's state (--quick: QUICK_STATE_BYTES); its WAL after the snapshot. */
+const STATE_BYTES = 1 << 30;
+const QUICK_STATE_BYTES = 64 << 20;
+const STATE_WAL_ENTRIES = 1_000_000;
+const QUICK_STATE_WAL_ENTRIES = 100_000;
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --quick            3 s per throughput level, 3 failover trials, 20 MB snapshot, 100,000-entry WAL
+  --quick            3 s per throughput level, 3 failover trials, 20 MB snapshot, 100,000-entry WAL,
+                     64 MiB state
   --only LIST        stages to run, comma-separated: ${STAGES.join(',')}
                      (default: all but attack, which floods every port of a served cluster and
-                     prints what still answers; see test/bench/attack.ts)
+                     prints what still answers; see test/bench/attack.ts, and soak)
+  --soak-minutes N   minutes of the soak stage (default 10)
   --no-etcd          leave etcd out even if an etcd binary is on PATH
   --no-write         do not write bench-results.json or docs/benchmarks.md
   --levels LIST      throughput concurrencies (default 1,16,64,256)
@@ -54,6 +71,8 @@ export interface BenchOptions {
   sourceNodes: boolean;
   /** cpuProf: a folder for the nodes' CPU profiles (node --cpu-prof), or undefined. */
   cpuProf: string | undefined;
+  /** soakMinutes: the soak stage's length. */
+  soakMinutes: number;
 }
 
 export class UsageError extends Error {}
@@ -77,6 +96,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   let threads: number | undefined;
   let sourceNodes = false;
   let cpuProf: string | undefined;
+  let soakMinutes = 10;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -124,6 +144,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       case '--source-nodes':
         sourceNodes = true;
         break;
+      case '--soak-minutes':
+        soakMinutes = positiveInt(a, value());
+        break;
       case '--cpu-prof':
         cpuProf = resolve(value());
         break;
@@ -145,6 +168,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     threads,
     sourceNodes,
     cpuProf,
+    soakMinutes,
   };
 }
 
@@ -202,6 +226,8 @@ async function main(o: BenchOptions): Promise<void> {
     recoverySeconds: null,
     recovery: null,
     idleRssMB: null,
+    state: null,
+    soak: null,
   };
   /** etcdStage runs an etcd stage; if etcd fails, it says so and the run goes on without it. */
   const etcdStage = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
@@ -273,6 +299,21 @@ async function main(o: BenchOptions): Promise<void> {
       `restart: ${r.caughtUpSeconds} s to applied >= commit (ready after ${r.readySeconds} s; empty WAL: ${r.emptyReadySeconds} s); idle RSS ${r.idleRssMB} MB`,
     );
   }
+  if (has('state')) {
+    const bytes = o.quick ? QUICK_STATE_BYTES : STATE_BYTES;
+    const wal = o.quick ? QUICK_STATE_WAL_ENTRIES : STATE_WAL_ENTRIES;
+    log(
+      `\n== state size (raftdeck): ${bytes / 2 ** 20} MiB of 256-byte values, then ${wal.toLocaleString('en-US')} WAL entries after a snapshot`,
+    );
+    results.state = await stateStage(ctx, bytes, wal, o.quick ? 3 : 5);
+  }
+  if (has('soak')) {
+    log(
+      `\n== soak (raftdeck): ${o.soakMinutes} minutes at concurrency 64, a snapshot every 100,000 entries`,
+    );
+    results.soak = await soak(ctx, o.soakMinutes);
+    for (const f of results.soak.flags) log(`  flagged: ${f}`);
+  }
   if (has('attack')) {
     log('\n== attack: floods on every port of a served cluster (test/bench/attack.ts)');
     await runAttacks(DEFAULT_ATTACK_OPTIONS);
@@ -285,6 +326,7 @@ async function main(o: BenchOptions): Promise<void> {
   for (const l of targetLines(results)) log(l);
   if (o.write) {
     const files = await writeResults(root, results);
+    if (results.soak) files.push(writeSoakChart(root, results.date, results.soak));
     log(`\nwrote ${files.map((f) => f.slice(root.length + 1)).join(' and ')}`);
   }
 }
