@@ -10,7 +10,7 @@ import {
   type SoakMinute,
   type SoakResult,
 } from './soak';
-import { perMillionKeys } from './state';
+import { parseSmapsRollup, perMillionKeys } from './state';
 
 const minute = (m: number, ops: number, p99: number, rss: number[]): SoakMinute => ({
   minute: m,
@@ -63,6 +63,19 @@ describe('soak figures', () => {
       'node 4: RSS grew 50 MB from the first minute to the last',
     ]);
     expect(soakFlags({ opsPct: -5, p99Pct: 30, rssGrowthMB: [10, 0, 2] }, [1, 2, 3])).toEqual([]);
+  });
+
+  it('parseSmapsRollup splits RSS into pages shared with other processes and its own', () => {
+    const text = [
+      '00400000-7ffc6f01f000 ---p 00000000 00:00 0                              [rollup]',
+      'Rss:               63472 kB',
+      'Pss:               25095 kB',
+      'Shared_Clean:      42684 kB',
+      'Shared_Dirty:        512 kB',
+      'Private_Clean:       100 kB',
+      'Private_Dirty:     20176 kB',
+    ].join('\n');
+    expect(parseSmapsRollup(text)).toEqual({ rssMB: 62, sharedMB: 42.2, privateMB: 19.8 });
   });
 
   it('perMillionKeys scales what the keys add over an empty node', () => {

@@ -13,7 +13,7 @@
  *  (d) the RSS of every member for the state (per million keys, over an empty node's) and the
  *      idle RSS of the nodes of the fresh cluster before the fill.
  */
-import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterEvent } from '../../main/contract/view';
 import { fill, runLevel, type LevelResult } from './load';
@@ -56,6 +56,13 @@ export interface StateResult {
   rss: {
     emptyIdleMB: number;
     emptyIdleByNodeMB: number[];
+    /**
+     * emptyIdleSharedMB, emptyIdlePrivateMB: of the largest idle node's RSS, the pages it shares
+     * with other processes (the node binary and libraries: the same pages for every member) and
+     * its own (smaps_rollup: Shared_Clean + Shared_Dirty, Private_Clean + Private_Dirty).
+     */
+    emptyIdleSharedMB: number | null;
+    emptyIdlePrivateMB: number | null;
     filledByNodeMB: number[];
     perMillionKeysMB: number;
     restartedMB: number;
@@ -95,6 +102,34 @@ export function diskFloorMBps(dir: string, bytes = 256 << 20): number {
   }
 }
 
+/** MemorySplit is a process's RSS as pages shared with other processes and its own, in MB. */
+export interface MemorySplit {
+  rssMB: number;
+  sharedMB: number;
+  privateMB: number;
+}
+
+/** memorySplit reads /proc/<pid>/smaps_rollup (MB = 2^20 bytes); null where there is none. */
+export function memorySplit(pid: number): MemorySplit | null {
+  try {
+    return parseSmapsRollup(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** parseSmapsRollup takes Rss, the shared and the private pages out of smaps_rollup's text. */
+export function parseSmapsRollup(text: string): MemorySplit {
+  const kb = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  const mib = (k: number): number => Number((k / 1024).toFixed(1));
+  return {
+    rssMB: mib(kb('Rss')),
+    sharedMB: mib(kb('Shared_Clean') + kb('Shared_Dirty')),
+    privateMB: mib(kb('Private_Clean') + kb('Private_Dirty')),
+  };
+}
+
 /** perMillionKeys: the RSS a million keys add, from the RSS with and without them. */
 export function perMillionKeys(filledMB: number, emptyMB: number, keys: number): number {
   if (keys <= 0) return 0;
@@ -122,7 +157,11 @@ export async function stateStage(
     await sleep(5000);
     const emptyIdleByNodeMB = memberIds(sup).map((id) => rssMB(sup.get(id).proc.pid!));
     const emptyIdleMB = Math.max(...emptyIdleByNodeMB);
-    log(`  idle RSS of an empty node after 5 s: ${emptyIdleByNodeMB.join(', ')} MB`);
+    const largest = memberIds(sup)[emptyIdleByNodeMB.indexOf(emptyIdleMB)]!;
+    const split = memorySplit(sup.get(largest).proc.pid!);
+    log(
+      `  idle RSS of an empty node after 5 s: ${emptyIdleByNodeMB.join(', ')} MB${split ? ` (node ${largest}: ${split.sharedMB} MB shared with other processes, ${split.privateMB} MB its own)` : ''}`,
+    );
 
     // the fill
     const keys = Math.max(1, Math.round(bytes / STATE_VALUE_BYTES));
@@ -205,6 +244,8 @@ export async function stateStage(
       rss: {
         emptyIdleMB,
         emptyIdleByNodeMB,
+        emptyIdleSharedMB: split?.sharedMB ?? null,
+        emptyIdlePrivateMB: split?.privateMB ?? null,
         filledByNodeMB,
         perMillionKeysMB: perMillionKeys(Math.max(...filledByNodeMB), emptyIdleMB, keys),
         restartedMB,
@@ -290,7 +331,7 @@ export function stateSection(s: StateResult): string {
     ],
     [
       'RSS',
-      `empty node idle: ${s.rss.emptyIdleMB} MB (nodes: ${s.rss.emptyIdleByNodeMB.join(', ')}); filled: ${s.rss.filledByNodeMB.join(', ')} MB, ${s.rss.perMillionKeysMB} MB per million keys; restarted node ${s.rss.restartedMB} MB`,
+      `empty node idle: ${s.rss.emptyIdleMB} MB (nodes: ${s.rss.emptyIdleByNodeMB.join(', ')}${s.rss.emptyIdleSharedMB === null ? '' : `; the largest: ${s.rss.emptyIdleSharedMB} MB shared with other processes, the node binary's pages mostly, and ${s.rss.emptyIdlePrivateMB} MB its own`}); filled: ${s.rss.filledByNodeMB.join(', ')} MB, ${s.rss.perMillionKeysMB} MB per million keys; restarted node ${s.rss.restartedMB} MB`,
     ],
   ];
   return `### State size (raftdeck)\n\n${mdTable(['figure', 'result'], rows)}`;
