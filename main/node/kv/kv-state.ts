@@ -447,18 +447,49 @@ function fnv1a(d: Uint8Array, from: number, to: number): number {
   return h;
 }
 
-/** hashKey: fnv1a of the UTF-8 bytes of `key`, and those bytes when it is not ASCII. */
-function hashKey(key: string): { h: number; bytes: Uint8Array | undefined } {
+/**
+ * hashKey: fnv1a of the UTF-8 bytes of `key`. For a key that is not ASCII those bytes are left in
+ * keyBytes (undefined after an ASCII key): lookups run once per command applied, so they
+ * allocate nothing for the common case.
+ */
+let keyBytes: Buffer | undefined;
+function hashKey(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     if (c >= 0x80) {
-      const bytes = Buffer.from(key, 'utf8');
-      return { h: fnv1a(bytes, 0, bytes.length), bytes };
+      keyBytes = Buffer.from(key, 'utf8');
+      return fnv1a(keyBytes, 0, keyBytes.length);
     }
     h = Math.imul(h ^ c, 0x01000193);
   }
-  return { h, bytes: undefined };
+  keyBytes = undefined;
+  return h;
+}
+
+/**
+ * strHead: the size of the header of the msgpack str at d[p] (1, 2, 3 or 5 bytes), for a str an
+ * ImageBase has checked; strLen: its length.
+ */
+function strHead(t: number): number {
+  return t <= 0xbf ? 1 : t === 0xd9 ? 2 : t === 0xda ? 3 : 5;
+}
+function strLen(d: Uint8Array, p: number): number {
+  const t = d[p]!;
+  if (t <= 0xbf) return t - 0xa0;
+  if (t === 0xd9) return d[p + 1]!;
+  if (t === 0xda) return (d[p + 1]! << 8) | d[p + 2]!;
+  return readU32(d, p + 1);
+}
+/** binHead and binLen: the same for a bin (c4, c5, c6). */
+function binHead(t: number): number {
+  return t === 0xc4 ? 2 : t === 0xc5 ? 3 : 5;
+}
+function binLen(d: Uint8Array, p: number): number {
+  const t = d[p]!;
+  if (t === 0xc4) return d[p + 1]!;
+  if (t === 0xc5) return (d[p + 1]! << 8) | d[p + 2]!;
+  return readU32(d, p + 1);
 }
 
 function readU32(d: Uint8Array, p: number): number {
@@ -613,41 +644,58 @@ class ImageBase {
     return new ImageBase(d, offs, hashes, slots, p, bytes);
   }
 
+  /** lastKey, lastPair: the key find() looked up last and what it found (a put looks twice). */
+  private lastKey: string | undefined;
+  private lastPair = -1;
+
   /** find: the pair holding `key`, taken out or not, or -1. */
   private find(key: string): number {
-    const { h, bytes } = hashKey(key);
+    if (key === this.lastKey) return this.lastPair;
+    const h = hashKey(key);
+    const bytes = keyBytes;
     const d = this.image;
     const slots = this.slots;
+    const hashes = this.hashes;
+    const offs = this.offs;
     const mask = slots.length - 1;
+    let found = -1;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const e = slots[s]! - 1;
-      if (e < 0) return -1;
-      if (this.hashes[e] !== h) continue;
-      const [from, len] = itemAt(d, this.offs[e]!, true)!;
+      if (e < 0) break;
+      if (hashes[e] !== h) continue;
+      const o = offs[e]!;
+      const len = strLen(d, o);
+      const from = o + strHead(d[o]!);
       if (bytes === undefined) {
         if (len !== key.length) continue;
-        let same = true;
-        for (let j = 0; j < len; j++) {
-          if (d[from + j] !== key.charCodeAt(j)) {
-            same = false;
-            break;
-          }
+        let j = 0;
+        while (j < len && d[from + j] === key.charCodeAt(j)) j++;
+        if (j === len) {
+          found = e;
+          break;
         }
-        if (same) return e;
       } else if (
         len === bytes.length &&
         Buffer.compare(d.subarray(from, from + len), bytes) === 0
       ) {
-        return e;
+        found = e;
+        break;
       }
     }
+    this.lastKey = key;
+    this.lastPair = found;
+    return found;
   }
 
   /** get: the value of `key` if the base holds it (a view into the image). */
   get(key: string): Uint8Array | undefined {
     const e = this.find(key);
     if (e < 0 || this.moved[e] === 1) return undefined;
-    return this.valueOf(e);
+    const v = this.valueAt(e);
+    return this.image.subarray(
+      v + binHead(this.image[v]!),
+      v + binHead(this.image[v]!) + binLen(this.image, v),
+    );
   }
 
   /** take takes `key` out of the base, if it is there. */
@@ -658,17 +706,16 @@ class ImageBase {
     this.live--;
   }
 
-  /** pairEnd: just past pair e in the image. */
-  pairEnd(e: number): number {
-    const [from, len] = itemAt(this.image, this.offs[e]!, true)!;
-    const [vFrom, vLen] = itemAt(this.image, from + len, false)!;
-    return vFrom + vLen;
+  /** valueAt: where pair e's value (its bin header) begins. */
+  private valueAt(e: number): number {
+    const o = this.offs[e]!;
+    return o + strHead(this.image[o]!) + strLen(this.image, o);
   }
 
-  private valueOf(e: number): Uint8Array {
-    const [from, len] = itemAt(this.image, this.offs[e]!, true)!;
-    const [vFrom, vLen] = itemAt(this.image, from + len, false)!;
-    return this.image.subarray(vFrom, vFrom + vLen);
+  /** pairEnd: just past pair e in the image. */
+  pairEnd(e: number): number {
+    const v = this.valueAt(e);
+    return v + binHead(this.image[v]!) + binLen(this.image, v);
   }
 
   /** keys: the keys not taken out, in image order. */
