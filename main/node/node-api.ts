@@ -77,6 +77,9 @@ export type NodeEventBody =
          */
         loadMs?: number;
         restoreMs?: number;
+        /** snapshotMs, walMs: of loadMs, reading the snapshot file, and reading and replaying the WAL. */
+        snapshotMs?: number;
+        walMs?: number;
       };
     }
   | { type: 'shutdown'; reason: string }

@@ -285,6 +285,8 @@ export class RaftNode implements NodeApi {
       commit: this.raft.log.commit,
       loadMs,
       restoreMs,
+      snapshotMs: info.snapshotMs,
+      walMs: info.walMs,
     });
     this.emit({
       type: 'started',
@@ -295,6 +297,8 @@ export class RaftNode implements NodeApi {
         repairedTail: info.repairedTail !== undefined,
         loadMs,
         restoreMs,
+        snapshotMs: info.snapshotMs,
+        walMs: info.walMs,
       },
     });
     this.updatePeers();

@@ -51,6 +51,9 @@ export interface Restart {
   recovered: number | null;
   loadMs: number | null;
   restoreMs: number | null;
+  /** snapshotMs, walMs: of loadMs, the snapshot file and the WAL. */
+  snapshotMs: number | null;
+  walMs: number | null;
 }
 
 /** restartTimed stops node `id` gracefully and starts it again, timing ready and catch-up. */
@@ -68,14 +71,27 @@ export async function restartTimed(sup: Supervisor, id: NodeId): Promise<Restart
   let recovered: number | null = null;
   let loadMs: number | null = null;
   let restoreMs: number | null = null;
+  let snapshotMs: number | null = null;
+  let walMs: number | null = null;
   const off = sup.onEvent((e) => {
     const d = e.data as
-      | { type?: string; recovered?: { entries: number; loadMs?: number; restoreMs?: number } }
+      | {
+          type?: string;
+          recovered?: {
+            entries: number;
+            loadMs?: number;
+            restoreMs?: number;
+            snapshotMs?: number;
+            walMs?: number;
+          };
+        }
       | undefined;
     if (e.node === id && d?.type === 'started' && d.recovered) {
       recovered = d.recovered.entries;
       loadMs = d.recovered.loadMs ?? null;
       restoreMs = d.recovered.restoreMs ?? null;
+      snapshotMs = d.recovered.snapshotMs ?? null;
+      walMs = d.recovered.walMs ?? null;
     }
   });
   m.proc.on('state', onState);
@@ -99,6 +115,8 @@ export async function restartTimed(sup: Supervisor, id: NodeId): Promise<Restart
       recovered,
       loadMs,
       restoreMs,
+      snapshotMs,
+      walMs,
     };
   } finally {
     m.proc.off('state', onState);

@@ -226,7 +226,7 @@ export async function stateStage(
     const target = memberIds(sup).find((id) => id !== sup.leaderId())!;
     const r = await restartTimed(sup, target);
     log(
-      `  restart of node ${target} (snapshot + ${r.recovered ?? '?'} entries): ready after ${r.readySeconds} s, applied >= commit after ${r.caughtUpSeconds} s (store load ${r.loadMs ?? '?'} ms, state restore ${r.restoreMs ?? '?'} ms)`,
+      `  restart of node ${target} (snapshot + ${r.recovered ?? '?'} entries): ready after ${r.readySeconds} s, applied >= commit after ${r.caughtUpSeconds} s (store load ${r.loadMs ?? '?'} ms: snapshot file ${r.snapshotMs ?? '?'} ms, WAL ${r.walMs ?? '?'} ms; state restore ${r.restoreMs ?? '?'} ms)`,
     );
     await sleep(2000);
     const restartedMB = rssMB(sup.get(target).proc.pid!);
@@ -327,7 +327,7 @@ export function stateSection(s: StateResult): string {
     ],
     [
       `restart with the snapshot + ${r.walEntries.toLocaleString('en-US')} WAL entries`,
-      `${r.caughtUpSeconds} s to applied ≥ commit (ready line after ${r.readySeconds} s; ${r.recovered?.toLocaleString('en-US') ?? '?'} entries recovered after the snapshot at ${r.snapshotIndex}); store load ${r.loadMs ?? '?'} ms, state restore ${r.restoreMs ?? '?'} ms, the rest applying the entries`,
+      `${r.caughtUpSeconds} s to applied ≥ commit (ready line after ${r.readySeconds} s; ${r.recovered?.toLocaleString('en-US') ?? '?'} entries recovered after the snapshot at ${r.snapshotIndex}); store load ${r.loadMs ?? '?'} ms (reading and checking the snapshot file ${r.snapshotMs ?? '?'} ms, reading and replaying the WAL ${r.walMs ?? '?'} ms), state restore ${r.restoreMs ?? '?'} ms, the rest (starting the process, applying the entries, catching up) ${r.loadMs !== null && r.restoreMs !== null ? `${(r.caughtUpSeconds - (r.loadMs + r.restoreMs) / 1000).toFixed(2)} s` : '?'}`,
     ],
     [
       'RSS',
