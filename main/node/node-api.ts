@@ -68,7 +68,20 @@ export type NodeEventBody =
   | {
       type: 'started';
       pid: number;
-      recovered: { entries: number; snapshotIndex: number; repairedTail: boolean };
+      recovered: {
+        entries: number;
+        snapshotIndex: number;
+        repairedTail: boolean;
+        /**
+         * loadMs: opening the store (reading the snapshot file and replaying the WAL);
+         * restoreMs: rebuilding the state machine from the snapshot. Entries are applied after.
+         */
+        loadMs?: number;
+        restoreMs?: number;
+        /** snapshotMs, walMs: of loadMs, reading the snapshot file, and reading and replaying the WAL. */
+        snapshotMs?: number;
+        walMs?: number;
+      };
     }
   | { type: 'shutdown'; reason: string }
   /** pace: the demo pace or the fast-failover switch was set (see NodeApi.setPace). */

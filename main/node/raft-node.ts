@@ -244,7 +244,9 @@ export class RaftNode implements NodeApi {
 
   /** start loads durable state, rebuilds the state machine and begins ticking. */
   async start(): Promise<void> {
+    const t0 = performance.now();
     const loaded = await this.options.storage.load();
+    const loadMs = Math.round(performance.now() - t0);
     const { info, ...state } = loaded;
     if (info.repairedTail) {
       this.options.log.warn('repaired a torn WAL tail', { ...info.repairedTail });
@@ -253,10 +255,12 @@ export class RaftNode implements NodeApi {
         message: `repaired torn WAL tail in ${info.repairedTail.file} at offset ${info.repairedTail.offset}`,
       });
     }
+    const t1 = performance.now();
     if (state.snapshot) {
       this.kv = KvState.restore(state.snapshot.data);
       this.snapshots.installed(state.snapshot.meta.index);
     }
+    const restoreMs = Math.round(performance.now() - t1);
     this.durableTerm = state.hardState.term;
     this.durableVote = state.hardState.vote;
     const fresh = state.hardState.term === 0 && state.entries.length === 0 && !state.snapshot;
@@ -287,6 +291,10 @@ export class RaftNode implements NodeApi {
       entries: state.entries.length,
       snapshotIndex: state.snapshot?.meta.index ?? 0,
       commit: this.raft.log.commit,
+      loadMs,
+      restoreMs,
+      snapshotMs: info.snapshotMs,
+      walMs: info.walMs,
     });
     this.emit({
       type: 'started',
@@ -295,6 +303,10 @@ export class RaftNode implements NodeApi {
         entries: state.entries.length,
         snapshotIndex: state.snapshot?.meta.index ?? 0,
         repairedTail: info.repairedTail !== undefined,
+        loadMs,
+        restoreMs,
+        snapshotMs: info.snapshotMs,
+        walMs: info.walMs,
       },
     });
     this.updatePeers();

@@ -27,6 +27,8 @@ import {
   type BenchResults,
 } from './report';
 import { snapshotTransfer } from './snapshot';
+import { soak, writeSoakChart } from './soak';
+import { stateStage } from './state';
 import { installSignalHandlers, isInterrupted, onTeardown, teardownAll } from './teardown';
 import { timelineStage } from './timeline';
 import {
@@ -39,6 +41,11 @@ import {
 
 /** SNAPSHOT_TRIALS: new members the snapshot stage installs the image on, one after another. */
 const SNAPSHOT_TRIALS = 3;
+/** STATE_BYTES: the state stage's state (--quick: QUICK_STATE_BYTES); its WAL after the snapshot. */
+const STATE_BYTES = 1 << 30;
+const QUICK_STATE_BYTES = 64 << 20;
+const STATE_WAL_ENTRIES = 1_000_000;
+const QUICK_STATE_WAL_ENTRIES = 100_000;
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -117,6 +124,8 @@ async function main(o: BenchOptions): Promise<void> {
     recoverySeconds: null,
     recovery: null,
     idleRssMB: null,
+    state: null,
+    soak: null,
   };
   /** etcdStage runs an etcd stage; if etcd fails, it says so and the run goes on without it. */
   const etcdStage = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
@@ -228,6 +237,21 @@ async function main(o: BenchOptions): Promise<void> {
       `restart: ${r.caughtUpSeconds} s to applied >= commit (ready after ${r.readySeconds} s; empty WAL: ${r.emptyReadySeconds} s); idle RSS ${r.idleRssMB} MB`,
     );
   }
+  if (has('state')) {
+    const bytes = o.quick ? QUICK_STATE_BYTES : STATE_BYTES;
+    const wal = o.quick ? QUICK_STATE_WAL_ENTRIES : STATE_WAL_ENTRIES;
+    log(
+      `\n== state size (raftdeck): ${bytes / 2 ** 20} MiB of 256-byte values, then ${wal.toLocaleString('en-US')} WAL entries after a snapshot`,
+    );
+    results.state = await stateStage(ctx, bytes, wal, o.quick ? 3 : 5);
+  }
+  if (has('soak')) {
+    log(
+      `\n== soak (raftdeck): ${o.soakMinutes} minutes at concurrency 64, a snapshot every 100,000 entries`,
+    );
+    results.soak = await soak(ctx, o.soakMinutes);
+    for (const f of results.soak.flags) log(`  flagged: ${f}`);
+  }
   if (has('attack')) {
     log('\n== attack: floods on every port of a served cluster (test/bench/attack.ts)');
     await runAttacks(DEFAULT_ATTACK_OPTIONS);
@@ -240,6 +264,7 @@ async function main(o: BenchOptions): Promise<void> {
   for (const l of targetLines(results)) log(l);
   if (o.write) {
     const files = await writeResults(root, results);
+    if (results.soak) files.push(writeSoakChart(root, results.date, results.soak));
     log(`\nwrote ${files.map((f) => f.slice(root.length + 1)).join(' and ')}`);
   }
 }

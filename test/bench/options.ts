@@ -10,20 +10,32 @@ export const STAGES = [
   'failover',
   'snapshot',
   'recovery',
+  'state',
+  'soak',
   'attack',
 ] as const;
 export type Stage = (typeof STAGES)[number];
-/** DEFAULT_STAGES: what runs without --only; the attack stage runs only when asked for. */
-export const DEFAULT_STAGES: Stage[] = ['throughput', 'scale', 'failover', 'snapshot', 'recovery'];
+/** DEFAULT_STAGES: what runs without --only; the soak and attack stages run only when asked for. */
+export const DEFAULT_STAGES: Stage[] = [
+  'throughput',
+  'scale',
+  'failover',
+  'snapshot',
+  'recovery',
+  'state',
+];
 /** MAX_MEMBERS: the largest cluster --members takes (every member is a process on this machine). */
 export const MAX_MEMBERS = 15;
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --quick            3 s per throughput level, 3 failover trials, 20 MB snapshot, 100,000-entry WAL
+  --quick            3 s per throughput level, 3 failover trials, 20 MB snapshot, 100,000-entry WAL,
+                     64 MiB state
   --only LIST        stages to run, comma-separated: ${STAGES.join(',')}
-                     (default: all but attack, which floods every port of a served cluster and
-                     prints what still answers; see test/bench/attack.ts)
+                     (default: all but soak and attack: soak runs --soak-minutes at concurrency 64;
+                     attack floods every port of a served cluster and prints what still answers,
+                     see test/bench/attack.ts)
+  --soak-minutes N   minutes of the soak stage (default 10)
   --no-etcd          leave etcd out even if an etcd binary is on PATH
   --no-write         do not write bench-results.json or docs/benchmarks.md
   --levels LIST      throughput concurrencies (default 1,16,64,256)
@@ -61,6 +73,8 @@ export interface BenchOptions {
   cpuProf: string | undefined;
   /** timeline: puts of the per-put timeline run (--timeline), or undefined. */
   timeline: number | undefined;
+  /** soakMinutes: the soak stage's length. */
+  soakMinutes: number;
 }
 
 export class UsageError extends Error {}
@@ -96,6 +110,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   let sourceNodes = false;
   let cpuProf: string | undefined;
   let timeline: number | undefined;
+  let soakMinutes = 10;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -157,6 +172,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       case '--cpu-prof':
         cpuProf = resolve(value());
         break;
+      case '--soak-minutes':
+        soakMinutes = positiveInt(a, value());
+        break;
       case '--timeline': {
         const n = argv[i + 1];
         timeline = n !== undefined && /^\d+$/.test(n) ? positiveInt(a, argv[++i]) : 2000;
@@ -189,5 +207,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     sourceNodes,
     cpuProf,
     timeline,
+    soakMinutes,
   };
 }

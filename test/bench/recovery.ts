@@ -44,11 +44,20 @@ export function rssMB(pid: number): number {
   return Number((Number(kb) / 1024).toFixed(1));
 }
 
+/** Restart is one timed restart; loadMs and restoreMs are what the node reported, if it did. */
+export interface Restart {
+  readySeconds: number;
+  caughtUpSeconds: number;
+  recovered: number | null;
+  loadMs: number | null;
+  restoreMs: number | null;
+  /** snapshotMs, walMs: of loadMs, the snapshot file and the WAL. */
+  snapshotMs: number | null;
+  walMs: number | null;
+}
+
 /** restartTimed stops node `id` gracefully and starts it again, timing ready and catch-up. */
-async function restartTimed(
-  sup: Supervisor,
-  id: NodeId,
-): Promise<{ readySeconds: number; caughtUpSeconds: number; recovered: number | null }> {
+export async function restartTimed(sup: Supervisor, id: NodeId): Promise<Restart> {
   await sup.stopNode(id);
   const leader = sup.leaderId();
   const ls = await statusOf(sup, leader);
@@ -60,9 +69,30 @@ async function restartTimed(
     if (s === 'running' && readyAt === 0) readyAt = performance.now();
   };
   let recovered: number | null = null;
+  let loadMs: number | null = null;
+  let restoreMs: number | null = null;
+  let snapshotMs: number | null = null;
+  let walMs: number | null = null;
   const off = sup.onEvent((e) => {
-    const d = e.data as { type?: string; recovered?: { entries: number } } | undefined;
-    if (e.node === id && d?.type === 'started' && d.recovered) recovered = d.recovered.entries;
+    const d = e.data as
+      | {
+          type?: string;
+          recovered?: {
+            entries: number;
+            loadMs?: number;
+            restoreMs?: number;
+            snapshotMs?: number;
+            walMs?: number;
+          };
+        }
+      | undefined;
+    if (e.node === id && d?.type === 'started' && d.recovered) {
+      recovered = d.recovered.entries;
+      loadMs = d.recovered.loadMs ?? null;
+      restoreMs = d.recovered.restoreMs ?? null;
+      snapshotMs = d.recovered.snapshotMs ?? null;
+      walMs = d.recovered.walMs ?? null;
+    }
   });
   m.proc.on('state', onState);
   // NodeProcess stamps startedAt (Date.now()) right after the spawn; measure from just before it.
@@ -83,6 +113,10 @@ async function restartTimed(
       readySeconds: round2((readyAt - spawnAt) / 1000),
       caughtUpSeconds: round2((caughtAt - spawnAt) / 1000),
       recovered,
+      loadMs,
+      restoreMs,
+      snapshotMs,
+      walMs,
     };
   } finally {
     m.proc.off('state', onState);

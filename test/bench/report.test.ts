@@ -52,6 +52,8 @@ function results(over: Partial<BenchResults>): BenchResults {
     recoverySeconds: null,
     recovery: null,
     idleRssMB: null,
+    state: null,
+    soak: null,
     ...over,
   };
 }

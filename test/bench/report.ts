@@ -12,6 +12,8 @@ import type { FailoverResult } from './failover';
 import type { LevelResult } from './load';
 import type { RecoveryResult } from './recovery';
 import type { SnapshotResult } from './snapshot';
+import { soakSection, type SoakResult } from './soak';
+import { stateSection, type StateResult } from './state';
 
 export interface Machine {
   cpus: number;
@@ -53,6 +55,9 @@ export interface BenchResults {
   recoverySeconds: number | null;
   recovery: RecoveryResult | null;
   idleRssMB: number | null;
+  /** state: the state-size stage (state.ts); soak: the long run (soak.ts). */
+  state: StateResult | null;
+  soak: SoakResult | null;
 }
 
 export interface BenchSettings {
@@ -320,6 +325,27 @@ export function targets(r: BenchResults): Target[] {
     figure: r.idleRssMB === null ? 'not measured' : `${r.idleRssMB} MB`,
     met: r.idleRssMB === null ? null : r.idleRssMB <= 60,
   });
+  const st = r.state;
+  const big = st !== null && st.stateBytes >= 2 ** 30 && st.restart.walEntries >= 1_000_000;
+  out.push({
+    what: 'restart with a 1 GiB snapshot + 1,000,000 WAL entries ≤ 3 s',
+    figure: st
+      ? `${st.restart.caughtUpSeconds} s${big ? '' : ` (${(st.stateBytes / 2 ** 20).toFixed(0)} MiB, ${st.restart.walEntries.toLocaleString('en-US')} entries)`}`
+      : 'not measured',
+    met: st && big ? st.restart.caughtUpSeconds <= 3 : null,
+  });
+  out.push({
+    what: 'idle RSS of an empty node ≤ 50 MB',
+    figure: st ? `${st.rss.emptyIdleMB} MB` : 'not measured',
+    met: st ? st.rss.emptyIdleMB <= 50 : null,
+  });
+  out.push({
+    what: 'snapshot install ≥ 50 % of the disk floor',
+    figure: st
+      ? `${Math.round(st.install.floorRatio * 100)} % (${st.install.mbPerSec} of ${st.install.diskFloorMBps} MB/s)`
+      : 'not measured',
+    met: st ? st.install.floorRatio >= 0.5 : null,
+  });
   return out;
 }
 
@@ -540,6 +566,8 @@ export function section(r: BenchResults): string {
     );
     parts.push(table(['figure', 'result'], rows));
   }
+  if (r.state) parts.push(stateSection(r.state));
+  if (r.soak) parts.push(soakSection(r.soak, r.date));
   parts.push('### Targets');
   parts.push(
     table(

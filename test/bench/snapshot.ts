@@ -113,7 +113,10 @@ export async function snapshotTransfer(
  * removes the member again (its process stopped, its data deleted), so the next trial starts
  * from the same three members.
  */
-async function installOnNewMember(sup: Supervisor, events: ClusterEvent[]): Promise<SnapshotTrial> {
+export async function installOnNewMember(
+  sup: Supervisor,
+  events: ClusterEvent[],
+): Promise<SnapshotTrial> {
   const a0 = performance.now();
   const { wf, run } = await addNode(sup);
   const view = await run;

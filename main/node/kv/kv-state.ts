@@ -251,7 +251,14 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
  * holds the same map and the same duplicate-detection table at every index.
  */
 export class KvState {
+  /**
+   * map: the keys set since the state was restored (all of them, for a state never restored).
+   * base: the pairs of the snapshot image the state was restored from, left in the image; a key
+   * of the base that is set or deleted moves out of it (into the map, or nowhere). A key is in
+   * one of the two at most.
+   */
   private readonly map = new Map<string, Uint8Array>();
+  private base: ImageBase | undefined;
   private readonly sessions = new Map<string, Session>();
   /**
    * cow: while a snapshot job runs, the value each key had at the job's index (null: absent), for
@@ -267,15 +274,23 @@ export class KvState {
   constructor(private readonly maxSessions = 10_000) {}
 
   get size(): number {
-    return this.map.size;
+    return this.map.size + (this.base?.live ?? 0);
   }
 
   get(key: string): Uint8Array | undefined {
-    return this.map.get(key);
+    const v = this.map.get(key);
+    if (v !== undefined || this.base === undefined) return v;
+    return this.base.get(key);
   }
 
   keys(): IterableIterator<string> {
-    return this.map.keys();
+    const base = this.base;
+    if (base === undefined) return this.map.keys();
+    const map = this.map;
+    return (function* () {
+      yield* map.keys();
+      yield* base.keys();
+    })();
   }
 
   /** apply executes the command in the entry at `index` (a retried command is applied once). */
@@ -314,7 +329,7 @@ export class KvState {
   }
 
   private execute(k: KvOp): KvResult {
-    const prev = this.map.get(k.key) ?? null;
+    const prev = this.get(k.key) ?? null;
     switch (k.op) {
       case 'put':
         this.set(k.key, prev, k.value);
@@ -322,7 +337,7 @@ export class KvState {
       case 'del':
         if (prev !== null) {
           this.touch(k.key, prev);
-          this.map.delete(k.key);
+          if (!this.map.delete(k.key)) this.takeFromBase(k.key);
           this.bytes -= k.key.length + prev.length;
         }
         return { ok: true, prev };
@@ -337,7 +352,16 @@ export class KvState {
   private set(key: string, prev: Uint8Array | null, value: Uint8Array): void {
     this.touch(key, prev);
     this.bytes += value.length - (prev ? prev.length : -key.length);
+    if (this.base !== undefined && !this.map.has(key)) this.takeFromBase(key);
     this.map.set(key, value);
+  }
+
+  /** takeFromBase moves a key out of the base (if it is there); an empty base is let go. */
+  private takeFromBase(key: string): void {
+    const base = this.base;
+    if (base === undefined) return;
+    base.take(key);
+    if (base.live === 0) this.base = undefined;
   }
 
   /**
@@ -357,7 +381,7 @@ export class KvState {
    */
   startSnapshot(): KvSnapshotJob {
     this.cow = new Map();
-    return new KvSnapshotJob(this, this.map, this.cow, this.sessions, this.bytes);
+    return new KvSnapshotJob(this, this.map, this.cow, this.sessions, this.bytes, this.base);
   }
 
   /** endSnapshot stops copy-on-write bookkeeping for `cow` (a finished or abandoned job). */
@@ -374,9 +398,23 @@ export class KvState {
     }
   }
 
-  /** restore replaces the whole state with a snapshot image. */
+  /**
+   * restore replaces the whole state with a snapshot image. An image as KvSnapshotJob writes it
+   * is not unpacked: its pairs stay where they are and are found through an index of their
+   * keys (ImageBase), so that a large state is restored in a fraction of the time building a map
+   * of it takes, and holds no object per key. Any other encoding goes through the general
+   * decoder, which also gives the error for a malformed image.
+   */
   static restore(data: Uint8Array, maxSessions = 10_000): KvState {
     const st = new KvState(maxSessions);
+    const image = readImage(data);
+    if (image !== undefined) {
+      st.appliedIndex = image.index;
+      st.bytes = image.base.bytes;
+      if (image.base.live > 0) st.base = image.base;
+      st.restoreSessions(image.sessions);
+      return st;
+    }
     const v = new Decoder({ maxBinLength: 1 << 30, maxArrayLength: 1 << 28 }).decode(
       data,
     ) as unknown[];
@@ -386,15 +424,309 @@ export class KvState {
     st.appliedIndex = v[1] as number;
     const kv = v[2] as unknown[];
     for (let i = 0; i < kv.length; i += 2) st.set(kv[i] as string, null, kv[i + 1] as Uint8Array);
-    const ss = v[3] as unknown[];
+    st.restoreSessions(v[3] as unknown[]);
+    return st;
+  }
+
+  /** restoreSessions adds an image's sessions: [clientId, seq, index, result, ...]. */
+  private restoreSessions(ss: unknown[]): void {
     for (let i = 0; i < ss.length; i += 4) {
-      st.sessions.set(ss[i] as string, {
+      this.sessions.set(ss[i] as string, {
         seq: ss[i + 1] as number,
         index: ss[i + 2] as number,
         result: decodeResult(ss[i + 3] as unknown[]),
       });
     }
-    return st;
+  }
+}
+
+/** fnv1a: the 32-bit FNV-1a hash of bytes d[from, to). */
+function fnv1a(d: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ d[i]!, 0x01000193);
+  return h;
+}
+
+/**
+ * hashKey: fnv1a of the UTF-8 bytes of `key`. For a key that is not ASCII those bytes are left in
+ * keyBytes (undefined after an ASCII key): lookups run once per command applied, so they
+ * allocate nothing for the common case.
+ */
+let keyBytes: Buffer | undefined;
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) {
+      keyBytes = Buffer.from(key, 'utf8');
+      return fnv1a(keyBytes, 0, keyBytes.length);
+    }
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  keyBytes = undefined;
+  return h;
+}
+
+/**
+ * strHead: the size of the header of the msgpack str at d[p] (1, 2, 3 or 5 bytes), for a str an
+ * ImageBase has checked; strLen: its length.
+ */
+function strHead(t: number): number {
+  return t <= 0xbf ? 1 : t === 0xd9 ? 2 : t === 0xda ? 3 : 5;
+}
+function strLen(d: Uint8Array, p: number): number {
+  const t = d[p]!;
+  if (t <= 0xbf) return t - 0xa0;
+  if (t === 0xd9) return d[p + 1]!;
+  if (t === 0xda) return (d[p + 1]! << 8) | d[p + 2]!;
+  return readU32(d, p + 1);
+}
+/** binHead and binLen: the same for a bin (c4, c5, c6). */
+function binHead(t: number): number {
+  return t === 0xc4 ? 2 : t === 0xc5 ? 3 : 5;
+}
+function binLen(d: Uint8Array, p: number): number {
+  const t = d[p]!;
+  if (t === 0xc4) return d[p + 1]!;
+  if (t === 0xc5) return (d[p + 1]! << 8) | d[p + 2]!;
+  return readU32(d, p + 1);
+}
+
+function readU32(d: Uint8Array, p: number): number {
+  return ((d[p]! << 24) | (d[p + 1]! << 16) | (d[p + 2]! << 8) | d[p + 3]!) >>> 0;
+}
+
+/**
+ * strAt reads the header of a msgpack str (key) or bin (value) at p: [payload start, length],
+ * or undefined if there is none that fits in d.
+ */
+function itemAt(d: Uint8Array, p: number, str: boolean): [number, number] | undefined {
+  const t = d[p];
+  const left = d.length - p;
+  let head: number;
+  let len: number;
+  if (t === undefined) return undefined;
+  if (str && t >= 0xa0 && t <= 0xbf) {
+    head = 1;
+    len = t - 0xa0;
+  } else if (left >= 2 && t === (str ? 0xd9 : 0xc4)) {
+    head = 2;
+    len = d[p + 1]!;
+  } else if (left >= 3 && t === (str ? 0xda : 0xc5)) {
+    head = 3;
+    len = (d[p + 1]! << 8) | d[p + 2]!;
+  } else if (left >= 5 && t === (str ? 0xdb : 0xc6)) {
+    head = 5;
+    len = readU32(d, p + 1);
+  } else {
+    return undefined;
+  }
+  if (left < head + len || (str && len > MAX_STR)) return undefined;
+  return [p + head, len];
+}
+
+/**
+ * readImage reads an image exactly as KvSnapshotJob writes it: fixarray 4, format, index (a
+ * msgpack uint), an array 32 of key (str) and value (bin) pairs, then the sessions (read by the
+ * general decoder: they are few). Undefined for anything else, or an image of 2 GiB or more.
+ */
+function readImage(
+  d: Uint8Array,
+): { index: number; base: ImageBase; sessions: unknown[] } | undefined {
+  const n = d.length;
+  if (n < 8 || n >= 2 ** 31 || d[0] !== 0x94 || d[1] !== FORMAT) return undefined;
+  let p = 2;
+  const t = d[p]!;
+  let index: number;
+  if (t < 0x80) {
+    index = t;
+    p += 1;
+  } else if (t === 0xcc) {
+    index = d[p + 1]!;
+    p += 2;
+  } else if (t === 0xcd) {
+    index = (d[p + 1]! << 8) | d[p + 2]!;
+    p += 3;
+  } else if (t === 0xce) {
+    index = readU32(d, p + 1);
+    p += 5;
+  } else if (t === 0xcf) {
+    const hi = readU32(d, p + 1);
+    if (hi > 0x1fffff) return undefined;
+    index = hi * 0x100000000 + readU32(d, p + 5);
+    p += 9;
+  } else {
+    return undefined;
+  }
+  if (n - p < 5 || d[p] !== 0xdd) return undefined;
+  const count = readU32(d, p + 1);
+  p += 5;
+  if (count % 2 !== 0 || count / 2 > (n - p) / 2) return undefined;
+  const base = ImageBase.build(d, p, count / 2);
+  if (base === undefined) return undefined;
+  let sessions: unknown;
+  try {
+    sessions = decoder.decode(d.subarray(base.end));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(sessions)) return undefined;
+  return { index, base, sessions };
+}
+
+/**
+ * ImageBase holds the key-value pairs of a snapshot image where they are in the image. Pair i's
+ * key begins at offs[i]; an open-addressing table (linear probing) of the keys' FNV-1a hashes
+ * finds a key's pair. The pairs never change: a key that is set or deleted afterwards is taken
+ * out (moved[i] = 1) and lives on in the state's map, or nowhere.
+ */
+class ImageBase {
+  /** live: pairs not taken out; bytes: key + value bytes of every pair (keys in UTF-16 units). */
+  live: number;
+  readonly bytes: number;
+  readonly moved: Uint8Array;
+
+  private constructor(
+    readonly image: Uint8Array,
+    readonly offs: Int32Array,
+    private readonly hashes: Int32Array,
+    private readonly slots: Int32Array,
+    /** end: just past the last pair. */
+    readonly end: number,
+    bytes: number,
+  ) {
+    this.live = offs.length;
+    this.bytes = bytes;
+    this.moved = new Uint8Array(offs.length);
+  }
+
+  /** build indexes `pairs` pairs from d[p]; undefined if one is malformed or a key repeats. */
+  static build(d: Uint8Array, p: number, pairs: number): ImageBase | undefined {
+    const offs = new Int32Array(pairs);
+    const hashes = new Int32Array(pairs);
+    let size = 16;
+    while (size < pairs * 2) size *= 2;
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    let bytes = 0;
+    for (let i = 0; i < pairs; i++) {
+      const k = itemAt(d, p, true);
+      if (k === undefined) return undefined;
+      const [kFrom, kLen] = k;
+      const v = itemAt(d, kFrom + kLen, false);
+      if (v === undefined) return undefined;
+      let h = 0x811c9dc5;
+      let ascii = true;
+      for (let j = kFrom; j < kFrom + kLen; j++) {
+        const c = d[j]!;
+        if (c >= 0x80) ascii = false;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      offs[i] = p;
+      hashes[i] = h;
+      for (let s = h & mask; ; s = (s + 1) & mask) {
+        const e = slots[s]! - 1;
+        if (e < 0) {
+          slots[s] = i + 1;
+          break;
+        }
+        if (hashes[e] === h) {
+          const o = itemAt(d, offs[e]!, true)!;
+          if (o[1] === kLen && buf.compare(buf, kFrom, kFrom + kLen, o[0], o[0] + kLen) === 0) {
+            return undefined;
+          }
+        }
+      }
+      bytes += (ascii ? kLen : buf.toString('utf8', kFrom, kFrom + kLen).length) + v[1];
+      p = v[0] + v[1];
+    }
+    return new ImageBase(d, offs, hashes, slots, p, bytes);
+  }
+
+  /** lastKey, lastPair: the key find() looked up last and what it found (a put looks twice). */
+  private lastKey: string | undefined;
+  private lastPair = -1;
+
+  /** find: the pair holding `key`, taken out or not, or -1. */
+  private find(key: string): number {
+    if (key === this.lastKey) return this.lastPair;
+    const h = hashKey(key);
+    const bytes = keyBytes;
+    const d = this.image;
+    const slots = this.slots;
+    const hashes = this.hashes;
+    const offs = this.offs;
+    const mask = slots.length - 1;
+    let found = -1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = slots[s]! - 1;
+      if (e < 0) break;
+      if (hashes[e] !== h) continue;
+      const o = offs[e]!;
+      const len = strLen(d, o);
+      const from = o + strHead(d[o]!);
+      if (bytes === undefined) {
+        if (len !== key.length) continue;
+        let j = 0;
+        while (j < len && d[from + j] === key.charCodeAt(j)) j++;
+        if (j === len) {
+          found = e;
+          break;
+        }
+      } else if (
+        len === bytes.length &&
+        Buffer.compare(d.subarray(from, from + len), bytes) === 0
+      ) {
+        found = e;
+        break;
+      }
+    }
+    this.lastKey = key;
+    this.lastPair = found;
+    return found;
+  }
+
+  /** get: the value of `key` if the base holds it (a view into the image). */
+  get(key: string): Uint8Array | undefined {
+    const e = this.find(key);
+    if (e < 0 || this.moved[e] === 1) return undefined;
+    const v = this.valueAt(e);
+    return this.image.subarray(
+      v + binHead(this.image[v]!),
+      v + binHead(this.image[v]!) + binLen(this.image, v),
+    );
+  }
+
+  /** take takes `key` out of the base, if it is there. */
+  take(key: string): void {
+    const e = this.find(key);
+    if (e < 0 || this.moved[e] === 1) return;
+    this.moved[e] = 1;
+    this.live--;
+  }
+
+  /** valueAt: where pair e's value (its bin header) begins. */
+  private valueAt(e: number): number {
+    const o = this.offs[e]!;
+    return o + strHead(this.image[o]!) + strLen(this.image, o);
+  }
+
+  /** pairEnd: just past pair e in the image. */
+  pairEnd(e: number): number {
+    const v = this.valueAt(e);
+    return v + binHead(this.image[v]!) + binLen(this.image, v);
+  }
+
+  /** keys: the keys not taken out, in image order. */
+  *keys(): IterableIterator<string> {
+    const d = this.image;
+    const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    for (let e = 0; e < this.offs.length; e++) {
+      if (this.moved[e] === 1) continue;
+      const [from, len] = itemAt(d, this.offs[e]!, true)!;
+      yield buf.toString('utf8', from, from + len);
+    }
   }
 }
 
@@ -429,6 +761,12 @@ export class KvSnapshotJob {
   private pos = 0;
   private readonly sessions: Uint8Array;
   private finished = false;
+  /**
+   * inBase: the base's pairs not taken out when the job started (1), copied as they are: a pair
+   * of the base never changes, so its bytes are the key's value as of the job's index.
+   */
+  private readonly inBase: Uint8Array | undefined;
+  private nextBase = 0;
 
   constructor(
     private readonly state: KvState,
@@ -436,25 +774,33 @@ export class KvSnapshotJob {
     private readonly cow: Map<string, Uint8Array | null>,
     sessions: Map<string, Session>,
     bytes: number,
+    private readonly base: ImageBase | undefined,
   ) {
     this.index = state.appliedIndex;
     this.keys = Array.from(map.keys());
+    let baseLive = 0;
+    if (base !== undefined) {
+      this.inBase = base.moved.map((m) => 1 - m);
+      baseLive = base.live;
+    }
     const ss: unknown[] = [];
     for (const [id, s] of sessions) ss.push(id, s.seq, s.index, encodeResult(s.result));
     this.sessions = encoder.encode(ss);
     // Room for every key and value with their headers; utf-8 keys may need more (then it grows).
-    this.buf = Buffer.allocUnsafe(bytes + this.keys.length * 10 + this.sessions.length + 64);
+    const pairs = this.keys.length + baseLive;
+    this.buf = Buffer.allocUnsafe(bytes + pairs * 10 + this.sessions.length + 64);
     this.buf[this.pos++] = 0x94; // fixarray of 4
     this.raw(encoder.encode(FORMAT));
     this.raw(encoder.encode(this.index));
-    this.arrayHeader(this.keys.length * 2);
+    this.arrayHeader(pairs * 2);
   }
 
   /** step writes up to `budget` more keys; once all are written it returns the image. */
   step(budget: number): Uint8Array | undefined {
     if (this.finished) throw new Error('kv: snapshot job already finished');
     if (!(budget >= 1)) throw new RangeError(`kv: snapshot step of ${budget} keys`);
-    const end = Math.min(this.keys.length, this.next + budget);
+    const start = this.next;
+    const end = Math.min(this.keys.length, start + budget);
     const map = this.map;
     const cow = this.cow;
     for (let i = this.next; i < end; i++) {
@@ -466,6 +812,19 @@ export class KvSnapshotJob {
     }
     this.next = end;
     if (end < this.keys.length) return undefined;
+    const base = this.base;
+    const inBase = this.inBase;
+    if (base !== undefined && inBase !== undefined && this.nextBase < inBase.length) {
+      const left = budget - (end - start);
+      if (left < 1) return undefined;
+      let e = this.nextBase;
+      const stop = Math.min(inBase.length, e + left);
+      for (; e < stop; e++) {
+        if (inBase[e] === 1) this.raw(base.image.subarray(base.offs[e]!, base.pairEnd(e)));
+      }
+      this.nextBase = e;
+      if (e < inBase.length) return undefined;
+    }
     this.raw(this.sessions);
     this.abort();
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);

@@ -516,7 +516,9 @@ export class FileStorage implements Storage {
       ? decodeHardState(this.hardStateFile, readFileSync(this.hardStateFile))
       : undefined;
     const hs = hsFound ?? { term: 0, vote: 0, commit: 0 };
+    const snapStart = performance.now();
     const snapshot = this.loadSnapshot();
+    const snapshotMs = Math.round(performance.now() - snapStart);
     const snapIndex = snapshot?.meta.index ?? 0;
 
     const names = readdirSync(this.walDir)
@@ -574,6 +576,7 @@ export class FileStorage implements Storage {
       );
     }
 
+    const walStart = performance.now();
     const replay = new WalReplay();
     let repairedTail: LoadInfo['repairedTail'];
     /**
@@ -719,6 +722,7 @@ export class FileStorage implements Storage {
       if (scan.version === WAL_VERSION && bad.offset > scan.batchStart) openBatch = scan.batchStart;
     }
 
+    const walMs = Math.round(performance.now() - walStart);
     /** recorded: the newest snapshot the WAL records; the snapshot file may be newer. */
     const recorded = replay.base;
     if (snapshot) replay.snapshot(snapIndex, snapshot.meta.term);
@@ -789,7 +793,12 @@ export class FileStorage implements Storage {
     if (snapshot && snapIndex > recorded) await this.recordSnapshot(snapshot.meta);
 
     const sizes = this.sizes();
-    const info: LoadInfo = { segments: sizes.segments, walBytes: sizes.walBytes };
+    const info: LoadInfo = {
+      segments: sizes.segments,
+      walBytes: sizes.walBytes,
+      snapshotMs,
+      walMs,
+    };
     if (repairedTail) info.repairedTail = repairedTail;
     return { hardState: { ...this.hs }, snapshot, entries, info };
   }

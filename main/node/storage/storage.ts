@@ -11,6 +11,12 @@ export interface LoadInfo {
   segments: number;
   /** walBytes: the total size of the WAL segment files after load. */
   walBytes: number;
+  /**
+   * snapshotMs, walMs: how long load() took to read and check the snapshot file, and to read and
+   * replay the WAL (for the node's start report; 0 for a store without files).
+   */
+  snapshotMs?: number;
+  walMs?: number;
 }
 
 /** StorageSizes is the on-disk footprint of a store, for telemetry. */

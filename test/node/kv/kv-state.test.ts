@@ -135,6 +135,86 @@ describe('KvState', () => {
     }
   });
 
+  it('a restored state answers, changes and snapshots as the state it was taken from', () => {
+    for (const seed of [3, 4, 5]) {
+      const rnd = seededRng(seed);
+      const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      const keys = [
+        ...Array.from({ length: 60 }, (_, i) => `k${i}`),
+        'ключ-ü-🔑',
+        'x'.repeat(90),
+        'é'.repeat(200),
+      ];
+      const value = (): Uint8Array => {
+        const n = rnd() < 0.005 ? 70_000 : pick([0, 3, 200, 300]);
+        return new Uint8Array(n).fill(Math.floor(rnd() * 256));
+      };
+      let index = 0;
+      const command = (kv: KvState): KvCommand => {
+        index++;
+        const key = pick(keys);
+        const r = rnd();
+        const cmd: KvCommand['cmd'] =
+          r < 0.55
+            ? { op: 'put', key, value: value() }
+            : r < 0.85
+              ? { op: 'del', key }
+              : {
+                  op: 'cas',
+                  key,
+                  expected: rnd() < 0.7 ? (kv.get(key) ?? null) : b('?'),
+                  value: value(),
+                };
+        return { clientId: `c${index % 5}`, seq: index, cmd };
+      };
+      const kv = new KvState();
+      for (let i = 0; i < 400; i++) kv.apply(index + 1, command(kv));
+      const copy = KvState.restore(kv.snapshot());
+      const same = (): void => {
+        expect(copy.size, `seed ${seed}`).toBe(kv.size);
+        expect(copy.bytes).toBe(kv.bytes);
+        expect([...copy.keys()].sort()).toEqual([...kv.keys()].sort());
+        for (const k of keys) expect(copy.get(k)).toEqual(kv.get(k));
+      };
+      same();
+      const asMap = (image: Uint8Array): Map<string, Uint8Array> => {
+        const v = decode(image) as unknown[];
+        const pairs = v[2] as unknown[];
+        const m = new Map<string, Uint8Array>();
+        for (let i = 0; i < pairs.length; i += 2)
+          m.set(pairs[i] as string, pairs[i + 1] as Uint8Array);
+        return m;
+      };
+      for (let round = 0; round < 4; round++) {
+        // A snapshot of the copy in steps, with commands applied to both between the steps.
+        const want = asMap(kv.snapshot());
+        const job = copy.startSnapshot();
+        let image: Uint8Array | undefined;
+        while (!(image = job.step(5))) {
+          for (let i = 0; i < 3; i++) {
+            const c = command(kv);
+            expect(copy.apply(index, c)).toEqual(kv.apply(index, c));
+          }
+        }
+        expect(asMap(image)).toEqual(want);
+        expect((decode(image) as unknown[])[1]).toBe(job.index);
+        same();
+        // And the image restores to the state as of its index.
+        const again = KvState.restore(image);
+        expect(again.size).toBe(want.size);
+        for (const [k, v] of want) expect(again.get(k)).toEqual(v);
+      }
+      // Deleting every key empties it, whichever part of the state held it.
+      for (const k of keys) {
+        const c: KvCommand = { clientId: 'z', seq: ++index, cmd: { op: 'del', key: k } };
+        expect(copy.apply(index, c)).toEqual(kv.apply(index, c));
+      }
+      expect(copy.size).toBe(0);
+      expect(copy.bytes).toBe(0);
+      expect([...copy.keys()]).toEqual([]);
+    }
+  });
+
   it('decodes every command shape it encodes, and rejects truncated or padded payloads', () => {
     const rnd = seededRng(9);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;

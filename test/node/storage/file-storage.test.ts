@@ -184,6 +184,10 @@ describe('FileStorage', () => {
     expect(state.hardState).toEqual({ term, vote: 1, commit });
     expect(state.info.repairedTail).toBeUndefined();
     expect(state.info.segments).toBeGreaterThan(1);
+    // What opening took is reported, split into the snapshot file and the WAL (whole ms).
+    for (const ms of [state.info.snapshotMs, state.info.walMs]) {
+      expect(Number.isSafeInteger(ms) && ms! >= 0, `${ms}`).toBe(true);
+    }
   });
 
   it('names files as documented', async () => {
