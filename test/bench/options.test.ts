@@ -19,6 +19,18 @@ describe('parseOptions', () => {
     expect(parse('--only', 'scale,throughput').stages).toEqual(['throughput', 'scale']);
   });
 
+  it('runs the state stage by default and the soak stage only when named, for --soak-minutes', () => {
+    expect(parse().stages).toContain('state');
+    expect(parse().stages).not.toContain('soak');
+    expect(parse().soakMinutes).toBe(10);
+    const o = parse('--only', 'soak', '--soak-minutes', '3');
+    expect(o.stages).toEqual(['soak']);
+    expect(o.soakMinutes).toBe(3);
+    expect(() => parse('--soak-minutes', '0')).toThrow(
+      /--soak-minutes needs a positive integer, got '0'/,
+    );
+  });
+
   it('has the defaults of the floor and scale stages', () => {
     const o = parse();
     expect(o.members).toEqual([3, 5, 7]);

@@ -186,7 +186,7 @@ describe('targets', () => {
   });
 
   it('compares the snapshot install with the disk floor', () => {
-    const what = 'snapshot install ≥ 50 % of the disk floor';
+    const what = 'snapshot install (100 MB state) ≥ 50 % of the disk floor';
     const r = (install: number): BenchResults =>
       results({ snapshotMBps: install, floors: { diskMBps: 400, loopbackMBps: 900 } });
     expect(target(r(200), what)).toEqual({ what, met: true, figure: '50.0 % (200 vs 400 MB/s)' });

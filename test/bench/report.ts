@@ -303,7 +303,7 @@ export function targets(r: BenchResults): Target[] {
   });
   const disk = r.floors?.diskMBps;
   out.push({
-    what: 'snapshot install ≥ 50 % of the disk floor',
+    what: 'snapshot install (100 MB state) ≥ 50 % of the disk floor',
     figure:
       r.snapshotMBps === null || !disk
         ? 'not measured'
@@ -320,11 +320,6 @@ export function targets(r: BenchResults): Target[] {
     met:
       r.recoverySeconds === null || !rec || rec.entries < 1_000_000 ? null : r.recoverySeconds <= 3,
   });
-  out.push({
-    what: 'idle node RSS ≤ 60 MB',
-    figure: r.idleRssMB === null ? 'not measured' : `${r.idleRssMB} MB`,
-    met: r.idleRssMB === null ? null : r.idleRssMB <= 60,
-  });
   const st = r.state;
   const big = st !== null && st.stateBytes >= 2 ** 30 && st.restart.walEntries >= 1_000_000;
   out.push({
@@ -334,13 +329,16 @@ export function targets(r: BenchResults): Target[] {
       : 'not measured',
     met: st && big ? st.restart.caughtUpSeconds <= 3 : null,
   });
+  // The state stage measures an empty node's idle RSS too; the recovery stage's figure stands in
+  // when it did not run.
+  const idle = st ? st.rss.emptyIdleMB : r.idleRssMB;
   out.push({
     what: 'idle RSS of an empty node ≤ 50 MB',
-    figure: st ? `${st.rss.emptyIdleMB} MB` : 'not measured',
-    met: st ? st.rss.emptyIdleMB <= 50 : null,
+    figure: idle === null ? 'not measured' : `${idle} MB`,
+    met: idle === null ? null : idle <= 50,
   });
   out.push({
-    what: 'snapshot install ≥ 50 % of the disk floor',
+    what: 'install of the 1 GiB state ≥ 50 % of the disk floor',
     figure: st
       ? `${Math.round(st.install.floorRatio * 100)} % (${st.install.mbPerSec} of ${st.install.diskFloorMBps} MB/s)`
       : 'not measured',
