@@ -9,8 +9,8 @@
  *   sends to its log file, fdatasyncs, then acknowledges the highest index made durable.
  * - **leader**: connects to every follower, then listens for clients. Each put gets the next index;
  *   the records of the puts found in one read from a client socket form one batch, written to the
- *   followers at once and appended to the leader's own log. A put is answered once the leader's
- *   own fdatasync covers it and `majority - 1` followers acknowledged it.
+ *   followers at once and appended to the leader's own log. A put is answered once a
+ *   majority of the members hold it durably, the leader's own fdatasync counting as one.
  * - **sink** / **source**: the loopback floor: the source sends `bytes` bytes to the sink over one
  *   TCP connection in 1 MiB writes; the sink answers one byte when it has them all, and the source
  *   prints the time from its connect to that answer.
