@@ -51,11 +51,4 @@ describe('crc32c', () => {
     expect(c).toBe(whole);
     expect(whole).toBe(reference(data));
   });
-
-  it('checksums 64 MiB in well under a second', () => {
-    const data = new Uint8Array(64 * 1024 * 1024).fill(0x5a);
-    const t0 = performance.now();
-    crc32c(data);
-    expect(performance.now() - t0).toBeLessThan(1000);
-  });
 });
