@@ -223,4 +223,15 @@ describe('section', () => {
       '| throughput at concurrency 1 ≥ 85 % of the floor’s | 75.0 % (1200 vs 1600 ops/s) | not met |',
     );
   });
+
+  it('has no targets table when the stages run measured none of them', () => {
+    expect(section(results({ stages: ['soak'] }))).not.toContain('### Targets');
+    const one = section(
+      results({
+        stages: ['throughput'],
+        throughput: [lr('floor', 1, 1000), lr('raftdeck', 1, 900)],
+      }),
+    );
+    expect(one).toContain('### Targets');
+  });
 });

@@ -566,13 +566,17 @@ export function section(r: BenchResults): string {
   }
   if (r.state) parts.push(stateSection(r.state));
   if (r.soak) parts.push(soakSection(r.soak, r.date));
-  parts.push('### Targets');
-  parts.push(
-    table(
-      ['target', 'figure', 'verdict'],
-      targets(r).map((t) => [t.what, t.figure, verdict(t)]),
-    ),
-  );
+  // A run of stages that measure no target (the soak alone) has no targets table.
+  const measured = targets(r).filter((t) => t.figure !== 'not measured');
+  if (measured.length > 0) {
+    parts.push('### Targets');
+    parts.push(
+      table(
+        ['target', 'figure', 'verdict'],
+        targets(r).map((t) => [t.what, t.figure, verdict(t)]),
+      ),
+    );
+  }
   return `${parts.join('\n\n')}\n`;
 }
 
