@@ -24,9 +24,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { build, stop } from 'esbuild';
 import { FLOOR_TIMELINE, type FloorNodeConfig, type FloorStamp } from './floor-node';
+import { bundle } from './node-bundle';
 import { onTeardown, trackPids } from './teardown';
 
 /** FloorCommand: how floor processes are started (node and the bundle's path). */
@@ -38,16 +37,7 @@ export interface FloorCommand {
 /** buildFloorBundle bundles floor-node.ts into dir/floor-node.mjs for plain node. */
 export async function buildFloorBundle(dir: string): Promise<FloorCommand> {
   const outfile = join(dir, 'floor-node.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('./floor-node.ts', import.meta.url))],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-  });
-  await stop();
+  await bundle('./floor-node.ts', outfile);
   return { exe: process.execPath, script: outfile };
 }
 

@@ -8,10 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { build, stop } from 'esbuild';
 import type { NodeCommand } from '../../main/cluster/node-command';
 
-export async function buildNodeBundle(dir: string): Promise<NodeCommand> {
-  const outfile = join(dir, 'raftdeck-node.mjs');
+/**
+ * bundle builds `entry` (a path relative to this folder) and what it imports into one ESM file
+ * for plain node at `outfile`.
+ */
+export async function bundle(entry: string, outfile: string): Promise<void> {
   await build({
-    entryPoints: [fileURLToPath(new URL('../../main/node/index.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
     outfile,
     bundle: true,
     platform: 'node',
@@ -21,5 +24,10 @@ export async function buildNodeBundle(dir: string): Promise<NodeCommand> {
   });
   // esbuild keeps a service process for further builds; there are none.
   await stop();
+}
+
+export async function buildNodeBundle(dir: string): Promise<NodeCommand> {
+  const outfile = join(dir, 'raftdeck-node.mjs');
+  await bundle('../../main/node/index.ts', outfile);
   return { exe: process.execPath, args: [outfile], env: {} };
 }

@@ -60,6 +60,43 @@ export interface JoinedPut {
   steps: Record<Step, number>;
 }
 
+/** LeaderMoments, FollowerMoments: the stamps a put's steps are measured between (µs). */
+interface LeaderMoments {
+  received: number;
+  appended: number;
+  synced: number;
+  acked: number;
+  committed: number;
+}
+interface FollowerMoments {
+  appended: number;
+  synced: number;
+}
+
+/**
+ * stepsOf: a put's step durations from the client's stamps, the leader's and the acknowledging
+ * follower's; `applied` is when the leader applied it (its commit where there is no state machine).
+ */
+function stepsOf(
+  c: ClientStamp,
+  L: LeaderMoments,
+  f: FollowerMoments,
+  applied: number,
+): Record<Step, number> {
+  return {
+    'client send → leader receive': L.received - c.sent,
+    'leader receive → proposal': L.appended - L.received,
+    'proposal → follower receive': f.appended - L.appended,
+    'follower receive → fsync done': f.synced - f.appended,
+    'follower fsync → leader ack receive': L.acked - f.synced,
+    'leader own fsync (proposal → done)': L.synced - L.appended,
+    'ack → commit': L.committed - L.acked,
+    'commit → apply': applied - L.committed,
+    'apply → client receive': c.received - applied,
+    'total (client send → receive)': c.received - c.sent,
+  };
+}
+
 /**
  * joinTimeline joins the client's stamps with the nodes': a put's leader record is the one with
  * its clientId and seq (the node that proposed it), its follower record the one of the same index
@@ -99,18 +136,7 @@ export function joinTimeline(
       index: L.index,
       leader: l.node,
       follower: L.ackFrom,
-      steps: {
-        'client send → leader receive': L.received - c.sent,
-        'leader receive → proposal': L.appended - L.received,
-        'proposal → follower receive': f.appended - L.appended,
-        'follower receive → fsync done': f.synced - f.appended,
-        'follower fsync → leader ack receive': L.acked - f.synced,
-        'leader own fsync (proposal → done)': L.synced - L.appended,
-        'ack → commit': L.committed - L.acked,
-        'commit → apply': L.applied - L.committed,
-        'apply → client receive': c.received - L.applied,
-        'total (client send → receive)': c.received - c.sent,
-      },
+      steps: stepsOf(c, L, f, L.applied),
     });
   }
   return { puts, incomplete };
@@ -148,18 +174,7 @@ export function joinFloorTimeline(
       index: c.seq,
       leader: 1,
       follower: L.ackFrom,
-      steps: {
-        'client send → leader receive': L.received - c.sent,
-        'leader receive → proposal': L.appended - L.received,
-        'proposal → follower receive': f.appended - L.appended,
-        'follower receive → fsync done': f.synced - f.appended,
-        'follower fsync → leader ack receive': L.acked - f.synced,
-        'leader own fsync (proposal → done)': L.synced - L.appended,
-        'ack → commit': L.committed - L.acked,
-        'commit → apply': 0,
-        'apply → client receive': c.received - L.committed,
-        'total (client send → receive)': c.received - c.sent,
-      },
+      steps: stepsOf(c, L, f, L.committed),
     });
   }
   return { puts, incomplete };
