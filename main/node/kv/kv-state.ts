@@ -497,7 +497,7 @@ function readU32(d: Uint8Array, p: number): number {
 }
 
 /**
- * strAt reads the header of a msgpack str (key) or bin (value) at p: [payload start, length],
+ * itemAt reads the header of a msgpack str (key) or bin (value) at p: [payload start, length],
  * or undefined if there is none that fits in d.
  */
 function itemAt(d: Uint8Array, p: number, str: boolean): [number, number] | undefined {
